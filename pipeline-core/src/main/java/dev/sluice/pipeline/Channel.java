@@ -1,0 +1,281 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.pipeline.internal.BlockingQueueChannel;
+import dev.sluice.pipeline.internal.BoundedChannel;
+import dev.sluice.pipeline.internal.ChannelShape;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.function.Consumer;
+
+/**
+ * A bounded, closable queue that blocking code waits on: the link between two stages of a pipeline, and a
+ * building block in its own right.
+ *
+ * <h2>Capacity and overflow</h2>
+ * A channel holds at most {@link #capacity()} items, exactly. What a send does when the channel is full is the
+ * channel's {@link Overflow} policy, fixed at creation: {@link Overflow#BLOCK} waits for room (the default),
+ * {@link Overflow#DROP_OLDEST} and {@link Overflow#DROP_NEWEST} discard an item (counted in
+ * {@link #droppedCount()} and passed to the drop callback, if any), {@link Overflow#FAIL} throws
+ * {@link ChannelFullException}. Only {@code BLOCK} ever makes a sender wait.
+ *
+ * <h2>Ending</h2>
+ * <ul>
+ *   <li>{@link #close()} is graceful: later sends throw {@link ChannelClosedException}; receivers still get every
+ *       item already sent, then see the end ({@code receive} throws {@code ChannelClosedException}, iteration
+ *       stops). Senders waiting for room when the channel closes throw {@code ChannelClosedException}.</li>
+ *   <li>{@link #fail(Throwable)} is abortive: from then on every send and every receive, including those already
+ *       waiting, throws {@link ChannelFailedException} carrying the cause; buffered items are abandoned.
+ *       A closed channel can still be failed until its last item has been received.</li>
+ * </ul>
+ *
+ * <h2>Waiting and interruption</h2>
+ * Waiting threads park ({@link java.util.concurrent.locks.LockSupport}); no method holds a monitor, so virtual
+ * threads never pin a carrier here. Every method that may wait throws {@link InterruptedException} if the
+ * calling thread is interrupted on entry or while waiting, and then has had no effect: the item was not sent,
+ * or no item was taken. Interruption is how a {@link Scope} or a pipeline cancels the threads blocked on a
+ * channel.
+ *
+ * <h2>Threads</h2>
+ * Any number of threads may send and receive concurrently on a channel returned by the factories here.
+ * Each item is received once. Items sent by one thread are received in the order that thread sent them.
+ * Memory consistency: actions in a thread before sending an item <i>happen-before</i> actions after that item
+ * is received in another thread.
+ *
+ * <p>Nulls are rejected with {@link NullPointerException}.
+ *
+ * @param <T> the type of the items
+ */
+public interface Channel<T> extends Iterable<T> {
+
+    /**
+     * A channel with the given exact capacity that waits for room when full ({@link Overflow#BLOCK}).
+     *
+     * @throws IllegalArgumentException if {@code capacity < 1}
+     */
+    static <T> Channel<T> bounded(int capacity) {
+        return bounded(capacity, Overflow.BLOCK, null);
+    }
+
+    /**
+     * A channel with the given exact capacity and overflow policy.
+     *
+     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws NullPointerException if {@code overflow} is null
+     */
+    static <T> Channel<T> bounded(int capacity, Overflow overflow) {
+        return bounded(capacity, overflow, null);
+    }
+
+    /**
+     * A channel with the given exact capacity, overflow policy and drop callback. The callback runs on the
+     * sending thread, once for each item the policy discards, before the send returns; an exception it throws
+     * propagates from the send, and the incoming item is then not enqueued.
+     *
+     * @param onDrop called with each discarded item, or {@code null} to only count them
+     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws NullPointerException if {@code overflow} is null
+     */
+    static <T> Channel<T> bounded(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+        return BoundedChannel.create(capacity, overflow, onDrop, ChannelShape.MPMC);
+    }
+
+    /**
+     * The reference implementation: the same contract as {@link #bounded(int, Overflow, Consumer)}, built on a
+     * lock and an {@link java.util.concurrent.ArrayBlockingQueue}. Slower under contention; useful as a
+     * baseline and as an oracle in tests.
+     *
+     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws NullPointerException if {@code overflow} is null
+     */
+    static <T> Channel<T> backedByBlockingQueue(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+        return new BlockingQueueChannel<>(capacity, overflow, onDrop);
+    }
+
+    /**
+     * Sends an item, waiting while the channel is full if the policy is {@link Overflow#BLOCK}. Under the other
+     * policies it never waits: a drop policy may discard an item, {@link Overflow#FAIL} throws.
+     *
+     * @throws ChannelClosedException if the channel is closed or failed (before or while waiting)
+     * @throws ChannelFullException if the channel is full and its policy is {@link Overflow#FAIL}
+     * @throws InterruptedException if interrupted on entry or while waiting; the item was not sent
+     */
+    void send(T item) throws InterruptedException;
+
+    /**
+     * Sends an item, waiting at most {@code timeout} for room under {@link Overflow#BLOCK}.
+     *
+     * @return {@code true} if the item was enqueued; {@code false} if the wait timed out, or if
+     *     {@link Overflow#DROP_NEWEST} discarded it
+     * @throws ChannelClosedException if the channel is closed or failed
+     * @throws ChannelFullException if the channel is full and its policy is {@link Overflow#FAIL}
+     * @throws InterruptedException if interrupted on entry or while waiting; the item was not sent
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    boolean send(T item, Duration timeout) throws InterruptedException;
+
+    /**
+     * Sends an item if that needs no waiting. A full channel returns {@code false} under {@link Overflow#BLOCK}
+     * and {@link Overflow#FAIL}, drops the item and returns {@code false} under {@link Overflow#DROP_NEWEST},
+     * and discards its oldest item under {@link Overflow#DROP_OLDEST}.
+     *
+     * @return {@code true} if the item was enqueued
+     * @throws ChannelClosedException if the channel is closed or failed
+     */
+    boolean trySend(T item);
+
+    /**
+     * Sends every item in iteration order, each as {@link #send(Object)} would, waking receivers once per
+     * group of items rather than once per item. If it throws, a prefix of {@code items} has been sent; with an
+     * {@code InterruptedException} or {@code ChannelClosedException}, the rest was not.
+     *
+     * @throws NullPointerException if {@code items} or any of its elements is null (checked before any is sent)
+     */
+    void sendAll(Collection<? extends T> items) throws InterruptedException;
+
+    /**
+     * Takes the next item, waiting while the channel is empty.
+     *
+     * @throws ChannelClosedException once the channel is closed and every item sent has been received
+     * @throws ChannelFailedException if the channel is failed, at once, even if items are buffered
+     * @throws InterruptedException if interrupted on entry or while waiting; no item was taken
+     */
+    T receive() throws InterruptedException;
+
+    /**
+     * Takes the next item, waiting at most {@code timeout} while the channel is empty.
+     *
+     * @return the item, or {@code null} if none arrived in time
+     * @throws ChannelClosedException once the channel is closed and drained
+     * @throws ChannelFailedException if the channel is failed
+     * @throws InterruptedException if interrupted on entry or while waiting; no item was taken
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    T receive(Duration timeout) throws InterruptedException;
+
+    /**
+     * Takes the next item if one is there, without waiting.
+     *
+     * @return the item, or {@code null} if the channel is empty (and not yet drained after a close)
+     * @throws ChannelClosedException once the channel is closed and drained
+     * @throws ChannelFailedException if the channel is failed
+     */
+    T tryReceive();
+
+    /**
+     * Waits until at least one item is available, then moves up to {@code maxItems} of those already buffered
+     * into {@code target}, in order, without waiting for more. One call amortises the wake-up and the memory
+     * fences over the whole group.
+     *
+     * @return the number of items added, at least 1
+     * @throws ChannelClosedException once the channel is closed and drained
+     * @throws ChannelFailedException if the channel is failed
+     * @throws InterruptedException if interrupted on entry or while waiting; no item was taken
+     * @throws IllegalArgumentException if {@code maxItems < 1}
+     */
+    int receiveMany(Collection<? super T> target, int maxItems) throws InterruptedException;
+
+    /**
+     * Moves up to {@code maxItems} buffered items into {@code target} without waiting, like
+     * {@link java.util.concurrent.BlockingQueue#drainTo(Collection, int)}.
+     *
+     * @return the number of items added; 0 if the channel is empty or drained
+     * @throws ChannelFailedException if the channel is failed
+     * @throws IllegalArgumentException if {@code maxItems < 0}
+     */
+    int drainTo(Collection<? super T> target, int maxItems);
+
+    /**
+     * Closes the channel gracefully: no more sends; buffered items are still delivered. Wakes every waiting
+     * sender (which then throws) and receiver. Idempotent; never waits.
+     *
+     * @return {@code true} if this call closed the channel, {@code false} if it was already closed or failed
+     */
+    boolean close();
+
+    /**
+     * Fails the channel: from now on every send and receive throws {@link ChannelFailedException} with
+     * {@code cause}, and buffered items are abandoned. Wakes every waiting thread. Never waits.
+     *
+     * @return {@code true} if this call failed the channel; {@code false} if it was already failed, or closed
+     *     and fully drained
+     * @throws NullPointerException if {@code cause} is null
+     */
+    boolean fail(Throwable cause);
+
+    /** Whether sends are refused: the channel is closed or failed. */
+    boolean isClosedForSend();
+
+    /** Whether receives are over: the channel is failed, or closed and every item has been received. */
+    boolean isClosedForReceive();
+
+    /** The cause given to {@link #fail(Throwable)}, if the channel has failed. */
+    Optional<Throwable> failure();
+
+    /** The number of buffered items (a moment's snapshot under concurrency), between 0 and {@link #capacity()}. */
+    int size();
+
+    /** The exact number of items the channel can hold. */
+    int capacity();
+
+    /** The overflow policy chosen at creation. */
+    Overflow overflow();
+
+    /** How many items the overflow policy has discarded so far. */
+    long droppedCount();
+
+    /**
+     * An iterator that {@linkplain #receive() receives} items until the channel is closed and drained.
+     * {@code hasNext()} waits for an item. If the channel fails, {@code hasNext()} throws the
+     * {@link ChannelFailedException}. If the iterating thread is interrupted while waiting, the interrupt flag is
+     * restored and {@code hasNext()} throws {@link CancellationException} (an iterator cannot throw
+     * {@code InterruptedException}). Each iterator takes items from the shared channel: two iterators, or an
+     * iterator and other receivers, split the items between them.
+     */
+    @Override
+    default Iterator<T> iterator() {
+        return new Iterator<>() {
+            private T next;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (next != null) {
+                    return true;
+                }
+                if (done) {
+                    return false;
+                }
+                try {
+                    next = receive();
+                    return true;
+                } catch (ChannelFailedException e) {
+                    done = true;
+                    throw e;
+                } catch (ChannelClosedException e) {
+                    done = true;
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    CancellationException cancelled =
+                            new CancellationException("interrupted while waiting for the next item");
+                    cancelled.initCause(e);
+                    throw cancelled;
+                }
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("channel is closed and drained");
+                }
+                T item = next;
+                next = null;
+                return item;
+            }
+        };
+    }
+}

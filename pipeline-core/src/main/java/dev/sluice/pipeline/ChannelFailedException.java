@@ -1,0 +1,15 @@
+package dev.sluice.pipeline;
+
+import java.util.Objects;
+
+/**
+ * Thrown by a {@link Channel} operation after the channel was failed with {@link Channel#fail(Throwable)}.
+ * {@link #getCause()} is the cause given to {@code fail}, never {@code null}.
+ */
+public final class ChannelFailedException extends ChannelClosedException {
+    private static final long serialVersionUID = 1L;
+
+    public ChannelFailedException(Throwable cause) {
+        super("channel failed: " + Objects.requireNonNull(cause, "cause"), cause);
+    }
+}

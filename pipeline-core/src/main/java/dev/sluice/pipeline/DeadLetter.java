@@ -1,0 +1,18 @@
+package dev.sluice.pipeline;
+
+import java.util.Objects;
+
+/**
+ * An item a stage failed to process, as handed to a dead-letter handler ({@link ErrorPolicy#deadLetter}).
+ *
+ * @param stage the name of the stage that failed
+ * @param item the item the stage was given (for a batch sink, the whole batch)
+ * @param error what the stage's function threw
+ */
+public record DeadLetter(String stage, Object item, Throwable error) {
+    public DeadLetter {
+        Objects.requireNonNull(stage, "stage");
+        Objects.requireNonNull(item, "item");
+        Objects.requireNonNull(error, "error");
+    }
+}

@@ -1,0 +1,27 @@
+package dev.sluice.pipeline;
+
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+
+/**
+ * A run was cancelled ({@link Outcome#CANCELLED}) or passed its deadline ({@link Outcome#TIMED_OUT}) before it
+ * completed. Thrown by {@link RunnablePipeline#run()} and {@link PipelineHandle#await()} after every stage thread
+ * has ended; carries the partial summary.
+ */
+public final class PipelineCancelledException extends CancellationException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient PipelineSummary summary;
+
+    public PipelineCancelledException(PipelineSummary summary) {
+        super("pipeline '" + summary.pipelineName() + "' (correlation " + summary.correlationId() + ") "
+                + (summary.outcome() == Outcome.TIMED_OUT ? "passed its deadline" : "was cancelled")
+                + " after " + summary.duration().toMillis() + " ms, " + summary.itemCount() + " items in the sink");
+        this.summary = Objects.requireNonNull(summary, "summary");
+    }
+
+    /** The partial summary: counts up to the cancellation; outcome CANCELLED or TIMED_OUT. */
+    public PipelineSummary summary() {
+        return summary;
+    }
+}

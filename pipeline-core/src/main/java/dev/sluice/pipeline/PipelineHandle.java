@@ -1,0 +1,111 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.pipeline.internal.PipelineRun;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A running pipeline, returned by {@link RunnablePipeline#start()}. Thread-safe: any thread may cancel, stop,
+ * await or look at it.
+ *
+ * @param <R> the type of the sink's value
+ */
+public final class PipelineHandle<R> {
+
+    private final PipelineRun<R> run;
+
+    PipelineHandle(PipelineRun<R> run) {
+        this.run = run;
+    }
+
+    /** The run's correlation ID. */
+    public String correlationId() {
+        return run.correlationId();
+    }
+
+    /**
+     * Aborts the run: every stage thread is interrupted at once and every link failed, so items inside are
+     * abandoned. Returns at once; {@link #await()} then throws {@link PipelineCancelledException}. No effect on a
+     * run that has already ended or is already aborting.
+     */
+    public void cancel() {
+        run.cancel();
+    }
+
+    /**
+     * Stops the run gracefully: the source is stopped (interrupted) and ends; everything already inside the
+     * pipeline drains through the sink. If that takes longer than {@code grace}, the rest is cancelled. Returns at
+     * once. A run that drains in time ends with outcome {@link Outcome#STOPPED} and its result; otherwise
+     * {@link #await()} throws {@link PipelineCancelledException}. A consumer job's shutdown hook calls this, then
+     * {@code await()}.
+     *
+     * @throws IllegalArgumentException if {@code grace} is negative
+     */
+    public void stop(Duration grace) {
+        Objects.requireNonNull(grace, "grace must not be null");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative, got " + grace);
+        }
+        run.stop(grace);
+    }
+
+    /**
+     * Waits for the run to end (every stage thread ended). Interrupting the waiting thread does not cancel the
+     * run (unlike {@link RunnablePipeline#run()}).
+     *
+     * @return the result, if the run completed or was stopped and drained
+     * @throws PipelineFailedException if a stage failed
+     * @throws PipelineCancelledException if the run was cancelled or passed its deadline
+     * @throws InterruptedException if the waiting thread is interrupted; the run goes on
+     */
+    public PipelineResult<R> await() throws InterruptedException {
+        run.awaitEnd();
+        return run.outcomeOrThrow();
+    }
+
+    /**
+     * Waits at most {@code timeout} for the run to end.
+     *
+     * @throws TimeoutException if it has not ended by then; the run goes on
+     * @throws PipelineFailedException if a stage failed
+     * @throws PipelineCancelledException if the run was cancelled or passed its deadline
+     * @throws InterruptedException if the waiting thread is interrupted; the run goes on
+     */
+    public PipelineResult<R> await(Duration timeout) throws InterruptedException, TimeoutException {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (!run.awaitEnd(timeout)) {
+            throw new TimeoutException("pipeline '" + run.pipelineName() + "' (correlation " + correlationId()
+                    + ") has not ended after " + timeout);
+        }
+        return run.outcomeOrThrow();
+    }
+
+    /** Whether every stage thread has ended. */
+    public boolean isDone() {
+        return run.isDone();
+    }
+
+    /** The live counters of the run (final once it has ended). */
+    public PipelineSnapshot snapshot() {
+        return run.snapshot();
+    }
+
+    /** {@code run()}'s waiting: an interrupt cancels the run, awaits its end, restores the flag and rethrows. */
+    PipelineResult<R> awaitCancellingOnInterrupt() throws InterruptedException {
+        try {
+            run.awaitEnd();
+        } catch (InterruptedException e) {
+            run.cancel();
+            run.awaitEndUninterruptibly();
+            Thread.currentThread().interrupt();
+            throw e;
+        }
+        return run.outcomeOrThrow();
+    }
+
+    @Override
+    public String toString() {
+        return "PipelineHandle[" + run + "]";
+    }
+}

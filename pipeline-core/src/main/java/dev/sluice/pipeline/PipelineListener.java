@@ -1,0 +1,29 @@
+package dev.sluice.pipeline;
+
+/**
+ * Observes runs: the extension point for metrics, audit and progress reports. Register with
+ * {@link Pipeline#listener(PipelineListener)}.
+ *
+ * <p>Callbacks run on a thread of the run, never on a stage thread: {@code onStart} before any stage starts,
+ * {@code onProgress} periodically while it runs, {@code onFinish} after every stage thread has ended and before
+ * {@code run()} returns. They should return quickly; a slow callback delays the next one, not the stages. An
+ * exception thrown by a callback is logged and otherwise ignored: a listener never breaks a run. The callbacks
+ * of one run are called one at a time, in order; one listener may observe several runs at once.
+ */
+public interface PipelineListener {
+
+    /** The run is about to start its stages. Counters are zero. */
+    default void onStart(PipelineSnapshot start) {}
+
+    /** Periodic progress, at the interval given when the listener was registered. */
+    default void onProgress(PipelineSnapshot progress) {}
+
+    /** The run ended, in any way; every stage thread has ended. */
+    default void onFinish(PipelineSummary summary) {}
+
+    /**
+     * A stage has not ended long after the run was cancelled: it ignores interruption. Called every watchdog
+     * interval while it lasts, with the stage's name and where its thread is.
+     */
+    default void onStuckStage(String stage, StackTraceElement[] where) {}
+}

@@ -1,0 +1,42 @@
+package dev.sluice.pipeline;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The result of a run that completed (or was stopped and drained): the sink's value and the run's summary.
+ *
+ * @param value what the sink produced (a count, a collected value, a reduction); {@code null} only if the
+ *     sink's own result is null
+ * @param summary how the run went
+ * @param <R> the type of the sink's value
+ */
+public record PipelineResult<R>(R value, PipelineSummary summary) {
+
+    public PipelineResult {
+        Objects.requireNonNull(summary, "summary");
+    }
+
+    /** {@link Outcome#COMPLETED} or {@link Outcome#STOPPED}. */
+    public Outcome outcome() {
+        return summary.outcome();
+    }
+
+    public Duration duration() {
+        return summary.duration();
+    }
+
+    public List<StageStats> stages() {
+        return summary.stages();
+    }
+
+    public String correlationId() {
+        return summary.correlationId();
+    }
+
+    /** Items the sink took in. */
+    public long itemCount() {
+        return summary.itemCount();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.sluice.pipeline;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A live view of a running pipeline, as given to {@link PipelineListener#onProgress} and returned by
+ * {@link PipelineHandle#snapshot()}. The counters are read one after another while the run goes on, so they
+ * are each exact but not taken at one instant.
+ *
+ * @param pipelineName the pipeline's name
+ * @param correlationId the run's correlation ID
+ * @param startedAt when the run started
+ * @param elapsed time since the start
+ * @param stages each stage's counters, source first, sink last
+ * @param attributes what stages recorded with {@link StageContext#attribute}
+ */
+public record PipelineSnapshot(
+        String pipelineName,
+        String correlationId,
+        Instant startedAt,
+        Duration elapsed,
+        List<StageStats> stages,
+        Map<String, Object> attributes) {
+
+    public PipelineSnapshot {
+        stages = List.copyOf(stages);
+        attributes = Map.copyOf(attributes);
+    }
+
+    /** Items taken in by the sink so far. */
+    public long itemCount() {
+        return stages.isEmpty() ? 0L : stages.get(stages.size() - 1).itemsIn();
+    }
+
+    /** {@link #itemCount()} per second of {@link #elapsed()}; 0 before any time has passed. */
+    public double itemsPerSecond() {
+        return PipelineSummary.perSecond(itemCount(), elapsed);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.pipeline.internal.PipelineRun;
+import dev.sluice.pipeline.internal.RunConfig;
+import dev.sluice.pipeline.internal.StageSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A complete pipeline description, source to sink, ready to run. Immutable and reusable: every {@link #run} or
+ * {@link #start} is a new, independent run (with its own correlation ID unless one was fixed).
+ *
+ * @param <R> the type of the sink's value
+ */
+public final class RunnablePipeline<R> {
+
+    private final List<StageSpec> stages;
+    private final RunConfig config;
+
+    RunnablePipeline(List<StageSpec> stages, RunConfig config) {
+        this.stages = stages;
+        this.config = config;
+    }
+
+    /**
+     * Runs the pipeline on the calling thread's behalf and waits for it. Returns only after every stage thread
+     * has ended.
+     *
+     * @return the result of a run that completed
+     * @throws PipelineFailedException if a stage failed; it carries the partial summary
+     * @throws PipelineCancelledException if the run was cancelled from elsewhere (through a listener, say)
+     * @throws InterruptedException if the calling thread is interrupted: the run is cancelled and awaited, and the
+     *     interrupt flag is restored before this is thrown
+     */
+    public PipelineResult<R> run() throws InterruptedException {
+        return start().awaitCancellingOnInterrupt();
+    }
+
+    /**
+     * Runs the pipeline with a deadline: when {@code timeout} passes, the run is aborted like a cancellation, and
+     * a {@link PipelineCancelledException} with outcome {@link Outcome#TIMED_OUT} is thrown once every stage
+     * thread has ended. Otherwise as {@link #run()}.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is not positive
+     */
+    public PipelineResult<R> run(Duration timeout) throws InterruptedException {
+        return start(timeout).awaitCancellingOnInterrupt();
+    }
+
+    /** Starts a run and returns at once with its handle. */
+    public PipelineHandle<R> start() {
+        return new PipelineHandle<>(PipelineRun.start(stages, config, null));
+    }
+
+    /**
+     * Starts a run with a deadline (see {@link #run(Duration)}) and returns at once with its handle.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is not positive
+     */
+    public PipelineHandle<R> start(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+        }
+        return new PipelineHandle<>(PipelineRun.start(stages, config, timeout));
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("RunnablePipeline[").append(config.pipelineName()).append(": ");
+        for (int i = 0; i < stages.size(); i++) {
+            b.append(i == 0 ? "" : " -> ").append(stages.get(i).name());
+        }
+        return b.append(']').toString();
+    }
+}

@@ -1,0 +1,629 @@
+package dev.sluice.pipeline;
+
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Structured concurrency on Java 21's final APIs: a scope owns every thread it forks, and no thread outlives
+ * it.
+ *
+ * <pre>{@code
+ * try (Scope scope = Scope.open()) {
+ *     Fork<User> user = scope.fork("user", () -> fetchUser(id));
+ *     Fork<List<Order>> orders = scope.fork("orders", () -> fetchOrders(id));
+ *     scope.join();                       // both done, or the first failure rethrown
+ *     return new Page(user.result(), orders.result());
+ * }
+ * }</pre>
+ *
+ * <h2>Supervision rules</h2>
+ * <ul>
+ *   <li>Each {@link #fork} runs its task on a new thread from the scope's thread factory (virtual threads by
+ *       default), named {@code <scope name>/<fork name>}. The forking thread's SLF4J MDC is copied into the fork
+ *       and cleared when the fork ends.</li>
+ *   <li>The scope is <b>cancelled</b> by the first fork that fails (throws), by {@link #cancel()} from any
+ *       thread, by its deadline passing while a thread waits in {@link #join()}, or by {@link #close()}.
+ *       Cancelling interrupts every fork still running; forks started later do not run their task. Only the
+ *       first cause counts.</li>
+ *   <li>{@link #join()} waits until every fork has ended, then reports how the scope ended: normally if no fork
+ *       failed and nothing cancelled it; else it throws {@link ExecutionException} with the first failure as its
+ *       cause, {@link CancellationException} after {@code cancel()}, or {@link TimeoutException} after the
+ *       deadline. Failures of other forks after the first are attached to it as suppressed exceptions,
+ *       except those that only echo the cancellation (an {@link InterruptedException}, a
+ *       {@link CancellationException}, or an exception caused by one or by the first failure).</li>
+ *   <li>If the thread in {@code join()} is interrupted, the scope is cancelled, every fork is awaited, the
+ *       interrupt flag is restored, and {@link InterruptedException} is thrown.</li>
+ *   <li>{@link #close()} cancels whatever still runs and waits for it; afterwards no forked thread is alive
+ *       ({@link #activeCount()} is 0) and no fork can be added. A failure that no {@code join()} reported is
+ *       logged.</li>
+ *   <li>A fork that ignores interruption (a CPU loop, a call that does not check) delays {@code join()} and
+ *       {@code close()} until it ends. While they wait after a cancellation, every
+ *       {@linkplain Builder#stragglerReportInterval straggler interval} each such thread is logged at WARN with
+ *       its stack, and passed to the {@linkplain Builder#onStraggler straggler callback}.</li>
+ * </ul>
+ *
+ * <p>Unlike {@code java.util.concurrent.StructuredTaskScope}, which is a preview API up to JDK 25 and changed
+ * shape between releases, a scope needs no {@code --enable-preview} and runs on any JDK from 21.
+ *
+ * <p>Thread-safety: every method may be called from any thread; {@code join()} must not be called from one of
+ * the scope's own forks (it would wait for itself). Memory consistency: actions in a fork happen-before
+ * {@code join()} returns or throws; actions before {@code fork} happen-before the task starts.
+ */
+public final class Scope implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Scope.class);
+    private static final AtomicInteger SCOPES = new AtomicInteger();
+
+    private final String name;
+    private final Instant deadline;
+    /** The deadline on the {@link System#nanoTime()} clock, immune to wall-clock changes. */
+    private final long deadlineNanos;
+    private final ThreadFactory threadFactory;
+    private final Duration stragglerReportInterval;
+    private final Consumer<Thread> onStraggler;
+
+    /** null while running, then the first ending: a {@link Failed} or a {@link Cancelled}. */
+    private final AtomicReference<Ending> ending = new AtomicReference<>();
+    /** Failures after the ending that are worth reporting. */
+    private final Queue<Throwable> laterFailures = new ConcurrentLinkedQueue<>();
+    private final Set<Thread> live = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger running = new AtomicInteger();
+    /** The fork that ended last; each ending fork first waits for its predecessor's thread to terminate. */
+    private final AtomicReference<Thread> lastExited = new AtomicReference<>();
+    private final AtomicInteger forkCount = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition quiescent = lock.newCondition();
+    private volatile boolean closed;
+    private volatile boolean endingReported;
+
+    private Scope(Builder b) {
+        this.name = b.name != null ? b.name : "scope-" + SCOPES.incrementAndGet();
+        long now = System.nanoTime();
+        if (b.timeout != null) {
+            this.deadline = Instant.now().plus(b.timeout);
+            this.deadlineNanos = now + saturatedNanos(b.timeout);
+        } else if (b.deadline != null) {
+            this.deadline = b.deadline;
+            this.deadlineNanos = now + saturatedNanos(Duration.between(Instant.now(), b.deadline));
+        } else {
+            this.deadline = null;
+            this.deadlineNanos = 0L;
+        }
+        this.threadFactory = b.threadFactory;
+        this.stragglerReportInterval = b.stragglerReportInterval;
+        this.onStraggler = b.onStraggler;
+    }
+
+    /** A scope with the defaults: virtual threads, no deadline, stragglers reported every 10 seconds. */
+    public static Scope open() {
+        return new Builder().open();
+    }
+
+    /** Options for a new scope. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The scope's name: the prefix of its threads' names. */
+    public String name() {
+        return name;
+    }
+
+    /** The deadline, if the scope has one. */
+    public Optional<Instant> deadline() {
+        return Optional.ofNullable(deadline);
+    }
+
+    /** Forks a task named {@code fork-<n>}. See {@link #fork(String, Callable)}. */
+    public <T> Fork<T> fork(Callable<? extends T> task) {
+        return fork("fork-" + (forkCount.get() + 1), task);
+    }
+
+    /**
+     * Starts {@code task} on a new thread owned by this scope. Never waits.
+     *
+     * @param forkName the fork's name, appended to the scope's to name the thread
+     * @throws IllegalStateException if the scope is closed, or already cancelled (by a failure, {@code cancel()}
+     *     or its deadline)
+     */
+    public <T> Fork<T> fork(String forkName, Callable<? extends T> task) {
+        Objects.requireNonNull(forkName, "forkName must not be null");
+        Objects.requireNonNull(task, "task must not be null");
+        ensureAcceptingForks();
+        forkCount.incrementAndGet();
+        ForkTask<T> fork = new ForkTask<>(forkName, task, MDC.getCopyOfContextMap());
+        Thread thread = threadFactory.newThread(fork);
+        if (thread == null) {
+            throw new IllegalStateException("the thread factory of scope '" + name + "' returned no thread");
+        }
+        thread.setName(name + "/" + forkName);
+        running.incrementAndGet();
+        live.add(thread);
+        try {
+            // Re-check after registering: a cancel that ran before the registration could not interrupt it.
+            ensureAcceptingForks();
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            live.remove(thread);
+            forkEnded();
+            throw e;
+        }
+        return fork;
+    }
+
+    private void ensureAcceptingForks() {
+        if (closed) {
+            throw new IllegalStateException("scope '" + name + "' is closed: it takes no new forks");
+        }
+        Ending e = ending.get();
+        if (e != null) {
+            throw new IllegalStateException("scope '" + name + "' is " + e.describe() + ": it takes no new forks");
+        }
+    }
+
+    /**
+     * Waits until every fork has ended, enforcing the deadline, then reports how the scope ended (see the class
+     * comment).
+     *
+     * @throws ExecutionException if a fork failed; the cause is the first failure
+     * @throws CancellationException if the scope was cancelled by {@link #cancel()} or {@link #close()}
+     * @throws TimeoutException if the deadline passed before every fork ended
+     * @throws InterruptedException if the calling thread was interrupted; the forks were cancelled and awaited
+     * @throws IllegalStateException if called from one of this scope's forks
+     */
+    public void join() throws InterruptedException, ExecutionException, TimeoutException {
+        if (live.contains(Thread.currentThread())) {
+            throw new IllegalStateException("join() called from a fork of scope '" + name + "': it would wait for itself");
+        }
+        try {
+            awaitForks();
+        } catch (InterruptedException e) {
+            cancel(new Cancelled(Cancelled.Reason.INTERRUPTED));
+            awaitForksAfterCancel();
+            Thread.currentThread().interrupt();
+            throw e;
+        }
+        reportEnding();
+    }
+
+    /** Waits for every fork to end; cancels at the deadline. Interruptible until a cancellation. */
+    private void awaitForks() throws InterruptedException {
+        lock.lock();
+        try {
+            while (running.get() > 0) {
+                if (ending.get() != null) {
+                    break;
+                }
+                if (deadline == null) {
+                    quiescent.await();
+                } else {
+                    long nanos = deadlineNanos - System.nanoTime();
+                    if (nanos <= 0L) {
+                        cancel(new Cancelled(Cancelled.Reason.DEADLINE));
+                        break;
+                    }
+                    quiescent.awaitNanos(nanos);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        awaitForksAfterCancel();
+    }
+
+    /** Waits, uninterruptibly, for every fork to end and its thread to terminate; reports stragglers. */
+    private void awaitForksAfterCancel() {
+        boolean interrupted = false;
+        long started = System.nanoTime();
+        lock.lock();
+        try {
+            long interval = stragglerReportInterval.toNanos();
+            long nextReport = started + interval;
+            while (running.get() > 0) {
+                long nanos = nextReport - System.nanoTime();
+                if (nanos <= 0L) {
+                    if (ending.get() != null) {
+                        reportStragglers(Duration.ofNanos(System.nanoTime() - started));
+                    }
+                    nextReport = System.nanoTime() + interval;
+                    continue;
+                }
+                try {
+                    quiescent.awaitNanos(nanos);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        Thread last = lastExited.get();
+        if (last != null) {
+            interrupted |= joinUninterruptibly(last);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void reportStragglers(Duration sinceWaiting) {
+        for (Thread t : live) {
+            if (!t.isAlive()) {
+                continue;
+            }
+            StringBuilder where = new StringBuilder();
+            StackTraceElement[] stack = t.getStackTrace();
+            for (int i = 0; i < Math.min(stack.length, 24); i++) {
+                where.append("\n\tat ").append(stack[i]);
+            }
+            log.warn(
+                    "scope '{}': thread '{}' is still running {} ms after the scope was {}; it does not respond to"
+                            + " interruption. It is at:{}",
+                    name, t.getName(), sinceWaiting.toMillis(), ending.get().describe(), where);
+            if (onStraggler != null) {
+                try {
+                    onStraggler.accept(t);
+                } catch (RuntimeException e) {
+                    log.warn("scope '{}': the straggler callback threw", name, e);
+                }
+            }
+        }
+    }
+
+    private void reportEnding() throws ExecutionException, TimeoutException {
+        Ending e = ending.get();
+        endingReported = true;
+        if (e == null) {
+            return;
+        }
+        if (e instanceof Failed failed) {
+            throw new ExecutionException("a fork of scope '" + name + "' failed", failed.cause());
+        }
+        Cancelled c = (Cancelled) e;
+        Exception thrown = c.reason() == Cancelled.Reason.DEADLINE
+                ? new TimeoutException("scope '" + name + "' passed its deadline " + deadline)
+                : new CancellationException("scope '" + name + "' was " + c.describe());
+        for (Throwable later : laterFailures) {
+            thrown.addSuppressed(later);
+        }
+        if (thrown instanceof TimeoutException te) {
+            throw te;
+        }
+        throw (CancellationException) thrown;
+    }
+
+    /**
+     * Cancels the scope: interrupts every running fork; later forks are refused. Has no effect if the scope has
+     * already ended by a failure or a cancellation. Never waits; call {@link #join()} to wait.
+     */
+    public void cancel() {
+        cancel(new Cancelled(Cancelled.Reason.CANCELLED));
+    }
+
+    private void cancel(Ending cause) {
+        if (ending.compareAndSet(null, cause)) {
+            interruptAll();
+            // Wake a joiner so that it switches to the post-cancellation wait.
+            lock.lock();
+            try {
+                quiescent.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void interruptAll() {
+        Thread self = Thread.currentThread();
+        for (Thread t : live) {
+            if (t != self) {
+                t.interrupt();
+            }
+        }
+    }
+
+    /** Whether the scope has been cancelled, by any cause (a failure included). */
+    public boolean isCancelled() {
+        return ending.get() != null;
+    }
+
+    /** The number of forked threads that have not yet terminated. 0 after {@code join()} or {@code close()}. */
+    public int activeCount() {
+        Thread last = lastExited.get();
+        return running.get() + (last != null && last.isAlive() ? 1 : 0);
+    }
+
+    /**
+     * Cancels whatever still runs, waits for every fork to end (uninterruptibly: no thread may outlive the
+     * scope; an interrupt is remembered and restored), and closes the scope to new forks. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (running.get() > 0) {
+            cancel(new Cancelled(Cancelled.Reason.CLOSED));
+        }
+        awaitForksAfterCancel();
+        closed = true;
+        Ending e = ending.get();
+        if (!endingReported && e instanceof Failed failed) {
+            endingReported = true;
+            log.warn("scope '{}' closed with a failure that no join() reported", name, failed.cause());
+        }
+    }
+
+    @Override
+    public String toString() {
+        Ending e = ending.get();
+        return "Scope[" + name + ", active=" + activeCount() + (e != null ? ", " + e.describe() : "") + "]";
+    }
+
+    private void forkEnded() {
+        if (running.decrementAndGet() == 0) {
+            lock.lock();
+            try {
+                quiescent.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void forkFailed(Throwable failure) {
+        if (ending.compareAndSet(null, new Failed(failure))) {
+            interruptAll();
+            lock.lock();
+            try {
+                quiescent.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        Ending first = ending.get();
+        Throwable primary = first instanceof Failed f ? f.cause() : null;
+        if (isEchoOfCancellation(failure, primary)) {
+            return;
+        }
+        if (primary != null) {
+            primary.addSuppressed(failure);
+        } else {
+            laterFailures.add(failure);
+        }
+    }
+
+    private static boolean isEchoOfCancellation(Throwable t, Throwable primary) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c == primary
+                    || c instanceof InterruptedException
+                    || c instanceof CancellationException
+                    || c instanceof ClosedByInterruptException
+                    || (c instanceof InterruptedIOException && c.getClass() == InterruptedIOException.class)) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private static long saturatedNanos(Duration d) {
+        if (d.isNegative()) {
+            return 0L;
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooFar) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+
+    private static boolean joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                t.join();
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+    }
+
+    /** The body of every forked thread. */
+    private final class ForkTask<T> implements Fork<T>, Runnable {
+        private final String forkName;
+        private final Callable<? extends T> task;
+        private final Map<String, String> mdc;
+        private volatile boolean done;
+        private volatile T result;
+        private volatile Throwable failure;
+
+        ForkTask(String forkName, Callable<? extends T> task, Map<String, String> mdc) {
+            this.forkName = forkName;
+            this.task = task;
+            this.mdc = mdc;
+        }
+
+        @Override
+        public void run() {
+            Thread self = Thread.currentThread();
+            try {
+                if (mdc != null) {
+                    MDC.setContextMap(mdc);
+                }
+                Ending e = ending.get();
+                if (e != null) {
+                    failure = new CancellationException("scope '" + name + "' was " + e.describe() + " before the fork started");
+                } else {
+                    result = task.call();
+                }
+            } catch (Throwable t) {
+                failure = t;
+                forkFailed(t);
+            } finally {
+                done = true;
+                MDC.clear();
+                // Chain of terminations: wait for the previously ended fork's thread to terminate, so that when
+                // the last fork is seen terminated by a joiner, every earlier one is terminated too.
+                Thread previous = lastExited.getAndSet(self);
+                if (previous != null) {
+                    joinUninterruptibly(previous);
+                }
+                live.remove(self);
+                forkEnded();
+            }
+        }
+
+        @Override
+        public String name() {
+            return forkName;
+        }
+
+        @Override
+        public boolean isDone() {
+            return done;
+        }
+
+        @Override
+        public T result() {
+            if (!done) {
+                throw new IllegalStateException("fork '" + forkName + "' has not finished");
+            }
+            Throwable f = failure;
+            if (f != null) {
+                throw new IllegalStateException("fork '" + forkName + "' did not complete normally", f);
+            }
+            return result;
+        }
+
+        @Override
+        public Optional<Throwable> failure() {
+            return done ? Optional.ofNullable(failure) : Optional.empty();
+        }
+
+        @Override
+        public String toString() {
+            return "Fork[" + name + "/" + forkName + (done ? failure == null ? ", completed" : ", failed" : ", running") + "]";
+        }
+    }
+
+    private sealed interface Ending permits Failed, Cancelled {
+        String describe();
+    }
+
+    private record Failed(Throwable cause) implements Ending {
+        @Override
+        public String describe() {
+            return "cancelled after a fork failed (" + cause + ")";
+        }
+    }
+
+    private record Cancelled(Reason reason) implements Ending {
+        enum Reason {
+            CANCELLED("cancelled"),
+            DEADLINE("cancelled at its deadline"),
+            INTERRUPTED("cancelled because its joining thread was interrupted"),
+            CLOSED("closed while forks were running");
+
+            final String text;
+
+            Reason(String text) {
+                this.text = text;
+            }
+        }
+
+        @Override
+        public String describe() {
+            return reason.text;
+        }
+    }
+
+    /** Options for a {@link Scope}. Not thread-safe; {@link #open()} may be called many times. */
+    public static final class Builder {
+        private String name;
+        private Instant deadline;
+        private Duration timeout;
+        private ThreadFactory threadFactory = Thread.ofVirtual().factory();
+        private Duration stragglerReportInterval = Duration.ofSeconds(10);
+        private Consumer<Thread> onStraggler;
+
+        private Builder() {}
+
+        /** The scope's name, the prefix of its threads' names. Default {@code scope-<n>}. */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name must not be null");
+            return this;
+        }
+
+        /** A deadline: {@link #join()} cancels the forks when it passes. Replaces a {@link #timeout(Duration)}. */
+        public Builder deadline(Instant deadline) {
+            this.deadline = Objects.requireNonNull(deadline, "deadline must not be null");
+            this.timeout = null;
+            return this;
+        }
+
+        /** A deadline {@code timeout} after {@link #open()}. Replaces a {@link #deadline(Instant)}. */
+        public Builder timeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout must not be null");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+            }
+            this.deadline = null;
+            this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * Where the threads come from; the scope names them. Default: virtual threads. Pass
+         * {@code Thread.ofPlatform().factory()} for platform threads.
+         */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory must not be null");
+            return this;
+        }
+
+        /** How often a fork that ignores cancellation is reported while the scope waits for it. Default 10 s. */
+        public Builder stragglerReportInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval must not be null");
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("stragglerReportInterval must be positive, got " + interval);
+            }
+            this.stragglerReportInterval = interval;
+            return this;
+        }
+
+        /** Called with each straggling thread, on the waiting thread, besides the WARN log line. */
+        public Builder onStraggler(Consumer<Thread> onStraggler) {
+            this.onStraggler = Objects.requireNonNull(onStraggler, "onStraggler must not be null");
+            return this;
+        }
+
+        /** Opens a scope with these options. */
+        public Scope open() {
+            return new Scope(this);
+        }
+    }
+}

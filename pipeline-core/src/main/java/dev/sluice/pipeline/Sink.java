@@ -1,0 +1,213 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.pipeline.internal.SinkLogic;
+import dev.sluice.pipeline.internal.SubscriberSink;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Flow;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Collector;
+import java.util.stream.Collectors;
+
+/**
+ * Where a pipeline's items end, and what value a run produces. Immutable: each run opens the sink afresh on the
+ * sink stage's own thread, so a sink can serve many runs (except {@link #toSubscriber}, which serves one).
+ *
+ * <p>A sink's function runs on one thread at a time, never concurrently with itself within a run. If it throws,
+ * the sink's {@link ErrorPolicy} decides ({@link #onError}); the default fails the run.
+ *
+ * @param <T> the type of the items
+ * @param <R> the type of the run's value
+ */
+public final class Sink<T, R> {
+
+    final SinkLogic<T, R> logic;
+    final String name;
+    final ErrorPolicy errorPolicy;
+
+    private Sink(SinkLogic<T, R> logic, String name, ErrorPolicy errorPolicy) {
+        this.logic = logic;
+        this.name = name;
+        this.errorPolicy = errorPolicy;
+    }
+
+    /** Calls {@code action} for each item; the value is the number of items the action completed. */
+    public static <T> Sink<T, Long> forEach(CheckedConsumer<? super T> action) {
+        Objects.requireNonNull(action, "action must not be null");
+        return new Sink<>(context -> new SinkLogic.State<T, Long>() {
+            long count;
+
+            @Override
+            public boolean accept(T item) throws Exception {
+                action.accept(item);
+                count++;
+                return true;
+            }
+
+            @Override
+            public Long finish() {
+                return count;
+            }
+        }, "forEach", ErrorPolicy.fail());
+    }
+
+    /**
+     * Calls {@code action} with groups of the items that are already waiting, up to {@code maxBatch} at a time,
+     * without waiting for more: a slow action gets big groups, a fast one small ones. For fixed-size groups with a
+     * time limit, use {@link Pipeline#batch} before the sink. The value is the number of items in groups the
+     * action completed. A dead-letter policy receives the whole group. The list is not to be kept after the call.
+     *
+     * @throws IllegalArgumentException if {@code maxBatch < 1}
+     */
+    public static <T> Sink<T, Long> forEachBatch(int maxBatch, CheckedConsumer<? super List<T>> action) {
+        Objects.requireNonNull(action, "action must not be null");
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch must be at least 1, got " + maxBatch);
+        }
+        return new Sink<>(context -> new SinkLogic.State<T, Long>() {
+            long count;
+
+            @Override
+            public boolean accept(T item) throws Exception {
+                action.accept(List.of(item));
+                count++;
+                return true;
+            }
+
+            @Override
+            public int groupSize() {
+                return maxBatch;
+            }
+
+            @Override
+            public boolean acceptGroup(List<T> items) throws Exception {
+                action.accept(items);
+                count += items.size();
+                return true;
+            }
+
+            @Override
+            public Long finish() {
+                return count;
+            }
+        }, "forEachBatch", ErrorPolicy.fail());
+    }
+
+    /** Collects the items with a {@link Collector}; a fresh container per run. */
+    public static <T, A, R> Sink<T, R> collect(Collector<? super T, A, R> collector) {
+        Objects.requireNonNull(collector, "collector must not be null");
+        Supplier<A> supplier = collector.supplier();
+        BiConsumer<A, ? super T> accumulator = collector.accumulator();
+        Function<A, R> finisher = collector.finisher();
+        return new Sink<>(context -> new SinkLogic.State<T, R>() {
+            final A container = supplier.get();
+
+            @Override
+            public boolean accept(T item) {
+                accumulator.accept(container, item);
+                return true;
+            }
+
+            @Override
+            public R finish() {
+                return finisher.apply(container);
+            }
+        }, "collect", ErrorPolicy.fail());
+    }
+
+    /** The items in a list, in arrival order. */
+    public static <T> Sink<T, List<T>> toList() {
+        Sink<T, List<T>> list = collect(Collectors.<T>toList());
+        return list.named("toList");
+    }
+
+    /** Folds the items into a value, starting from {@code identity}; the value is the last accumulation. */
+    public static <T, R> Sink<T, R> reduce(R identity, BiFunction<R, ? super T, R> accumulator) {
+        Objects.requireNonNull(accumulator, "accumulator must not be null");
+        return new Sink<>(context -> new SinkLogic.State<T, R>() {
+            R value = identity;
+
+            @Override
+            public boolean accept(T item) {
+                value = accumulator.apply(value, item);
+                return true;
+            }
+
+            @Override
+            public R finish() {
+                return value;
+            }
+        }, "reduce", ErrorPolicy.fail());
+    }
+
+    /** Counts the items. */
+    public static <T> Sink<T, Long> count() {
+        return Sink.<T>forEach(item -> {}).named("count");
+    }
+
+    /**
+     * Sends the items into a channel, waiting while it is full; the value is the number sent. When the run
+     * completes the channel is closed; when it fails or is cancelled, the channel is failed with the cause, so its
+     * receivers learn how the stream ended. If the channel is closed by someone else, the run finishes early.
+     */
+    public static <T> Sink<T, Long> toChannel(Channel<? super T> channel) {
+        Objects.requireNonNull(channel, "channel must not be null");
+        return new Sink<>(context -> new SinkLogic.State<T, Long>() {
+            long count;
+
+            @Override
+            public boolean accept(T item) throws InterruptedException {
+                try {
+                    channel.send(item);
+                } catch (ChannelFailedException e) {
+                    throw e;
+                } catch (ChannelClosedException closedByReceiver) {
+                    return false;
+                }
+                count++;
+                return true;
+            }
+
+            @Override
+            public Long finish() {
+                channel.close();
+                return count;
+            }
+
+            @Override
+            public void abort(Throwable cause) {
+                channel.fail(cause);
+            }
+        }, "toChannel", ErrorPolicy.fail());
+    }
+
+    /**
+     * Delivers the items to a {@code Flow.Subscriber}, honouring its demand: the sink waits while the subscriber
+     * has requested nothing, so the subscriber's pace holds back the whole pipeline. The subscriber gets
+     * {@code onSubscribe} when the run starts, then {@code onNext}, then {@code onComplete}, or {@code onError}
+     * with the failure (or a {@link java.util.concurrent.CancellationException}) if the run aborts. Cancelling
+     * the subscription finishes the run early. All signals come from the sink stage's thread. Can run once.
+     */
+    public static <T> Sink<T, Long> toSubscriber(Flow.Subscriber<? super T> subscriber) {
+        Objects.requireNonNull(subscriber, "subscriber must not be null");
+        return new Sink<>(new SubscriberSink<>(subscriber), "toSubscriber", ErrorPolicy.fail());
+    }
+
+    /** This sink with the given policy for items its function fails on. */
+    public Sink<T, R> onError(ErrorPolicy policy) {
+        return new Sink<>(logic, name, Objects.requireNonNull(policy, "policy must not be null"));
+    }
+
+    /** This sink under another stage name (the default is the factory's name, such as {@code forEach}). */
+    public Sink<T, R> named(String stageName) {
+        return new Sink<>(logic, Pipeline.requireName(stageName, "stageName"), errorPolicy);
+    }
+
+    @Override
+    public String toString() {
+        return "Sink[" + name + "]";
+    }
+}

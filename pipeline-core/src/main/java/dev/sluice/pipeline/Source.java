@@ -1,0 +1,131 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.pipeline.internal.ChannelSource;
+import dev.sluice.pipeline.internal.IterableSource;
+import dev.sluice.pipeline.internal.PublisherSource;
+import dev.sluice.pipeline.internal.SingleUseSource;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Flow;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+
+/**
+ * Where a pipeline's items come from: a body that pushes items with a blocking {@link Emitter#emit}, run on the
+ * source stage's own thread each time the pipeline runs.
+ *
+ * <pre>{@code
+ * Source<Line> lines = emitter -> {
+ *     try (var reader = Files.newBufferedReader(path)) {
+ *         for (String l; (l = reader.readLine()) != null; ) {
+ *             emitter.emit(Line.parse(l));          // waits while the pipeline is full
+ *         }
+ *     }
+ * };
+ * }</pre>
+ *
+ * <p>Returning from {@link #produce} ends the stream: the pipeline drains and completes. Throwing fails the run,
+ * except while the run is being stopped or after downstream finished early, when any exception ends the source
+ * cleanly. Cancellation arrives as an interrupt: blocking calls in the body should be interruptible, and an
+ * {@link InterruptedException} should propagate.
+ *
+ * <p>The factories here give sources that can run any number of times, except those over an {@link Iterator} or
+ * a {@link Stream}, which can run once (a second run fails with {@link IllegalStateException}).
+ *
+ * @param <T> the type of the items
+ */
+@FunctionalInterface
+public interface Source<T> {
+
+    /** Produces the items, pushing each with {@code emitter.emit}. Runs on the source stage's thread. */
+    void produce(Emitter<T> emitter) throws Exception;
+
+    /** The given items, in order. The array is copied. */
+    @SafeVarargs
+    static <T> Source<T> of(T... items) {
+        Objects.requireNonNull(items, "items must not be null");
+        List<T> copy = List.of(items.clone()); // rejects null elements with a NullPointerException
+        return new IterableSource<>(copy, true);
+    }
+
+    /**
+     * The items of an {@code Iterable}, in iteration order, with a fresh iterator for each run. A
+     * {@link Collection} is taken to be in memory, and its items move downstream in groups; any other
+     * {@code Iterable}'s iterator may block in {@code next()}, so each item is passed on as soon as it is there.
+     */
+    static <T> Source<T> from(Iterable<? extends T> items) {
+        Objects.requireNonNull(items, "items must not be null");
+        return new IterableSource<>(items, items instanceof Collection<?>);
+    }
+
+    /** The remaining items of an iterator, which may block in {@code next()}. Can run once. */
+    static <T> Source<T> from(Iterator<? extends T> iterator) {
+        Objects.requireNonNull(iterator, "iterator must not be null");
+        return new SingleUseSource<>(() -> iterator, "an iterator");
+    }
+
+    /** The items of a stream, which is closed when the source ends. Can run once. */
+    static <T> Source<T> from(Stream<? extends T> stream) {
+        Objects.requireNonNull(stream, "stream must not be null");
+        return new SingleUseSource<>(stream::iterator, "a stream", stream);
+    }
+
+    /**
+     * An endless source: {@code supplier.get()} for each item until the run is stopped, cancelled, or finished by
+     * a {@code take}. The supplier runs on the source thread; returning null fails the run.
+     */
+    static <T> Source<T> generate(Supplier<? extends T> supplier) {
+        Objects.requireNonNull(supplier, "supplier must not be null");
+        return emitter -> {
+            for (;;) {
+                T item = supplier.get();
+                if (item == null) {
+                    throw new NullPointerException("the supplier of Source.generate returned null");
+                }
+                emitter.emit(item);
+            }
+        };
+    }
+
+    /** The longs from {@code startInclusive} to {@code endExclusive}, in order. */
+    static Source<Long> range(long startInclusive, long endExclusive) {
+        if (endExclusive < startInclusive) {
+            throw new IllegalArgumentException("endExclusive must not be below startInclusive, got range ["
+                    + startInclusive + ", " + endExclusive + ")");
+        }
+        return new IterableSource<>(() -> LongStream.range(startInclusive, endExclusive).boxed().iterator(), true);
+    }
+
+    /**
+     * The items received from a channel until it is closed and drained; a failed channel fails the run. Several
+     * runs, or other receivers, share the channel's items.
+     */
+    static <T> Source<T> from(Channel<? extends T> channel) {
+        Objects.requireNonNull(channel, "channel must not be null");
+        return new ChannelSource<>(channel);
+    }
+
+    /**
+     * The items of a {@code Flow.Publisher}, subscribed to once per run, with backpressure: the source requests
+     * {@code prefetch} items at first, then, each time half of that has been passed downstream, exactly as many
+     * as were passed on. So no more than {@code prefetch} items are ever buffered between the publisher and the
+     * pipeline. {@code onError} fails the run; cancelling or stopping the run cancels the subscription.
+     *
+     * @throws IllegalArgumentException if {@code prefetch < 1}
+     */
+    static <T> Source<T> fromPublisher(Flow.Publisher<? extends T> publisher, int prefetch) {
+        Objects.requireNonNull(publisher, "publisher must not be null");
+        if (prefetch < 1) {
+            throw new IllegalArgumentException("prefetch must be at least 1, got " + prefetch);
+        }
+        return new PublisherSource<>(publisher, prefetch);
+    }
+
+    /** {@link #fromPublisher(Flow.Publisher, int)} with a prefetch of 256. */
+    static <T> Source<T> fromPublisher(Flow.Publisher<? extends T> publisher) {
+        return fromPublisher(publisher, 256);
+    }
+}

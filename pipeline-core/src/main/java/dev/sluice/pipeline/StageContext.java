@@ -1,0 +1,45 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.pipeline.internal.CurrentStage;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Optional;
+
+/**
+ * What a stage can know about the run it belongs to. Available to sources through {@link Emitter#context()}, and
+ * to any code on a stage thread (a map function, a gRPC interceptor called from it) through {@link #current()}.
+ * Thread-safe.
+ */
+public interface StageContext {
+
+    /** The pipeline's name. */
+    String pipelineName();
+
+    /** The name of the stage running on this thread. */
+    String stageName();
+
+    /** The run's correlation ID, also in the MDC of every stage thread under the key {@code correlationId}. */
+    String correlationId();
+
+    /**
+     * Records a value in the run's summary ({@link PipelineSummary#attributes()}), replacing an earlier value for
+     * the same key. The gRPC source records its method, final status, attempts and resumes this way, so that the
+     * audit trail can show them without knowing about gRPC. Null values are ignored.
+     */
+    void attribute(String key, Object value);
+
+    /** The run's meter registry, if it has one; stages that keep their own meters register them there. */
+    Optional<MeterRegistry> meterRegistry();
+
+    /** The context of the stage running on the calling thread, if it is a stage thread. */
+    static Optional<StageContext> current() {
+        return Optional.ofNullable(CurrentStage.get());
+    }
+
+    /** The MDC key under which stage threads carry the correlation ID. */
+    String MDC_CORRELATION_ID = "correlationId";
+    /** The MDC key under which stage threads carry the pipeline's name. */
+    String MDC_PIPELINE = "pipeline";
+    /** The MDC key under which stage threads carry the stage's name. */
+    String MDC_STAGE = "stage";
+}
+

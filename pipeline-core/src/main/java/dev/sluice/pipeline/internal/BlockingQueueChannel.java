@@ -1,0 +1,360 @@
+package dev.sluice.pipeline.internal;
+
+import static dev.sluice.pipeline.internal.BoundedChannel.requireItem;
+import static dev.sluice.pipeline.internal.BoundedChannel.timeoutNanos;
+
+import dev.sluice.pipeline.Channel;
+import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.ChannelFullException;
+import dev.sluice.pipeline.Overflow;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The reference {@link Channel}: every operation under one lock, items in an {@link ArrayBlockingQueue}, waiting
+ * on two conditions. Obviously correct rather than fast; the fast channel is tested against the same contract
+ * and benchmarked against it.
+ *
+ * <p>The queue's own lock is redundant here (uncontended, since ours is always held); the point is to be the
+ * {@code BlockingQueue}-backed channel that users compare with.
+ */
+public final class BlockingQueueChannel<T> implements Channel<T> {
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final Condition notFull = lock.newCondition();
+    private final ArrayBlockingQueue<T> items;
+    private final int capacity;
+    private final Overflow overflow;
+    private final Consumer<? super T> onDrop;
+    // Guarded by lock; volatile only so that the read-only queries need not take it.
+    private volatile boolean closed;
+    private volatile Throwable failure;
+    private volatile long dropped;
+
+    public BlockingQueueChannel(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+        }
+        this.capacity = capacity;
+        this.overflow = Objects.requireNonNull(overflow, "overflow must not be null");
+        this.onDrop = onDrop;
+        this.items = new ArrayBlockingQueue<>(capacity);
+    }
+
+    @Override
+    public void send(T item) throws InterruptedException {
+        requireItem(item);
+        lock.lockInterruptibly();
+        try {
+            sendLocked(item, 0L, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean send(T item, Duration timeout) throws InterruptedException {
+        requireItem(item);
+        long nanos = timeoutNanos(timeout);
+        lock.lockInterruptibly();
+        try {
+            return sendLocked(item, nanos, true);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean trySend(T item) {
+        requireItem(item);
+        lock.lock();
+        try {
+            ensureOpenForSend();
+            if (items.size() < capacity) {
+                enqueue(item);
+                return true;
+            }
+            return switch (overflow) {
+                case BLOCK, FAIL -> false;
+                case DROP_NEWEST -> {
+                    drop(item);
+                    yield false;
+                }
+                case DROP_OLDEST -> {
+                    drop(items.poll());
+                    enqueue(item);
+                    yield true;
+                }
+            };
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void sendAll(Collection<? extends T> batch) throws InterruptedException {
+        Objects.requireNonNull(batch, "items must not be null");
+        for (T item : batch) {
+            requireItem(item);
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        for (T item : batch) {
+            lock.lock();
+            try {
+                sendLocked(item, 0L, false);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private boolean sendLocked(T item, long nanos, boolean timed) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        ensureOpenForSend();
+        while (items.size() >= capacity) {
+            switch (overflow) {
+                case FAIL -> throw new ChannelFullException(capacity);
+                case DROP_NEWEST -> {
+                    drop(item);
+                    return false;
+                }
+                case DROP_OLDEST -> drop(items.poll());
+                case BLOCK -> {
+                    if (timed) {
+                        if (nanos <= 0L) {
+                            return false;
+                        }
+                        nanos = notFull.awaitNanos(nanos);
+                    } else {
+                        notFull.await();
+                    }
+                    ensureOpenForSend();
+                }
+            }
+        }
+        enqueue(item);
+        return true;
+    }
+
+    private void enqueue(T item) {
+        items.add(item);
+        notEmpty.signal();
+    }
+
+    private void drop(T item) {
+        dropped++;
+        if (onDrop != null) {
+            onDrop.accept(item);
+        }
+    }
+
+    private void ensureOpenForSend() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new ChannelFailedException(f);
+        }
+        if (closed) {
+            throw new ChannelClosedException("channel is closed for sending");
+        }
+    }
+
+    @Override
+    public T receive() throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            return receiveLocked(0L, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public T receive(Duration timeout) throws InterruptedException {
+        long nanos = timeoutNanos(timeout);
+        lock.lockInterruptibly();
+        try {
+            return receiveLocked(nanos, true);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private T receiveLocked(long nanos, boolean timed) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        for (;;) {
+            T item = takeLocked();
+            if (item != null) {
+                return item;
+            }
+            if (timed) {
+                if (nanos <= 0L) {
+                    return null;
+                }
+                nanos = notEmpty.awaitNanos(nanos);
+            } else {
+                notEmpty.await();
+            }
+        }
+    }
+
+    /** The next item, or null if empty and open; throws if failed, or closed and drained. */
+    private T takeLocked() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new ChannelFailedException(f);
+        }
+        T item = items.poll();
+        if (item != null) {
+            notFull.signal();
+            return item;
+        }
+        if (closed) {
+            throw new ChannelClosedException("channel is closed and drained");
+        }
+        return null;
+    }
+
+    @Override
+    public T tryReceive() {
+        lock.lock();
+        try {
+            return takeLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int receiveMany(Collection<? super T> target, int maxItems) throws InterruptedException {
+        Objects.requireNonNull(target, "target must not be null");
+        if (maxItems < 1) {
+            throw new IllegalArgumentException("maxItems must be at least 1, got " + maxItems);
+        }
+        lock.lockInterruptibly();
+        try {
+            target.add(receiveLocked(0L, false));
+            int n = 1 + items.drainTo(target, maxItems - 1);
+            notFull.signalAll();
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int drainTo(Collection<? super T> target, int maxItems) {
+        Objects.requireNonNull(target, "target must not be null");
+        if (maxItems < 0) {
+            throw new IllegalArgumentException("maxItems must not be negative, got " + maxItems);
+        }
+        lock.lock();
+        try {
+            Throwable f = failure;
+            if (f != null) {
+                throw new ChannelFailedException(f);
+            }
+            int n = items.drainTo(target, maxItems);
+            if (n > 0) {
+                notFull.signalAll();
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean close() {
+        lock.lock();
+        try {
+            if (closed || failure != null) {
+                return false;
+            }
+            closed = true;
+            notEmpty.signalAll();
+            notFull.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean fail(Throwable cause) {
+        Objects.requireNonNull(cause, "cause must not be null");
+        lock.lock();
+        try {
+            if (failure != null || (closed && items.isEmpty())) {
+                return false;
+            }
+            failure = cause;
+            closed = true;
+            notEmpty.signalAll();
+            notFull.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean isClosedForSend() {
+        return closed;
+    }
+
+    @Override
+    public boolean isClosedForReceive() {
+        lock.lock();
+        try {
+            return failure != null || (closed && items.isEmpty());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    @Override
+    public int size() {
+        return items.size();
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    @Override
+    public Overflow overflow() {
+        return overflow;
+    }
+
+    @Override
+    public long droppedCount() {
+        return dropped;
+    }
+
+    @Override
+    public String toString() {
+        String end = failure != null ? ", failed" : closed ? ", closed" : "";
+        return "BlockingQueueChannel[capacity=" + capacity + ", size=" + size() + ", overflow=" + overflow + end + "]";
+    }
+}

@@ -1,0 +1,712 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.Channel;
+import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.ChannelFullException;
+import dev.sluice.pipeline.Overflow;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.jctools.queues.MessagePassingQueue;
+import org.jctools.queues.QueueProgressIndicators;
+
+/**
+ * The fast {@link Channel}: a JCTools array queue for the items, one padded state word for the senders, and two
+ * {@link WaitQueue}s for whoever has to park.
+ *
+ * <h2>The state word</h2>
+ * {@code state} holds a CLOSED bit and, below it, the number of <i>reservations</i>: every item ever admitted
+ * by a sender. A sender reserves with a CAS before it touches the queue, and each reservation is followed by
+ * exactly one queue offer that cannot fail for lack of room. The queue's consumer index counts every item
+ * ever taken out (by receivers, or by a DROP_OLDEST sender). So at any moment
+ * <pre>
+ *   in flight or buffered = reservations - consumer index
+ * </pre>
+ * which gives three things at the price of one CAS per send:
+ * <ul>
+ *   <li><b>Exact capacity.</b> A sender reserves only while that difference is below {@code capacity}; the
+ *       queue itself is rounded up to a power of two.</li>
+ *   <li><b>A close that loses nothing.</b> {@code close()} sets CLOSED in the same word, so a reservation either
+ *       happened before it (and will be delivered: receivers wait for the difference to reach zero, even if the
+ *       offer is still under way) or fails with {@link ChannelClosedException}.</li>
+ *   <li><b>The fence for the wake-up handshake.</b> The CAS is a full fence, so the sender's following read of
+ *       the receivers' wait count cannot move before it (see {@link WaitQueue}).</li>
+ * </ul>
+ * With a single producer the CAS is uncontended, and the word sits on its own cache lines, so it costs a
+ * locked instruction on a line the producer already owns.
+ *
+ * <h2>Receivers</h2>
+ * A receive reads {@code failure} (a plain load on x86) and polls the queue. Under {@link Overflow#BLOCK} a
+ * receive that freed room then issues a full fence and reads the senders' wait count; other policies never
+ * park a sender and skip both. Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
+ *
+ * <h2>Waiting</h2>
+ * Before parking, a thread spins briefly ({@link Thread#onSpinWait()}) and re-checks: a hand-off between two
+ * running threads is usually over in less than the cost of a park and unpark. A receiver that sees a
+ * reservation whose offer has not landed yet spins (yielding now and then) instead of parking: that offer is
+ * a few instructions away.
+ */
+public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Channel<T> {
+
+    /** Spins before registering to park: about a microsecond, far less than a park/unpark round trip. */
+    private static final int SPINS_BEFORE_PARK = 64;
+    /** While waiting for an offer already under way, yield the carrier every this many spins. */
+    private static final int SPINS_PER_YIELD = 32;
+
+    private final MessagePassingQueue<T> queue;
+    private final QueueProgressIndicators progress;
+    private final int capacity;
+    private final Overflow overflow;
+    private final Consumer<? super T> onDrop;
+    private final boolean singleConsumer;
+    private final WaitQueue receivers = new WaitQueue();
+    private final WaitQueue senders = new WaitQueue();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile Throwable failure;
+
+    private BoundedChannel(int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
+        this.capacity = capacity;
+        this.overflow = overflow;
+        this.onDrop = onDrop;
+        // DROP_OLDEST makes senders take items too, so the queue must allow several consumers.
+        ChannelShape queueShape = overflow == Overflow.DROP_OLDEST ? shape.withMultipleConsumers() : shape;
+        this.singleConsumer = queueShape.singleConsumer();
+        this.queue = RingBuffers.create(queueShape, capacity);
+        this.progress = (QueueProgressIndicators) queue;
+    }
+
+    /**
+     * A channel for the given shape. Callers other than {@link Channel}'s factories must keep the shape's
+     * promise about concurrent senders and receivers.
+     */
+    public static <T> BoundedChannel<T> create(
+            int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+        }
+        Objects.requireNonNull(overflow, "overflow must not be null");
+        Objects.requireNonNull(shape, "shape must not be null");
+        return new BoundedChannel<>(capacity, overflow, onDrop, shape);
+    }
+
+    // ---------------------------------------------------------------------------------------------- sending
+
+    @Override
+    public void send(T item) throws InterruptedException {
+        requireItem(item);
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        if (reserve(1) == 1) {
+            admit(item);
+            return;
+        }
+        sendWhenFull(item, 0L, false);
+    }
+
+    @Override
+    public boolean send(T item, Duration timeout) throws InterruptedException {
+        requireItem(item);
+        long nanos = timeoutNanos(timeout);
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        if (reserve(1) == 1) {
+            admit(item);
+            return true;
+        }
+        return sendWhenFull(item, System.nanoTime() + nanos, true);
+    }
+
+    @Override
+    public boolean trySend(T item) {
+        requireItem(item);
+        if (reserve(1) == 1) {
+            admit(item);
+            return true;
+        }
+        return switch (overflow) {
+            case BLOCK, FAIL -> false;
+            case DROP_NEWEST -> {
+                drop(item);
+                yield false;
+            }
+            case DROP_OLDEST -> {
+                dropOldestThenSend(item);
+                yield true;
+            }
+        };
+    }
+
+    @Override
+    public void sendAll(Collection<? extends T> items) throws InterruptedException {
+        Objects.requireNonNull(items, "items must not be null");
+        for (T item : items) {
+            requireItem(item);
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Iterator<? extends T> it = items.iterator();
+        int left = items.size();
+        while (left > 0) {
+            int granted = reserve(left);
+            if (granted == 0) {
+                // Full: one item through the ordinary slow path (it waits, drops or throws per the policy).
+                sendWhenFull(it.next(), 0L, false);
+                left--;
+                continue;
+            }
+            signalReceiver();
+            for (int i = 0; i < granted; i++) {
+                offer(it.next());
+            }
+            left -= granted;
+        }
+    }
+
+    /**
+     * Reserves room for up to {@code wanted} items.
+     *
+     * @return how many were reserved, 0 if the channel is full
+     * @throws ChannelClosedException if the channel is closed or failed
+     */
+    private int reserve(int wanted) {
+        for (;;) {
+            long s = (long) STATE.getVolatile(this);
+            if ((s & CLOSED) != 0) {
+                throw closedForSend();
+            }
+            // consumedCache is a racy, monotonic under-estimate of the consumer index: a stale value can only
+            // make the channel look fuller than it is, which the refresh below corrects.
+            long consumed = consumedCache;
+            long room = capacity - (s - consumed);
+            if (room < wanted) {
+                consumed = progress.currentConsumerIndex();
+                consumedCache = consumed;
+                room = capacity - (s - consumed);
+                if (room <= 0) {
+                    return 0;
+                }
+            }
+            int granted = (int) Math.min(room, wanted);
+            if (STATE.compareAndSet(this, s, s + granted)) {
+                return granted;
+            }
+        }
+    }
+
+    /** Completes a send whose reservation succeeded. */
+    private void admit(T item) {
+        // The CAS in reserve() was a full fence: this read of the receivers' count cannot pass it.
+        signalReceiver();
+        offer(item);
+    }
+
+    private void signalReceiver() {
+        if (receivers.count() != 0) {
+            receivers.signalOne();
+        }
+    }
+
+    /** Offers a reserved item; the room is there, bar a multi-consumer queue's transient claimed slot. */
+    private void offer(T item) {
+        if (queue.offer(item)) {
+            return;
+        }
+        int spins = 0;
+        while (!queue.offer(item)) {
+            if (++spins % SPINS_PER_YIELD == 0) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** The slow path of a send that found the channel full. */
+    private boolean sendWhenFull(T item, long deadline, boolean timed) throws InterruptedException {
+        switch (overflow) {
+            case FAIL -> throw new ChannelFullException(capacity);
+            case DROP_NEWEST -> {
+                drop(item);
+                return false;
+            }
+            case DROP_OLDEST -> {
+                dropOldestThenSend(item);
+                return true;
+            }
+            case BLOCK -> {
+                return awaitRoomThenSend(item, deadline, timed);
+            }
+        }
+        throw new AssertionError(overflow);
+    }
+
+    private void dropOldestThenSend(T item) {
+        for (;;) {
+            if (reserve(1) == 1) {
+                admit(item);
+                return;
+            }
+            // Taking the oldest advances the consumer index, which is what frees the room.
+            T oldest = queue.poll();
+            if (oldest != null) {
+                drop(oldest);
+            } else {
+                Thread.onSpinWait(); // receivers emptied it meanwhile, or an offer is under way
+            }
+        }
+    }
+
+    private boolean awaitRoomThenSend(T item, long deadline, boolean timed) throws InterruptedException {
+        boolean signalled = false;
+        int spins = SPINS_BEFORE_PARK;
+        for (;;) {
+            if (reserve(1) == 1) {
+                if (signalled) {
+                    passOnSenderSignal();
+                }
+                admit(item);
+                return true;
+            }
+            if (spins > 0) {
+                spins--;
+                Thread.onSpinWait();
+                continue;
+            }
+            long nanos = 0L;
+            if (timed) {
+                nanos = deadline - System.nanoTime();
+                if (nanos <= 0L) {
+                    if (signalled) {
+                        passOnSenderSignal();
+                    }
+                    return false;
+                }
+            }
+            WaitQueue.Waiter waiter = senders.enqueue();
+            // Re-check after registering: a receiver that freed room before our registration was visible
+            // to it has advanced the consumer index, which reserve() reads.
+            if (hasRoomOrClosed()) {
+                signalled |= !senders.remove(waiter);
+                continue;
+            }
+            if (timed) {
+                LockSupport.parkNanos(this, nanos);
+            } else {
+                LockSupport.park(this);
+            }
+            signalled |= !senders.remove(waiter);
+            if (Thread.interrupted()) {
+                if (signalled) {
+                    passOnSenderSignal();
+                }
+                throw new InterruptedException();
+            }
+        }
+    }
+
+    private boolean hasRoomOrClosed() {
+        long s = (long) STATE.getVolatile(this);
+        return (s & CLOSED) != 0 || s - progress.currentConsumerIndex() < capacity;
+    }
+
+    /** A sender woken for room it did not use hands the wake-up to the next sender, if there is room. */
+    private void passOnSenderSignal() {
+        if (senders.count() != 0 && hasRoomOrClosed()) {
+            senders.signalOne();
+        }
+    }
+
+    private void drop(T item) {
+        dropped.incrementAndGet();
+        if (onDrop != null) {
+            onDrop.accept(item);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- receiving
+
+    @Override
+    public T receive() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Throwable f = failure;
+        if (f != null) {
+            throw new ChannelFailedException(f);
+        }
+        T item = queue.poll();
+        if (item != null) {
+            roomFreed();
+            return item;
+        }
+        return awaitItem(0L, false, false);
+    }
+
+    @Override
+    public T receive(Duration timeout) throws InterruptedException {
+        long nanos = timeoutNanos(timeout);
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        return awaitItem(System.nanoTime() + nanos, true, false);
+    }
+
+    @Override
+    public T tryReceive() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new ChannelFailedException(f);
+        }
+        T item = queue.poll();
+        if (item != null) {
+            roomFreed();
+            return item;
+        }
+        // Distinguish "empty for now" from "closed and drained".
+        long s = (long) STATE.getVolatile(this);
+        if ((s & CLOSED) != 0 && s - CLOSED - progress.currentConsumerIndex() <= 0) {
+            throw closedForReceive();
+        }
+        return null;
+    }
+
+    @Override
+    public int receiveMany(Collection<? super T> target, int maxItems) throws InterruptedException {
+        Objects.requireNonNull(target, "target must not be null");
+        if (maxItems < 1) {
+            throw new IllegalArgumentException("maxItems must be at least 1, got " + maxItems);
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Throwable f = failure;
+        if (f != null) {
+            throw new ChannelFailedException(f);
+        }
+        T first = queue.poll();
+        if (first == null) {
+            first = awaitItem(0L, false, true);
+        }
+        target.add(first);
+        int n = 1 + pollInto(target, maxItems - 1);
+        roomFreed();
+        return n;
+    }
+
+    @Override
+    public int drainTo(Collection<? super T> target, int maxItems) {
+        Objects.requireNonNull(target, "target must not be null");
+        if (maxItems < 0) {
+            throw new IllegalArgumentException("maxItems must not be negative, got " + maxItems);
+        }
+        Throwable f = failure;
+        if (f != null) {
+            throw new ChannelFailedException(f);
+        }
+        int n = pollInto(target, maxItems);
+        if (n > 0) {
+            roomFreed();
+        }
+        return n;
+    }
+
+    private int pollInto(Collection<? super T> target, int maxItems) {
+        int n = 0;
+        while (n < maxItems) {
+            T item = queue.poll();
+            if (item == null) {
+                break;
+            }
+            target.add(item);
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * After taking items under BLOCK: a full fence orders the consumer-index store of the poll before the read
+     * of the senders' count (the receiver's half of the handshake in {@link WaitQueue}).
+     */
+    private void roomFreed() {
+        if (overflow == Overflow.BLOCK) {
+            VarHandle.fullFence();
+            if (senders.count() != 0) {
+                senders.signalOne();
+            }
+        }
+    }
+
+    /**
+     * The slow path of every receive: waits for an item, the end, a failure, the deadline or an interrupt.
+     * With {@code leaveRoomSignal}, the caller signals freed room itself after taking more items.
+     *
+     * @return the item, or {@code null} if {@code timed} and the deadline passed
+     */
+    private T awaitItem(long deadline, boolean timed, boolean leaveRoomSignal) throws InterruptedException {
+        boolean signalled = false;
+        int spins = SPINS_BEFORE_PARK;
+        int inFlightSpins = 0;
+        for (;;) {
+            Throwable f = failure;
+            if (f != null) {
+                throw new ChannelFailedException(f);
+            }
+            T item = queue.poll();
+            if (item != null) {
+                if (signalled) {
+                    passOnReceiverSignal();
+                }
+                if (!leaveRoomSignal) {
+                    roomFreed();
+                }
+                return item;
+            }
+            long s = (long) STATE.getVolatile(this);
+            long pending = (s & ~CLOSED) - progress.currentConsumerIndex();
+            if (pending > 0) {
+                // A reservation whose offer has not landed yet (or, with several receivers, items another
+                // receiver may take first): it is a few instructions away, so spin rather than park.
+                if (++inFlightSpins % SPINS_PER_YIELD == 0) {
+                    if (Thread.interrupted()) {
+                        if (signalled) {
+                            passOnReceiverSignal();
+                        }
+                        throw new InterruptedException();
+                    }
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
+                continue;
+            }
+            if ((s & CLOSED) != 0) {
+                f = failure;
+                if (f != null) {
+                    throw new ChannelFailedException(f);
+                }
+                if (signalled) {
+                    passOnReceiverSignal();
+                }
+                throw closedForReceive();
+            }
+            if (spins > 0) {
+                spins--;
+                Thread.onSpinWait();
+                continue;
+            }
+            long nanos = 0L;
+            if (timed) {
+                nanos = deadline - System.nanoTime();
+                if (nanos <= 0L) {
+                    if (signalled) {
+                        passOnReceiverSignal();
+                    }
+                    return null;
+                }
+            }
+            WaitQueue.Waiter waiter = receivers.enqueue();
+            // Re-check after registering: a sender that reserved before our registration was visible to it
+            // has already raised the reservation count.
+            if (hasItemOrEnded()) {
+                signalled |= !receivers.remove(waiter);
+                continue;
+            }
+            if (timed) {
+                LockSupport.parkNanos(this, nanos);
+            } else {
+                LockSupport.park(this);
+            }
+            signalled |= !receivers.remove(waiter);
+            if (Thread.interrupted()) {
+                if (signalled) {
+                    passOnReceiverSignal();
+                }
+                throw new InterruptedException();
+            }
+        }
+    }
+
+    private boolean hasItemOrEnded() {
+        long s = (long) STATE.getVolatile(this);
+        return (s & CLOSED) != 0 || s - progress.currentConsumerIndex() > 0;
+    }
+
+    /** A receiver woken for an item it did not need hands the wake-up on while items remain. */
+    private void passOnReceiverSignal() {
+        if (!singleConsumer && receivers.count() != 0 && hasItemOrEnded()) {
+            receivers.signalOne();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ ending
+
+    @Override
+    public boolean close() {
+        for (;;) {
+            long s = (long) STATE.getVolatile(this);
+            if ((s & CLOSED) != 0) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, s, s | CLOSED)) {
+                break;
+            }
+        }
+        receivers.signalAll();
+        senders.signalAll();
+        return true;
+    }
+
+    @Override
+    public boolean fail(Throwable cause) {
+        Objects.requireNonNull(cause, "cause must not be null");
+        if (failure != null || isClosedForReceive()) {
+            return false;
+        }
+        if (!FAILURE.compareAndSet(this, null, cause)) {
+            return false;
+        }
+        // Failure first, then CLOSED: a sender that sees CLOSED looks for a failure to report.
+        for (;;) {
+            long s = (long) STATE.getVolatile(this);
+            if ((s & CLOSED) != 0 || STATE.compareAndSet(this, s, s | CLOSED)) {
+                break;
+            }
+        }
+        receivers.signalAll();
+        senders.signalAll();
+        return true;
+    }
+
+    @Override
+    public boolean isClosedForSend() {
+        return ((long) STATE.getVolatile(this) & CLOSED) != 0;
+    }
+
+    @Override
+    public boolean isClosedForReceive() {
+        if (failure != null) {
+            return true;
+        }
+        long s = (long) STATE.getVolatile(this);
+        return (s & CLOSED) != 0 && (s & ~CLOSED) - progress.currentConsumerIndex() <= 0;
+    }
+
+    @Override
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    @Override
+    public int size() {
+        long buffered = ((long) STATE.getVolatile(this) & ~CLOSED) - progress.currentConsumerIndex();
+        return (int) Math.max(0L, Math.min(capacity, buffered));
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    @Override
+    public Overflow overflow() {
+        return overflow;
+    }
+
+    @Override
+    public long droppedCount() {
+        return dropped.get();
+    }
+
+    /**
+     * Whether some receiver is parked waiting for an item: a stage that holds results back to send them in a
+     * group sends them now instead. One volatile read.
+     */
+    public boolean hasWaitingReceivers() {
+        return receivers.count() != 0;
+    }
+
+    @Override
+    public String toString() {
+        String end = failure != null ? ", failed" : isClosedForSend() ? ", closed" : "";
+        return "BoundedChannel[capacity=" + capacity + ", size=" + size() + ", overflow=" + overflow + end + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    private ChannelClosedException closedForSend() {
+        Throwable f = failure;
+        return f != null ? new ChannelFailedException(f) : new ChannelClosedException("channel is closed for sending");
+    }
+
+    private static ChannelClosedException closedForReceive() {
+        return new ChannelClosedException("channel is closed and drained");
+    }
+
+    static void requireItem(Object item) {
+        if (item == null) {
+            throw new NullPointerException("item must not be null: channels do not carry nulls");
+        }
+    }
+
+    static long timeoutNanos(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
+        }
+        return saturatedNanos(timeout);
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE / 2; // ~146 years: a deadline far enough away, without overflowing nanoTime sums
+        }
+    }
+
+    private static final VarHandle STATE;
+    private static final VarHandle FAILURE;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(BoundedChannelState.class, "state", long.class);
+            FAILURE = lookup.findVarHandle(BoundedChannel.class, "failure", Throwable.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
+
+/** Cache-line padding before the senders' hot fields, so receivers' fields never share their line. */
+abstract class BoundedChannelPadBefore {
+    long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+}
+
+/** The senders' hot fields: written by every send (state) or by senders that refresh their view (cache). */
+abstract class BoundedChannelState extends BoundedChannelPadBefore {
+    /** Bit 62 of {@link #state}: the channel is closed (or failed) for sending. */
+    static final long CLOSED = 1L << 62;
+
+    /** CLOSED bit | number of reservations ever made. Accessed through a VarHandle (volatile, CAS). */
+    volatile long state;
+
+    /** Senders' last view of the queue's consumer index; plain and racy by design (see reserve). */
+    long consumedCache;
+}
+
+/** Padding after the senders' hot fields. */
+abstract class BoundedChannelPadAfter extends BoundedChannelState {
+    long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
+}

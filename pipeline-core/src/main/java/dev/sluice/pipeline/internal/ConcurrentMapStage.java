@@ -1,0 +1,234 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.CheckedFunction;
+import dev.sluice.pipeline.Overflow;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code mapConcurrent(n, fn)}: the threads of one concurrent stage.
+ *
+ * <p><b>Unordered:</b> n workers take items straight from the input link (a multi-consumer link) and send each
+ * result as soon as it is ready into the output link (multi-producer). The last worker to finish closes the
+ * output.
+ *
+ * <p><b>Ordered:</b> a dispatcher takes items in input order and wraps each in a {@link Cell}; it puts the cell
+ * first into {@code pending} (capacity: the reorder window, 2n) and then into {@code work}. Workers take cells
+ * from {@code work} and complete them. An emitter takes cells from {@code pending} in order, waits for each to
+ * complete and sends its result on. A slow item holds back only the results behind it, and once the window is
+ * full the dispatcher stops taking input: the memory bound holds however skewed the call times are.
+ */
+final class ConcurrentMapStage {
+
+    private ConcurrentMapStage() {}
+
+    /** The stage's thread bodies, each with a readable role for its thread name. */
+    static List<Role> roles(StageRuntime stage, Operator.ConcurrentMap op) {
+        List<Role> roles = new ArrayList<>();
+        if (!op.ordered()) {
+            AtomicInteger running = new AtomicInteger(op.concurrency());
+            for (int i = 0; i < op.concurrency(); i++) {
+                roles.add(new Role("worker-" + (i + 1), new UnorderedWorker(stage, op.fn(), running)));
+            }
+            return roles;
+        }
+        BoundedChannel<Cell> pending = BoundedChannel.create(op.window(), Overflow.BLOCK, null, ChannelShape.SPSC);
+        BoundedChannel<Cell> work = BoundedChannel.create(op.window(), Overflow.BLOCK, null, ChannelShape.SPMC);
+        stage.internalChannels.add(pending);
+        stage.internalChannels.add(work);
+        roles.add(new Role("dispatcher", new Dispatcher(stage, pending, work)));
+        for (int i = 0; i < op.concurrency(); i++) {
+            roles.add(new Role("worker-" + (i + 1), new OrderedWorker(stage, op.fn(), work)));
+        }
+        roles.add(new Role("emitter", new OrderEmitter(stage, pending)));
+        return roles;
+    }
+
+    record Role(String name, Callable<Object> body) {}
+
+    /** One item in flight in an ordered stage. */
+    static final class Cell {
+        final Object input;
+        Object result; // written before the volatile state that publishes it
+        private volatile int state; // PENDING, DONE, SKIPPED
+        private volatile Thread waiter;
+
+        static final int PENDING = 0;
+        static final int DONE = 1;
+        static final int SKIPPED = 2;
+
+        Cell(Object input) {
+            this.input = input;
+        }
+
+        void complete(Object value, int outcome) {
+            result = value;
+            state = outcome; // volatile write, then volatile read of waiter: with await()'s mirror image, no lost wake-up
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+
+        /** Waits until completed; returns DONE or SKIPPED. */
+        int await() throws InterruptedException {
+            int s = state;
+            if (s != PENDING) {
+                return s;
+            }
+            waiter = Thread.currentThread();
+            while ((s = state) == PENDING) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
+            return s;
+        }
+    }
+
+    private static final class Dispatcher extends StageRunner {
+        private final BoundedChannel<Cell> pending;
+        private final BoundedChannel<Cell> work;
+
+        Dispatcher(StageRuntime stage, BoundedChannel<Cell> pending, BoundedChannel<Cell> work) {
+            super(stage);
+            this.pending = pending;
+            this.work = work;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            int max = stage.transferBatch(stage.input);
+            List<Object> group = new ArrayList<>(max);
+            while (receiveGroup(group, max) >= 0) {
+                for (Object item : group) {
+                    Cell cell = new Cell(item);
+                    pending.send(cell); // waits while the reorder window is full
+                    work.send(cell);
+                }
+                group.clear();
+            }
+            work.close();
+            pending.close();
+            return null;
+        }
+    }
+
+    private static final class OrderedWorker extends StageRunner {
+        private final CheckedFunction<Object, Object> fn;
+        private final BoundedChannel<Cell> work;
+
+        OrderedWorker(StageRuntime stage, CheckedFunction<Object, Object> fn, BoundedChannel<Cell> work) {
+            super(stage);
+            this.fn = fn;
+            this.work = work;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            for (;;) {
+                Cell cell;
+                try {
+                    cell = work.receive();
+                } catch (ChannelFailedException e) {
+                    throw e;
+                } catch (ChannelClosedException end) {
+                    return null;
+                }
+                Object result;
+                try {
+                    result = fn.apply(cell.input);
+                } catch (Exception e) {
+                    onItemError(cell.input, e);
+                    cell.complete(null, Cell.SKIPPED);
+                    continue;
+                }
+                if (result == null) {
+                    throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+                }
+                cell.complete(result, Cell.DONE);
+            }
+        }
+    }
+
+    private static final class OrderEmitter extends StageRunner {
+        private final BoundedChannel<Cell> pending;
+
+        OrderEmitter(StageRuntime stage, BoundedChannel<Cell> pending) {
+            super(stage);
+            this.pending = pending;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            for (;;) {
+                Cell cell = pending.tryReceive();
+                if (cell == null) {
+                    flush(); // nothing ready to add: do not hold results back while waiting
+                    try {
+                        cell = pending.receive();
+                    } catch (ChannelFailedException e) {
+                        throw e;
+                    } catch (ChannelClosedException end) {
+                        break;
+                    }
+                }
+                if (cell.state == Cell.PENDING) {
+                    flush();
+                }
+                if (cell.await() == Cell.DONE) {
+                    forward(cell.result);
+                }
+            }
+            complete();
+            return null;
+        }
+    }
+
+    private static final class UnorderedWorker extends StageRunner {
+        private final CheckedFunction<Object, Object> fn;
+        private final AtomicInteger running;
+
+        UnorderedWorker(StageRuntime stage, CheckedFunction<Object, Object> fn, AtomicInteger running) {
+            super(stage);
+            this.fn = fn;
+            this.running = running;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            for (;;) {
+                Object item;
+                try {
+                    item = stage.input.receive();
+                } catch (ChannelFailedException e) {
+                    throw e;
+                } catch (ChannelClosedException end) {
+                    break;
+                }
+                counters.addIn(1);
+                Object result;
+                try {
+                    result = fn.apply(item);
+                } catch (Exception e) {
+                    onItemError(item, e);
+                    continue;
+                }
+                if (result == null) {
+                    throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+                }
+                sendNow(result);
+            }
+            if (running.decrementAndGet() == 0) {
+                stage.output.close();
+            }
+            return null;
+        }
+    }
+}

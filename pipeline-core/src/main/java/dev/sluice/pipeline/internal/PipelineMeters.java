@@ -1,0 +1,183 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.PipelineSummary;
+import dev.sluice.pipeline.StageStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Binds runs to Micrometer without a Micrometer call per item: stages keep their own counters, and the meters
+ * registered here read them (function counters and gauges) when the registry is scraped.
+ *
+ * <p>Micrometer keeps the first object registered under a meter ID, so all runs of one named pipeline share one
+ * {@link StageMeters} per stage: it sums the counters of the runs in progress and the totals of the runs that
+ * have ended. Moving a run from one to the other happens under the same lock as reading, so the counters never
+ * step back.
+ *
+ * <p>Meters (tags {@code pipeline}, {@code stage}, {@code outcome}; never an ID):
+ * {@code pipeline.items} (function counter, outcome processed|skipped|dropped|failed),
+ * {@code pipeline.channel.size} and {@code pipeline.channel.capacity} (gauges of each stage's input link),
+ * {@code pipeline.stage.duration} (timer, one record per stage per run),
+ * {@code pipeline.run} (timer, tag outcome).
+ */
+final class PipelineMeters {
+
+    private static final ReentrantLock REGISTRIES_LOCK = new ReentrantLock();
+    private static final Map<MeterRegistry, Map<String, StageMeters>> REGISTRIES = new WeakHashMap<>();
+
+    private final MeterRegistry registry;
+    private final String pipelineName;
+    private final StageMeters[] stages;
+
+    private PipelineMeters(MeterRegistry registry, String pipelineName, StageMeters[] stages) {
+        this.registry = registry;
+        this.pipelineName = pipelineName;
+        this.stages = stages;
+    }
+
+    /** Registers (or finds) the meters of each stage and adds this run's counters to them. */
+    static PipelineMeters bind(MeterRegistry registry, String pipelineName, StageRuntime[] runtimes) {
+        StageMeters[] meters = new StageMeters[runtimes.length];
+        REGISTRIES_LOCK.lock();
+        try {
+            Map<String, StageMeters> byStage = REGISTRIES.computeIfAbsent(registry, r -> new HashMap<>());
+            for (int i = 0; i < runtimes.length; i++) {
+                String stage = runtimes[i].name();
+                meters[i] = byStage.computeIfAbsent(pipelineName + '\u0000' + stage,
+                        k -> StageMeters.register(registry, pipelineName, stage));
+            }
+        } finally {
+            REGISTRIES_LOCK.unlock();
+        }
+        for (int i = 0; i < runtimes.length; i++) {
+            meters[i].runStarted(runtimes[i]);
+        }
+        return new PipelineMeters(registry, pipelineName, meters);
+    }
+
+    /** Moves the run's counters into the totals and records its timers. */
+    void runEnded(StageRuntime[] runtimes, long runStartNanos, PipelineSummary summary) {
+        List<StageStats> stats = summary.stages();
+        for (int i = 0; i < runtimes.length; i++) {
+            stages[i].runEnded(runtimes[i], stats.get(i));
+            Timer.builder("pipeline.stage.duration")
+                    .description("How long each stage of a run ran, from the start of the run")
+                    .tags("pipeline", pipelineName, "stage", runtimes[i].name())
+                    .register(registry)
+                    .record(runtimes[i].duration(runStartNanos, summary.duration()));
+        }
+        Timer.builder("pipeline.run")
+                .description("Pipeline runs, by how they ended")
+                .tags("pipeline", pipelineName, "outcome", summary.outcome().name().toLowerCase(java.util.Locale.ROOT))
+                .register(registry)
+                .record(summary.duration().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The meters of one stage of one named pipeline, shared by all its runs. */
+    static final class StageMeters {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Map<StageRuntime, Boolean> live = new java.util.IdentityHashMap<>();
+        private long processed;
+        private long skipped;
+        private long dropped;
+        private long failed;
+
+        static StageMeters register(MeterRegistry registry, String pipeline, String stage) {
+            StageMeters m = new StageMeters();
+            Tags tags = Tags.of("pipeline", pipeline, "stage", stage);
+            counter(registry, m, tags, "processed", StageMeters::processed);
+            counter(registry, m, tags, "skipped", StageMeters::skipped);
+            counter(registry, m, tags, "dropped", StageMeters::dropped);
+            counter(registry, m, tags, "failed", StageMeters::failed);
+            Gauge.builder("pipeline.channel.size", m, StageMeters::buffered)
+                    .description("Items waiting in the stage's input link, summed over the runs in progress")
+                    .tags(tags).baseUnit("items").register(registry);
+            Gauge.builder("pipeline.channel.capacity", m, StageMeters::capacity)
+                    .description("Capacity of the stage's input link, summed over the runs in progress")
+                    .tags(tags).baseUnit("items").register(registry);
+            return m;
+        }
+
+        private static void counter(MeterRegistry registry, StageMeters m, Tags tags, String outcome,
+                java.util.function.ToDoubleFunction<StageMeters> f) {
+            FunctionCounter.builder("pipeline.items", m, f)
+                    .description("Items handled by a stage, by outcome")
+                    .tags(tags).tag("outcome", outcome).baseUnit("items").register(registry);
+        }
+
+        void runStarted(StageRuntime run) {
+            lock.lock();
+            try {
+                live.put(run, Boolean.TRUE);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void runEnded(StageRuntime run, StageStats last) {
+            lock.lock();
+            try {
+                if (live.remove(run) != null) {
+                    processed += processedOf(last);
+                    skipped += last.skipped();
+                    dropped += last.dropped();
+                    failed += last.failed();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private double processed() {
+            return sum(StageMeters::processedOf, processed);
+        }
+
+        private double skipped() {
+            return sum(StageStats::skipped, skipped);
+        }
+
+        private double dropped() {
+            return sum(StageStats::dropped, dropped);
+        }
+
+        private double failed() {
+            return sum(StageStats::failed, failed);
+        }
+
+        private double buffered() {
+            return sum(StageStats::buffered, 0);
+        }
+
+        private double capacity() {
+            return sum(StageStats::capacity, 0);
+        }
+
+        private double sum(java.util.function.ToLongFunction<StageStats> f, long finished) {
+            lock.lock();
+            try {
+                long total = finished;
+                for (StageRuntime r : live.keySet()) {
+                    total += f.applyAsLong(r.stats(Duration.ZERO));
+                }
+                return total;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** A source (no input link) processes what it emits; any other stage what it took and did not skip or fail. */
+        private static long processedOf(StageStats s) {
+            return s.capacity() == 0 ? s.itemsOut() : s.itemsIn() - s.skipped() - s.failed();
+        }
+    }
+}

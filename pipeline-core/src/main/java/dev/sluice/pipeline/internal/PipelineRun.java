@@ -1,0 +1,493 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.Outcome;
+import dev.sluice.pipeline.PipelineCancelledException;
+import dev.sluice.pipeline.PipelineFailedException;
+import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.PipelineSnapshot;
+import dev.sluice.pipeline.PipelineSummary;
+import dev.sluice.pipeline.Scope;
+import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.StageStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One run of a pipeline: its links, stage threads, listeners and meters, and the coordinating thread that
+ * starts them, watches the deadline, calls listeners, and, once every stage thread has ended, decides the
+ * outcome.
+ *
+ * <h2>How a run ends</h2>
+ * <ul>
+ *   <li><b>Completion</b> flows downstream: the source returns, closes its output; each stage drains its input,
+ *       closes its output; the sink drains and returns its value.</li>
+ *   <li><b>Abort</b> (a stage failed, {@link #cancel()}, the deadline, a stop whose grace ran out): the first
+ *       cause is recorded; every link (and every channel inside a stage) is failed with it and every stage thread
+ *       is interrupted through the {@link Scope}. Whatever the other stage threads then throw is an echo of the
+ *       abort and is ignored.</li>
+ *   <li><b>Finishing early</b> (a {@code take} reached its limit, a subscriber cancelled): the stages before it
+ *       are marked finished, their links failed and their threads interrupted; they end quietly, and the rest of
+ *       the run completes normally.</li>
+ *   <li><b>Graceful stop</b>: the source thread is interrupted and the source's output closed however it ended;
+ *       the rest drains as on completion, or is aborted when the grace period runs out.</li>
+ * </ul>
+ */
+public final class PipelineRun<R> {
+
+    private static final Logger log = LoggerFactory.getLogger(PipelineRun.class);
+
+    private final RunConfig config;
+    private final String correlationId;
+    private final Instant startedAt = Instant.now();
+    private final long startNanos = System.nanoTime();
+    private final long deadlineNanos;
+    private final boolean hasDeadline;
+    private final Map<String, Object> attributes = new ConcurrentHashMap<>();
+    private final StageRuntime[] stages;
+    private final List<BoundedChannel<Object>> links;
+    private final ListenerGroup listeners;
+    private final Scope scope;
+    private final AtomicReference<Ending> ending = new AtomicReference<>();
+    private final AtomicInteger liveThreads = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private boolean poked; // guarded by lock
+    private volatile boolean stopping;
+    private volatile long stopDeadlineNanos;
+    private volatile long endNanos;
+    private volatile Object sinkValue;
+    private volatile PipelineSummary summary;
+    private SinkRunner sinkRunner;
+    private PipelineMeters meters;
+
+    private PipelineRun(List<StageSpec> specs, RunConfig config, Duration timeout) {
+        this.config = config;
+        this.correlationId = config.correlationId() != null ? config.correlationId() : UUID.randomUUID().toString();
+        this.hasDeadline = timeout != null;
+        this.deadlineNanos = timeout == null ? 0L : startNanos + timeout.toNanos();
+        int n = specs.size();
+        this.links = new ArrayList<>(n - 1);
+        for (int i = 0; i < n - 1; i++) {
+            LinkSpec link = specs.get(i).output();
+            ChannelShape shape = ChannelShape.of(specs.get(i).operator().outputThreads(), specs.get(i + 1).operator().inputThreads());
+            links.add(BoundedChannel.create(link.capacity(), link.overflow(), null, shape));
+        }
+        this.stages = new StageRuntime[n];
+        for (int i = 0; i < n; i++) {
+            StageSpec spec = specs.get(i);
+            RunStageContext context = new RunStageContext(config.pipelineName(), spec.name(), correlationId, attributes,
+                    config.meterRegistry());
+            stages[i] = new StageRuntime(i, spec, this, i == 0 ? null : links.get(i - 1), i == n - 1 ? null : links.get(i),
+                    context);
+        }
+        this.listeners = new ListenerGroup(config.listeners(), config.pipelineName(), startNanos);
+        this.scope = Scope.builder()
+                .name(config.pipelineName() + "#" + correlationId.substring(0, Math.min(8, correlationId.length())))
+                .stragglerReportInterval(config.watchdogInterval())
+                .onStraggler(this::reportStuck)
+                .open();
+    }
+
+    /** Creates the run and starts its coordinating thread; returns at once. */
+    public static <R> PipelineRun<R> start(List<StageSpec> specs, RunConfig config, Duration timeout) {
+        PipelineRun<R> run = new PipelineRun<>(specs, config, timeout);
+        Thread.ofVirtual().name(run.scope.name() + "/coordinator").start(run::coordinate);
+        return run;
+    }
+
+    // ------------------------------------------------------------------------------------------ control
+
+    public void cancel() {
+        abort(new Cancelled(new CancellationException("pipeline run cancelled")));
+    }
+
+    public void stop(Duration grace) {
+        if (ending.get() != null || isDone()) {
+            return;
+        }
+        stopDeadlineNanos = System.nanoTime() + grace.toNanos();
+        stopping = true;
+        stages[0].interruptThreads();
+        poke();
+    }
+
+    boolean isStopping() {
+        return stopping;
+    }
+
+    /** Stages before {@code index} are no longer needed: they end quietly. */
+    void finishUpstreamOf(int index) {
+        for (int j = 0; j < index; j++) {
+            stages[j].finishedEarly = true;
+        }
+        for (int j = 0; j < index; j++) {
+            links.get(j).fail(DownstreamFinished.INSTANCE);
+            for (var ch : stages[j].internalChannels) {
+                ch.fail(DownstreamFinished.INSTANCE);
+            }
+        }
+        for (int j = 0; j < index; j++) {
+            stages[j].interruptThreads();
+        }
+    }
+
+    private boolean abort(Ending cause) {
+        if (!ending.compareAndSet(null, cause)) {
+            return false;
+        }
+        Throwable linkCause = cause.linkCause();
+        for (BoundedChannel<Object> link : links) {
+            link.fail(linkCause);
+        }
+        for (StageRuntime s : stages) {
+            for (var ch : s.internalChannels) {
+                ch.fail(linkCause);
+            }
+        }
+        scope.cancel();
+        poke();
+        return true;
+    }
+
+    /** What a sink is told when the run aborts: the failure itself, or a cancellation. */
+    Throwable abortCauseOr(Throwable fallback) {
+        Ending e = ending.get();
+        return e != null ? e.linkCause() : fallback;
+    }
+
+    private void poke() {
+        lock.lock();
+        try {
+            poked = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // -------------------------------------------------------------------------------------- coordination
+
+    private void coordinate() {
+        try {
+            listeners.start(snapshot());
+            if (config.meterRegistry() != null) {
+                meters = PipelineMeters.bind(config.meterRegistry(), config.pipelineName(), stages);
+            }
+            forkStages();
+            watch();
+            try {
+                scope.join();
+            } catch (ExecutionException | CancellationException | TimeoutException e) {
+                // Stage threads never throw past their wrapper; a cancellation here is our own abort.
+                log.debug("pipeline '{}': scope ended with {}", config.pipelineName(), e.toString());
+            }
+        } catch (Throwable t) {
+            // A defect in Sluice itself, or an Error: make it this run's failure rather than a silent hang.
+            log.error("pipeline '{}' (correlation {}): the run's coordinator failed", config.pipelineName(), correlationId, t);
+            abort(new Failed("<coordinator>", t));
+        } finally {
+            scope.close();
+            finish();
+        }
+    }
+
+    private void forkStages() {
+        for (StageRuntime stage : stages) {
+            for (ConcurrentMapStage.Role role : rolesOf(stage)) {
+                if (ending.get() != null) {
+                    return;
+                }
+                liveThreads.incrementAndGet();
+                String forkName = role.name() == null ? stage.name() : stage.name() + "/" + role.name();
+                try {
+                    scope.fork(forkName, () -> runStageThread(stage, role.body()));
+                } catch (IllegalStateException cancelledMeanwhile) {
+                    liveThreads.decrementAndGet();
+                    return;
+                }
+            }
+        }
+    }
+
+    private List<ConcurrentMapStage.Role> rolesOf(StageRuntime stage) {
+        Operator op = stage.spec.operator();
+        return switch (op) {
+            case Operator.FromSource s -> List.of(new ConcurrentMapStage.Role(null, new SourceRunner(stage, s.source())));
+            case Operator.Map m -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
+            case Operator.Filter f -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
+            case Operator.FlatMap f -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
+            case Operator.Peek p -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
+            case Operator.ConcurrentMap c -> ConcurrentMapStage.roles(stage, c);
+            case Operator.Batch b -> List.of(new ConcurrentMapStage.Role(null, new BatchRunner(stage, b)));
+            case Operator.Take t -> List.of(new ConcurrentMapStage.Role(null, new TakeRunner(stage, t)));
+            case Operator.ToSink s -> {
+                sinkRunner = new SinkRunner(stage, s.logic());
+                yield List.of(new ConcurrentMapStage.Role(null, sinkRunner));
+            }
+        };
+    }
+
+    /** The body of every stage thread: context in, the runner, and the sorting of how it ended. */
+    private Object runStageThread(StageRuntime stage, Callable<Object> body) {
+        Thread self = Thread.currentThread();
+        stage.threads.add(self);
+        MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
+        MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
+        MDC.put(StageContext.MDC_STAGE, stage.name());
+        CurrentStage.set(stage.context);
+        try {
+            // An abort or early finish that came before this thread could be interrupted.
+            if (stage.finishedEarly || ending.get() != null) {
+                return null;
+            }
+            Object value = body.call();
+            if (body == sinkRunner) {
+                sinkValue = value;
+            }
+            return null;
+        } catch (Throwable t) {
+            if (!stage.finishedEarly && ending.get() == null) {
+                abort(new Failed(stage.name(), t));
+            }
+            // Otherwise an echo of the abort, or the quiet end of a stage no longer needed.
+            return null;
+        } finally {
+            CurrentStage.clear();
+            stage.threads.remove(self);
+            stage.threadEnded(System.nanoTime());
+            if (liveThreads.decrementAndGet() == 0) {
+                poke();
+            }
+        }
+    }
+
+    /** Waits for the stage threads, calling listeners and enforcing the deadline and the stop's grace. */
+    private void watch() throws InterruptedException {
+        lock.lock();
+        try {
+            while (liveThreads.get() > 0 && ending.get() == null) {
+                long now = System.nanoTime();
+                if (hasDeadline && now - deadlineNanos >= 0) {
+                    abort(new TimedOut(new CancellationException("pipeline run passed its deadline")));
+                    return;
+                }
+                if (stopping && now - stopDeadlineNanos >= 0) {
+                    abort(new Cancelled(new CancellationException(
+                            "pipeline run stopped, and the grace period ran out before it drained")));
+                    return;
+                }
+                long next = listeners.nextProgressDue();
+                boolean progressDue = next != Long.MAX_VALUE && now - next >= 0;
+                if (progressDue) {
+                    lock.unlock();
+                    try {
+                        listeners.progress(now, this::snapshot);
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
+                long wait = next == Long.MAX_VALUE ? Long.MAX_VALUE : next - now;
+                if (hasDeadline) {
+                    wait = Math.min(wait, deadlineNanos - now);
+                }
+                if (stopping) {
+                    wait = Math.min(wait, stopDeadlineNanos - now);
+                }
+                if (!poked) {
+                    changed.awaitNanos(wait);
+                }
+                poked = false;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void reportStuck(Thread thread) {
+        for (StageRuntime stage : stages) {
+            if (stage.threads.contains(thread)) {
+                listeners.stuck(stage.name(), thread.getStackTrace());
+                return;
+            }
+        }
+    }
+
+    private void finish() {
+        endNanos = System.nanoTime();
+        Ending e = ending.get();
+        Outcome outcome;
+        String failedStage = null;
+        Throwable failure = null;
+        if (e == null) {
+            outcome = stopping ? Outcome.STOPPED : Outcome.COMPLETED;
+        } else {
+            outcome = e.outcome();
+            if (e instanceof Failed f) {
+                failedStage = f.stage();
+                failure = f.cause();
+            }
+        }
+        if (e != null && sinkRunner != null && !sinkRunner.opened()) {
+            try {
+                ((Operator.ToSink) stages[stages.length - 1].spec.operator()).logic().abandoned(e.linkCause());
+            } catch (RuntimeException ex) {
+                log.warn("pipeline '{}': the sink failed to report the aborted run", config.pipelineName(), ex);
+            }
+        }
+        PipelineSummary s = new PipelineSummary(config.pipelineName(), correlationId, outcome, startedAt,
+                Duration.ofNanos(endNanos - startNanos), stageStats(), attributes, failedStage, failure);
+        summary = s;
+        if (meters != null) {
+            try {
+                meters.runEnded(stages, startNanos, s);
+            } catch (RuntimeException ex) {
+                log.warn("pipeline '{}': recording meters failed", config.pipelineName(), ex);
+            }
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("pipeline '{}' (correlation {}) ended {}: {} items in {} ms", config.pipelineName(), correlationId,
+                    outcome, s.itemCount(), s.duration().toMillis());
+        }
+        listeners.finish(s);
+        ended.countDown();
+    }
+
+    // ------------------------------------------------------------------------------------------- views
+
+    public String correlationId() {
+        return correlationId;
+    }
+
+    public String pipelineName() {
+        return config.pipelineName();
+    }
+
+    public boolean isDone() {
+        return ended.getCount() == 0;
+    }
+
+    public void awaitEnd() throws InterruptedException {
+        ended.await();
+    }
+
+    public boolean awaitEnd(Duration timeout) throws InterruptedException {
+        return ended.await(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    }
+
+    public void awaitEndUninterruptibly() {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                ended.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The result of an ended run, or the exception that stands for how it ended. */
+    @SuppressWarnings("unchecked")
+    public PipelineResult<R> outcomeOrThrow() {
+        PipelineSummary s = summary;
+        return switch (s.outcome()) {
+            case COMPLETED, STOPPED -> new PipelineResult<>((R) sinkValue, s);
+            case FAILED -> throw new PipelineFailedException(s);
+            case CANCELLED, TIMED_OUT -> throw new PipelineCancelledException(s);
+        };
+    }
+
+    public PipelineSnapshot snapshot() {
+        long end = endNanos;
+        Duration elapsed = Duration.ofNanos((end != 0 ? end : System.nanoTime()) - startNanos);
+        return new PipelineSnapshot(config.pipelineName(), correlationId, startedAt, elapsed, stageStats(elapsed),
+                attributes);
+    }
+
+    private List<StageStats> stageStats() {
+        return stageStats(Duration.ofNanos(endNanos - startNanos));
+    }
+
+    private List<StageStats> stageStats(Duration elapsed) {
+        List<StageStats> all = new ArrayList<>(stages.length);
+        for (StageRuntime s : stages) {
+            all.add(s.stats(elapsed));
+        }
+        return all;
+    }
+
+    @Override
+    public String toString() {
+        PipelineSummary s = summary;
+        return "PipelineRun[" + config.pipelineName() + ", correlation " + correlationId + ", "
+                + (s != null ? s.outcome() : ending.get() != null ? "aborting" : stopping ? "stopping" : "running") + "]";
+    }
+
+    // ------------------------------------------------------------------------------------------ endings
+
+    private sealed interface Ending permits Failed, Cancelled, TimedOut {
+        Outcome outcome();
+
+        /** What links and sinks are failed with. */
+        Throwable linkCause();
+    }
+
+    private record Failed(String stage, Throwable cause) implements Ending {
+        @Override
+        public Outcome outcome() {
+            return Outcome.FAILED;
+        }
+
+        @Override
+        public Throwable linkCause() {
+            return cause;
+        }
+    }
+
+    private record Cancelled(CancellationException linkCause) implements Ending {
+        @Override
+        public Outcome outcome() {
+            return Outcome.CANCELLED;
+        }
+    }
+
+    private record TimedOut(CancellationException linkCause) implements Ending {
+        @Override
+        public Outcome outcome() {
+            return Outcome.TIMED_OUT;
+        }
+    }
+
+    /** The cause a link fails with when the stages after it no longer need items. Carries no stack. */
+    static final class DownstreamFinished extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final DownstreamFinished INSTANCE = new DownstreamFinished();
+
+        private DownstreamFinished() {
+            super("the stages downstream finished early", null, false, false);
+        }
+    }
+}

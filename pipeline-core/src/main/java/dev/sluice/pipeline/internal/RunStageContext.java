@@ -1,0 +1,58 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.StageContext;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/** The {@link StageContext} of one stage in one run. */
+final class RunStageContext implements StageContext {
+    private final String pipelineName;
+    private final String stageName;
+    private final String correlationId;
+    private final Map<String, Object> attributes;
+    private final MeterRegistry registry;
+
+    RunStageContext(String pipelineName, String stageName, String correlationId, Map<String, Object> attributes,
+            MeterRegistry registry) {
+        this.pipelineName = pipelineName;
+        this.stageName = stageName;
+        this.correlationId = correlationId;
+        this.attributes = attributes;
+        this.registry = registry;
+    }
+
+    @Override
+    public String pipelineName() {
+        return pipelineName;
+    }
+
+    @Override
+    public String stageName() {
+        return stageName;
+    }
+
+    @Override
+    public String correlationId() {
+        return correlationId;
+    }
+
+    @Override
+    public void attribute(String key, Object value) {
+        Objects.requireNonNull(key, "key must not be null");
+        if (value != null) {
+            attributes.put(key, value);
+        }
+    }
+
+    @Override
+    public Optional<MeterRegistry> meterRegistry() {
+        return Optional.ofNullable(registry);
+    }
+
+    @Override
+    public String toString() {
+        return "StageContext[" + pipelineName + "/" + stageName + ", correlation " + correlationId + "]";
+    }
+}

@@ -1,0 +1,42 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.StageContext;
+import java.util.List;
+
+/** What a {@link dev.sluice.pipeline.Sink} does, opened once per run on the sink stage's thread. */
+@FunctionalInterface
+public interface SinkLogic<T, R> {
+
+    SinkLogic.State<T, R> open(StageContext context) throws Exception;
+
+    /** The run ended before the sink could be opened (it aborted first); a sink that owes a signal gives it. */
+    default void abandoned(Throwable cause) {}
+
+    /** One run's sink. Used from the sink stage's thread only. */
+    interface State<T, R> {
+
+        /**
+         * Takes one item.
+         *
+         * @return {@code false} if the sink wants no more items (a cancelled subscriber): the run then finishes
+         *     early, as after a {@code take}
+         */
+        boolean accept(T item) throws Exception;
+
+        /** If positive, the sink takes items in groups of up to this many, through {@link #acceptGroup}. */
+        default int groupSize() {
+            return 0;
+        }
+
+        /** Takes a group of items, when {@link #groupSize()} is positive. The list is reused after. */
+        default boolean acceptGroup(List<T> items) throws Exception {
+            throw new UnsupportedOperationException();
+        }
+
+        /** The input ended normally (or the sink asked to stop): the sink's value. */
+        R finish() throws Exception;
+
+        /** The run is aborting (failure, cancellation, deadline); the sink releases what it holds. */
+        default void abort(Throwable cause) {}
+    }
+}

@@ -1,0 +1,130 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.DeadLetter;
+import dev.sluice.pipeline.ErrorPolicy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The loop of one stage thread. Subclasses take items from the input in groups ({@link #receiveGroup}) and pass
+ * results on with {@link #forward}, which buffers them and sends a group when the next stage waits for items or
+ * the group is full; {@link #flush} before anything that may block for long.
+ *
+ * <p>A runner returns normally when its input is closed and drained, and closes its output. It throws when
+ * its function fails under {@link ErrorPolicy#fail()}, or when the run aborts (its links fail, its thread is
+ * interrupted); {@link PipelineRun} tells those apart.
+ */
+abstract class StageRunner implements Callable<Object> {
+
+    private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.Stage");
+    /** Skips logged at WARN per stage and run; the rest at DEBUG (the count is in the summary anyway). */
+    private static final int SKIPS_LOGGED_AS_WARN = 3;
+
+    final StageRuntime stage;
+    final StageCounters counters;
+    private final BoundedChannel<Object> out;
+    private final List<Object> outGroup;
+    private final int outBatch;
+    private int skipsLogged;
+
+    StageRunner(StageRuntime stage) {
+        this.stage = stage;
+        this.counters = stage.newCounters();
+        this.out = stage.output;
+        this.outBatch = stage.transferBatch(out);
+        this.outGroup = out == null ? List.of() : new ArrayList<>(outBatch);
+    }
+
+    /**
+     * Takes the items already waiting in the input, waiting for at least one.
+     *
+     * @return how many were added to {@code group}, or -1 once the input is closed and drained
+     */
+    final int receiveGroup(List<Object> group, int max) throws InterruptedException {
+        try {
+            int n = stage.input.receiveMany(group, max);
+            counters.addIn(n);
+            return n;
+        } catch (ChannelFailedException e) {
+            throw e;
+        } catch (ChannelClosedException end) {
+            return -1;
+        }
+    }
+
+    /** Queues a result for the next stage; sends the group if it is full or the next stage is waiting. */
+    final void forward(Object item) throws InterruptedException {
+        if (item == null) {
+            throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+        }
+        outGroup.add(item);
+        if (outGroup.size() >= outBatch || out.hasWaitingReceivers()) {
+            flush();
+        }
+    }
+
+    /** Sends the queued results. */
+    final void flush() throws InterruptedException {
+        int n = outGroup.size();
+        if (n == 0) {
+            return;
+        }
+        if (n == 1) {
+            out.send(outGroup.get(0));
+        } else {
+            out.sendAll(outGroup);
+        }
+        outGroup.clear();
+        counters.addOut(n);
+    }
+
+    /** Sends one element at once (a batch's list, a concurrent worker's result). */
+    final void sendNow(Object item) throws InterruptedException {
+        out.send(item);
+        counters.addOut(1);
+    }
+
+    /** The normal end: everything sent, the output closed. */
+    final void complete() throws InterruptedException {
+        flush();
+        out.close();
+    }
+
+    /**
+     * Applies the stage's error policy to an exception its function threw for {@code item}. Returns if the item
+     * is to be skipped (skip, dead letter); throws if the run is to fail.
+     */
+    final void onItemError(Object item, Exception error) throws Exception {
+        if (error instanceof InterruptedException) {
+            throw error; // cancellation, never an item's failure
+        }
+        ErrorPolicy policy = stage.spec.errorPolicy();
+        switch (policy) {
+            case ErrorPolicy.Fail fail -> {
+                counters.addFailed(1);
+                throw error;
+            }
+            case ErrorPolicy.Skip skip -> {
+                counters.addSkipped(1);
+                if (skipsLogged < SKIPS_LOGGED_AS_WARN) {
+                    skipsLogged++;
+                    log.warn("pipeline '{}' stage '{}' skipped an item after an error{}: {}", stage.context.pipelineName(),
+                            stage.name(), skipsLogged == SKIPS_LOGGED_AS_WARN ? " (further skips at DEBUG)" : "",
+                            error.toString(), error);
+                } else if (log.isDebugEnabled()) {
+                    log.debug("pipeline '{}' stage '{}' skipped an item after an error", stage.context.pipelineName(),
+                            stage.name(), error);
+                }
+            }
+            case ErrorPolicy.ToDeadLetter deadLetter -> {
+                deadLetter.handler().accept(new DeadLetter(stage.name(), item, error));
+                counters.addFailed(1);
+            }
+        }
+    }
+}
