@@ -91,6 +91,11 @@ public final class PipelineHandle<R> {
         return run.snapshot();
     }
 
+    /** How many stage threads have not terminated; for tests of "no thread outlives the run". */
+    int activeThreadCount() {
+        return run.activeThreadCount();
+    }
+
     /** {@code run()}'s waiting: an interrupt cancels the run, awaits its end, restores the flag and rethrows. */
     PipelineResult<R> awaitCancellingOnInterrupt() throws InterruptedException {
         try {

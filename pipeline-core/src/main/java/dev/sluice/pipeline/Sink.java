@@ -155,30 +155,40 @@ public final class Sink<T, R> {
      */
     public static <T> Sink<T, Long> toChannel(Channel<? super T> channel) {
         Objects.requireNonNull(channel, "channel must not be null");
-        return new Sink<>(context -> new SinkLogic.State<T, Long>() {
-            long count;
-
+        return new Sink<>(new SinkLogic<T, Long>() {
             @Override
-            public boolean accept(T item) throws InterruptedException {
-                try {
-                    channel.send(item);
-                } catch (ChannelFailedException e) {
-                    throw e;
-                } catch (ChannelClosedException closedByReceiver) {
-                    return false;
-                }
-                count++;
-                return true;
+            public State<T, Long> open(StageContext context) {
+                return new State<>() {
+                    long count;
+
+                    @Override
+                    public boolean accept(T item) throws InterruptedException {
+                        try {
+                            channel.send(item);
+                        } catch (ChannelFailedException e) {
+                            throw e;
+                        } catch (ChannelClosedException closedByReceiver) {
+                            return false;
+                        }
+                        count++;
+                        return true;
+                    }
+
+                    @Override
+                    public Long finish() {
+                        channel.close();
+                        return count;
+                    }
+
+                    @Override
+                    public void abort(Throwable cause) {
+                        channel.fail(cause);
+                    }
+                };
             }
 
             @Override
-            public Long finish() {
-                channel.close();
-                return count;
-            }
-
-            @Override
-            public void abort(Throwable cause) {
+            public void abandoned(Throwable cause) {
                 channel.fail(cause);
             }
         }, "toChannel", ErrorPolicy.fail());

@@ -168,16 +168,17 @@ final class ConcurrentMapStage {
         @Override
         public Object call() throws Exception {
             for (;;) {
-                Cell cell = pending.tryReceive();
-                if (cell == null) {
-                    flush(); // nothing ready to add: do not hold results back while waiting
-                    try {
+                Cell cell;
+                try {
+                    cell = pending.tryReceive();
+                    if (cell == null) {
+                        flush(); // nothing ready to add: do not hold results back while waiting
                         cell = pending.receive();
-                    } catch (ChannelFailedException e) {
-                        throw e;
-                    } catch (ChannelClosedException end) {
-                        break;
                     }
+                } catch (ChannelFailedException e) {
+                    throw e;
+                } catch (ChannelClosedException end) {
+                    break;
                 }
                 if (cell.state == Cell.PENDING) {
                     flush();

@@ -386,6 +386,11 @@ public final class PipelineRun<R> {
         return ended.getCount() == 0;
     }
 
+    /** How many of the run's stage threads have not yet terminated (0 once the run has ended). */
+    public int activeThreadCount() {
+        return scope.activeCount();
+    }
+
     public void awaitEnd() throws InterruptedException {
         ended.await();
     }

@@ -1,0 +1,247 @@
+package dev.sluice.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Every way a run can be aborted returns promptly, and leaves no stage thread behind. "Promptly" is asserted
+ * with a generous bound (5 s on 2 noisy cores): the bound is there to catch a hang.
+ */
+@Timeout(60)
+class PipelineCancellationTest {
+
+    private static final Duration PROMPTLY = Duration.ofSeconds(5);
+
+    /** Records the threads that run user code, to check they are all gone afterwards. */
+    private final Set<Thread> stageThreads = ConcurrentHashMap.newKeySet();
+
+    private <T> T seen(T item) {
+        stageThreads.add(Thread.currentThread());
+        return item;
+    }
+
+    private Source<Long> endless(AtomicLong emitted) {
+        return emitter -> {
+            stageThreads.add(Thread.currentThread());
+            for (long i = 0; ; i++) {
+                emitter.emit(i);
+                emitted.incrementAndGet();
+            }
+        };
+    }
+
+    private void assertNoStageThreadAlive(PipelineHandle<?> handle) {
+        assertThat(stageThreads).isNotEmpty().allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isFalse());
+        if (handle != null) {
+            assertThat(handle.activeThreadCount()).isZero();
+        }
+    }
+
+    private static void assertPrompt(long startNanos) {
+        assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(PROMPTLY);
+    }
+
+    @Test
+    void cancelFromAnotherThreadAbortsARunningPipeline() throws Exception {
+        // given
+        AtomicLong emitted = new AtomicLong();
+        PipelineHandle<Long> handle = Pipeline.from(endless(emitted))
+                .map(this::seen)
+                .mapConcurrent(4, this::seen)
+                .to(Sink.forEach(this::seen))
+                .start();
+        await().atMost(PROMPTLY).until(() -> emitted.get() > 10_000);
+        // when
+        long start = System.nanoTime();
+        Thread.ofVirtual().start(handle::cancel);
+        // then
+        assertThatThrownBy(handle::await).isInstanceOfSatisfying(PipelineCancelledException.class,
+                e -> assertThat(e.summary().outcome()).isEqualTo(Outcome.CANCELLED));
+        assertPrompt(start);
+        assertThat(handle.isDone()).isTrue();
+        assertNoStageThreadAlive(handle);
+    }
+
+    @Test
+    void aRunTimeoutAbortsWithTimedOut() throws Exception {
+        AtomicLong emitted = new AtomicLong();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> Pipeline.from(endless(emitted)).map(this::seen).to(Sink.count())
+                .run(Duration.ofMillis(200)))
+                .isInstanceOfSatisfying(PipelineCancelledException.class, e -> {
+                    assertThat(e.summary().outcome()).isEqualTo(Outcome.TIMED_OUT);
+                    assertThat(e.getMessage()).contains("deadline");
+                });
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(200)).isLessThan(PROMPTLY);
+        assertNoStageThreadAlive(null);
+    }
+
+    @Test
+    void interruptingTheCallerOfRunCancelsTheRun() throws Exception {
+        AtomicLong emitted = new AtomicLong();
+        Background<Boolean> caller = Background.start(() -> {
+            try {
+                Pipeline.from(endless(emitted)).map(this::seen).to(Sink.forEach(x -> {
+                    seen(x);
+                    Thread.sleep(1);
+                })).run();
+                return false;
+            } catch (InterruptedException e) {
+                return Thread.currentThread().isInterrupted();
+            }
+        });
+        await().atMost(PROMPTLY).until(() -> emitted.get() > 100);
+        long start = System.nanoTime();
+        caller.thread().interrupt();
+        assertThat(caller.result()).as("interrupt flag restored").isTrue();
+        assertPrompt(start);
+        assertNoStageThreadAlive(null);
+    }
+
+    @Test
+    void aStageBlockedInSleepIsInterrupted() throws Exception {
+        CountDownLatch sleeping = new CountDownLatch(1);
+        PipelineHandle<Long> handle = Pipeline.from(Source.range(0, 10))
+                .map(x -> {
+                    seen(x);
+                    sleeping.countDown();
+                    Thread.sleep(Duration.ofHours(1));
+                    return x;
+                })
+                .to(Sink.count())
+                .start();
+        sleeping.await();
+        long start = System.nanoTime();
+        handle.cancel();
+        assertThatThrownBy(handle::await).isInstanceOf(PipelineCancelledException.class);
+        assertPrompt(start);
+        assertNoStageThreadAlive(handle);
+    }
+
+    @Test
+    void aStageBlockedOnAnotherChannelIsInterrupted() throws Exception {
+        Channel<Long> never = Channel.bounded(1);
+        CountDownLatch waiting = new CountDownLatch(1);
+        PipelineHandle<Long> handle = Pipeline.from(Source.of(1L))
+                .map(x -> {
+                    seen(x);
+                    waiting.countDown();
+                    return never.receive();
+                })
+                .to(Sink.count())
+                .start();
+        waiting.await();
+        long start = System.nanoTime();
+        handle.cancel();
+        assertThatThrownBy(handle::await).isInstanceOf(PipelineCancelledException.class);
+        assertPrompt(start);
+        assertNoStageThreadAlive(handle);
+    }
+
+    @Test
+    void aStageBlockedInASocketReadIsInterrupted() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CountDownLatch reading = new CountDownLatch(1);
+            PipelineHandle<Long> handle = Pipeline.from(Source.of(1L))
+                    .map(x -> {
+                        seen(x);
+                        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                                InputStream in = socket.getInputStream()) {
+                            reading.countDown();
+                            return (long) in.read(); // the server never writes
+                        }
+                    })
+                    .to(Sink.count())
+                    .start();
+            reading.await();
+            await().atMost(PROMPTLY).until(() -> stageThreads.stream().anyMatch(t -> t.getState() == Thread.State.WAITING));
+            long start = System.nanoTime();
+            handle.cancel();
+            assertThatThrownBy(handle::await).isInstanceOf(PipelineCancelledException.class);
+            assertPrompt(start);
+            assertNoStageThreadAlive(handle);
+        }
+    }
+
+    @Test
+    void aFailingStageAbortsStagesBlockedElsewhere() throws Exception {
+        CountDownLatch otherSleeping = new CountDownLatch(1);
+        RuntimeException boom = new RuntimeException("boom");
+        PipelineHandle<Long> handle = Pipeline.from(Source.range(0, 100))
+                .mapConcurrentUnordered(2, x -> {
+                    seen(x);
+                    if (x == 0) {
+                        otherSleeping.countDown();
+                        Thread.sleep(Duration.ofHours(1));
+                    }
+                    otherSleeping.await();
+                    throw boom;
+                })
+                .to(Sink.count())
+                .start();
+        long start = System.nanoTime();
+        assertThatThrownBy(handle::await).isInstanceOf(PipelineFailedException.class).hasCause(boom);
+        assertPrompt(start);
+        assertNoStageThreadAlive(handle);
+    }
+
+    @Test
+    void theWatchdogReportsAStageThatIgnoresInterrupts() throws Exception {
+        AtomicBoolean release = new AtomicBoolean();
+        List<String> stuck = new CopyOnWriteArrayList<>();
+        List<StackTraceElement[]> where = new CopyOnWriteArrayList<>();
+        CountDownLatch spinning = new CountDownLatch(1);
+        PipelineHandle<Long> handle = Pipeline.from(Source.of(1L))
+                .map(x -> {
+                    seen(x);
+                    spinning.countDown();
+                    while (!release.get()) {
+                        Thread.onSpinWait(); // ignores the interrupt: a CPU loop
+                    }
+                    return x;
+                }).as("stubborn")
+                .watchdog(Duration.ofMillis(100))
+                .listener(new PipelineListener() {
+                    @Override
+                    public void onStuckStage(String stage, StackTraceElement[] stack) {
+                        stuck.add(stage);
+                        where.add(stack);
+                        release.set(true);
+                    }
+                })
+                .to(Sink.count())
+                .start();
+        spinning.await();
+        handle.cancel();
+        assertThatThrownBy(handle::await).isInstanceOf(PipelineCancelledException.class);
+        assertThat(stuck).containsExactly("stubborn");
+        assertThat(where.get(0)).isNotEmpty();
+        assertNoStageThreadAlive(handle);
+    }
+
+    @Test
+    void cancellingAnEndedRunChangesNothing() throws Exception {
+        PipelineHandle<Long> handle = Pipeline.from(Source.range(0, 10)).to(Sink.count()).start();
+        assertThat(handle.await().value()).isEqualTo(10);
+        handle.cancel();
+        handle.stop(Duration.ZERO);
+        assertThat(handle.await().outcome()).isEqualTo(Outcome.COMPLETED);
+    }
+}

@@ -1,0 +1,218 @@
+package dev.sluice.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.MDC;
+
+/** Listeners, progress monitoring, correlation IDs in the MDC, and Micrometer meters. */
+@Timeout(60)
+class PipelineObservabilityTest {
+
+    @Test
+    void listenersSeeStartThenProgressThenFinishWithTheSummary() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        List<PipelineSummary> finished = new CopyOnWriteArrayList<>();
+        CountDownLatch progressSeen = new CountDownLatch(2);
+        PipelineListener listener = new PipelineListener() {
+            @Override
+            public void onStart(PipelineSnapshot start) {
+                events.add("start:" + start.itemCount());
+            }
+
+            @Override
+            public void onProgress(PipelineSnapshot progress) {
+                events.add("progress");
+                progressSeen.countDown();
+            }
+
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                events.add("finish");
+                finished.add(summary);
+            }
+        };
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 100))
+                .named("observed")
+                .listener(listener, Duration.ofMillis(10))
+                .map(x -> {
+                    if (x == 0) {
+                        progressSeen.await(); // hold the run until two progress calls came
+                    }
+                    return x;
+                })
+                .to(Sink.count())
+                .run();
+        assertThat(events.get(0)).isEqualTo("start:0");
+        assertThat(events.subList(1, events.size() - 1)).hasSizeGreaterThanOrEqualTo(2).containsOnly("progress");
+        assertThat(events.get(events.size() - 1)).isEqualTo("finish");
+        PipelineSummary s = finished.get(0);
+        assertThat(s).isEqualTo(result.summary());
+        assertThat(s.pipelineName()).isEqualTo("observed");
+        assertThat(s.itemCount()).isEqualTo(100);
+        assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(s.itemsPerSecond()).isPositive();
+    }
+
+    @Test
+    void monitorReportsItemsPerSecondAndLinkFill() throws Exception {
+        List<PipelineSnapshot> snapshots = new CopyOnWriteArrayList<>();
+        CountDownLatch seen = new CountDownLatch(3);
+        Pipeline.from(Source.range(0, 10_000))
+                .monitor(Duration.ofMillis(5), s -> {
+                    snapshots.add(s);
+                    seen.countDown();
+                })
+                .to(Sink.forEach(x -> {
+                    if (x == 5_000) {
+                        seen.await();
+                    }
+                }))
+                .run();
+        PipelineSnapshot last = snapshots.get(snapshots.size() - 1);
+        assertThat(last.itemCount()).isGreaterThan(0);
+        assertThat(last.stages()).hasSize(2);
+        assertThat(last.stages().get(1).capacity()).isEqualTo(Pipeline.DEFAULT_CAPACITY);
+        assertThat(last.elapsed()).isPositive();
+    }
+
+    @Test
+    void everyStageThreadCarriesTheCorrelationIdInItsMdcAndContext() throws Exception {
+        Set<String> mdcIds = ConcurrentHashMap.newKeySet();
+        Set<String> contextIds = ConcurrentHashMap.newKeySet();
+        Set<String> stagesInMdc = ConcurrentHashMap.newKeySet();
+        CheckedFunction<Long, Long> record = x -> {
+            mdcIds.add(MDC.get("correlationId"));
+            stagesInMdc.add(MDC.get("stage"));
+            contextIds.add(StageContext.current().orElseThrow().correlationId());
+            return x;
+        };
+        Source<Long> source = emitter -> {
+            mdcIds.add(MDC.get("correlationId"));
+            contextIds.add(emitter.context().correlationId());
+            emitter.emit(1L);
+            emitter.emit(2L);
+        };
+        PipelineResult<Long> result = Pipeline.from(source)
+                .correlationId("job-42")
+                .map(record)
+                .mapConcurrent(2, record)
+                .mapConcurrentUnordered(2, record)
+                .to(Sink.forEach(record::apply))
+                .run();
+        assertThat(mdcIds).containsExactly("job-42");
+        assertThat(contextIds).containsExactly("job-42");
+        assertThat(stagesInMdc).containsExactlyInAnyOrder("map", "mapConcurrent", "mapConcurrentUnordered", "forEach");
+        assertThat(result.correlationId()).isEqualTo("job-42");
+        assertThat(StageContext.current()).as("not a stage thread").isEmpty();
+    }
+
+    @Test
+    void eachRunGetsAFreshCorrelationIdUnlessOneIsGiven() throws Exception {
+        RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 1)).to(Sink.count());
+        String a = p.run().correlationId();
+        String b = p.run().correlationId();
+        assertThat(a).isNotEqualTo(b);
+        assertThat(java.util.UUID.fromString(a)).isNotNull();
+    }
+
+    @Test
+    void stagesPutAttributesInTheSummary() throws Exception {
+        Source<Long> source = emitter -> {
+            emitter.context().attribute("grpc.method", "Users/Stream");
+            emitter.context().attribute("ignored", null);
+            emitter.emit(1L);
+        };
+        PipelineResult<Long> result = Pipeline.from(source).to(Sink.count()).run();
+        assertThat(result.summary().attributes()).containsExactly(java.util.Map.entry("grpc.method", "Users/Stream"));
+    }
+
+    @Test
+    void metersCountItemsByOutcomeAndTimeRuns() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 1_000))
+                .named("orders")
+                .meterRegistry(registry)
+                .map(x -> {
+                    if (x % 100 == 0) {
+                        throw new IllegalArgumentException("bad");
+                    }
+                    return x;
+                })
+                .onError(ErrorPolicy.skip())
+                .to(Sink.count());
+        p.run();
+        p.run();
+        assertThat(counter(registry, "orders", "source", "processed")).isEqualTo(2_000);
+        assertThat(counter(registry, "orders", "map", "processed")).isEqualTo(1_980);
+        assertThat(counter(registry, "orders", "map", "skipped")).isEqualTo(20);
+        assertThat(counter(registry, "orders", "count", "processed")).isEqualTo(1_980);
+        Timer run = registry.find("pipeline.run").tags("pipeline", "orders", "outcome", "completed").timer();
+        assertThat(run).isNotNull();
+        assertThat(run.count()).isEqualTo(2);
+        assertThat(registry.find("pipeline.stage.duration").tags("pipeline", "orders", "stage", "map").timer().count())
+                .isEqualTo(2);
+        Gauge capacity = registry.find("pipeline.channel.capacity").tags("pipeline", "orders", "stage", "map").gauge();
+        assertThat(capacity).isNotNull();
+        assertThat(capacity.value()).as("no run in progress").isZero();
+    }
+
+    @Test
+    void concurrentRunsOfOnePipelineShareItsMetersAndTheyNeverStepBack() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        CountDownLatch release = new CountDownLatch(1);
+        RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 500))
+                .named("shared")
+                .meterRegistry(registry)
+                .map(x -> {
+                    if (x == 499) {
+                        release.await();
+                    }
+                    return x;
+                })
+                .to(Sink.count());
+        PipelineHandle<Long> first = p.start();
+        PipelineHandle<Long> second = p.start();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> counter(registry, "shared", "source", "processed") == 1_000);
+        assertThat(registry.find("pipeline.channel.capacity").tags("pipeline", "shared", "stage", "map").gauge().value())
+                .as("two runs in progress").isEqualTo(2.0 * Pipeline.DEFAULT_CAPACITY);
+        double before = counter(registry, "shared", "map", "processed");
+        release.countDown();
+        first.await();
+        second.await();
+        assertThat(counter(registry, "shared", "map", "processed")).isGreaterThanOrEqualTo(before).isEqualTo(1_000);
+    }
+
+    @Test
+    void withoutARegistryNothingIsRegisteredAnywhere() throws Exception {
+        SimpleMeterRegistry global = new SimpleMeterRegistry();
+        io.micrometer.core.instrument.Metrics.addRegistry(global);
+        try {
+            Pipeline.from(Source.range(0, 10)).named("unmetered").to(Sink.count()).run();
+            assertThat(global.getMeters()).isEmpty();
+        } finally {
+            io.micrometer.core.instrument.Metrics.removeRegistry(global);
+        }
+    }
+
+    private static double counter(MeterRegistry registry, String pipeline, String stage, String outcome) {
+        FunctionCounter c = registry.find("pipeline.items")
+                .tags("pipeline", pipeline, "stage", stage, "outcome", outcome).functionCounter();
+        assertThat(c).as("pipeline.items %s/%s/%s", pipeline, stage, outcome).isNotNull();
+        return c.count();
+    }
+}
