@@ -49,15 +49,21 @@ import org.jctools.queues.QueueProgressIndicators;
  * park a sender and skip both. Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
  *
  * <h2>Waiting</h2>
- * Before parking, a thread spins briefly ({@link Thread#onSpinWait()}) and re-checks: a hand-off between two
- * running threads is usually over in less than the cost of a park and unpark. A receiver that sees a
- * reservation whose offer has not landed yet spins (yielding now and then) instead of parking: that offer is
- * a few instructions away.
+ * Before parking, a thread that finds nothing to do tries again a few times (see {@link #backOff(int)}): a
+ * hand-off between two running threads is usually over sooner than a park and an unpark. How it waits
+ * depends on the thread. A virtual thread <i>yields</i>: its partner is often queued behind it on the same
+ * carrier (an unparked virtual thread is scheduled on its waker's carrier), and spinning would only burn the
+ * time the partner needs. A platform thread spins with {@link Thread#onSpinWait()}, which pays off when the
+ * partner runs on another core. A receiver that sees a reservation whose offer has not landed yet spins
+ * instead of parking: that offer is a few instructions away (a virtual thread cannot be unmounted between its
+ * reservation and its offer).
  */
 public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Channel<T> {
 
-    /** Spins before registering to park: about a microsecond, far less than a park/unpark round trip. */
-    private static final int SPINS_BEFORE_PARK = 64;
+    /** Yields of a virtual thread before it parks. */
+    private static final int VIRTUAL_YIELDS_BEFORE_PARK = 8;
+    /** Spins of a platform thread before it parks: a few microseconds, less than a park/unpark round trip. */
+    private static final int PLATFORM_SPINS_BEFORE_PARK = 128;
     /** While waiting for an offer already under way, yield the carrier every this many spins. */
     private static final int SPINS_PER_YIELD = 32;
 
@@ -269,7 +275,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
 
     private boolean awaitRoomThenSend(T item, long deadline, boolean timed) throws InterruptedException {
         boolean signalled = false;
-        int spins = SPINS_BEFORE_PARK;
+        int attempts = 0;
         for (;;) {
             if (reserve(1) == 1) {
                 if (signalled) {
@@ -278,9 +284,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
                 admit(item);
                 return true;
             }
-            if (spins > 0) {
-                spins--;
-                Thread.onSpinWait();
+            if (backOff(attempts++)) {
                 continue;
             }
             long nanos = 0L;
@@ -313,6 +317,27 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
                 throw new InterruptedException();
             }
         }
+    }
+
+    /**
+     * One more try before parking, or none: a virtual thread yields its carrier (letting a partner queued behind
+     * it run), a platform thread spins.
+     *
+     * @return {@code false} once it is time to park
+     */
+    private static boolean backOff(int attempt) {
+        if (Thread.currentThread().isVirtual()) {
+            if (attempt < VIRTUAL_YIELDS_BEFORE_PARK) {
+                Thread.yield();
+                return true;
+            }
+            return false;
+        }
+        if (attempt < PLATFORM_SPINS_BEFORE_PARK) {
+            Thread.onSpinWait();
+            return true;
+        }
+        return false;
     }
 
     private boolean hasRoomOrClosed() {
@@ -455,7 +480,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
      */
     private T awaitItem(long deadline, boolean timed, boolean leaveRoomSignal) throws InterruptedException {
         boolean signalled = false;
-        int spins = SPINS_BEFORE_PARK;
+        int attempts = 0;
         int inFlightSpins = 0;
         for (;;) {
             Throwable f = failure;
@@ -500,9 +525,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
                 }
                 throw closedForReceive();
             }
-            if (spins > 0) {
-                spins--;
-                Thread.onSpinWait();
+            if (backOff(attempts++)) {
                 continue;
             }
             long nanos = 0L;
