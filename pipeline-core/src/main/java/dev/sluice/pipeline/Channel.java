@@ -1,8 +1,8 @@
 package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.BlockingQueueChannel;
-import dev.sluice.pipeline.internal.BoundedChannel;
 import dev.sluice.pipeline.internal.ChannelShape;
+import dev.sluice.pipeline.internal.Link;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Iterator;
@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * channel's {@link Overflow} policy, fixed at creation: {@link Overflow#BLOCK} waits for room (the default),
  * {@link Overflow#DROP_OLDEST} and {@link Overflow#DROP_NEWEST} discard an item (counted in
  * {@link #droppedCount()} and passed to the drop callback, if any), {@link Overflow#FAIL} throws
- * {@link ChannelFullException}. Only {@code BLOCK} ever makes a sender wait.
+ * {@link ChannelFullException}. Only {@code BLOCK} ever makes a sender wait. Channels are lock-free, except
+ * under {@code DROP_OLDEST}, where a send takes the oldest item out and puts the new one in under a lock, as one
+ * step.
  *
  * <h2>Ending</h2>
  * <ul>
@@ -80,7 +82,7 @@ public interface Channel<T> extends Iterable<T> {
      * @throws NullPointerException if {@code overflow} is null
      */
     static <T> Channel<T> bounded(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
-        return BoundedChannel.create(capacity, overflow, onDrop, ChannelShape.MPMC);
+        return Link.create(capacity, overflow, onDrop, ChannelShape.MPMC);
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.pipeline.internal.BoundedChannel;
 import dev.sluice.pipeline.internal.ChannelShape;
+import dev.sluice.pipeline.internal.Link;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -45,7 +45,7 @@ public final class ChannelFixtures {
         return new Impl("bounded-" + shape.name().toLowerCase(java.util.Locale.ROOT), new Maker() {
             @Override
             public <T> Channel<T> make(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
-                return BoundedChannel.create(capacity, overflow, onDrop, shape);
+                return Link.create(capacity, overflow, onDrop, shape);
             }
         }, shape);
     }

@@ -3,7 +3,6 @@ package dev.sluice.pipeline.internal;
 import static dev.sluice.pipeline.internal.BoundedChannel.requireItem;
 import static dev.sluice.pipeline.internal.BoundedChannel.timeoutNanos;
 
-import dev.sluice.pipeline.Channel;
 import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.ChannelFullException;
@@ -26,7 +25,7 @@ import java.util.function.Consumer;
  * <p>The queue's own lock is redundant here (uncontended, since ours is always held); the point is to be the
  * {@code BlockingQueue}-backed channel that users compare with.
  */
-public final class BlockingQueueChannel<T> implements Channel<T> {
+public final class BlockingQueueChannel<T> implements Link<T> {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
@@ -39,6 +38,7 @@ public final class BlockingQueueChannel<T> implements Channel<T> {
     private volatile boolean closed;
     private volatile Throwable failure;
     private volatile long dropped;
+    private volatile int waitingReceivers;
 
     public BlockingQueueChannel(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
         if (capacity < 1) {
@@ -201,13 +201,18 @@ public final class BlockingQueueChannel<T> implements Channel<T> {
             if (item != null) {
                 return item;
             }
-            if (timed) {
-                if (nanos <= 0L) {
-                    return null;
+            if (timed && nanos <= 0L) {
+                return null;
+            }
+            waitingReceivers++;
+            try {
+                if (timed) {
+                    nanos = notEmpty.awaitNanos(nanos);
+                } else {
+                    notEmpty.await();
                 }
-                nanos = notEmpty.awaitNanos(nanos);
-            } else {
-                notEmpty.await();
+            } finally {
+                waitingReceivers--;
             }
         }
     }
@@ -350,6 +355,11 @@ public final class BlockingQueueChannel<T> implements Channel<T> {
     @Override
     public long droppedCount() {
         return dropped;
+    }
+
+    @Override
+    public boolean hasWaitingReceivers() {
+        return waitingReceivers != 0;
     }
 
     @Override

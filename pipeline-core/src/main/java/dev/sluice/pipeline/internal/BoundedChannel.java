@@ -26,7 +26,7 @@ import org.jctools.queues.QueueProgressIndicators;
  * {@code state} holds a CLOSED bit and, below it, the number of <i>reservations</i>: every item ever admitted
  * by a sender. A sender reserves with a CAS before it touches the queue, and each reservation is followed by
  * exactly one queue offer that cannot fail for lack of room. The queue's consumer index counts every item
- * ever taken out (by receivers, or by a DROP_OLDEST sender). So at any moment
+ * ever taken out by receivers. So at any moment
  * <pre>
  *   in flight or buffered = reservations - consumer index
  * </pre>
@@ -58,7 +58,7 @@ import org.jctools.queues.QueueProgressIndicators;
  * instead of parking: that offer is a few instructions away (a virtual thread cannot be unmounted between its
  * reservation and its offer).
  */
-public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Channel<T> {
+public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Link<T> {
 
     /** Yields of a virtual thread before it parks. */
     private static final int VIRTUAL_YIELDS_BEFORE_PARK = 8;
@@ -82,16 +82,14 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
         this.capacity = capacity;
         this.overflow = overflow;
         this.onDrop = onDrop;
-        // DROP_OLDEST makes senders take items too, so the queue must allow several consumers.
-        ChannelShape queueShape = overflow == Overflow.DROP_OLDEST ? shape.withMultipleConsumers() : shape;
-        this.singleConsumer = queueShape.singleConsumer();
-        this.queue = RingBuffers.create(queueShape, capacity);
+        this.singleConsumer = shape.singleConsumer();
+        this.queue = RingBuffers.create(shape, capacity);
         this.progress = (QueueProgressIndicators) queue;
     }
 
     /**
-     * A channel for the given shape. Callers other than {@link Channel}'s factories must keep the shape's
-     * promise about concurrent senders and receivers.
+     * A lock-free channel for the given shape and any policy but DROP_OLDEST (see {@link Link#create}). Callers
+     * must keep the shape's promise about concurrent senders and receivers.
      */
     public static <T> BoundedChannel<T> create(
             int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
@@ -100,6 +98,10 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
         }
         Objects.requireNonNull(overflow, "overflow must not be null");
         Objects.requireNonNull(shape, "shape must not be null");
+        if (overflow == Overflow.DROP_OLDEST) {
+            throw new IllegalArgumentException("DROP_OLDEST is not lock-free here; use Link.create, which picks a"
+                    + " BlockingQueueChannel for it");
+        }
         return new BoundedChannel<>(capacity, overflow, onDrop, shape);
     }
 
@@ -145,10 +147,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
                 drop(item);
                 yield false;
             }
-            case DROP_OLDEST -> {
-                dropOldestThenSend(item);
-                yield true;
-            }
+            case DROP_OLDEST -> throw new AssertionError("DROP_OLDEST channels are BlockingQueueChannels");
         };
     }
 
@@ -246,31 +245,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
                 drop(item);
                 return false;
             }
-            case DROP_OLDEST -> {
-                dropOldestThenSend(item);
-                return true;
-            }
+            case DROP_OLDEST -> throw new AssertionError("DROP_OLDEST channels are BlockingQueueChannels");
             case BLOCK -> {
                 return awaitRoomThenSend(item, deadline, timed);
             }
         }
         throw new AssertionError(overflow);
-    }
-
-    private void dropOldestThenSend(T item) {
-        for (;;) {
-            if (reserve(1) == 1) {
-                admit(item);
-                return;
-            }
-            // Taking the oldest advances the consumer index, which is what frees the room.
-            T oldest = queue.poll();
-            if (oldest != null) {
-                drop(oldest);
-            } else {
-                Thread.onSpinWait(); // receivers emptied it meanwhile, or an offer is under way
-            }
-        }
     }
 
     private boolean awaitRoomThenSend(T item, long deadline, boolean timed) throws InterruptedException {
@@ -393,7 +373,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
         if (f != null) {
             throw new ChannelFailedException(f);
         }
-        T item = queue.poll();
+        T item = pollLanded();
         if (item != null) {
             roomFreed();
             return item;
@@ -402,6 +382,31 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
         long s = (long) STATE.getVolatile(this);
         if ((s & CLOSED) != 0 && s - CLOSED - progress.currentConsumerIndex() <= 0) {
             throw closedForReceive();
+        }
+        return null;
+    }
+
+    /**
+     * Polls; if the queue looks empty while a reservation is still being offered, waits for that offer to land
+     * (it is a few instructions away) rather than report an item that was already sent as missing. Without this,
+     * a try-receive that followed a completed close could miss a send that the close had already admitted.
+     */
+    private T pollLanded() {
+        T item = queue.poll();
+        if (item != null) {
+            return item;
+        }
+        int spins = 0;
+        while (((long) STATE.getVolatile(this) & ~CLOSED) - progress.currentConsumerIndex() > 0) {
+            item = queue.poll();
+            if (item != null) {
+                return item;
+            }
+            if (++spins % SPINS_PER_YIELD == 0) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
         }
         return null;
     }
@@ -439,10 +444,16 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
         if (f != null) {
             throw new ChannelFailedException(f);
         }
-        int n = pollInto(target, maxItems);
-        if (n > 0) {
-            roomFreed();
+        if (maxItems == 0) {
+            return 0;
         }
+        T first = pollLanded();
+        if (first == null) {
+            return 0;
+        }
+        target.add(first);
+        int n = 1 + pollInto(target, maxItems - 1);
+        roomFreed();
         return n;
     }
 
@@ -651,10 +662,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements C
         return dropped.get();
     }
 
-    /**
-     * Whether some receiver is parked waiting for an item: a stage that holds results back to send them in a
-     * group sends them now instead. One volatile read.
-     */
+    @Override
     public boolean hasWaitingReceivers() {
         return receivers.count() != 0;
     }

@@ -44,9 +44,4 @@ public enum ChannelShape {
         }
         return consumers == 1 ? MPSC : MPMC;
     }
-
-    /** This shape with several consumers allowed (needed when senders also take items, as DROP_OLDEST does). */
-    ChannelShape withMultipleConsumers() {
-        return singleProducer ? SPMC : MPMC;
-    }
 }

@@ -62,7 +62,7 @@ public final class PipelineRun<R> {
     private final boolean hasDeadline;
     private final Map<String, Object> attributes = new ConcurrentHashMap<>();
     private final StageRuntime[] stages;
-    private final List<BoundedChannel<Object>> links;
+    private final List<Link<Object>> links;
     private final ListenerGroup listeners;
     private final Scope scope;
     private final AtomicReference<Ending> ending = new AtomicReference<>();
@@ -89,7 +89,7 @@ public final class PipelineRun<R> {
         for (int i = 0; i < n - 1; i++) {
             LinkSpec link = specs.get(i).output();
             ChannelShape shape = ChannelShape.of(specs.get(i).operator().outputThreads(), specs.get(i + 1).operator().inputThreads());
-            links.add(BoundedChannel.create(link.capacity(), link.overflow(), null, shape));
+            links.add(Link.create(link.capacity(), link.overflow(), null, shape));
         }
         this.stages = new StageRuntime[n];
         for (int i = 0; i < n; i++) {
@@ -155,7 +155,7 @@ public final class PipelineRun<R> {
             return false;
         }
         Throwable linkCause = cause.linkCause();
-        for (BoundedChannel<Object> link : links) {
+        for (Link<Object> link : links) {
             link.fail(linkCause);
         }
         for (StageRuntime s : stages) {

@@ -27,7 +27,7 @@ abstract class StageRunner implements Callable<Object> {
 
     final StageRuntime stage;
     final StageCounters counters;
-    private final BoundedChannel<Object> out;
+    private final Link<Object> out;
     private final List<Object> outGroup;
     private final int outBatch;
     private int skipsLogged;

@@ -14,9 +14,9 @@ final class StageRuntime {
     final StageSpec spec;
     final PipelineRun<?> run;
     /** The link from the previous stage; null for the source. */
-    final BoundedChannel<Object> input;
+    final Link<Object> input;
     /** The link to the next stage; null for the sink. */
-    final BoundedChannel<Object> output;
+    final Link<Object> output;
     final RunStageContext context;
     private final List<StageCounters> counters = new CopyOnWriteArrayList<>();
     /** Channels inside the stage (ordered mapConcurrent's), failed with the links when the run aborts. */
@@ -27,8 +27,8 @@ final class StageRuntime {
     /** When the stage's last thread ended ({@link System#nanoTime()}), or 0 while one runs. */
     private final java.util.concurrent.atomic.AtomicLong endNanos = new java.util.concurrent.atomic.AtomicLong();
 
-    StageRuntime(int index, StageSpec spec, PipelineRun<?> run, BoundedChannel<Object> input,
-            BoundedChannel<Object> output, RunStageContext context) {
+    StageRuntime(int index, StageSpec spec, PipelineRun<?> run, Link<Object> input,
+            Link<Object> output, RunStageContext context) {
         this.index = index;
         this.spec = spec;
         this.run = run;
@@ -49,7 +49,7 @@ final class StageRuntime {
     }
 
     /** How many items the stage takes or passes on at a time. */
-    int transferBatch(BoundedChannel<Object> link) {
+    int transferBatch(Link<Object> link) {
         return link == null ? dev.sluice.pipeline.Pipeline.TRANSFER_BATCH
                 : Math.min(dev.sluice.pipeline.Pipeline.TRANSFER_BATCH, link.capacity());
     }

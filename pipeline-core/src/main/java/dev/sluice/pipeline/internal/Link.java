@@ -1,0 +1,32 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.Channel;
+import dev.sluice.pipeline.Overflow;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A channel as the pipeline uses it between stages: a {@link Channel} that can also tell whether a receiver is
+ * parked waiting, so that a stage holding results back (to send them in a group) sends them at once instead.
+ *
+ * <p>{@link #create} picks the implementation: the lock-free {@link BoundedChannel} for {@link Overflow#BLOCK},
+ * {@link Overflow#DROP_NEWEST} and {@link Overflow#FAIL}; the lock-based {@link BlockingQueueChannel} for
+ * {@link Overflow#DROP_OLDEST}, whose send must take the oldest item out and put the new one in as one step: done
+ * in two lock-free steps, a receiver racing with it could find the channel one item short, or make the sender drop
+ * an item that the receive had already made room for (both found by the model checking in the tests). Dropping
+ * the oldest is the policy of freshest-value feeds, where the latest item matters more than throughput.
+ */
+public interface Link<T> extends Channel<T> {
+
+    /** Whether some receiver is parked waiting for an item. One volatile read. */
+    boolean hasWaitingReceivers();
+
+    /** A channel for the given shape; callers must keep the shape's promise about concurrent senders and receivers. */
+    static <T> Link<T> create(int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
+        Objects.requireNonNull(overflow, "overflow must not be null");
+        if (overflow == Overflow.DROP_OLDEST) {
+            return new BlockingQueueChannel<>(capacity, overflow, onDrop);
+        }
+        return BoundedChannel.create(capacity, overflow, onDrop, shape);
+    }
+}
