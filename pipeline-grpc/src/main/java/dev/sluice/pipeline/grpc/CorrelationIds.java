@@ -1,0 +1,71 @@
+package dev.sluice.pipeline.grpc;
+
+import dev.sluice.pipeline.grpc.internal.CorrelationClientInterceptor;
+import dev.sluice.pipeline.grpc.internal.CorrelationServerInterceptor;
+import io.grpc.ClientInterceptor;
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.ServerInterceptor;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Correlation IDs across gRPC calls, in the metadata key {@value #HEADER_NAME}.
+ *
+ * <pre>{@code
+ * Channel channel = ClientInterceptors.intercept(managedChannel, CorrelationIds.clientInterceptor());
+ * Server server = ServerBuilder.forPort(port)
+ *     .addService(ServerInterceptors.intercept(service, CorrelationIds.serverInterceptor()))
+ *     .build();
+ * }</pre>
+ *
+ * <ul>
+ *   <li>The <b>client interceptor</b> sends, with each call, the correlation ID of the pipeline run whose stage
+ *       thread starts the call ({@code StageContext.current()}); off a stage thread, the ID of the gRPC
+ *       {@code Context} (a server handler calling further), else the SLF4J MDC's {@code correlationId}; else
+ *       none.</li>
+ *   <li>The <b>server interceptor</b> reads it, validates it, and makes it the call's: in the gRPC
+ *       {@code Context} ({@link #current()}) and, around every callback of the call, in the MDC under
+ *       {@code correlationId}. A server without an ID from the client gets a fresh one.</li>
+ *   <li><b>Validation</b>: a value longer than {@value #MAX_LENGTH} characters or with a character outside
+ *       {@code [A-Za-z0-9._:-]} is replaced (by a fresh random UUID on the server; by a UUID derived from it on
+ *       the client, so that one run keeps one ID). The value is never logged raw: the warning gives only its
+ *       length and the replacement.</li>
+ * </ul>
+ * Both interceptors are stateless and thread-safe; install each once per channel or service.
+ */
+public final class CorrelationIds {
+
+    /** The metadata key's name. */
+    public static final String HEADER_NAME = "x-correlation-id";
+    /** The metadata key. */
+    public static final Metadata.Key<String> HEADER = Metadata.Key.of(HEADER_NAME, Metadata.ASCII_STRING_MARSHALLER);
+    /** The longest correlation ID accepted. */
+    public static final int MAX_LENGTH = 128;
+    /** The key under which the server interceptor stores the call's correlation ID in the gRPC {@code Context}. */
+    public static final Context.Key<String> CONTEXT_KEY = Context.key("sluice-correlation-id");
+
+    private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_LENGTH + "}");
+
+    private CorrelationIds() {}
+
+    /** Whether {@code value} may be used as a correlation ID as it is: 1 to 128 characters of {@code [A-Za-z0-9._:-]}. */
+    public static boolean isValid(String value) {
+        return value != null && value.length() <= MAX_LENGTH && VALID.matcher(value).matches();
+    }
+
+    /** The correlation ID of the current gRPC call on a server with {@link #serverInterceptor()}, if any. */
+    public static Optional<String> current() {
+        return Optional.ofNullable(CONTEXT_KEY.get());
+    }
+
+    /** The client interceptor (see the class comment). */
+    public static ClientInterceptor clientInterceptor() {
+        return CorrelationClientInterceptor.INSTANCE;
+    }
+
+    /** The server interceptor (see the class comment). */
+    public static ServerInterceptor serverInterceptor() {
+        return CorrelationServerInterceptor.INSTANCE;
+    }
+}

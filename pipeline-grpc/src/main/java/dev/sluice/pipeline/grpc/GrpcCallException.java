@@ -1,0 +1,77 @@
+package dev.sluice.pipeline.grpc;
+
+import io.grpc.Status;
+import java.util.Objects;
+
+/**
+ * A gRPC call made by a {@link GrpcSource} or {@link GrpcUnary} failed for good: its status was not retryable,
+ * the retries ran out, a stream failed past its first item without a {@link ResumeStrategy}, or the target's
+ * circuit breaker was open. The message says which, with the method, the status, the attempts and the items
+ * delivered; the cause is the last call's exception (a {@code StatusRuntimeException}, or resilience4j's
+ * {@code CallNotPermittedException} for an open breaker).
+ *
+ * <p>A cancellation the caller asked for never surfaces as this exception: it stays an interruption or
+ * cancellation of the pipeline.
+ */
+public final class GrpcCallException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient Status status;
+    private final String methodName;
+    private final int attempts;
+    private final long itemsDelivered;
+
+    /**
+     * @param status the status the call failed with (for an open breaker: UNAVAILABLE)
+     * @param methodName the full gRPC method name
+     * @param attempts calls made, the failed one included (0 if the breaker refused the first)
+     * @param itemsDelivered items passed downstream before the failure (0 for unary calls)
+     * @param reason why the failure is final, in words
+     * @param cause the last call's exception
+     */
+    public GrpcCallException(Status status, String methodName, int attempts, long itemsDelivered, String reason,
+            Throwable cause) {
+        super(describe(status, methodName, attempts, itemsDelivered, reason), cause);
+        this.status = Objects.requireNonNull(status, "status must not be null");
+        this.methodName = Objects.requireNonNull(methodName, "methodName must not be null");
+        this.attempts = attempts;
+        this.itemsDelivered = itemsDelivered;
+    }
+
+    /** The status the last call ended with. */
+    public Status status() {
+        return status;
+    }
+
+    /** Shorthand for {@code status().getCode()}. */
+    public Status.Code code() {
+        return status.getCode();
+    }
+
+    /** The full gRPC method name, such as {@code sluice.items.v1.ItemService/StreamItems}. */
+    public String methodName() {
+        return methodName;
+    }
+
+    /** Calls made, the failed one included. */
+    public int attempts() {
+        return attempts;
+    }
+
+    /** Items passed downstream before the failure. */
+    public long itemsDelivered() {
+        return itemsDelivered;
+    }
+
+    private static String describe(Status status, String method, int attempts, long delivered, String reason) {
+        StringBuilder b = new StringBuilder().append(method).append(" failed with ").append(status.getCode());
+        if (status.getDescription() != null) {
+            b.append(" (").append(status.getDescription()).append(')');
+        }
+        b.append(" after ").append(attempts).append(attempts == 1 ? " call" : " calls");
+        if (delivered > 0) {
+            b.append(" and ").append(delivered).append(delivered == 1 ? " item" : " items").append(" delivered");
+        }
+        return b.append(": ").append(reason).toString();
+    }
+}

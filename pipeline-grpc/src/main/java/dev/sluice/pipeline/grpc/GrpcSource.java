@@ -1,0 +1,226 @@
+package dev.sluice.pipeline.grpc;
+
+import dev.sluice.pipeline.Emitter;
+import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.grpc.internal.GrpcSourceRun;
+import dev.sluice.pipeline.grpc.internal.StreamSpec;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.stub.MetadataUtils;
+import java.util.Objects;
+
+/**
+ * A pipeline {@link Source} that reads a server-streaming gRPC call, with manual flow control so that a slow
+ * pipeline slows the server down, across the network.
+ *
+ * <pre>{@code
+ * Source<Item> items = GrpcSource.builder(channel, ItemServiceGrpc.getStreamItemsMethod(), request)
+ *     .prefetch(256)                                    // messages requested ahead
+ *     .resilience(ResilienceOptions.defaults())         // retry, idle timeout
+ *     .resumeWith((original, last) -> original.toBuilder().setResumeAfter(last.getCursor()).build())
+ *     .build();
+ * Pipeline.from(items).map(...).to(sink).run();
+ * }</pre>
+ *
+ * <h2>Flow control</h2>
+ * Each call asks for {@code prefetch} messages up front and, each time the source has passed
+ * {@code replenishBatch} of them downstream, asks for exactly that many more. The gRPC callbacks only buffer (at
+ * most {@code prefetch} messages) and never block, so the channel may run its calls on a direct executor. The
+ * server is held back as far as its transport allows: per message in-process, per byte (the HTTP/2 window) on
+ * Netty.
+ *
+ * <h2>Threads and blocking</h2>
+ * {@link #produce} runs on the source's stage thread and blocks it: while waiting for messages, while the
+ * pipeline is full, and while backing off between retries. An instance is immutable and thread-safe; each run of
+ * the pipeline makes its own calls on the shared channel, which is never closed here (one {@code ManagedChannel}
+ * per target, owned by the application).
+ *
+ * <h2>Cancellation and failure</h2>
+ * Cancelling or stopping the pipeline, or a {@code take} downstream finishing it early, interrupts the source; it
+ * then cancels its call (the server sees CANCELLED and its cancel handler runs) and ends. A call that fails is
+ * retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; otherwise the source, and
+ * with it the run, fails with a {@link GrpcCallException}. Without {@code ResilienceOptions} the source makes one
+ * call and has no idle timeout.
+ *
+ * <h2>Run summary</h2>
+ * The source records {@value #ATTRIBUTE_METHOD}, {@value #ATTRIBUTE_STATUS} (the final status code: OK, CANCELLED,
+ * UNAVAILABLE…), {@value #ATTRIBUTE_ATTEMPTS} (calls made) and {@value #ATTRIBUTE_RESUMES} (calls that resumed
+ * after a delivered item) in the run's summary attributes; and with a meter registry, the meters
+ * {@code pipeline.grpc.requested}, {@code .received}, {@code .retries}, {@code .resumes} and
+ * {@code .circuit.state}.
+ *
+ * @param <Req> the request type
+ * @param <Resp> the type of the streamed messages, the source's items
+ */
+public final class GrpcSource<Req, Resp> implements Source<Resp> {
+
+    /** Summary attribute: the full gRPC method name. */
+    public static final String ATTRIBUTE_METHOD = "grpc.method";
+    /** Summary attribute: the name of the last call's status code ({@code OK} for a completed stream). */
+    public static final String ATTRIBUTE_STATUS = "grpc.status";
+    /** Summary attribute: the number of calls made (an Integer). */
+    public static final String ATTRIBUTE_ATTEMPTS = "grpc.attempts";
+    /** Summary attribute: the number of calls that resumed the stream after a delivered item (an Integer). */
+    public static final String ATTRIBUTE_RESUMES = "grpc.resumes";
+
+    /** The default number of messages requested ahead. */
+    public static final int DEFAULT_PREFETCH = 256;
+
+    private final StreamSpec<Req, Resp> spec;
+
+    private GrpcSource(StreamSpec<Req, Resp> spec) {
+        this.spec = spec;
+    }
+
+    /**
+     * A builder for a source that calls {@code method} with {@code request} on {@code channel}.
+     *
+     * @throws IllegalArgumentException if {@code method} is not server-streaming
+     */
+    public static <Req, Resp> Builder<Req, Resp> builder(Channel channel, MethodDescriptor<Req, Resp> method,
+            Req request) {
+        return new Builder<>(channel, method, request);
+    }
+
+    /** A source with the defaults: prefetch {@value #DEFAULT_PREFETCH}, one call, no retry. */
+    public static <Req, Resp> GrpcSource<Req, Resp> of(Channel channel, MethodDescriptor<Req, Resp> method,
+            Req request) {
+        return builder(channel, method, request).build();
+    }
+
+    /** Streams the call's messages into the pipeline; see the class comment for blocking and failure. */
+    @Override
+    public void produce(Emitter<Resp> emitter) throws InterruptedException {
+        new GrpcSourceRun<>(spec).run(emitter);
+    }
+
+    /** The full gRPC method name. */
+    public String methodName() {
+        return spec.method().getFullMethodName();
+    }
+
+    @Override
+    public String toString() {
+        return "GrpcSource[" + methodName() + ", prefetch " + spec.prefetch() + "]";
+    }
+
+    /**
+     * Options of a {@link GrpcSource}. Every setter checks its argument at once; not thread-safe.
+     *
+     * @param <Req> the request type
+     * @param <Resp> the message type
+     */
+    public static final class Builder<Req, Resp> {
+        private final Channel channel;
+        private final MethodDescriptor<Req, Resp> method;
+        private final Req request;
+        private CallOptions callOptions = CallOptions.DEFAULT;
+        private Metadata headers;
+        private int prefetch = DEFAULT_PREFETCH;
+        private int replenishBatch;
+        private ResilienceOptions resilience;
+        private ResumeStrategy<Req, Resp> resume;
+        private CircuitBreaker breaker;
+
+        private Builder(Channel channel, MethodDescriptor<Req, Resp> method, Req request) {
+            this.channel = Objects.requireNonNull(channel, "channel must not be null");
+            this.method = Objects.requireNonNull(method, "method must not be null");
+            this.request = Objects.requireNonNull(request, "request must not be null");
+            if (method.getType() != MethodDescriptor.MethodType.SERVER_STREAMING) {
+                throw new IllegalArgumentException("method must be server-streaming, got " + method.getType()
+                        + " for " + method.getFullMethodName());
+            }
+        }
+
+        /**
+         * Call options for every call: credentials, compression, executor, wait-for-ready. A deadline in them is
+         * absolute and bounds every call of every run made until then, resumes included; a stream usually wants
+         * none (see {@link ResilienceOptions} for the idle timeout).
+         */
+        public Builder<Req, Resp> callOptions(CallOptions callOptions) {
+            this.callOptions = Objects.requireNonNull(callOptions, "callOptions must not be null");
+            return this;
+        }
+
+        /** Headers sent with every call (copied now). */
+        public Builder<Req, Resp> headers(Metadata headers) {
+            Objects.requireNonNull(headers, "headers must not be null");
+            Metadata copy = new Metadata();
+            copy.merge(headers);
+            this.headers = copy;
+            return this;
+        }
+
+        /**
+         * Messages requested ahead of the pipeline, and the most the source buffers: at least 1 (default
+         * {@value GrpcSource#DEFAULT_PREFETCH}). Memory per run: prefetch × message size.
+         */
+        public Builder<Req, Resp> prefetch(int prefetch) {
+            if (prefetch < 1) {
+                throw new IllegalArgumentException("prefetch must be at least 1, got " + prefetch);
+            }
+            this.prefetch = prefetch;
+            return this;
+        }
+
+        /**
+         * How many messages the source passes downstream before it requests that many again: 1 to prefetch
+         * (default half the prefetch, at least 1). Smaller batches mean more request frames, larger ones a
+         * burstier server.
+         */
+        public Builder<Req, Resp> replenishBatch(int replenishBatch) {
+            if (replenishBatch < 1) {
+                throw new IllegalArgumentException("replenishBatch must be at least 1, got " + replenishBatch);
+            }
+            this.replenishBatch = replenishBatch;
+            return this;
+        }
+
+        /** Retries, backoff and the stream idle timeout; without them the source makes one call. */
+        public Builder<Req, Resp> resilience(ResilienceOptions resilience) {
+            this.resilience = Objects.requireNonNull(resilience, "resilience must not be null");
+            return this;
+        }
+
+        /** How to continue a stream that broke past its first item; without one such a failure is final. */
+        public Builder<Req, Resp> resumeWith(ResumeStrategy<Req, Resp> resume) {
+            this.resume = Objects.requireNonNull(resume, "resume must not be null");
+            return this;
+        }
+
+        /**
+         * The circuit breaker of the target, shared by all its calls (see {@link GrpcCircuitBreakers}). Each call
+         * takes a permission first; while the breaker is open, the source fails fast.
+         */
+        public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
+            this.breaker = Objects.requireNonNull(breaker, "breaker must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the source.
+         *
+         * @throws IllegalArgumentException if {@code replenishBatch} exceeds {@code prefetch}, or a resume strategy
+         *     is set without resilience options (it would never be used)
+         */
+        public GrpcSource<Req, Resp> build() {
+            int batch = replenishBatch == 0 ? Math.max(1, prefetch / 2) : replenishBatch;
+            if (batch > prefetch) {
+                throw new IllegalArgumentException("replenishBatch must not exceed prefetch (" + prefetch + "), got "
+                        + batch);
+            }
+            if (resume != null && resilience == null) {
+                throw new IllegalArgumentException("resumeWith needs resilience(...) too: without ResilienceOptions"
+                        + " a failed call is never retried, so the strategy would never be used");
+            }
+            Channel target = headers == null ? channel
+                    : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+            return new GrpcSource<>(new StreamSpec<>(target, method, request, callOptions, prefetch, batch, resilience,
+                    resume, breaker));
+        }
+    }
+}

@@ -1,0 +1,276 @@
+package dev.sluice.pipeline.grpc;
+
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Retry, backoff and timeout options of gRPC calls, with the ranges and defaults of the seed's client options.
+ * Immutable and thread-safe; built with {@link #builder()}, which refuses out-of-range values when
+ * {@link Builder#build()} is called.
+ *
+ * <table>
+ *   <caption>Options</caption>
+ *   <tr><th>option</th><th>range</th><th>default</th></tr>
+ *   <tr><td>{@code maxRetryAttempts}</td><td>1–10</td><td>3</td></tr>
+ *   <tr><td>{@code initialRetryDelay}</td><td>50–5000 ms</td><td>100 ms</td></tr>
+ *   <tr><td>{@code maxRetryDelay}</td><td>500–10000 ms</td><td>1000 ms</td></tr>
+ *   <tr><td>{@code requestTimeout}</td><td>10–300 s</td><td>30 s</td></tr>
+ *   <tr><td>{@code jitter}</td><td>0.0–1.0</td><td>0 (none)</td></tr>
+ *   <tr><td>{@code retryableCodes}</td><td>any codes but OK</td><td>UNAVAILABLE, INTERNAL</td></tr>
+ * </table>
+ *
+ * <h2>The schedule</h2>
+ * {@code maxRetryAttempts} counts retries, so 3 means at most 4 calls. Retry {@code r} (r = 1, 2, …) waits
+ * {@code min(initialRetryDelay × 2^(r−1), maxRetryDelay)}: 100, 200, 400 ms by default ({@link #backoff(int)}).
+ * With a jitter {@code j}, each wait is drawn uniformly from {@code [delay × (1 − j), delay]}, so it never
+ * exceeds the formula. For a stream, the count starts again whenever a resumed call delivers an item.
+ *
+ * <h2>The status table</h2>
+ * A call that ends with a code in {@code retryableCodes} is retried with backoff; any other code never is.
+ * DEADLINE_EXCEEDED is not retried by default: raise the timeout instead. A cancellation the caller asked for is
+ * never retried, whatever the table says. Sluice's own stream idle timeout (below) is always retryable.
+ *
+ * <h2>The request timeout</h2>
+ * For a unary call, the gRPC deadline of each attempt (an earlier deadline in the caller's {@code CallOptions}
+ * wins). For a server stream, the longest wait for the first message and between messages <em>while the source
+ * has demand outstanding and an empty buffer</em>: a stalled server, never a slow consumer. When it passes,
+ * Sluice cancels the call and retries or resumes it. Nothing bounds a whole stream but the pipeline's deadline.
+ *
+ * <p>Do not also configure a retry policy in the channel's service config: its attempts would multiply with
+ * these. gRPC's built-in retry also stops once response headers arrive, while Sluice resumes past them.
+ */
+public final class ResilienceOptions {
+
+    /** The codes retried by default: UNAVAILABLE and INTERNAL. */
+    public static final Set<Status.Code> DEFAULT_RETRYABLE_CODES =
+            Set.copyOf(EnumSet.of(Status.Code.UNAVAILABLE, Status.Code.INTERNAL));
+
+    private static final ResilienceOptions DEFAULTS = builder().build();
+
+    private final int maxRetryAttempts;
+    private final Duration initialRetryDelay;
+    private final Duration maxRetryDelay;
+    private final Duration requestTimeout;
+    private final double jitter;
+    private final Set<Status.Code> retryableCodes;
+    private final Sleeper sleeper;
+
+    private ResilienceOptions(Builder b) {
+        this.maxRetryAttempts = b.maxRetryAttempts;
+        this.initialRetryDelay = b.initialRetryDelay;
+        this.maxRetryDelay = b.maxRetryDelay;
+        this.requestTimeout = b.requestTimeout;
+        this.jitter = b.jitter;
+        this.retryableCodes = Set.copyOf(b.retryableCodes);
+        this.sleeper = b.sleeper;
+    }
+
+    /** The seed's defaults: 3 retries, 100 ms initial delay, 1000 ms max delay, 30 s timeout, no jitter. */
+    public static ResilienceOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** A builder starting from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxRetryAttempts = maxRetryAttempts;
+        b.initialRetryDelay = initialRetryDelay;
+        b.maxRetryDelay = maxRetryDelay;
+        b.requestTimeout = requestTimeout;
+        b.jitter = jitter;
+        b.retryableCodes = EnumSet.copyOf(retryableCodes);
+        b.sleeper = sleeper;
+        return b;
+    }
+
+    /** The most retries in a row without progress: a failing call is made at most this many times plus one. */
+    public int maxRetryAttempts() {
+        return maxRetryAttempts;
+    }
+
+    public Duration initialRetryDelay() {
+        return initialRetryDelay;
+    }
+
+    public Duration maxRetryDelay() {
+        return maxRetryDelay;
+    }
+
+    /** Per-attempt deadline of a unary call; idle timeout of a stream (see the class comment). */
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    /** The fraction by which a wait may be shortened at random; 0 for none. */
+    public double jitter() {
+        return jitter;
+    }
+
+    /** The codes that are retried. */
+    public Set<Status.Code> retryableCodes() {
+        return retryableCodes;
+    }
+
+    /** What waits between attempts. */
+    public Sleeper sleeper() {
+        return sleeper;
+    }
+
+    /** Whether a call that ended with {@code code} is retried. */
+    public boolean isRetryable(Status.Code code) {
+        return retryableCodes.contains(code);
+    }
+
+    /**
+     * The wait before retry {@code retry} without jitter: {@code min(initialRetryDelay × 2^(retry−1), maxRetryDelay)}.
+     *
+     * @throws IllegalArgumentException if {@code retry < 1}
+     */
+    public Duration backoff(int retry) {
+        if (retry < 1) {
+            throw new IllegalArgumentException("retry must be at least 1 (the first retry), got " + retry);
+        }
+        long initial = initialRetryDelay.toNanos();
+        long max = maxRetryDelay.toNanos();
+        // initial ≤ 5 s < 2^33 ns, so shifting by up to 30 cannot overflow a long; past that the cap applies anyway.
+        long delay = retry - 1 >= 30 ? max : Math.min(initial << (retry - 1), max);
+        return Duration.ofNanos(delay);
+    }
+
+    /** The wait before retry {@code retry}, jittered if a jitter is set: what the retry loop sleeps. */
+    public Duration jitteredBackoff(int retry) {
+        Duration delay = backoff(retry);
+        if (jitter == 0.0) {
+            return delay;
+        }
+        double factor = 1.0 - jitter * ThreadLocalRandom.current().nextDouble();
+        return Duration.ofNanos((long) (delay.toNanos() * factor));
+    }
+
+    @Override
+    public String toString() {
+        return "ResilienceOptions[maxRetryAttempts=" + maxRetryAttempts + ", initialRetryDelay="
+                + initialRetryDelay.toMillis() + " ms, maxRetryDelay=" + maxRetryDelay.toMillis()
+                + " ms, requestTimeout=" + requestTimeout.toSeconds() + " s, jitter=" + jitter
+                + ", retryableCodes=" + EnumSet.copyOf(retryableCodes) + "]";
+    }
+
+    /**
+     * Collects options; {@link #build()} checks them. Not thread-safe; a builder can build many times.
+     */
+    public static final class Builder {
+        private int maxRetryAttempts = 3;
+        private Duration initialRetryDelay = Duration.ofMillis(100);
+        private Duration maxRetryDelay = Duration.ofMillis(1000);
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private double jitter;
+        private EnumSet<Status.Code> retryableCodes = EnumSet.copyOf(DEFAULT_RETRYABLE_CODES);
+        private Sleeper sleeper = Sleeper.system();
+
+        private Builder() {}
+
+        /** Retries in a row without progress, 1–10 (default 3). Checked by {@link #build()}. */
+        public Builder maxRetryAttempts(int maxRetryAttempts) {
+            this.maxRetryAttempts = maxRetryAttempts;
+            return this;
+        }
+
+        /** The wait before the first retry, 50–5000 ms (default 100 ms). Checked by {@link #build()}. */
+        public Builder initialRetryDelay(Duration initialRetryDelay) {
+            this.initialRetryDelay = Objects.requireNonNull(initialRetryDelay, "initialRetryDelay must not be null");
+            return this;
+        }
+
+        /** The longest wait between retries, 500–10000 ms (default 1000 ms). Checked by {@link #build()}. */
+        public Builder maxRetryDelay(Duration maxRetryDelay) {
+            this.maxRetryDelay = Objects.requireNonNull(maxRetryDelay, "maxRetryDelay must not be null");
+            return this;
+        }
+
+        /** Unary deadline per attempt, stream idle timeout, 10–300 s (default 30 s). Checked by {@link #build()}. */
+        public Builder requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout must not be null");
+            return this;
+        }
+
+        /** The fraction by which a wait may be shortened at random, 0.0–1.0 (default 0). Checked by {@link #build()}. */
+        public Builder jitter(double jitter) {
+            this.jitter = jitter;
+            return this;
+        }
+
+        /** Replaces the status table: the codes to retry. Must not contain OK. Checked by {@link #build()}. */
+        public Builder retryableCodes(Collection<Status.Code> codes) {
+            Objects.requireNonNull(codes, "retryableCodes must not be null");
+            EnumSet<Status.Code> copy = EnumSet.noneOf(Status.Code.class);
+            for (Status.Code c : codes) {
+                copy.add(Objects.requireNonNull(c, "retryableCodes must not contain null"));
+            }
+            this.retryableCodes = copy;
+            return this;
+        }
+
+        /** Replaces the status table: the codes to retry. */
+        public Builder retryableCodes(Status.Code... codes) {
+            Objects.requireNonNull(codes, "retryableCodes must not be null");
+            return retryableCodes(java.util.Arrays.asList(codes));
+        }
+
+        /** What waits between attempts (default {@link Sleeper#system()}); tests inject a recording one. */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper, "sleeper must not be null");
+            return this;
+        }
+
+        /**
+         * Checks every option and builds.
+         *
+         * @throws IllegalArgumentException naming the first option out of its range, its value and the range
+         */
+        public ResilienceOptions build() {
+            if (maxRetryAttempts < 1 || maxRetryAttempts > 10) {
+                throw new IllegalArgumentException(
+                        "maxRetryAttempts must be between 1 and 10, got " + maxRetryAttempts);
+            }
+            requireWithin("initialRetryDelay", initialRetryDelay, Duration.ofMillis(50), Duration.ofMillis(5000));
+            requireWithin("maxRetryDelay", maxRetryDelay, Duration.ofMillis(500), Duration.ofMillis(10_000));
+            requireWithin("requestTimeout", requestTimeout, Duration.ofSeconds(10), Duration.ofSeconds(300));
+            if (!(jitter >= 0.0 && jitter <= 1.0)) { // also refuses NaN
+                throw new IllegalArgumentException("jitter must be between 0.0 and 1.0, got " + jitter);
+            }
+            if (retryableCodes.contains(Status.Code.OK)) {
+                throw new IllegalArgumentException("retryableCodes must not contain OK, got " + retryableCodes);
+            }
+            return new ResilienceOptions(this);
+        }
+
+        private static void requireWithin(String option, Duration value, Duration min, Duration max) {
+            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                boolean seconds = min.toMillis() % 1000 == 0 && max.toMillis() % 1000 == 0;
+                throw new IllegalArgumentException(option + " must be between " + describe(min, seconds) + " and "
+                        + describe(max, seconds) + ", got " + describe(value, seconds));
+            }
+        }
+
+        /** The duration in the unit of its range (s or ms), with decimals only when needed. */
+        private static String describe(Duration d, boolean seconds) {
+            if (d.isNegative() || d.getSeconds() > 1L << 40) {
+                return d.toString();
+            }
+            java.math.BigDecimal nanos = java.math.BigDecimal.valueOf(d.getSeconds()).movePointRight(9)
+                    .add(java.math.BigDecimal.valueOf(d.getNano()));
+            java.math.BigDecimal inUnit = nanos.movePointLeft(seconds ? 9 : 6).stripTrailingZeros();
+            return inUnit.toPlainString() + (seconds ? " s" : " ms");
+        }
+    }
+}

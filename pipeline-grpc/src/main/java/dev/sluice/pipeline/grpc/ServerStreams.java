@@ -1,0 +1,185 @@
+package dev.sluice.pipeline.grpc;
+
+import dev.sluice.pipeline.Outcome;
+import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineHandle;
+import dev.sluice.pipeline.PipelineListener;
+import dev.sluice.pipeline.PipelineSummary;
+import dev.sluice.pipeline.RunnablePipeline;
+import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.grpc.internal.ExceptionStatusInterceptor;
+import dev.sluice.pipeline.grpc.internal.ReadyGate;
+import dev.sluice.pipeline.grpc.internal.StatusMapping;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server side: serve a pipeline's items as a server stream, at the pace the client's flow control allows.
+ *
+ * <pre>{@code
+ * @Override
+ * public void streamItems(StreamItemsRequest request, StreamObserver<Item> responses) {
+ *     ServerStreams.serve(Pipeline.from(itemsAfter(request.getResumeAfter())), responses);   // returns at once
+ * }
+ * }</pre>
+ *
+ * <h2>What {@link #serve(Pipeline, StreamObserver)} does</h2>
+ * <ul>
+ *   <li>Before it returns, it sets the call's cancel and ready handlers (gRPC allows that only while the handler
+ *       method runs), then starts the pipeline, and returns at once: it never blocks the handler, and the
+ *       handlers it sets never block a gRPC callback.</li>
+ *   <li>The pipeline ends in a writer stage: one virtual thread that sends items while the call
+ *       {@code isReady()}, and otherwise parks until the ready handler wakes it and checks again (a ready
+ *       signal can be spurious). So a client that stops requesting stops the writer, the writer's full input
+ *       stops the stages before it, and the producer stops: memory stays bounded by the pipeline's buffers.</li>
+ *   <li>A client cancellation, or the call's deadline passing, cancels the pipeline: every stage thread is
+ *       interrupted and ends; nothing is left running. The pipeline also runs with the call's remaining deadline
+ *       as its own.</li>
+ *   <li>When the pipeline completes, the call completes. When it fails, the call is closed with the status
+ *       {@link #statusFor(Throwable)} gives the failure; when it passes its deadline, with DEADLINE_EXCEEDED.</li>
+ *   <li>With {@link CorrelationIds#serverInterceptor()} on the service, the pipeline runs under the call's
+ *       correlation ID, so its stage threads log with it.</li>
+ * </ul>
+ */
+public final class ServerStreams {
+
+    private static final Logger log = LoggerFactory.getLogger(ServerStreams.class);
+
+    /** The name of the writer stage at the end of a served pipeline. */
+    public static final String WRITER_STAGE = "grpc-writer";
+
+    private ServerStreams() {}
+
+    /**
+     * Serves {@code source}'s items into {@code responses}; see {@link #serve(Pipeline, StreamObserver)}.
+     *
+     * @return the handle of the pipeline run (tests and metrics may watch it; the call owns its lifecycle)
+     */
+    public static <T> PipelineHandle<Long> serve(Source<? extends T> source, StreamObserver<T> responses) {
+        Objects.requireNonNull(source, "source must not be null");
+        return serve(Pipeline.<T>from(source), responses);
+    }
+
+    /**
+     * Runs {@code pipeline} into the call behind {@code responses} and returns at once. Call it from the service
+     * method itself (not later, and not from another thread), since it sets the call's handlers.
+     *
+     * @param responses the observer gRPC passed to the service method: a {@link ServerCallStreamObserver}
+     * @return the handle of the pipeline run
+     * @throws IllegalArgumentException if {@code responses} is not the observer of a server call
+     */
+    public static <T> PipelineHandle<Long> serve(Pipeline<T> pipeline, StreamObserver<T> responses) {
+        Objects.requireNonNull(pipeline, "pipeline must not be null");
+        Objects.requireNonNull(responses, "responses must not be null");
+        if (!(responses instanceof ServerCallStreamObserver<T> call)) {
+            throw new IllegalArgumentException("responses must be the ServerCallStreamObserver gRPC passed to the"
+                    + " service method, got " + responses.getClass().getName());
+        }
+        ReadyGate gate = new ReadyGate(call);
+        AtomicReference<PipelineHandle<Long>> handle = new AtomicReference<>();
+        CallEnd end = new CallEnd(call, handle);
+        // Both handlers must be set before the service method returns.
+        call.setOnCancelHandler(end::clientCancelled);
+        call.setOnReadyHandler(gate::signal);
+
+        Pipeline<T> p = pipeline.listener(end, Duration.ofDays(1)); // no progress callbacks wanted
+        String correlationId = CorrelationIds.current().orElse(null);
+        if (correlationId != null) {
+            p = p.correlationId(correlationId);
+        }
+        RunnablePipeline<Long> runnable = p.to(Sink.<T>forEach(item -> {
+            gate.awaitReady();
+            call.onNext(item);
+        }).named(WRITER_STAGE));
+
+        Deadline deadline = Context.current().getDeadline();
+        PipelineHandle<Long> started;
+        if (deadline == null) {
+            started = runnable.start();
+        } else {
+            long nanos = deadline.timeRemaining(TimeUnit.NANOSECONDS);
+            started = runnable.start(Duration.ofNanos(Math.max(1, nanos)));
+        }
+        handle.set(started);
+        if (end.cancelled) {
+            started.cancel(); // the client cancelled before the handle was there
+        }
+        return started;
+    }
+
+    /**
+     * The status a failure maps to: a gRPC status exception keeps its status; {@link GrpcCallException} its
+     * call's; IllegalArgumentException → INVALID_ARGUMENT; NoSuchElementException → NOT_FOUND;
+     * SecurityException → PERMISSION_DENIED; UnsupportedOperationException → UNIMPLEMENTED;
+     * IllegalStateException → FAILED_PRECONDITION; TimeoutException → DEADLINE_EXCEEDED; a cancellation or
+     * interruption → CANCELLED; anything else → INTERNAL, with only the exception's class name as description
+     * (its message stays in the server's log). A pipeline failure is mapped by its cause.
+     */
+    public static Status statusFor(Throwable failure) {
+        return StatusMapping.toStatus(Objects.requireNonNull(failure, "failure must not be null"));
+    }
+
+    /**
+     * A server interceptor that closes a call whose handler throws with {@link #statusFor(Throwable)}'s status,
+     * instead of gRPC's UNKNOWN. Stateless; install once per service.
+     */
+    public static ServerInterceptor exceptionMapping() {
+        return ExceptionStatusInterceptor.INSTANCE;
+    }
+
+    /** Ends the call when the run ends; runs on the run's coordinating thread, after every stage has ended. */
+    private static final class CallEnd implements PipelineListener {
+        private final ServerCallStreamObserver<?> call;
+        private final AtomicReference<PipelineHandle<Long>> handle;
+        volatile boolean cancelled;
+
+        CallEnd(ServerCallStreamObserver<?> call, AtomicReference<PipelineHandle<Long>> handle) {
+            this.call = call;
+            this.handle = handle;
+        }
+
+        /** The cancel handler (gRPC thread): cancel the run; never waits. */
+        void clientCancelled() {
+            cancelled = true;
+            PipelineHandle<Long> h = handle.get();
+            if (h != null) {
+                h.cancel();
+            }
+        }
+
+        @Override
+        public void onFinish(PipelineSummary summary) {
+            if (cancelled) {
+                log.debug("pipeline '{}' ended {} after the client cancelled; {} items sent", summary.pipelineName(),
+                        summary.outcome(), summary.itemCount());
+                return;
+            }
+            Outcome outcome = summary.outcome();
+            if (outcome.isSuccess()) {
+                call.onCompleted();
+                return;
+            }
+            Status status = switch (outcome) {
+                case TIMED_OUT -> Status.DEADLINE_EXCEEDED.withDescription("the server's pipeline passed the call's deadline");
+                case CANCELLED -> Status.CANCELLED.withDescription("the server's pipeline was cancelled");
+                default -> statusFor(summary.failure());
+            };
+            if (status.getCode() == Status.Code.INTERNAL) {
+                log.warn("pipeline '{}' (correlation {}) failed in stage '{}'; closing the call with INTERNAL",
+                        summary.pipelineName(), summary.correlationId(), summary.failedStage(), summary.failure());
+            }
+            call.onError(status.asRuntimeException());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.sluice.pipeline.grpc;
+
+import java.time.Duration;
+
+/**
+ * How the retry loop waits between attempts. The default, {@link #system()}, parks the calling thread; tests
+ * inject one that records the delays it was asked for, which makes the backoff schedule deterministic.
+ *
+ * <p>Called on the thread that runs the gRPC source or the unary call (a stage thread), never on a gRPC thread.
+ */
+@FunctionalInterface
+public interface Sleeper {
+
+    /**
+     * Waits for {@code delay}.
+     *
+     * @throws InterruptedException if the waiting thread is interrupted (the pipeline is being cancelled); the
+     *     retry loop then gives up at once
+     */
+    void sleep(Duration delay) throws InterruptedException;
+
+    /** Sleeps with {@link Thread#sleep(Duration)}: interruptible, and on a virtual thread it frees the carrier. */
+    static Sleeper system() {
+        return Thread::sleep;
+    }
+}

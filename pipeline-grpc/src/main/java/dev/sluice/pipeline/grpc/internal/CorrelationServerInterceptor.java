@@ -1,0 +1,142 @@
+package dev.sluice.pipeline.grpc.internal;
+
+import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.grpc.CorrelationIds;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * {@link CorrelationIds#serverInterceptor()}: validates the incoming ID, puts it in the call's {@code Context},
+ * and in the MDC around each callback (callbacks of one call may run on different executor threads, so the MDC is
+ * set and restored per callback rather than once).
+ */
+public final class CorrelationServerInterceptor implements ServerInterceptor {
+
+    public static final CorrelationServerInterceptor INSTANCE = new CorrelationServerInterceptor();
+    private static final Logger log = LoggerFactory.getLogger(CorrelationIds.class);
+
+    private CorrelationServerInterceptor() {}
+
+    @Override
+    public <Req, Resp> ServerCall.Listener<Req> interceptCall(ServerCall<Req, Resp> call, Metadata headers,
+            ServerCallHandler<Req, Resp> next) {
+        String id = accepted(headers, call.getMethodDescriptor().getFullMethodName());
+        Context context = Context.current().withValue(CorrelationIds.CONTEXT_KEY, id);
+        String previous = MDC.get(StageContext.MDC_CORRELATION_ID);
+        MDC.put(StageContext.MDC_CORRELATION_ID, id);
+        ServerCall.Listener<Req> listener;
+        try {
+            listener = Contexts.interceptCall(context, call, headers, next);
+        } finally {
+            restore(previous);
+        }
+        return new MdcListener<>(listener, id);
+    }
+
+    private static String accepted(Metadata headers, String method) {
+        Iterable<String> all = headers.getAll(CorrelationIds.HEADER);
+        String raw = null;
+        int count = 0;
+        if (all != null) {
+            for (String v : all) {
+                raw = v;
+                count++;
+            }
+        }
+        if (count == 1 && CorrelationIds.isValid(raw)) {
+            return raw;
+        }
+        String fresh = UUID.randomUUID().toString();
+        if (count > 1) {
+            log.warn("call to {} carried {} {} values; using a fresh ID {} instead", method, count,
+                    CorrelationIds.HEADER_NAME, fresh);
+        } else if (count == 1) {
+            log.warn("call to {} carried an invalid {} of {} characters (allowed: 1-{} of [A-Za-z0-9._:-]); using a"
+                    + " fresh ID {} instead", method, CorrelationIds.HEADER_NAME, raw.length(),
+                    CorrelationIds.MAX_LENGTH, fresh);
+        }
+        return fresh;
+    }
+
+    private static void restore(String previous) {
+        if (previous == null) {
+            MDC.remove(StageContext.MDC_CORRELATION_ID);
+        } else {
+            MDC.put(StageContext.MDC_CORRELATION_ID, previous);
+        }
+    }
+
+    private static final class MdcListener<Req> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Req> {
+        private final String id;
+
+        MdcListener(ServerCall.Listener<Req> delegate, String id) {
+            super(delegate);
+            this.id = id;
+        }
+
+        @Override
+        public void onMessage(Req message) {
+            String previous = enter();
+            try {
+                super.onMessage(message);
+            } finally {
+                restore(previous);
+            }
+        }
+
+        @Override
+        public void onHalfClose() {
+            String previous = enter();
+            try {
+                super.onHalfClose();
+            } finally {
+                restore(previous);
+            }
+        }
+
+        @Override
+        public void onCancel() {
+            String previous = enter();
+            try {
+                super.onCancel();
+            } finally {
+                restore(previous);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            String previous = enter();
+            try {
+                super.onComplete();
+            } finally {
+                restore(previous);
+            }
+        }
+
+        @Override
+        public void onReady() {
+            String previous = enter();
+            try {
+                super.onReady();
+            } finally {
+                restore(previous);
+            }
+        }
+
+        private String enter() {
+            String previous = MDC.get(StageContext.MDC_CORRELATION_ID);
+            MDC.put(StageContext.MDC_CORRELATION_ID, id);
+            return previous;
+        }
+    }
+}

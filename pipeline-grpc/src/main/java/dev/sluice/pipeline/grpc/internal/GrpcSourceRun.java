@@ -1,0 +1,256 @@
+package dev.sluice.pipeline.grpc.internal;
+
+import dev.sluice.pipeline.Emitter;
+import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.grpc.GrpcCallException;
+import dev.sluice.pipeline.grpc.GrpcSource;
+import dev.sluice.pipeline.grpc.ResilienceOptions;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.grpc.ClientCall;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of a {@link GrpcSource}, on the source's stage thread: the calls, their flow control, and the retry and
+ * resume loop around them.
+ *
+ * <h2>Flow control of one call</h2>
+ * {@code beforeStart} disables automatic requests and asks for {@code prefetch} messages. {@code onNext} only
+ * appends to a {@link ResponseBuffer}, which can never overflow: at any moment, messages buffered + messages taken
+ * but not yet re-requested + demand outstanding = prefetch. The stage thread takes what is buffered, emits it
+ * downstream (where it waits while the pipeline is full: that wait is what holds the server back), and after each
+ * {@code replenishBatch} items emitted calls {@code request(replenishBatch)}: exactly what it consumed, never
+ * "prefetch minus buffered", which would count the same room twice.
+ *
+ * <h2>Ending a call</h2>
+ * All methods of the {@code ClientCall} (start, request, cancel) are called from the stage thread only. If the
+ * stage is interrupted (the pipeline cancelled, stopped, or finished early), the call is cancelled and the
+ * interrupt propagates: the server sees CANCELLED. If the buffer stays empty for the request timeout while demand
+ * is outstanding, the call is cancelled as idle and the loop retries or resumes it.
+ */
+public final class GrpcSourceRun<Req, Resp> {
+
+    private static final Logger log = LoggerFactory.getLogger(GrpcSource.class);
+
+    private final StreamSpec<Req, Resp> spec;
+    private final String method;
+    private final ResilienceOptions options;
+
+    public GrpcSourceRun(StreamSpec<Req, Resp> spec) {
+        this.spec = spec;
+        this.method = spec.method().getFullMethodName();
+        this.options = spec.resilience();
+    }
+
+    /** Streams every item into {@code emitter}; returns when the stream completed. */
+    public void run(Emitter<Resp> emitter) throws InterruptedException {
+        StageContext context = emitter.context();
+        GrpcMeters meters = GrpcMeters.of(context, method);
+        GrpcMeters.bindCircuitBreaker(context, spec.breaker());
+        context.attribute(GrpcSource.ATTRIBUTE_METHOD, method);
+        CircuitGate gate = new CircuitGate(spec.breaker());
+        Req request = spec.request();
+        Resp last = null;
+        long delivered = 0;
+        int attempts = 0;
+        int resumes = 0;
+        int retriesWithoutProgress = 0;
+        Status.Code finalCode = Status.Code.UNKNOWN;
+        try {
+            for (;;) {
+                try {
+                    gate.enter();
+                } catch (CallNotPermittedException open) {
+                    finalCode = Status.Code.UNAVAILABLE;
+                    throw new GrpcCallException(Status.UNAVAILABLE.withDescription("circuit breaker open").withCause(open),
+                            method, attempts, delivered, "the circuit breaker '" + spec.breaker().getName()
+                                    + "' is " + spec.breaker().getState() + ", so the call fails fast", open);
+                }
+                attempts++;
+                context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempts); // live, for snapshots
+                AttemptEnd<Resp> end;
+                try {
+                    end = attempt(request, emitter, meters);
+                } catch (InterruptedException | RuntimeException | Error e) {
+                    gate.neutral();
+                    finalCode = e instanceof InterruptedException ? Status.Code.CANCELLED : Status.Code.UNKNOWN;
+                    throw e;
+                }
+                delivered += end.delivered();
+                if (end.last() != null) {
+                    last = end.last();
+                }
+                if (end.status() == null) {
+                    gate.progress();
+                    finalCode = Status.Code.OK;
+                    return;
+                }
+                Status status = end.status();
+                finalCode = status.getCode();
+                boolean progressed = end.delivered() > 0;
+                boolean retryable = end.idle() || (options != null && options.isRetryable(status.getCode()));
+                Throwable cause = status.asRuntimeException();
+                if (progressed) {
+                    gate.progress();
+                } else if (retryable || (options == null && isTransient(status))) {
+                    gate.failure(cause);
+                } else {
+                    gate.neutral();
+                }
+                if (options == null) {
+                    throw failure(status, attempts, delivered, "the source has no ResilienceOptions, so it makes one call", cause);
+                }
+                if (!retryable) {
+                    throw failure(status, attempts, delivered, status.getCode() + " is not retryable (the status table"
+                            + " retries " + options.retryableCodes() + ")", cause);
+                }
+                if (delivered > 0 && spec.resume() == null) {
+                    throw failure(status, attempts, delivered, "the stream broke after its first item and the source"
+                            + " has no ResumeStrategy, so it cannot continue without repeating items", cause);
+                }
+                if (progressed) {
+                    retriesWithoutProgress = 0;
+                }
+                retriesWithoutProgress++;
+                if (retriesWithoutProgress > options.maxRetryAttempts()) {
+                    throw failure(status, attempts, delivered, "gave up after " + options.maxRetryAttempts()
+                            + " retries in a row without an item (maxRetryAttempts)", cause);
+                }
+                Duration wait = options.jitteredBackoff(retriesWithoutProgress);
+                boolean resuming = delivered > 0;
+                log.warn("gRPC {} ended with {} after {} items in this call; {} {} of {} in {} ms", method,
+                        status.getCode(), end.delivered(), resuming ? "resume" : "retry", retriesWithoutProgress,
+                        options.maxRetryAttempts(), wait.toMillis());
+                try {
+                    options.sleeper().sleep(wait);
+                } catch (InterruptedException e) {
+                    finalCode = Status.Code.CANCELLED;
+                    throw e;
+                }
+                if (resuming) {
+                    request = Objects.requireNonNull(spec.resume().nextRequest(spec.request(), last),
+                            "the ResumeStrategy returned a null request");
+                    resumes++;
+                    context.attribute(GrpcSource.ATTRIBUTE_RESUMES, resumes);
+                    meters.resumed();
+                } else {
+                    meters.retried();
+                }
+            }
+        } finally {
+            context.attribute(GrpcSource.ATTRIBUTE_STATUS, finalCode.name());
+            context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempts);
+            context.attribute(GrpcSource.ATTRIBUTE_RESUMES, resumes);
+        }
+    }
+
+    /** Without options, the breaker still counts the default table's codes as failures of the target. */
+    private static boolean isTransient(Status status) {
+        return ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(status.getCode());
+    }
+
+    private GrpcCallException failure(Status status, int attempts, long delivered, String reason, Throwable cause) {
+        return new GrpcCallException(status, method, attempts, delivered, reason, cause);
+    }
+
+    /** One call: returns how it ended; throws InterruptedException after cancelling it if the stage is interrupted. */
+    private AttemptEnd<Resp> attempt(Req request, Emitter<Resp> emitter, GrpcMeters meters) throws InterruptedException {
+        int prefetch = spec.prefetch();
+        int batch = spec.replenishBatch();
+        long idleNanos = options == null ? 0L : options.requestTimeout().toNanos();
+        ResponseBuffer<Resp> buffer = new ResponseBuffer<>(prefetch);
+        ClientCall<Req, Resp> call = spec.channel().newCall(spec.method(), spec.callOptions());
+        ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));
+        meters.requested(prefetch);
+        buffer.requested();
+        List<Resp> group = new ArrayList<>(Math.min(prefetch, 1024));
+        int consumedSinceRequest = 0;
+        long delivered = 0;
+        Resp last = null;
+        boolean ended = false;
+        try {
+            for (;;) {
+                int n = buffer.take(group, prefetch, idleNanos);
+                if (n == ResponseBuffer.COMPLETED) {
+                    ended = true;
+                    return new AttemptEnd<>(null, false, delivered, last);
+                }
+                if (n == ResponseBuffer.FAILED) {
+                    ended = true;
+                    call.cancel("the call failed", null); // no effect if the server ended it; ends it if we did
+                    return new AttemptEnd<>(buffer.failure(), false, delivered, last);
+                }
+                if (n == ResponseBuffer.IDLE) {
+                    ended = true;
+                    Status idle = Status.UNAVAILABLE.withDescription("stream idle: no message for "
+                            + options.requestTimeout().toMillis() + " ms while messages were requested"
+                            + " (the request timeout)");
+                    buffer.abandon();
+                    call.cancel("stream idle timeout", idle.asRuntimeException());
+                    return new AttemptEnd<>(idle, true, delivered, last);
+                }
+                meters.received(n);
+                for (int i = 0; i < n; i++) {
+                    Resp item = group.get(i);
+                    emitter.emit(item);
+                    delivered++;
+                    last = item;
+                    if (++consumedSinceRequest == batch) {
+                        call.request(batch);
+                        meters.requested(batch);
+                        buffer.requested();
+                        consumedSinceRequest = 0;
+                    }
+                }
+                group.clear();
+            }
+        } finally {
+            if (!ended) {
+                buffer.abandon();
+                call.cancel("the pipeline no longer takes items (cancelled, stopped or finished early)", null);
+            }
+        }
+    }
+
+    /** How one call ended: {@code status} null for a normal completion. */
+    private record AttemptEnd<Resp>(Status status, boolean idle, long delivered, Resp last) {}
+
+    /** The call's callbacks: append and signal, never wait (they may run on a transport thread). */
+    private static final class BufferingObserver<Req, Resp> implements ClientResponseObserver<Req, Resp> {
+        private final ResponseBuffer<Resp> buffer;
+        private final int prefetch;
+
+        BufferingObserver(ResponseBuffer<Resp> buffer, int prefetch) {
+            this.buffer = buffer;
+            this.prefetch = prefetch;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<Req> requestStream) {
+            requestStream.disableAutoRequestWithInitial(prefetch); // legal only here
+        }
+
+        @Override
+        public void onNext(Resp value) {
+            buffer.put(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            buffer.fail(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+            buffer.complete();
+        }
+    }
+}

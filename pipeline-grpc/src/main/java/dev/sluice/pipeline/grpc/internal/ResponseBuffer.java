@@ -1,0 +1,165 @@
+package dev.sluice.pipeline.grpc.internal;
+
+import io.grpc.Status;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The hand-off between one gRPC call's callbacks and the source's stage thread: the messages received and not yet
+ * taken, then how the call ended.
+ *
+ * <p>The gRPC side ({@link #put}, {@link #complete}, {@link #fail}) never waits for room: the source requests
+ * messages only as it takes them, so the buffer never holds more than the prefetch; a call that delivers more than
+ * requested breaks that contract and is failed. The lock is held only for a few field updates, never across a
+ * wait, so a gRPC callback is never held up for long. The stage thread ({@link #take}) waits on a condition,
+ * interruptibly, and is signalled only while it waits.
+ *
+ * <p>Messages that arrived before the end are taken before the end is reported: a failure after K messages still
+ * delivers the K.
+ *
+ * <p>Idle time: the buffer records the last "activity" (a message arrived, or the stage thread requested more);
+ * {@link #take} with an idle timeout gives up once the buffer has been empty that long since the last activity.
+ * While the stage thread waits on an empty buffer, demand is always outstanding (it re-requests what it took in
+ * batches smaller than the prefetch), so this measures a silent server, never a slow consumer.
+ */
+public final class ResponseBuffer<T> {
+
+    /** {@link #take} result: the call completed normally and every message has been taken. */
+    public static final int COMPLETED = -1;
+    /** {@link #take} result: the call failed ({@link #failure()}) and every message before it has been taken. */
+    public static final int FAILED = -2;
+    /** {@link #take} result: nothing arrived for the idle timeout while messages were requested. */
+    public static final int IDLE = -3;
+
+    private final int capacity;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<T> items;
+    // All fields below are guarded by lock.
+    private boolean waiting;
+    private boolean ended;
+    private Status failure;
+    private long lastActivityNanos = System.nanoTime();
+
+    public ResponseBuffer(int capacity) {
+        this.capacity = capacity;
+        this.items = new ArrayDeque<>(Math.min(capacity, 1024));
+    }
+
+    /** A message arrived (gRPC thread). Never waits. */
+    public void put(T item) {
+        lock.lock();
+        try {
+            if (ended) {
+                return; // a message racing our own cancel: the call is over for us
+            }
+            if (items.size() >= capacity) {
+                ended = true;
+                failure = Status.INTERNAL.withDescription("the call delivered more messages than were requested ("
+                        + capacity + " buffered); manual flow control was bypassed");
+            } else {
+                items.addLast(item);
+                lastActivityNanos = System.nanoTime();
+            }
+            if (waiting) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The call completed normally (gRPC thread). */
+    public void complete() {
+        end(null);
+    }
+
+    /** The call failed (gRPC thread), or was cancelled. The first ending wins. */
+    public void fail(Status status) {
+        end(status);
+    }
+
+    private void end(Status status) {
+        lock.lock();
+        try {
+            if (!ended) {
+                ended = true;
+                failure = status;
+            }
+            if (waiting) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The stage thread requested more messages: demand is outstanding again from now. */
+    public void requested() {
+        lock.lock();
+        try {
+            lastActivityNanos = System.nanoTime();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Moves up to {@code max} buffered messages into {@code into}, waiting for at least one (stage thread only).
+     *
+     * @param idleTimeoutNanos the longest silence since the last activity; 0 for none
+     * @return the number of messages moved (at least 1), or {@link #COMPLETED}, {@link #FAILED} or {@link #IDLE}
+     * @throws InterruptedException if the stage thread is interrupted while waiting
+     */
+    public int take(List<T> into, int max, long idleTimeoutNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            for (;;) {
+                int n = 0;
+                while (n < max && !items.isEmpty()) {
+                    into.add(items.pollFirst());
+                    n++;
+                }
+                if (n > 0) {
+                    return n;
+                }
+                if (ended) {
+                    return failure == null ? COMPLETED : FAILED;
+                }
+                waiting = true;
+                try {
+                    if (idleTimeoutNanos <= 0) {
+                        changed.await();
+                    } else {
+                        long remaining = lastActivityNanos + idleTimeoutNanos - System.nanoTime();
+                        if (remaining <= 0) {
+                            return IDLE;
+                        }
+                        changed.awaitNanos(remaining);
+                    }
+                } finally {
+                    waiting = false;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The status the call failed with, once {@link #take} has returned {@link #FAILED}. */
+    public Status failure() {
+        lock.lock();
+        try {
+            return failure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends the buffer from the stage thread's side (after it cancelled the call): later messages are dropped. */
+    public void abandon() {
+        end(Status.CANCELLED);
+    }
+}

@@ -1,0 +1,221 @@
+package dev.sluice.pipeline.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.grpc.ScriptedItemService.Plan;
+import dev.sluice.pipeline.grpc.TestServer.Transport;
+import dev.sluice.pipeline.proto.items.GetItemRequest;
+import dev.sluice.pipeline.proto.items.Item;
+import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
+import dev.sluice.pipeline.proto.items.StreamItemsRequest;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.grpc.Status;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CircuitBreakerTest {
+
+    /** A clock the test moves by hand, so that "open for 30 s" takes no time. */
+    private static final class ManualClock extends Clock {
+        private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+
+        void advance(Duration d) {
+            now.updateAndGet(i -> i.plus(d));
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
+    }
+
+    private final ManualClock clock = new ManualClock();
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(
+            CircuitBreakerConfig.from(GrpcCircuitBreakers.defaultConfig()).clock(clock).build());
+    private final List<CircuitBreaker.State> transitions = new CopyOnWriteArrayList<>();
+
+    private CircuitBreaker breakerFor(TestServer server) {
+        CircuitBreaker breaker = GrpcCircuitBreakers.forTarget(breakers, server.channel());
+        breaker.getEventPublisher().onStateTransition(e -> transitions.add(e.getStateTransition().getToState()));
+        return breaker;
+    }
+
+    @Test
+    void opensAfterFiveFailedCallsFailsFastThenHalfOpensAndCloses() throws Exception {
+        // given: a target that fails its first 5 calls with UNAVAILABLE, then recovers
+        ScriptedItemService service = new ScriptedItemService(
+                call -> call <= 5 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
+                    ItemServiceGrpc.getGetItemMethod()).circuitBreaker(breaker).build();
+            GetItemRequest request = GetItemRequest.newBuilder().setSequence(7).build();
+
+            // when: five failures
+            for (int i = 0; i < 5; i++) {
+                assertThat(catchThrowable(() -> getItem.call(request))).isInstanceOf(GrpcCallException.class);
+            }
+
+            // then: open, and the next call fails fast without reaching the target
+            assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
+            Throwable fast = catchThrowable(() -> getItem.call(request));
+            assertThat(fast).isInstanceOf(GrpcCallException.class).hasCauseInstanceOf(CallNotPermittedException.class)
+                    .hasMessageContaining("the circuit breaker '" + breaker.getName() + "' is OPEN, so the call fails fast");
+            assertThat(((GrpcCallException) fast).code()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(service.calls.get()).isEqualTo(5);
+
+            // when: still open just before 30 s
+            clock.advance(Duration.ofMillis(29_999));
+            assertThat(catchThrowable(() -> getItem.call(request))).hasCauseInstanceOf(CallNotPermittedException.class);
+
+            // when: after 30 s, a trial call goes through and succeeds
+            clock.advance(Duration.ofMillis(2));
+            assertThat(getItem.call(request).getSequence()).isEqualTo(7);
+
+            // then
+            assertThat(service.calls.get()).isEqualTo(6);
+            assertThat(transitions).containsExactly(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN,
+                    CircuitBreaker.State.CLOSED);
+        }
+    }
+
+    @Test
+    void aFailedTrialCallOpensTheBreakerAgain() throws Exception {
+        ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.INTERNAL));
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
+                    ItemServiceGrpc.getGetItemMethod()).circuitBreaker(breaker).build();
+            GetItemRequest request = GetItemRequest.getDefaultInstance();
+            for (int i = 0; i < 5; i++) {
+                catchThrowable(() -> getItem.call(request));
+            }
+            clock.advance(Duration.ofMillis(30_001));
+
+            // when
+            Throwable trial = catchThrowable(() -> getItem.call(request));
+
+            // then
+            assertThat(((GrpcCallException) trial).code()).isEqualTo(Status.Code.INTERNAL);
+            assertThat(transitions).containsExactly(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN,
+                    CircuitBreaker.State.OPEN);
+        }
+    }
+
+    @Test
+    void nonRetryableStatusesDoNotOpenTheBreaker() throws Exception {
+        ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.INVALID_ARGUMENT));
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
+                    ItemServiceGrpc.getGetItemMethod()).resilience(ResilienceOptions.defaults()).circuitBreaker(breaker)
+                    .build();
+            for (int i = 0; i < 10; i++) {
+                catchThrowable(() -> getItem.call(GetItemRequest.getDefaultInstance()));
+            }
+            assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+            assertThat(service.calls.get()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void aStreamThatDeliversBeforeEachFailureCountsAsProgressAndKeepsTheBreakerClosed() throws Exception {
+        // given: 8 calls that each deliver 10 items and fail, more than the breaker's threshold of 5
+        ScriptedItemService service = new ScriptedItemService(
+                call -> call <= 8 ? Plan.failAfter(10, Status.Code.UNAVAILABLE) : Plan.normal());
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
+                            Items.request(200))
+                    .resilience(ResilienceOptions.builder().sleeper(new RecordingSleeper()).build())
+                    .resumeWith(Items.RESUME_AFTER_CURSOR).circuitBreaker(breaker).build();
+            InOrder inOrder = new InOrder();
+
+            // when
+            Pipeline.from(source).to(Sink.forEach(inOrder)).run(Duration.ofSeconds(30));
+
+            // then
+            assertThat(inOrder.count()).isEqualTo(200);
+            assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+            assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isZero();
+            assertThat(transitions).isEmpty();
+        }
+    }
+
+    @Test
+    void aStreamFailingBeforeItsFirstItemOpensTheBreakerAndStopsRetrying() throws Exception {
+        // given: a target that always fails at once, and a retry budget larger than the breaker's threshold
+        ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.UNAVAILABLE));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
+                            Items.request(10))
+                    .resilience(ResilienceOptions.builder().maxRetryAttempts(10).sleeper(new RecordingSleeper()).build())
+                    .circuitBreaker(breaker).build();
+
+            // when
+            Throwable thrown = catchThrowable(() -> Pipeline.from(source).meterRegistry(registry).to(Sink.count())
+                    .run(Duration.ofSeconds(30)));
+
+            // then
+            assertThat(thrown.getCause()).isInstanceOf(GrpcCallException.class)
+                    .hasCauseInstanceOf(CallNotPermittedException.class);
+            assertThat(((GrpcCallException) thrown.getCause()).attempts()).isEqualTo(5);
+            assertThat(service.calls.get()).isEqualTo(5);
+            assertThat(registry.get("pipeline.grpc.circuit.state").tag("target", breaker.getName()).gauge().value())
+                    .isEqualTo(2.0);
+        }
+    }
+
+    @Test
+    void oneBreakerPerTargetIsSharedByItsCalls() throws Exception {
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, new CountingItemService().bindService())) {
+            var channel = server.channel();
+            assertThat(GrpcCircuitBreakers.forTarget(breakers, channel))
+                    .isSameAs(GrpcCircuitBreakers.forTarget(breakers, channel));
+        }
+    }
+
+    @Test
+    void aStreamThatCompletesClosesAHalfOpenBreaker() throws Exception {
+        ScriptedItemService service = new ScriptedItemService(call -> Plan.normal());
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            breaker.transitionToOpenState();
+            clock.advance(Duration.ofMillis(30_001));
+            PipelineResult<Long> result = Pipeline.from(GrpcSource.builder(server.channel(), Items.STREAM,
+                    Items.request(20)).circuitBreaker(breaker).build()).to(Sink.count()).run(Duration.ofSeconds(30));
+            assertThat(result.value()).isEqualTo(20);
+            assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+        }
+    }
+}

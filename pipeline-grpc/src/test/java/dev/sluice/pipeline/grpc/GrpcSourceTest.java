@@ -1,0 +1,178 @@
+package dev.sluice.pipeline.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.grpc.TestServer.Transport;
+import dev.sluice.pipeline.proto.items.Item;
+import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
+import dev.sluice.pipeline.proto.items.StreamItemsRequest;
+import io.grpc.CallOptions;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class GrpcSourceTest {
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aMillionSmallMessagesArriveAllInOrder(Transport transport) throws Exception {
+        // given
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(transport, service.bindService())) {
+            GrpcSource<StreamItemsRequest, Item> source =
+                    GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000_000));
+            InOrder inOrder = new InOrder();
+
+            // when
+            long start = System.nanoTime();
+            PipelineResult<Long> result = Pipeline.from(source).named("million-" + transport)
+                    .to(Sink.forEach(inOrder)).run(Duration.ofSeconds(100));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            // then
+            assertThat(result.value()).isEqualTo(1_000_000L);
+            assertThat(inOrder.count()).isEqualTo(1_000_000L);
+            System.out.printf("THROUGHPUT %s: 1,000,000 messages in %d ms = %.0f messages/s%n", transport, millis,
+                    1_000_000 * 1000.0 / Math.max(1, millis));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void summaryRecordsMethodFinalStatusAndAttempts(Transport transport) throws Exception {
+        // given
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(transport, service.bindService())) {
+            GrpcSource<StreamItemsRequest, Item> source =
+                    GrpcSource.of(server.channel(), Items.STREAM, Items.request(100));
+
+            // when
+            PipelineResult<Long> result = Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30));
+
+            // then
+            assertThat(result.summary().attributes())
+                    .containsEntry(GrpcSource.ATTRIBUTE_METHOD, "sluice.items.v1.ItemService/StreamItems")
+                    .containsEntry(GrpcSource.ATTRIBUTE_STATUS, "OK")
+                    .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 1)
+                    .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 0);
+        }
+    }
+
+    @Test
+    void requestsExactlyWhatItConsumedInBatches() throws Exception {
+        // given: prefetch 256, batch 100, 10,000 items
+        CountingItemService service = new CountingItemService();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
+                    Items.request(10_000)).prefetch(256).replenishBatch(100).build();
+
+            // when
+            Pipeline.from(source).named("metered").meterRegistry(registry).to(Sink.count()).run(Duration.ofSeconds(30));
+
+            // then: the initial 256, then 100 after each 100 consumed: 256 + 100 × 100
+            assertThat(registry.get("pipeline.grpc.received").tag("pipeline", "metered").tag("stage", "source")
+                    .tag("method", Items.STREAM.getFullMethodName()).functionCounter().count()).isEqualTo(10_000.0);
+            assertThat(registry.get("pipeline.grpc.requested").tag("pipeline", "metered").functionCounter().count())
+                    .isEqualTo(256.0 + 100 * 100);
+        }
+    }
+
+    @Test
+    void metersOfConcurrentRunsOfOnePipelineAddUp() throws Exception {
+        // given
+        CountingItemService service = new CountingItemService();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            var pipeline = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)))
+                    .named("twice").meterRegistry(registry).to(Sink.count());
+
+            // when
+            var first = pipeline.start();
+            var second = pipeline.start();
+            first.await(Duration.ofSeconds(30));
+            second.await(Duration.ofSeconds(30));
+
+            // then
+            assertThat(registry.get("pipeline.grpc.received").tag("pipeline", "twice").functionCounter().count())
+                    .isEqualTo(2_000.0);
+        }
+    }
+
+    @Test
+    void headersAndCallOptionsPassThrough() throws Exception {
+        // given: a server interceptor that records a header and the call's authority-independent compression
+        Metadata.Key<String> tenant = Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        List<String> encodings = new CopyOnWriteArrayList<>();
+        ServerInterceptor recorder = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                    ServerCallHandler<Q, R> next) {
+                seen.add(headers.get(tenant));
+                encodings.add(String.valueOf(headers.get(
+                        Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER))));
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {}, headers);
+            }
+        };
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS,
+                ServerInterceptors.intercept(service.bindService(), recorder))) {
+            Metadata headers = new Metadata();
+            headers.put(tenant, "acme");
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
+                            Items.request(10))
+                    .headers(headers)
+                    .callOptions(CallOptions.DEFAULT.withCompression("gzip"))
+                    .build();
+
+            // when
+            long n = Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)).value();
+
+            // then
+            assertThat(n).isEqualTo(10);
+            assertThat(seen).containsExactly("acme");
+            assertThat(encodings).containsExactly("gzip");
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefusedWithTheirNameValueAndRule() throws Exception {
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, new CountingItemService().bindService())) {
+            var channel = server.channel();
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).prefetch(0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("prefetch must be at least 1, got 0");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).replenishBatch(0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("replenishBatch must be at least 1, got 0");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).prefetch(8)
+                    .replenishBatch(9).build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("replenishBatch must not exceed prefetch (8), got 9");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, ItemServiceGrpc.getGetItemMethod(),
+                    dev.sluice.pipeline.proto.items.GetItemRequest.getDefaultInstance()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("method must be server-streaming, got UNARY for sluice.items.v1.ItemService/GetItem");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                    .resumeWith(Items.RESUME_AFTER_CURSOR).build())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("resumeWith needs resilience");
+        }
+    }
+}
