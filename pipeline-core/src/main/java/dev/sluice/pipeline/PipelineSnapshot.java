@@ -35,6 +35,11 @@ public record PipelineSnapshot(
         return stages.isEmpty() ? 0L : stages.get(stages.size() - 1).itemsIn();
     }
 
+    /** The stage of that name. */
+    public java.util.Optional<StageStats> stage(String name) {
+        return stages.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
     /** {@link #itemCount()} per second of {@link #elapsed()}; 0 before any time has passed. */
     public double itemsPerSecond() {
         return PipelineSummary.perSecond(itemCount(), elapsed);

@@ -3,6 +3,10 @@ package dev.sluice.pipeline;
 /**
  * The counters of one stage, in a {@link PipelineSnapshot} (live) or a {@link PipelineSummary} (final).
  *
+ * <p>Counters count items. A list made by {@code batch} counts as the items it holds, on both sides of the link
+ * it travels through: the batch stage's {@code itemsOut} and the next stage's {@code itemsIn} are items, not
+ * lists, so a sink after {@code batch} reports how many items it wrote.
+ *
  * @param name the stage's name
  * @param itemsIn items the stage took from its input (for a source: 0)
  * @param itemsOut items the stage passed downstream (for a sink: 0)

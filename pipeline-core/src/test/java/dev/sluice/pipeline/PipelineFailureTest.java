@@ -189,6 +189,19 @@ class PipelineFailureTest {
     }
 
     @Test
+    void aListenerThatThrowsAnErrorNeitherBreaksNorHangsTheRun() throws Exception {
+        PipelineListener buggy = new PipelineListener() {
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                throw new Error("listener bug");
+            }
+        };
+        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 10)).listener(buggy).to(Sink.count()).start();
+        assertThat(run.await(java.time.Duration.ofSeconds(10)).value()).isEqualTo(10);
+        assertThat(run.isDone()).isTrue();
+    }
+
+    @Test
     void aListenerThatThrowsNeverBreaksTheRun() throws Exception {
         PipelineListener hostile = new PipelineListener() {
             @Override

@@ -120,6 +120,18 @@ class PipelineOperatorsTest {
     }
 
     @Test
+    void countersCountTheItemsInBatchesNotTheLists() throws Exception {
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10))
+                .batch(3, Duration.ofMinutes(1))
+                .to(Sink.count())
+                .run();
+        assertThat(result.value()).as("the sink saw 4 lists").isEqualTo(4);
+        assertThat(result.summary().stage("batch").orElseThrow().itemsOut()).isEqualTo(10);
+        assertThat(result.summary().stage("count").orElseThrow().itemsIn()).isEqualTo(10);
+        assertThat(result.itemCount()).isEqualTo(10);
+    }
+
+    @Test
     void batchPassesAPartialBatchOnOnceMaxWaitHasPassedSinceItsFirstItem() throws Exception {
         // given a source that sends 3 items, then waits until the partial batch has arrived
         CountDownLatch firstBatchSeen = new CountDownLatch(1);

@@ -20,36 +20,51 @@ final class BatchRunner extends StageRunner {
     @Override
     public Object call() throws Exception {
         List<Object> batch = new ArrayList<>(size);
+        long items = 0; // what the batch stands for: its size, unless its elements are batches themselves
         long deadline = 0L;
         try {
             for (;;) {
                 if (batch.isEmpty()) {
-                    batch.add(stage.input.receive());
-                    counters.addIn(1);
+                    items += take(batch, stage.input.receive());
                     deadline = System.nanoTime() + maxWaitNanos;
                 }
-                int drained = stage.input.drainTo(batch, size - batch.size());
-                counters.addIn(drained);
+                int before = batch.size();
+                stage.input.drainTo(batch, size - batch.size());
+                for (int i = before; i < batch.size(); i++) {
+                    items += counted(batch.get(i));
+                }
                 if (batch.size() < size) {
                     long remaining = deadline - System.nanoTime();
                     Object next = remaining > 0 ? stage.input.receive(Duration.ofNanos(remaining)) : null;
                     if (next != null) {
-                        batch.add(next);
-                        counters.addIn(1);
+                        items += take(batch, next);
                         continue;
                     }
                 }
-                sendNow(batch);
+                sendBatch(batch, items);
                 batch = new ArrayList<>(size);
+                items = 0;
             }
         } catch (ChannelFailedException e) {
             throw e;
         } catch (ChannelClosedException end) {
             if (!batch.isEmpty()) {
-                sendNow(batch);
+                sendBatch(batch, items);
             }
         }
         complete();
         return null;
+    }
+
+    private long take(List<Object> batch, Object element) {
+        batch.add(element);
+        return counted(element);
+    }
+
+    /** Counts an element taken in: its weight, in the stage's input counter and the batch's size. */
+    private long counted(Object element) {
+        long w = weight(element);
+        counters.addIn(w);
+        return w;
     }
 }

@@ -213,7 +213,7 @@ final class ConcurrentMapStage {
                 } catch (ChannelClosedException end) {
                     break;
                 }
-                counters.addIn(1);
+                counters.addIn(weight(item));
                 Object result;
                 try {
                     result = fn.apply(item);

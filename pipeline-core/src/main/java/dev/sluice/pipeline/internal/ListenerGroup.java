@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The listeners of one run, each with its own progress schedule. Called from the run's coordinating thread only,
- * so a run's callbacks never overlap. A callback that throws is logged and otherwise ignored.
+ * so a run's callbacks never overlap. A callback that throws (anything, an {@code Error} included) is logged and
+ * otherwise ignored.
  */
 final class ListenerGroup {
     private static final Logger log = LoggerFactory.getLogger(PipelineListener.class);
@@ -74,7 +75,7 @@ final class ListenerGroup {
         for (RunConfig.ListenerRegistration r : registrations) {
             try {
                 call.accept(r.listener());
-            } catch (RuntimeException | LinkageError | AssertionError e) {
+            } catch (Throwable e) { // an Error too: a listener must never hang or break a run
                 log.warn("pipeline '{}': listener {} threw from {}; the run goes on", pipelineName, r.listener(), callback, e);
             }
         }
@@ -83,7 +84,7 @@ final class ListenerGroup {
     private <A> void call(String callback, PipelineListener l, A arg, java.util.function.BiConsumer<PipelineListener, A> c) {
         try {
             c.accept(l, arg);
-        } catch (RuntimeException | LinkageError | AssertionError e) {
+        } catch (Throwable e) { // an Error too: a listener must never hang or break a run
             log.warn("pipeline '{}': listener {} threw from {}; the run goes on", pipelineName, l, callback, e);
         }
     }

@@ -96,8 +96,9 @@ public final class PipelineRun<R> {
             StageSpec spec = specs.get(i);
             RunStageContext context = new RunStageContext(config.pipelineName(), spec.name(), correlationId, attributes,
                     config.meterRegistry());
+            boolean batchedInput = i > 0 && specs.get(i - 1).operator() instanceof Operator.Batch;
             stages[i] = new StageRuntime(i, spec, this, i == 0 ? null : links.get(i - 1), i == n - 1 ? null : links.get(i),
-                    context);
+                    context, batchedInput);
         }
         this.listeners = new ListenerGroup(config.listeners(), config.pipelineName(), startNanos);
         this.scope = Scope.builder()
@@ -333,7 +334,29 @@ public final class PipelineRun<R> {
     }
 
     private void finish() {
-        endNanos = System.nanoTime();
+        try {
+            endNanos = System.nanoTime();
+            PipelineSummary s = summarize();
+            summary = s;
+            if (meters != null) {
+                try {
+                    meters.runEnded(stages, startNanos, s);
+                } catch (Throwable ex) {
+                    log.warn("pipeline '{}': recording meters failed", config.pipelineName(), ex);
+                }
+            }
+            if (log.isDebugEnabled()) {
+                log.debug("pipeline '{}' (correlation {}) ended {}: {} items in {} ms", config.pipelineName(),
+                        correlationId, s.outcome(), s.itemCount(), s.duration().toMillis());
+            }
+            listeners.finish(s);
+        } finally {
+            // Whatever happened above, the run has ended: nobody may wait for it forever.
+            ended.countDown();
+        }
+    }
+
+    private PipelineSummary summarize() {
         Ending e = ending.get();
         Outcome outcome;
         String failedStage = null;
@@ -350,26 +373,12 @@ public final class PipelineRun<R> {
         if (e != null && sinkRunner != null && !sinkRunner.opened()) {
             try {
                 ((Operator.ToSink) stages[stages.length - 1].spec.operator()).logic().abandoned(e.linkCause());
-            } catch (RuntimeException ex) {
+            } catch (Throwable ex) {
                 log.warn("pipeline '{}': the sink failed to report the aborted run", config.pipelineName(), ex);
             }
         }
-        PipelineSummary s = new PipelineSummary(config.pipelineName(), correlationId, outcome, startedAt,
+        return new PipelineSummary(config.pipelineName(), correlationId, outcome, startedAt,
                 Duration.ofNanos(endNanos - startNanos), stageStats(), attributes, failedStage, failure);
-        summary = s;
-        if (meters != null) {
-            try {
-                meters.runEnded(stages, startNanos, s);
-            } catch (RuntimeException ex) {
-                log.warn("pipeline '{}': recording meters failed", config.pipelineName(), ex);
-            }
-        }
-        if (log.isDebugEnabled()) {
-            log.debug("pipeline '{}' (correlation {}) ended {}: {} items in {} ms", config.pipelineName(), correlationId,
-                    outcome, s.itemCount(), s.duration().toMillis());
-        }
-        listeners.finish(s);
-        ended.countDown();
     }
 
     // ------------------------------------------------------------------------------------------- views

@@ -54,7 +54,11 @@ final class SinkRunner extends StageRunner {
         try {
             return sink.acceptGroup(group);
         } catch (Exception e) {
-            onItemError(List.copyOf(group), e);
+            long items = 0;
+            for (Object element : group) {
+                items += weight(element);
+            }
+            onItemError(List.copyOf(group), e, items);
             return true;
         }
     }

@@ -47,14 +47,27 @@ abstract class StageRunner implements Callable<Object> {
      */
     final int receiveGroup(List<Object> group, int max) throws InterruptedException {
         try {
+            int before = group.size();
             int n = stage.input.receiveMany(group, max);
-            counters.addIn(n);
+            long items = n;
+            if (stage.inputCarriesBatches) {
+                items = 0;
+                for (int i = before; i < group.size(); i++) {
+                    items += weight(group.get(i));
+                }
+            }
+            counters.addIn(items);
             return n;
         } catch (ChannelFailedException e) {
             throw e;
         } catch (ChannelClosedException end) {
             return -1;
         }
+    }
+
+    /** How many items an element of the input stands for: a list from {@code batch} counts as its size. */
+    final long weight(Object element) {
+        return stage.inputCarriesBatches && element instanceof List<?> list ? list.size() : 1;
     }
 
     /** Queues a result for the next stage; sends the group if it is full or the next stage is waiting. */
@@ -83,10 +96,16 @@ abstract class StageRunner implements Callable<Object> {
         counters.addOut(n);
     }
 
-    /** Sends one element at once (a batch's list, a concurrent worker's result). */
+    /** Sends one element at once (a concurrent worker's result, a source's item). */
     final void sendNow(Object item) throws InterruptedException {
         out.send(item);
         counters.addOut(1);
+    }
+
+    /** Sends a list made by {@code batch}, counted as the {@code items} it holds. */
+    final void sendBatch(List<Object> batch, long items) throws InterruptedException {
+        out.send(batch);
+        counters.addOut(items);
     }
 
     /** The normal end: everything sent, the output closed. */
@@ -100,17 +119,22 @@ abstract class StageRunner implements Callable<Object> {
      * is to be skipped (skip, dead letter); throws if the run is to fail.
      */
     final void onItemError(Object item, Exception error) throws Exception {
+        onItemError(item, error, weight(item));
+    }
+
+    /** As {@link #onItemError(Object, Exception)}, for a group that stands for {@code items} items. */
+    final void onItemError(Object item, Exception error, long items) throws Exception {
         if (error instanceof InterruptedException) {
             throw error; // cancellation, never an item's failure
         }
         ErrorPolicy policy = stage.spec.errorPolicy();
         switch (policy) {
             case ErrorPolicy.Fail fail -> {
-                counters.addFailed(1);
+                counters.addFailed(items);
                 throw error;
             }
             case ErrorPolicy.Skip skip -> {
-                counters.addSkipped(1);
+                counters.addSkipped(items);
                 if (skipsLogged < SKIPS_LOGGED_AS_WARN) {
                     skipsLogged++;
                     log.warn("pipeline '{}' stage '{}' skipped an item after an error{}: {}", stage.context.pipelineName(),
@@ -123,7 +147,7 @@ abstract class StageRunner implements Callable<Object> {
             }
             case ErrorPolicy.ToDeadLetter deadLetter -> {
                 deadLetter.handler().accept(new DeadLetter(stage.name(), item, error));
-                counters.addFailed(1);
+                counters.addFailed(items);
             }
         }
     }

@@ -22,14 +22,17 @@ final class StageRuntime {
     /** Channels inside the stage (ordered mapConcurrent's), failed with the links when the run aborts. */
     final List<Channel<?>> internalChannels = new CopyOnWriteArrayList<>();
     final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    /** Whether the input link comes from a {@code batch} stage: its lists count as the items they hold. */
+    final boolean inputCarriesBatches;
     /** Set when a stage downstream finished early: this stage ends quietly, whatever it was doing. */
     volatile boolean finishedEarly;
     /** When the stage's last thread ended ({@link System#nanoTime()}), or 0 while one runs. */
     private final java.util.concurrent.atomic.AtomicLong endNanos = new java.util.concurrent.atomic.AtomicLong();
 
     StageRuntime(int index, StageSpec spec, PipelineRun<?> run, Link<Object> input,
-            Link<Object> output, RunStageContext context) {
+            Link<Object> output, RunStageContext context, boolean inputCarriesBatches) {
         this.index = index;
+        this.inputCarriesBatches = inputCarriesBatches;
         this.spec = spec;
         this.run = run;
         this.input = input;
