@@ -1,0 +1,257 @@
+package dev.sluice.pipeline.audit;
+
+import dev.sluice.pipeline.Outcome;
+import dev.sluice.pipeline.PipelineListener;
+import dev.sluice.pipeline.PipelineSnapshot;
+import dev.sluice.pipeline.PipelineSummary;
+import dev.sluice.pipeline.StageStats;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link PipelineListener} that writes one audit event per pipeline run to an {@link AuditWriter}:
+ *
+ * <pre>{@code
+ * Pipeline.from(source).named("users-export")
+ *     .listener(AuditListener.to(writer))
+ *     .to(sink)
+ *     .run();
+ * }</pre>
+ *
+ * <h2>The event</h2>
+ * <ul>
+ *   <li>type {@link AuditEvent#GRPC_STREAMING} if a stage recorded the attribute {@value #METHOD_ATTRIBUTE} (a gRPC
+ *       source does), else {@link AuditEvent#PIPELINE_RUN};</li>
+ *   <li>method name: the pipeline's name; correlation ID, start, duration, items (those the sink took in) and items
+ *       per second: the run's; outcome: the run's {@link Outcome} name; success: {@link Outcome#isSuccess()}; error
+ *       message: the failure's, or a word on the cancellation or deadline;</li>
+ *   <li>retries: the calls made after the first, the attribute {@value #ATTEMPTS_ATTRIBUTE} (calls made) minus one;
+ *       resumes: the attribute {@value #RESUMES_ATTRIBUTE} (calls that resumed the stream after a delivered item, so
+ *       counted among the retries too); both 0 when absent;</li>
+ *   <li>additional data: {@code attributes} (every attribute the stages recorded: numbers, booleans and text as they
+ *       are, maps and collections element by element, anything else as its {@code toString()}), {@code stages} (each
+ *       stage's name and counters) and, for a failed run, {@code failedStage}.</li>
+ * </ul>
+ * The event ID is derived from the pipeline's name, the correlation ID and the start instant, so the same run always
+ * has the same ID.
+ *
+ * <h2>Long runs</h2>
+ * A run still going after {@link #startedRowAfter} (default {@value #DEFAULT_STARTED_ROW_AFTER_SECONDS} s; checked at
+ * each progress callback, so at the listener's progress interval) also gets a running event, which its finished event
+ * replaces when the run ends. So a process that dies in the middle of an hours-long run still leaves a row that says it
+ * started. {@code startedRowAfter(Duration.ZERO)} writes it as every run starts.
+ *
+ * <h2>Threads and failure</h2>
+ * Callbacks run on the run's coordinating thread. They never throw: a problem is logged. {@code onFinish} waits while
+ * the writer's queue is full (with the writer's default policy), which delays the return of {@code run()}, never the
+ * stages. One listener can serve any number of runs, concurrently too; it keeps a little state per run that has a
+ * running event, until the run finishes.
+ */
+public final class AuditListener implements PipelineListener {
+
+    private static final Logger log = LoggerFactory.getLogger(AuditListener.class);
+
+    /** The summary attribute that names a gRPC stream's method, and makes the event a {@code gRPC:Streaming} one. */
+    public static final String METHOD_ATTRIBUTE = "grpc.method";
+    /** The summary attribute with the number of calls made: the event's retries are one less. */
+    public static final String ATTEMPTS_ATTRIBUTE = "grpc.attempts";
+    /** The summary attribute with the number of times a stream resumed after a failure. */
+    public static final String RESUMES_ATTRIBUTE = "grpc.resumes";
+
+    static final long DEFAULT_STARTED_ROW_AFTER_SECONDS = 10;
+    private static final int MAX_ATTRIBUTE_DEPTH = 8;
+
+    private final AuditWriter writer;
+    private final Duration startedRowAfter;
+    private final Set<UUID> withRunningEvent = ConcurrentHashMap.newKeySet();
+
+    private AuditListener(AuditWriter writer, Duration startedRowAfter) {
+        this.writer = writer;
+        this.startedRowAfter = startedRowAfter;
+    }
+
+    /** A listener that submits to {@code writer}, with a running event for runs longer than 10 s. */
+    public static AuditListener to(AuditWriter writer) {
+        return new AuditListener(Objects.requireNonNull(writer, "writer must not be null"),
+                Duration.ofSeconds(DEFAULT_STARTED_ROW_AFTER_SECONDS));
+    }
+
+    /**
+     * A listener like this one that writes a running event for runs still going after {@code threshold}.
+     *
+     * @throws IllegalArgumentException if {@code threshold} is negative
+     */
+    public AuditListener startedRowAfter(Duration threshold) {
+        Objects.requireNonNull(threshold, "threshold must not be null");
+        if (threshold.isNegative()) {
+            throw new IllegalArgumentException("threshold must not be negative, got " + threshold);
+        }
+        return new AuditListener(writer, threshold);
+    }
+
+    @Override
+    public void onStart(PipelineSnapshot start) {
+        if (startedRowAfter.isZero()) {
+            writeRunning(start);
+        }
+    }
+
+    @Override
+    public void onProgress(PipelineSnapshot progress) {
+        if (progress.elapsed().compareTo(startedRowAfter) >= 0) {
+            writeRunning(progress);
+        }
+    }
+
+    @Override
+    public void onFinish(PipelineSummary summary) {
+        try {
+            UUID id = eventId(summary.pipelineName(), summary.correlationId(), summary.startedAt());
+            withRunningEvent.remove(id);
+            writer.submitQuietly(finished(id, summary));
+        } catch (RuntimeException e) {
+            log.error("the audit event of pipeline '{}' (correlation {}) could not be made", summary.pipelineName(),
+                    summary.correlationId(), e);
+        }
+    }
+
+    private void writeRunning(PipelineSnapshot s) {
+        try {
+            UUID id = eventId(s.pipelineName(), s.correlationId(), s.startedAt());
+            if (withRunningEvent.add(id)) {
+                writer.submitQuietly(running(id, s));
+            }
+        } catch (RuntimeException e) {
+            log.error("the running audit event of pipeline '{}' (correlation {}) could not be made", s.pipelineName(),
+                    s.correlationId(), e);
+        }
+    }
+
+    private static AuditEvent running(UUID id, PipelineSnapshot s) {
+        Map<String, Object> attributes = s.attributes();
+        return withAttributesOrWithout(attributes, data -> new AuditEvent(id, eventType(attributes), s.pipelineName(),
+                s.correlationId(), s.startedAt(), null, s.elapsed().toMillis(), s.itemCount(), s.itemsPerSecond(), false,
+                AuditEvent.RUNNING, null, retries(attributes), count(attributes.get(RESUMES_ATTRIBUTE)),
+                additionalData(data, s.stages(), null)));
+    }
+
+    private static AuditEvent finished(UUID id, PipelineSummary s) {
+        Map<String, Object> attributes = s.attributes();
+        Instant end = s.startedAt().plus(s.duration());
+        String error = s.errorMessage().orElse(switch (s.outcome()) {
+            case CANCELLED -> "the run was cancelled";
+            case TIMED_OUT -> "the run passed its deadline";
+            default -> null;
+        });
+        return withAttributesOrWithout(attributes, data -> new AuditEvent(id, eventType(attributes), s.pipelineName(),
+                s.correlationId(), s.startedAt(), end, s.duration().toMillis(), s.itemCount(), s.itemsPerSecond(),
+                s.outcome().isSuccess(), s.outcome().name(), error, retries(attributes),
+                count(attributes.get(RESUMES_ATTRIBUTE)), additionalData(data, s.stages(), s.failedStage())));
+    }
+
+    /**
+     * The event with the attributes in its additional data, or, if they make it too large or unwritable, with a note
+     * instead: the run's record matters more than its details.
+     */
+    private static AuditEvent withAttributesOrWithout(Map<String, Object> attributes,
+            java.util.function.Function<Map<String, Object>, AuditEvent> make) {
+        try {
+            return make.apply(attributes);
+        } catch (IllegalArgumentException e) {
+            log.warn("the pipeline's attributes cannot go into its audit event; recorded without them", e);
+            return make.apply(Map.of("attributesRefused", String.valueOf(e.getMessage())));
+        }
+    }
+
+    private static String eventType(Map<String, Object> attributes) {
+        return attributes.containsKey(METHOD_ATTRIBUTE) ? AuditEvent.GRPC_STREAMING : AuditEvent.PIPELINE_RUN;
+    }
+
+    private static int retries(Map<String, Object> attributes) {
+        return Math.max(0, count(attributes.get(ATTEMPTS_ATTRIBUTE)) - 1);
+    }
+
+    /** A non-negative int from a number or numeric text; 0 for anything else. */
+    private static int count(Object value) {
+        long n;
+        if (value instanceof Number num) {
+            n = num.longValue();
+        } else if (value instanceof CharSequence text) {
+            try {
+                n = Long.parseLong(text.toString().trim());
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        } else {
+            return 0;
+        }
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, n));
+    }
+
+    private static Map<String, Object> additionalData(Map<String, Object> attributes, List<StageStats> stages,
+            String failedStage) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("attributes", jsonable(new TreeMap<>(attributes), 0));
+        List<Map<String, Object>> stageData = new ArrayList<>(stages.size());
+        for (StageStats st : stages) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", st.name());
+            m.put("itemsIn", st.itemsIn());
+            m.put("itemsOut", st.itemsOut());
+            m.put("skipped", st.skipped());
+            m.put("dropped", st.dropped());
+            m.put("failed", st.failed());
+            stageData.add(m);
+        }
+        data.put("stages", stageData);
+        if (failedStage != null) {
+            data.put("failedStage", failedStage);
+        }
+        return data;
+    }
+
+    /** An attribute value in a form that is always JSON: stages may record objects of any class. */
+    private static Object jsonable(Object value, int depth) {
+        if (value == null || value instanceof Number || value instanceof Boolean || value instanceof String) {
+            return value;
+        }
+        if (depth < MAX_ATTRIBUTE_DEPTH && value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put(String.valueOf(k), jsonable(v, depth + 1)));
+            return copy;
+        }
+        if (depth < MAX_ATTRIBUTE_DEPTH && value instanceof Collection<?> collection) {
+            List<Object> copy = new ArrayList<>(collection.size());
+            collection.forEach(v -> copy.add(jsonable(v, depth + 1)));
+            return copy;
+        }
+        if (value instanceof Enum<?> e) {
+            return e.name();
+        }
+        return String.valueOf(value);
+    }
+
+    /** The same ID for every event of one run. */
+    static UUID eventId(String pipelineName, String correlationId, Instant startedAt) {
+        String key = pipelineName + '\u0000' + correlationId + '\u0000' + startedAt;
+        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String toString() {
+        return "AuditListener[" + writer + ", running event after " + startedRowAfter + "]";
+    }
+}

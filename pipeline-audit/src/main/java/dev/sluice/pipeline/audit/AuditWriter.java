@@ -1,0 +1,490 @@
+package dev.sluice.pipeline.audit;
+
+import dev.sluice.pipeline.Overflow;
+import dev.sluice.pipeline.audit.internal.DrainLoop;
+import dev.sluice.pipeline.audit.internal.EventLine;
+import dev.sluice.pipeline.audit.internal.RetryPolicy;
+import dev.sluice.pipeline.audit.internal.SpillFile;
+import dev.sluice.pipeline.audit.internal.Spillover;
+import dev.sluice.pipeline.audit.internal.WriterCounters;
+import dev.sluice.pipeline.audit.internal.WriterMeters;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes audit events to an {@link AuditSink} in the background, so that neither a slow nor a failing store ever
+ * fails the code that produces them. Built with {@link #builder(AuditSink)}.
+ *
+ * <h2>How it writes</h2>
+ * {@link #submit} puts the event in a bounded queue (capacity {@value Builder#DEFAULT_QUEUE_CAPACITY} by default) and
+ * returns. One writer thread takes what the queue holds, up to {@value Builder#DEFAULT_BATCH_SIZE} events at a time
+ * without waiting for more (so a slow store gets bigger batches), and hands each batch to the sink (a JDBC sink writes
+ * it in one transaction). Each event also goes to SLF4J as one line when it is submitted, unless
+ * {@link Builder#logEvents(boolean) logEvents(false)}.
+ *
+ * <h2>When the store fails</h2>
+ * <ol>
+ *   <li>The batch is retried: retry r waits min(initial × 2<sup>r−1</sup>, max), by default 100, 200, 400 ms.</li>
+ *   <li>Then it goes to the spill file (if one is configured): an append-only file of JSON lines, forced to disk.
+ *       While the file holds events, later batches go straight to it, in order, and the writer tries to replay the
+ *       file into the store once per max retry delay (its first event alone, as a cheap probe of the store).</li>
+ *   <li>Once a replay succeeds, the file is emptied and batches go to the store again. A file left by an earlier
+ *       writer (a crash, a close during an outage) is replayed when the next writer on it starts.</li>
+ * </ol>
+ * Because stores keep one row per event ID, a retried batch or a replayed file never duplicates a row. Without a spill
+ * file, a batch that still fails after its retries is dropped. A dropped event is counted, and logged at ERROR with its
+ * JSON, so nothing is lost silently.
+ *
+ * <h2>Blocking, threads and failure</h2>
+ * {@code submit} waits while the queue is full (the default, {@link Overflow#BLOCK}), or drops an event with
+ * {@link Overflow#DROP_NEWEST} or {@link Overflow#DROP_OLDEST} (counted). It never throws for a store's failure. Thread
+ * safe: any number of threads may submit at once. The writer thread is a platform daemon thread by default, because
+ * SQLite's driver runs native code that would pin a virtual thread's carrier; {@link Builder#threadFactory} can give a
+ * virtual one for other stores.
+ *
+ * <h2>Closing, and what a crash loses</h2>
+ * {@link #close(Duration)} stops taking events, then waits up to the timeout while the writer thread writes what is
+ * queued (spilling it if the store fails, without waiting out retry delays that would pass the timeout), and returns
+ * an {@link AuditReport}. If the thread is still busy when the timeout passes (a store call that hangs), it is
+ * interrupted and the events still queued are spilled by the closing thread, or dropped (counted) without a spill file.
+ * Only the batch that the hung store call holds remains pending; it is spilled if the call fails later, while the
+ * process lives.
+ *
+ * <p>A process killed without {@code close()} (SIGKILL, a crash, power loss) loses the events that were queued or
+ * being written but not yet committed or appended to the spill file: at most the queue capacity plus one batch. A
+ * spill-file line cut by the kill is skipped on replay (that event is one of those). Everything appended to the spill
+ * file before the kill is replayed by the next writer on the file.
+ */
+public final class AuditWriter implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
+    private static final Logger eventLog = LoggerFactory.getLogger(Slf4jAuditSink.DEFAULT_LOGGER);
+    private static final long BLOCKED_SUBMIT_RECHECK_MS = 100;
+    private static final long CLOSE_GRACE_MS = 500;
+
+    private final AuditSink sink;
+    private final ArrayBlockingQueue<AuditEvent> queue;
+    private final Overflow whenFull;
+    private final Duration closeTimeout;
+    private final boolean logEvents;
+    private final WriterCounters counters = new WriterCounters();
+    private final Spillover spillover;
+    private final DrainLoop loop;
+    private final Thread thread;
+    private final WriterMeters meters; // null without a registry
+
+    // close() has drained the queue: a submitter whose event arrives later takes it back.
+    private volatile boolean sealed;
+    private volatile boolean threadEnded;
+    private volatile boolean closeReturned;
+    private final AtomicBoolean closeStarted = new AtomicBoolean();
+    private final AtomicBoolean released = new AtomicBoolean();
+    private final CountDownLatch threadDone = new CountDownLatch(1);
+    private final CountDownLatch closeDone = new CountDownLatch(1);
+
+    private AuditWriter(Builder b, SpillFile spill) {
+        this.sink = b.sink;
+        this.queue = new ArrayBlockingQueue<>(b.queueCapacity);
+        this.whenFull = b.whenFull;
+        this.closeTimeout = b.closeTimeout;
+        this.logEvents = b.logEvents;
+        this.spillover = new Spillover(spill, counters);
+        this.loop = new DrainLoop(queue, sink, b.batchSize, new RetryPolicy(b.maxRetries, b.initialRetryDelay,
+                b.maxRetryDelay), spillover, counters);
+        this.thread = b.threadFactory.newThread(this::runLoop);
+        if (thread == null) {
+            throw new IllegalStateException("the threadFactory returned no thread");
+        }
+        this.meters = b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
+    }
+
+    /** A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes. */
+    public static Builder builder(AuditSink sink) {
+        return new Builder(Objects.requireNonNull(sink, "sink must not be null"));
+    }
+
+    // ------------------------------------------------------------------------------------------- submitting
+
+    /**
+     * Hands an event to the writer. With {@link Overflow#BLOCK} (the default), waits while the queue is full; with a
+     * dropping policy, never waits. Never throws because of the store.
+     *
+     * @return true if the event was taken (it will be written or spilled); false if it was dropped: the queue was
+     *     full under a dropping policy, or the writer is closing or closed
+     * @throws InterruptedException if interrupted while waiting for room; the event was not taken and counts as dropped
+     */
+    public boolean submit(AuditEvent event) throws InterruptedException {
+        Objects.requireNonNull(event, "event must not be null");
+        counters.submitted.incrementAndGet();
+        try {
+            return enqueue(event);
+        } catch (InterruptedException e) {
+            spillover.drop(List.of(event), "the submitting thread was interrupted while the queue was full", false);
+            throw e;
+        }
+    }
+
+    /**
+     * Submits the audit event of a gRPC stream in one call, with the arguments of the seed document's
+     * {@code LogStreamingAuditEvent}: see {@link AuditEvent#streaming}. Never throws for the store, and never throws
+     * {@link InterruptedException}: if interrupted while the queue is full, it puts the event in the spill file
+     * directly (or drops it, counted, without one) and keeps the interrupt flag set.
+     *
+     * @return whether the event was taken or spilled
+     * @throws IllegalArgumentException or {@link NullPointerException} for arguments that make no event, as
+     *     {@link AuditEvent#streaming} says
+     */
+    public boolean logStreaming(String methodName, String correlationId, Instant startTime, long itemCount,
+            Duration duration, boolean success, String errorMessage, Map<String, ?> additionalData) {
+        return submitQuietly(AuditEvent.streaming(methodName, correlationId, startTime, itemCount, duration, success,
+                errorMessage, additionalData));
+    }
+
+    /** {@link #submit}, but an interrupt while waiting sends the event to the spill file instead of failing. */
+    boolean submitQuietly(AuditEvent event) {
+        Objects.requireNonNull(event, "event must not be null");
+        counters.submitted.incrementAndGet();
+        try {
+            return enqueue(event);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return spillover.storeAside(List.of(event), "the submitting thread was interrupted while the queue was full");
+        }
+    }
+
+    private boolean enqueue(AuditEvent event) throws InterruptedException {
+        if (logEvents) {
+            EventLine.log(eventLog, event);
+        }
+        if (loop.closing()) {
+            spillover.drop(List.of(event), "the audit writer is closed", false);
+            return false;
+        }
+        if (threadEnded) {
+            return spillover.storeAside(List.of(event), "the audit writer's thread has ended");
+        }
+        switch (whenFull) {
+            case DROP_NEWEST -> {
+                if (!queue.offer(event)) {
+                    spillover.drop(List.of(event), "the audit queue is full", false);
+                    return false;
+                }
+            }
+            case DROP_OLDEST -> {
+                while (!queue.offer(event)) {
+                    AuditEvent oldest = queue.poll();
+                    if (oldest != null && oldest != DrainLoop.WAKE_UP) {
+                        spillover.drop(List.of(oldest), "the audit queue is full", false);
+                    }
+                }
+            }
+            default -> {
+                // Wait for room, but notice a close that will never make any: re-check every so often.
+                while (!queue.offer(event, BLOCKED_SUBMIT_RECHECK_MS, TimeUnit.MILLISECONDS)) {
+                    if (sealed || threadEnded) {
+                        return spillover.storeAside(List.of(event), "the audit writer closed while the queue was full");
+                    }
+                }
+            }
+        }
+        // close() drains the queue after sealing it; an event that got in after that drain is taken back here.
+        if (sealed && queue.remove(event)) {
+            return spillover.storeAside(List.of(event), "the audit writer closed as the event arrived");
+        }
+        return true;
+    }
+
+    private void runLoop() {
+        try {
+            loop.run();
+        } finally {
+            threadEnded = true;
+            threadDone.countDown();
+            if (closeReturned) {
+                release(); // close() returned while this thread was still busy
+            }
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- closing
+
+    /** What the writer has done so far. */
+    public AuditReport report() {
+        long pending = counters.pending();
+        return new AuditReport(counters.submitted.get(), counters.written.get(), counters.spilled.get(),
+                counters.replayed.get(), counters.dropped.get(), pending);
+    }
+
+    /** {@link #close(Duration)} with the builder's close timeout (10 s by default). */
+    @Override
+    public void close() {
+        close(closeTimeout);
+    }
+
+    /**
+     * Stops taking events, writes (or spills) what is queued within {@code timeout}, closes the sink and the spill
+     * file, and reports. Events submitted from now on are dropped (counted). Waits at most {@code timeout} plus half a
+     * second; a later call waits for the first one and reports the same. See the class comment for what a timeout
+     * leaves pending.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public AuditReport close(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
+        }
+        if (!closeStarted.compareAndSet(false, true)) {
+            awaitQuietly(closeDone, timeout.toMillis() + CLOSE_GRACE_MS);
+            return report();
+        }
+        try {
+            loop.beginClose(System.nanoTime() + timeout.toNanos());
+            boolean ended = awaitQuietly(threadDone, timeout.toMillis());
+            if (!ended) {
+                log.warn("the audit writer did not finish within {}; interrupting it ({} events pending)", timeout,
+                        counters.pending());
+                thread.interrupt();
+                ended = awaitQuietly(threadDone, CLOSE_GRACE_MS);
+            }
+            sealed = true;
+            List<AuditEvent> left = loop.takeLeftovers();
+            if (!left.isEmpty()) {
+                takeLeftovers(left, ended);
+            }
+            if (meters != null) {
+                meters.remove();
+            }
+            closeReturned = true;
+            if (threadDone.getCount() == 0) {
+                release();
+            }
+            AuditReport r = report();
+            log.info("audit writer closed: {} written, {} spilled, {} replayed, {} dropped, {} pending", r.written(),
+                    r.spilled(), r.replayed(), r.dropped(), r.pending());
+            return r;
+        } finally {
+            closeDone.countDown();
+        }
+    }
+
+    /** Events that reached the queue after the writer thread stopped taking them. */
+    private void takeLeftovers(List<AuditEvent> left, boolean threadEnded) {
+        if (threadEnded) {
+            try {
+                sink.write(left);
+                counters.written.addAndGet(left.size());
+                return;
+            } catch (RuntimeException | LinkageError | AssertionError e) {
+                log.warn("writing {} late audit events failed; spilling them", left.size(), e);
+            }
+        }
+        spillover.storeAside(left, "the audit writer closed before they could be written");
+    }
+
+    private void release() {
+        if (!released.compareAndSet(false, true)) {
+            return;
+        }
+        spillover.close();
+        try {
+            sink.close();
+        } catch (RuntimeException e) {
+            log.warn("closing audit sink {} failed", sink, e);
+        }
+    }
+
+    private static boolean awaitQuietly(CountDownLatch latch, long millis) {
+        try {
+            return latch.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return latch.getCount() == 0;
+        }
+    }
+
+    @Override
+    public String toString() {
+        SpillFile spill = spillover.file();
+        return "AuditWriter[" + sink + (spill != null ? ", spill " + spill.path() : "") + ", " + report() + "]";
+    }
+
+    // -------------------------------------------------------------------------------------------- builder
+
+    /**
+     * The options of an {@link AuditWriter}. Each setter checks its argument at once and throws
+     * {@link IllegalArgumentException} naming the option, the value and the rule. Not thread-safe; {@link #build()}
+     * may be called more than once (each writer needs its own spill file).
+     */
+    public static final class Builder {
+        /** The queue's capacity unless {@link #queueCapacity} says otherwise. */
+        public static final int DEFAULT_QUEUE_CAPACITY = 10_000;
+        /** The most events in one transaction unless {@link #batchSize} says otherwise. */
+        public static final int DEFAULT_BATCH_SIZE = 500;
+
+        private final AuditSink sink;
+        private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private Overflow whenFull = Overflow.BLOCK;
+        private int maxRetries = 3;
+        private Duration initialRetryDelay = Duration.ofMillis(100);
+        private Duration maxRetryDelay = Duration.ofSeconds(1);
+        private Path spillFile;
+        private Duration closeTimeout = Duration.ofSeconds(10);
+        private MeterRegistry registry;
+        private ThreadFactory threadFactory = Thread.ofPlatform().name("sluice-audit-writer-", 0).daemon(true).factory();
+        private boolean logEvents = true;
+
+        private Builder(AuditSink sink) {
+            this.sink = sink;
+        }
+
+        /** How many events may wait to be written (default {@value #DEFAULT_QUEUE_CAPACITY}); at least 1. */
+        public Builder queueCapacity(int capacity) {
+            if (capacity < 1) {
+                throw new IllegalArgumentException("queueCapacity must be at least 1, got " + capacity);
+            }
+            this.queueCapacity = capacity;
+            return this;
+        }
+
+        /** The most events written in one transaction (default {@value #DEFAULT_BATCH_SIZE}); at least 1. */
+        public Builder batchSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("batchSize must be at least 1, got " + size);
+            }
+            this.batchSize = size;
+            return this;
+        }
+
+        /**
+         * What {@code submit} does when the queue is full: {@link Overflow#BLOCK} waits (the default),
+         * {@link Overflow#DROP_NEWEST} drops the event submitted, {@link Overflow#DROP_OLDEST} drops the oldest queued
+         * one. Drops are counted ({@code pipeline.audit.events{outcome=dropped}}).
+         *
+         * @throws IllegalArgumentException for {@link Overflow#FAIL}: the writer never throws at its callers
+         */
+        public Builder whenFull(Overflow policy) {
+            Objects.requireNonNull(policy, "whenFull must not be null");
+            if (policy == Overflow.FAIL) {
+                throw new IllegalArgumentException("whenFull must be BLOCK, DROP_NEWEST or DROP_OLDEST, got FAIL: the "
+                        + "audit writer never throws at the code that submits");
+            }
+            this.whenFull = policy;
+            return this;
+        }
+
+        /**
+         * How a failed batch is retried before it is spilled: {@code maxRetries} retries (0 to 10, default 3), retry r
+         * waiting min(initialDelay × 2<sup>r−1</sup>, maxDelay) (defaults 100 ms and 1 s). While the store is down, the
+         * spill file is replayed once every {@code maxDelay}.
+         */
+        public Builder retry(int maxRetries, Duration initialDelay, Duration maxDelay) {
+            if (maxRetries < 0 || maxRetries > 10) {
+                throw new IllegalArgumentException("maxRetries must be between 0 and 10, got " + maxRetries);
+            }
+            requirePositive(initialDelay, "initialDelay");
+            requirePositive(maxDelay, "maxDelay");
+            if (maxDelay.compareTo(initialDelay) < 0) {
+                throw new IllegalArgumentException("maxDelay must not be below initialDelay, got maxDelay " + maxDelay
+                        + " and initialDelay " + initialDelay);
+            }
+            this.maxRetries = maxRetries;
+            this.initialRetryDelay = initialDelay;
+            this.maxRetryDelay = maxDelay;
+            return this;
+        }
+
+        /**
+         * Where events go while the store fails, to be replayed later (none by default: such events are dropped,
+         * counted and logged). The file and its directories are created if missing; a {@code .lock} file beside it
+         * keeps a second writer off it. It should be on local disk that outlives the process.
+         */
+        public Builder spillFile(Path file) {
+            this.spillFile = Objects.requireNonNull(file, "spillFile must not be null");
+            return this;
+        }
+
+        /** How long {@link AuditWriter#close()} waits for the queue to be written (default 10 s); not negative. */
+        public Builder closeTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "closeTimeout must not be null");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("closeTimeout must not be negative, got " + timeout);
+            }
+            this.closeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Registers {@code pipeline.audit.events{outcome=written|spilled|dropped}} and {@code pipeline.audit.queue.size}
+         * in {@code registry}, until the writer closes. One writer per registry: a registry keeps the first meter of a
+         * name.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry must not be null");
+            return this;
+        }
+
+        /**
+         * Makes the writer thread (default: a platform daemon thread named {@code sluice-audit-writer-N}). A virtual
+         * thread suits PostgreSQL's driver; SQLite's pins its carrier during every native call, including the wait of
+         * its busy timeout.
+         */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
+            return this;
+        }
+
+        /**
+         * Whether each submitted event is also logged as one line to the SLF4J logger
+         * {@value Slf4jAuditSink#DEFAULT_LOGGER} (default true).
+         */
+        public Builder logEvents(boolean log) {
+            this.logEvents = log;
+            return this;
+        }
+
+        /**
+         * Opens the spill file, if any, and starts the writer thread, which first replays what the spill file holds.
+         *
+         * @throws IllegalStateException if another writer holds the spill file
+         * @throws java.io.UncheckedIOException if the spill file cannot be created or opened
+         */
+        public AuditWriter build() {
+            SpillFile spill = spillFile == null ? null : SpillFile.open(spillFile);
+            AuditWriter writer = null;
+            try {
+                writer = new AuditWriter(this, spill);
+                writer.thread.start();
+            } catch (RuntimeException | Error e) {
+                if (spill != null) {
+                    spill.close();
+                }
+                if (writer != null && writer.meters != null) {
+                    writer.meters.remove();
+                }
+                throw e;
+            }
+            return writer;
+        }
+
+        private static void requirePositive(Duration d, String option) {
+            Objects.requireNonNull(d, () -> option + " must not be null");
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(option + " must be positive, got " + d);
+            }
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package dev.sluice.pipeline.audit;
+
+import dev.sluice.pipeline.audit.internal.AuditJson;
+import dev.sluice.pipeline.audit.internal.Dialect;
+import dev.sluice.pipeline.audit.internal.DriverManagerDataSource;
+import dev.sluice.pipeline.audit.internal.TableName;
+import dev.sluice.pipeline.audit.internal.WriteConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/**
+ * Stores audit events in a table of SQLite (the embedded default) or PostgreSQL (the production target), and reads
+ * them back. The database is recognised from the connection; no driver class is named here.
+ *
+ * <h2>The table</h2>
+ * {@value #DEFAULT_TABLE} unless {@link #withTable} names another, created with its indexes on first use if missing
+ * (never altered or dropped):
+ * <pre>
+ * id             bigint identity / INTEGER PRIMARY KEY
+ * event_id       uuid / TEXT, unique       one row per event: writes are idempotent
+ * event_type     text                      gRPC:Streaming, Pipeline:Run, …
+ * correlation_id text                      indexed
+ * method_name    text
+ * created_date   timestamptz / INTEGER     when the operation started, UTC; SQLite: epoch milliseconds; indexed
+ * success        boolean / INTEGER 0|1
+ * duration_ms    bigint
+ * item_count     bigint
+ * audit_data     jsonb / TEXT CHECK (json_valid(audit_data))   the whole event, {@link AuditEvent#toJson()}
+ * </pre>
+ * The JSON is queryable with the database's own operators, for instance
+ * {@code audit_data->'additionalData'->>'userId'} on PostgreSQL, {@code audit_data ->> '$.additionalData.userId'} on
+ * SQLite.
+ *
+ * <h2>Writing</h2>
+ * {@link #write} writes the batch in one transaction with JDBC batching (inserts with {@code ON CONFLICT (event_id)},
+ * so a duplicate never aborts the batch) and commits. Every value goes in as a statement parameter; the table name, the
+ * only identifier spliced into SQL, must be a plain lowercase identifier. On SQLite each connection gets a busy timeout
+ * of {@value dev.sluice.pipeline.audit.internal.Dialect#BUSY_TIMEOUT_MS} ms and the database WAL mode, so that an
+ * application sharing the file can read while the audit trail writes.
+ *
+ * <h2>Connections</h2>
+ * A sink made by {@link #forDataSource} takes a connection from the DataSource for each batch and lookup and gives it
+ * back: give it a pool. A sink made by {@link #sqlite} or {@link #forUrl} opens its own connections: it keeps one open
+ * for writing (reopened after a failure, closed by {@link #close()}), and opens one per lookup. For SQLite this matters
+ * beyond the cost of connecting: closing the last connection to a WAL database copies the whole log into the database
+ * file, so a sink on a bare SQLite DataSource would do that after every batch; prefer {@link #sqlite}.
+ *
+ * <p>Thread-safe: any number of threads may write and look up at once (writes through the kept connection take turns).
+ * Every method blocks on the database. SQLite's driver runs native code that pins a virtual thread to its carrier
+ * while it runs, which is why an {@link AuditWriter} writes from a platform thread by default. Failures surface as
+ * {@link AuditStoreException}.
+ */
+public final class JdbcAuditSink implements AuditSink, AuditLookup {
+
+    /** The table used unless {@link #withTable} says otherwise. */
+    public static final String DEFAULT_TABLE = "audit_logs";
+
+    private final DataSource dataSource;
+    private final String table;
+    private final WriteConnection writeConnection; // null when the DataSource is the caller's (a pool, typically)
+    private volatile Dialect dialect; // known after the first connection
+    private volatile boolean schemaReady;
+
+    private JdbcAuditSink(DataSource dataSource, String table, boolean ownsConnections) {
+        this.dataSource = dataSource;
+        this.table = table;
+        this.writeConnection = ownsConnections ? new WriteConnection(dataSource) : null;
+    }
+
+    /**
+     * A sink on the SQLite database in {@code file}, created if missing (its directory must exist). Needs
+     * {@code org.xerial:sqlite-jdbc}, which this module brings at runtime. Keeps one connection open for writing (see
+     * the class comment); connects only when first used.
+     *
+     * @throws IllegalArgumentException if the file's directory does not exist or the path holds a {@code ?}
+     */
+    public static JdbcAuditSink sqlite(Path file) {
+        Objects.requireNonNull(file, "file must not be null");
+        Path absolute = file.toAbsolutePath();
+        if (absolute.toString().indexOf('?') >= 0) {
+            throw new IllegalArgumentException("file must not contain '?' (the SQLite driver reads what follows as "
+                    + "options), got " + file);
+        }
+        Path dir = absolute.getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("file must be in an existing directory, got " + file + " (no directory "
+                    + dir + ")");
+        }
+        return new JdbcAuditSink(new DriverManagerDataSource("jdbc:sqlite:" + absolute), DEFAULT_TABLE, true);
+    }
+
+    /**
+     * A sink that connects with {@code jdbcUrl} through {@link java.sql.DriverManager}: one connection kept open for
+     * writing, one opened per lookup. The URL is never logged (it may hold a password).
+     *
+     * @throws IllegalArgumentException if the URL does not start with {@code jdbc:}
+     */
+    public static JdbcAuditSink forUrl(String jdbcUrl) {
+        Objects.requireNonNull(jdbcUrl, "jdbcUrl must not be null");
+        if (!jdbcUrl.startsWith("jdbc:")) {
+            throw new IllegalArgumentException("jdbcUrl must start with 'jdbc:', got a URL starting '"
+                    + DriverManagerDataSource.scheme(jdbcUrl) + "'");
+        }
+        return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), DEFAULT_TABLE, true);
+    }
+
+    /** A sink that takes its connections from {@code dataSource} (a pool, typically), one per batch and lookup. */
+    public static JdbcAuditSink forDataSource(DataSource dataSource) {
+        return new JdbcAuditSink(Objects.requireNonNull(dataSource, "dataSource must not be null"), DEFAULT_TABLE, false);
+    }
+
+    /**
+     * This sink, storing in table {@code table} instead.
+     *
+     * @throws IllegalArgumentException unless {@code table} is 1 to 40 lowercase letters, digits or underscores, not
+     *     starting with a digit
+     */
+    public JdbcAuditSink withTable(String table) {
+        return new JdbcAuditSink(dataSource, TableName.check(table), writeConnection != null);
+    }
+
+    /** The table's name. */
+    public String table() {
+        return table;
+    }
+
+    /**
+     * Creates the table and its indexes if they are missing, and checks that an existing table has the audit columns.
+     * Idempotent, safe to call from several processes at once; otherwise done on first use. Call it at start-up to
+     * find a configuration error at once rather than in the writer's log.
+     *
+     * @throws AuditStoreException if the database cannot be reached, is not SQLite or PostgreSQL, or holds a table of
+     *     that name without the audit columns
+     */
+    public void createSchema() {
+        try (Connection c = connect()) {
+            Dialect d = dialect;
+            d.createSchema(c, table);
+            schemaReady = true;
+        } catch (SQLException e) {
+            throw failure("creating the audit table", e);
+        }
+    }
+
+    @Override
+    public void write(List<AuditEvent> events) {
+        Objects.requireNonNull(events, "events must not be null");
+        if (events.isEmpty()) {
+            return;
+        }
+        List<AuditEvent> running = new ArrayList<>();
+        List<AuditEvent> finished = new ArrayList<>();
+        for (AuditEvent e : lastPerEventId(events)) {
+            (e.running() ? running : finished).add(e);
+        }
+        try {
+            if (writeConnection == null) {
+                try (Connection c = connectWithSchema()) {
+                    writeTransaction(c, running, finished);
+                }
+                return;
+            }
+            writeConnection.lock();
+            try {
+                if (writeConnection.isFresh()) {
+                    Connection c = writeConnection.get();
+                    prepare(c);
+                    ensureSchema(c);
+                }
+                writeTransaction(writeConnection.get(), running, finished);
+            } catch (SQLException | RuntimeException e) {
+                writeConnection.discard(); // whatever went wrong, the next batch starts on a fresh connection
+                throw e;
+            } finally {
+                writeConnection.unlock();
+            }
+        } catch (SQLException e) {
+            throw failure("writing " + events.size() + " audit events", e);
+        }
+    }
+
+    private void writeTransaction(Connection c, List<AuditEvent> running, List<AuditEvent> finished)
+            throws SQLException {
+        Dialect d = dialect;
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            writeBatch(c, d.insertSql(table), d, running);
+            writeBatch(c, d.upsertSql(table), d, finished);
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException | RuntimeException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    private static void writeBatch(Connection c, String sql, Dialect d, List<AuditEvent> events) throws SQLException {
+        if (events.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (AuditEvent e : events) {
+                d.bind(ps, e, e.toJson());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /**
+     * One event per ID, keeping the order of first appearance: a finished event wins over a running one, a later
+     * finished one over an earlier. A PostgreSQL driver that rewrites a batch into one multi-row insert would
+     * otherwise meet the same ID twice in one statement, which {@code ON CONFLICT DO UPDATE} refuses.
+     */
+    private static List<AuditEvent> lastPerEventId(List<AuditEvent> events) {
+        Map<UUID, AuditEvent> byId = new LinkedHashMap<>();
+        for (AuditEvent e : events) {
+            Objects.requireNonNull(e, "events must not contain null");
+            byId.merge(e.eventId(), e, (old, now) -> now.running() && !old.running() ? old : now);
+        }
+        return byId.size() == events.size() ? events : new ArrayList<>(byId.values());
+    }
+
+    @Override
+    public List<AuditEvent> findByCorrelationId(String correlationId) {
+        Objects.requireNonNull(correlationId, "correlationId must not be null");
+        try (Connection c = connectWithSchema();
+                PreparedStatement ps = c.prepareStatement(dialect.selectByCorrelationIdSql(table))) {
+            ps.setString(1, correlationId);
+            return read(ps);
+        } catch (SQLException e) {
+            throw failure("looking up audit events by correlation ID", e);
+        }
+    }
+
+    @Override
+    public List<AuditEvent> findByType(String eventType, Instant from, Instant to, int limit) {
+        dev.sluice.pipeline.audit.internal.Lookups.checkTypeQuery(eventType, from, to, limit);
+        try (Connection c = connectWithSchema();
+                PreparedStatement ps = c.prepareStatement(dialect.selectByTypeSql(table))) {
+            dialect.bindTypeQuery(ps, eventType, from, to, limit);
+            return read(ps);
+        } catch (SQLException e) {
+            throw failure("looking up audit events by type and time", e);
+        }
+    }
+
+    private List<AuditEvent> read(PreparedStatement ps) throws SQLException {
+        List<AuditEvent> found = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                String json = rs.getString(1);
+                try {
+                    found.add(AuditJson.fromJson(json));
+                } catch (IllegalArgumentException e) {
+                    throw new SQLException("a row of table \"" + table + "\" holds audit_data that is not an audit "
+                            + "event (" + e.getMessage() + ")", e);
+                }
+            }
+        }
+        return found;
+    }
+
+    private Connection connectWithSchema() throws SQLException {
+        Connection c = dataSource.getConnection();
+        try {
+            prepare(c);
+            ensureSchema(c);
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c, e);
+            throw e;
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        Connection c = dataSource.getConnection();
+        try {
+            prepare(c);
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c, e);
+            throw e;
+        }
+    }
+
+    /** Learns the dialect from the first connection, and readies each connection for it. */
+    private void prepare(Connection c) throws SQLException {
+        Dialect d = dialect;
+        if (d == null) {
+            d = Dialect.of(c);
+            dialect = d;
+        }
+        d.prepare(c);
+    }
+
+    private void ensureSchema(Connection c) throws SQLException {
+        if (!schemaReady) {
+            dialect.createSchema(c, table);
+            schemaReady = true;
+        }
+    }
+
+    private static void closeQuietly(Connection c, Throwable failure) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private AuditStoreException failure(String doing, SQLException e) {
+        Dialect d = dialect;
+        String store = (d == null ? "audit database" : d == Dialect.SQLITE ? "SQLite" : "PostgreSQL")
+                + " table \"" + table + "\"";
+        return new AuditStoreException(doing + " in " + store + " failed: " + e.getMessage()
+                + (e.getSQLState() != null ? " (SQLState " + e.getSQLState() + ")" : ""), e);
+    }
+
+    /** Closes the connection that a sink made by {@link #sqlite} or {@link #forUrl} keeps open for writing. */
+    @Override
+    public void close() {
+        if (writeConnection != null) {
+            writeConnection.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcAuditSink[" + table + " via " + dataSource + "]";
+    }
+}

@@ -1,0 +1,267 @@
+package dev.sluice.pipeline.audit.internal;
+
+import dev.sluice.pipeline.audit.AuditEvent;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An append-only file of audit events, one JSON object per line, where the writer puts what the store would not take,
+ * and from which it replays them later.
+ *
+ * <h2>Durability and crashes</h2>
+ * Each append is one {@code write} of whole lines followed by {@code force}, so what an append returned from survives a
+ * crash of the process and of the machine. A kill in the middle of an append can leave the last line cut short: when
+ * the file is opened again, such a tail gets its missing line break (so that the next line does not glue onto it), and
+ * replay skips every line that is not a whole event, logging it. Replay never deletes anything before the store has
+ * taken every event of the file; replaying it again after a crash writes events the store already holds, which the
+ * store ignores (one row per event ID).
+ *
+ * <h2>One writer per file</h2>
+ * The file is guarded by an OS lock on a sibling {@code .lock} file, held while it is open, so a second writer (in this
+ * process or another) on the same file is refused at once. The lock is on a separate file because on Linux closing
+ * any channel of a file drops every lock the process holds on it, and replay reads the spill file through its own
+ * stream.
+ *
+ * <p>Thread-safe: appends and replays are serialised by a lock.
+ */
+public final class SpillFile implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SpillFile.class);
+
+    private final Path path;
+    private final FileChannel lockChannel;
+    private final FileLock fileLock;
+    private final FileChannel out;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean hasData;
+
+    private SpillFile(Path path, FileChannel lockChannel, FileLock fileLock, FileChannel out) {
+        this.path = path;
+        this.lockChannel = lockChannel;
+        this.fileLock = fileLock;
+        this.out = out;
+    }
+
+    /**
+     * Opens (creating it and its directories if needed) and locks the spill file, and mends a tail cut by a crash.
+     *
+     * @throws IllegalStateException if another writer holds the file
+     * @throws UncheckedIOException if the file cannot be created, opened or locked
+     */
+    public static SpillFile open(Path path) {
+        Path file = path.toAbsolutePath();
+        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+        FileChannel lockChannel = null;
+        try {
+            Path dir = file.getParent();
+            if (dir != null) {
+                Files.createDirectories(dir);
+            }
+            lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock fileLock;
+            try {
+                fileLock = lockChannel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                fileLock = null;
+            }
+            if (fileLock == null) {
+                throw new IllegalStateException("spillFile " + file + " is in use by another audit writer (its lock file "
+                        + lockFile + " is held); give each writer its own spill file");
+            }
+            FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+            SpillFile spill = new SpillFile(file, lockChannel, fileLock, out);
+            spill.mendTail();
+            return spill;
+        } catch (IOException e) {
+            closeQuietly(lockChannel);
+            throw new UncheckedIOException("spillFile " + file + " cannot be opened and locked: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(lockChannel);
+            throw e;
+        }
+    }
+
+    private void mendTail() throws IOException {
+        long size = out.size();
+        hasData = size > 0;
+        if (size == 0) {
+            return;
+        }
+        ByteBuffer last = ByteBuffer.allocate(1);
+        try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
+            in.read(last, size - 1);
+        }
+        if (last.get(0) != '\n') {
+            log.warn("audit spill file {} ends in a line cut short (a crash while it was written); that line will be "
+                    + "skipped when the file is replayed", path);
+            writeFully(ByteBuffer.wrap(new byte[] {'\n'}));
+            out.force(false);
+        }
+    }
+
+    /** The file's path. */
+    public Path path() {
+        return path;
+    }
+
+    /** Whether the file holds lines not yet replayed. */
+    public boolean hasData() {
+        return hasData;
+    }
+
+    /** Appends the events, one line each, and forces them to disk. */
+    public void append(List<AuditEvent> events) throws IOException {
+        byte[] bytes = lines(events);
+        lock.lock();
+        try {
+            appendLocked(bytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@link #append}, unless the file is busy (a replay in progress) for longer than {@code waitMillis}.
+     *
+     * @return whether the events were appended
+     */
+    public boolean tryAppend(List<AuditEvent> events, long waitMillis) throws IOException, InterruptedException {
+        byte[] bytes = lines(events);
+        if (!lock.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        try {
+            appendLocked(bytes);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void appendLocked(byte[] bytes) throws IOException {
+        writeFully(ByteBuffer.wrap(bytes));
+        out.force(false);
+        hasData = true;
+    }
+
+    private void writeFully(ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            out.write(buffer);
+        }
+    }
+
+    private static byte[] lines(List<AuditEvent> events) {
+        StringBuilder b = new StringBuilder(events.size() * 512);
+        for (AuditEvent e : events) {
+            b.append(e.toJson()).append('\n'); // JSON text holds no raw line break
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** What a replay did. */
+    public record Replay(long events, long unreadableLines) {}
+
+    /**
+     * Reads the file in order and hands its events to {@code store}: the first event alone (a cheap probe of a store
+     * that may still be down), then batches of at most {@code batchSize}. When the store has taken them all, empties the
+     * file. A line that is not a whole event is logged and skipped. If {@code store} throws, the replay stops, the file
+     * is left as it was (to be replayed whole later), and the exception propagates.
+     */
+    public Replay replay(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+        lock.lock();
+        try {
+            if (!hasData) {
+                return new Replay(0, 0);
+            }
+            long events = 0;
+            long unreadable = 0;
+            long lineNumber = 0;
+            List<AuditEvent> batch = new ArrayList<>(batchSize);
+            int size = 1;
+            // A decoder that replaces malformed UTF-8 (from a cut line) instead of failing the whole replay.
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(path),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    lineNumber++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    try {
+                        batch.add(AuditJson.fromJson(line));
+                    } catch (IllegalArgumentException e) {
+                        unreadable++;
+                        log.warn("audit spill file {}: line {} is not a whole audit event and is skipped ({}): {}", path,
+                                lineNumber, Text.oneLine(e.getMessage()), Text.oneLine(Text.truncate(line, 200)));
+                        continue;
+                    }
+                    if (batch.size() == size) {
+                        store.accept(List.copyOf(batch));
+                        events += batch.size();
+                        batch.clear();
+                        size = batchSize;
+                    }
+                }
+            }
+            if (!batch.isEmpty()) {
+                store.accept(List.copyOf(batch));
+                events += batch.size();
+            }
+            out.truncate(0);
+            out.force(true);
+            hasData = false;
+            return new Replay(events, unreadable);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Releases the lock and closes the file; what it holds stays for the next writer to replay. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closeQuietly(out);
+            try {
+                fileLock.release();
+            } catch (IOException | RuntimeException e) {
+                log.debug("releasing the lock of audit spill file {} failed", path, e);
+            }
+            closeQuietly(lockChannel);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (IOException e) {
+            log.debug("closing {} failed", c, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SpillFile[" + path + "]";
+    }
+}

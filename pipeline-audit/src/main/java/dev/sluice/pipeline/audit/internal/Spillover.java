@@ -1,0 +1,104 @@
+package dev.sluice.pipeline.audit.internal;
+
+import dev.sluice.pipeline.audit.AuditEvent;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where events go when the store will not take them: the spill file if there is one, else (or if it fails too) they are
+ * dropped, counted and logged with their JSON so that nothing is lost silently. Thread-safe.
+ */
+public final class Spillover {
+    // The writer's logger: what happens to events is the writer's story, configured in one place.
+    private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.audit.AuditWriter");
+    private static final long SPILL_LOCK_WAIT_MS = 1000;
+
+    private final SpillFile spill; // null without a spill file
+    private final WriterCounters counters;
+    private final AtomicLong lastDropWarning = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(2));
+
+    public Spillover(SpillFile spill, WriterCounters counters) {
+        this.spill = spill;
+        this.counters = counters;
+    }
+
+    /** The spill file, or null. */
+    public SpillFile file() {
+        return spill;
+    }
+
+    /** Appends to the spill file, waiting for it if a replay holds it; the writer thread's way. */
+    public void spillOrDrop(List<AuditEvent> events, String reason) {
+        if (spill == null) {
+            drop(events, reason + " and no spill file is configured", true);
+            return;
+        }
+        try {
+            spill.append(events);
+            counters.spilled.addAndGet(events.size());
+        } catch (IOException | RuntimeException e) {
+            log.error("appending to audit spill file {} failed", spill.path(), e);
+            drop(events, reason + " and so did the spill file", true);
+        }
+    }
+
+    /**
+     * Appends to the spill file from a thread other than the writer's, waiting at most a second for a replay to let go
+     * of it, even if the thread is interrupted (the flag is kept); drops the events if that cannot be done.
+     *
+     * @return whether the events were spilled
+     */
+    public boolean storeAside(List<AuditEvent> events, String reason) {
+        if (spill != null) {
+            boolean interrupted = Thread.interrupted();
+            try {
+                if (spill.tryAppend(events, SPILL_LOCK_WAIT_MS)) {
+                    counters.spilled.addAndGet(events.size());
+                    return true;
+                }
+            } catch (IOException | RuntimeException e) {
+                log.error("appending to audit spill file {} failed", spill.path(), e);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        drop(events, reason, true);
+        return false;
+    }
+
+    /**
+     * Counts events as dropped and says so: each with its JSON at ERROR when its data would otherwise be lost; one line
+     * at WARN, at most once a second, for events refused at the door (their own line was logged when submitted).
+     */
+    public void drop(List<AuditEvent> events, String reason, boolean withJson) {
+        counters.dropped.addAndGet(events.size());
+        if (withJson) {
+            log.error("{} audit events lost: {}; their JSON follows", events.size(), reason);
+            for (AuditEvent e : events) {
+                log.error("lost audit event: {}", e.toJson());
+            }
+            return;
+        }
+        long now = System.nanoTime();
+        long last = lastDropWarning.get();
+        if (now - last >= TimeUnit.SECONDS.toNanos(1) && lastDropWarning.compareAndSet(last, now)) {
+            log.warn("audit events dropped: {} (event {}); {} dropped in all", reason, events.get(0).eventId(),
+                    counters.dropped.get());
+        }
+    }
+
+    /** Closes the spill file, if any. */
+    public void close() {
+        if (spill != null) {
+            spill.close();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.sluice.pipeline.audit.internal;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The audit writer's meters: {@code pipeline.audit.events} (a function counter per outcome: written, spilled, dropped)
+ * and {@code pipeline.audit.queue.size} (a gauge). They read the writer's own counters when the registry asks, so
+ * writing an event makes no Micrometer call. Removed from the registry when the writer closes, so that a later writer
+ * can register its own (a registry keeps the first meter registered under a name and tags).
+ */
+public final class WriterMeters {
+    private final MeterRegistry registry;
+    private final List<Meter> meters;
+
+    private WriterMeters(MeterRegistry registry, List<Meter> meters) {
+        this.registry = registry;
+        this.meters = meters;
+    }
+
+    /** Registers the meters; {@code counters} and {@code queue} must stay strongly reachable while they are used. */
+    public static WriterMeters bind(MeterRegistry registry, WriterCounters counters, Collection<?> queue) {
+        return new WriterMeters(registry, List.of(
+                events(registry, counters, "written", c -> c.written.get() + c.replayed.get(),
+                        "Audit events stored, directly or by replay of the spill file"),
+                events(registry, counters, "spilled", c -> c.spilled.get(),
+                        "Audit events put in the spill file while the store failed"),
+                events(registry, counters, "dropped", c -> c.dropped.get(),
+                        "Audit events lost: refused when the queue was full or the writer closed, or stored nowhere"),
+                Gauge.builder("pipeline.audit.queue.size", queue, Collection::size)
+                        .description("Audit events waiting in the writer's queue")
+                        .baseUnit("events")
+                        .register(registry)));
+    }
+
+    private static Meter events(MeterRegistry registry, WriterCounters counters, String outcome,
+            Function<WriterCounters, Long> count, String description) {
+        return FunctionCounter.builder("pipeline.audit.events", counters, c -> count.apply(c))
+                .tag("outcome", outcome)
+                .description(description)
+                .baseUnit("events")
+                .register(registry);
+    }
+
+    /** Removes the meters from the registry. */
+    public void remove() {
+        for (Meter m : meters) {
+            registry.remove(m);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.sluice.pipeline.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class AuditEventTest {
+
+    @Test
+    void streamingMatchesTheSeedsLogStreamingAuditEvent() {
+        // when the seed's example is logged: 500 users in 1.234 s
+        Instant start = Instant.parse("2025-03-04T05:06:07.089Z");
+        AuditEvent e = AuditEvent.streaming("GetUsersOnlineStream", "corr-1", start, 500, Duration.ofMillis(1234),
+                true, null, Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"));
+
+        // then
+        assertThat(e.eventType()).isEqualTo("gRPC:Streaming");
+        assertThat(e.methodName()).isEqualTo("GetUsersOnlineStream");
+        assertThat(e.correlationId()).isEqualTo("corr-1");
+        assertThat(e.startedAt()).isEqualTo(start);
+        assertThat(e.endedAt()).isEqualTo(start.plusMillis(1234));
+        assertThat(e.durationMs()).isEqualTo(1234);
+        assertThat(e.itemCount()).isEqualTo(500);
+        assertThat(e.itemsPerSecond()).isEqualTo(405.19); // 500 / 1.234 = 405.186…, rounded to 2 decimals
+        assertThat(e.success()).isTrue();
+        assertThat(e.outcome()).isEqualTo(AuditEvent.COMPLETED);
+        assertThat(e.errorMessage()).isNull();
+        assertThat(e.retries()).isZero();
+        assertThat(e.resumes()).isZero();
+        assertThat(e.additionalData()).containsEntry("UserId", "SystemUser").containsEntry("OperationType", "BulkProcess");
+        assertThat(e.running()).isFalse();
+    }
+
+    @Test
+    void aFailedStreamIsAFailedEventWithItsMessage() {
+        AuditEvent e = AuditEvent.streaming("m", "c", Instant.EPOCH, 3, Duration.ZERO, false, "boom", null);
+
+        assertThat(e.outcome()).isEqualTo(AuditEvent.FAILED);
+        assertThat(e.errorMessage()).isEqualTo("boom");
+        assertThat(e.itemsPerSecond()).as("no rate over a zero duration").isZero();
+        assertThat(e.additionalData()).isEmpty();
+    }
+
+    @Test
+    void itemsPerSecondIsRoundedHalfUpToTwoDecimals() {
+        assertThat(withRate(1.005).itemsPerSecond()).isEqualTo(1.01);
+        assertThat(withRate(2.0 / 3).itemsPerSecond()).isEqualTo(0.67);
+        assertThat(withRate(1e15 + 0.126).itemsPerSecond()).isEqualTo(1e15 + 0.13);
+    }
+
+    @Test
+    void timesAreKeptToTheMillisecond() {
+        Instant precise = Instant.parse("2025-01-01T00:00:00.123456789Z");
+        AuditEvent e = AuditEvent.started("t", "m", "c", precise, null);
+
+        assertThat(e.startedAt()).isEqualTo(Instant.parse("2025-01-01T00:00:00.123Z"));
+    }
+
+    @Test
+    void completedKeepsTheIdentityAndComputesTheRest() {
+        AuditEvent started = AuditEvent.started(AuditEvent.PIPELINE_RUN, "export", "c", Events.BASE, Map.of("k", 1));
+        AuditEvent done = started.completed(Events.BASE.plusSeconds(4), 10, false, "disk full");
+
+        assertThat(done.eventId()).isEqualTo(started.eventId());
+        assertThat(done.additionalData()).isEqualTo(started.additionalData());
+        assertThat(done.durationMs()).isEqualTo(4000);
+        assertThat(done.itemsPerSecond()).isEqualTo(2.5);
+        assertThat(done.outcome()).isEqualTo(AuditEvent.FAILED);
+        assertThat(done.errorMessage()).isEqualTo("disk full");
+        assertThat(started.running()).isTrue();
+        assertThat(done.running()).isFalse();
+    }
+
+    @Test
+    void jsonRoundTripsAndHoldsExactlyTheRecordsFields() throws Exception {
+        AuditEvent e = Events.everyFieldSet();
+
+        String json = e.toJson();
+
+        assertThat(AuditEvent.fromJson(json)).isEqualTo(e);
+        assertThat(json).doesNotContain("\n");
+        JsonNode tree = new ObjectMapper().readTree(json);
+        List<String> names = new ArrayList<>();
+        tree.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactlyInAnyOrder("eventId", "eventType", "methodName", "correlationId", "startedAt",
+                "endedAt", "durationMs", "itemCount", "itemsPerSecond", "success", "outcome", "errorMessage", "retries",
+                "resumes", "additionalData");
+        assertThat(tree.get("startedAt").asText()).isEqualTo("2025-01-02T03:04:05.678Z");
+    }
+
+    @Test
+    void additionalDataIsADeepImmutableCopy() {
+        Map<String, Object> inner = new HashMap<>();
+        inner.put("x", 1);
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("inner", inner);
+        data.put("at", Instant.parse("2025-01-01T00:00:00Z"));
+        data.put("record", new Point(1, 2));
+
+        AuditEvent e = AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, data);
+        inner.put("x", 2);
+        data.put("later", true);
+
+        assertThat(e.additionalData()).containsOnlyKeys("inner", "at", "record");
+        assertThat(e.additionalData().get("inner")).isEqualTo(Map.of("x", 1));
+        assertThat(e.additionalData().get("at")).isEqualTo("2025-01-01T00:00:00Z");
+        assertThat(e.additionalData().get("record")).isEqualTo(Map.of("x", 1, "y", 2));
+        assertThatThrownBy(() -> e.additionalData().put("k", "v")).isInstanceOf(UnsupportedOperationException.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> copiedInner = (Map<String, Object>) e.additionalData().get("inner");
+        assertThatThrownBy(() -> copiedInner.put("k", "v")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    record Point(int x, int y) {}
+
+    @Test
+    void textThatNoStoreCanHoldIsReplaced() {
+        AuditEvent e = AuditEvent.streaming("m\u0000x", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), false,
+                "lone \uD800 surrogate", Map.of("k\u0000", "v\u0000\uDC00"));
+
+        assertThat(e.methodName()).isEqualTo("m\uFFFDx");
+        assertThat(e.errorMessage()).isEqualTo("lone \uFFFD surrogate");
+        assertThat(e.additionalData()).containsEntry("k\uFFFD", "v\uFFFD\uFFFD");
+        assertThat(AuditEvent.fromJson(e.toJson())).isEqualTo(e);
+    }
+
+    @Test
+    void aLongErrorMessageIsCutAndMarked() {
+        AuditEvent e = AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), false, "e".repeat(20_000),
+                null);
+
+        assertThat(e.errorMessage()).hasSize(AuditEvent.MAX_ERROR_MESSAGE_LENGTH).endsWith("[truncated from 20000 characters]");
+    }
+
+    @Test
+    void aOneMegabyteStringFitsAndTwoAreRefusedWithTheSizeAndTheLimit() {
+        AuditEvent fits = AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null,
+                Map.of("payload", "x".repeat(1_000_000)));
+        assertThat((String) fits.additionalData().get("payload")).hasSize(1_000_000);
+
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null,
+                Map.of("payload", "x".repeat(2_000_000))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("additionalData is 2000014 characters of JSON")
+                .hasMessageContaining("the limit is 1048576");
+    }
+
+    @Test
+    void dataThatCannotBeJsonIsRefusedClearly() {
+        Map<String, Object> cyclic = new HashMap<>();
+        cyclic.put("self", cyclic);
+
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c", Instant.EPOCH, cyclic))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("additionalData cannot be written as JSON");
+    }
+
+    @Test
+    void dataNestedDeeperThanEveryStoreCanParseIsRefused() {
+        Map<String, Object> deep = new HashMap<>();
+        Map<String, Object> level = deep;
+        for (int i = 1; i < AuditEvent.MAX_ADDITIONAL_DATA_DEPTH; i++) {
+            Map<String, Object> next = new HashMap<>();
+            level.put("k", next);
+            level = next;
+        }
+        assertThat(AuditEvent.started("t", "m", "c", Instant.EPOCH, deep).additionalData()).containsKey("k");
+
+        level.put("k", List.of("one level too many"));
+
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c", Instant.EPOCH, deep))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("additionalData nests maps and lists more than 64 deep");
+    }
+
+    @Test
+    void badValuesAreRefusedNamingTheArgumentTheValueAndTheRule() {
+        assertThatThrownBy(() -> AuditEvent.started("t", " ", "c", Instant.EPOCH, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("methodName must not be blank, got ' '");
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", null, Instant.EPOCH, null))
+                .isInstanceOf(NullPointerException.class).hasMessage("correlationId must not be null");
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c".repeat(1001), Instant.EPOCH, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("correlationId must be at most 1000 characters, got 1001 characters");
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, -1, Duration.ZERO, true, null, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("itemCount must not be negative, got -1");
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(-1), true, null,
+                null)).isInstanceOf(IllegalArgumentException.class).hasMessage("duration must not be negative, got PT-1S");
+        assertThatThrownBy(() -> withRate(Double.NaN)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("itemsPerSecond must be a finite number not below 0, got NaN");
+        assertThatThrownBy(() -> new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH, null, 0, 0, 0, true,
+                "COMPLETED", null, 0, 0, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("outcome must be RUNNING for an event without endedAt, got 'COMPLETED'");
+        assertThatThrownBy(() -> new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH, Instant.EPOCH, 0, 0,
+                0, true, AuditEvent.RUNNING, null, 0, 0, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("outcome must not be RUNNING for an event with an endedAt");
+        assertThatThrownBy(() -> new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH.plusSeconds(1),
+                Instant.EPOCH, 0, 0, 0, true, "COMPLETED", null, 0, 0, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("endedAt must not be before startedAt");
+    }
+
+    @Test
+    void jsonThatIsNotAnEventIsRefusedClearly() {
+        assertThatThrownBy(() -> AuditEvent.fromJson("{\"eventId\":\"4b7c"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not an audit event in JSON");
+        assertThatThrownBy(() -> AuditEvent.fromJson(Events.finished("x", 1).toJson().replace("\"method-1\"", "\" \"")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("methodName must not be blank");
+    }
+
+    private static AuditEvent withRate(double rate) {
+        return new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH, Instant.EPOCH, 0, 0, rate, true,
+                "COMPLETED", null, 0, 0, null);
+    }
+}

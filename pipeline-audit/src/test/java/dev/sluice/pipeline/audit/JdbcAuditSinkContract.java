@@ -1,0 +1,268 @@
+package dev.sluice.pipeline.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What every JDBC store must do; run against a real SQLite file and a real PostgreSQL by the subclasses, each test on a
+ * table of its own.
+ */
+@Timeout(60)
+abstract class JdbcAuditSinkContract {
+
+    /** The store's DataSource. */
+    abstract DataSource dataSource();
+
+    /** A table of this test's own. */
+    abstract String table();
+
+    JdbcAuditSink sink() {
+        return JdbcAuditSink.forDataSource(dataSource()).withTable(table());
+    }
+
+    long count(String sqlAfterFrom, Object... params) throws SQLException {
+        try (Connection c = dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM \"" + table() + "\" " + sqlAfterFrom)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    List<String> strings(String sql, Object... params) throws SQLException {
+        try (Connection c = dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void schemaCreationTwiceIsHarmless() throws SQLException {
+        // given a table created and written to
+        JdbcAuditSink sink = sink();
+        sink.createSchema();
+        sink.write(List.of(Events.finished("schema", 1)));
+
+        // when the schema is created again, by this sink and by a fresh one
+        sink.createSchema();
+        JdbcAuditSink other = sink();
+        other.createSchema();
+        other.write(List.of(Events.finished("schema", 2)));
+
+        // then nothing was lost and both writes are there
+        assertThat(count("")).isEqualTo(2);
+    }
+
+    @Test
+    void everyFieldRoundTrips() {
+        // given an event with every field set
+        AuditEvent event = Events.everyFieldSet();
+
+        // when it is written and read back
+        sink().write(List.of(event));
+        List<AuditEvent> found = sink().findByCorrelationId(event.correlationId());
+
+        // then it reads back equal
+        assertThat(found).containsExactly(event);
+        assertThat(found.get(0).additionalData()).isEqualTo(event.additionalData());
+    }
+
+    @Test
+    void theColumnsHoldTheEventsKeyFields() throws SQLException {
+        AuditEvent event = Events.everyFieldSet();
+        sink().write(List.of(event));
+
+        try (Connection c = dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT event_id, event_type, correlation_id, method_name, "
+                        + "success, duration_ms, item_count FROM \"" + table() + "\"");
+                ResultSet rs = ps.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo(event.eventId().toString());
+            assertThat(rs.getString(2)).isEqualTo(event.eventType());
+            assertThat(rs.getString(3)).isEqualTo(event.correlationId());
+            assertThat(rs.getString(4)).isEqualTo(event.methodName());
+            assertThat(rs.getBoolean(5)).isEqualTo(event.success());
+            assertThat(rs.getLong(6)).isEqualTo(event.durationMs());
+            assertThat(rs.getLong(7)).isEqualTo(event.itemCount());
+            assertThat(rs.next()).isFalse();
+        }
+        assertThat(createdDateMillis(event.eventId())).isEqualTo(event.startedAt().toEpochMilli());
+    }
+
+    /** The created_date column of the event's row, as UTC epoch milliseconds. */
+    abstract long createdDateMillis(UUID eventId) throws SQLException;
+
+    @Test
+    abstract void theJsonIsQueryableWithTheDatabasesOwnOperators() throws SQLException;
+
+    @Test
+    void writingAnEventAgainKeepsOneRow() throws SQLException {
+        AuditEvent a = Events.finished("again", 1);
+        AuditEvent b = Events.finished("again", 2);
+        JdbcAuditSink sink = sink();
+
+        sink.write(List.of(a, b));
+        sink.write(List.of(b, a, Events.finished("again", 3))); // a retried batch, with one new event
+
+        assertThat(count("")).isEqualTo(3);
+        assertThat(count("WHERE correlation_id = ?", "again-1")).isEqualTo(1);
+    }
+
+    @Test
+    void aBatchHoldingTheSameEventTwiceIsWrittenOnce() throws SQLException {
+        AuditEvent started = AuditEvent.started("test:Run", "job", "twice", Events.BASE, null);
+        AuditEvent done = started.completed(Events.BASE.plusSeconds(3), 42, true, null);
+
+        sink().write(List.of(started, done, done));
+
+        assertThat(count("")).isEqualTo(1);
+        assertThat(sink().findByCorrelationId("twice")).containsExactly(done);
+    }
+
+    @Test
+    void aFinishedEventCompletesItsRunningRow() throws SQLException {
+        // given a running row, as a long run writes when it starts
+        AuditEvent started = AuditEvent.started(AuditEvent.PIPELINE_RUN, "nightly-export", "long-run", Events.BASE,
+                Map.of("host", "a"));
+        sink().write(List.of(started));
+        assertThat(sink().findByCorrelationId("long-run")).singleElement().matches(AuditEvent::running);
+
+        // when the run ends
+        AuditEvent finished = started.completed(Events.BASE.plusSeconds(3600), 1_000_000, true, null);
+        sink().write(List.of(finished));
+
+        // then the same row holds the finished event
+        assertThat(count("")).isEqualTo(1);
+        assertThat(sink().findByCorrelationId("long-run")).containsExactly(finished);
+        assertThat(count("WHERE item_count = ? AND duration_ms = ?", 1_000_000L, 3_600_000L)).isEqualTo(1);
+    }
+
+    @Test
+    void aRunningEventNeverReplacesAFinishedRow() throws SQLException {
+        // given the finished event stored first (its running event was spilled and is replayed late)
+        AuditEvent started = AuditEvent.started(AuditEvent.PIPELINE_RUN, "job", "late-start", Events.BASE, null);
+        AuditEvent finished = started.completed(Events.BASE.plusSeconds(5), 10, false, "disk full");
+        sink().write(List.of(finished));
+
+        // when the running event arrives
+        sink().write(List.of(started));
+
+        // then the finished event stays
+        assertThat(sink().findByCorrelationId("late-start")).containsExactly(finished);
+        assertThat(count("")).isEqualTo(1);
+    }
+
+    @Test
+    void findByCorrelationIdGivesThatIdsEventsInStartOrder() {
+        AuditEvent later = Events.streaming("shared", Events.BASE.plusSeconds(10), 5);
+        AuditEvent earlier = Events.streaming("shared", Events.BASE, 7);
+        AuditEvent other = Events.streaming("other", Events.BASE, 9);
+        sink().write(List.of(later, other, earlier));
+
+        assertThat(sink().findByCorrelationId("shared")).containsExactly(earlier, later);
+        assertThat(sink().findByCorrelationId("nobody")).isEmpty();
+    }
+
+    @Test
+    void findByTypeGivesEventsStartedInTheHalfOpenRangeOldestFirstUpToTheLimit() {
+        List<AuditEvent> events = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            events.add(Events.streaming("range-" + i, Events.BASE.plusSeconds(i), i));
+        }
+        events.add(AuditEvent.started("other:Type", "m", "range-other", Events.BASE.plusSeconds(3), null));
+        sink().write(events);
+
+        Instant from = Events.BASE.plusSeconds(2);
+        Instant to = Events.BASE.plusSeconds(6);
+        assertThat(sink().findByType(AuditEvent.GRPC_STREAMING, from, to, 100))
+                .extracting(AuditEvent::correlationId).containsExactly("range-2", "range-3", "range-4", "range-5");
+        assertThat(sink().findByType(AuditEvent.GRPC_STREAMING, from, to, 2))
+                .extracting(AuditEvent::correlationId).containsExactly("range-2", "range-3");
+        assertThat(sink().findByType("other:Type", Events.BASE, to, 100))
+                .extracting(AuditEvent::correlationId).containsExactly("range-other");
+    }
+
+    @Test
+    void additionalDataWithNullsNestedMapsAndUnicodeIsStoredAsGiven() {
+        Map<String, Object> deep = new LinkedHashMap<>();
+        deep.put("null", null);
+        deep.put("list", java.util.Arrays.asList(null, 1, List.of(), Map.of()));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("a", Map.of("b", Map.of("c", deep)));
+        data.put("ключ 🔑", "значение — 値 — \u202e reversed");
+        data.put("quote\"and\\backslash", "'; DROP TABLE audit_logs; --");
+        data.put("max", Long.MAX_VALUE);
+        data.put("tiny", 1.5e-7);
+        AuditEvent event = AuditEvent.streaming("m", "unicode-" + UUID.randomUUID(), Events.BASE, 1,
+                java.time.Duration.ofSeconds(1), true, null, data);
+
+        sink().write(List.of(event));
+
+        assertThat(sink().findByCorrelationId(event.correlationId())).containsExactly(event);
+    }
+
+    @Test
+    void aOneMegabyteStringIsStored() {
+        String big = "x".repeat(1_000_000);
+        AuditEvent event = AuditEvent.streaming("m", "big-" + UUID.randomUUID(), Events.BASE, 1,
+                java.time.Duration.ofSeconds(1), true, null, Map.of("payload", big));
+
+        sink().write(List.of(event));
+
+        AuditEvent back = sink().findByCorrelationId(event.correlationId()).get(0);
+        assertThat((String) back.additionalData().get("payload")).hasSize(1_000_000).isEqualTo(big);
+    }
+
+    @Test
+    void hostileTextIsStoredAsData() throws SQLException {
+        String hostile = "x'); DROP TABLE \"" + table() + "\"; --";
+        AuditEvent event = new AuditEvent(UUID.randomUUID(), hostile, hostile, hostile, Events.BASE,
+                Events.BASE.plusMillis(1), 1, 1, 1.0, true, "COMPLETED", hostile + "\u0000nul", 0, 0,
+                Map.of(hostile, hostile));
+
+        sink().write(List.of(event));
+
+        assertThat(sink().findByCorrelationId(hostile)).containsExactly(event);
+        assertThat(count("")).isEqualTo(1);
+        assertThat(event.errorMessage()).endsWith("\uFFFDnul"); // U+0000, which PostgreSQL refuses, is replaced
+    }
+
+    @Test
+    void anExistingTableWithoutTheAuditColumnsIsRefusedClearly() throws SQLException {
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE \"" + table() + "\" (id INTEGER PRIMARY KEY, something TEXT)");
+        }
+
+        assertThatThrownBy(() -> sink().createSchema())
+                .isInstanceOf(AuditStoreException.class)
+                .hasMessageContaining("table \"" + table() + "\"")
+                .hasMessageContaining("lacks the audit columns");
+    }
+}
