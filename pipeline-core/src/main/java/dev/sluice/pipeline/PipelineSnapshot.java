@@ -12,6 +12,7 @@ import java.util.Map;
  *
  * @param pipelineName the pipeline's name
  * @param correlationId the run's correlation ID
+ * @param runId a fresh random ID per run, the same in its summary
  * @param startedAt when the run started
  * @param elapsed time since the start
  * @param stages each stage's counters, source first, sink last
@@ -20,6 +21,7 @@ import java.util.Map;
 public record PipelineSnapshot(
         String pipelineName,
         String correlationId,
+        java.util.UUID runId,
         Instant startedAt,
         Duration elapsed,
         List<StageStats> stages,

@@ -11,7 +11,9 @@ import java.util.Optional;
  * {@link PipelineResult}, {@link PipelineFailedException} and {@link PipelineCancelledException}.
  *
  * @param pipelineName the pipeline's name
- * @param correlationId the run's correlation ID
+ * @param correlationId the run's correlation ID (fixed per description, or fresh per run)
+ * @param runId a fresh random ID per run, the same in its snapshots: what tells two runs apart when they share a
+ *     correlation ID
  * @param outcome how the run ended
  * @param startedAt when the run started
  * @param duration how long it ran, until every stage thread had ended
@@ -24,6 +26,7 @@ import java.util.Optional;
 public record PipelineSummary(
         String pipelineName,
         String correlationId,
+        java.util.UUID runId,
         Outcome outcome,
         Instant startedAt,
         Duration duration,

@@ -5,7 +5,6 @@ import dev.sluice.pipeline.PipelineListener;
 import dev.sluice.pipeline.PipelineSnapshot;
 import dev.sluice.pipeline.PipelineSummary;
 import dev.sluice.pipeline.StageStats;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,8 +44,7 @@ import org.slf4j.LoggerFactory;
  *       are, maps and collections element by element, anything else as its {@code toString()}), {@code stages} (each
  *       stage's name and counters) and, for a failed run, {@code failedStage}.</li>
  * </ul>
- * The event ID is derived from the pipeline's name, the correlation ID and the start instant, so the same run always
- * has the same ID.
+ * The event ID is the run's ID ({@link PipelineSummary#runId()}), so a run's running and finished events share it.
  *
  * <h2>Long runs</h2>
  * A run still going after {@link #startedRowAfter} (default {@value #DEFAULT_STARTED_ROW_AFTER_SECONDS} s; checked at
@@ -119,7 +117,7 @@ public final class AuditListener implements PipelineListener {
     @Override
     public void onFinish(PipelineSummary summary) {
         try {
-            UUID id = eventId(summary.pipelineName(), summary.correlationId(), summary.startedAt());
+            UUID id = summary.runId();
             withRunningEvent.remove(id);
             writer.submitQuietly(finished(id, summary));
         } catch (RuntimeException e) {
@@ -130,7 +128,7 @@ public final class AuditListener implements PipelineListener {
 
     private void writeRunning(PipelineSnapshot s) {
         try {
-            UUID id = eventId(s.pipelineName(), s.correlationId(), s.startedAt());
+            UUID id = s.runId();
             if (withRunningEvent.add(id)) {
                 writer.submitQuietly(running(id, s));
             }
@@ -242,12 +240,6 @@ public final class AuditListener implements PipelineListener {
             return e.name();
         }
         return String.valueOf(value);
-    }
-
-    /** The same ID for every event of one run. */
-    static UUID eventId(String pipelineName, String correlationId, Instant startedAt) {
-        String key = pipelineName + '\u0000' + correlationId + '\u0000' + startedAt;
-        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

@@ -56,6 +56,7 @@ public final class PipelineRun<R> {
 
     private final RunConfig config;
     private final String correlationId;
+    private final UUID runId = UUID.randomUUID();
     private final Instant startedAt = Instant.now();
     private final long startNanos = System.nanoTime();
     private final long deadlineNanos;
@@ -377,7 +378,7 @@ public final class PipelineRun<R> {
                 log.warn("pipeline '{}': the sink failed to report the aborted run", config.pipelineName(), ex);
             }
         }
-        return new PipelineSummary(config.pipelineName(), correlationId, outcome, startedAt,
+        return new PipelineSummary(config.pipelineName(), correlationId, runId, outcome, startedAt,
                 Duration.ofNanos(endNanos - startNanos), stageStats(), attributes, failedStage, failure);
     }
 
@@ -437,7 +438,7 @@ public final class PipelineRun<R> {
     public PipelineSnapshot snapshot() {
         long end = endNanos;
         Duration elapsed = Duration.ofNanos((end != 0 ? end : System.nanoTime()) - startNanos);
-        return new PipelineSnapshot(config.pipelineName(), correlationId, startedAt, elapsed, stageStats(elapsed),
+        return new PipelineSnapshot(config.pipelineName(), correlationId, runId, startedAt, elapsed, stageStats(elapsed),
                 attributes);
     }
 
