@@ -19,17 +19,24 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The local PostgreSQL of the project's machines: 127.0.0.1:5432, database {@code test}, user {@code postgres}, trust
- * authentication. Started if it is down; a test never skips for want of it.
+ * authentication. Started if it is down; a test never skips for want of it. Public, and shipped in this module's
+ * test jar, so that other modules' tests (the examples') use the same one.
  */
-final class Postgres {
+public final class Postgres {
     static final int PORT = 5432;
     private static final ReentrantLock START = new ReentrantLock();
     private static volatile boolean checked;
 
     private Postgres() {}
 
+    /** The JDBC URL of the test database, the server started first if it was down. */
+    public static String jdbcUrl() {
+        ensureRunning();
+        return "jdbc:postgresql://127.0.0.1:" + PORT + "/test?user=postgres";
+    }
+
     /** A DataSource on the test database, the server started first if it was down. */
-    static DataSource dataSource() {
+    public static DataSource dataSource() {
         ensureRunning();
         return dataSource(PORT);
     }
@@ -46,7 +53,7 @@ final class Postgres {
         return ds;
     }
 
-    static void ensureRunning() {
+    public static void ensureRunning() {
         if (checked) {
             return;
         }

@@ -1,0 +1,100 @@
+package dev.sluice.pipeline.examples.consumer;
+
+import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineCancelledException;
+import dev.sluice.pipeline.PipelineFailedException;
+import dev.sluice.pipeline.PipelineHandle;
+import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.audit.AuditListener;
+import dev.sluice.pipeline.audit.AuditReport;
+import dev.sluice.pipeline.audit.AuditWriter;
+import dev.sluice.pipeline.audit.JdbcAuditSink;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A consumer-style job: it reads an endless stream of readings and writes them to a database until it is
+ * stopped. Ctrl-C (SIGINT) or SIGTERM stops it gracefully: the source stops, every reading already inside the
+ * pipeline is written, the audit row says the run was STOPPED and how much it did, the audit writer is flushed,
+ * and the process exits. The shutdown hook is the whole of the graceful part:
+ *
+ * <pre>{@code
+ * Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+ *     job.stop(Duration.ofSeconds(10));     // drain what is inside, then cancel the rest
+ *     PipelineResult<Long> result = job.await();
+ *     audit.close(Duration.ofSeconds(5));   // flush the audit trail
+ * }));
+ * }</pre>
+ *
+ * <p>Usage: {@code ConsumerJob [database-file]} (default {@code sluice-consumer/consumer.db}).
+ */
+public final class ConsumerJob {
+
+    private ConsumerJob() {}
+
+    public static void main(String[] args) throws Exception {
+        Path db = Path.of(args.length > 0 ? args[0] : "sluice-consumer/consumer.db").toAbsolutePath();
+        Files.createDirectories(db.getParent());
+        String url = "jdbc:sqlite:" + db;
+        ReadingTable table = new ReadingTable(url);
+        AuditWriter audit = AuditWriter.builder(JdbcAuditSink.forUrl(url))
+                .spillFile(db.resolveSibling("audit-spill.jsonl"))
+                .build();
+
+        // An endless stream: about 20,000 readings a second, as a message broker or a gRPC stream would deliver.
+        Source<Reading> readings = emitter -> {
+            for (long sequence = 0; ; sequence++) {
+                if (sequence % 200 == 0) {
+                    Thread.sleep(10);
+                }
+                emitter.emit(Reading.next(sequence));
+            }
+        };
+        PipelineHandle<Long> job = Pipeline.from(readings)
+                .named("sensor-consumer")
+                .listener(AuditListener.to(audit).startedRowAfter(Duration.ZERO)) // a row at once: it runs for hours
+                .batch(200, Duration.ofMillis(200))
+                .to(Sink.<List<Reading>>forEach(table::insert).named("write"))
+                .start();
+        System.out.println("consuming; correlation " + job.correlationId() + "; Ctrl-C to stop");
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (job.isDone()) {
+                return; // it ended on its own, and main() has reported it
+            }
+            stopping.set(true);
+            try {
+                job.stop(Duration.ofSeconds(10));
+                PipelineResult<Long> result = job.await();
+                AuditReport report = audit.close(Duration.ofSeconds(5));
+                long rows = table.count();
+                table.close();
+                System.out.printf("stopped: outcome %s, %d readings written (%d rows in the table), audit %d written%n",
+                        result.outcome(), result.itemCount(), rows, report.written());
+            } catch (Exception e) {
+                System.out.println("stopping failed: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "sensor-consumer-shutdown"));
+
+        try {
+            job.await(); // returns once stopped, or throws if the job fails on its own
+        } catch (PipelineFailedException | PipelineCancelledException e) {
+            if (!stopping.get()) {
+                System.out.println("the job failed: " + e.getMessage());
+                audit.close(Duration.ofSeconds(5));
+                System.exit(1);
+            }
+        }
+        stopped.await(); // the shutdown hook finishes the stop; the JVM exits when it returns
+    }
+}

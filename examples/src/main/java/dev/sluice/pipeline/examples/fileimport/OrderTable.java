@@ -1,0 +1,59 @@
+package dev.sluice.pipeline.examples.fileimport;
+
+import dev.sluice.pipeline.examples.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/** The import's destination; used by the sink stage's thread only. */
+final class OrderTable implements AutoCloseable {
+    static final String TABLE = "orders";
+    private final Connection connection;
+
+    OrderTable(String jdbcUrl) throws SQLException {
+        connection = Database.connect(jdbcUrl);
+        try (Statement s = connection.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + TABLE);
+            s.execute("CREATE TABLE " + TABLE + " (id BIGINT NOT NULL, customer VARCHAR(64) NOT NULL,"
+                    + " email VARCHAR(128) NOT NULL, amount_cents BIGINT NOT NULL)");
+            connection.commit();
+        }
+    }
+
+    void insert(List<Order> batch) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO " + TABLE + " (id, customer, email, amount_cents) VALUES (?, ?, ?, ?)")) {
+            for (Order o : batch) {
+                insert.setLong(1, o.id());
+                insert.setString(2, o.customer());
+                insert.setString(3, o.email());
+                insert.setLong(4, o.amountCents());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        }
+    }
+
+    /** Rows, distinct ids, and the total amount: enough to check the import. */
+    record Totals(long rows, long distinctIds, long amountCents) {}
+
+    Totals totals() throws SQLException {
+        try (Statement s = connection.createStatement();
+                ResultSet r = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT id), COALESCE(SUM(amount_cents), 0) FROM " + TABLE)) {
+            r.next();
+            return new Totals(r.getLong(1), r.getLong(2), r.getLong(3));
+        }
+    }
+
+    @Override
+    public void close() throws SQLException {
+        connection.close();
+    }
+}
