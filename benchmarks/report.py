@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Prints the comparison table of a benchmark run from JMH's JSON results.
+
+Usage: report.py RESULTS_DIR [--markdown FILE]
+
+Reads every *.json in RESULTS_DIR (JMH's -rf json output: main.json, flavour-atomic.json, ...), prints each
+benchmark's figures in ns per item, Sluice's beside its peers', the ratios against the targets of issue 7, and,
+if the run had -prof gc, the bytes allocated per item. A benchmark that did not run (or failed: the run script
+reports failures from JMH's log) shows as '-'. Exits 1 if a result file cannot be read.
+"""
+
+import glob
+import json
+import math
+import os
+import sys
+
+PKG = "dev.sluice.pipeline.benchmarks."
+
+# Benchmarks 6 (gRPC source) and 7 (audit writer) add their sections to SECTIONS and their targets to TARGETS
+# once their JMH classes exist (GrpcSourceBenchmark, AuditWriterBenchmark).
+
+
+class Results:
+    """JMH results indexed by (Class.method, frozenset of params)."""
+
+    def __init__(self):
+        self.by_key = {}
+        self.benchmarks_seen = set()
+
+    def load(self, path):
+        with open(path) as f:
+            runs = json.load(f)
+        for run in runs:
+            name = run["benchmark"].removeprefix(PKG)
+            params = frozenset((run.get("params") or {}).items())
+            self.by_key[(name, params)] = run
+            self.benchmarks_seen.add(name)
+
+    def get(self, name, **params):
+        want = frozenset((k, str(v)) for k, v in params.items())
+        for (n, p), run in self.by_key.items():
+            if n == name and want <= p:
+                return run
+        return None
+
+    def score(self, name, **params):
+        run = self.get(name, **params)
+        return None if run is None else run["primaryMetric"]["score"]
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def cell(run):
+    """Score ± error of one result, or '-' if it did not run."""
+    if run is None:
+        return "-"
+    m = run["primaryMetric"]
+    err = m.get("scoreError")
+    if err is None or (isinstance(err, float) and math.isnan(err)) or err == "NaN":
+        return fmt(m["score"])
+    return f"{fmt(m['score'])} ±{fmt(err)}"
+
+
+def print_table(out, title, header, rows, labels=0):
+    """Appends a Markdown table; the first `labels` columns name the row, the rest are figures."""
+    out.append("")
+    if title:
+        out.append(title)
+    if all(str(c) in ("-", "") for r in rows for c in r[labels:]):
+        out.append("(not run)")
+        return
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+
+    def line(r):
+        return "| " + " | ".join(str(c).ljust(widths[i]) if i < max(labels, 1) else str(c).rjust(widths[i])
+                                 for i, c in enumerate(r)) + " |"
+    out.append(line(header))
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        out.append(line(r))
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+class Targets:
+    def __init__(self):
+        self.rows = []
+
+    def at_most(self, label, value, limit, unjudged=None):
+        verdict = unjudged or (None if value is None else value <= limit)
+        self.rows.append((label, value, f"≤ {limit:g}", verdict))
+
+    def at_least(self, label, value, limit):
+        self.rows.append((label, value, f"≥ {limit:g}", None if value is None else value >= limit))
+
+
+def hand_off(r, out, targets):
+    impls = [("Sluice SPSC", "sluiceSpsc"), ("Sluice MPMC", "sluiceMpmc"), ("Sluice ref", "sluiceReference"),
+             ("ABQ", "arrayBlockingQueue"), ("LBQ", "linkedBlockingQueue"), ("jox", "jox")]
+    rows = []
+    for threads in ("virtual", "platform"):
+        for cap in (16, 1024):
+            row = [threads, cap]
+            for _, method in impls:
+                row.append(cell(r.get("HandOffBenchmark." + method, capacity=cap, threads=threads)))
+            row.append(cell(r.get("SpinningLimitBenchmark.jctoolsSpscSpinning", capacity=cap))
+                       if threads == "platform" else "")
+            rows.append(row)
+    print_table(out, "1. Hand-off, 1 producer / 1 consumer, 1,000,000 items: ns per item (± 99.9% CI)",
+                ["threads", "capacity"] + [n for n, _ in impls] + ["spinning limit"], rows, labels=2)
+    for cap in (16, 1024):
+        abq = r.score("HandOffBenchmark.arrayBlockingQueue", capacity=cap, threads="virtual")
+        for label, method in impls[:2]:
+            s = r.score("HandOffBenchmark." + method, capacity=cap, threads="virtual")
+            targets.at_most(f"hand-off, virtual, cap {cap}: {label} / ABQ", ratio(s, abq), 0.5)
+    limit = r.score("SpinningLimitBenchmark.jctoolsSpscSpinning", capacity=1024)
+    blocking = [r.score("HandOffBenchmark." + m, capacity=1024, threads="platform") for _, m in impls]
+    blocking = [b for b in blocking if b is not None]
+    if limit is not None and blocking and limit > min(blocking):
+        # Two spinning threads only show the limit when each has a core of its own; on busy cores they are
+        # descheduled while spinning and lose to queues that park. Such a figure is no limit at all.
+        out.append(f"Note: the spinning limit ({fmt(limit)} ns) is slower than a blocking queue on platform threads "
+                   f"({fmt(min(blocking))} ns): the cores were busy, so the limit target below is not judged.")
+        limit = None
+        unjudged = "not judged: busy cores"
+    else:
+        unjudged = None
+    for label, method in impls[:2]:
+        s = r.score("HandOffBenchmark." + method, capacity=1024, threads="virtual")
+        targets.at_most(f"hand-off, virtual, cap 1024: {label} / spinning limit", ratio(s, limit), 4.0, unjudged)
+
+
+def many_to_many(r, out, targets):
+    impls = [("Sluice", "sluice"), ("Sluice ref", "sluiceReference"), ("ABQ", "arrayBlockingQueue"),
+             ("LBQ", "linkedBlockingQueue"), ("jox", "jox")]
+    row = [cell(r.get("ManyToManyBenchmark." + m)) for _, m in impls]
+    abq = r.score("ManyToManyBenchmark.arrayBlockingQueue")
+    row.append(fmt(ratio(r.score("ManyToManyBenchmark.sluice"), abq), 2))
+    print_table(out, "2. Many-to-many, 4 producers / 4 consumers, virtual threads, capacity 1024: ns per item",
+                [n for n, _ in impls] + ["Sluice / ABQ"], [row])
+
+
+def chain(r, out, targets):
+    impls = [("Sluice SPSC", "sluiceSpsc"), ("Sluice MPMC", "sluiceMpmc"), ("Sluice pipeline", "sluicePipeline"),
+             ("ABQ", "arrayBlockingQueue"), ("jox", "jox")]
+    row = [cell(r.get("ChainBenchmark." + m)) for _, m in impls]
+    print_table(out, "3. Chain of 100 virtual-thread stages, links of 16: ns per item per hop",
+                [n for n, _ in impls], [row])
+    abq = r.score("ChainBenchmark.arrayBlockingQueue")
+    for label, m in impls[:3]:
+        targets.at_most(f"chain: {label} / ABQ", ratio(r.score("ChainBenchmark." + m), abq), 0.5)
+
+
+def three_stage(r, out, targets):
+    impls = [("Sluice pipeline", "sluicePipeline"), ("Reactor publishOn", "reactorPublishOn"),
+             ("ABQ by hand", "arrayBlockingQueueByHand"), ("jox by hand", "joxByHand"),
+             ("Sluice channels by hand", "sluiceChannelsByHand"), ("sequential Stream", "sequentialStream")]
+    row = [cell(r.get("ThreeStageBenchmark." + m)) for _, m in impls]
+    print_table(out, "4. Three stages, source -> map(x + 1) -> sum, 1,000,000 items: ns per item",
+                [n for n, _ in impls], [row])
+    reactor = r.score("ThreeStageBenchmark.reactorPublishOn")
+    targets.at_most("three-stage: Sluice pipeline / Reactor",
+                    ratio(r.score("ThreeStageBenchmark.sluicePipeline"), reactor), 0.5)
+
+
+def efficiency(run, n):
+    """(ideal ns per item from the measured call time, ideal / measured), or (None, None)."""
+    if run is None:
+        return None, None
+    sec = run.get("secondaryMetrics") or {}
+    try:
+        call_nanos = sec["callNanos"]["score"]
+        calls = sec["calls"]["score"]
+    except KeyError:
+        return None, None
+    if not calls:
+        return None, None
+    ideal = call_nanos / calls / n
+    return ideal, ideal / run["primaryMetric"]["score"]
+
+
+def map_concurrent(r, out, targets):
+    impls = [("Sluice ordered", "sluiceOrdered"), ("Sluice unordered", "sluiceUnordered"),
+             ("Reactor flatMap", "reactorFlatMap"), ("Reactor flatMapSequential", "reactorFlatMapSequential")]
+    rows = []
+    for n in (16, 256):
+        row = [n]
+        calls = []
+        for _, m in impls:
+            run = r.get("MapConcurrentBenchmark." + m, concurrency=n)
+            ideal, eff = efficiency(run, n)
+            if ideal is not None:
+                calls.append(ideal * n / 1000)
+            row.append("-" if run is None else f"{cell(run)} ({fmt(eff, 2)} of ideal)")
+        row.append(fmt(sum(calls) / len(calls), 0) if calls else "-")
+        rows.append(row)
+        for label, m in impls[:2]:
+            _, eff = efficiency(r.get("MapConcurrentBenchmark." + m, concurrency=n), n)
+            targets.at_least(f"mapConcurrent({n}): {label}, share of ideal", eff, 0.9)
+    print_table(out, "5. mapConcurrent around a blocking 1 ms call, 8,192 items: ns per item (share of the ideal,"
+                " n calls per measured call time)", ["n"] + [n for n, _ in impls] + ["mean call, µs"], rows, labels=1)
+
+
+def flavours(r, out):
+    rows = []
+    for method, label in (("spsc", "SPSC"), ("mpmc", "MPMC")):
+        for cap in (16, 1024):
+            a = r.get("QueueFlavourBenchmark." + method, capacity=cap, flavour="atomic")
+            u = r.get("QueueFlavourBenchmark." + method, capacity=cap, flavour="unsafe")
+            sa = None if a is None else a["primaryMetric"]["score"]
+            su = None if u is None else u["primaryMetric"]["score"]
+            rows.append([label, cap, cell(a), cell(u), fmt(ratio(su, sa), 2)])
+    print_table(out, "JCTools queues inside the channel: atomic vs Unsafe, hand-off on virtual threads, ns per item",
+                ["channel", "capacity", "atomic", "unsafe", "unsafe / atomic"], rows, labels=2)
+
+
+def hot_path(r, out):
+    impls = [("Sluice SPSC", "sluiceSpsc"), ("Sluice MPMC", "sluiceMpmc"), ("ABQ", "arrayBlockingQueue"),
+             ("jox", "jox")]
+    if not any(r.get("ChannelHotPathBenchmark." + m) for _, m in impls):
+        return
+    print_table(out, "Uncontended send + receive on one thread (nobody waits): ns per round trip",
+                [n for n, _ in impls], [[cell(r.get("ChannelHotPathBenchmark." + m)) for _, m in impls]])
+
+
+def allocation(r, out):
+    rows = []
+    for (name, params), run in sorted(r.by_key.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
+        sec = run.get("secondaryMetrics") or {}
+        norm = sec.get("gc.alloc.rate.norm")
+        if norm is None:
+            continue
+        p = ", ".join(f"{k}={v}" for k, v in sorted(params))
+        rows.append([name, p, fmt(norm["score"], 2), fmt(sec.get("gc.count", {}).get("score"), 0)])
+    if rows:
+        print_table(out, "-prof gc: bytes allocated per item (per round trip for the hot path)",
+                    ["benchmark", "params", "B / item", "GCs"], rows, labels=2)
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    folder = argv[1]
+    markdown = argv[argv.index("--markdown") + 1] if "--markdown" in argv else None
+    r = Results()
+    files = sorted(glob.glob(os.path.join(folder, "*.json")))
+    if not files:
+        print(f"no JMH results (*.json) in {folder}", file=sys.stderr)
+        return 1
+    broken = []
+    for path in files:
+        try:
+            r.load(path)
+        except (OSError, ValueError) as e:
+            broken.append(f"{path}: {e}")
+    out = []
+    targets = Targets()
+    hand_off(r, out, targets)
+    many_to_many(r, out, targets)
+    chain(r, out, targets)
+    three_stage(r, out, targets)
+    map_concurrent(r, out, targets)
+    flavours(r, out)
+    hot_path(r, out)
+    allocation(r, out)
+
+    out.append("")
+    out.append("Targets (issue 7), ratios from this run:")
+    rows = []
+    for label, value, rule, ok in targets.rows:
+        verdict = ok if isinstance(ok, str) else "not run" if ok is None else ("met" if ok else "MISSED")
+        rows.append([label, fmt(value, 2), rule, verdict])
+    print_table(out, "", ["target", "ratio", "rule", "verdict"], rows, labels=1)
+    if broken:
+        out.append("")
+        out.append("Unreadable result files: " + "; ".join(broken))
+    text = "\n".join(out)
+    print(text)
+    if markdown:
+        with open(markdown, "w") as f:
+            f.write(text + "\n")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
