@@ -60,8 +60,12 @@ import org.jctools.queues.QueueProgressIndicators;
  */
 public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Link<T> {
 
-    /** Yields of a virtual thread before it parks. */
-    private static final int VIRTUAL_YIELDS_BEFORE_PARK = 8;
+    /**
+     * Yields of a virtual thread before it parks. Measured (ChainBenchmark, HandOffBenchmark, ThreeStageBenchmark):
+     * two is enough for a partner on the same carrier to run; more only churn the scheduler when many stages wait,
+     * and spinning first (onSpinWait) is slower still on virtual threads.
+     */
+    private static final int VIRTUAL_YIELDS_BEFORE_PARK = 2;
     /** Spins of a platform thread before it parks: a few microseconds, less than a park/unpark round trip. */
     private static final int PLATFORM_SPINS_BEFORE_PARK = 128;
     /** While waiting for an offer already under way, yield the carrier every this many spins. */
@@ -170,10 +174,10 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                 left--;
                 continue;
             }
-            signalReceiver();
             for (int i = 0; i < granted; i++) {
                 offer(it.next());
             }
+            signalReceiver();
             left -= granted;
         }
     }
@@ -209,11 +213,14 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         }
     }
 
-    /** Completes a send whose reservation succeeded. */
+    /**
+     * Completes a send whose reservation succeeded: the item first, then the wake-up, so that a woken receiver
+     * finds the item rather than spinning on a reservation still in flight. The read of the receivers' count
+     * still follows the reservation's CAS, a full fence: that is the handshake's ordering (see WaitQueue).
+     */
     private void admit(T item) {
-        // The CAS in reserve() was a full fence: this read of the receivers' count cannot pass it.
-        signalReceiver();
         offer(item);
+        signalReceiver();
     }
 
     private void signalReceiver() {
