@@ -284,19 +284,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                     return false;
                 }
             }
-            WaitQueue.Waiter waiter = senders.enqueue();
-            // Re-check after registering: a receiver that freed room before our registration was visible
-            // to it has advanced the consumer index, which reserve() reads.
-            if (hasRoomOrClosed()) {
-                signalled |= !senders.remove(waiter);
-                continue;
-            }
-            if (timed) {
-                LockSupport.parkNanos(this, nanos);
-            } else {
-                LockSupport.park(this);
-            }
-            signalled |= !senders.remove(waiter);
+            signalled |= parkOnce(senders, timed, nanos);
             if (Thread.interrupted()) {
                 if (signalled) {
                     passOnSenderSignal();
@@ -304,6 +292,27 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                 throw new InterruptedException();
             }
         }
+    }
+
+    /**
+     * Registers the calling thread on {@code queue} (senders or receivers), re-checks, and parks unless the
+     * re-check finds its condition met. The re-check is the waiter's half of the handshake (see WaitQueue): a
+     * receiver that freed room before the registration was visible to it has advanced the consumer index; a
+     * sender that reserved before it has raised the reservation count; both are read by the re-check.
+     *
+     * @return whether a signal was spent on this thread (it must pass the signal on if it does not use it)
+     */
+    private boolean parkOnce(WaitQueue queue, boolean timed, long nanos) {
+        WaitQueue.Waiter waiter = queue.enqueue();
+        boolean ready = queue == receivers ? hasItemOrEnded() : hasRoomOrClosed();
+        if (!ready) {
+            if (timed) {
+                LockSupport.parkNanos(this, nanos);
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        return !queue.remove(waiter);
     }
 
     /**
@@ -556,19 +565,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                     return null;
                 }
             }
-            WaitQueue.Waiter waiter = receivers.enqueue();
-            // Re-check after registering: a sender that reserved before our registration was visible to it
-            // has already raised the reservation count.
-            if (hasItemOrEnded()) {
-                signalled |= !receivers.remove(waiter);
-                continue;
-            }
-            if (timed) {
-                LockSupport.parkNanos(this, nanos);
-            } else {
-                LockSupport.park(this);
-            }
-            signalled |= !receivers.remove(waiter);
+            signalled |= parkOnce(receivers, timed, nanos);
             if (Thread.interrupted()) {
                 if (signalled) {
                     passOnReceiverSignal();

@@ -2,8 +2,6 @@ package dev.sluice.pipeline.examples.consumer;
 
 import dev.sluice.pipeline.examples.Database;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -23,27 +21,16 @@ final class ReadingTable implements AutoCloseable {
     }
 
     void insert(List<Reading> batch) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO " + TABLE + " (sequence, sensor, fahrenheit) VALUES (?, ?, ?)")) {
-            for (Reading r : batch) {
-                insert.setLong(1, r.sequence());
-                insert.setString(2, r.sensor());
-                insert.setDouble(3, r.fahrenheit());
-                insert.addBatch();
-            }
-            insert.executeBatch();
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        }
+        Database.insertAll(connection, "INSERT INTO " + TABLE + " (sequence, sensor, fahrenheit) VALUES (?, ?, ?)",
+                batch, (insert, r) -> {
+                    insert.setLong(1, r.sequence());
+                    insert.setString(2, r.sensor());
+                    insert.setDouble(3, r.fahrenheit());
+                });
     }
 
     long count() throws SQLException {
-        try (Statement s = connection.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
-            r.next();
-            return r.getLong(1);
-        }
+        return Database.queryLong(connection, "SELECT COUNT(*) FROM " + TABLE);
     }
 
     @Override

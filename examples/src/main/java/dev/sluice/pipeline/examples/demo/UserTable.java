@@ -2,7 +2,6 @@ package dev.sluice.pipeline.examples.demo;
 
 import dev.sluice.pipeline.examples.Database;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -41,23 +40,15 @@ final class UserTable implements AutoCloseable {
 
     /** Inserts a batch in one transaction. */
     void insert(List<EnrichedUser> batch) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + TABLE
-                + " (user_id, name, email, online, segment, score) VALUES (?, ?, ?, ?, ?, ?)")) {
-            for (EnrichedUser u : batch) {
-                insert.setString(1, u.user().getUserId());
-                insert.setString(2, u.user().getName());
-                insert.setString(3, u.user().getEmail());
-                insert.setInt(4, u.user().getOnline() ? 1 : 0);
-                insert.setString(5, u.segment());
-                insert.setInt(6, u.score());
-                insert.addBatch();
-            }
-            insert.executeBatch();
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        }
+        Database.insertAll(connection, "INSERT INTO " + TABLE
+                + " (user_id, name, email, online, segment, score) VALUES (?, ?, ?, ?, ?, ?)", batch, (insert, u) -> {
+                    insert.setString(1, u.user().getUserId());
+                    insert.setString(2, u.user().getName());
+                    insert.setString(3, u.user().getEmail());
+                    insert.setInt(4, u.user().getOnline() ? 1 : 0);
+                    insert.setString(5, u.segment());
+                    insert.setInt(6, u.score());
+                });
     }
 
     /** What the table holds: all rows, and distinct users. */

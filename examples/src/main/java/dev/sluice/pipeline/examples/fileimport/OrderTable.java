@@ -2,7 +2,6 @@ package dev.sluice.pipeline.examples.fileimport;
 
 import dev.sluice.pipeline.examples.Database;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -24,21 +23,13 @@ final class OrderTable implements AutoCloseable {
     }
 
     void insert(List<Order> batch) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO " + TABLE + " (id, customer, email, amount_cents) VALUES (?, ?, ?, ?)")) {
-            for (Order o : batch) {
-                insert.setLong(1, o.id());
-                insert.setString(2, o.customer());
-                insert.setString(3, o.email());
-                insert.setLong(4, o.amountCents());
-                insert.addBatch();
-            }
-            insert.executeBatch();
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        }
+        Database.insertAll(connection, "INSERT INTO " + TABLE + " (id, customer, email, amount_cents) VALUES (?, ?, ?, ?)",
+                batch, (insert, o) -> {
+                    insert.setLong(1, o.id());
+                    insert.setString(2, o.customer());
+                    insert.setString(3, o.email());
+                    insert.setLong(4, o.amountCents());
+                });
     }
 
     /** Rows, distinct ids, and the total amount: enough to check the import. */
