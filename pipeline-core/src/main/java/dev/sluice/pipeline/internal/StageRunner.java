@@ -24,7 +24,6 @@ abstract class StageRunner implements Callable<Object> {
     private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.Stage");
     /** Skips logged at WARN per stage and run; the rest at DEBUG (the count is in the summary anyway). */
     private static final int SKIPS_LOGGED_AS_WARN = 3;
-    private static final boolean EAGER = !Boolean.getBoolean("lazyflush");
 
     final StageRuntime stage;
     final StageCounters counters;
@@ -77,7 +76,7 @@ abstract class StageRunner implements Callable<Object> {
             throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
         }
         outGroup.add(item);
-        if (outGroup.size() >= outBatch || (EAGER && out.hasWaitingReceivers())) {
+        if (outGroup.size() >= outBatch || out.hasWaitingReceivers()) {
             flush();
         }
     }
