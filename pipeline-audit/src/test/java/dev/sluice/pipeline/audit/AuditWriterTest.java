@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -385,5 +387,43 @@ class AuditWriterTest {
         List<T> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
+    }
+
+    @Test
+    void closeReturnsOnceTheQueueIsWrittenWithoutWaitingOutAnIdlePeriod() throws Exception {
+        // given a store whose first write waits for the test, so that the queue's layout is known: 24 events, then
+        // close()'s wake-up marker, drained in batches of 10; the marker is taken in with the last, partial batch
+        InMemoryAuditSink store = new InMemoryAuditSink();
+        CountDownLatch firstWriteEntered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AuditSink gated = events -> {
+            firstWriteEntered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            store.write(events);
+        };
+        AuditWriter writer = AuditWriter.builder(gated).batchSize(10).logEvents(false).build();
+        List<AuditEvent> events = events("close", 25);
+        writer.submit(events.get(0));
+        firstWriteEntered.await();
+        for (AuditEvent e : events.subList(1, 25)) {
+            writer.submit(e);
+        }
+        // when
+        long start = System.nanoTime();
+        CompletableFuture<AuditReport> closing = new CompletableFuture<>();
+        Thread closer = Thread.ofPlatform().start(() -> closing.complete(writer.close(Duration.ofSeconds(10))));
+        // close() has queued its marker once it waits for the writer
+        await().atMost(Duration.ofSeconds(5)).until(() -> closer.getState() == Thread.State.TIMED_WAITING
+                || closer.getState() == Thread.State.WAITING);
+        release.countDown();
+        AuditReport report = closing.get(10, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        // then: the writes take milliseconds; the writer's idle wait is a whole second, which close() must not sit out
+        assertThat(report.written()).isEqualTo(25);
+        assertThat(took).isLessThan(Duration.ofMillis(900));
     }
 }

@@ -103,6 +103,11 @@ public final class DrainLoop implements Runnable {
         try {
             replayIfDue(); // what an earlier writer left in the spill file
             for (;;) {
+                // Checked before every wait, not only after an empty one: the wake-up marker may have been taken in
+                // with the last batch, and waiting then would hold close() up for a whole idle period.
+                if (closing && queue.isEmpty()) {
+                    break;
+                }
                 AuditEvent first = queue.poll(idleWaitNanos(), TimeUnit.NANOSECONDS);
                 if (first == null || first == WAKE_UP) {
                     if (closing && queue.isEmpty()) {
