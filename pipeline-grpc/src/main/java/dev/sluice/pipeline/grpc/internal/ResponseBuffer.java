@@ -33,6 +33,9 @@ public final class ResponseBuffer<T> {
     /** {@link #take} result: nothing arrived for the idle timeout while messages were requested. */
     public static final int IDLE = -3;
 
+    /** Yields of a virtual stage thread before it waits for a message, as the core's channels do. */
+    private static final int YIELDS_BEFORE_WAITING = 2;
+
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -116,6 +119,7 @@ public final class ResponseBuffer<T> {
     public int take(List<T> into, int max, long idleTimeoutNanos) throws InterruptedException {
         lock.lock();
         try {
+            int yields = 0;
             for (;;) {
                 int n = 0;
                 while (n < max && !items.isEmpty()) {
@@ -127,6 +131,18 @@ public final class ResponseBuffer<T> {
                 }
                 if (ended) {
                     return failure == null ? COMPLETED : FAILED;
+                }
+                if (yields < YIELDS_BEFORE_WAITING && Thread.currentThread().isVirtual()) {
+                    // The transport's threads are probably filling the buffer right now: let them, and look again,
+                    // before paying for a park and a wake-up (a virtual thread yields its carrier, nothing more).
+                    yields++;
+                    lock.unlock();
+                    try {
+                        Thread.yield();
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
                 }
                 waiting = true;
                 try {
