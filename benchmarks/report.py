@@ -4,7 +4,8 @@
 Usage: report.py RESULTS_DIR [--markdown FILE]
 
 Reads every *.json in RESULTS_DIR (JMH's -rf json output: main.json, flavour-atomic.json, ...), prints each
-benchmark's figures in ns per item, Sluice's beside its peers', the ratios against the targets of issue 7, and,
+benchmark's figures in ns per item (the audit benchmark, 7, in events per second), Sluice's beside its peers', the
+ratios against the targets of issue 7, and,
 if the run had -prof gc, the bytes allocated per item. A benchmark that did not run (or failed: the run script
 reports failures from JMH's log) shows as '-'. Exits 1 if a result file cannot be read.
 """
@@ -17,8 +18,8 @@ import sys
 
 PKG = "dev.sluice.pipeline.benchmarks."
 
-# Benchmarks 6 (gRPC source) and 7 (audit writer) add their sections to SECTIONS and their targets to TARGETS
-# once their JMH classes exist (GrpcSourceBenchmark, AuditWriterBenchmark).
+# Units: benchmarks 1 to 6 score nanoseconds per item (lower is better; benchmark 6 also shows items per second);
+# benchmark 7 (AuditWriterBenchmark) runs in throughput mode and scores events per second (higher is better).
 
 
 class Results:
@@ -212,6 +213,42 @@ def map_concurrent(r, out, targets):
                 " n calls per measured call time)", ["n"] + [n for n, _ in impls] + ["mean call, µs"], rows, labels=1)
 
 
+def grpc_source(r, out, targets):
+    impls = [("Sluice source", "sluiceSource"), ("async stub", "asyncStub"), ("blocking stub", "blockingStub")]
+    rows = []
+    for transport, label in (("inProcess", "in-process"), ("netty", "Netty, loopback")):
+        row = [label]
+        for _, m in impls:
+            run = r.get("GrpcSourceBenchmark." + m, transport=transport)
+            score = None if run is None else run["primaryMetric"]["score"]
+            row.append("-" if run is None else f"{cell(run)} ({fmt(ratio(1000.0, score), 2)} M/s)")
+        sluice = r.score("GrpcSourceBenchmark.sluiceSource", transport=transport)
+        async_stub = r.score("GrpcSourceBenchmark.asyncStub", transport=transport)
+        # Throughput is the inverse of ns per item: the source's share of the stub's throughput is stub ns / source ns.
+        share = ratio(async_stub, sluice)
+        row.append(fmt(share, 2))
+        rows.append(row)
+        targets.at_least(f"gRPC stream, {label}: Sluice source / async stub, throughput", share, 0.9)
+    print_table(out, "6. gRPC server stream, 1,000,000 small items (the blocking stub reads 100,000): ns per item"
+                " (million items per second)",
+                ["transport"] + [n for n, _ in impls] + ["Sluice / async stub, throughput"], rows, labels=1)
+
+
+def audit_writer(r, out, targets):
+    impls = [("async writer", "asyncWriter"), ("one insert per event", "oneInsertPerEvent")]
+    rows = []
+    for store, label in (("postgresql", "PostgreSQL"), ("sqlite", "SQLite")):
+        row = [label] + [cell(r.get("AuditWriterBenchmark." + m, store=store)) for _, m in impls]
+        speedup = ratio(r.score("AuditWriterBenchmark.asyncWriter", store=store),
+                        r.score("AuditWriterBenchmark.oneInsertPerEvent", store=store))
+        row.append(fmt(speedup, 1))
+        rows.append(row)
+        if store == "postgresql":
+            targets.at_least("audit, PostgreSQL: writer / one insert per event, events per second", speedup, 10)
+    print_table(out, "7. Audit events into a store: EVENTS PER SECOND (higher is better; ± 99.9% CI)",
+                ["store"] + [n for n, _ in impls] + ["writer / one insert"], rows, labels=1)
+
+
 def flavours(r, out):
     rows = []
     for method, label in (("spsc", "SPSC"), ("mpmc", "MPMC")):
@@ -244,7 +281,7 @@ def allocation(r, out):
         p = ", ".join(f"{k}={v}" for k, v in sorted(params))
         rows.append([name, p, fmt(norm["score"], 2), fmt(sec.get("gc.count", {}).get("score"), 0)])
     if rows:
-        print_table(out, "-prof gc: bytes allocated per item (per round trip for the hot path)",
+        print_table(out, "-prof gc: bytes allocated per item (per round trip for the hot path, per event for the audit writer)",
                     ["benchmark", "params", "B / item", "GCs"], rows, labels=2)
 
 
@@ -272,6 +309,8 @@ def main(argv):
     chain(r, out, targets)
     three_stage(r, out, targets)
     map_concurrent(r, out, targets)
+    grpc_source(r, out, targets)
+    audit_writer(r, out, targets)
     flavours(r, out)
     hot_path(r, out)
     allocation(r, out)

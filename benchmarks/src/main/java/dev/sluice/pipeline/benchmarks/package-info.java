@@ -1,7 +1,7 @@
 /**
  * JMH benchmarks of Sluice against the libraries a user would pick instead, and against the physical limit of a
  * hand-off (issue 7). Every benchmark checks what it moved (a wrong count or sum throws), so a broken run cannot
- * look fast; scores are nanoseconds per item.
+ * look fast; scores are nanoseconds per item, except the audit benchmark's, which are events per second.
  *
  * <ul>
  *   <li>{@link dev.sluice.pipeline.benchmarks.HandOffBenchmark} and
@@ -10,16 +10,17 @@
  *   <li>{@link dev.sluice.pipeline.benchmarks.ChainBenchmark}: benchmark 3, 100 stages, per hop.</li>
  *   <li>{@link dev.sluice.pipeline.benchmarks.ThreeStageBenchmark}: benchmark 4, source → map → sum.</li>
  *   <li>{@link dev.sluice.pipeline.benchmarks.MapConcurrentBenchmark}: benchmark 5, a blocking call n at a time.</li>
- *   <li>Benchmark 6 (gRPC server stream) and 7 (audit writer) belong here too, as {@code GrpcSourceBenchmark} and
- *       {@code AuditWriterBenchmark}, once their modules exist; the run script and its report already have a
- *       place for them.</li>
+ *   <li>{@link dev.sluice.pipeline.benchmarks.GrpcSourceBenchmark}: benchmark 6, a server stream of 1,000,000 small
+ *       items in-process and over Netty: the gRPC source against the async and blocking stubs.</li>
+ *   <li>{@link dev.sluice.pipeline.benchmarks.AuditWriterBenchmark}: benchmark 7, audit events into PostgreSQL and
+ *       SQLite through the asynchronous writer and one insert per event; scored in events per second.</li>
  *   <li>{@link dev.sluice.pipeline.benchmarks.QueueFlavourBenchmark}: JCTools' Unsafe queues against their atomic
  *       variants inside the channel; {@link dev.sluice.pipeline.benchmarks.ChannelHotPathBenchmark}: the
  *       uncontended send and receive, for {@code -prof gc}.</li>
  * </ul>
  *
  * <p>The workloads ({@link dev.sluice.pipeline.benchmarks.HandOff}, {@code StageChain}, {@code ThreeStages},
- * {@code ConcurrentMapping}) are plain static methods, so the tests run every one of them on small inputs and the
- * benchmark classes stay declarations of what is measured.
+ * {@code ConcurrentMapping}, {@code GrpcStreams}, {@code AuditWrites}) are plain static methods, so the tests run every
+ * one of them on small inputs and the benchmark classes stay declarations of what is measured.
  */
 package dev.sluice.pipeline.benchmarks;

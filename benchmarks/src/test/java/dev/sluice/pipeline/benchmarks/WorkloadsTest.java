@@ -3,6 +3,11 @@ package dev.sluice.pipeline.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.pipeline.audit.AuditEvent;
+import dev.sluice.pipeline.audit.AuditWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -105,6 +110,92 @@ class WorkloadsTest {
         } finally {
             elastic.dispose();
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ItemStreamServer.Transport.class)
+    void everyGrpcClientReadsTheWholeStreamInOrder(ItemStreamServer.Transport transport) throws InterruptedException {
+        // given a server holding 5,000 items
+        try (ItemStreamServer server = ItemStreamServer.start(transport, 5_000)) {
+            // when each client reads the stream, twice on the same channel (as the benchmark's invocations do)
+            for (int call = 0; call < 2; call++) {
+                // then each one delivers and checks all of them
+                assertThat(GrpcStreams.sluiceSource(server.channel(), 5_000, 256)).isEqualTo(5_000);
+                assertThat(GrpcStreams.sluiceSource(server.channel(), 5_000, 8)).isEqualTo(5_000);
+                assertThat(GrpcStreams.asyncStub(server.channel(), 5_000)).isEqualTo(5_000);
+                assertThat(GrpcStreams.blockingStub(server.channel(), 5_000)).isEqualTo(5_000);
+            }
+        }
+    }
+
+    @Test
+    void aGrpcStreamThatFailsFailsEveryClient() {
+        // given a server that refuses streams longer than what it holds
+        try (ItemStreamServer server = ItemStreamServer.start(ItemStreamServer.Transport.IN_PROCESS, 10)) {
+            // then no client mistakes the failure for a (fast) result
+            assertThatThrownBy(() -> GrpcStreams.sluiceSource(server.channel(), 11, 256))
+                    .hasStackTraceContaining("INVALID_ARGUMENT");
+            assertThatThrownBy(() -> GrpcStreams.asyncStub(server.channel(), 11))
+                    .hasStackTraceContaining("INVALID_ARGUMENT");
+            assertThatThrownBy(() -> GrpcStreams.blockingStub(server.channel(), 11))
+                    .hasStackTraceContaining("INVALID_ARGUMENT");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(AuditStore.class)
+    void bothWaysOfAuditingStoreEveryEventOnce(AuditStore store) throws Exception {
+        // given two tables of the audit table's shape, and events made as the benchmark makes them
+        Path dir = AuditStore.newDirectory();
+        String writerTable = AuditStore.uniqueTable("bench_audit_test_writer");
+        String singleTable = AuditStore.uniqueTable("bench_audit_test_single");
+        AuditEvent[] events = AuditWrites.events(300);
+        AuditEvent primer = AuditWrites.events(1)[0];
+        try (Connection observer = store.connect(dir)) {
+            store.createTable(dir, writerTable);
+            store.createTable(dir, singleTable);
+            try {
+                // when they go through a started writer, and one insert at a time
+                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), primer);
+                long viaWriter = AuditWrites.throughWriter(writer, events, 1);
+                AuditWrites.closeAndCheck(writer, 301);
+                long viaInserts;
+                try (Connection c = store.connect(dir);
+                        PreparedStatement insert = c.prepareStatement(store.insertSql(singleTable))) {
+                    viaInserts = AuditWrites.oneInsertPerEvent(store, insert, events);
+                }
+
+                // then each table holds every event once
+                assertThat(viaWriter).isEqualTo(300);
+                assertThat(AuditStore.count(observer, writerTable)).isEqualTo(301);
+                assertThat(viaInserts).isEqualTo(300);
+                assertThat(AuditStore.count(observer, singleTable)).isEqualTo(300);
+                // and clearing empties a table for the next invocation
+                store.clear(observer, singleTable);
+                assertThat(AuditStore.count(observer, singleTable)).isZero();
+            } finally {
+                AuditStore.drop(observer, writerTable);
+                AuditStore.drop(observer, singleTable);
+            }
+        } finally {
+            AuditStore.deleteDirectory(dir);
+        }
+    }
+
+    @Test
+    void aWriterThatDidNotWriteEverythingFailsTheRun() throws Exception {
+        // given a writer whose store takes nothing (no spill file: failed batches are dropped, counted)
+        AuditWriter writer = AuditWriter.builder(events -> {
+            throw new IllegalStateException("store down");
+        }).retry(0, java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(1)).logEvents(false).build();
+
+        // then the workload's checks refuse the result
+        assertThatThrownBy(() -> AuditWrites.throughWriter(writer, AuditWrites.events(3), 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("should have written 3 events");
+        assertThatThrownBy(() -> AuditWrites.closeAndCheck(writer, 3))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("should have written 3 events");
     }
 
     @Test

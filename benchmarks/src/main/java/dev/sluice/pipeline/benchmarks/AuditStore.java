@@ -1,0 +1,247 @@
+package dev.sluice.pipeline.benchmarks;
+
+import dev.sluice.pipeline.audit.AuditEvent;
+import dev.sluice.pipeline.audit.JdbcAuditSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The two stores of benchmark 7: PostgreSQL (the production target) and SQLite (the embedded default), each reached
+ * the way a user would, and the plain JDBC a user of a one-insert-per-event library gets.
+ *
+ * <p>PostgreSQL is the project's local server (127.0.0.1:5432, database {@code test}, user {@code postgres}, trust
+ * authentication; {@code -Dsluice.bench.postgres.url=jdbc:postgresql://...} points elsewhere), started with
+ * {@code pg_ctlcluster} if it is down. SQLite is a file {@code audit.db} in a directory of the benchmark's own, on
+ * the same disk as everything else (not a RAM disk), so that its commits cost what they cost.
+ *
+ * <p>Tables are named {@code bench_audit_<kind>_<random>}, created with {@link JdbcAuditSink#createSchema()} (so the
+ * one-insert baseline gets exactly the audit table's columns and indexes), emptied between invocations and dropped at
+ * the end.
+ */
+enum AuditStore {
+    POSTGRESQL {
+        @Override
+        JdbcAuditSink sink(Path dir, String table) {
+            return JdbcAuditSink.forUrl(postgresUrl()).withTable(table);
+        }
+
+        @Override
+        Connection connect(Path dir) throws SQLException {
+            ensurePostgresRunning();
+            return DriverManager.getConnection(postgresUrl());
+        }
+
+        @Override
+        String insertSql(String table) {
+            return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb))";
+        }
+
+        @Override
+        void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
+            ps.setObject(1, e.eventId());
+            bindCommon(ps, e);
+            ps.setObject(5, OffsetDateTime.ofInstant(e.startedAt(), ZoneOffset.UTC));
+        }
+
+        @Override
+        void clear(Connection c, String table) throws SQLException {
+            try (Statement s = c.createStatement()) {
+                s.execute("TRUNCATE TABLE \"" + table + "\"");
+            }
+        }
+    },
+
+    SQLITE {
+        @Override
+        JdbcAuditSink sink(Path dir, String table) {
+            return JdbcAuditSink.sqlite(dir.resolve(SQLITE_FILE)).withTable(table);
+        }
+
+        @Override
+        Connection connect(Path dir) throws SQLException {
+            return DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SQLITE_FILE).toAbsolutePath());
+        }
+
+        @Override
+        String insertSql(String table) {
+            return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        }
+
+        @Override
+        void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
+            ps.setString(1, e.eventId().toString());
+            bindCommon(ps, e);
+            ps.setLong(5, e.startedAt().toEpochMilli()); // the audit table's UTC epoch milliseconds
+        }
+
+        @Override
+        void clear(Connection c, String table) throws SQLException {
+            try (Statement s = c.createStatement()) {
+                s.execute("DELETE FROM \"" + table + "\"");
+            }
+        }
+    };
+
+    static final String SQLITE_FILE = "audit.db";
+    static final String DEFAULT_POSTGRES_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    private static final String COLUMNS =
+            "event_id, event_type, correlation_id, method_name, created_date, success, duration_ms, item_count, audit_data";
+
+    /** A sink on {@code table} of this store, as a user makes one; the table is created on first use if missing. */
+    abstract JdbcAuditSink sink(Path dir, String table);
+
+    /** A new connection to this store, autocommit on. */
+    abstract Connection connect(Path dir) throws SQLException;
+
+    /** A plain, parameterised insert of one row into the audit table: what a one-row-per-event library sends. */
+    abstract String insertSql(String table);
+
+    /** Binds {@code e} to {@link #insertSql}'s parameters, as the audit sink stores it ({@code toJson} included). */
+    abstract void bind(PreparedStatement ps, AuditEvent e) throws SQLException;
+
+    /** Empties {@code table}. */
+    abstract void clear(Connection c, String table) throws SQLException;
+
+    /** The store named by a JMH parameter: {@code postgresql} or {@code sqlite}. */
+    static AuditStore of(String name) {
+        return valueOf(name.toUpperCase(Locale.ROOT));
+    }
+
+    /** A fresh table name, {@code prefix_} and 12 hex digits: PostgreSQL keeps tables between runs. */
+    static String uniqueTable(String prefix) {
+        return prefix + "_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
+    }
+
+    /** Creates {@code table} with the audit table's columns and indexes. */
+    void createTable(Path dir, String table) {
+        if (this == POSTGRESQL) {
+            ensurePostgresRunning();
+        }
+        try (JdbcAuditSink sink = sink(dir, table)) {
+            sink.createSchema();
+        }
+    }
+
+    /** The number of rows in {@code table}. */
+    static long count(Connection c, String table) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM \"" + table + "\"")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static void drop(Connection c, String table) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS \"" + table + "\"");
+        }
+    }
+
+    /** A directory of the benchmark's own for SQLite's file; {@link #deleteDirectory} removes it. */
+    static Path newDirectory() {
+        try {
+            return Files.createTempDirectory("sluice-bench-audit-");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create a directory for the SQLite database: " + e, e);
+        }
+    }
+
+    static void deleteDirectory(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("could not delete " + dir + ": " + e);
+        }
+    }
+
+    private static void bindCommon(PreparedStatement ps, AuditEvent e) throws SQLException {
+        ps.setString(2, e.eventType());
+        ps.setString(3, e.correlationId());
+        ps.setString(4, e.methodName());
+        ps.setBoolean(6, e.success());
+        ps.setLong(7, e.durationMs());
+        ps.setLong(8, e.itemCount());
+        ps.setString(9, e.toJson());
+    }
+
+    static String postgresUrl() {
+        return System.getProperty("sluice.bench.postgres.url", DEFAULT_POSTGRES_URL);
+    }
+
+    private static volatile boolean postgresChecked;
+
+    /** Starts the local PostgreSQL cluster if it does not answer; fails with the command to run if that fails. */
+    static void ensurePostgresRunning() {
+        if (postgresChecked) {
+            return;
+        }
+        if (!postgresAnswers()) {
+            startLocalPostgres();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!postgresAnswers()) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("PostgreSQL does not answer at " + postgresUrl() + "; start it with"
+                            + " 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', or point"
+                            + " -Dsluice.bench.postgres.url at one");
+                }
+                sleepQuietly(250);
+            }
+        }
+        postgresChecked = true;
+    }
+
+    private static boolean postgresAnswers() {
+        try (Connection c = DriverManager.getConnection(postgresUrl())) {
+            return c.isValid(5);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static void startLocalPostgres() {
+        Path etc = Path.of("/etc/postgresql");
+        if (!postgresUrl().equals(DEFAULT_POSTGRES_URL) || !Files.isDirectory(etc)) {
+            return; // not ours to start
+        }
+        try (Stream<Path> versions = Files.list(etc)) {
+            for (Path version : versions.toList()) {
+                Process p = new ProcessBuilder(List.of("pg_ctlcluster", "--skip-systemctl-redirect",
+                        version.getFileName().toString(), "main", "start")).inheritIO().start();
+                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("starting PostgreSQL failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for PostgreSQL", e);
+        }
+    }
+}

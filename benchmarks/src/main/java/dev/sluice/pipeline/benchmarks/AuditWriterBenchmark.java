@@ -1,0 +1,177 @@
+package dev.sluice.pipeline.benchmarks;
+
+import dev.sluice.pipeline.audit.AuditEvent;
+import dev.sluice.pipeline.audit.AuditWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Benchmark 7: audit events stored in PostgreSQL and SQLite. Score: <b>events per second</b> (throughput mode, unlike
+ * the other benchmarks), from the first event handed over until the last is committed.
+ *
+ * <ul>
+ *   <li>{@code asyncWriter}: {@value #WRITER_EVENTS} events submitted from one thread to an {@link AuditWriter}
+ *       (default options: a queue of 10,000, batches of up to 500 in one transaction each); the invocation ends when
+ *       the writer reports them all written. One writer serves the whole fork, as one serves a service for its
+ *       lifetime: started before the first invocation, closed (and its report checked) after the last, outside the
+ *       score.</li>
+ *   <li>{@code oneInsertPerEvent}: {@value #SINGLE_EVENTS} events, one parameterised INSERT each on one connection in
+ *       autocommit, on the benchmark thread: what the seed's library does. Fewer events only because each costs a
+ *       commit: the score is a rate either way.</li>
+ * </ul>
+ * Both write the same events (built before measuring) into tables of the same columns and indexes (the audit table's,
+ * made by {@code JdbcAuditSink.createSchema()}); the writer's inserts carry its {@code ON CONFLICT} clause, the
+ * baseline's are plain. After each invocation the rows are counted on a connection of the benchmark's own (a wrong
+ * count fails the run) and the table emptied, so every invocation starts on an empty table. The report divides the
+ * writer's rate by the baseline's: at least 10 on PostgreSQL is the target.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+// SQLite's driver loads its native library: allowed up front, instead of a warning in every fork's log.
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch", "--enable-native-access=ALL-UNNAMED"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@State(Scope.Benchmark)
+public class AuditWriterBenchmark {
+
+    static final int WRITER_EVENTS = 20_000;
+    static final int SINGLE_EVENTS = 2_000;
+
+    @Param({"postgresql", "sqlite"})
+    public String store;
+
+    AuditStore auditStore;
+    Path dir;
+    AuditEvent[] events;
+    AuditEvent[] singleEvents;
+    AuditEvent primer;
+    /** Open for the whole fork: counts and empties the tables, and creates and drops them. */
+    Connection observer;
+
+    @Setup
+    public void setUp() throws SQLException {
+        auditStore = AuditStore.of(store);
+        dir = AuditStore.newDirectory();
+        events = AuditWrites.events(WRITER_EVENTS);
+        singleEvents = java.util.Arrays.copyOf(events, SINGLE_EVENTS);
+        primer = AuditWrites.events(1)[0];
+        observer = auditStore.connect(dir);
+    }
+
+    @TearDown
+    public void tearDown() throws SQLException {
+        observer.close();
+        AuditStore.deleteDirectory(dir);
+    }
+
+    /** A table of the benchmark's own, counted and emptied after each invocation, dropped at the end. */
+    abstract static class Table {
+        String table;
+        long expectedRows;
+
+        void create(AuditWriterBenchmark b, String prefix) {
+            table = AuditStore.uniqueTable(prefix);
+            b.auditStore.createTable(b.dir, table);
+        }
+
+        void checkAndClear(AuditWriterBenchmark b) throws SQLException {
+            long rows = AuditStore.count(b.observer, table);
+            Items.expect("rows in " + table, expectedRows, rows);
+            b.auditStore.clear(b.observer, table);
+        }
+
+        void drop(AuditWriterBenchmark b) throws SQLException {
+            AuditStore.drop(b.observer, table);
+        }
+    }
+
+    /**
+     * One writer for the whole fork, as a service keeps one for its lifetime: started (its connection open, its table
+     * checked) and its first event written before the first invocation, closed and its report checked after the last.
+     */
+    @State(Scope.Thread)
+    public static class RunningWriter extends Table {
+        AuditWriter writer;
+        long written;
+
+        @Setup(Level.Trial)
+        public void start(AuditWriterBenchmark b) throws InterruptedException, SQLException {
+            create(b, "bench_audit_writer");
+            writer = AuditWrites.startedWriter(b.auditStore.sink(b.dir, table), b.primer);
+            written = 1;
+            b.auditStore.clear(b.observer, table); // every invocation starts on an empty table
+            expectedRows = WRITER_EVENTS;
+        }
+
+        @TearDown(Level.Invocation)
+        public void check(AuditWriterBenchmark b) throws SQLException {
+            checkAndClear(b);
+        }
+
+        @TearDown(Level.Trial)
+        public void close(AuditWriterBenchmark b) throws SQLException {
+            AuditWrites.closeAndCheck(writer, written);
+            drop(b);
+        }
+    }
+
+    /** One connection in autocommit and the insert prepared on it, for the whole fork. */
+    @State(Scope.Thread)
+    public static class SingleInserts extends Table {
+        Connection connection;
+        PreparedStatement insert;
+
+        @Setup(Level.Trial)
+        public void open(AuditWriterBenchmark b) throws SQLException {
+            create(b, "bench_audit_single");
+            expectedRows = SINGLE_EVENTS;
+            connection = b.auditStore.connect(b.dir);
+            insert = connection.prepareStatement(b.auditStore.insertSql(table));
+        }
+
+        @TearDown(Level.Invocation)
+        public void check(AuditWriterBenchmark b) throws SQLException {
+            checkAndClear(b);
+        }
+
+        @TearDown(Level.Trial)
+        public void close(AuditWriterBenchmark b) throws SQLException {
+            insert.close();
+            connection.close();
+            drop(b);
+        }
+    }
+
+    /** Sluice's {@link AuditWriter}: submit {@value #WRITER_EVENTS} events until all are written; events per second. */
+    @Benchmark
+    @OperationsPerInvocation(WRITER_EVENTS)
+    public long asyncWriter(RunningWriter w) throws InterruptedException {
+        long n = AuditWrites.throughWriter(w.writer, events, w.written);
+        w.written += n;
+        return n;
+    }
+
+    /** One INSERT per event in autocommit, {@value #SINGLE_EVENTS} events; events per second. */
+    @Benchmark
+    @OperationsPerInvocation(SINGLE_EVENTS)
+    public long oneInsertPerEvent(SingleInserts s) throws SQLException {
+        return AuditWrites.oneInsertPerEvent(auditStore, s.insert, singleEvents);
+    }
+}
