@@ -20,9 +20,9 @@ import java.util.function.Consumer;
  * channel's {@link Overflow} policy, fixed at creation: {@link Overflow#BLOCK} waits for room (the default),
  * {@link Overflow#DROP_OLDEST} and {@link Overflow#DROP_NEWEST} discard an item (counted in
  * {@link #droppedCount()} and passed to the drop callback, if any), {@link Overflow#FAIL} throws
- * {@link ChannelFullException}. Only {@code BLOCK} ever makes a sender wait. Channels are lock-free, except
- * under {@code DROP_OLDEST}, where a send takes the oldest item out and puts the new one in under a lock, as one
- * step.
+ * {@link ChannelFullException}. Only {@code BLOCK} ever makes a sender wait. Sending and receiving take no lock
+ * (a thread that has to wait registers in a lock-guarded list of waiters), except under {@code DROP_OLDEST}, where
+ * a send takes the oldest item out and puts the new one in under a lock, as one step.
  *
  * <h2>Ending</h2>
  * <ul>
@@ -38,7 +38,9 @@ import java.util.function.Consumer;
  * Waiting threads park ({@link java.util.concurrent.locks.LockSupport}); no method holds a monitor, so virtual
  * threads never pin a carrier here. Every method that may wait throws {@link InterruptedException} if the
  * calling thread is interrupted on entry or while waiting, and then has had no effect: the item was not sent,
- * or no item was taken. Interruption is how a {@link Scope} or a pipeline cancels the threads blocked on a
+ * or no item was taken ({@link #sendAll} may have sent a prefix; see there). The methods that never wait
+ * ({@code trySend}, {@code tryReceive}, {@code drainTo}) never park, but may spin for the few instructions it
+ * takes a send already admitted to land its item. Interruption is how a {@link Scope} or a pipeline cancels the threads blocked on a
  * channel.
  *
  * <h2>Threads</h2>
@@ -131,7 +133,8 @@ public interface Channel<T> extends Iterable<T> {
 
     /**
      * Sends every item in iteration order, each as {@link #send(Object)} would, waking receivers once per
-     * group of items rather than once per item. If it throws, a prefix of {@code items} has been sent; with an
+     * group of items rather than once per item. The collection is read once, at the start (a snapshot), so it may
+     * change meanwhile without effect. If it throws, a prefix of {@code items} has been sent; with an
      * {@code InterruptedException} or {@code ChannelClosedException}, the rest was not.
      *
      * @throws NullPointerException if {@code items} or any of its elements is null (checked before any is sent)

@@ -113,8 +113,9 @@ public final class Pipeline<T> {
     /**
      * Applies {@code fn} to up to {@code concurrency} items at once, each call on its own virtual thread, and
      * passes the results on <b>in input order</b>. Made for blocking calls (a database, a remote service). While
-     * the oldest item is still in progress, up to {@code 2 × concurrency} items may be taken in; then the stage
-     * stops taking input until the oldest is done.
+     * the oldest item is still in progress, the others go on, up to a reorder window of {@code 2 × concurrency}
+     * items; then the stage stops taking input until the oldest is done. (It holds at most the window plus one
+     * group of input and one of output; see Memory above.)
      *
      * @throws IllegalArgumentException if {@code concurrency < 1}
      */

@@ -27,7 +27,8 @@ public final class PipelineHandle<R> {
     /**
      * Aborts the run: every stage thread is interrupted at once and every link failed, so items inside are
      * abandoned. Returns at once; {@link #await()} then throws {@link PipelineCancelledException}. No effect on a
-     * run that has already ended or is already aborting.
+     * run that is already aborting, or whose sink has completed (its outcome is settled; threads still ending are
+     * only interrupted).
      */
     public void cancel() {
         run.cancel();
@@ -35,8 +36,9 @@ public final class PipelineHandle<R> {
 
     /**
      * Stops the run gracefully: the source is stopped (interrupted) and ends; everything already inside the
-     * pipeline drains through the sink. If that takes longer than {@code grace}, the rest is cancelled. Returns at
-     * once. A run that drains in time ends with outcome {@link Outcome#STOPPED} and its result; otherwise
+     * pipeline drains through the sink, including what the source had already taken from its input (received
+     * from a channel, a publisher or a gRPC call: see {@link Emitter#emit}). If that takes longer than
+     * {@code grace}, the rest is cancelled. Returns at once. A run that drains in time ends with outcome {@link Outcome#STOPPED} and its result; otherwise
      * {@link #await()} throws {@link PipelineCancelledException}. A consumer job's shutdown hook calls this, then
      * {@code await()}.
      *

@@ -29,7 +29,8 @@ public final class RunnablePipeline<R> {
      *
      * @return the result of a run that completed
      * @throws PipelineFailedException if a stage failed; it carries the partial summary
-     * @throws PipelineCancelledException if the run was cancelled from elsewhere (through a listener, say)
+     * @throws PipelineCancelledException never for this form, which has no deadline and no handle to cancel with;
+     *     see {@link #run(Duration)}
      * @throws InterruptedException if the calling thread is interrupted: the run is cancelled and awaited, and the
      *     interrupt flag is restored before this is thrown
      */

@@ -53,8 +53,12 @@ import org.slf4j.MDC;
  *       deadline. Failures of other forks after the first are attached to it as suppressed exceptions,
  *       except those that only echo the cancellation (an {@link InterruptedException}, a
  *       {@link CancellationException}, or an exception caused by one or by the first failure).</li>
- *   <li>If the thread in {@code join()} is interrupted, the scope is cancelled, every fork is awaited, the
- *       interrupt flag is restored, and {@link InterruptedException} is thrown.</li>
+ *   <li>If the thread in {@code join()} is interrupted while the scope is not cancelled, the scope is cancelled,
+ *       every fork is awaited, the interrupt flag is restored, and {@link InterruptedException} is thrown. Once the
+ *       scope is cancelled, {@code join()} waits for the forks without heeding interrupts (no thread may outlive
+ *       the scope); an interrupt meanwhile is restored when it returns or throws.</li>
+ *   <li>Cancelling marks the scope for good: {@code cancel()} after every fork has completed still makes a later
+ *       {@code join()} throw {@link CancellationException}.</li>
  *   <li>{@link #close()} cancels whatever still runs and waits for it; afterwards no forked thread is alive
  *       ({@link #activeCount()} is 0) and no fork can be added. A failure that no {@code join()} reported is
  *       logged.</li>
@@ -67,8 +71,9 @@ import org.slf4j.MDC;
  * <p>Unlike {@code java.util.concurrent.StructuredTaskScope}, which is a preview API up to JDK 25 and changed
  * shape between releases, a scope needs no {@code --enable-preview} and runs on any JDK from 21.
  *
- * <p>Thread-safety: every method may be called from any thread; {@code join()} must not be called from one of
- * the scope's own forks (it would wait for itself). Memory consistency: actions in a fork happen-before
+ * <p>Thread-safety: every method may be called from any thread, except that {@code join()} and {@code close()}
+ * refuse to run on one of the scope's own forks (they would wait for themselves): they throw
+ * {@link IllegalStateException}. Memory consistency: actions in a fork happen-before
  * {@code join()} returns or throws; actions before {@code fork} happen-before the task starts.
  */
 public final class Scope implements AutoCloseable {
@@ -102,11 +107,11 @@ public final class Scope implements AutoCloseable {
         this.name = b.name != null ? b.name : "scope-" + SCOPES.incrementAndGet();
         long now = System.nanoTime();
         if (b.timeout != null) {
-            this.deadline = Instant.now().plus(b.timeout);
+            this.deadline = saturatedPlus(Instant.now(), b.timeout);
             this.deadlineNanos = now + saturatedNanos(b.timeout);
         } else if (b.deadline != null) {
             this.deadline = b.deadline;
-            this.deadlineNanos = now + saturatedNanos(Duration.between(Instant.now(), b.deadline));
+            this.deadlineNanos = now + saturatedNanos(betweenSaturated(Instant.now(), b.deadline));
         } else {
             this.deadline = null;
             this.deadlineNanos = 0L;
@@ -315,8 +320,9 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
-     * Cancels the scope: interrupts every running fork; later forks are refused. Has no effect if the scope has
-     * already ended by a failure or a cancellation. Never waits; call {@link #join()} to wait.
+     * Cancels the scope: interrupts every running fork; later forks are refused; a later {@link #join()} throws
+     * {@link CancellationException}. Has no effect if the scope was already cancelled, or failed. Never waits; call
+     * {@link #join()} to wait.
      */
     public void cancel() {
         cancel(new Cancelled(Cancelled.Reason.CANCELLED));
@@ -356,16 +362,23 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
-     * Cancels whatever still runs, waits for every fork to end (uninterruptibly: no thread may outlive the
-     * scope; an interrupt is remembered and restored), and closes the scope to new forks. Idempotent.
+     * Closes the scope to new forks, cancels whatever still runs, and waits for every fork to end (uninterruptibly:
+     * no thread may outlive the scope; an interrupt is remembered and restored). Idempotent.
+     *
+     * @throws IllegalStateException if called from one of this scope's forks
      */
     @Override
     public void close() {
+        if (live.contains(Thread.currentThread())) {
+            throw new IllegalStateException("close() called from a fork of scope '" + name + "': it would wait for itself");
+        }
+        // closed first, then running read; fork() increments running, then reads closed: with both volatile, a
+        // fork either sees the scope closed and gives up, or is seen running here and is cancelled and awaited.
+        closed = true;
         if (running.get() > 0) {
             cancel(new Cancelled(Cancelled.Reason.CLOSED));
         }
         awaitForksAfterCancel();
-        closed = true;
         Ending e = ending.get();
         if (!endingReported && e instanceof Failed failed) {
             endingReported = true;
@@ -436,7 +449,23 @@ public final class Scope implements AutoCloseable {
         try {
             return d.toNanos();
         } catch (ArithmeticException tooFar) {
-            return Long.MAX_VALUE / 4;
+            return Long.MAX_VALUE / 4; // ~73 years: far enough, and no overflow when added to nanoTime()
+        }
+    }
+
+    private static Duration betweenSaturated(Instant from, Instant to) {
+        try {
+            return Duration.between(from, to);
+        } catch (ArithmeticException tooFar) {
+            return to.isAfter(from) ? Duration.ofSeconds(Long.MAX_VALUE) : Duration.ZERO;
+        }
+    }
+
+    private static Instant saturatedPlus(Instant now, Duration d) {
+        try {
+            return now.plus(d);
+        } catch (java.time.DateTimeException | ArithmeticException tooFar) {
+            return Instant.MAX;
         }
     }
 

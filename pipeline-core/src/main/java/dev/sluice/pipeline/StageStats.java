@@ -9,7 +9,8 @@ package dev.sluice.pipeline;
  *
  * @param name the stage's name
  * @param itemsIn items the stage took from its input (for a source: 0)
- * @param itemsOut items the stage passed downstream (for a sink: 0)
+ * @param itemsOut items the stage passed to its output link (for a sink: 0), including any that the link's
+ *     overflow policy then dropped (those are in {@code dropped})
  * @param skipped items skipped by {@link ErrorPolicy#skip()}
  * @param dropped items discarded by the overflow policy of the stage's output link
  * @param failed items handed to a dead-letter handler, plus the item the run failed on, if any

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Timeout;
  * Lincheck model checking of the fast channel's non-blocking operations against a plain sequential queue: every
  * interleaving Lincheck explores of trySend, tryReceive, close and the state queries must be explainable by some
  * sequential order. This covers the reservation protocol (exact capacity, close versus a concurrent send) at a
- * capacity that is not a power of two, where the channel rather than JCTools enforces it. The reference channel
- * is checked against the same specification.
+ * capacity that is not a power of two, where the channel rather than JCTools enforces it, and fail racing the
+ * rest (a failed channel must never pass for a closed one). The reference channel is checked against the same
+ * specification.
  */
 class ChannelLinearizabilityTest {
 
@@ -42,6 +43,11 @@ class ChannelLinearizabilityTest {
         public boolean isClosedForReceive() {
             return channel.isClosedForReceive();
         }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
     }
 
     @Param(name = "item", gen = IntGen.class, conf = "1:3")
@@ -66,6 +72,11 @@ class ChannelLinearizabilityTest {
         @Operation
         public boolean isClosedForReceive() {
             return channel.isClosedForReceive();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
         }
     }
 
@@ -104,12 +115,18 @@ class ChannelLinearizabilityTest {
         }
     }
 
-    /** The sequential specification: a bounded FIFO of 3 with a closed flag. */
+    static final RuntimeException CAUSE = new RuntimeException("failed by the test");
+
+    /** The sequential specification: a bounded FIFO of 3 with closed and failed flags. */
     public static class SequentialQueue {
         private final ArrayDeque<Integer> items = new ArrayDeque<>();
         private boolean closed;
+        private boolean failed;
 
         public boolean trySend(int item) {
+            if (failed) {
+                throw new ChannelFailedException(CAUSE);
+            }
             if (closed) {
                 throw new ChannelClosedException("closed");
             }
@@ -121,6 +138,9 @@ class ChannelLinearizabilityTest {
         }
 
         public Integer tryReceive() {
+            if (failed) {
+                throw new ChannelFailedException(CAUSE);
+            }
             Integer item = items.poll();
             if (item == null && closed) {
                 throw new ChannelClosedException("drained");
@@ -135,7 +155,16 @@ class ChannelLinearizabilityTest {
         }
 
         public boolean isClosedForReceive() {
-            return closed && items.isEmpty();
+            return failed || (closed && items.isEmpty());
+        }
+
+        public boolean fail() {
+            if (failed || (closed && items.isEmpty())) {
+                return false;
+            }
+            failed = true;
+            closed = true;
+            return true;
         }
     }
 

@@ -158,4 +158,65 @@ class FlowInteropTest {
         assertThat(result.value()).isEqualTo(100);
         assertThat(got).hasSize(100);
     }
+
+    /** A subscriber that requests a number, then records what it is told. */
+    private static final class Probe implements Flow.Subscriber<Long> {
+        final List<String> signals = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CountDownLatch subscribed = new CountDownLatch(1);
+        final CountDownLatch terminated = new CountDownLatch(1);
+        volatile Flow.Subscription subscription;
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            subscribed.countDown();
+        }
+
+        @Override
+        public void onNext(Long item) {
+            signals.add("onNext");
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            signals.add("onError:" + t.getClass().getSimpleName());
+            terminated.countDown();
+        }
+
+        @Override
+        public void onComplete() {
+            signals.add("onComplete");
+            terminated.countDown();
+        }
+    }
+
+    @Test
+    void aSubscriberThatCancelsWhileNothingArrivesStillEndsTheRun() throws Exception {
+        // given a run whose source is idle (a channel nobody sends to)
+        Channel<Long> idle = Channel.bounded(1);
+        Probe probe = new Probe();
+        PipelineHandle<Long> run = Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
+        assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        probe.subscription.request(1);
+        // when
+        probe.subscription.cancel();
+        // then the run finishes early, without waiting for an item that may never come
+        assertThat(run.await(Duration.ofSeconds(5)).outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(probe.signals).isEmpty();
+        assertThat(run.activeThreadCount()).isZero();
+    }
+
+    @Test
+    void aBadRequestIsAnsweredWithOnErrorEvenWhileNothingArrives() throws Exception {
+        Channel<Long> idle = Channel.bounded(1);
+        Probe probe = new Probe();
+        PipelineHandle<Long> run = Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
+        assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // when (rule 3.9)
+        probe.subscription.request(0);
+        // then
+        assertThat(probe.terminated.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(probe.signals).containsExactly("onError:IllegalArgumentException");
+        run.await(Duration.ofSeconds(5));
+    }
 }

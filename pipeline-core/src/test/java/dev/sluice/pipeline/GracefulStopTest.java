@@ -79,4 +79,92 @@ class GracefulStopTest {
         assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
         assertThat(result.value()).isEqualTo(1);
     }
+
+    @Test
+    void stopDeliversWhatAChannelSourceHadAlreadyTakenFromItsChannel() throws Exception {
+        // given an inbox channel that is never closed, and a pipeline slower than the inbox
+        Channel<Long> inbox = Channel.bounded(1_000);
+        for (long i = 0; i < 500; i++) {
+            inbox.send(i);
+        }
+        List<Long> delivered = new CopyOnWriteArrayList<>();
+        PipelineHandle<Long> job = Pipeline.from(Source.from(inbox))
+                .buffer(4)
+                .map(x -> {
+                    Thread.sleep(1); // a simulated slow stage: the source waits for room with items in hand
+                    return x;
+                })
+                .to(Sink.forEach(delivered::add))
+                .start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() > 20);
+        // when
+        job.stop(Duration.ofSeconds(30));
+        PipelineResult<Long> result = job.await();
+        // then: each item is either delivered or still in the inbox; none is lost in between
+        List<Long> left = new java.util.ArrayList<>();
+        inbox.drainTo(left, Integer.MAX_VALUE);
+        assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
+        assertThat(delivered.size() + left.size()).isEqualTo(500);
+        assertThat(delivered).isEqualTo(java.util.stream.LongStream.range(0, delivered.size()).boxed().toList());
+        assertThat(result.summary().stage("source").orElseThrow().itemsOut()).isEqualTo(delivered.size());
+    }
+
+    @Test
+    void stopDeliversWhatAPublisherHadAlreadySent() throws Exception {
+        // given a publisher of 10,000 items and a slow pipeline: up to a prefetch of them are in the source's hands
+        java.util.concurrent.SubmissionPublisher<Long> publisher = new java.util.concurrent.SubmissionPublisher<>(
+                Runnable::run, 64);
+        List<Long> delivered = new CopyOnWriteArrayList<>();
+        AtomicLong published = new AtomicLong();
+        AtomicLong handedToThePipeline = new AtomicLong();
+        java.util.concurrent.Flow.Publisher<Long> counting = subscriber -> publisher.subscribe(
+                new java.util.concurrent.Flow.Subscriber<Long>() {
+                    @Override
+                    public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+                        subscriber.onSubscribe(subscription);
+                    }
+
+                    @Override
+                    public void onNext(Long item) {
+                        handedToThePipeline.incrementAndGet();
+                        subscriber.onNext(item);
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) {
+                        subscriber.onError(throwable);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        subscriber.onComplete();
+                    }
+                });
+        PipelineHandle<Long> job = Pipeline.from(Source.fromPublisher(counting, 32))
+                .buffer(4)
+                .map(x -> {
+                    Thread.sleep(1);
+                    return x;
+                })
+                .to(Sink.forEach(delivered::add))
+                .start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> publisher.getNumberOfSubscribers() == 1);
+        Thread feeder = Thread.ofVirtual().start(() -> {
+            for (long i = 0; i < 10_000 && publisher.hasSubscribers(); i++) {
+                publisher.submit(i); // waits while the subscriber's buffer is full: the publisher's backpressure
+                published.incrementAndGet();
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() > 20);
+        // when
+        job.stop(Duration.ofSeconds(30));
+        PipelineResult<Long> result = job.await();
+        publisher.close();
+        feeder.join();
+        // then: everything the publisher handed to the pipeline before the cancel went through, in order
+        assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
+        assertThat((long) delivered.size()).isEqualTo(handedToThePipeline.get());
+        assertThat(delivered).isEqualTo(java.util.stream.LongStream.range(0, delivered.size()).boxed().toList());
+        assertThat(result.summary().stage("source").orElseThrow().itemsOut()).isEqualTo(delivered.size());
+    }
 }

@@ -244,4 +244,67 @@ class PipelineCancellationTest {
         handle.stop(Duration.ZERO);
         assertThat(handle.await().outcome()).isEqualTo(Outcome.COMPLETED);
     }
+
+    @Test
+    void stagesLeftRunningAfterATakeAreReportedByTheWatchdog() throws Exception {
+        AtomicBoolean release = new AtomicBoolean();
+        List<String> stuck = new CopyOnWriteArrayList<>();
+        Source<Long> stubborn = emitter -> {
+            stageThreads.add(Thread.currentThread());
+            emitter.emit(1L);
+            while (!release.get()) {
+                Thread.onSpinWait(); // ignores the interrupt that take(1) sends it
+            }
+        };
+        PipelineResult<Long> result = Pipeline.from(stubborn).as("stubborn")
+                .watchdog(Duration.ofMillis(100))
+                .listener(new PipelineListener() {
+                    @Override
+                    public void onStuckStage(String stage, StackTraceElement[] where) {
+                        stuck.add(stage);
+                        release.set(true);
+                    }
+                })
+                .take(1)
+                .to(Sink.count())
+                .run(Duration.ofSeconds(30));
+        assertThat(result.value()).isEqualTo(1);
+        assertThat(stuck).contains("stubborn");
+        assertNoStageThreadAlive(null);
+    }
+
+    @Test
+    void aCancelAfterTheSinkCompletedDoesNotChangeTheOutcome() throws Exception {
+        // given a take(1) whose source ignores interrupts for a while, so the run is still ending after its sink
+        CountDownLatch release = new CountDownLatch(1);
+        Source<Long> lingering = emitter -> {
+            emitter.emit(1L);
+            release.await(); // interruptible... once; then it keeps going until released
+        };
+        Source<Long> stubborn = emitter -> {
+            try {
+                lingering.produce(emitter);
+            } catch (InterruptedException first) {
+                while (release.getCount() > 0) {
+                    Thread.onSpinWait();
+                }
+            }
+        };
+        Channel<Long> out = Channel.bounded(4);
+        PipelineHandle<Long> run = Pipeline.from(stubborn).take(1).to(Sink.toChannel(out)).start();
+        assertThat(out.receive()).isEqualTo(1L);
+        await().atMost(PROMPTLY).until(out::isClosedForReceive); // the sink has finished: the run completed
+        // when
+        run.cancel();
+        release.countDown();
+        // then
+        assertThat(run.await().outcome()).isEqualTo(Outcome.COMPLETED);
+    }
+
+    @Test
+    void aTimeoutBeyondAnyClockIsAccepted() throws Exception {
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10)).to(Sink.count())
+                .run(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+        assertThat(result.value()).isEqualTo(10);
+    }
 }

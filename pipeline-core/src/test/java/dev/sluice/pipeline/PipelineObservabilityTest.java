@@ -215,4 +215,31 @@ class PipelineObservabilityTest {
         assertThat(c).as("pipeline.items %s/%s/%s", pipeline, stage, outcome).isNotNull();
         return c.count();
     }
+
+    @Test
+    void theProcessedCounterNeverStepsBackWhileItemsAreSkipped() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 400))
+                .named("skipping")
+                .meterRegistry(registry)
+                .map(x -> {
+                    Thread.sleep(1); // a simulated slow stage: time to read the counter mid-group
+                    throw new IllegalArgumentException("every item is bad");
+                })
+                .onError(ErrorPolicy.skip())
+                .to(Sink.count())
+                .start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> registry.find("pipeline.items")
+                .tags("pipeline", "skipping", "stage", "map", "outcome", "processed").functionCounter() != null);
+        double last = 0;
+        List<Double> readings = new CopyOnWriteArrayList<>();
+        while (!run.isDone()) {
+            double now = counter(registry, "skipping", "map", "processed");
+            readings.add(now);
+            assertThat(now).as("readings so far %s", readings).isGreaterThanOrEqualTo(last);
+            last = now;
+            Thread.onSpinWait();
+        }
+        run.await();
+    }
 }

@@ -314,4 +314,59 @@ class ScopeTest {
             assertThat(scope.activeCount()).isZero();
         }
     }
+
+    @Test
+    void aForkThatRacesCloseNeverRunsAfterIt() throws Exception {
+        // given a fork held inside the thread factory, past fork()'s first check, while close() runs
+        CountDownLatch inFactory = new CountDownLatch(1);
+        CountDownLatch releaseFactory = new CountDownLatch(1);
+        java.util.concurrent.ThreadFactory virtual = Thread.ofVirtual().factory();
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Scope scope = Scope.builder().threadFactory(r -> {
+            if (first.getAndSet(false)) {
+                inFactory.countDown();
+                try {
+                    releaseFactory.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return virtual.newThread(r);
+        }).open();
+        AtomicBoolean ran = new AtomicBoolean();
+        Background<Object> forking = Background.start(() -> scope.fork(() -> {
+            ran.set(true);
+            return null;
+        }));
+        inFactory.await();
+        // when
+        scope.close();
+        releaseFactory.countDown();
+        // then the late fork is refused, and nothing ran after close()
+        assertThat(forking.failure()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThat(ran).isFalse();
+        assertThat(scope.activeCount()).isZero();
+    }
+
+    @Test
+    void closeFromAForkIsRefusedRatherThanHangingForever() throws Exception {
+        try (Scope scope = Scope.open()) {
+            Fork<Object> selfClose = scope.fork(() -> {
+                scope.close();
+                return null;
+            });
+            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("wait for itself");
+            assertThat(selfClose.isDone()).isTrue();
+        }
+    }
+
+    @Test
+    void aTimeoutBeyondAnyClockIsNoDeadlineInPractice() throws Exception {
+        try (Scope scope = Scope.builder().timeout(java.time.temporal.ChronoUnit.FOREVER.getDuration()).open()) {
+            Fork<Integer> f = scope.fork(() -> 42);
+            scope.join();
+            assertThat(f.result()).isEqualTo(42);
+        }
+    }
 }

@@ -9,6 +9,7 @@ import dev.sluice.pipeline.ChannelFullException;
 import dev.sluice.pipeline.Overflow;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -103,20 +104,36 @@ public final class BlockingQueueChannel<T> implements Link<T> {
     @Override
     public void sendAll(Collection<? extends T> batch) throws InterruptedException {
         Objects.requireNonNull(batch, "items must not be null");
-        for (T item : batch) {
+        Object[] snapshot = batch.toArray(); // read the caller's collection once
+        for (Object item : snapshot) {
             requireItem(item);
         }
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        for (T item : batch) {
+        for (Object item : snapshot) {
+            @SuppressWarnings("unchecked")
+            T t = (T) item;
             lock.lock();
             try {
-                sendLocked(item, 0L, false);
+                sendLocked(t, 0L, false);
             } finally {
                 lock.unlock();
             }
         }
+    }
+
+    @Override
+    public int sendGroup(List<T> group, int from) {
+        for (int i = from; i < group.size(); i++) {
+            try {
+                send(group.get(i));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return i;
+            }
+        }
+        return group.size();
     }
 
     private boolean sendLocked(T item, long nanos, boolean timed) throws InterruptedException {

@@ -8,8 +8,9 @@ import dev.sluice.pipeline.Overflow;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
-import java.util.Iterator;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,8 +56,8 @@ import org.jctools.queues.QueueProgressIndicators;
  * carrier (an unparked virtual thread is scheduled on its waker's carrier), and spinning would only burn the
  * time the partner needs. A platform thread spins with {@link Thread#onSpinWait()}, which pays off when the
  * partner runs on another core. A receiver that sees a reservation whose offer has not landed yet spins
- * instead of parking: that offer is a few instructions away (a virtual thread cannot be unmounted between its
- * reservation and its offer).
+ * instead of parking: that offer is a few instructions away, because nothing but our own code runs between a
+ * reservation and its offer ({@link #sendAll} reads the caller's collection before it reserves).
  */
 public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Link<T> {
 
@@ -158,28 +159,59 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     @Override
     public void sendAll(Collection<? extends T> items) throws InterruptedException {
         Objects.requireNonNull(items, "items must not be null");
-        for (T item : items) {
+        // Read the caller's collection once, up front: no code of the caller's may run between a reservation and
+        // its offer (a reservation never offered would stall every receiver).
+        Object[] snapshot = items.toArray();
+        for (Object item : snapshot) {
             requireItem(item);
         }
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Iterator<? extends T> it = items.iterator();
-        int left = items.size();
-        while (left > 0) {
-            int granted = reserve(left);
+        @SuppressWarnings("unchecked")
+        List<? extends T> list = (List<? extends T>) Arrays.asList(snapshot);
+        if (sendIndexed(list, 0) < snapshot.length) {
+            Thread.interrupted();
+            throw new InterruptedException();
+        }
+    }
+
+    @Override
+    public int sendGroup(List<T> group, int from) {
+        if (Thread.currentThread().isInterrupted()) {
+            return from;
+        }
+        return sendIndexed(group, from);
+    }
+
+    /**
+     * Sends a list that nobody else touches meanwhile, by index, so that between a reservation and its offer only
+     * our code runs. Stops early if interrupted while waiting for room.
+     *
+     * @return the index after the last item sent: {@code items.size()}, or less with the interrupt flag set
+     */
+    private int sendIndexed(List<? extends T> items, int from) {
+        int n = items.size();
+        int next = from;
+        while (next < n) {
+            int granted = reserve(n - next);
             if (granted == 0) {
                 // Full: one item through the ordinary slow path (it waits, drops or throws per the policy).
-                sendWhenFull(it.next(), 0L, false);
-                left--;
+                try {
+                    sendWhenFull(items.get(next), 0L, false);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return next;
+                }
+                next++;
                 continue;
             }
-            for (int i = 0; i < granted; i++) {
-                offer(it.next());
+            for (int end = next + granted; next < end; next++) {
+                offer(items.get(next));
             }
             signalReceiver();
-            left -= granted;
         }
+        return n;
     }
 
     /**
@@ -394,9 +426,14 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             roomFreed();
             return item;
         }
-        // Distinguish "empty for now" from "closed and drained".
+        // Distinguish "empty for now" from "closed and drained" (or failed meanwhile: fail() sets the failure before
+        // the CLOSED bit, so a CLOSED seen here with a failure behind it is reported as the failure).
         long s = (long) STATE.getVolatile(this);
         if ((s & CLOSED) != 0 && s - CLOSED - progress.currentConsumerIndex() <= 0) {
+            f = failure;
+            if (f != null) {
+                throw new ChannelFailedException(f);
+            }
             throw closedForReceive();
         }
         return null;
@@ -444,10 +481,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (first == null) {
             first = awaitItem(0L, false, true);
         }
-        target.add(first);
-        int n = 1 + pollInto(target, maxItems - 1);
-        roomFreed();
-        return n;
+        try {
+            target.add(first);
+            return 1 + pollInto(target, maxItems - 1);
+        } finally {
+            roomFreed(); // even if target.add threw: room was freed, and a waiting sender must hear of it
+        }
     }
 
     @Override
@@ -467,10 +506,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (first == null) {
             return 0;
         }
-        target.add(first);
-        int n = 1 + pollInto(target, maxItems - 1);
-        roomFreed();
-        return n;
+        try {
+            target.add(first);
+            return 1 + pollInto(target, maxItems - 1);
+        } finally {
+            roomFreed(); // even if target.add threw: room was freed, and a waiting sender must hear of it
+        }
     }
 
     private int pollInto(Collection<? super T> target, int maxItems) {
@@ -535,6 +576,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                             passOnReceiverSignal();
                         }
                         throw new InterruptedException();
+                    }
+                    if (timed && deadline - System.nanoTime() <= 0L) {
+                        if (signalled) {
+                            passOnReceiverSignal();
+                        }
+                        return null;
                     }
                     Thread.yield();
                 } else {

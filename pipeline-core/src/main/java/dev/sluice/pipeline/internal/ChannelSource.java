@@ -35,13 +35,13 @@ public final class ChannelSource<T> implements Source<T>, BatchedSource<T> {
     }
 
     @Override
-    public void produceBatches(BatchEmitter<T> out, int batchSize) throws InterruptedException {
+    public void produceBatches(Emitter<T> out, int batchSize) throws InterruptedException {
         // Items received together were all in the channel already: passing them on as a group delays none.
         List<T> group = new ArrayList<>(batchSize);
         try {
             for (;;) {
                 channel.receiveMany(group, batchSize);
-                out.emitAll(group);
+                SourceOutput.handOver(out, group); // taken from the channel: delivered even during a stop
                 group.clear();
             }
         } catch (ChannelFailedException e) {

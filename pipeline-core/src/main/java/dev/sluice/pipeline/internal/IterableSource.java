@@ -29,7 +29,7 @@ public final class IterableSource<T> implements Source<T>, BatchedSource<T> {
     }
 
     @Override
-    public void produceBatches(BatchEmitter<T> out, int batchSize) throws InterruptedException {
+    public void produceBatches(Emitter<T> out, int batchSize) throws InterruptedException {
         List<T> group = new ArrayList<>(batchSize);
         Iterator<? extends T> it = items.iterator();
         while (it.hasNext()) {

@@ -2,6 +2,7 @@ package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.Channel;
 import dev.sluice.pipeline.Overflow;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -20,6 +21,18 @@ public interface Link<T> extends Channel<T> {
 
     /** Whether some receiver is parked waiting for an item. One volatile read. */
     boolean hasWaitingReceivers();
+
+    /**
+     * {@link #sendAll} for the pipeline's own lists, resumable: sends {@code group} from index {@code from} on,
+     * waiting for room as {@code send} does, and stops early, with the interrupt flag set, if the thread is
+     * interrupted. No copy, no null check: the caller guarantees that the list holds no null and that no other
+     * thread touches it during the call.
+     *
+     * @return the index after the last item sent: {@code group.size()} unless interrupted
+     * @throws dev.sluice.pipeline.ChannelClosedException if the channel is closed or failed
+     * @throws dev.sluice.pipeline.ChannelFullException if full under {@code FAIL}
+     */
+    int sendGroup(List<T> group, int from);
 
     /** A channel for the given shape; callers must keep the shape's promise about concurrent senders and receivers. */
     static <T> Link<T> create(int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {

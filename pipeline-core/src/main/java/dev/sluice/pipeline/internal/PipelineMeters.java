@@ -91,6 +91,7 @@ final class PipelineMeters {
         private long skipped;
         private long dropped;
         private long failed;
+        private double processedReported;
 
         static StageMeters register(MeterRegistry registry, String pipeline, String stage) {
             StageMeters m = new StageMeters();
@@ -139,7 +140,16 @@ final class PipelineMeters {
         }
 
         private double processed() {
-            return sum(StageMeters::processedOf, processed);
+            // A stage counts a group as taken in before it counts the items of it that it skips or fails, so the
+            // live difference can dip for a moment; a counter must never step back, so report the highest seen.
+            double now = sum(StageMeters::processedOf, processed);
+            lock.lock();
+            try {
+                processedReported = Math.max(processedReported, now);
+                return processedReported;
+            } finally {
+                lock.unlock();
+            }
         }
 
         private double skipped() {

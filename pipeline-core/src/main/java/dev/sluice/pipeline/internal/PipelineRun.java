@@ -73,6 +73,10 @@ public final class PipelineRun<R> {
     private final CountDownLatch ended = new CountDownLatch(1);
     private boolean poked; // guarded by lock
     private volatile boolean stopping;
+    /** When stages were first told to end early (a take, a cancelled subscriber), or 0. */
+    private volatile long finishedEarlyNanos;
+    /** The sink returned its value: the run has completed, and a later abort only interrupts stragglers. */
+    private volatile boolean sinkCompleted;
     private volatile long stopDeadlineNanos;
     private volatile long endNanos;
     private volatile Object sinkValue;
@@ -84,7 +88,7 @@ public final class PipelineRun<R> {
         this.config = config;
         this.correlationId = config.correlationId() != null ? config.correlationId() : UUID.randomUUID().toString();
         this.hasDeadline = timeout != null;
-        this.deadlineNanos = timeout == null ? 0L : startNanos + timeout.toNanos();
+        this.deadlineNanos = timeout == null ? 0L : startNanos + saturatedNanos(timeout);
         int n = specs.size();
         this.links = new ArrayList<>(n - 1);
         for (int i = 0; i < n - 1; i++) {
@@ -126,7 +130,7 @@ public final class PipelineRun<R> {
         if (ending.get() != null || isDone()) {
             return;
         }
-        stopDeadlineNanos = System.nanoTime() + grace.toNanos();
+        stopDeadlineNanos = System.nanoTime() + saturatedNanos(grace);
         stopping = true;
         stages[0].interruptThreads();
         poke();
@@ -136,10 +140,19 @@ public final class PipelineRun<R> {
         return stopping;
     }
 
+    /** Whether the run is being aborted (failure, cancellation, deadline). */
+    boolean isAborting() {
+        return ending.get() != null;
+    }
+
     /** Stages before {@code index} are no longer needed: they end quietly. */
     void finishUpstreamOf(int index) {
         for (int j = 0; j < index; j++) {
             stages[j].finishedEarly = true;
+        }
+        if (index > 0 && finishedEarlyNanos == 0L) {
+            finishedEarlyNanos = System.nanoTime();
+            poke();
         }
         for (int j = 0; j < index; j++) {
             links.get(j).fail(DownstreamFinished.INSTANCE);
@@ -153,6 +166,13 @@ public final class PipelineRun<R> {
     }
 
     private boolean abort(Ending cause) {
+        if (sinkCompleted) {
+            // The run has completed (the sink has its value, its consumer was told): too late to change how it
+            // ended. Only stragglers remain, and they are interrupted.
+            scope.cancel();
+            poke();
+            return false;
+        }
         if (!ending.compareAndSet(null, cause)) {
             return false;
         }
@@ -264,6 +284,7 @@ public final class PipelineRun<R> {
             Object value = body.call();
             if (body == sinkRunner) {
                 sinkValue = value;
+                sinkCompleted = true;
             }
             return null;
         } catch (Throwable t) {
@@ -284,6 +305,8 @@ public final class PipelineRun<R> {
 
     /** Waits for the stage threads, calling listeners and enforcing the deadline and the stop's grace. */
     private void watch() throws InterruptedException {
+        long watchdog = config.watchdogInterval().toNanos();
+        long nextStragglerReport = 0L;
         lock.lock();
         try {
             while (liveThreads.get() > 0 && ending.get() == null) {
@@ -299,12 +322,25 @@ public final class PipelineRun<R> {
                 }
                 long next = listeners.nextProgressDue();
                 boolean progressDue = next != Long.MAX_VALUE && now - next >= 0;
-                if (progressDue) {
+                long earlyAt = finishedEarlyNanos;
+                if (earlyAt != 0L && nextStragglerReport == 0L) {
+                    nextStragglerReport = earlyAt + watchdog;
+                }
+                boolean stragglersDue = nextStragglerReport != 0L && now - nextStragglerReport >= 0;
+                if (progressDue || stragglersDue) {
                     lock.unlock();
                     try {
-                        listeners.progress(now, this::snapshot);
+                        if (progressDue) {
+                            listeners.progress(now, this::snapshot);
+                        }
+                        if (stragglersDue) {
+                            reportStagesNotEndingEarly(Duration.ofNanos(now - earlyAt));
+                        }
                     } finally {
                         lock.lock();
+                    }
+                    if (stragglersDue) {
+                        nextStragglerReport = now + watchdog;
                     }
                     continue;
                 }
@@ -315,6 +351,9 @@ public final class PipelineRun<R> {
                 if (stopping) {
                     wait = Math.min(wait, stopDeadlineNanos - now);
                 }
+                if (nextStragglerReport != 0L) {
+                    wait = Math.min(wait, nextStragglerReport - now);
+                }
                 if (!poked) {
                     changed.awaitNanos(wait);
                 }
@@ -322,6 +361,29 @@ public final class PipelineRun<R> {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * The watchdog for stages that were told to end because the stages after them finished early (a take, a
+     * cancelled subscriber): the run is not aborted then, so the scope does not watch them; this does.
+     */
+    private void reportStagesNotEndingEarly(Duration since) {
+        for (StageRuntime stage : stages) {
+            if (!stage.finishedEarly) {
+                continue;
+            }
+            for (Thread t : stage.threads) {
+                StackTraceElement[] where = t.getStackTrace();
+                StringBuilder at = new StringBuilder();
+                for (int i = 0; i < Math.min(where.length, 24); i++) {
+                    at.append("\n\tat ").append(where[i]);
+                }
+                log.warn("pipeline '{}': stage '{}' (thread '{}') is still running {} ms after the stages after it"
+                        + " finished; it does not respond to interruption. It is at:{}", config.pipelineName(),
+                        stage.name(), t.getName(), since.toMillis(), at);
+                listeners.stuck(stage.name(), where);
+            }
         }
     }
 
@@ -406,7 +468,7 @@ public final class PipelineRun<R> {
     }
 
     public boolean awaitEnd(Duration timeout) throws InterruptedException {
-        return ended.await(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        return ended.await(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
     }
 
     public void awaitEndUninterruptibly() {
@@ -459,6 +521,18 @@ public final class PipelineRun<R> {
         PipelineSummary s = summary;
         return "PipelineRun[" + config.pipelineName() + ", correlation " + correlationId + ", "
                 + (s != null ? s.outcome() : ending.get() != null ? "aborting" : stopping ? "stopping" : "running") + "]";
+    }
+
+    /** A duration in nanoseconds, negative as 0, beyond ~73 years as ~73 years: addable to nanoTime() safely. */
+    private static long saturatedNanos(Duration d) {
+        if (d.isNegative()) {
+            return 0L;
+        }
+        try {
+            return Math.min(d.toNanos(), Long.MAX_VALUE / 4);
+        } catch (ArithmeticException tooFar) {
+            return Long.MAX_VALUE / 4;
+        }
     }
 
     // ------------------------------------------------------------------------------------------ endings

@@ -33,6 +33,15 @@ public interface SinkLogic<T, R> {
             throw new UnsupportedOperationException();
         }
 
+        /**
+         * Whether the sink wants no more items even though {@link #accept} has not said so yet (a subscriber that
+         * cancelled from another thread): the run then finishes early. Checked between groups, and when the sink
+         * thread is interrupted while it waits for input.
+         */
+        default boolean finishedEarly() {
+            return false;
+        }
+
         /** The input ended normally (or the sink asked to stop): the sink's value. */
         R finish() throws Exception;
 

@@ -22,16 +22,33 @@ final class SinkRunner extends StageRunner {
             int max = groupSize > 0 ? groupSize : stage.transferBatch(stage.input);
             List<Object> group = new ArrayList<>(max);
             boolean more = true;
-            while (more && receiveGroup(group, max) >= 0) {
+            while (more && !sink.finishedEarly()) {
+                int n;
+                try {
+                    n = receiveGroup(group, max);
+                } catch (InterruptedException e) {
+                    if (!sink.finishedEarly() || stage.run.isAborting()) {
+                        throw e;
+                    }
+                    break; // the sink's consumer gave up while we waited for input: finish early
+                }
+                if (n < 0) {
+                    break;
+                }
                 more = groupSize > 0 ? acceptGroup(sink, group) : acceptEach(sink, group);
                 group.clear();
             }
-            if (!more) {
+            if (!more || sink.finishedEarly()) {
+                Thread.interrupted(); // the consumer's own signal, not a cancellation of the run
                 stage.run.finishUpstreamOf(stage.index);
             }
             return sink.finish();
         } catch (Throwable t) {
-            sink.abort(stage.run.abortCauseOr(t));
+            try {
+                sink.abort(stage.run.abortCauseOr(t));
+            } catch (Throwable inAbort) {
+                t.addSuppressed(inAbort);
+            }
             throw t;
         }
     }

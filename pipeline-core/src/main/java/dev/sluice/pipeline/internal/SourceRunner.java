@@ -4,15 +4,27 @@ import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.StageContext;
+import java.util.Collections;
 import java.util.List;
 
 /**
  * Runs a {@link Source}. An in-memory source moves its items in groups; any other source sends each item as it
  * is emitted, since its next item may be long in coming. Ends by closing its output, also when the run is being
  * stopped gracefully (whatever the source threw then).
+ *
+ * <h2>A graceful stop</h2>
+ * The stop reaches the source as an interrupt. Whatever the source is handing over at that moment, or hands over
+ * first after it, is still delivered: those items were already taken from its input (a channel, a stream, a
+ * publisher), and dropping them would lose them. Then the interrupt is restored, so that the source's next wait
+ * for input ends it; an {@code emit} after that is refused with {@link InterruptedException}. Sources built into
+ * Sluice hand over everything they had already received through {@link SourceOutput#handOver}. If the rest of the
+ * pipeline cannot take the items within the grace period, the run is aborted, which fails the link and ends the
+ * hand-over.
  */
-final class SourceRunner extends StageRunner implements Emitter<Object>, BatchedSource.BatchEmitter<Object> {
+final class SourceRunner extends StageRunner implements Emitter<Object>, SourceOutput<Object> {
     private final Source<Object> source;
+    /** The source has been told of a graceful stop: nothing new enters. Source thread only. */
+    private boolean stopNoticed;
 
     SourceRunner(StageRuntime stage, Source<Object> source) {
         super(stage);
@@ -48,18 +60,61 @@ final class SourceRunner extends StageRunner implements Emitter<Object>, Batched
         if (item == null) {
             throw new NullPointerException("the source of pipeline '" + stage.context.pipelineName() + "' emitted null");
         }
-        try {
-            sendNow(item);
-        } catch (ChannelClosedException e) {
-            throw endOfEmission(e);
+        emitChecked(Collections.singletonList(item));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void emitAll(List<?> items) throws InterruptedException {
+        for (Object item : items) {
+            if (item == null) {
+                throw new NullPointerException("the source of pipeline '" + stage.context.pipelineName()
+                        + "' emitted null in a group");
+            }
+        }
+        emitChecked((List<Object>) items);
+    }
+
+    /** {@link #emitAll} once the items are known not to be null. */
+    private void emitChecked(List<Object> items) throws InterruptedException {
+        if (stopNoticed) {
+            throw new InterruptedException("the pipeline is stopping: the source takes no more items in");
+        }
+        int sent = send(items, 0);
+        if (sent < items.size()) {
+            if (!stage.run.isStopping()) {
+                Thread.interrupted();
+                throw new InterruptedException();
+            }
+            stopNoticed = true;
+            deliverDespiteInterrupts(items, sent);
         }
     }
 
     @Override
-    public void emitAll(List<Object> items) throws InterruptedException {
+    public void handOver(List<Object> items) throws InterruptedException {
+        deliverDespiteInterrupts(items, 0);
+    }
+
+    /** Sends every item from {@code from} on; an interrupt is remembered and restored, never a reason to stop. */
+    private void deliverDespiteInterrupts(List<Object> items, int from) throws InterruptedException {
+        boolean interrupted = Thread.interrupted();
+        int next = from;
+        while (next < items.size()) {
+            next = send(items, next);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Sends from {@code from}, counting what went; returns the index after the last item sent. */
+    private int send(List<Object> items, int from) throws InterruptedException {
         try {
-            stage.output.sendAll(items);
-            counters.addOut(items.size());
+            int sent = stage.output.sendGroup(items, from);
+            counters.addOut(sent - from);
+            return sent;
         } catch (ChannelClosedException e) {
             throw endOfEmission(e);
         }

@@ -87,13 +87,14 @@ abstract class StageRunner implements Callable<Object> {
         if (n == 0) {
             return;
         }
-        if (n == 1) {
-            out.send(outGroup.get(0));
-        } else {
-            out.sendAll(outGroup);
+        int sent = out.sendGroup(outGroup, 0);
+        counters.addOut(sent);
+        if (sent < n) { // interrupted: the run is aborting
+            outGroup.subList(0, sent).clear();
+            Thread.interrupted();
+            throw new InterruptedException();
         }
         outGroup.clear();
-        counters.addOut(n);
     }
 
     /** Sends one element at once (a concurrent worker's result, a source's item). */

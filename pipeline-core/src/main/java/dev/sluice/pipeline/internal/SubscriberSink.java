@@ -11,8 +11,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Every signal to the subscriber comes from the sink stage's thread, so they are serialised (rule 1.3). The
  * subscription's methods may be called from any thread, including re-entrantly from {@code onNext}: they only
- * add to the demand, or set a flag, and unpark the sink thread. Parking relies on the unpark permit: a request
- * that lands between the sink's check and its park makes the park return at once.
+ * add to the demand, or set a flag, and wake the sink thread. A request unparks it (parking relies on the unpark
+ * permit: a request that lands between the sink's check and its park makes the park return at once); a cancel,
+ * or a bad request, interrupts it, because it may be waiting for input rather than demand, and the run then
+ * finishes early (a bad request is answered with onError, rule 3.9).
  */
 public final class SubscriberSink<T> implements SinkLogic<T, Long> {
     private final Flow.Subscriber<? super T> subscriber;
@@ -71,6 +73,10 @@ public final class SubscriberSink<T> implements SinkLogic<T, Long> {
                     break;
                 }
                 LockSupport.park(this);
+                if (subscription.cancelled || subscription.badRequest) {
+                    Thread.interrupted(); // the wake-up of a cancel or a bad request, answered at the loop's top
+                    continue;
+                }
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
@@ -88,8 +94,18 @@ public final class SubscriberSink<T> implements SinkLogic<T, Long> {
         }
 
         @Override
+        public boolean finishedEarly() {
+            return subscription.cancelled || subscription.badRequest;
+        }
+
+        @Override
         public Long finish() {
-            if (!terminated && !subscription.cancelled) {
+            if (!terminated && subscription.badRequest && !subscription.cancelled) {
+                terminated = true;
+                subscription.cancelled = true;
+                subscriber.onError(new IllegalArgumentException(
+                        "request(n) needs n > 0 (Reactive Streams rule 3.9), got " + subscription.badRequestValue));
+            } else if (!terminated && !subscription.cancelled) {
                 terminated = true;
                 subscriber.onComplete();
             }
@@ -125,16 +141,28 @@ public final class SubscriberSink<T> implements SinkLogic<T, Long> {
             if (n <= 0) {
                 badRequestValue = n;
                 badRequest = true;
+                wakeSinkThread(); // it may be waiting for input, not for demand: it must answer with onError now
             } else {
                 demand.getAndUpdate(d -> d + n < 0 ? Long.MAX_VALUE : d + n); // rule 3.17: saturate
+                LockSupport.unpark(sinkThread);
             }
-            LockSupport.unpark(sinkThread);
         }
 
         @Override
         public void cancel() {
             cancelled = true;
-            LockSupport.unpark(sinkThread);
+            wakeSinkThread();
+        }
+
+        /**
+         * Ends the sink thread's wait, whichever it is: for demand (a park) or for input (a channel, which only an
+         * interrupt ends). From the sink thread itself (a call inside onNext) the flag is enough: it is read as
+         * soon as onNext returns.
+         */
+        private void wakeSinkThread() {
+            if (Thread.currentThread() != sinkThread) {
+                sinkThread.interrupt();
+            }
         }
     }
 }

@@ -14,6 +14,15 @@ import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.grpc.ScriptedItemService.Plan;
 import dev.sluice.pipeline.grpc.TestServer.Transport;
 import dev.sluice.pipeline.proto.items.Item;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -114,6 +123,53 @@ class CancellationTest {
             assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
             assertThat(result.value()).isEqualTo(consumed.get());
             assertThatThrownBy(() -> service.lastRun().await(PROMPTLY)).isInstanceOf(PipelineCancelledException.class);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aGracefulStopDeliversEveryMessageTheSourceHadReceived(Transport transport) throws Exception {
+        // given a client that counts the messages reaching the source, and a slow sink
+        CountingItemService service = new CountingItemService();
+        AtomicLong received = new AtomicLong();
+        ClientInterceptor countingMessages = new ClientInterceptor() {
+            @Override
+            public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+                    CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<RespT> listener, Metadata headers) {
+                        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                            @Override
+                            public void onMessage(RespT message) {
+                                received.incrementAndGet();
+                                super.onMessage(message);
+                            }
+                        }, headers);
+                    }
+                };
+            }
+        };
+        try (TestServer server = TestServer.start(transport, service.bindService())) {
+            AtomicLong consumed = new AtomicLong();
+            Channel channel = ClientInterceptors.intercept(server.channel(), countingMessages);
+            PipelineHandle<Long> client = Pipeline.from(GrpcSource.builder(channel, Items.STREAM, Items.request(0))
+                            .prefetch(64).build())
+                    .buffer(4)
+                    .to(Sink.forEach((Item item) -> {
+                        Thread.sleep(0, 200_000); // a simulated slow sink: the source holds messages meanwhile
+                        consumed.incrementAndGet();
+                    }))
+                    .start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> consumed.get() > 100);
+
+            // when
+            client.stop(Duration.ofSeconds(20));
+
+            // then: nothing the source had received is lost on the way to the sink
+            PipelineResult<Long> result = client.await(Duration.ofSeconds(30));
+            assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
+            assertThat(consumed.get()).isEqualTo(received.get());
         }
     }
 

@@ -5,6 +5,7 @@ import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.GrpcCallException;
 import dev.sluice.pipeline.grpc.GrpcSource;
 import dev.sluice.pipeline.grpc.ResilienceOptions;
+import dev.sluice.pipeline.internal.SourceOutput;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.grpc.ClientCall;
 import io.grpc.Status;
@@ -198,19 +199,32 @@ public final class GrpcSourceRun<Req, Resp> {
                     return new AttemptEnd<>(idle, true, delivered, last);
                 }
                 meters.received(n);
-                for (int i = 0; i < n; i++) {
-                    Resp item = group.get(i);
-                    emitter.emit(item);
-                    delivered++;
-                    last = item;
-                    if (++consumedSinceRequest == batch) {
-                        call.request(batch);
-                        meters.requested(batch);
-                        buffer.requested();
-                        consumedSinceRequest = 0;
-                    }
-                }
+                // Received from the server: handed over whole, even during a graceful stop (they are ours now).
+                SourceOutput.handOver(emitter, group);
+                delivered += n;
+                last = group.get(n - 1);
                 group.clear();
+                if (Thread.currentThread().isInterrupted()) {
+                    // A graceful stop (an abort or an early finish would have failed the link instead): ask for
+                    // nothing more, end the call, and hand over what the server had already sent.
+                    ended = true;
+                    buffer.abandon();
+                    call.cancel("the pipeline is stopping", null);
+                    buffer.drainTo(group);
+                    if (!group.isEmpty()) {
+                        SourceOutput.handOver(emitter, group);
+                        delivered += group.size();
+                        last = group.get(group.size() - 1);
+                    }
+                    throw new InterruptedException("the pipeline is stopping");
+                }
+                consumedSinceRequest += n;
+                while (consumedSinceRequest >= batch) {
+                    call.request(batch); // exactly what went downstream, a batch at a time
+                    meters.requested(batch);
+                    buffer.requested();
+                    consumedSinceRequest -= batch;
+                }
             }
         } finally {
             if (!ended) {

@@ -174,6 +174,17 @@ public final class ResponseBuffer<T> {
         }
     }
 
+    /** Moves every buffered message into {@code into}, without waiting (stage thread only). */
+    public void drainTo(List<T> into) {
+        lock.lock();
+        try {
+            into.addAll(items);
+            items.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Ends the buffer from the stage thread's side (after it cancelled the call): later messages are dropped. */
     public void abandon() {
         end(Status.CANCELLED);
