@@ -14,8 +14,8 @@ package dev.sluice.pipeline.audit;
  * @param replayed events taken from the spill file into the sink (including events spilled by an earlier writer on the
  *     same file)
  * @param dropped events lost: refused because the queue was full (with a dropping policy) or the writer closed, or
- *     not storable anywhere (the sink and the spill file both failed, or there is no spill file); each is logged at
- *     ERROR with its JSON
+ *     not storable anywhere (the sink and the spill file both failed, or there is no spill file); logged as the
+ *     writer's class comment says
  * @param pending events still in the queue or being written; 0 after a close that finished in time
  */
 public record AuditReport(long submitted, long written, long spilled, long replayed, long dropped, long pending) {}

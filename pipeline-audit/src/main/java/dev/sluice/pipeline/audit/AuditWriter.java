@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  *       writer (a crash, a close during an outage) is replayed when the next writer on it starts.</li>
  * </ol>
  * Because stores keep one row per event ID, a retried batch or a replayed file never duplicates a row. Without a spill
- * file, a batch that still fails after its retries is dropped. A dropped event is counted, and logged at ERROR with its
- * JSON, so nothing is lost silently.
+ * file, a batch that still fails after its retries is dropped. A dropped event is counted and logged, so nothing is
+ * lost silently: one that reached the writer (a failed batch) at ERROR with its JSON; one refused at the door (a full
+ * queue under a dropping policy, a closed writer, an interrupted submit) at WARN, at most once a second, with its
+ * event ID (its own line was logged when it was submitted, unless {@code logEvents(false)}).
  *
  * <h2>Blocking, threads and failure</h2>
  * {@code submit} waits while the queue is full (the default, {@link Overflow#BLOCK}), or drops an event with
@@ -236,8 +238,10 @@ public final class AuditWriter implements AutoCloseable {
     /**
      * Stops taking events, writes (or spills) what is queued within {@code timeout}, closes the sink and the spill
      * file, and reports. Events submitted from now on are dropped (counted). Waits at most {@code timeout} plus half a
-     * second; a later call waits for the first one and reports the same. See the class comment for what a timeout
-     * leaves pending.
+     * second (plus, without a spill file, one store call for events that arrived as the writer stopped); a later call
+     * waits for the first one and reports the same. See the class comment for what a timeout leaves pending. If the
+     * writer thread is still stuck in a store call when this returns, the spill file stays locked until that call
+     * ends: a new writer on the same spill file is refused meanwhile.
      *
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
@@ -280,9 +284,13 @@ public final class AuditWriter implements AutoCloseable {
         }
     }
 
-    /** Events that reached the queue after the writer thread stopped taking them. */
+    /**
+     * Events that reached the queue after the writer thread stopped taking them. With a spill file they go there (a
+     * store call from here could hang past close's bound; the next writer replays them); without one, the closing
+     * thread writes them itself if the writer thread has ended, rather than drop them.
+     */
     private void takeLeftovers(List<AuditEvent> left, boolean threadEnded) {
-        if (threadEnded) {
+        if (threadEnded && spillover.file() == null) {
             try {
                 sink.write(left);
                 counters.written.addAndGet(left.size());

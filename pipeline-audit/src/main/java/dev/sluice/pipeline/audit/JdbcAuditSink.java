@@ -194,22 +194,10 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
     private void writeTransaction(Connection c, List<AuditEvent> running, List<AuditEvent> finished)
             throws SQLException {
         Dialect d = dialect;
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
+        Dialect.inTransaction(c, () -> {
             writeBatch(c, d.insertSql(table), d, running);
             writeBatch(c, d.upsertSql(table), d, finished);
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            try {
-                c.rollback();
-            } catch (SQLException | RuntimeException r) {
-                e.addSuppressed(r);
-            }
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
+        });
     }
 
     private static void writeBatch(Connection c, String sql, Dialect d, List<AuditEvent> events) throws SQLException {

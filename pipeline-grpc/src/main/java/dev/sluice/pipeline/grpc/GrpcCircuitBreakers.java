@@ -60,6 +60,9 @@ public final class GrpcCircuitBreakers {
                 .failureRateThreshold(100.0f)
                 .waitDurationInOpenState(openDuration)
                 .permittedNumberOfCallsInHalfOpenState(1)
+                // Never "slow": a stream is settled at its first item, and a long call is not a failing target.
+                .slowCallDurationThreshold(Duration.ofDays(365))
+                .slowCallRateThreshold(100.0f)
                 .build();
     }
 

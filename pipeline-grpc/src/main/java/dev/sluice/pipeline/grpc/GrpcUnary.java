@@ -114,7 +114,9 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
                 throw e;
             }
             boolean retryable = options != null && options.isRetryable(status.getCode());
-            if (retryable || (options == null && ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(status.getCode()))) {
+            // A deadline is not retried (raise the timeout instead), but a target that keeps missing it is failing.
+            if (retryable || status.getCode() == Status.Code.DEADLINE_EXCEEDED
+                    || (options == null && ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(status.getCode()))) {
                 gate.failure(cause);
             } else {
                 gate.neutral();

@@ -2,8 +2,10 @@ package dev.sluice.pipeline.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.PipelineResult;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.grpc.ScriptedItemService.Plan;
@@ -26,6 +28,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -104,6 +107,42 @@ class CircuitBreakerTest {
             assertThat(service.calls.get()).isEqualTo(6);
             assertThat(transitions).containsExactly(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN,
                     CircuitBreaker.State.CLOSED);
+        }
+    }
+
+    @Test
+    void aStreamSettlesItsTrialAtItsFirstItemAndNeverHoldsThePermission() throws Exception {
+        // given: a target that failed 5 calls (the breaker is open), then recovered, and the 30 s have passed;
+        // its next stream sends 200 items and then stays open, as a long stream does between bursts
+        ScriptedItemService service = new ScriptedItemService(call -> call <= 5
+                ? Plan.failAfter(0, Status.Code.UNAVAILABLE)
+                : call == 6 ? Plan.stallAfter(200) : Plan.normal());
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
+                    ItemServiceGrpc.getGetItemMethod()).circuitBreaker(breaker).build();
+            GetItemRequest request = GetItemRequest.newBuilder().setSequence(3).build();
+            for (int i = 0; i < 5; i++) {
+                catchThrowable(() -> getItem.call(request));
+            }
+            assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
+            clock.advance(Duration.ofSeconds(31));
+
+            // when: a stream that stays open takes the half-open breaker's one trial permission, and delivers items
+            AtomicLong received = new AtomicLong();
+            PipelineHandle<Long> stream = Pipeline.from(GrpcSource.builder(server.channel(),
+                            Items.STREAM, Items.request(1_000)).circuitBreaker(breaker).build())
+                    .to(Sink.forEach((Item item) -> received.incrementAndGet()))
+                    .start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> received.get() == 200);
+
+            // then: its first item settled the trial, closing the breaker while the stream is still open, so other
+            // calls pass
+            assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+            assertThat(stream.isDone()).isFalse();
+            assertThat(getItem.call(request).getSequence()).isEqualTo(3);
+            stream.cancel();
+            catchThrowable(stream::await);
         }
     }
 

@@ -178,26 +178,54 @@ public enum Dialect {
     public void createSchema(Connection c, String table) throws SQLException {
         prepareDatabase(c);
         List<String> ddl = schema(table);
+        inTransaction(c, () -> {
+            try (Statement s = c.createStatement()) {
+                lockSchema(c, table);
+                s.execute(ddl.get(0));
+                try {
+                    s.executeQuery("SELECT id, " + COLUMNS + " FROM " + quote(table) + " WHERE 1 = 0").close();
+                } catch (SQLException e) {
+                    throw new SQLException("table " + quote(table) + " exists but lacks the audit columns (id, "
+                            + COLUMNS + "): " + e.getMessage(), e.getSQLState(), e);
+                }
+                for (String index : ddl.subList(1, ddl.size())) {
+                    s.execute(index);
+                }
+            }
+        });
+    }
+
+    /** Work on a connection that may throw {@link SQLException}. */
+    @FunctionalInterface
+    public interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction: commit, or roll back and rethrow. The connection's auto-commit is put back
+     * as it was; if that fails too (a broken connection), the first failure stays the one thrown, with the second
+     * attached as suppressed.
+     */
+    public static void inTransaction(Connection c, SqlWork work) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            lockSchema(c, table);
-            s.execute(ddl.get(0));
-            try {
-                s.executeQuery("SELECT id, " + COLUMNS + " FROM " + quote(table) + " WHERE 1 = 0").close();
-            } catch (SQLException e) {
-                throw new SQLException("table " + quote(table) + " exists but lacks the audit columns (id, " + COLUMNS
-                        + "): " + e.getMessage(), e.getSQLState(), e);
-            }
-            for (String index : ddl.subList(1, ddl.size())) {
-                s.execute(index);
-            }
+        Throwable failure = null;
+        try {
+            work.run();
             c.commit();
         } catch (SQLException | RuntimeException e) {
+            failure = e;
             rollbackQuietly(c, e);
             throw e;
         } finally {
-            c.setAutoCommit(autoCommit);
+            try {
+                c.setAutoCommit(autoCommit);
+            } catch (SQLException | RuntimeException restore) {
+                if (failure == null) {
+                    throw restore;
+                }
+                failure.addSuppressed(restore);
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * crash of the process and of the machine. A kill in the middle of an append can leave the last line cut short: when
  * the file is opened again, such a tail gets its missing line break (so that the next line does not glue onto it), and
  * replay skips every line that is not a whole event, logging it. Replay never deletes anything before the store has
- * taken every event of the file; replaying it again after a crash writes events the store already holds, which the
- * store ignores (one row per event ID).
+ * taken every event of it; replaying it again after a crash (the moved-aside {@code .replaying} file is picked up by
+ * the next writer) writes events the store already holds, which the store ignores (one row per event ID).
  *
  * <h2>One writer per file</h2>
  * The file is guarded by an OS lock on a sibling {@code .lock} file, held while it is open, so a second writer (in this
@@ -39,23 +40,29 @@ import org.slf4j.LoggerFactory;
  * any channel of a file drops every lock the process holds on it, and replay reads the spill file through its own
  * stream.
  *
- * <p>Thread-safe: appends and replays are serialised by a lock.
+ * <p>Thread-safe: appends are serialised by a lock, which a replay holds only to move the content aside, never while
+ * the store works.
  */
 public final class SpillFile implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SpillFile.class);
 
     private final Path path;
+    /** Where a replay moves the file's content while it feeds it to the store (see {@link #replay}). */
+    private final Path aside;
     private final FileChannel lockChannel;
     private final FileLock fileLock;
-    private final FileChannel out;
     private final ReentrantLock lock = new ReentrantLock();
+    private FileChannel out; // guarded by lock: replaced when a replay moves the content aside
     private volatile boolean hasData;
+    private volatile boolean asideHasData;
 
     private SpillFile(Path path, FileChannel lockChannel, FileLock fileLock, FileChannel out) {
         this.path = path;
+        this.aside = path.resolveSibling(path.getFileName() + ".replaying");
         this.lockChannel = lockChannel;
         this.fileLock = fileLock;
         this.out = out;
+        this.asideHasData = Files.exists(aside);
     }
 
     /**
@@ -121,9 +128,9 @@ public final class SpillFile implements AutoCloseable {
         return path;
     }
 
-    /** Whether the file holds lines not yet replayed. */
+    /** Whether the file (or what a replay moved aside) holds lines not yet replayed. */
     public boolean hasData() {
-        return hasData;
+        return hasData || asideHasData;
     }
 
     /** Appends the events, one line each, and forces them to disk. */
@@ -156,9 +163,18 @@ public final class SpillFile implements AutoCloseable {
     }
 
     private void appendLocked(byte[] bytes) throws IOException {
-        writeFully(ByteBuffer.wrap(bytes));
-        out.force(false);
-        hasData = true;
+        // An interrupt would make the FileChannel close itself in the middle of the write (it is an interruptible
+        // channel), and every later append would fail: write with the flag down, and put it back after.
+        boolean interrupted = Thread.interrupted();
+        try {
+            writeFully(ByteBuffer.wrap(bytes));
+            out.force(false);
+            hasData = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void writeFully(ByteBuffer buffer) throws IOException {
@@ -179,57 +195,99 @@ public final class SpillFile implements AutoCloseable {
     public record Replay(long events, long unreadableLines) {}
 
     /**
-     * Reads the file in order and hands its events to {@code store}: the first event alone (a cheap probe of a store
-     * that may still be down), then batches of at most {@code batchSize}. When the store has taken them all, empties the
-     * file. A line that is not a whole event is logged and skipped. If {@code store} throws, the replay stops, the file
-     * is left as it was (to be replayed whole later), and the exception propagates.
+     * Hands the file's events to {@code store}, in order: the first event alone (a cheap probe of a store that may
+     * still be down), then batches of at most {@code batchSize}. A line that is not a whole event is logged and
+     * skipped.
+     *
+     * <p>The store is called without the file's lock, so appends go on meanwhile, however long the store takes: under
+     * the lock, the file's content is moved aside (renamed to {@code <file>.replaying}) and a fresh file started;
+     * then the moved-aside file is fed to the store; when the store has taken all of it, it is deleted. If
+     * {@code store} throws, the replay stops, the moved-aside file stays (to be replayed whole later, before what
+     * was appended since), and the exception propagates. Replaying events the store already holds is harmless (one
+     * row per event ID). Called by one thread at a time (the writer's).
      */
     public Replay replay(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+        long events = 0;
+        long unreadable = 0;
+        // What an earlier replay left aside (a store that failed, a crash), then what the file held at the start.
+        boolean leftover = asideHasData;
+        for (int round = 0; round < (leftover ? 2 : 1); round++) {
+            if (!asideHasData && !moveAside()) {
+                break;
+            }
+            Replay r = feed(batchSize, store);
+            events += r.events();
+            unreadable += r.unreadableLines();
+            Files.delete(aside);
+            asideHasData = false;
+        }
+        return new Replay(events, unreadable);
+    }
+
+    /** Under the lock: renames the file's content aside and starts a fresh file. Returns false if it was empty. */
+    private boolean moveAside() throws IOException {
         lock.lock();
+        boolean interrupted = Thread.interrupted(); // keep the channel open (see appendLocked)
         try {
             if (!hasData) {
-                return new Replay(0, 0);
+                return false;
             }
-            long events = 0;
-            long unreadable = 0;
-            long lineNumber = 0;
-            List<AuditEvent> batch = new ArrayList<>(batchSize);
-            int size = 1;
-            // A decoder that replaces malformed UTF-8 (from a cut line) instead of failing the whole replay.
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(path),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    lineNumber++;
-                    if (line.isBlank()) {
-                        continue;
-                    }
-                    try {
-                        batch.add(AuditJson.fromJson(line));
-                    } catch (IllegalArgumentException e) {
-                        unreadable++;
-                        log.warn("audit spill file {}: line {} is not a whole audit event and is skipped ({}): {}", path,
-                                lineNumber, Text.oneLine(e.getMessage()), Text.oneLine(Text.truncate(line, 200)));
-                        continue;
-                    }
-                    if (batch.size() == size) {
-                        store.accept(List.copyOf(batch));
-                        events += batch.size();
-                        batch.clear();
-                        size = batchSize;
-                    }
-                }
-            }
-            if (!batch.isEmpty()) {
-                store.accept(List.copyOf(batch));
-                events += batch.size();
-            }
-            out.truncate(0);
             out.force(true);
-            hasData = false;
-            return new Replay(events, unreadable);
+            out.close();
+            try {
+                Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
+                asideHasData = true;
+                hasData = false;
+            } finally {
+                // A fresh file after a move; the same file again if the move failed (its content stays to replay).
+                out = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND);
+            }
+            return true;
         } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             lock.unlock();
         }
+    }
+
+    /** Feeds the moved-aside file to the store, without the lock. */
+    private Replay feed(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+        long events = 0;
+        long unreadable = 0;
+        long lineNumber = 0;
+        List<AuditEvent> batch = new ArrayList<>(batchSize);
+        int size = 1;
+        // A decoder that replaces malformed UTF-8 (from a cut line) instead of failing the whole replay.
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(aside),
+                StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                lineNumber++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    batch.add(AuditJson.fromJson(line));
+                } catch (IllegalArgumentException e) {
+                    unreadable++;
+                    log.warn("audit spill file {}: line {} is not a whole audit event and is skipped ({}): {}", aside,
+                            lineNumber, Text.oneLine(e.getMessage()), Text.oneLine(Text.truncate(line, 200)));
+                    continue;
+                }
+                if (batch.size() == size) {
+                    store.accept(List.copyOf(batch));
+                    events += batch.size();
+                    batch.clear();
+                    size = batchSize;
+                }
+            }
+        }
+        if (!batch.isEmpty()) {
+            store.accept(List.copyOf(batch));
+            events += batch.size();
+        }
+        return new Replay(events, unreadable);
     }
 
     /** Releases the lock and closes the file; what it holds stays for the next writer to replay. */

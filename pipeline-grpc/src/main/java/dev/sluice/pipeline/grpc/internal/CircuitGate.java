@@ -5,17 +5,19 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One call's passage through an optional circuit breaker: {@link #enter()} before the call, then exactly one of
- * {@link #progress}, {@link #failure} or {@link #neutral}. Without a breaker every method does nothing.
+ * One call's passage through an optional circuit breaker: {@link #enter()} before the call, then {@link #progress},
+ * {@link #failure} or {@link #neutral}; the first of them settles the call, and later ones do nothing. Without a
+ * breaker every method does nothing.
  *
- * <p>What counts: a call that completed, or delivered at least one item before failing, is a success (a long
- * stream that breaks now and then is a healthy target); a failure without progress whose code is in the status
- * table (or an idle timeout) is a failure; any other status (the server answered, the request was wrong) or our
- * own cancellation is not recorded.
+ * <p>What counts: a call that delivered an item, or completed, is a success, settled as soon as its first item comes
+ * (a stream may then run for hours without holding the breaker's permission, and its length never makes it a slow
+ * call); a failure without progress whose code is in the status table (or an idle timeout, or a deadline) is a
+ * failure; any other status (the server answered, the request was wrong) or our own cancellation is not recorded.
  */
 public final class CircuitGate {
     private final CircuitBreaker breaker;
     private long startNanos;
+    private boolean settled = true;
 
     public CircuitGate(CircuitBreaker breaker) {
         this.breaker = breaker;
@@ -27,23 +29,33 @@ public final class CircuitGate {
             throw CallNotPermittedException.createCallNotPermittedException(breaker);
         }
         startNanos = System.nanoTime();
+        settled = false;
     }
 
+    /** The call made progress (its first item, or its completion): a success. */
     public void progress() {
-        if (breaker != null) {
+        if (settle()) {
             breaker.onSuccess(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }
     }
 
     public void failure(Throwable cause) {
-        if (breaker != null) {
+        if (settle()) {
             breaker.onError(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS, cause);
         }
     }
 
     public void neutral() {
-        if (breaker != null) {
+        if (settle()) {
             breaker.releasePermission();
         }
+    }
+
+    private boolean settle() {
+        if (settled) {
+            return false;
+        }
+        settled = true;
+        return breaker != null;
     }
 }

@@ -79,7 +79,7 @@ public final class GrpcSourceRun<Req, Resp> {
                 context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempts); // live, for snapshots
                 AttemptEnd<Resp> end;
                 try {
-                    end = attempt(request, emitter, meters);
+                    end = attempt(request, emitter, meters, gate);
                 } catch (InterruptedException | RuntimeException | Error e) {
                     gate.neutral();
                     finalCode = e instanceof InterruptedException ? Status.Code.CANCELLED : Status.Code.UNKNOWN;
@@ -163,7 +163,8 @@ public final class GrpcSourceRun<Req, Resp> {
     }
 
     /** One call: returns how it ended; throws InterruptedException after cancelling it if the stage is interrupted. */
-    private AttemptEnd<Resp> attempt(Req request, Emitter<Resp> emitter, GrpcMeters meters) throws InterruptedException {
+    private AttemptEnd<Resp> attempt(Req request, Emitter<Resp> emitter, GrpcMeters meters, CircuitGate gate)
+            throws InterruptedException {
         int prefetch = spec.prefetch();
         int batch = spec.replenishBatch();
         long idleNanos = options == null ? 0L : options.requestTimeout().toNanos();
@@ -199,6 +200,7 @@ public final class GrpcSourceRun<Req, Resp> {
                     return new AttemptEnd<>(idle, true, delivered, last);
                 }
                 meters.received(n);
+                gate.progress(); // the call has made progress: settled as a success for the breaker
                 // Received from the server: handed over whole, even during a graceful stop (they are ours now).
                 SourceOutput.handOver(emitter, group);
                 delivered += n;
@@ -212,6 +214,7 @@ public final class GrpcSourceRun<Req, Resp> {
                     call.cancel("the pipeline is stopping", null);
                     buffer.drainTo(group);
                     if (!group.isEmpty()) {
+                        meters.received(group.size());
                         SourceOutput.handOver(emitter, group);
                         delivered += group.size();
                         last = group.get(group.size() - 1);
