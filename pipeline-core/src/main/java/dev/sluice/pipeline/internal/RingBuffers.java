@@ -17,7 +17,7 @@ import org.jctools.queues.atomic.SpscAtomicArrayQueue;
  * <p>JCTools ships each queue twice: on {@code sun.misc.Unsafe}, and on {@code java.util.concurrent.atomic}
  * field updaters ({@code org.jctools.queues.atomic}). JDK 24 and later print a warning the first time a library
  * calls {@code Unsafe}'s memory access methods, and will remove them. The benchmarks module measures both
- * ({@code ChannelQueueFlavourBenchmark}); the choice and the figures are in the README's design notes. The
+ * ({@code QueueFlavourBenchmark}); the choice and the figures are in the README's design notes. The
  * system property {@value #FLAVOUR_PROPERTY} ({@code atomic} or {@code unsafe}) overrides it, for measuring.
  *
  * <p>The queue's own capacity is a power of two at least the channel's, so a queue offer after a successful
