@@ -143,7 +143,7 @@ class GracefulStopTest {
         PipelineHandle<Long> job = Pipeline.from(Source.fromPublisher(counting, 32))
                 .buffer(4)
                 .map(x -> {
-                    Thread.sleep(1);
+                    Thread.sleep(1); // a simulated slow stage: the publisher runs ahead into the prefetch
                     return x;
                 })
                 .to(Sink.forEach(delivered::add))

@@ -207,21 +207,11 @@ public final class SpillFile implements AutoCloseable {
      * row per event ID). Called by one thread at a time (the writer's).
      */
     public Replay replay(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
-        long events = 0;
-        long unreadable = 0;
-        // What an earlier replay left aside (a store that failed, a crash), then what the file held at the start.
-        boolean leftover = asideHasData;
-        for (int round = 0; round < (leftover ? 2 : 1); round++) {
-            if (!asideHasData && !moveAside()) {
-                break;
-            }
-            Replay r = feed(batchSize, store);
-            events += r.events();
-            unreadable += r.unreadableLines();
-            Files.delete(aside);
-            asideHasData = false;
-        }
-        return new Replay(events, unreadable);
+        // What an earlier replay left aside (a store that failed, a crash), then what the file holds now.
+        Replay leftover = asideHasData ? feedAside(batchSize, store) : new Replay(0, 0);
+        Replay current = moveAside() ? feedAside(batchSize, store) : new Replay(0, 0);
+        return new Replay(leftover.events() + current.events(),
+                leftover.unreadableLines() + current.unreadableLines());
     }
 
     /** Under the lock: renames the file's content aside and starts a fresh file. Returns false if it was empty. */
@@ -250,6 +240,14 @@ public final class SpillFile implements AutoCloseable {
             }
             lock.unlock();
         }
+    }
+
+    /** Feeds the moved-aside file to the store, then deletes it; if the store throws, the file stays. */
+    private Replay feedAside(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+        Replay r = feed(batchSize, store);
+        Files.delete(aside);
+        asideHasData = false;
+        return r;
     }
 
     /** Feeds the moved-aside file to the store, without the lock. */
