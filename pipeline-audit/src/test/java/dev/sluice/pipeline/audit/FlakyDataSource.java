@@ -15,17 +15,17 @@ import javax.sql.DataSource;
 
 /**
  * A DataSource in front of a real one that fails the way databases do: unreachable (no connection at all), a batch that
- * fails half-way (rolled back), or a commit that succeeds while its acknowledgement is lost (the caller sees an
+ * fails half-way (an insert fails, the transaction is rolled back), or a commit that succeeds while its acknowledgement is lost (the caller sees an
  * exception, the rows are there).
  */
 final class FlakyDataSource implements DataSource {
     private final DataSource real;
     volatile boolean down;
-    /** Every n-th executeBatch fails before it runs (0: never). */
+    /** Every n-th insert (a statement the sink writes a batch's rows with) fails before it runs (0: never). */
     volatile int failEveryNthBatch;
     /** Every n-th commit goes through and then throws, as if the acknowledgement were lost (0: never). */
     volatile int loseEveryNthCommitAck;
-    /** Counted down as each executeBatch starts. */
+    /** Counted down as the first insert starts. */
     final java.util.concurrent.CountDownLatch batchStarted = new java.util.concurrent.CountDownLatch(1);
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger refused = new AtomicInteger();
@@ -63,15 +63,16 @@ final class FlakyDataSource implements DataSource {
             Object result = invoke(c, method, args);
             if (method.getName().equals("prepareStatement") && result instanceof PreparedStatement ps) {
                 return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {PreparedStatement.class},
-                        statementHandler(ps));
+                        statementHandler(ps, String.valueOf(args[0])));
             }
             return result;
         };
     }
 
-    private InvocationHandler statementHandler(PreparedStatement ps) {
+    private InvocationHandler statementHandler(PreparedStatement ps, String sql) {
+        boolean insert = sql.startsWith("INSERT");
         return (proxy, method, args) -> {
-            if (method.getName().equals("executeBatch")) {
+            if (insert && (method.getName().equals("executeUpdate") || method.getName().equals("executeBatch"))) {
                 batchStarted.countDown();
                 int n = failEveryNthBatch;
                 if (n > 0 && batches.incrementAndGet() % n == 0) {

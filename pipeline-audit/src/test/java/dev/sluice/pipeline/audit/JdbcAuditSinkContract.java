@@ -147,6 +147,64 @@ abstract class JdbcAuditSinkContract {
     }
 
     @Test
+    void aLargeBatchIsStoredOnceEachInItsOrder() throws SQLException {
+        // given 3,000 events started at the same instant, a third of them still running, one running event with its
+        // finished one later in the batch, and an event already stored as running
+        AuditEvent stored = AuditEvent.started("test:Run", "job", "order-stored", Events.BASE, null);
+        sink().write(List.of(stored));
+        List<AuditEvent> batch = new ArrayList<>();
+        List<String> running = new ArrayList<>();
+        List<String> finished = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            AuditEvent started = AuditEvent.started("test:Run", "job", "order-" + i, Events.BASE, Map.of("i", i));
+            boolean stillRunning = i % 3 == 0;
+            batch.add(stillRunning ? started : started.completed(Events.BASE.plusMillis(i), i, true, null));
+            (stillRunning ? running : finished).add("order-" + i);
+        }
+        AuditEvent pair = AuditEvent.started("test:Run", "job", "order-pair", Events.BASE, null);
+        batch.add(1500, pair);
+        batch.add(pair.completed(Events.BASE.plusSeconds(1), 7, true, null));
+        AuditEvent storedDone = stored.completed(Events.BASE.plusSeconds(2), 9, true, null);
+        batch.add(storedDone);
+
+        // when it is written
+        sink().write(batch);
+
+        // then every event has one row, the running events' rows first in the batch's order, then the finished ones'
+        assertThat(count("")).isEqualTo(3002);
+        List<String> expected = new ArrayList<>();
+        expected.add("order-stored");
+        expected.addAll(running);
+        finished.add(finished.indexOf("order-1501"), "order-pair");
+        expected.addAll(finished);
+        assertThat(strings("SELECT correlation_id FROM \"" + table() + "\" ORDER BY id")).containsExactlyElementsOf(
+                expected);
+        assertThat(sink().findByCorrelationId("order-pair")).singleElement().matches(e -> !e.running()
+                && e.itemCount() == 7);
+        assertThat(sink().findByCorrelationId("order-stored")).containsExactly(storedDone);
+    }
+
+    @Test
+    void textThatLooksLikeSqlArraysOrNullIsStoredAsGiven() {
+        // what an array literal or a COPY line would treat specially, in every text column
+        List<String> texts = List.of("NULL", "null", "{a,\"b\"}", "{}", " padded ", "back\\slash", "tab\tand\nnewline",
+                "\"", "a,b", "(1,2)", "\\N", "");
+        List<AuditEvent> events = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            String t = texts.get(i);
+            events.add(new AuditEvent(UUID.randomUUID(), t.isEmpty() ? "type" : t, t.isEmpty() ? "method" : t,
+                    "literal-" + i + t, Events.BASE.plusMillis(i), Events.BASE.plusMillis(i + 1), 1, 1, 1.0, true,
+                    AuditEvent.COMPLETED, null, 0, 0, Map.of(t, t)));
+        }
+
+        sink().write(events);
+
+        for (AuditEvent e : events) {
+            assertThat(sink().findByCorrelationId(e.correlationId())).containsExactly(e);
+        }
+    }
+
+    @Test
     void aFinishedEventCompletesItsRunningRow() throws SQLException {
         // given a running row, as a long run writes when it starts
         AuditEvent started = AuditEvent.started(AuditEvent.PIPELINE_RUN, "nightly-export", "long-run", Events.BASE,

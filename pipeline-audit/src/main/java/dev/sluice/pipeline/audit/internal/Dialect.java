@@ -134,6 +134,12 @@ public enum Dialect {
     /** How long an SQLite connection waits for another writer's lock before it fails, in milliseconds. */
     public static final int BUSY_TIMEOUT_MS = 5000;
 
+    /**
+     * The most rows in one insert: 9,000 parameters, under PostgreSQL's limit of 65,535 and SQLite's of 32,766 per
+     * statement.
+     */
+    static final int ROWS_PER_STATEMENT = 1000;
+
     private static final String COLUMNS =
             "event_id, event_type, correlation_id, method_name, created_date, success, duration_ms, item_count, audit_data";
 
@@ -234,19 +240,42 @@ public enum Dialect {
         prepareConnection(c);
     }
 
-    /** An insert of running events: a conflict on {@code event_id} leaves the stored row alone. */
-    public String insertSql(String table) {
-        return "INSERT INTO " + quote(table) + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter()
-                + ") ON CONFLICT (event_id) DO NOTHING";
+    /**
+     * Inserts {@code events} inside the caller's transaction, in their order. A conflict on {@code event_id} leaves
+     * the stored row alone, or with {@code replace} (finished events) replaces its values. The list must hold at most
+     * one event per ID: PostgreSQL refuses to update the same row twice in one statement.
+     *
+     * <p>One multi-row insert per {@value #ROWS_PER_STATEMENT} events. Measured on PostgreSQL, it stores about a
+     * third more events per second than a JDBC batch of one-row inserts (which makes the server run a statement per
+     * event) and than one statement taking each column as an array.
+     */
+    public void insert(Connection c, String table, List<AuditEvent> events, boolean replace) throws SQLException {
+        for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
+            List<AuditEvent> rows = events.subList(from, Math.min(events.size(), from + ROWS_PER_STATEMENT));
+            StringBuilder sql = new StringBuilder(100 + rows.size() * 40)
+                    .append("INSERT INTO ").append(quote(table)).append(" (").append(COLUMNS).append(") VALUES ");
+            String row = "(?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter() + ")";
+            for (int i = 0; i < rows.size(); i++) {
+                sql.append(i == 0 ? "" : ", ").append(row);
+            }
+            sql.append(' ').append(onConflict(replace));
+            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                for (int i = 0; i < rows.size(); i++) {
+                    bind(ps, 9 * i, rows.get(i));
+                }
+                ps.executeUpdate();
+            }
+        }
     }
 
-    /** An insert of finished events: a conflict on {@code event_id} replaces the stored row's values. */
-    public String upsertSql(String table) {
-        return "INSERT INTO " + quote(table) + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter()
-                + ") ON CONFLICT (event_id) DO UPDATE SET event_type = excluded.event_type, "
-                + "correlation_id = excluded.correlation_id, method_name = excluded.method_name, "
-                + "created_date = excluded.created_date, success = excluded.success, duration_ms = excluded.duration_ms, "
-                + "item_count = excluded.item_count, audit_data = excluded.audit_data";
+    private static String onConflict(boolean replace) {
+        return replace
+                ? "ON CONFLICT (event_id) DO UPDATE SET event_type = excluded.event_type, "
+                        + "correlation_id = excluded.correlation_id, method_name = excluded.method_name, "
+                        + "created_date = excluded.created_date, success = excluded.success, "
+                        + "duration_ms = excluded.duration_ms, item_count = excluded.item_count, "
+                        + "audit_data = excluded.audit_data"
+                : "ON CONFLICT (event_id) DO NOTHING";
     }
 
     public String selectByCorrelationIdSql(String table) {
@@ -258,17 +287,17 @@ public enum Dialect {
                 + " WHERE event_type = ? AND created_date >= ? AND created_date < ? ORDER BY created_date, id LIMIT ?";
     }
 
-    /** Binds the event to the nine parameters of {@link #insertSql} or {@link #upsertSql}. */
-    public void bind(PreparedStatement ps, AuditEvent e, String json) throws SQLException {
-        bindEventId(ps, 1, e);
-        ps.setString(2, e.eventType());
-        ps.setString(3, e.correlationId());
-        ps.setString(4, e.methodName());
-        bindTime(ps, 5, e.startedAt());
-        ps.setBoolean(6, e.success());
-        ps.setLong(7, e.durationMs());
-        ps.setLong(8, e.itemCount());
-        ps.setString(9, json);
+    /** Binds the event to the nine parameters after {@code offset}, one row of {@link #insert}. */
+    private void bind(PreparedStatement ps, int offset, AuditEvent e) throws SQLException {
+        bindEventId(ps, offset + 1, e);
+        ps.setString(offset + 2, e.eventType());
+        ps.setString(offset + 3, e.correlationId());
+        ps.setString(offset + 4, e.methodName());
+        bindTime(ps, offset + 5, e.startedAt());
+        ps.setBoolean(offset + 6, e.success());
+        ps.setLong(offset + 7, e.durationMs());
+        ps.setLong(offset + 8, e.itemCount());
+        ps.setString(offset + 9, e.toJson());
     }
 
     /** Binds the parameters of {@link #selectByTypeSql}. */
