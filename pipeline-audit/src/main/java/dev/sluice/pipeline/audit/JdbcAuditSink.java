@@ -45,9 +45,9 @@ import javax.sql.DataSource;
  *
  * <h2>Writing</h2>
  * {@link #write} writes the batch in one transaction (inserts with {@code ON CONFLICT (event_id)}, so a duplicate
- * never aborts the batch) and commits, as multi-row inserts of up to 1,000 events each (about 1.5 times the events per
- * second of a JDBC batch of one-row inserts on PostgreSQL). Every value goes in as a statement parameter; the table name, the
- * only identifier spliced into SQL, must be a plain lowercase identifier. On SQLite each connection gets a busy timeout
+ * never aborts the batch) and commits, as multi-row inserts of up to 1,000 events each (about 1.5 times the events
+ * per second of a JDBC batch of one-row inserts on PostgreSQL). Every value goes in as a statement parameter; the
+ * table name, the only identifier spliced into SQL, must be a plain lowercase identifier. On SQLite each connection gets a busy timeout
  * of {@value dev.sluice.pipeline.audit.internal.Dialect#BUSY_TIMEOUT_MS} ms and the database WAL mode, so that an
  * application sharing the file can read while the audit trail writes.
  *

@@ -134,6 +134,9 @@ public enum Dialect {
     /** How long an SQLite connection waits for another writer's lock before it fails, in milliseconds. */
     public static final int BUSY_TIMEOUT_MS = 5000;
 
+    /** The parameters of one row: the nine columns of {@link #COLUMNS}. */
+    private static final int PARAMETERS_PER_ROW = 9;
+
     /**
      * The most rows in one insert: 9,000 parameters, under PostgreSQL's limit of 65,535 and SQLite's of 32,766 per
      * statement.
@@ -250,18 +253,18 @@ public enum Dialect {
      * statement per event) or of one statement taking each column as an array.
      */
     public void insert(Connection c, String table, List<AuditEvent> events, boolean replace) throws SQLException {
+        String row = "(?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter() + ")";
         for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
             List<AuditEvent> rows = events.subList(from, Math.min(events.size(), from + ROWS_PER_STATEMENT));
-            StringBuilder sql = new StringBuilder(100 + rows.size() * 40)
+            StringBuilder sql = new StringBuilder(200 + rows.size() * (row.length() + 2))
                     .append("INSERT INTO ").append(quote(table)).append(" (").append(COLUMNS).append(") VALUES ");
-            String row = "(?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter() + ")";
             for (int i = 0; i < rows.size(); i++) {
                 sql.append(i == 0 ? "" : ", ").append(row);
             }
             sql.append(' ').append(onConflict(replace));
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
                 for (int i = 0; i < rows.size(); i++) {
-                    bind(ps, 9 * i, rows.get(i));
+                    bind(ps, PARAMETERS_PER_ROW * i, rows.get(i));
                 }
                 ps.executeUpdate();
             }
@@ -287,7 +290,7 @@ public enum Dialect {
                 + " WHERE event_type = ? AND created_date >= ? AND created_date < ? ORDER BY created_date, id LIMIT ?";
     }
 
-    /** Binds the event to the nine parameters after {@code offset}, one row of {@link #insert}. */
+    /** Binds the event to the parameters after {@code offset}: one row of {@link #insert}. */
     private void bind(PreparedStatement ps, int offset, AuditEvent e) throws SQLException {
         bindEventId(ps, offset + 1, e);
         ps.setString(offset + 2, e.eventType());
