@@ -58,7 +58,7 @@ public interface Channel<T> extends Iterable<T> {
     /**
      * A channel with the given exact capacity that waits for room when full ({@link Overflow#BLOCK}).
      *
-     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      */
     static <T> Channel<T> bounded(int capacity) {
         return bounded(capacity, Overflow.BLOCK, null);
@@ -67,7 +67,7 @@ public interface Channel<T> extends Iterable<T> {
     /**
      * A channel with the given exact capacity and overflow policy.
      *
-     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      * @throws NullPointerException if {@code overflow} is null
      */
     static <T> Channel<T> bounded(int capacity, Overflow overflow) {
@@ -80,7 +80,7 @@ public interface Channel<T> extends Iterable<T> {
      * propagates from the send, and the incoming item is then not enqueued.
      *
      * @param onDrop called with each discarded item, or {@code null} to only count them
-     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      * @throws NullPointerException if {@code overflow} is null
      */
     static <T> Channel<T> bounded(int capacity, Overflow overflow, Consumer<? super T> onDrop) {

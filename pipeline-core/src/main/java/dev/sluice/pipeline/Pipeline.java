@@ -1,5 +1,6 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.pipeline.internal.Link;
 import dev.sluice.pipeline.internal.LinkSpec;
 import dev.sluice.pipeline.internal.Operator;
 import dev.sluice.pipeline.internal.PublisherView;
@@ -182,12 +183,10 @@ public final class Pipeline<T> {
      * Sets the capacity and overflow policy of the link after the last stage. With a drop policy the items
      * discarded are counted in that stage's {@code dropped}; with {@link Overflow#FAIL} a full link fails the run.
      *
-     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      */
     public Pipeline<T> buffer(int capacity, Overflow overflow) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
-        }
+        Link.requireCapacity(capacity);
         Objects.requireNonNull(overflow, "overflow must not be null");
         return replaceLast(last().withOutput(new LinkSpec(capacity, overflow)));
     }

@@ -72,4 +72,34 @@ class ChannelEdgeCaseTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(30))
                 .isLessThan(Duration.ofSeconds(5));
     }
+
+    @org.junit.jupiter.api.Test
+    void aCapacityBeyondTheLargestRingIsRefusedUnderEveryPolicy() {
+        // 2^30 is JCTools' largest array queue; past it a channel cannot keep its exact capacity
+        for (Overflow overflow : Overflow.values()) {
+            for (int capacity : new int[] {(1 << 30) + 1, Integer.MAX_VALUE, 0, -1}) {
+                assertThatThrownBy(() -> Channel.bounded(capacity, overflow))
+                        .as("%s, capacity %d", overflow, capacity)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("capacity must be between 1 and 1073741824 (2^30, the largest ring a channel's "
+                                + "queue can hold), got " + capacity);
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aMultiConsumerChannelHoldsExactlyItsCapacityThoughItsRingIsLarger() throws Exception {
+        // the general channel's ring has twice the slots (RingBuffers): the channel still admits exactly capacity
+        for (int capacity : new int[] {1, 2, 3, 16, 17}) {
+            Channel<Integer> ch = Channel.bounded(capacity, Overflow.FAIL);
+            for (int i = 0; i < capacity; i++) {
+                ch.send(i);
+            }
+            assertThat(ch.trySend(-1)).as("capacity %d", capacity).isFalse();
+            assertThatThrownBy(() -> ch.send(-1)).isInstanceOf(ChannelFullException.class);
+            assertThat(ch.receive()).isZero();
+            assertThat(ch.trySend(capacity)).isTrue();
+            assertThat(ch.size()).isEqualTo(capacity);
+        }
+    }
 }

@@ -32,7 +32,11 @@ class PipelineBadInputTest {
         assertThatThrownBy(() -> p.mapConcurrentUnordered(-3, x -> x)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("concurrency must be at least 1, got -3");
         assertThatThrownBy(() -> p.buffer(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("capacity must be at least 1, got 0");
+                .hasMessage("capacity must be between 1 and 1073741824 (2^30, the largest ring a channel's queue can "
+                        + "hold), got 0");
+        assertThatThrownBy(() -> p.buffer((1 << 30) + 1, Overflow.DROP_NEWEST))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("capacity must be between 1 and 1073741824").hasMessageEndingWith("got 1073741825");
         assertThatThrownBy(() -> p.take(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("limit must not be negative, got -1");
         assertThatThrownBy(() -> Sink.forEachBatch(0, x -> {})).isInstanceOf(IllegalArgumentException.class)

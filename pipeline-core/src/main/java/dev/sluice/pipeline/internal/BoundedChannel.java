@@ -98,9 +98,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
      */
     public static <T> BoundedChannel<T> create(
             int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
-        }
+        Link.requireCapacity(capacity);
         Objects.requireNonNull(overflow, "overflow must not be null");
         Objects.requireNonNull(shape, "shape must not be null");
         if (overflow == Overflow.DROP_OLDEST) {

@@ -36,10 +36,26 @@ public interface Link<T> extends Channel<T> {
 
     /** A channel for the given shape; callers must keep the shape's promise about concurrent senders and receivers. */
     static <T> Link<T> create(int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
+        requireCapacity(capacity);
         Objects.requireNonNull(overflow, "overflow must not be null");
         if (overflow == Overflow.DROP_OLDEST) {
             return new BlockingQueueChannel<>(capacity, overflow, onDrop);
         }
         return BoundedChannel.create(capacity, overflow, onDrop, shape);
+    }
+
+    /**
+     * Checks a channel's capacity: 1 to 2^30, the largest ring JCTools builds (whatever the policy, so that a
+     * channel's limits do not change with its overflow policy).
+     *
+     * @return {@code capacity}
+     * @throws IllegalArgumentException naming the value and the range
+     */
+    static int requireCapacity(int capacity) {
+        if (capacity < 1 || capacity > RingBuffers.MAX_CAPACITY) {
+            throw new IllegalArgumentException("capacity must be between 1 and " + RingBuffers.MAX_CAPACITY
+                    + " (2^30, the largest ring a channel's queue can hold), got " + capacity);
+        }
+        return capacity;
     }
 }
