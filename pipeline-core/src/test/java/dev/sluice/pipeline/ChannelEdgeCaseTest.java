@@ -9,6 +9,7 @@ import java.util.AbstractCollection;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** What a misbehaving caller's collection cannot do to a channel. */
 class ChannelEdgeCaseTest {
@@ -73,7 +74,7 @@ class ChannelEdgeCaseTest {
                 .isLessThan(Duration.ofSeconds(5));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void aCapacityBeyondTheLargestRingIsRefusedUnderEveryPolicy() {
         // 2^30 is JCTools' largest array queue; past it a channel cannot keep its exact capacity
         for (Overflow overflow : Overflow.values()) {
@@ -87,7 +88,7 @@ class ChannelEdgeCaseTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void aMultiConsumerChannelHoldsExactlyItsCapacityThoughItsRingIsLarger() throws Exception {
         // the general channel's ring has twice the slots (RingBuffers): the channel still admits exactly capacity
         for (int capacity : new int[] {1, 2, 3, 16, 17}) {

@@ -36,7 +36,8 @@ class PipelineBadInputTest {
                         + "hold), got 0");
         assertThatThrownBy(() -> p.buffer((1 << 30) + 1, Overflow.DROP_NEWEST))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("capacity must be between 1 and 1073741824").hasMessageEndingWith("got 1073741825");
+                .hasMessageStartingWith("capacity must be between 1 and 1073741824")
+                .hasMessageEndingWith("got 1073741825");
         assertThatThrownBy(() -> p.take(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("limit must not be negative, got -1");
         assertThatThrownBy(() -> Sink.forEachBatch(0, x -> {})).isInstanceOf(IllegalArgumentException.class)

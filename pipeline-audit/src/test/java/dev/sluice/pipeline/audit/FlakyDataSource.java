@@ -15,8 +15,8 @@ import javax.sql.DataSource;
 
 /**
  * A DataSource in front of a real one that fails the way databases do: unreachable (no connection at all), a batch that
- * fails half-way (an insert fails, the transaction is rolled back), or a commit that succeeds while its acknowledgement is lost (the caller sees an
- * exception, the rows are there).
+ * fails half-way (an insert fails, the transaction is rolled back), or a commit that succeeds while its acknowledgement
+ * is lost (the caller sees an exception, the rows are there).
  */
 final class FlakyDataSource implements DataSource {
     private final DataSource real;
