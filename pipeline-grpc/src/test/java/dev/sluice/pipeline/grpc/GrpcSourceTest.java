@@ -19,8 +19,11 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -153,6 +156,63 @@ class GrpcSourceTest {
         }
     }
 
+    /**
+     * A stream in lock-step (the server sends the next message only once the sink has the last) is quiet: each
+     * message goes downstream at once, never held for the batch delay. Held for it, 30 messages would take 30 s.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aLockStepStreamIsNeverHeldForTheBatchDelay(Transport transport) throws Exception {
+        int n = 30;
+        BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
+        LambdaItemService service = new LambdaItemService((request, responses) -> Thread.ofVirtual().start(() -> {
+            try {
+                for (long i = 1; i <= n; i++) {
+                    responses.onNext(Items.item(i, Items.payload(8)));
+                    if (acks.poll(20, TimeUnit.SECONDS) == null) {
+                        throw new IllegalStateException("no acknowledgement of item " + i);
+                    }
+                }
+                responses.onCompleted();
+            } catch (Exception e) {
+                responses.onError(e);
+            }
+        }));
+        try (TestServer server = TestServer.start(transport, service.bindService())) {
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
+                    Items.request(n)).maxBatchDelay(GrpcSource.MAX_BATCH_DELAY_LIMIT).build();
+            List<Long> received = new CopyOnWriteArrayList<>();
+
+            long started = System.nanoTime();
+            Pipeline.from(source).to(Sink.forEach((Item item) -> {
+                received.add(item.getSequence());
+                acks.add(item.getSequence());
+            })).run(Duration.ofSeconds(25));
+
+            assertThat(Items.firstOutOfSequence(received, n)).isEqualTo(-1);
+            // A message found waiting may start one wait for a group (1 s at most, then quiet again); held for
+            // every message, the run would take 30 s and fail on its 25 s timeout first.
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+        }
+    }
+
+    /** With no batch delay a fast stream still arrives whole and in order (the buffer only ever wakes per message). */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void withNoBatchDelayAFastStreamArrivesWholeAndInOrder(Transport transport) throws Exception {
+        try (TestServer server = TestServer.start(transport, new CountingItemService().bindService())) {
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
+                    Items.request(100_000)).maxBatchDelay(Duration.ZERO).build();
+            List<Long> received = new ArrayList<>();
+
+            Pipeline.from(source).to(Sink.forEach((Item item) -> received.add(item.getSequence())))
+                    .run(Duration.ofSeconds(60));
+
+            // run() returned after the sink's thread ended: its writes are visible here.
+            assertThat(Items.firstOutOfSequence(received, 100_000)).isEqualTo(-1);
+        }
+    }
+
     @Test
     void badArgumentsAreRefusedWithTheirNameValueAndRule() throws Exception {
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, new CountingItemService().bindService())) {
@@ -166,6 +226,16 @@ class GrpcSourceTest {
                     .replenishBatch(9).build())
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("replenishBatch must not exceed prefetch (8), got 9");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).maxBatchDelay(null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("maxBatchDelay must not be null");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                    .maxBatchDelay(Duration.ofNanos(-1)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT-0.000000001S");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                    .maxBatchDelay(Duration.ofMillis(1001)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT1.001S");
             assertThatThrownBy(() -> GrpcSource.builder(channel, ItemServiceGrpc.getGetItemMethod(),
                     dev.sluice.pipeline.proto.items.GetItemRequest.getDefaultInstance()))
                     .isInstanceOf(IllegalArgumentException.class)

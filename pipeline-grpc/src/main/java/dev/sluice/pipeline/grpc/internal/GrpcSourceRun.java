@@ -168,7 +168,10 @@ public final class GrpcSourceRun<Req, Resp> {
         int prefetch = spec.prefetch();
         int batch = spec.replenishBatch();
         long idleNanos = options == null ? 0L : options.requestTimeout().toNanos();
-        ResponseBuffer<Resp> buffer = new ResponseBuffer<>(prefetch);
+        // While the stream flows, the stage thread is woken for a replenish batch (or as much of one as the call
+        // can deliver while it waits: prefetch minus what it has taken and not yet re-requested, < batch).
+        int wakeThreshold = Math.max(1, Math.min(batch, prefetch - batch + 1));
+        ResponseBuffer<Resp> buffer = new ResponseBuffer<>(prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
         ClientCall<Req, Resp> call = spec.channel().newCall(spec.method(), spec.callOptions());
         ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));
         meters.requested(prefetch);

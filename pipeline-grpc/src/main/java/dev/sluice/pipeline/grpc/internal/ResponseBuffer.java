@@ -19,6 +19,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Messages that arrived before the end are taken before the end is reported: a failure after K messages still
  * delivers the K.
  *
+ * <h2>Waking the stage thread: at once while the stream is quiet, in groups while it flows</h2>
+ * Waking a parked virtual thread from a transport thread costs microseconds of CPU on both sides, more than a
+ * small message takes to decode; woken for every message of a fast stream, the stage thread takes CPU from the
+ * transport's own threads (on 2 cores, a third of the stream's throughput over Netty: benchmark 6). So the buffer
+ * has two modes:
+ * <ul>
+ *   <li><b>Quiet</b> (at first, and after a pause): the first message wakes the stage thread. A message after a
+ *       pause is never delayed.</li>
+ *   <li><b>Flowing</b> (entered when the stage thread comes back for more and finds that messages arrived while
+ *       it was handing over the last ones): the stage thread is woken once {@code wakeThreshold} messages are
+ *       buffered, or the call ends, and at the latest {@code maxDelayNanos} after it began to wait. A wait whose
+ *       time is up before a group has come means the stream paused, or is too slow to gather groups: the stage
+ *       thread takes what came, and the buffer is quiet again.</li>
+ * </ul>
+ * A message therefore waits at most {@code maxDelayNanos} longer than it would have; with {@code maxDelayNanos} 0
+ * the buffer stays quiet, and wakes the stage thread for every message that arrives while it waits.
+ *
  * <p>Idle time: the buffer records the last "activity" (a message arrived, or the stage thread requested more);
  * {@link #take} with an idle timeout gives up once the buffer has been empty that long since the last activity.
  * While the stage thread waits on an empty buffer, demand is always outstanding (it re-requests what it took in
@@ -37,17 +54,36 @@ public final class ResponseBuffer<T> {
     private static final int YIELDS_BEFORE_WAITING = 2;
 
     private final int capacity;
+    private final int wakeThreshold;
+    private final long maxDelayNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<T> items;
     // All fields below are guarded by lock.
     private boolean waiting;
+    /** The stage thread waits for a group ({@code wakeThreshold} messages) rather than one message. */
+    private boolean waitingForGroup;
+    /** Messages have been flowing: the stage thread's next wait is for a group. Stage thread only. */
+    private boolean flowing;
     private boolean ended;
     private Status failure;
     private long lastActivityNanos = System.nanoTime();
 
-    public ResponseBuffer(int capacity) {
+    /**
+     * @param capacity the most messages requested ahead (the prefetch): a call that delivers more is failed
+     * @param wakeThreshold while the stream flows, how many buffered messages wake the stage thread: at least 1,
+     *     and at most what the call can deliver while the stage thread waits, or it waits {@code maxDelayNanos}
+     * @param maxDelayNanos while the stream flows, the longest the stage thread waits for {@code wakeThreshold}
+     *     messages; 0 to wake it for every message
+     */
+    public ResponseBuffer(int capacity, int wakeThreshold, long maxDelayNanos) {
+        if (wakeThreshold < 1 || wakeThreshold > capacity || maxDelayNanos < 0) {
+            throw new IllegalArgumentException("wakeThreshold must be 1.." + capacity + " and maxDelayNanos at least 0,"
+                    + " got " + wakeThreshold + " and " + maxDelayNanos);
+        }
         this.capacity = capacity;
+        this.wakeThreshold = wakeThreshold;
+        this.maxDelayNanos = maxDelayNanos;
         this.items = new ArrayDeque<>(Math.min(capacity, 1024));
     }
 
@@ -66,7 +102,8 @@ public final class ResponseBuffer<T> {
                 items.addLast(item);
                 lastActivityNanos = System.nanoTime();
             }
-            if (waiting) {
+            if (waiting && (ended || !waitingForGroup || items.size() >= wakeThreshold)) {
+                waiting = false; // one signal per wait: later messages of this group need not signal again
                 changed.signal();
             }
         } finally {
@@ -92,6 +129,7 @@ public final class ResponseBuffer<T> {
                 failure = status;
             }
             if (waiting) {
+                waiting = false;
                 changed.signal();
             }
         } finally {
@@ -120,19 +158,28 @@ public final class ResponseBuffer<T> {
         lock.lock();
         try {
             int yields = 0;
+            boolean waitedForGroup = false;
+            if (!items.isEmpty()) {
+                flowing = true; // messages arrived while this thread was handing over the last ones
+            }
             for (;;) {
                 int n = 0;
                 while (n < max && !items.isEmpty()) {
                     into.add(items.pollFirst());
                     n++;
                 }
+                if (waitedForGroup && n < wakeThreshold) {
+                    flowing = false; // the time was up before a group came: too slow to gather, or paused
+                }
+                waitedForGroup = false;
                 if (n > 0) {
                     return n;
                 }
                 if (ended) {
                     return failure == null ? COMPLETED : FAILED;
                 }
-                if (yields < YIELDS_BEFORE_WAITING && Thread.currentThread().isVirtual()) {
+                boolean forGroup = flowing && maxDelayNanos > 0;
+                if (!forGroup && yields < YIELDS_BEFORE_WAITING && Thread.currentThread().isVirtual()) {
                     // The transport's threads are probably filling the buffer right now: let them, and look again,
                     // before paying for a park and a wake-up (a virtual thread yields its carrier, nothing more).
                     yields++;
@@ -144,16 +191,28 @@ public final class ResponseBuffer<T> {
                     }
                     continue;
                 }
-                waiting = true;
+                long waitNanos = forGroup ? maxDelayNanos : Long.MAX_VALUE;
+                if (idleTimeoutNanos > 0) {
+                    long remaining = lastActivityNanos + idleTimeoutNanos - System.nanoTime();
+                    if (remaining <= 0) {
+                        return IDLE;
+                    }
+                    waitNanos = Math.min(waitNanos, remaining);
+                }
+                waitingForGroup = forGroup;
+                waitedForGroup = forGroup;
                 try {
-                    if (idleTimeoutNanos <= 0) {
+                    if (waitNanos == Long.MAX_VALUE) {
+                        waiting = true;
                         changed.await();
                     } else {
-                        long remaining = lastActivityNanos + idleTimeoutNanos - System.nanoTime();
-                        if (remaining <= 0) {
-                            return IDLE;
-                        }
-                        changed.awaitNanos(remaining);
+                        // A wait for a group lasts until a group has arrived, the call ended or the time is up
+                        // (not merely until a spurious wake-up); any other wait until a message has arrived.
+                        long left = waitNanos;
+                        do {
+                            waiting = true;
+                            left = changed.awaitNanos(left);
+                        } while (forGroup && left > 0 && !ended && items.size() < wakeThreshold);
                     }
                 } finally {
                     waiting = false;

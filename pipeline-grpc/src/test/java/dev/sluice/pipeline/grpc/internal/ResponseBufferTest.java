@@ -1,0 +1,187 @@
+package dev.sluice.pipeline.grpc.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * When the buffer wakes the source's thread: at once for a quiet stream's message, for a group (or after the
+ * longest delay) while the stream flows. The taking thread here is a platform thread, whose state tells an untimed
+ * wait for one message ({@code WAITING}) from a timed wait for a group ({@code TIMED_WAITING}).
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ResponseBufferTest {
+
+    private static final long ONE_MINUTE = TimeUnit.MINUTES.toNanos(1);
+    private static final int THRESHOLD = 4;
+
+    private final List<Thread> takers = new ArrayList<>();
+    private Thread taker;
+
+    @AfterEach
+    void stopTakers() throws InterruptedException {
+        for (Thread t : takers) {
+            t.interrupt();
+            t.join();
+        }
+    }
+
+    /** Takes on a platform thread: completes with the items taken, or with the end code as a one-element list. */
+    private CompletableFuture<List<Object>> takeInBackground(ResponseBuffer<String> buffer) {
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        taker = Thread.ofPlatform().name("taker-" + takers.size()).start(() -> {
+            try {
+                List<String> into = new ArrayList<>();
+                int n = buffer.take(into, 64, 0);
+                result.complete(n < 0 ? List.of(n) : List.copyOf(into));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        takers.add(taker);
+        return result;
+    }
+
+    private void awaitTaker(Thread.State state) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> taker.getState() == state);
+    }
+
+    /** Two messages arrive while the taker is away: the next take finds them waiting, so the stream flows. */
+    private static ResponseBuffer<String> flowing(long maxDelayNanos) throws InterruptedException {
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, maxDelayNanos);
+        buffer.put("a");
+        buffer.put("b");
+        List<String> into = new ArrayList<>();
+        assertThat(buffer.take(into, 1, 0)).isEqualTo(1);
+        assertThat(buffer.take(into, 1, 0)).isEqualTo(1);
+        assertThat(into).containsExactly("a", "b");
+        return buffer;
+    }
+
+    @Test
+    void aQuietStreamsMessageWakesTheTakerAtOnce() throws Exception {
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.WAITING); // an untimed wait for one message
+
+        buffer.put("first");
+
+        // A wait for a group would last a minute: the 30 s timeout of the test would end it first.
+        assertThat(taken.join()).containsExactly("first");
+    }
+
+    @Test
+    void aFlowingStreamWakesTheTakerForAGroupNotForEachMessage() throws Exception {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.TIMED_WAITING); // a wait for a group, a minute at most
+
+        for (int i = 1; i < THRESHOLD; i++) {
+            buffer.put("m" + i);
+        }
+        // Below the threshold the taker stays asleep (a spurious wake-up only makes it wait again).
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                .until(() -> !taken.isDone() && taker.getState() == Thread.State.TIMED_WAITING);
+
+        buffer.put("m" + THRESHOLD);
+
+        assertThat(taken.join()).containsExactly("m1", "m2", "m3", "m4");
+    }
+
+    @Test
+    void aGroupThatDoesNotFillWithinTheMaxDelayGoesAsItIsAndTheStreamIsQuietAgain() throws Exception {
+        ResponseBuffer<String> buffer = flowing(TimeUnit.SECONDS.toNanos(3));
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.TIMED_WAITING); // seen within the 3 s the wait for a group lasts
+
+        buffer.put("alone");
+
+        // One message, far below the threshold: it goes when the 3 s are up.
+        assertThat(taken.join()).containsExactly("alone");
+        // Too slow to gather a group: the next message wakes the taker at once (an untimed wait).
+        CompletableFuture<List<Object>> next = takeInBackground(buffer);
+        awaitTaker(Thread.State.WAITING);
+        buffer.put("next");
+        assertThat(next.join()).containsExactly("next");
+    }
+
+    @Test
+    void aPauseLongerThanTheMaxDelayMakesTheStreamQuietAgain() throws Exception {
+        ResponseBuffer<String> buffer = flowing(TimeUnit.MILLISECONDS.toNanos(50));
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+
+        // The wait for a group ends with nothing after 50 ms; then the taker waits for one message, untimed.
+        awaitTaker(Thread.State.WAITING);
+        buffer.put("after the pause");
+
+        assertThat(taken.join()).containsExactly("after the pause");
+    }
+
+    @Test
+    void theEndOfTheCallWakesAWaitForAGroup() throws InterruptedException {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.TIMED_WAITING);
+
+        buffer.put("last");
+        buffer.complete();
+
+        assertThat(taken.join()).containsExactly("last");
+        assertThat(buffer.take(new ArrayList<>(), 64, 0)).isEqualTo(ResponseBuffer.COMPLETED);
+    }
+
+    @Test
+    void aFailureWakesAWaitForAGroupAndEndsIt() throws Exception {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.TIMED_WAITING);
+
+        buffer.fail(Status.UNAVAILABLE);
+
+        assertThat(taken.join()).containsExactly(ResponseBuffer.FAILED);
+        assertThat(buffer.failure().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    }
+
+    @Test
+    void withNoMaxDelayEveryMessageWakesTheTaker() throws Exception {
+        ResponseBuffer<String> buffer = flowing(0);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.WAITING); // flowing, but never a wait for a group
+
+        buffer.put("one");
+
+        assertThat(taken.join()).containsExactly("one");
+    }
+
+    @Test
+    void theIdleTimeoutStillEndsAWaitForAGroup() throws InterruptedException {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+
+        int n = buffer.take(new ArrayList<>(), 64, TimeUnit.MILLISECONDS.toNanos(100));
+
+        assertThat(n).isEqualTo(ResponseBuffer.IDLE);
+    }
+
+    @Test
+    void anImpossibleThresholdOrANegativeDelayIsRefused() throws Exception {
+        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("wakeThreshold must be 1..8 and maxDelayNanos at least 0, got 0 and 0");
+        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 9, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 9 and 0");
+        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 4, -1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 4 and -1");
+    }
+}
