@@ -36,7 +36,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * A message therefore waits at most {@code maxDelayNanos} longer than it would have; with {@code maxDelayNanos} 0
  * the buffer stays quiet, and wakes the stage thread for every message that arrives while it waits.
  *
- * <p>Idle time: the buffer records the last "activity" (a message arrived, or the stage thread requested more);
+ * <p>Idle time: the buffer records the last "activity" (the stage thread took messages, or requested more: a
+ * message's arrival is noticed when it is taken, which spares the transport's thread a clock read per message);
  * {@link #take} with an idle timeout gives up once the buffer has been empty that long since the last activity.
  * While the stage thread waits on an empty buffer, demand is always outstanding (it re-requests what it took in
  * batches smaller than the prefetch), so this measures a silent server, never a slow consumer.
@@ -100,7 +101,6 @@ public final class ResponseBuffer<T> {
                         + capacity + " buffered); manual flow control was bypassed");
             } else {
                 items.addLast(item);
-                lastActivityNanos = System.nanoTime();
             }
             if (waiting && (ended || !waitingForGroup || items.size() >= wakeThreshold)) {
                 waiting = false; // one signal per wait: later messages of this group need not signal again
@@ -173,6 +173,9 @@ public final class ResponseBuffer<T> {
                 }
                 waitedForGroup = false;
                 if (n > 0) {
+                    if (idleTimeoutNanos > 0) {
+                        lastActivityNanos = System.nanoTime();
+                    }
                     return n;
                 }
                 if (ended) {

@@ -173,6 +173,22 @@ class ResponseBufferTest {
     }
 
     @Test
+    void aMessageThatArrivedWhileTheTakerWasAwayIsNotIdleness() throws Exception {
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, 0);
+        long idle = TimeUnit.MILLISECONDS.toNanos(100);
+        buffer.put("early");
+        long arrived = System.nanoTime();
+        // The taker is busy downstream for longer than the idle timeout; the message waits in the buffer.
+        await().pollDelay(Duration.ofMillis(300)).until(() -> System.nanoTime() - arrived > 2 * idle);
+        List<String> into = new ArrayList<>();
+
+        assertThat(buffer.take(into, 64, idle)).isEqualTo(1);
+        assertThat(into).containsExactly("early");
+        // Then a silence of the full timeout, counted from that take, is idleness.
+        assertThat(buffer.take(into, 64, idle)).isEqualTo(ResponseBuffer.IDLE);
+    }
+
+    @Test
     void anImpossibleThresholdOrANegativeDelayIsRefused() throws Exception {
         assertThatThrownBy(() -> new ResponseBuffer<String>(8, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class)
