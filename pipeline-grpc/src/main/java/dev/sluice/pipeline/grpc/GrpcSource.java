@@ -38,10 +38,13 @@ import java.util.Objects;
  * While a stream is quiet, each message goes downstream as soon as it arrives. While messages flow faster than
  * the source's thread can be woken for each (a wake-up from the transport's thread costs microseconds of CPU, more
  * than decoding a small message), the source lets them gather and passes them on together: it is woken when a
- * replenish batch has arrived, or at the latest {@code maxBatchDelay} after it began to wait (default
- * {@link #DEFAULT_MAX_BATCH_DELAY}, 200 µs). So a message waits at most that much longer than it would have, and a
- * fast stream keeps the CPU for decoding it. {@code maxBatchDelay(Duration.ZERO)} wakes the source for every
- * message, for the lowest latency at the highest CPU cost.
+ * replenish batch has arrived (fewer when the batch is more than half the prefetch), or at the latest
+ * {@code maxBatchDelay} after it began to wait (default {@link #DEFAULT_MAX_BATCH_DELAY}, 200 µs). So a message
+ * waits at most that much longer than it would have, and a fast stream keeps the CPU for decoding it. A wait
+ * that runs out before its batch has come makes the source wake for every message again; a stream in lock-step
+ * with the pipeline (the server sends the next message once the last is through) is never held.
+ * {@code maxBatchDelay(Duration.ZERO)} wakes the source for every message, for the lowest latency at the highest
+ * CPU cost. A graceful stop still delivers every message received, including those waiting for their batch.
  *
  * <h2>Threads and blocking</h2>
  * {@link #produce} runs on the source's stage thread and blocks it: while waiting for messages, while the
@@ -199,8 +202,8 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
 
         /**
          * While messages flow, the longest the source waits for a replenish batch of them before it passes on what
-         * has arrived: 0 to 1 s (default {@link GrpcSource#DEFAULT_MAX_BATCH_DELAY}, 200 µs). A quiet stream's
-         * messages are never held; {@link Duration#ZERO} never holds any (see the class comment).
+         * has arrived: 0 to 1 s (default {@link GrpcSource#DEFAULT_MAX_BATCH_DELAY}, 200 µs). A message that finds
+         * the source waiting for one is never held; {@link Duration#ZERO} holds none (see the class comment).
          */
         public Builder<Req, Resp> maxBatchDelay(Duration maxBatchDelay) {
             Objects.requireNonNull(maxBatchDelay, "maxBatchDelay must not be null");

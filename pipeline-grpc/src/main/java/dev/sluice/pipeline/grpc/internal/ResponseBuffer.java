@@ -25,10 +25,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * transport's own threads (on 2 cores, a third of the stream's throughput over Netty: benchmark 6). So the buffer
  * has two modes:
  * <ul>
- *   <li><b>Quiet</b> (at first, and after a pause): the first message wakes the stage thread. A message after a
- *       pause is never delayed.</li>
- *   <li><b>Flowing</b> (entered when the stage thread comes back for more and finds that messages arrived while
- *       it was handing over the last ones): the stage thread is woken once {@code wakeThreshold} messages are
+ *   <li><b>Quiet</b> (at first, and after a pause): the first message wakes the stage thread, so a message that
+ *       finds it waiting is never delayed.</li>
+ *   <li><b>Flowing</b> (entered when the stage thread comes back for more and finds that several messages arrived
+ *       while it was handing over the last ones; a stream in lock-step with its consumer never does): the stage thread is woken once {@code wakeThreshold} messages are
  *       buffered, or the call ends, and at the latest {@code maxDelayNanos} after it began to wait. A wait whose
  *       time is up before a group has come means the stream paused, or is too slow to gather groups: the stage
  *       thread takes what came, and the buffer is quiet again.</li>
@@ -152,15 +152,18 @@ public final class ResponseBuffer<T> {
      *
      * @param idleTimeoutNanos the longest silence since the last activity; 0 for none
      * @return the number of messages moved (at least 1), or {@link #COMPLETED}, {@link #FAILED} or {@link #IDLE}
-     * @throws InterruptedException if the stage thread is interrupted while waiting
+     * @throws InterruptedException if the stage thread is interrupted while waiting with nothing buffered;
+     *     interrupted while messages wait for their group, it returns them instead, with its interrupt still set
      */
     public int take(List<T> into, int max, long idleTimeoutNanos) throws InterruptedException {
         lock.lock();
         try {
             int yields = 0;
             boolean waitedForGroup = false;
-            if (!items.isEmpty()) {
-                flowing = true; // messages arrived while this thread was handing over the last ones
+            if (items.size() > 1) {
+                // Several messages arrived while this thread was handing over the last ones. (One may be the
+                // answer to the last: a stream in lock-step with its consumer never has two.)
+                flowing = true;
             }
             for (;;) {
                 int n = 0;
@@ -217,6 +220,19 @@ public final class ResponseBuffer<T> {
                             left = changed.awaitNanos(left);
                         } while (forGroup && left > 0 && !ended && items.size() < wakeThreshold);
                     }
+                } catch (InterruptedException e) {
+                    if (items.isEmpty()) {
+                        throw e;
+                    }
+                    // Interrupted (a graceful stop) while messages wait for their group: they have been received,
+                    // so they are handed over; the interrupt stays set for the caller to see after that.
+                    Thread.currentThread().interrupt();
+                    n = 0;
+                    while (n < max && !items.isEmpty()) {
+                        into.add(items.pollFirst());
+                        n++;
+                    }
+                    return n;
                 } finally {
                     waiting = false;
                 }

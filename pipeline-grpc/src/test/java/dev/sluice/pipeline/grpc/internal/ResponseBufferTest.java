@@ -53,7 +53,11 @@ class ResponseBufferTest {
     }
 
     private void awaitTaker(Thread.State state) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> taker.getState() == state);
+        awaitTaker(state, Duration.ofSeconds(10));
+    }
+
+    private void awaitTaker(Thread.State state, Duration atMost) {
+        await().atMost(atMost).until(() -> taker.getState() == state);
     }
 
     /** Two messages arrive while the taker is away: the next take finds them waiting, so the stream flows. */
@@ -62,8 +66,7 @@ class ResponseBufferTest {
         buffer.put("a");
         buffer.put("b");
         List<String> into = new ArrayList<>();
-        assertThat(buffer.take(into, 1, 0)).isEqualTo(1);
-        assertThat(buffer.take(into, 1, 0)).isEqualTo(1);
+        assertThat(buffer.take(into, 64, 0)).isEqualTo(2);
         assertThat(into).containsExactly("a", "b");
         return buffer;
     }
@@ -101,18 +104,72 @@ class ResponseBufferTest {
     @Test
     void aGroupThatDoesNotFillWithinTheMaxDelayGoesAsItIsAndTheStreamIsQuietAgain() throws Exception {
         ResponseBuffer<String> buffer = flowing(TimeUnit.SECONDS.toNanos(3));
+        long started = System.nanoTime();
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
         awaitTaker(Thread.State.TIMED_WAITING); // seen within the 3 s the wait for a group lasts
 
         buffer.put("alone");
 
-        // One message, far below the threshold: it goes when the 3 s are up.
+        // One message, far below the threshold: it goes when the 3 s are up, not before.
         assertThat(taken.join()).containsExactly("alone");
-        // Too slow to gather a group: the next message wakes the taker at once (an untimed wait).
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+        // Too slow to gather a group: the next take waits for one message, untimed, at once (a wait for a group
+        // would be a timed one for 3 s first).
         CompletableFuture<List<Object>> next = takeInBackground(buffer);
-        awaitTaker(Thread.State.WAITING);
+        awaitTaker(Thread.State.WAITING, Duration.ofSeconds(2));
         buffer.put("next");
         assertThat(next.join()).containsExactly("next");
+    }
+
+    @Test
+    void oneMessageWaitingAtATakeIsNotAFlow() throws Exception {
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        buffer.put("the answer to the last one");
+        assertThat(buffer.take(new ArrayList<>(), 64, 0)).isEqualTo(1);
+
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+
+        awaitTaker(Thread.State.WAITING); // a stream in lock-step: still one wake-up per message
+        buffer.put("next");
+        assertThat(taken.join()).containsExactly("next");
+    }
+
+    @Test
+    void interruptedWhileMessagesWaitForTheirGroupTheTakerReturnsThemWithItsInterruptSet() throws Exception {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+        CompletableFuture<Boolean> interruptSet = new CompletableFuture<>();
+        CompletableFuture<List<Object>> taken = new CompletableFuture<>();
+        taker = Thread.ofPlatform().name("interrupted taker").start(() -> {
+            try {
+                List<String> into = new ArrayList<>();
+                int n = buffer.take(into, 64, 0);
+                interruptSet.complete(Thread.currentThread().isInterrupted());
+                taken.complete(n < 0 ? List.of(n) : List.copyOf(into));
+            } catch (Throwable t) {
+                taken.completeExceptionally(t);
+            }
+        });
+        takers.add(taker);
+        awaitTaker(Thread.State.TIMED_WAITING);
+        buffer.put("received 1");
+        buffer.put("received 2");
+
+        taker.interrupt(); // a graceful stop
+
+        assertThat(taken.join()).containsExactly("received 1", "received 2");
+        assertThat(interruptSet.join()).isTrue();
+    }
+
+    @Test
+    void interruptedWhileNothingIsBufferedTheTakerThrows() throws Exception {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitTaker(Thread.State.TIMED_WAITING);
+
+        taker.interrupt();
+
+        assertThat(taken).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+                .havingRootCause().isInstanceOf(InterruptedException.class);
     }
 
     @Test
@@ -173,18 +230,30 @@ class ResponseBufferTest {
     }
 
     @Test
-    void aMessageThatArrivedWhileTheTakerWasAwayIsNotIdleness() throws Exception {
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, 0);
-        long idle = TimeUnit.MILLISECONDS.toNanos(100);
-        buffer.put("early");
-        long arrived = System.nanoTime();
-        // The taker is busy downstream for longer than the idle timeout; the message waits in the buffer.
-        await().pollDelay(Duration.ofMillis(300)).until(() -> System.nanoTime() - arrived > 2 * idle);
+    void aTricklingStreamIsNotIdleThoughItOutlastsTheIdleTimeout() throws Exception {
+        // A message every 100 ms for 2 s, with an idle timeout of 1 s: the silence between two messages is what
+        // counts, never the time since the call began.
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        long idle = TimeUnit.SECONDS.toNanos(1);
+        int messages = 20;
+        Thread producer = Thread.ofPlatform().name("trickle").start(() -> {
+            for (int i = 0; i < messages; i++) {
+                buffer.put("m" + i);
+                long sent = System.nanoTime();
+                await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(5))
+                        .until(() -> System.nanoTime() - sent >= TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        });
+        takers.add(producer);
         List<String> into = new ArrayList<>();
 
-        assertThat(buffer.take(into, 64, idle)).isEqualTo(1);
-        assertThat(into).containsExactly("early");
-        // Then a silence of the full timeout, counted from that take, is idleness.
+        while (into.size() < messages) {
+            int n = buffer.take(into, 64, idle);
+            assertThat(n).as("take after %s messages", into.size()).isPositive();
+        }
+
+        assertThat(into).hasSize(messages);
+        // Then a silence of the full timeout is idleness.
         assertThat(buffer.take(into, 64, idle)).isEqualTo(ResponseBuffer.IDLE);
     }
 
