@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +34,16 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Ending a call</h2>
  * All methods of the {@code ClientCall} (start, request, cancel) are called from the stage thread only. If the
- * stage is interrupted (the pipeline cancelled, stopped, or finished early), the call is cancelled and the
- * interrupt propagates: the server sees CANCELLED. If the buffer stays empty for the request timeout while demand
+ * stage is interrupted (the pipeline cancelled, stopped, or finished early), the call is cancelled (the server
+ * sees CANCELLED), every message received until the call has ended is handed over (a graceful stop delivers
+ * them; an abort has failed the link, which refuses them), and the interrupt propagates. If the buffer stays empty for the request timeout while demand
  * is outstanding, the call is cancelled as idle and the loop retries or resumes it.
  */
 public final class GrpcSourceRun<Req, Resp> {
 
     private static final Logger log = LoggerFactory.getLogger(GrpcSource.class);
+    /** The longest a stopping source waits for its cancelled call to end. */
+    private static final long CANCEL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final StreamSpec<Req, Resp> spec;
     private final String method;
@@ -183,7 +187,14 @@ public final class GrpcSourceRun<Req, Resp> {
         boolean ended = false;
         try {
             for (;;) {
-                int n = buffer.take(group, prefetch, idleNanos);
+                int n;
+                try {
+                    n = buffer.take(group, prefetch, idleNanos);
+                } catch (InterruptedException stop) {
+                    ended = true;
+                    Thread.currentThread().interrupt();
+                    throw handOverTheRest(call, buffer, emitter, group, meters);
+                }
                 if (n == ResponseBuffer.COMPLETED) {
                     ended = true;
                     return new AttemptEnd<>(null, false, delivered, last);
@@ -210,19 +221,9 @@ public final class GrpcSourceRun<Req, Resp> {
                 last = group.get(n - 1);
                 group.clear();
                 if (Thread.currentThread().isInterrupted()) {
-                    // A graceful stop (an abort or an early finish would have failed the link instead): ask for
-                    // nothing more, end the call, and hand over what the server had already sent.
+                    // A graceful stop (an abort or an early finish would have failed the link instead).
                     ended = true;
-                    buffer.abandon();
-                    call.cancel("the pipeline is stopping", null);
-                    buffer.drainTo(group);
-                    if (!group.isEmpty()) {
-                        meters.received(group.size());
-                        SourceOutput.handOver(emitter, group);
-                        delivered += group.size();
-                        last = group.get(group.size() - 1);
-                    }
-                    throw new InterruptedException("the pipeline is stopping");
+                    throw handOverTheRest(call, buffer, emitter, group, meters);
                 }
                 consumedSinceRequest += n;
                 while (consumedSinceRequest >= batch) {
@@ -238,6 +239,29 @@ public final class GrpcSourceRun<Req, Resp> {
                 call.cancel("the pipeline no longer takes items (cancelled, stopped or finished early)", null);
             }
         }
+    }
+
+    /**
+     * The stage thread was interrupted: asks for nothing more, cancels the call, and hands over every message
+     * received until the call ended, then returns the exception to throw. A graceful stop delivers them all; an
+     * abort has failed the link, so the hand-over ends at once with its own {@code InterruptedException}.
+     */
+    private InterruptedException handOverTheRest(ClientCall<?, Resp> call, ResponseBuffer<Resp> buffer,
+            Emitter<Resp> emitter, List<Resp> group, GrpcMeters meters) throws InterruptedException {
+        call.cancel("the pipeline is stopping", null);
+        // Netty may still deliver messages it decoded before it saw the cancel: they were received, so they are
+        // kept until the call has ended. A cancelled call ends promptly; the bound only guards against a transport
+        // that never says so.
+        if (!buffer.awaitEndAfterCancel(CANCEL_GRACE_NANOS)) {
+            log.warn("gRPC {} did not end within {} ms of its cancellation; messages it delivers later are dropped",
+                    method, TimeUnit.NANOSECONDS.toMillis(CANCEL_GRACE_NANOS));
+        }
+        buffer.drainTo(group);
+        if (!group.isEmpty()) {
+            meters.received(group.size());
+            SourceOutput.handOver(emitter, group);
+        }
+        return new InterruptedException("the pipeline is stopping");
     }
 
     /** How one call ended: {@code status} null for a normal completion. */

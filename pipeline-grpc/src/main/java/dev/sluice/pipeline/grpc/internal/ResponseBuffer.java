@@ -252,6 +252,40 @@ public final class ResponseBuffer<T> {
         }
     }
 
+    /**
+     * After the stage thread cancelled the call: waits until gRPC ends it (a cancelled call always ends), at most
+     * {@code timeoutNanos}, keeping the messages the transport delivers meanwhile: they were received too. An
+     * interrupt does not cut the wait short and is still set afterwards. From then on, nothing more is accepted.
+     *
+     * @return whether the call ended within the time
+     */
+    public boolean awaitEndAfterCancel(long timeoutNanos) {
+        boolean interrupted = Thread.interrupted();
+        lock.lock();
+        try {
+            long left = timeoutNanos;
+            while (!ended && left > 0) {
+                waiting = true;
+                waitingForGroup = true; // woken by the end (or a full prefetch), not by every message
+                try {
+                    left = changed.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } finally {
+                    waiting = false;
+                }
+            }
+            boolean endedInTime = ended;
+            ended = true;
+            return endedInTime;
+        } finally {
+            lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** Moves every buffered message into {@code into}, without waiting (stage thread only). */
     public void drainTo(List<T> into) {
         lock.lock();

@@ -258,6 +258,43 @@ class ResponseBufferTest {
     }
 
     @Test
+    void afterACancelTheMessagesDeliveredUntilTheCallEndsAreKeptThoughTheTakerIsInterrupted() throws Exception {
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        buffer.put("before the cancel");
+        CompletableFuture<Boolean> endedInTime = new CompletableFuture<>();
+        CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
+        taker = Thread.ofPlatform().name("stopping taker").start(() -> {
+            Thread.currentThread().interrupt(); // the stop that made it cancel
+            endedInTime.complete(buffer.awaitEndAfterCancel(TimeUnit.SECONDS.toNanos(20)));
+            stillInterrupted.complete(Thread.currentThread().isInterrupted());
+        });
+        takers.add(taker);
+        awaitTaker(Thread.State.TIMED_WAITING); // the interrupt did not end the wait
+
+        buffer.put("decoded before the transport saw the cancel");
+        buffer.fail(Status.CANCELLED);
+        buffer.put("after the end");
+
+        assertThat(endedInTime.join()).isTrue();
+        assertThat(stillInterrupted.join()).isTrue();
+        List<String> rest = new ArrayList<>();
+        buffer.drainTo(rest);
+        assertThat(rest).containsExactly("before the cancel", "decoded before the transport saw the cancel");
+    }
+
+    @Test
+    void aCallThatDoesNotEndAfterItsCancelIsGivenUpOnAndLaterMessagesAreDropped() throws Exception {
+        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+
+        assertThat(buffer.awaitEndAfterCancel(TimeUnit.MILLISECONDS.toNanos(50))).isFalse();
+
+        buffer.put("too late");
+        List<String> rest = new ArrayList<>();
+        buffer.drainTo(rest);
+        assertThat(rest).isEmpty();
+    }
+
+    @Test
     void anImpossibleThresholdOrANegativeDelayIsRefused() throws Exception {
         assertThatThrownBy(() -> new ResponseBuffer<String>(8, 0, 0))
                 .isInstanceOf(IllegalArgumentException.class)
