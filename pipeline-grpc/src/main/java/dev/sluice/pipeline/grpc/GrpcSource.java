@@ -53,12 +53,12 @@ import java.util.Objects;
  * per target, owned by the application).
  *
  * <h2>Cancellation and failure</h2>
- * Cancelling or stopping the pipeline, or a {@code take} downstream finishing it early, interrupts the source; it
- * then cancels its call (the server sees CANCELLED and its cancel handler runs) and ends. A graceful stop first
- * hands over every message received, including those the transport delivers until the cancelled call has ended. A call that fails is
- * retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; otherwise the source, and
- * with it the run, fails with a {@link GrpcCallException}. Without {@code ResilienceOptions} the source makes one
- * call and has no idle timeout.
+ * Cancelling or stopping the pipeline, or a {@code take} downstream finishing it early, interrupts the source; it then
+ * cancels its call (the server sees CANCELLED and its cancel handler runs) and ends. A graceful stop first hands over
+ * every message received, including those the transport delivers until the cancelled call has ended. A call that fails
+ * is retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; otherwise the source, and
+ * with it the run, fails with a {@link GrpcCallException}. Without {@code ResilienceOptions} the source makes one call
+ * and has no idle timeout.
  *
  * <h2>Run summary</h2>
  * The source records {@value #ATTRIBUTE_METHOD}, {@value #ATTRIBUTE_STATUS} (the final status code: OK, CANCELLED,

@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * "prefetch minus buffered", which would count the same room twice.
  *
  * <h2>Ending a call</h2>
- * All methods of the {@code ClientCall} (start, request, cancel) are called from the stage thread only. If the
- * stage is interrupted (the pipeline cancelled, stopped, or finished early), the call is cancelled (the server
- * sees CANCELLED), every message received until the call has ended is handed over (a graceful stop delivers
- * them; an abort has failed the link, which refuses them), and the interrupt propagates. If the buffer stays empty for the request timeout while demand
- * is outstanding, the call is cancelled as idle and the loop retries or resumes it.
+ * All methods of the {@code ClientCall} (start, request, cancel) are called from the stage thread only. If the stage is
+ * interrupted (the pipeline cancelled, stopped, or finished early), the call is cancelled (the server sees CANCELLED),
+ * every message received until the call has ended is handed over (a graceful stop delivers them; an abort has failed
+ * the link, which refuses them), and the interrupt propagates. If the buffer stays empty for the request timeout while
+ * demand is outstanding, the call is cancelled as idle and the loop retries or resumes it.
  */
 public final class GrpcSourceRun<Req, Resp> {
 

@@ -28,10 +28,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li><b>Quiet</b> (at first, and after a pause): the first message wakes the stage thread, so a message that
  *       finds it waiting is never delayed.</li>
  *   <li><b>Flowing</b> (entered when the stage thread comes back for more and finds that several messages arrived
- *       while it was handing over the last ones; a stream in lock-step with its consumer never does): the stage thread is woken once {@code wakeThreshold} messages are
- *       buffered, or the call ends, and at the latest {@code maxDelayNanos} after it began to wait. A wait whose
- *       time is up before a group has come means the stream paused, or is too slow to gather groups: the stage
- *       thread takes what came, and the buffer is quiet again.</li>
+ *       while it was handing over the last ones; a stream in lock-step with its consumer never does): the stage
+ *       thread is woken once {@code wakeThreshold} messages are buffered, or the call ends, and at the latest
+ *       {@code maxDelayNanos} after it began to wait. A wait whose time is up before a group has come means the
+ *       stream paused, or is too slow to gather groups: the stage thread takes what came, and the buffer is quiet
+ *       again.</li>
  * </ul>
  * A message therefore waits at most {@code maxDelayNanos} longer than it would have; with {@code maxDelayNanos} 0
  * the buffer stays quiet, and wakes the stage thread for every message that arrives while it waits.
@@ -166,11 +167,7 @@ public final class ResponseBuffer<T> {
                 flowing = true;
             }
             for (;;) {
-                int n = 0;
-                while (n < max && !items.isEmpty()) {
-                    into.add(items.pollFirst());
-                    n++;
-                }
+                int n = moveLocked(into, max);
                 if (waitedForGroup && n < wakeThreshold) {
                     flowing = false; // the time was up before a group came: too slow to gather, or paused
                 }
@@ -227,12 +224,7 @@ public final class ResponseBuffer<T> {
                     // Interrupted (a graceful stop) while messages wait for their group: they have been received,
                     // so they are handed over; the interrupt stays set for the caller to see after that.
                     Thread.currentThread().interrupt();
-                    n = 0;
-                    while (n < max && !items.isEmpty()) {
-                        into.add(items.pollFirst());
-                        n++;
-                    }
-                    return n;
+                    return moveLocked(into, max);
                 } finally {
                     waiting = false;
                 }
@@ -240,6 +232,16 @@ public final class ResponseBuffer<T> {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Moves up to {@code max} buffered messages into {@code into}; returns how many. Lock held. */
+    private int moveLocked(List<T> into, int max) {
+        int n = 0;
+        while (n < max && !items.isEmpty()) {
+            into.add(items.pollFirst());
+            n++;
+        }
+        return n;
     }
 
     /** The status the call failed with, once {@link #take} has returned {@link #FAILED}. */
@@ -266,7 +268,7 @@ public final class ResponseBuffer<T> {
             long left = timeoutNanos;
             while (!ended && left > 0) {
                 waiting = true;
-                waitingForGroup = true; // woken by the end (or a full prefetch), not by every message
+                waitingForGroup = true; // woken by the end, not by every message (a group wakes it, and it waits on)
                 try {
                     left = changed.awaitNanos(left);
                 } catch (InterruptedException e) {
