@@ -65,8 +65,19 @@ public final class ResponseBuffer<T> {
     private boolean waiting;
     /** The stage thread waits for a group ({@code wakeThreshold} messages) rather than one message. */
     private boolean waitingForGroup;
-    /** Messages have been flowing: the stage thread's next wait is for a group. Stage thread only. */
+    /** Messages have been flowing: the stage thread's next wait is for a group. */
     private boolean flowing;
+    /** The {@link BatchWaitTimer} is watching this buffer. */
+    private boolean watched;
+    /**
+     * When the current wait for a group is up, on {@link System#nanoTime}'s scale; 0 while there is none. Written
+     * under the lock, read by the timer without it, so that its ticks do not contend with the transport's thread.
+     */
+    private volatile long groupDeadlineNanos;
+    /** The timer found the current wait for a group up. */
+    private boolean groupTimeUp;
+    /** The timer's ticks in a row that found the stage thread not waiting for a group. Timer thread only. */
+    private int ticksNotWaiting;
     private boolean ended;
     private Status failure;
     private long lastActivityNanos = System.nanoTime();
@@ -195,17 +206,37 @@ public final class ResponseBuffer<T> {
                     continue;
                 }
                 long waitNanos = forGroup ? maxDelayNanos : Long.MAX_VALUE;
+                long now = forGroup || idleTimeoutNanos > 0 ? System.nanoTime() : 0L;
+                boolean onTimer = forGroup && maxDelayNanos >= 2 * BatchWaitTimer.TICK_NANOS;
                 if (idleTimeoutNanos > 0) {
-                    long remaining = lastActivityNanos + idleTimeoutNanos - System.nanoTime();
+                    long remaining = lastActivityNanos + idleTimeoutNanos - now;
                     if (remaining <= 0) {
                         return IDLE;
                     }
+                    onTimer = onTimer && remaining > maxDelayNanos;
                     waitNanos = Math.min(waitNanos, remaining);
                 }
                 waitingForGroup = forGroup;
                 waitedForGroup = forGroup;
                 try {
-                    if (waitNanos == Long.MAX_VALUE) {
+                    if (onTimer) {
+                        // A wait for a group, ended by a group, the end of the call, or the shared timer once its
+                        // time is up (a spurious wake-up only makes it wait on).
+                        groupDeadlineNanos = (now + maxDelayNanos - BatchWaitTimer.TICK_NANOS) | 1; // never 0
+                        groupTimeUp = false;
+                        if (!watched) {
+                            watched = true;
+                            BatchWaitTimer.watch(this);
+                        }
+                        try {
+                            do {
+                                waiting = true;
+                                changed.await();
+                            } while (!groupTimeUp && !ended && items.size() < wakeThreshold);
+                        } finally {
+                            groupDeadlineNanos = 0;
+                        }
+                    } else if (waitNanos == Long.MAX_VALUE) {
                         waiting = true;
                         changed.await();
                     } else {
@@ -229,6 +260,61 @@ public final class ResponseBuffer<T> {
                     waiting = false;
                 }
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The {@link BatchWaitTimer}'s look at this buffer (its thread): ends a wait for a group whose time is up.
+     *
+     * @return whether the timer should keep watching: while the stream flows, the call has not ended, and the stage
+     *     thread waits for a group or did so recently
+     */
+    boolean tick(long nowNanos) {
+        long deadline = groupDeadlineNanos;
+        if (deadline != 0) {
+            ticksNotWaiting = 0;
+            if (nowNanos - deadline < 0) {
+                return true; // waiting, and not yet due: no lock taken
+            }
+            lock.lock();
+            try {
+                long current = groupDeadlineNanos; // a later wait may have begun since the read above
+                if (waiting && waitingForGroup && current != 0 && nowNanos - current >= 0) {
+                    groupTimeUp = true;
+                    waiting = false;
+                    changed.signal();
+                }
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (++ticksNotWaiting <= BatchWaitTimer.UNWATCH_AFTER_TICKS) {
+            return true;
+        }
+        lock.lock();
+        try {
+            ticksNotWaiting = 0;
+            if (groupDeadlineNanos != 0) {
+                return true; // began to wait meanwhile
+            }
+            watched = false; // the next wait for a group watches it again
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What the stage thread is waiting for. */
+    enum Wait { NOTHING, A_MESSAGE, A_GROUP }
+
+    /** What the stage thread is waiting for right now (for tests; {@code NOTHING} once it has been signalled). */
+    Wait currentWait() {
+        lock.lock();
+        try {
+            return !waiting ? Wait.NOTHING : waitingForGroup ? Wait.A_GROUP : Wait.A_MESSAGE;
         } finally {
             lock.unlock();
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.pipeline.grpc.internal.ResponseBuffer.Wait;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * When the buffer wakes the source's thread: at once for a quiet stream's message, for a group (or after the
- * longest delay) while the stream flows. The taking thread here is a platform thread, whose state tells an untimed
- * wait for one message ({@code WAITING}) from a timed wait for a group ({@code TIMED_WAITING}).
+ * longest delay) while the stream flows. The buffer says what its taker waits for ({@link Wait}); a wait for a group
+ * of 200 µs or more ends by the shared {@link BatchWaitTimer}, a shorter one by a timed wait of its own.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ResponseBufferTest {
@@ -53,11 +54,15 @@ class ResponseBufferTest {
     }
 
     private void awaitTaker(Thread.State state) {
-        awaitTaker(state, Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(10)).until(() -> taker.getState() == state);
     }
 
-    private void awaitTaker(Thread.State state, Duration atMost) {
-        await().atMost(atMost).until(() -> taker.getState() == state);
+    private static void awaitWait(ResponseBuffer<String> buffer, Wait wait) {
+        awaitWait(buffer, wait, Duration.ofSeconds(10));
+    }
+
+    private static void awaitWait(ResponseBuffer<String> buffer, Wait wait, Duration atMost) {
+        await().atMost(atMost).until(() -> buffer.currentWait() == wait);
     }
 
     /** Two messages arrive while the taker is away: the next take finds them waiting, so the stream flows. */
@@ -75,7 +80,7 @@ class ResponseBufferTest {
     void aQuietStreamsMessageWakesTheTakerAtOnce() throws Exception {
         ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.WAITING); // an untimed wait for one message
+        awaitWait(buffer, Wait.A_MESSAGE); // an untimed wait for one message
 
         buffer.put("first");
 
@@ -87,14 +92,14 @@ class ResponseBufferTest {
     void aFlowingStreamWakesTheTakerForAGroupNotForEachMessage() throws Exception {
         ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.TIMED_WAITING); // a wait for a group, a minute at most
+        awaitWait(buffer, Wait.A_GROUP); // a wait for a group, a minute at most
 
         for (int i = 1; i < THRESHOLD; i++) {
             buffer.put("m" + i);
         }
         // Below the threshold the taker stays asleep (a spurious wake-up only makes it wait again).
         await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
-                .until(() -> !taken.isDone() && taker.getState() == Thread.State.TIMED_WAITING);
+                .until(() -> !taken.isDone() && buffer.currentWait() == Wait.A_GROUP);
 
         buffer.put("m" + THRESHOLD);
 
@@ -106,17 +111,18 @@ class ResponseBufferTest {
         ResponseBuffer<String> buffer = flowing(TimeUnit.SECONDS.toNanos(3));
         long started = System.nanoTime();
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.TIMED_WAITING); // seen within the 3 s the wait for a group lasts
+        awaitWait(buffer, Wait.A_GROUP); // seen within the 3 s the wait for a group lasts
 
         buffer.put("alone");
 
-        // One message, far below the threshold: it goes when the 3 s are up, not before.
+        // One message, far below the threshold: it goes when the 3 s are up (within the shared timer's last tick).
         assertThat(taken.join()).containsExactly("alone");
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(3).minusNanos(BatchWaitTimer.TICK_NANOS));
         // Too slow to gather a group: the next take waits for one message, untimed, at once (a wait for a group
         // would be a timed one for 3 s first).
         CompletableFuture<List<Object>> next = takeInBackground(buffer);
-        awaitTaker(Thread.State.WAITING, Duration.ofSeconds(2));
+        awaitWait(buffer, Wait.A_MESSAGE, Duration.ofSeconds(2));
         buffer.put("next");
         assertThat(next.join()).containsExactly("next");
     }
@@ -129,7 +135,7 @@ class ResponseBufferTest {
 
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
 
-        awaitTaker(Thread.State.WAITING); // a stream in lock-step: still one wake-up per message
+        awaitWait(buffer, Wait.A_MESSAGE); // a stream in lock-step: still one wake-up per message
         buffer.put("next");
         assertThat(taken.join()).containsExactly("next");
     }
@@ -150,7 +156,7 @@ class ResponseBufferTest {
             }
         });
         takers.add(taker);
-        awaitTaker(Thread.State.TIMED_WAITING);
+        awaitWait(buffer, Wait.A_GROUP);
         buffer.put("received 1");
         buffer.put("received 2");
 
@@ -164,7 +170,7 @@ class ResponseBufferTest {
     void interruptedWhileNothingIsBufferedTheTakerThrows() throws Exception {
         ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.TIMED_WAITING);
+        awaitWait(buffer, Wait.A_GROUP);
 
         taker.interrupt();
 
@@ -178,7 +184,7 @@ class ResponseBufferTest {
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
 
         // The wait for a group ends with nothing after 50 ms; then the taker waits for one message, untimed.
-        awaitTaker(Thread.State.WAITING);
+        awaitWait(buffer, Wait.A_MESSAGE);
         buffer.put("after the pause");
 
         assertThat(taken.join()).containsExactly("after the pause");
@@ -188,7 +194,7 @@ class ResponseBufferTest {
     void theEndOfTheCallWakesAWaitForAGroup() throws InterruptedException {
         ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.TIMED_WAITING);
+        awaitWait(buffer, Wait.A_GROUP);
 
         buffer.put("last");
         buffer.complete();
@@ -201,7 +207,7 @@ class ResponseBufferTest {
     void aFailureWakesAWaitForAGroupAndEndsIt() throws Exception {
         ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.TIMED_WAITING);
+        awaitWait(buffer, Wait.A_GROUP);
 
         buffer.fail(Status.UNAVAILABLE);
 
@@ -213,7 +219,7 @@ class ResponseBufferTest {
     void withNoMaxDelayEveryMessageWakesTheTaker() throws Exception {
         ResponseBuffer<String> buffer = flowing(0);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-        awaitTaker(Thread.State.WAITING); // flowing, but never a wait for a group
+        awaitWait(buffer, Wait.A_MESSAGE); // flowing, but never a wait for a group
 
         buffer.put("one");
 
@@ -292,6 +298,36 @@ class ResponseBufferTest {
         List<String> rest = new ArrayList<>();
         buffer.drainTo(rest);
         assertThat(rest).isEmpty();
+    }
+
+    @Test
+    void aMaxDelayShorterThanTwoTimerTicksStillEndsTheWaitForAGroup() throws Exception {
+        ResponseBuffer<String> buffer = flowing(BatchWaitTimer.TICK_NANOS); // a timed wait of its own
+
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+
+        // Nothing comes within the 0.1 ms: the wait for a group ends, and the taker waits for one message.
+        awaitWait(buffer, Wait.A_MESSAGE);
+        buffer.put("alone");
+        assertThat(taken.join()).containsExactly("alone");
+    }
+
+    @Test
+    void theSharedTimerSleepsOnceNoSourceWaitsForAGroup() throws Exception {
+        ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+        awaitWait(buffer, Wait.A_GROUP);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> BatchWaitTimer.thread().getState() == Thread.State.TIMED_WAITING); // ticking
+        for (int i = 1; i <= THRESHOLD; i++) {
+            buffer.put("m" + i);
+        }
+        assertThat(taken.join()).hasSize(THRESHOLD);
+
+        // The taker waits for no group any more (it is away, as if handing the group downstream): after a few
+        // ticks the timer stops watching the buffer, and with nothing else to watch it sleeps, untimed.
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> BatchWaitTimer.thread().getState() == Thread.State.WAITING);
     }
 
     @Test
