@@ -268,8 +268,8 @@ public final class ResponseBuffer<T> {
     /**
      * The {@link BatchWaitTimer}'s look at this buffer (its thread): ends a wait for a group whose time is up.
      *
-     * @return whether the timer should keep watching: while the stream flows, the call has not ended, and the stage
-     *     thread waits for a group or did so recently
+     * @return whether the timer should keep watching: while the stage thread waits for a group, or did within the
+     *     last {@value BatchWaitTimer#UNWATCH_AFTER_TICKS} ticks (a quiet or ended buffer no longer waits for one)
      */
     boolean tick(long nowNanos) {
         long deadline = groupDeadlineNanos;

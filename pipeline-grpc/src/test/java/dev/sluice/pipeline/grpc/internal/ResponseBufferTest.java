@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * When the buffer wakes the source's thread: at once for a quiet stream's message, for a group (or after the
@@ -178,12 +180,14 @@ class ResponseBufferTest {
                 .havingRootCause().isInstanceOf(InterruptedException.class);
     }
 
-    @Test
-    void aPauseLongerThanTheMaxDelayMakesTheStreamQuietAgain() throws Exception {
-        ResponseBuffer<String> buffer = flowing(TimeUnit.MILLISECONDS.toNanos(50));
+    /** Both ways a wait for a group ends by its time: the shared timer (50 ms), or a timed wait of its own (0.1 ms). */
+    @ParameterizedTest
+    @ValueSource(longs = {50_000_000L, BatchWaitTimer.TICK_NANOS})
+    void aPauseLongerThanTheMaxDelayMakesTheStreamQuietAgain(long maxDelayNanos) throws Exception {
+        ResponseBuffer<String> buffer = flowing(maxDelayNanos);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
 
-        // The wait for a group ends with nothing after 50 ms; then the taker waits for one message, untimed.
+        // The wait for a group ends with nothing when its time is up; then the taker waits for one message, untimed.
         awaitWait(buffer, Wait.A_MESSAGE);
         buffer.put("after the pause");
 
@@ -298,18 +302,6 @@ class ResponseBufferTest {
         List<String> rest = new ArrayList<>();
         buffer.drainTo(rest);
         assertThat(rest).isEmpty();
-    }
-
-    @Test
-    void aMaxDelayShorterThanTwoTimerTicksStillEndsTheWaitForAGroup() throws Exception {
-        ResponseBuffer<String> buffer = flowing(BatchWaitTimer.TICK_NANOS); // a timed wait of its own
-
-        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
-
-        // Nothing comes within the 0.1 ms: the wait for a group ends, and the taker waits for one message.
-        awaitWait(buffer, Wait.A_MESSAGE);
-        buffer.put("alone");
-        assertThat(taken.join()).containsExactly("alone");
     }
 
     @Test
