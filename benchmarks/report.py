@@ -271,6 +271,15 @@ def hot_path(r, out):
                 [n for n, _ in impls], [[cell(r.get("ChannelHotPathBenchmark." + m)) for _, m in impls]])
 
 
+def scheduler(r, out):
+    cells = [r.get("SchedulerBenchmark.yields", threads=2), r.get("SchedulerBenchmark.yields", threads=100),
+             r.get("SchedulerBenchmark.pingPong")]
+    if not any(cells):
+        return
+    print_table(out, "The virtual-thread scheduler alone: ns per yield, ns per park-and-unpark turn",
+                ["yield, 2 threads", "yield, 100 threads", "ping-pong turn"], [[cell(c) for c in cells]])
+
+
 def allocation(r, out):
     rows = []
     for (name, params), run in sorted(r.by_key.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
@@ -313,6 +322,7 @@ def main(argv):
     audit_writer(r, out, targets)
     flavours(r, out)
     hot_path(r, out)
+    scheduler(r, out)
     allocation(r, out)
 
     out.append("")

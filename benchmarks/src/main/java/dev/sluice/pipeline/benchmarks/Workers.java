@@ -45,6 +45,11 @@ final class Workers {
         return this;
     }
 
+    /** The threads added so far, in order, not yet started until {@link #runAll()}. */
+    List<Thread> threads() {
+        return List.copyOf(threads);
+    }
+
     /** Starts every thread and waits until all have ended; rethrows the first failure. */
     void runAll() throws InterruptedException {
         for (Thread t : threads) {

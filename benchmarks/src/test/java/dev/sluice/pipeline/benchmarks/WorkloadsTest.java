@@ -66,6 +66,18 @@ class WorkloadsTest {
     }
 
     @Test
+    void theSchedulerWorkloadsCountEveryYieldAndTurn() throws InterruptedException {
+        assertThat(Switches.yields(3, 1_000)).isEqualTo(3_000);
+        assertThat(Switches.pingPong(1_000)).isEqualTo(2_000);
+        assertThatThrownBy(() -> Switches.yields(0, 10))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("threads and yields must be at least 1, got 0 and 10");
+        assertThatThrownBy(() -> Switches.pingPong(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("rounds must be at least 1, got 0");
+    }
+
+    @Test
     void aChainAsAPipelineDeliversEveryItem() throws InterruptedException {
         Long[] items = Items.boxed(500);
         assertThat(StageChain.pipeline(20, 4, items)).isEqualTo(Items.sumOfRange(0, 500));
