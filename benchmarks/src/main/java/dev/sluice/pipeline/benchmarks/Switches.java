@@ -27,12 +27,10 @@ final class Switches {
         Workers workers = new Workers(ThreadKind.VIRTUAL);
         for (int t = 0; t < threads; t++) {
             workers.add("yielder-" + t, () -> {
-                int n = 0;
                 for (int i = 0; i < yields; i++) {
                     Thread.yield();
-                    n++;
                 }
-                made.addAndGet(n);
+                made.addAndGet(yields); // counted once the thread has made them all
             });
         }
         workers.runAll();
@@ -41,7 +39,8 @@ final class Switches {
 
     /**
      * Two virtual threads take turns {@code rounds} times each: a thread parks until it is its turn, passes the turn
-     * and unparks the other. Every turn is one park and one unpark, the hand-back a waiting stage needs.
+     * and unparks the other. A turn is an unpark and, unless the turn came back before the thread could park, a park:
+     * the hand-back a waiting stage needs.
      *
      * @return the number of turns taken, checked
      */
@@ -55,7 +54,7 @@ final class Switches {
         for (int p = 0; p < 2; p++) {
             int me = p;
             workers.add("player-" + p, () -> {
-                Thread other = null;
+                Thread other = players[1 - me];
                 for (int i = 0; i < rounds; i++) {
                     while ((turn.get() & 1) != me) {
                         LockSupport.park(turn);
@@ -64,9 +63,6 @@ final class Switches {
                         }
                     }
                     turn.incrementAndGet();
-                    if (other == null) {
-                        other = players[1 - me];
-                    }
                     LockSupport.unpark(other);
                 }
             });
