@@ -14,12 +14,13 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every Java snippet in the README appears, line for line (indentation aside), in the project's sources, where a
- * test runs it: a README example cannot drift from code that compiles.
+ * Every Java snippet in the README appears, token for token (whitespace and line breaks aside, which the formatter
+ * owns), in the project's sources, where a test runs it: a README example cannot drift from code that compiles.
  */
 class ReadmeSnippetsTest {
 
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     @Test
     void everyJavaSnippetOfTheReadmeIsCodeThatATestRuns() throws IOException {
@@ -32,19 +33,21 @@ class ReadmeSnippetsTest {
         }
         String sources;
         try (Stream<Path> files = Files.walk(root)) {
-            sources = files.filter(p -> p.toString().endsWith(".java") && !p.toString().contains("/target/"))
+            sources = files.filter(
+                            p -> p.toString().endsWith(".java") && !p.toString().contains("/target/"))
                     .map(ReadmeSnippetsTest::read)
                     .map(ReadmeSnippetsTest::normalize)
-                    .collect(Collectors.joining("\n"));
+                    .collect(Collectors.joining());
         }
         assertThat(snippets).as("Java snippets in the README").hasSizeGreaterThan(10);
-        List<String> missing = snippets.stream().filter(s -> !sources.contains(s)).toList();
+        List<String> missing =
+                snippets.stream().filter(s -> !sources.contains(s)).toList();
         assertThat(missing).as("README snippets found in no source file").isEmpty();
     }
 
-    /** Lines trimmed, blank lines dropped: indentation and spacing between blocks do not count. */
+    /** All whitespace dropped: indentation, alignment and where the formatter breaks a line do not count. */
     private static String normalize(String code) {
-        return code.lines().map(String::strip).filter(l -> !l.isEmpty()).collect(Collectors.joining("\n"));
+        return WHITESPACE.matcher(code).replaceAll("");
     }
 
     private static String read(Path p) {
