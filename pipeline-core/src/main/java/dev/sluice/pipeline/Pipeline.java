@@ -73,8 +73,8 @@ public final class Pipeline<T> {
     @SuppressWarnings("unchecked")
     public static <T> Pipeline<T> from(Source<? extends T> source) {
         Objects.requireNonNull(source, "source must not be null");
-        StageSpec spec = new StageSpec("source", new Operator.FromSource((Source<Object>) source), ErrorPolicy.fail(),
-                defaultLink());
+        StageSpec spec = new StageSpec(
+                "source", new Operator.FromSource((Source<Object>) source), ErrorPolicy.fail(), defaultLink());
         return new Pipeline<>(List.of(spec), RunConfig.defaults());
     }
 
@@ -124,7 +124,8 @@ public final class Pipeline<T> {
     public <R> Pipeline<R> mapConcurrent(int concurrency, CheckedFunction<? super T, ? extends R> fn) {
         requireConcurrency(concurrency);
         Objects.requireNonNull(fn, "fn must not be null");
-        return append("mapConcurrent", new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, true));
+        return append(
+                "mapConcurrent", new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, true));
     }
 
     /**
@@ -137,7 +138,8 @@ public final class Pipeline<T> {
     public <R> Pipeline<R> mapConcurrentUnordered(int concurrency, CheckedFunction<? super T, ? extends R> fn) {
         requireConcurrency(concurrency);
         Objects.requireNonNull(fn, "fn must not be null");
-        return append("mapConcurrentUnordered",
+        return append(
+                "mapConcurrentUnordered",
                 new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, false));
     }
 
@@ -252,17 +254,20 @@ public final class Pipeline<T> {
      */
     public Pipeline<T> monitor(Duration interval, Consumer<? super PipelineSnapshot> monitor) {
         Objects.requireNonNull(monitor, "monitor must not be null");
-        return listener(new PipelineListener() {
-            @Override
-            public void onProgress(PipelineSnapshot progress) {
-                monitor.accept(progress);
-            }
-        }, interval);
+        return listener(
+                new PipelineListener() {
+                    @Override
+                    public void onProgress(PipelineSnapshot progress) {
+                        monitor.accept(progress);
+                    }
+                },
+                interval);
     }
 
     /** Registers the run's meters (see the README's Metrics section) in {@code registry}. */
     public Pipeline<T> meterRegistry(MeterRegistry registry) {
-        return new Pipeline<>(stages, config.withMeterRegistry(Objects.requireNonNull(registry, "registry must not be null")));
+        return new Pipeline<>(
+                stages, config.withMeterRegistry(Objects.requireNonNull(registry, "registry must not be null")));
     }
 
     /** How often a stage that ignores cancellation is logged and reported to listeners. Default 10 s. */
@@ -281,7 +286,8 @@ public final class Pipeline<T> {
     public <R> RunnablePipeline<R> to(Sink<? super T, R> sink) {
         Objects.requireNonNull(sink, "sink must not be null");
         @SuppressWarnings("unchecked")
-        Operator.ToSink op = new Operator.ToSink((dev.sluice.pipeline.internal.SinkLogic<Object, ?>) (Object) sink.logic);
+        Operator.ToSink op =
+                new Operator.ToSink((dev.sluice.pipeline.internal.SinkLogic<Object, ?>) (Object) sink.logic);
         List<StageSpec> all = new ArrayList<>(stages);
         all.add(new StageSpec(sink.name, op, sink.errorPolicy, null));
         requireUniqueNames(all);
@@ -294,12 +300,14 @@ public final class Pipeline<T> {
      * subscription finishes the run. Reactor, RxJava and Akka Streams subscribe to it as to any publisher.
      */
     public Flow.Publisher<T> toPublisher() {
-        return new PublisherView<>(subscriber -> to(Sink.toSubscriber(subscriber)).start());
+        return new PublisherView<>(
+                subscriber -> to(Sink.toSubscriber(subscriber)).start());
     }
 
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("Pipeline[").append(config.pipelineName()).append(": ");
+        StringBuilder b =
+                new StringBuilder("Pipeline[").append(config.pipelineName()).append(": ");
         for (int i = 0; i < stages.size(); i++) {
             b.append(i == 0 ? "" : " -> ").append(stages.get(i).name());
         }

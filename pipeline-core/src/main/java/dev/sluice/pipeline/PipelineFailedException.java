@@ -29,9 +29,15 @@ public final class PipelineFailedException extends RuntimeException {
 
     private static String describe(PipelineSummary s) {
         StringBuilder b = new StringBuilder()
-                .append("pipeline '").append(s.pipelineName()).append("' (correlation ").append(s.correlationId())
-                .append(") failed in stage '").append(s.failedStage()).append("' after ")
-                .append(s.duration().toMillis()).append(" ms; processed:");
+                .append("pipeline '")
+                .append(s.pipelineName())
+                .append("' (correlation ")
+                .append(s.correlationId())
+                .append(") failed in stage '")
+                .append(s.failedStage())
+                .append("' after ")
+                .append(s.duration().toMillis())
+                .append(" ms; processed:");
         for (StageStats st : s.stages()) {
             b.append(' ').append(st.name()).append('=').append(st.itemsIn() == 0 ? st.itemsOut() : st.itemsIn());
         }

@@ -61,7 +61,10 @@ public record PipelineSummary(
             return Optional.empty();
         }
         String message = failure.getMessage();
-        return Optional.of(message != null ? failure.getClass().getSimpleName() + ": " + message : failure.getClass().getName());
+        return Optional.of(
+                message != null
+                        ? failure.getClass().getSimpleName() + ": " + message
+                        : failure.getClass().getName());
     }
 
     static double perSecond(long count, Duration elapsed) {

@@ -69,7 +69,9 @@ public final class RunnablePipeline<R> {
 
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("RunnablePipeline[").append(config.pipelineName()).append(": ");
+        StringBuilder b = new StringBuilder("RunnablePipeline[")
+                .append(config.pipelineName())
+                .append(": ");
         for (int i = 0; i < stages.size(); i++) {
             b.append(i == 0 ? "" : " -> ").append(stages.get(i).name());
         }

@@ -85,6 +85,7 @@ public final class Scope implements AutoCloseable {
     private final Instant deadline;
     /** The deadline on the {@link System#nanoTime()} clock, immune to wall-clock changes. */
     private final long deadlineNanos;
+
     private final ThreadFactory threadFactory;
     private final Duration stragglerReportInterval;
     private final Consumer<Thread> onStraggler;
@@ -93,10 +94,12 @@ public final class Scope implements AutoCloseable {
     private final AtomicReference<Ending> ending = new AtomicReference<>();
     /** Failures after the ending that are worth reporting. */
     private final Queue<Throwable> laterFailures = new ConcurrentLinkedQueue<>();
+
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
     private final AtomicInteger running = new AtomicInteger();
     /** The fork that ended last; each ending fork first waits for its predecessor's thread to terminate. */
     private final AtomicReference<Thread> lastExited = new AtomicReference<>();
+
     private final AtomicInteger forkCount = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition quiescent = lock.newCondition();
@@ -200,7 +203,8 @@ public final class Scope implements AutoCloseable {
      */
     public void join() throws InterruptedException, ExecutionException, TimeoutException {
         if (live.contains(Thread.currentThread())) {
-            throw new IllegalStateException("join() called from a fork of scope '" + name + "': it would wait for itself");
+            throw new IllegalStateException(
+                    "join() called from a fork of scope '" + name + "': it would wait for itself");
         }
         try {
             awaitForks();
@@ -286,7 +290,11 @@ public final class Scope implements AutoCloseable {
             log.warn(
                     "scope '{}': thread '{}' is still running {} ms after the scope was {}; it does not respond to"
                             + " interruption. It is at:{}",
-                    name, t.getName(), sinceWaiting.toMillis(), ending.get().describe(), where);
+                    name,
+                    t.getName(),
+                    sinceWaiting.toMillis(),
+                    ending.get().describe(),
+                    where);
             if (onStraggler != null) {
                 try {
                     onStraggler.accept(t);
@@ -370,7 +378,8 @@ public final class Scope implements AutoCloseable {
     @Override
     public void close() {
         if (live.contains(Thread.currentThread())) {
-            throw new IllegalStateException("close() called from a fork of scope '" + name + "': it would wait for itself");
+            throw new IllegalStateException(
+                    "close() called from a fork of scope '" + name + "': it would wait for itself");
         }
         // closed first, then running read; fork() increments running, then reads closed: with both volatile, a
         // fork either sees the scope closed and gives up, or is seen running here and is cancelled and awaited.
@@ -471,7 +480,7 @@ public final class Scope implements AutoCloseable {
 
     private static boolean joinUninterruptibly(Thread t) {
         boolean interrupted = false;
-        for (;;) {
+        for (; ; ) {
             try {
                 t.join();
                 return interrupted;
@@ -505,7 +514,8 @@ public final class Scope implements AutoCloseable {
                 }
                 Ending e = ending.get();
                 if (e != null) {
-                    failure = new CancellationException("scope '" + name + "' was " + e.describe() + " before the fork started");
+                    failure = new CancellationException(
+                            "scope '" + name + "' was " + e.describe() + " before the fork started");
                 } else {
                     result = task.call();
                 }
@@ -555,7 +565,8 @@ public final class Scope implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "Fork[" + name + "/" + forkName + (done ? failure == null ? ", completed" : ", failed" : ", running") + "]";
+            return "Fork[" + name + "/" + forkName + (done ? failure == null ? ", completed" : ", failed" : ", running")
+                    + "]";
         }
     }
 

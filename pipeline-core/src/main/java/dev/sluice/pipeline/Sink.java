@@ -37,21 +37,24 @@ public final class Sink<T, R> {
     /** Calls {@code action} for each item; the value is the number of items the action completed. */
     public static <T> Sink<T, Long> forEach(CheckedConsumer<? super T> action) {
         Objects.requireNonNull(action, "action must not be null");
-        return new Sink<>(context -> new SinkLogic.State<T, Long>() {
-            long count;
+        return new Sink<>(
+                context -> new SinkLogic.State<T, Long>() {
+                    long count;
 
-            @Override
-            public boolean accept(T item) throws Exception {
-                action.accept(item);
-                count++;
-                return true;
-            }
+                    @Override
+                    public boolean accept(T item) throws Exception {
+                        action.accept(item);
+                        count++;
+                        return true;
+                    }
 
-            @Override
-            public Long finish() {
-                return count;
-            }
-        }, "forEach", ErrorPolicy.fail());
+                    @Override
+                    public Long finish() {
+                        return count;
+                    }
+                },
+                "forEach",
+                ErrorPolicy.fail());
     }
 
     /**
@@ -67,33 +70,36 @@ public final class Sink<T, R> {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be at least 1, got " + maxBatch);
         }
-        return new Sink<>(context -> new SinkLogic.State<T, Long>() {
-            long count;
+        return new Sink<>(
+                context -> new SinkLogic.State<T, Long>() {
+                    long count;
 
-            @Override
-            public boolean accept(T item) throws Exception {
-                action.accept(List.of(item));
-                count++;
-                return true;
-            }
+                    @Override
+                    public boolean accept(T item) throws Exception {
+                        action.accept(List.of(item));
+                        count++;
+                        return true;
+                    }
 
-            @Override
-            public int groupSize() {
-                return maxBatch;
-            }
+                    @Override
+                    public int groupSize() {
+                        return maxBatch;
+                    }
 
-            @Override
-            public boolean acceptGroup(List<T> items) throws Exception {
-                action.accept(items);
-                count += items.size();
-                return true;
-            }
+                    @Override
+                    public boolean acceptGroup(List<T> items) throws Exception {
+                        action.accept(items);
+                        count += items.size();
+                        return true;
+                    }
 
-            @Override
-            public Long finish() {
-                return count;
-            }
-        }, "forEachBatch", ErrorPolicy.fail());
+                    @Override
+                    public Long finish() {
+                        return count;
+                    }
+                },
+                "forEachBatch",
+                ErrorPolicy.fail());
     }
 
     /** Collects the items with a {@link Collector}; a fresh container per run. */
@@ -102,20 +108,23 @@ public final class Sink<T, R> {
         Supplier<A> supplier = collector.supplier();
         BiConsumer<A, ? super T> accumulator = collector.accumulator();
         Function<A, R> finisher = collector.finisher();
-        return new Sink<>(context -> new SinkLogic.State<T, R>() {
-            final A container = supplier.get();
+        return new Sink<>(
+                context -> new SinkLogic.State<T, R>() {
+                    final A container = supplier.get();
 
-            @Override
-            public boolean accept(T item) {
-                accumulator.accept(container, item);
-                return true;
-            }
+                    @Override
+                    public boolean accept(T item) {
+                        accumulator.accept(container, item);
+                        return true;
+                    }
 
-            @Override
-            public R finish() {
-                return finisher.apply(container);
-            }
-        }, "collect", ErrorPolicy.fail());
+                    @Override
+                    public R finish() {
+                        return finisher.apply(container);
+                    }
+                },
+                "collect",
+                ErrorPolicy.fail());
     }
 
     /** The items in a list, in arrival order. */
@@ -127,20 +136,23 @@ public final class Sink<T, R> {
     /** Folds the items into a value, starting from {@code identity}; the value is the last accumulation. */
     public static <T, R> Sink<T, R> reduce(R identity, BiFunction<R, ? super T, R> accumulator) {
         Objects.requireNonNull(accumulator, "accumulator must not be null");
-        return new Sink<>(context -> new SinkLogic.State<T, R>() {
-            R value = identity;
+        return new Sink<>(
+                context -> new SinkLogic.State<T, R>() {
+                    R value = identity;
 
-            @Override
-            public boolean accept(T item) {
-                value = accumulator.apply(value, item);
-                return true;
-            }
+                    @Override
+                    public boolean accept(T item) {
+                        value = accumulator.apply(value, item);
+                        return true;
+                    }
 
-            @Override
-            public R finish() {
-                return value;
-            }
-        }, "reduce", ErrorPolicy.fail());
+                    @Override
+                    public R finish() {
+                        return value;
+                    }
+                },
+                "reduce",
+                ErrorPolicy.fail());
     }
 
     /** Counts the items. */
@@ -155,43 +167,46 @@ public final class Sink<T, R> {
      */
     public static <T> Sink<T, Long> toChannel(Channel<? super T> channel) {
         Objects.requireNonNull(channel, "channel must not be null");
-        return new Sink<>(new SinkLogic<T, Long>() {
-            @Override
-            public State<T, Long> open(StageContext context) {
-                return new State<>() {
-                    long count;
-
+        return new Sink<>(
+                new SinkLogic<T, Long>() {
                     @Override
-                    public boolean accept(T item) throws InterruptedException {
-                        try {
-                            channel.send(item);
-                        } catch (ChannelFailedException e) {
-                            throw e;
-                        } catch (ChannelClosedException closedByReceiver) {
-                            return false;
-                        }
-                        count++;
-                        return true;
+                    public State<T, Long> open(StageContext context) {
+                        return new State<>() {
+                            long count;
+
+                            @Override
+                            public boolean accept(T item) throws InterruptedException {
+                                try {
+                                    channel.send(item);
+                                } catch (ChannelFailedException e) {
+                                    throw e;
+                                } catch (ChannelClosedException closedByReceiver) {
+                                    return false;
+                                }
+                                count++;
+                                return true;
+                            }
+
+                            @Override
+                            public Long finish() {
+                                channel.close();
+                                return count;
+                            }
+
+                            @Override
+                            public void abort(Throwable cause) {
+                                channel.fail(cause);
+                            }
+                        };
                     }
 
                     @Override
-                    public Long finish() {
-                        channel.close();
-                        return count;
-                    }
-
-                    @Override
-                    public void abort(Throwable cause) {
+                    public void abandoned(Throwable cause) {
                         channel.fail(cause);
                     }
-                };
-            }
-
-            @Override
-            public void abandoned(Throwable cause) {
-                channel.fail(cause);
-            }
-        }, "toChannel", ErrorPolicy.fail());
+                },
+                "toChannel",
+                ErrorPolicy.fail());
     }
 
     /**

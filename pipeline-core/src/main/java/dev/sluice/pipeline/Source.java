@@ -80,7 +80,7 @@ public interface Source<T> {
     static <T> Source<T> generate(Supplier<? extends T> supplier) {
         Objects.requireNonNull(supplier, "supplier must not be null");
         return emitter -> {
-            for (;;) {
+            for (; ; ) {
                 T item = supplier.get();
                 if (item == null) {
                     throw new NullPointerException("the supplier of Source.generate returned null");
@@ -96,7 +96,8 @@ public interface Source<T> {
             throw new IllegalArgumentException("endExclusive must not be below startInclusive, got range ["
                     + startInclusive + ", " + endExclusive + ")");
         }
-        return new IterableSource<>(() -> LongStream.range(startInclusive, endExclusive).boxed().iterator(), true);
+        return new IterableSource<>(
+                () -> LongStream.range(startInclusive, endExclusive).boxed().iterator(), true);
     }
 
     /**

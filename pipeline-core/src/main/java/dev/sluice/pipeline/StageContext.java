@@ -42,4 +42,3 @@ public interface StageContext {
     /** The MDC key under which stage threads carry the stage's name. */
     String MDC_STAGE = "stage";
 }
-

@@ -34,10 +34,13 @@ public final class Background<T> {
 
     /** Waits until the thread is parked (WAITING or TIMED_WAITING): the call is blocked. */
     public Background<T> awaitBlocked() {
-        await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
-            Thread.State s = thread.getState();
-            return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || outcome.isDone();
-        });
+        await().atMost(Duration.ofSeconds(10))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> {
+                    Thread.State s = thread.getState();
+                    return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || outcome.isDone();
+                });
         if (outcome.isDone()) {
             throw new AssertionError("expected the call to block, but it ended: " + describe());
         }

@@ -33,17 +33,29 @@ class BoundedMemoryTest {
 
     static Stream<Arguments> shapes() {
         return Stream.of(
-                // links: 2 × 256; stages: map's group, the sink's group
-                new Shape("map", p -> p.map(x -> x), 2L * CAP + GROUP + GROUP, 2L * CAP),
-                // links: 256 items, then 4 lists of 100; stages: one batch in hand, the sink's group of 4 lists
-                new Shape("batch", p -> p.batch(100, Duration.ofMillis(50)).buffer(4), CAP + 100 + 4 * 100 + 4 * 100,
-                        CAP + 4 * 100),
-                // flatMap(x -> 3 copies): each element of the second link stands for at most one source item
-                new Shape("flatMap", p -> p.flatMap(x -> List.of(x, x, x)), 2L * CAP + GROUP + GROUP, 2L * CAP),
-                // links: 2 × 256; stages: dispatcher's group, the 2 × 8 window, the emitter's group, the sink's group
-                new Shape("mapConcurrent", p -> p.mapConcurrent(8, x -> x), 2L * CAP + GROUP + 16 + GROUP + GROUP, 2L * CAP),
-                // links: 2 × 256; stages: one item per worker, the sink's group
-                new Shape("mapConcurrentUnordered", p -> p.mapConcurrentUnordered(8, x -> x), 2L * CAP + 8 + GROUP, 2L * CAP))
+                        // links: 2 × 256; stages: map's group, the sink's group
+                        new Shape("map", p -> p.map(x -> x), 2L * CAP + GROUP + GROUP, 2L * CAP),
+                        // links: 256 items, then 4 lists of 100; stages: one batch in hand, the sink's group of 4 lists
+                        new Shape(
+                                "batch",
+                                p -> p.batch(100, Duration.ofMillis(50)).buffer(4),
+                                CAP + 100 + 4 * 100 + 4 * 100,
+                                CAP + 4 * 100),
+                        // flatMap(x -> 3 copies): each element of the second link stands for at most one source item
+                        new Shape("flatMap", p -> p.flatMap(x -> List.of(x, x, x)), 2L * CAP + GROUP + GROUP, 2L * CAP),
+                        // links: 2 × 256; stages: dispatcher's group, the 2 × 8 window, the emitter's group, the sink's
+                        // group
+                        new Shape(
+                                "mapConcurrent",
+                                p -> p.mapConcurrent(8, x -> x),
+                                2L * CAP + GROUP + 16 + GROUP + GROUP,
+                                2L * CAP),
+                        // links: 2 × 256; stages: one item per worker, the sink's group
+                        new Shape(
+                                "mapConcurrentUnordered",
+                                p -> p.mapConcurrentUnordered(8, x -> x),
+                                2L * CAP + 8 + GROUP,
+                                2L * CAP))
                 .map(Arguments::of);
     }
 
@@ -63,7 +75,8 @@ class BoundedMemoryTest {
             }
         };
         CheckedConsumer<Object> stallingSink = item -> {
-            long finished = item instanceof List<?> batch ? done.addAndGet(batch.size())
+            long finished = item instanceof List<?> batch
+                    ? done.addAndGet(batch.size())
                     : shape.name().equals("flatMap")
                             // a source item is done when the last of its three copies arrives
                             ? (copies.incrementAndGet() % 3 == 0 ? done.incrementAndGet() : done.get())
@@ -80,7 +93,8 @@ class BoundedMemoryTest {
         // then
         assertThat(done.get()).isEqualTo(ITEMS);
         assertThat(maxAhead.get()).as("items between source and sink").isLessThanOrEqualTo(shape.bound());
-        assertThat(maxAhead.get()).as("the stalls did fill the links (else this test proves nothing)")
+        assertThat(maxAhead.get())
+                .as("the stalls did fill the links (else this test proves nothing)")
                 .isGreaterThanOrEqualTo(shape.linkCapacity() / 2);
         assertThat(result.outcome()).isEqualTo(Outcome.COMPLETED);
     }

@@ -79,9 +79,10 @@ class ChannelContractTest {
         fill(ch, capacity);
         // when
         Background<Void> sender = Background.<Void>start(() -> {
-            ch.send(-1);
-            return null;
-        }).awaitBlocked();
+                    ch.send(-1);
+                    return null;
+                })
+                .awaitBlocked();
         assertThat(ch.receive()).isZero();
         // then
         sender.result();
@@ -125,7 +126,8 @@ class ChannelContractTest {
         Channel<Integer> ch = impl.make(capacity);
         assertThat(ch.send(7, Duration.ZERO)).isTrue();
         assertThat(ch.receive(Duration.ZERO)).isEqualTo(7);
-        Background<Integer> receiver = Background.start(() -> ch.receive(Duration.ofSeconds(10))).awaitBlocked();
+        Background<Integer> receiver =
+                Background.start(() -> ch.receive(Duration.ofSeconds(10))).awaitBlocked();
         ch.send(8);
         assertThat(receiver.result()).isEqualTo(8);
     }
@@ -157,7 +159,8 @@ class ChannelContractTest {
     void receiveManyWaitsForTheFirstItem(Impl impl, int capacity) throws Exception {
         Channel<Integer> ch = impl.make(capacity);
         List<Integer> got = new ArrayList<>();
-        Background<Integer> receiver = Background.start(() -> ch.receiveMany(got, 10)).awaitBlocked();
+        Background<Integer> receiver =
+                Background.start(() -> ch.receiveMany(got, 10)).awaitBlocked();
         ch.send(1);
         assertThat(receiver.result()).isEqualTo(1);
         assertThat(got).containsExactly(1);
@@ -211,7 +214,8 @@ class ChannelContractTest {
         assertThatThrownBy(ch::receive).isExactlyInstanceOf(ChannelClosedException.class);
         assertThatThrownBy(ch::tryReceive).isExactlyInstanceOf(ChannelClosedException.class);
         assertThatThrownBy(() -> ch.receive(Duration.ofSeconds(1))).isExactlyInstanceOf(ChannelClosedException.class);
-        assertThatThrownBy(() -> ch.receiveMany(new ArrayList<>(), 3)).isExactlyInstanceOf(ChannelClosedException.class);
+        assertThatThrownBy(() -> ch.receiveMany(new ArrayList<>(), 3))
+                .isExactlyInstanceOf(ChannelClosedException.class);
         assertThat(ch.drainTo(new ArrayList<>(), 3)).isZero();
     }
 
@@ -220,7 +224,8 @@ class ChannelContractTest {
         Channel<Integer> ch = impl.make(capacity);
         assertThat(ch.close()).isTrue();
         assertThat(ch.close()).isFalse();
-        assertThat(ch.fail(new RuntimeException("after close, nothing buffered"))).isFalse();
+        assertThat(ch.fail(new RuntimeException("after close, nothing buffered")))
+                .isFalse();
     }
 
     @ChannelTest
@@ -246,9 +251,10 @@ class ChannelContractTest {
         Channel<Integer> ch = impl.make(capacity);
         fill(ch, capacity);
         Background<Void> sender = Background.<Void>start(() -> {
-            ch.send(-1);
-            return null;
-        }).awaitBlocked();
+                    ch.send(-1);
+                    return null;
+                })
+                .awaitBlocked();
         ch.close();
         assertThat(sender.failure()).isExactlyInstanceOf(ChannelClosedException.class);
         assertThat(ch.size()).isEqualTo(capacity);
@@ -263,10 +269,16 @@ class ChannelContractTest {
         // when
         assertThat(ch.fail(cause)).isTrue();
         // then
-        assertThatThrownBy(ch::receive).isInstanceOf(ChannelFailedException.class).hasCause(cause);
-        assertThatThrownBy(ch::tryReceive).isInstanceOf(ChannelFailedException.class).hasCause(cause);
+        assertThatThrownBy(ch::receive)
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCause(cause);
+        assertThatThrownBy(ch::tryReceive)
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCause(cause);
         assertThatThrownBy(() -> ch.drainTo(new ArrayList<>(), 1)).isInstanceOf(ChannelFailedException.class);
-        assertThatThrownBy(() -> ch.send(1)).isInstanceOf(ChannelFailedException.class).hasCause(cause);
+        assertThatThrownBy(() -> ch.send(1))
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCause(cause);
         assertThat(ch.isClosedForReceive()).isTrue();
         assertThat(ch.isClosedForSend()).isTrue();
         assertThat(ch.failure()).containsSame(cause);
@@ -280,7 +292,9 @@ class ChannelContractTest {
         ch.close();
         RuntimeException cause = new RuntimeException("abort");
         assertThat(ch.fail(cause)).isTrue();
-        assertThatThrownBy(ch::receive).isInstanceOf(ChannelFailedException.class).hasCause(cause);
+        assertThatThrownBy(ch::receive)
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCause(cause);
     }
 
     @ChannelTest
@@ -290,13 +304,16 @@ class ChannelContractTest {
         fill(sending, capacity);
         Background<Integer> receiver = Background.start(receiving::receive).awaitBlocked();
         Background<Void> sender = Background.<Void>start(() -> {
-            sending.send(-1);
-            return null;
-        }).awaitBlocked();
+                    sending.send(-1);
+                    return null;
+                })
+                .awaitBlocked();
         RuntimeException cause = new RuntimeException("stop");
         receiving.fail(cause);
         sending.fail(cause);
-        assertThat(receiver.failure()).isInstanceOf(ChannelFailedException.class).hasCause(cause);
+        assertThat(receiver.failure())
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCause(cause);
         assertThat(sender.failure()).isInstanceOf(ChannelFailedException.class).hasCause(cause);
     }
 
@@ -321,9 +338,10 @@ class ChannelContractTest {
         Channel<Integer> ch = impl.make(capacity);
         fill(ch, capacity);
         Background<Void> sender = Background.<Void>start(() -> {
-            ch.send(-1);
-            return null;
-        }).awaitBlocked();
+                    ch.send(-1);
+                    return null;
+                })
+                .awaitBlocked();
         sender.thread().interrupt();
         assertThat(sender.failure()).isInstanceOf(InterruptedException.class);
         List<Integer> got = new ArrayList<>();
@@ -373,22 +391,25 @@ class ChannelContractTest {
         RuntimeException cause = new RuntimeException("upstream broke");
         ch.fail(cause);
         Iterator<Integer> it = ch.iterator();
-        assertThatThrownBy(it::hasNext).isInstanceOf(ChannelFailedException.class).hasCause(cause);
+        assertThatThrownBy(it::hasNext)
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCause(cause);
     }
 
     @ChannelTest
     void interruptedIterationRestoresTheFlagAndThrowsCancellation(Impl impl, int capacity) throws Exception {
         Channel<Integer> ch = impl.make(capacity);
         Background<Boolean> iterating = Background.start(() -> {
-            try {
-                for (int ignored : ch) {
-                    // nothing arrives
-                }
-                return false;
-            } catch (CancellationException e) {
-                return Thread.currentThread().isInterrupted();
-            }
-        }).awaitBlocked();
+                    try {
+                        for (int ignored : ch) {
+                            // nothing arrives
+                        }
+                        return false;
+                    } catch (CancellationException e) {
+                        return Thread.currentThread().isInterrupted();
+                    }
+                })
+                .awaitBlocked();
         iterating.thread().interrupt();
         assertThat(iterating.result()).as("interrupt flag restored").isTrue();
     }
@@ -423,8 +444,10 @@ class ChannelContractTest {
         List<Integer> kept = new ArrayList<>();
         ch.drainTo(kept, Integer.MAX_VALUE);
         assertThat(kept).isEqualTo(upTo(capacity));
-        assertThat(dropped).containsExactly(
-                IntStream.concat(IntStream.range(capacity, capacity + 3), IntStream.of(-1, -2)).boxed().toArray(Integer[]::new));
+        assertThat(dropped)
+                .containsExactly(IntStream.concat(IntStream.range(capacity, capacity + 3), IntStream.of(-1, -2))
+                        .boxed()
+                        .toArray(Integer[]::new));
         assertThat(ch.droppedCount()).isEqualTo(5);
     }
 
@@ -432,7 +455,8 @@ class ChannelContractTest {
     void failPolicyRefusesTheSendAndDropsNothing(Impl impl, int capacity) {
         Channel<Integer> ch = impl.make(capacity, Overflow.FAIL);
         fill(ch, capacity);
-        assertThatThrownBy(() -> ch.send(-1)).isInstanceOf(ChannelFullException.class)
+        assertThatThrownBy(() -> ch.send(-1))
+                .isInstanceOf(ChannelFullException.class)
                 .hasMessageContaining("capacity " + capacity);
         assertThatThrownBy(() -> ch.send(-1, Duration.ofSeconds(1))).isInstanceOf(ChannelFullException.class);
         assertThat(ch.trySend(-1)).isFalse();
@@ -455,7 +479,9 @@ class ChannelContractTest {
     @ChannelTest
     void nullsAreRejectedWithAMessage(Impl impl, int capacity) {
         Channel<Integer> ch = impl.make(capacity);
-        assertThatThrownBy(() -> ch.send(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("null");
+        assertThatThrownBy(() -> ch.send(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("null");
         assertThatThrownBy(() -> ch.trySend(null)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> ch.send(null, Duration.ofSeconds(1))).isInstanceOf(NullPointerException.class);
         List<Integer> withNull = new ArrayList<>(List.of(1, 2));
@@ -468,12 +494,19 @@ class ChannelContractTest {
     void badArgumentsNameTheArgumentAndTheValue(Impl impl, int capacity) {
         Channel<Integer> ch = impl.make(capacity);
         assertThatThrownBy(() -> ch.receive(Duration.ofMillis(-1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout").hasMessageContaining("-0.001");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("timeout")
+                .hasMessageContaining("-0.001");
         assertThatThrownBy(() -> ch.receiveMany(new ArrayList<>(), 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxItems").hasMessageContaining("0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxItems")
+                .hasMessageContaining("0");
         assertThatThrownBy(() -> ch.drainTo(new ArrayList<>(), -1))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxItems");
-        assertThatThrownBy(() -> impl.make(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("capacity").hasMessageContaining("0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxItems");
+        assertThatThrownBy(() -> impl.make(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("capacity")
+                .hasMessageContaining("0");
     }
 }

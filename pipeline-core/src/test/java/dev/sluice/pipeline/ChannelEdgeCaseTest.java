@@ -55,9 +55,10 @@ class ChannelEdgeCaseTest {
             ch.trySend(i);
         }
         Background<Void> sender = Background.<Void>start(() -> {
-            ch.send(-1);
-            return null;
-        }).awaitBlocked();
+                    ch.send(-1);
+                    return null;
+                })
+                .awaitBlocked();
         // when a receive takes an item into a collection that throws
         assertThatThrownBy(() -> ch.receiveMany(List.of(), 1)).isInstanceOf(UnsupportedOperationException.class);
         // then the room it freed reaches the waiting sender
@@ -70,7 +71,8 @@ class ChannelEdgeCaseTest {
         Channel<Integer> ch = impl.make(capacity);
         long start = System.nanoTime();
         assertThat(ch.receive(Duration.ofMillis(30))).isNull();
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(30))
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(30))
                 .isLessThan(Duration.ofSeconds(5));
     }
 

@@ -42,21 +42,27 @@ public final class ChannelFixtures {
     }
 
     public static Impl bounded(ChannelShape shape) {
-        return new Impl("bounded-" + shape.name().toLowerCase(java.util.Locale.ROOT), new Maker() {
-            @Override
-            public <T> Channel<T> make(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
-                return Link.create(capacity, overflow, onDrop, shape);
-            }
-        }, shape);
+        return new Impl(
+                "bounded-" + shape.name().toLowerCase(java.util.Locale.ROOT),
+                new Maker() {
+                    @Override
+                    public <T> Channel<T> make(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+                        return Link.create(capacity, overflow, onDrop, shape);
+                    }
+                },
+                shape);
     }
 
     public static Impl blockingQueue() {
-        return new Impl("blocking-queue", new Maker() {
-            @Override
-            public <T> Channel<T> make(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
-                return Channel.backedByBlockingQueue(capacity, overflow, onDrop);
-            }
-        }, ChannelShape.MPMC);
+        return new Impl(
+                "blocking-queue",
+                new Maker() {
+                    @Override
+                    public <T> Channel<T> make(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+                        return Channel.backedByBlockingQueue(capacity, overflow, onDrop);
+                    }
+                },
+                ChannelShape.MPMC);
     }
 
     /** Every implementation: each shape of the fast channel, and the reference. */

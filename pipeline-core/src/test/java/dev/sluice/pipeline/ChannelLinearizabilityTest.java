@@ -3,10 +3,10 @@ package dev.sluice.pipeline;
 import dev.sluice.pipeline.internal.BoundedChannel;
 import dev.sluice.pipeline.internal.ChannelShape;
 import java.util.ArrayDeque;
+import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.IntGen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -188,32 +188,48 @@ class ChannelLinearizabilityTest {
     @Test
     @Timeout(300)
     void manyToManyIsLinearizable() {
-        new ModelCheckingOptions().sequentialSpecification(SequentialQueue.class)
-                .iterations(12).invocationsPerIteration(400).threads(3).actorsPerThread(3)
+        new ModelCheckingOptions()
+                .sequentialSpecification(SequentialQueue.class)
+                .iterations(12)
+                .invocationsPerIteration(400)
+                .threads(3)
+                .actorsPerThread(3)
                 .check(ManyToMany.class);
     }
 
     @Test
     @Timeout(300)
     void theReferenceChannelIsLinearizable() {
-        new ModelCheckingOptions().sequentialSpecification(SequentialQueue.class)
-                .iterations(12).invocationsPerIteration(400).threads(3).actorsPerThread(3)
+        new ModelCheckingOptions()
+                .sequentialSpecification(SequentialQueue.class)
+                .iterations(12)
+                .invocationsPerIteration(400)
+                .threads(3)
+                .actorsPerThread(3)
                 .check(Reference.class);
     }
 
     @Test
     @Timeout(300)
     void oneToOneIsLinearizable() {
-        new ModelCheckingOptions().sequentialSpecification(SequentialQueue.class)
-                .iterations(12).invocationsPerIteration(400).threads(2).actorsPerThread(4)
+        new ModelCheckingOptions()
+                .sequentialSpecification(SequentialQueue.class)
+                .iterations(12)
+                .invocationsPerIteration(400)
+                .threads(2)
+                .actorsPerThread(4)
                 .check(OneToOne.class);
     }
 
     @Test
     @Timeout(300)
     void dropOldestIsLinearizable() {
-        new ModelCheckingOptions().sequentialSpecification(SequentialDropOldest.class)
-                .iterations(12).invocationsPerIteration(400).threads(3).actorsPerThread(3)
+        new ModelCheckingOptions()
+                .sequentialSpecification(SequentialDropOldest.class)
+                .iterations(12)
+                .invocationsPerIteration(400)
+                .threads(3)
+                .actorsPerThread(3)
                 .check(DropOldest.class);
     }
 }

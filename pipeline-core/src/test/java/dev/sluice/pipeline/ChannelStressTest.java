@@ -45,11 +45,12 @@ class ChannelStressTest {
     @ParameterizedTest(name = "{0} {1}x{2} capacity {3} virtual={4}")
     @MethodSource("topologies")
     @Timeout(120)
-    void everyItemArrivesExactlyOnceAndInProducerOrder(Impl impl, int producers, int consumers, int capacity,
-            boolean virtual) throws Exception {
+    void everyItemArrivesExactlyOnceAndInProducerOrder(
+            Impl impl, int producers, int consumers, int capacity, boolean virtual) throws Exception {
         // given
         Channel<Long> ch = impl.make(capacity);
-        ThreadFactory threads = virtual ? Thread.ofVirtual().factory() : Thread.ofPlatform().factory();
+        ThreadFactory threads =
+                virtual ? Thread.ofVirtual().factory() : Thread.ofPlatform().factory();
         int perProducer = ITEMS / producers;
         AtomicInteger producing = new AtomicInteger(producers);
         AtomicLong count = new AtomicLong();
@@ -94,7 +95,7 @@ class ChannelStressTest {
                     long sq = 0;
                     List<Long> group = new ArrayList<>();
                     try {
-                        for (;;) {
+                        for (; ; ) {
                             if (consumer % 2 == 1) {
                                 group.clear();
                                 ch.receiveMany(group, 5);
@@ -150,7 +151,9 @@ class ChannelStressTest {
     @Timeout(60)
     void pingPongAtCapacityOneNeverLosesAWakeUp() throws Exception {
         // Two threads hand a token back and forth: every hand-off parks and wakes someone.
-        for (Impl impl : List.of(ChannelFixtures.bounded(ChannelShape.SPSC), ChannelFixtures.bounded(ChannelShape.MPMC),
+        for (Impl impl : List.of(
+                ChannelFixtures.bounded(ChannelShape.SPSC),
+                ChannelFixtures.bounded(ChannelShape.MPMC),
                 ChannelFixtures.blockingQueue())) {
             Channel<Integer> ping = impl.make(1);
             Channel<Integer> pong = impl.make(1);
@@ -185,7 +188,7 @@ class ChannelStressTest {
                     for (int s = 0; s < 4; s++) {
                         scope.fork(() -> {
                             try {
-                                for (;;) {
+                                for (; ; ) {
                                     ch.send(1);
                                     sent.incrementAndGet();
                                 }
@@ -197,7 +200,7 @@ class ChannelStressTest {
                     for (int r = 0; r < 3; r++) {
                         scope.fork(() -> {
                             try {
-                                for (;;) {
+                                for (; ; ) {
                                     ch.receive();
                                     received.incrementAndGet();
                                 }
@@ -233,7 +236,7 @@ class ChannelStressTest {
                     for (int t = 0; t < 3; t++) {
                         scope.fork(() -> {
                             try {
-                                for (;;) {
+                                for (; ; ) {
                                     ch.send(1);
                                     sent.incrementAndGet();
                                 }
@@ -246,7 +249,7 @@ class ChannelStressTest {
                         });
                         scope.fork(() -> {
                             try {
-                                for (;;) {
+                                for (; ; ) {
                                     ch.receive();
                                     received.incrementAndGet();
                                 }
@@ -322,7 +325,7 @@ class ChannelStressTest {
                     for (int c = 0; c < 3; c++) {
                         scope.fork(() -> {
                             workers.add(Thread.currentThread());
-                            for (;;) {
+                            for (; ; ) {
                                 int item;
                                 try {
                                     item = ch.receive();
@@ -356,7 +359,9 @@ class ChannelStressTest {
                     });
                     scope.join();
                 }
-                assertThat(duplicates.get()).as("%s capacity %d duplicates", impl.name(), capacity).isZero();
+                assertThat(duplicates.get())
+                        .as("%s capacity %d duplicates", impl.name(), capacity)
+                        .isZero();
                 assertThat(received).as("%s capacity %d", impl.name(), capacity).isEqualTo(sent);
                 assertThat(sent.cardinality()).isEqualTo(producers * perProducer);
             }

@@ -24,12 +24,14 @@ class FlowInteropTest {
         AtomicLong requested = new AtomicLong();
         AtomicLong delivered = new AtomicLong();
         AtomicLong maxOutstanding = new AtomicLong();
-        Flux<Long> flux = Flux.range(0, 20_000).map(i -> (long) i)
+        Flux<Long> flux = Flux.range(0, 20_000)
+                .map(i -> (long) i)
                 .doOnRequest(n -> maxOutstanding.accumulateAndGet(requested.addAndGet(n) - delivered.get(), Math::max))
                 .doOnNext(x -> delivered.incrementAndGet());
         int prefetch = 64;
         // when a slow sink consumes it
-        PipelineResult<Long> result = Pipeline.from(Source.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(flux), prefetch))
+        PipelineResult<Long> result = Pipeline.from(
+                        Source.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(flux), prefetch))
                 .to(Sink.forEach(x -> {
                     if (x % 2_000 == 0) {
                         Thread.sleep(5);
@@ -45,18 +47,22 @@ class FlowInteropTest {
     @Test
     void aPublisherErrorFailsTheRun() {
         Flux<Long> failing = Flux.concat(Flux.just(1L, 2L), Flux.error(new IllegalStateException("upstream")));
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pipeline
-                        .from(Source.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(failing), 8))
-                        .to(Sink.count()).run())
-                .isInstanceOf(PipelineFailedException.class).hasRootCauseMessage("upstream");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Pipeline.from(Source.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(failing), 8))
+                                .to(Sink.count())
+                                .run())
+                .isInstanceOf(PipelineFailedException.class)
+                .hasRootCauseMessage("upstream");
     }
 
     @Test
     void cancellingTheRunCancelsTheSubscription() throws Exception {
         CountDownLatch cancelled = new CountDownLatch(1);
         Flux<Long> endless = Flux.<Long>generate(sink -> sink.next(1L)).doOnCancel(cancelled::countDown);
-        PipelineHandle<Long> run = Pipeline.from(Source.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(endless), 16))
-                .to(Sink.count()).start();
+        PipelineHandle<Long> run = Pipeline.from(
+                        Source.fromPublisher(JdkFlowAdapter.publisherToFlowPublisher(endless), 16))
+                .to(Sink.count())
+                .start();
         await().atMost(Duration.ofSeconds(5)).until(() -> run.snapshot().itemCount() > 100);
         run.cancel();
         assertThat(cancelled.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -75,7 +81,8 @@ class FlowInteropTest {
         AtomicLong received = new AtomicLong();
         AtomicLong maxAhead = new AtomicLong();
         CountDownLatch done = new CountDownLatch(1);
-        Flux<Long> flux = JdkFlowAdapter.flowPublisherToFlux(Pipeline.from(fast).map(x -> x).toPublisher());
+        Flux<Long> flux = JdkFlowAdapter.flowPublisherToFlux(
+                Pipeline.from(fast).map(x -> x).toPublisher());
         // when
         flux.subscribe(new BaseSubscriber<>() {
             @Override
@@ -120,8 +127,11 @@ class FlowInteropTest {
                 sourceEnded.countDown();
             }
         };
-        List<Long> first = JdkFlowAdapter.flowPublisherToFlux(Pipeline.from(endless).toPublisher())
-                .take(10).collectList().block(Duration.ofSeconds(10));
+        List<Long> first = JdkFlowAdapter.flowPublisherToFlux(
+                        Pipeline.from(endless).toPublisher())
+                .take(10)
+                .collectList()
+                .block(Duration.ofSeconds(10));
         assertThat(first).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
         assertThat(sourceEnded.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     }
@@ -153,7 +163,9 @@ class FlowInteropTest {
                 complete.countDown();
             }
         };
-        PipelineResult<Long> result = Pipeline.from(Source.range(0, 100)).to(Sink.toSubscriber(subscriber)).run();
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 100))
+                .to(Sink.toSubscriber(subscriber))
+                .run();
         assertThat(complete.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(result.value()).isEqualTo(100);
         assertThat(got).hasSize(100);
@@ -195,8 +207,10 @@ class FlowInteropTest {
         // given a run whose source is idle (a channel nobody sends to)
         Channel<Long> idle = Channel.bounded(1);
         Probe probe = new Probe();
-        PipelineHandle<Long> run = Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
-        assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        PipelineHandle<Long> run =
+                Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
+        assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS))
+                .isTrue();
         probe.subscription.request(1);
         // when
         probe.subscription.cancel();
@@ -210,12 +224,15 @@ class FlowInteropTest {
     void aBadRequestIsAnsweredWithOnErrorEvenWhileNothingArrives() throws Exception {
         Channel<Long> idle = Channel.bounded(1);
         Probe probe = new Probe();
-        PipelineHandle<Long> run = Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
-        assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        PipelineHandle<Long> run =
+                Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
+        assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS))
+                .isTrue();
         // when (rule 3.9)
         probe.subscription.request(0);
         // then
-        assertThat(probe.terminated.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(probe.terminated.await(5, java.util.concurrent.TimeUnit.SECONDS))
+                .isTrue();
         assertThat(probe.signals).containsExactly("onError:IllegalArgumentException");
         run.await(Duration.ofSeconds(5));
     }

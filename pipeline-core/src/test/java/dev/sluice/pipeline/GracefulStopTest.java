@@ -60,8 +60,10 @@ class GracefulStopTest {
         sinkStuck.await();
         long start = System.nanoTime();
         job.stop(Duration.ofMillis(100));
-        assertThatThrownBy(job::await).isInstanceOfSatisfying(PipelineCancelledException.class,
-                e -> assertThat(e.summary().outcome()).isEqualTo(Outcome.CANCELLED));
+        assertThatThrownBy(job::await)
+                .isInstanceOfSatisfying(
+                        PipelineCancelledException.class,
+                        e -> assertThat(e.summary().outcome()).isEqualTo(Outcome.CANCELLED));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(100)).isLessThan(Duration.ofSeconds(5));
         assertThat(job.activeThreadCount()).isZero();
@@ -71,7 +73,8 @@ class GracefulStopTest {
     void stopEndsASourceBlockedInItsOwnWait() throws Exception {
         // A source waiting for data that never comes (a quiet stream) still stops at once.
         Channel<Long> quiet = Channel.bounded(1);
-        PipelineHandle<Long> job = Pipeline.from(Source.from(quiet)).to(Sink.count()).start();
+        PipelineHandle<Long> job =
+                Pipeline.from(Source.from(quiet)).to(Sink.count()).start();
         quiet.send(1L);
         await().atMost(Duration.ofSeconds(5)).until(() -> job.snapshot().itemCount() == 1);
         job.stop(Duration.ofSeconds(10));
@@ -105,20 +108,23 @@ class GracefulStopTest {
         inbox.drainTo(left, Integer.MAX_VALUE);
         assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
         assertThat(delivered.size() + left.size()).isEqualTo(500);
-        assertThat(delivered).isEqualTo(java.util.stream.LongStream.range(0, delivered.size()).boxed().toList());
+        assertThat(delivered)
+                .isEqualTo(java.util.stream.LongStream.range(0, delivered.size())
+                        .boxed()
+                        .toList());
         assertThat(result.summary().stage("source").orElseThrow().itemsOut()).isEqualTo(delivered.size());
     }
 
     @Test
     void stopDeliversWhatAPublisherHadAlreadySent() throws Exception {
         // given a publisher of 10,000 items and a slow pipeline: up to a prefetch of them are in the source's hands
-        java.util.concurrent.SubmissionPublisher<Long> publisher = new java.util.concurrent.SubmissionPublisher<>(
-                Runnable::run, 64);
+        java.util.concurrent.SubmissionPublisher<Long> publisher =
+                new java.util.concurrent.SubmissionPublisher<>(Runnable::run, 64);
         List<Long> delivered = new CopyOnWriteArrayList<>();
         AtomicLong published = new AtomicLong();
         AtomicLong handedToThePipeline = new AtomicLong();
-        java.util.concurrent.Flow.Publisher<Long> counting = subscriber -> publisher.subscribe(
-                new java.util.concurrent.Flow.Subscriber<Long>() {
+        java.util.concurrent.Flow.Publisher<Long> counting =
+                subscriber -> publisher.subscribe(new java.util.concurrent.Flow.Subscriber<Long>() {
                     @Override
                     public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
                         subscriber.onSubscribe(subscription);
@@ -164,7 +170,10 @@ class GracefulStopTest {
         // then: everything the publisher handed to the pipeline before the cancel went through, in order
         assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
         assertThat((long) delivered.size()).isEqualTo(handedToThePipeline.get());
-        assertThat(delivered).isEqualTo(java.util.stream.LongStream.range(0, delivered.size()).boxed().toList());
+        assertThat(delivered)
+                .isEqualTo(java.util.stream.LongStream.range(0, delivered.size())
+                        .boxed()
+                        .toList());
         assertThat(result.summary().stage("source").orElseThrow().itemsOut()).isEqualTo(delivered.size());
     }
 }

@@ -32,7 +32,11 @@ class NoSynchronizedInMainCodeTest {
                 String code = withoutCommentsAndLiterals(Files.readString(file));
                 Matcher m = SYNCHRONIZED.matcher(code);
                 while (m.find()) {
-                    int line = 1 + (int) code.substring(0, m.start()).chars().filter(c -> c == '\n').count();
+                    int line = 1
+                            + (int) code.substring(0, m.start())
+                                    .chars()
+                                    .filter(c -> c == '\n')
+                                    .count();
                     offenders.add(root.relativize(file) + ":" + line);
                 }
             }

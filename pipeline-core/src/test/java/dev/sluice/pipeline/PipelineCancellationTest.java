@@ -47,7 +47,9 @@ class PipelineCancellationTest {
     }
 
     private void assertNoStageThreadAlive(PipelineHandle<?> handle) {
-        assertThat(stageThreads).isNotEmpty().allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isFalse());
+        assertThat(stageThreads)
+                .isNotEmpty()
+                .allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isFalse());
         if (handle != null) {
             assertThat(handle.activeThreadCount()).isZero();
         }
@@ -71,8 +73,10 @@ class PipelineCancellationTest {
         long start = System.nanoTime();
         Thread.ofVirtual().start(handle::cancel);
         // then
-        assertThatThrownBy(handle::await).isInstanceOfSatisfying(PipelineCancelledException.class,
-                e -> assertThat(e.summary().outcome()).isEqualTo(Outcome.CANCELLED));
+        assertThatThrownBy(handle::await)
+                .isInstanceOfSatisfying(
+                        PipelineCancelledException.class,
+                        e -> assertThat(e.summary().outcome()).isEqualTo(Outcome.CANCELLED));
         assertPrompt(start);
         assertThat(handle.isDone()).isTrue();
         assertNoStageThreadAlive(handle);
@@ -82,8 +86,10 @@ class PipelineCancellationTest {
     void aRunTimeoutAbortsWithTimedOut() throws Exception {
         AtomicLong emitted = new AtomicLong();
         long start = System.nanoTime();
-        assertThatThrownBy(() -> Pipeline.from(endless(emitted)).map(this::seen).to(Sink.count())
-                .run(Duration.ofMillis(200)))
+        assertThatThrownBy(() -> Pipeline.from(endless(emitted))
+                        .map(this::seen)
+                        .to(Sink.count())
+                        .run(Duration.ofMillis(200)))
                 .isInstanceOfSatisfying(PipelineCancelledException.class, e -> {
                     assertThat(e.summary().outcome()).isEqualTo(Outcome.TIMED_OUT);
                     assertThat(e.getMessage()).contains("deadline");
@@ -98,10 +104,13 @@ class PipelineCancellationTest {
         AtomicLong emitted = new AtomicLong();
         Background<Boolean> caller = Background.start(() -> {
             try {
-                Pipeline.from(endless(emitted)).map(this::seen).to(Sink.forEach(x -> {
-                    seen(x);
-                    Thread.sleep(1);
-                })).run();
+                Pipeline.from(endless(emitted))
+                        .map(this::seen)
+                        .to(Sink.forEach(x -> {
+                            seen(x);
+                            Thread.sleep(1);
+                        }))
+                        .run();
                 return false;
             } catch (InterruptedException e) {
                 return Thread.currentThread().isInterrupted();
@@ -171,7 +180,8 @@ class PipelineCancellationTest {
                     .to(Sink.count())
                     .start();
             reading.await();
-            await().atMost(PROMPTLY).until(() -> stageThreads.stream().anyMatch(t -> t.getState() == Thread.State.WAITING));
+            await().atMost(PROMPTLY)
+                    .until(() -> stageThreads.stream().anyMatch(t -> t.getState() == Thread.State.WAITING));
             long start = System.nanoTime();
             handle.cancel();
             assertThatThrownBy(handle::await).isInstanceOf(PipelineCancelledException.class);
@@ -197,7 +207,9 @@ class PipelineCancellationTest {
                 .to(Sink.count())
                 .start();
         long start = System.nanoTime();
-        assertThatThrownBy(handle::await).isInstanceOf(PipelineFailedException.class).hasCause(boom);
+        assertThatThrownBy(handle::await)
+                .isInstanceOf(PipelineFailedException.class)
+                .hasCause(boom);
         assertPrompt(start);
         assertNoStageThreadAlive(handle);
     }
@@ -216,7 +228,8 @@ class PipelineCancellationTest {
                         Thread.onSpinWait(); // ignores the interrupt: a CPU loop
                     }
                     return x;
-                }).as("stubborn")
+                })
+                .as("stubborn")
                 .watchdog(Duration.ofMillis(100))
                 .listener(new PipelineListener() {
                     @Override
@@ -238,7 +251,8 @@ class PipelineCancellationTest {
 
     @Test
     void cancellingAnEndedRunChangesNothing() throws Exception {
-        PipelineHandle<Long> handle = Pipeline.from(Source.range(0, 10)).to(Sink.count()).start();
+        PipelineHandle<Long> handle =
+                Pipeline.from(Source.range(0, 10)).to(Sink.count()).start();
         assertThat(handle.await().value()).isEqualTo(10);
         handle.cancel();
         handle.stop(Duration.ZERO);
@@ -256,7 +270,8 @@ class PipelineCancellationTest {
                 Thread.onSpinWait(); // ignores the interrupt that take(1) sends it
             }
         };
-        PipelineResult<Long> result = Pipeline.from(stubborn).as("stubborn")
+        PipelineResult<Long> result = Pipeline.from(stubborn)
+                .as("stubborn")
                 .watchdog(Duration.ofMillis(100))
                 .listener(new PipelineListener() {
                     @Override
@@ -291,7 +306,8 @@ class PipelineCancellationTest {
             }
         };
         Channel<Long> out = Channel.bounded(4);
-        PipelineHandle<Long> run = Pipeline.from(stubborn).take(1).to(Sink.toChannel(out)).start();
+        PipelineHandle<Long> run =
+                Pipeline.from(stubborn).take(1).to(Sink.toChannel(out)).start();
         assertThat(out.receive()).isEqualTo(1L);
         await().atMost(PROMPTLY).until(out::isClosedForReceive); // the sink has finished: the run completed
         // when
@@ -303,7 +319,8 @@ class PipelineCancellationTest {
 
     @Test
     void aTimeoutBeyondAnyClockIsAccepted() throws Exception {
-        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10)).to(Sink.count())
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10))
+                .to(Sink.count())
                 .run(java.time.temporal.ChronoUnit.FOREVER.getDuration());
         assertThat(result.value()).isEqualTo(10);
     }

@@ -23,27 +23,35 @@ class PipelineFailureTest {
             }
             throw new IOException("disk gone");
         };
-        assertThatThrownBy(() -> Pipeline.from(source).named("export").to(Sink.count()).run())
+        assertThatThrownBy(() ->
+                        Pipeline.from(source).named("export").to(Sink.count()).run())
                 .isInstanceOfSatisfying(PipelineFailedException.class, e -> {
                     assertThat(e.stage()).isEqualTo("source");
                     assertThat(e.getCause()).isInstanceOf(IOException.class).hasMessage("disk gone");
                     assertThat(e.summary().outcome()).isEqualTo(Outcome.FAILED);
-                    assertThat(e.summary().stage("source").orElseThrow().itemsOut()).isEqualTo(10);
-                    assertThat(e.getMessage()).contains("export", "'source'", "disk gone", e.summary().correlationId());
+                    assertThat(e.summary().stage("source").orElseThrow().itemsOut())
+                            .isEqualTo(10);
+                    assertThat(e.getMessage())
+                            .contains(
+                                    "export",
+                                    "'source'",
+                                    "disk gone",
+                                    e.summary().correlationId());
                 });
     }
 
     @Test
     void aFailingMiddleStageFailsTheRunWithTheCountsSoFar() {
         assertThatThrownBy(() -> Pipeline.from(Source.range(0, 1_000))
-                .map(x -> {
-                    if (x == 500) {
-                        throw BOOM;
-                    }
-                    return x;
-                }).as("check")
-                .to(Sink.count())
-                .run())
+                        .map(x -> {
+                            if (x == 500) {
+                                throw BOOM;
+                            }
+                            return x;
+                        })
+                        .as("check")
+                        .to(Sink.count())
+                        .run())
                 .isInstanceOfSatisfying(PipelineFailedException.class, e -> {
                     assertThat(e.stage()).isEqualTo("check");
                     assertThat(e.getCause()).isSameAs(BOOM);
@@ -58,12 +66,13 @@ class PipelineFailureTest {
     @Test
     void aFailingSinkFailsTheRun() {
         assertThatThrownBy(() -> Pipeline.from(Source.range(0, 100))
-                .to(Sink.<Long>forEach(x -> {
-                    if (x == 7) {
-                        throw BOOM;
-                    }
-                }).named("writer"))
-                .run())
+                        .to(Sink.<Long>forEach(x -> {
+                                    if (x == 7) {
+                                        throw BOOM;
+                                    }
+                                })
+                                .named("writer"))
+                        .run())
                 .isInstanceOfSatisfying(PipelineFailedException.class, e -> {
                     assertThat(e.stage()).isEqualTo("writer");
                     assertThat(e.getCause()).isSameAs(BOOM);
@@ -119,7 +128,8 @@ class PipelineFailureTest {
                         throw new IllegalArgumentException("bad " + x);
                     }
                     return x;
-                }).as("enrich")
+                })
+                .as("enrich")
                 .onError(ErrorPolicy.deadLetter(dead::add))
                 .filter(x -> {
                     if (x == 3) {
@@ -132,9 +142,13 @@ class PipelineFailureTest {
                 .run();
         assertThat(result.value()).isEqualTo(39);
         assertThat(dead).hasSize(11);
-        assertThat(dead).filteredOn(d -> d.stage().equals("enrich")).extracting(DeadLetter::item)
+        assertThat(dead)
+                .filteredOn(d -> d.stage().equals("enrich"))
+                .extracting(DeadLetter::item)
                 .containsExactlyInAnyOrder(0L, 5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L);
-        assertThat(dead).filteredOn(d -> d.stage().equals("filter")).singleElement()
+        assertThat(dead)
+                .filteredOn(d -> d.stage().equals("filter"))
+                .singleElement()
                 .satisfies(d -> assertThat(d.error()).hasMessage("filter hates 3"));
         assertThat(result.summary().stage("enrich").orElseThrow().failed()).isEqualTo(10);
         assertThat(result.summary().stage("filter").orElseThrow().failed()).isEqualTo(1);
@@ -143,15 +157,16 @@ class PipelineFailureTest {
     @Test
     void aDeadLetterHandlerThatThrowsFailsTheRun() {
         assertThatThrownBy(() -> Pipeline.from(Source.range(0, 10))
-                .map(x -> {
-                    throw new IllegalArgumentException("always");
-                })
-                .onError(ErrorPolicy.deadLetter(d -> {
-                    throw BOOM;
-                }))
-                .to(Sink.count())
-                .run())
-                .isInstanceOf(PipelineFailedException.class).hasCause(BOOM);
+                        .map(x -> {
+                            throw new IllegalArgumentException("always");
+                        })
+                        .onError(ErrorPolicy.deadLetter(d -> {
+                            throw BOOM;
+                        }))
+                        .to(Sink.count())
+                        .run())
+                .isInstanceOf(PipelineFailedException.class)
+                .hasCause(BOOM);
     }
 
     @Test
@@ -159,10 +174,11 @@ class PipelineFailureTest {
         List<DeadLetter> dead = new CopyOnWriteArrayList<>();
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 20))
                 .to(Sink.<Long>forEach(x -> {
-                    if (x % 2 == 1) {
-                        throw new IOException("odd");
-                    }
-                }).onError(ErrorPolicy.deadLetter(dead::add)))
+                            if (x % 2 == 1) {
+                                throw new IOException("odd");
+                            }
+                        })
+                        .onError(ErrorPolicy.deadLetter(dead::add)))
                 .run();
         assertThat(result.value()).isEqualTo(10);
         assertThat(dead).hasSize(10);
@@ -173,19 +189,26 @@ class PipelineFailureTest {
         List<DeadLetter> dead = new CopyOnWriteArrayList<>();
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 10))
                 .to(Sink.<Long>forEachBatch(100, batch -> {
-                    throw new IOException("database down");
-                }).onError(ErrorPolicy.deadLetter(dead::add)))
+                            throw new IOException("database down");
+                        })
+                        .onError(ErrorPolicy.deadLetter(dead::add)))
                 .run();
         assertThat(result.value()).isZero();
         assertThat(dead).isNotEmpty().allSatisfy(d -> assertThat(d.item()).isInstanceOf(List.class));
-        assertThat(dead.stream().mapToInt(d -> ((List<?>) d.item()).size()).sum()).isEqualTo(10);
+        assertThat(dead.stream().mapToInt(d -> ((List<?>) d.item()).size()).sum())
+                .isEqualTo(10);
     }
 
     @Test
     void aMapFunctionReturningNullFailsTheRunWithAClearMessage() {
-        assertThatThrownBy(() -> Pipeline.from(Source.range(0, 3)).map(x -> (Long) null).to(Sink.count()).run())
+        assertThatThrownBy(() -> Pipeline.from(Source.range(0, 3))
+                        .map(x -> (Long) null)
+                        .to(Sink.count())
+                        .run())
                 .isInstanceOf(PipelineFailedException.class)
-                .cause().isInstanceOf(NullPointerException.class).hasMessageContaining("'map' produced null");
+                .cause()
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("'map' produced null");
     }
 
     @Test
@@ -196,7 +219,10 @@ class PipelineFailureTest {
                 throw new Error("listener bug");
             }
         };
-        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 10)).listener(buggy).to(Sink.count()).start();
+        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 10))
+                .listener(buggy)
+                .to(Sink.count())
+                .start();
         assertThat(run.await(java.time.Duration.ofSeconds(10)).value()).isEqualTo(10);
         assertThat(run.isDone()).isTrue();
     }

@@ -57,7 +57,9 @@ class PipelineObservabilityTest {
                 .to(Sink.count())
                 .run();
         assertThat(events.get(0)).isEqualTo("start:0");
-        assertThat(events.subList(1, events.size() - 1)).hasSizeGreaterThanOrEqualTo(2).containsOnly("progress");
+        assertThat(events.subList(1, events.size() - 1))
+                .hasSizeGreaterThanOrEqualTo(2)
+                .containsOnly("progress");
         assertThat(events.get(events.size() - 1)).isEqualTo("finish");
         PipelineSummary s = finished.get(0);
         assertThat(s).isEqualTo(result.summary());
@@ -160,12 +162,19 @@ class PipelineObservabilityTest {
         assertThat(counter(registry, "orders", "map", "processed")).isEqualTo(1_980);
         assertThat(counter(registry, "orders", "map", "skipped")).isEqualTo(20);
         assertThat(counter(registry, "orders", "count", "processed")).isEqualTo(1_980);
-        Timer run = registry.find("pipeline.run").tags("pipeline", "orders", "outcome", "completed").timer();
+        Timer run = registry.find("pipeline.run")
+                .tags("pipeline", "orders", "outcome", "completed")
+                .timer();
         assertThat(run).isNotNull();
         assertThat(run.count()).isEqualTo(2);
-        assertThat(registry.find("pipeline.stage.duration").tags("pipeline", "orders", "stage", "map").timer().count())
+        assertThat(registry.find("pipeline.stage.duration")
+                        .tags("pipeline", "orders", "stage", "map")
+                        .timer()
+                        .count())
                 .isEqualTo(2);
-        Gauge capacity = registry.find("pipeline.channel.capacity").tags("pipeline", "orders", "stage", "map").gauge();
+        Gauge capacity = registry.find("pipeline.channel.capacity")
+                .tags("pipeline", "orders", "stage", "map")
+                .gauge();
         assertThat(capacity).isNotNull();
         assertThat(capacity.value()).as("no run in progress").isZero();
     }
@@ -186,15 +195,20 @@ class PipelineObservabilityTest {
                 .to(Sink.count());
         PipelineHandle<Long> first = p.start();
         PipelineHandle<Long> second = p.start();
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> counter(registry, "shared", "source", "processed") == 1_000);
-        assertThat(registry.find("pipeline.channel.capacity").tags("pipeline", "shared", "stage", "map").gauge().value())
-                .as("two runs in progress").isEqualTo(2.0 * Pipeline.DEFAULT_CAPACITY);
+        await().atMost(Duration.ofSeconds(10)).until(() -> counter(registry, "shared", "source", "processed") == 1_000);
+        assertThat(registry.find("pipeline.channel.capacity")
+                        .tags("pipeline", "shared", "stage", "map")
+                        .gauge()
+                        .value())
+                .as("two runs in progress")
+                .isEqualTo(2.0 * Pipeline.DEFAULT_CAPACITY);
         double before = counter(registry, "shared", "map", "processed");
         release.countDown();
         first.await();
         second.await();
-        assertThat(counter(registry, "shared", "map", "processed")).isGreaterThanOrEqualTo(before).isEqualTo(1_000);
+        assertThat(counter(registry, "shared", "map", "processed"))
+                .isGreaterThanOrEqualTo(before)
+                .isEqualTo(1_000);
     }
 
     @Test
@@ -202,7 +216,10 @@ class PipelineObservabilityTest {
         SimpleMeterRegistry global = new SimpleMeterRegistry();
         io.micrometer.core.instrument.Metrics.addRegistry(global);
         try {
-            Pipeline.from(Source.range(0, 10)).named("unmetered").to(Sink.count()).run();
+            Pipeline.from(Source.range(0, 10))
+                    .named("unmetered")
+                    .to(Sink.count())
+                    .run();
             assertThat(global.getMeters()).isEmpty();
         } finally {
             io.micrometer.core.instrument.Metrics.removeRegistry(global);
@@ -211,7 +228,8 @@ class PipelineObservabilityTest {
 
     private static double counter(MeterRegistry registry, String pipeline, String stage, String outcome) {
         FunctionCounter c = registry.find("pipeline.items")
-                .tags("pipeline", pipeline, "stage", stage, "outcome", outcome).functionCounter();
+                .tags("pipeline", pipeline, "stage", stage, "outcome", outcome)
+                .functionCounter();
         assertThat(c).as("pipeline.items %s/%s/%s", pipeline, stage, outcome).isNotNull();
         return c.count();
     }
@@ -229,8 +247,11 @@ class PipelineObservabilityTest {
                 .onError(ErrorPolicy.skip())
                 .to(Sink.count())
                 .start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> registry.find("pipeline.items")
-                .tags("pipeline", "skipping", "stage", "map", "outcome", "processed").functionCounter() != null);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> registry.find("pipeline.items")
+                                .tags("pipeline", "skipping", "stage", "map", "outcome", "processed")
+                                .functionCounter()
+                        != null);
         double last = 0;
         List<Double> readings = new CopyOnWriteArrayList<>();
         while (!run.isDone()) {

@@ -35,12 +35,16 @@ class PipelineOperatorsTest {
                 .flatMap(x -> List.of(x, -x))
                 .to(Sink.toList())
                 .run();
-        List<Long> expected = range(0, 10_000).stream().map(x -> x * 2).filter(x -> x % 3 != 0)
-                .flatMap(x -> Stream.of(x, -x)).toList();
+        List<Long> expected = range(0, 10_000).stream()
+                .map(x -> x * 2)
+                .filter(x -> x % 3 != 0)
+                .flatMap(x -> Stream.of(x, -x))
+                .toList();
         assertThat(result.value()).isEqualTo(expected);
         assertThat(peeked).hasSize(expected.size() / 2);
         assertThat(result.outcome()).isEqualTo(Outcome.COMPLETED);
-        assertThat(result.stages()).extracting(StageStats::name)
+        assertThat(result.stages())
+                .extracting(StageStats::name)
                 .containsExactly("source", "map", "filter", "peek", "flatMap", "toList");
         assertThat(result.summary().stage("flatMap").orElseThrow().itemsOut()).isEqualTo(expected.size());
     }
@@ -67,7 +71,8 @@ class PipelineOperatorsTest {
                 })
                 .to(Sink.toList())
                 .run();
-        assertThat(result.value()).isEqualTo(range(0, 2_000).stream().map(x -> x * 10).toList());
+        assertThat(result.value())
+                .isEqualTo(range(0, 2_000).stream().map(x -> x * 10).toList());
     }
 
     @Test
@@ -198,13 +203,15 @@ class PipelineOperatorsTest {
 
     @Test
     void takeZeroCompletesAtOnceWithNothing() throws Exception {
-        PipelineResult<Long> result = Pipeline.from(Source.generate(() -> 1)).take(0).to(Sink.count()).run();
+        PipelineResult<Long> result =
+                Pipeline.from(Source.generate(() -> 1)).take(0).to(Sink.count()).run();
         assertThat(result.value()).isZero();
     }
 
     @Test
     void takeMoreThanThereIsPassesEverything() throws Exception {
-        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10)).take(100).to(Sink.count()).run();
+        PipelineResult<Long> result =
+                Pipeline.from(Source.range(0, 10)).take(100).to(Sink.count()).run();
         assertThat(result.value()).isEqualTo(10);
     }
 
@@ -228,8 +235,10 @@ class PipelineOperatorsTest {
 
     @Test
     void stageNamesCanBeSetAndAppearInTheSummary() throws Exception {
-        PipelineResult<Long> result = Pipeline.from(Source.range(0, 3)).as("numbers")
-                .map(x -> x).as("identity")
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 3))
+                .as("numbers")
+                .map(x -> x)
+                .as("identity")
                 .to(Sink.<Long>count().named("counter"))
                 .run();
         assertThat(result.stages()).extracting(StageStats::name).containsExactly("numbers", "identity", "counter");
@@ -239,16 +248,18 @@ class PipelineOperatorsTest {
     void sourcesOfEveryKindDeliverTheirItems() throws Exception {
         List<Long> items = range(0, 1_000);
         assertThat(collect(Source.from(items))).isEqualTo(items);
-        assertThat(collect(Source.from((Iterable<Long>) () -> items.iterator()))).isEqualTo(items);
+        assertThat(collect(Source.from((Iterable<Long>) () -> items.iterator())))
+                .isEqualTo(items);
         assertThat(collect(Source.from(items.iterator()))).isEqualTo(items);
         assertThat(collect(Source.from(items.stream()))).isEqualTo(items);
         assertThat(collect(Source.of(1L, 2L, 3L))).containsExactly(1L, 2L, 3L);
         assertThat(collect(Source.range(5, 8))).containsExactly(5L, 6L, 7L);
         assertThat(collect(emitter -> {
-            for (long x : items) {
-                emitter.emit(x);
-            }
-        })).isEqualTo(items);
+                    for (long x : items) {
+                        emitter.emit(x);
+                    }
+                }))
+                .isEqualTo(items);
         Channel<Long> channel = Channel.bounded(8);
         Thread.ofVirtual().start(() -> {
             try {
@@ -263,15 +274,20 @@ class PipelineOperatorsTest {
 
     @Test
     void aSourceOverAnIteratorCanRunOnlyOnce() throws Exception {
-        RunnablePipeline<Long> p = Pipeline.from(Source.from(List.of(1, 2).iterator())).to(Sink.count());
+        RunnablePipeline<Long> p =
+                Pipeline.from(Source.from(List.of(1, 2).iterator())).to(Sink.count());
         assertThat(p.run().value()).isEqualTo(2);
-        org.assertj.core.api.Assertions.assertThatThrownBy(p::run).isInstanceOf(PipelineFailedException.class)
-                .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("only once");
+        org.assertj.core.api.Assertions.assertThatThrownBy(p::run)
+                .isInstanceOf(PipelineFailedException.class)
+                .cause()
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("only once");
     }
 
     @Test
     void aDescriptionRunsManyTimesIndependently() throws Exception {
-        RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 100)).map(x -> x + 1).to(Sink.reduce(0L, Long::sum));
+        RunnablePipeline<Long> p =
+                Pipeline.from(Source.range(0, 100)).map(x -> x + 1).to(Sink.reduce(0L, Long::sum));
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             PipelineResult<Long> r = p.run();
@@ -286,16 +302,22 @@ class PipelineOperatorsTest {
         Pipeline<Long> numbers = Pipeline.from(Source.range(1, 101));
         assertThat(numbers.to(Sink.count()).run().value()).isEqualTo(100);
         assertThat(numbers.to(Sink.reduce(0L, Long::sum)).run().value()).isEqualTo(5050);
-        assertThat(numbers.to(Sink.collect(Collectors.summingLong(x -> x))).run().value()).isEqualTo(5050);
+        assertThat(numbers.to(Sink.collect(Collectors.summingLong(x -> x)))
+                        .run()
+                        .value())
+                .isEqualTo(5050);
         List<Long> seen = Collections.synchronizedList(new ArrayList<>());
         assertThat(numbers.to(Sink.forEach(seen::add)).run().value()).isEqualTo(100);
         assertThat(seen).isEqualTo(range(1, 101));
         List<Integer> groupSizes = new CopyOnWriteArrayList<>();
         List<Long> grouped = new CopyOnWriteArrayList<>();
         assertThat(numbers.to(Sink.forEachBatch(16, (List<Long> g) -> {
-            groupSizes.add(g.size());
-            grouped.addAll(g);
-        })).run().value()).isEqualTo(100);
+                            groupSizes.add(g.size());
+                            grouped.addAll(g);
+                        }))
+                        .run()
+                        .value())
+                .isEqualTo(100);
         assertThat(grouped).isEqualTo(range(1, 101));
         assertThat(groupSizes).allSatisfy(n -> assertThat(n).isBetween(1, 16));
     }
@@ -303,7 +325,8 @@ class PipelineOperatorsTest {
     @Test
     void aChannelSinkIsClosedWhenTheRunCompletes() throws Exception {
         Channel<Long> out = Channel.bounded(4);
-        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 100)).to(Sink.toChannel(out)).start();
+        PipelineHandle<Long> run =
+                Pipeline.from(Source.range(0, 100)).to(Sink.toChannel(out)).start();
         List<Long> got = new ArrayList<>();
         for (long x : out) {
             got.add(x);
@@ -323,7 +346,8 @@ class PipelineOperatorsTest {
                     }
                     return x;
                 })
-                .to(Sink.toChannel(out)).start();
+                .to(Sink.toChannel(out))
+                .start();
         List<Long> got = new ArrayList<>();
         Throwable failure = null;
         try {

@@ -99,7 +99,10 @@ class ScopeTest {
             scope.fork("first", () -> {
                 throw first;
             });
-            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class).cause().isSameAs(first);
+            assertThatThrownBy(scope::join)
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isSameAs(first);
         }
         assertThat(first.getSuppressed()).containsExactly(second);
     }
@@ -115,7 +118,9 @@ class ScopeTest {
             });
             started.await();
             Thread.ofVirtual().start(scope::cancel);
-            assertThatThrownBy(scope::join).isInstanceOf(CancellationException.class).hasMessageContaining("cancelled");
+            assertThatThrownBy(scope::join)
+                    .isInstanceOf(CancellationException.class)
+                    .hasMessageContaining("cancelled");
             assertThat(scope.activeCount()).isZero();
         }
     }
@@ -136,7 +141,8 @@ class ScopeTest {
 
     @Test
     void anInstantDeadlineWorksToo() throws Exception {
-        try (Scope scope = Scope.builder().deadline(Instant.now().plusMillis(50)).open()) {
+        try (Scope scope =
+                Scope.builder().deadline(Instant.now().plusMillis(50)).open()) {
             scope.fork(() -> {
                 Thread.sleep(Duration.ofMinutes(5));
                 return null;
@@ -162,7 +168,9 @@ class ScopeTest {
         scope.close();
         assertThat(forked).hasSize(3).allSatisfy(t -> assertThat(t.isAlive()).isFalse());
         assertThat(scope.activeCount()).isZero();
-        assertThatThrownBy(() -> scope.fork(() -> 1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> scope.fork(() -> 1))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 
     @Test
@@ -174,7 +182,9 @@ class ScopeTest {
                 scope.fork(() -> forked.add(Thread.currentThread()));
             }
             scope.join();
-            assertThat(forked).hasSize(500).allSatisfy(t -> assertThat(t.isAlive()).isFalse());
+            assertThat(forked)
+                    .hasSize(500)
+                    .allSatisfy(t -> assertThat(t.isAlive()).isFalse());
             assertThat(scope.activeCount()).isZero();
         }
     }
@@ -193,7 +203,10 @@ class ScopeTest {
     @Test
     void aThreadFactoryChoosesPlatformThreads() throws Exception {
         AtomicReference<Thread> seen = new AtomicReference<>();
-        try (Scope scope = Scope.builder().name("io").threadFactory(Thread.ofPlatform().factory()).open()) {
+        try (Scope scope = Scope.builder()
+                .name("io")
+                .threadFactory(Thread.ofPlatform().factory())
+                .open()) {
             scope.fork("x", () -> seen.getAndSet(Thread.currentThread()));
             scope.join();
         }
@@ -231,13 +244,14 @@ class ScopeTest {
         });
         started.await();
         Background<Boolean> joiner = Background.start(() -> {
-            try {
-                scope.join();
-                return false;
-            } catch (InterruptedException e) {
-                return Thread.currentThread().isInterrupted();
-            }
-        }).awaitBlocked();
+                    try {
+                        scope.join();
+                        return false;
+                    } catch (InterruptedException e) {
+                        return Thread.currentThread().isInterrupted();
+                    }
+                })
+                .awaitBlocked();
         joiner.thread().interrupt();
         assertThat(joiner.result()).as("flag restored").isTrue();
         assertThat(forkInterrupted).isTrue();
@@ -253,10 +267,14 @@ class ScopeTest {
                 scope.join();
                 return null;
             });
-            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class)
-                    .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("wait for itself");
+            assertThatThrownBy(scope::join)
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("wait for itself");
             assertThat(selfJoin.failure()).isPresent();
-            assertThatThrownBy(() -> scope.fork(() -> 1)).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> scope.fork(() -> 1))
+                    .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("no new forks");
         }
     }
@@ -265,7 +283,8 @@ class ScopeTest {
     void aForkThatIgnoresInterruptsIsReportedAsAStraggler() throws Exception {
         AtomicBoolean release = new AtomicBoolean();
         List<Thread> reported = new CopyOnWriteArrayList<>();
-        Scope scope = Scope.builder().name("stubborn")
+        Scope scope = Scope.builder()
+                .name("stubborn")
                 .stragglerReportInterval(Duration.ofMillis(50))
                 .onStraggler(t -> {
                     reported.add(t);
@@ -291,11 +310,16 @@ class ScopeTest {
 
     @Test
     void badBuilderArgumentsAreRejectedWithTheirNames() {
-        assertThatThrownBy(() -> Scope.builder().timeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("timeout").hasMessageContaining("PT0S");
+        assertThatThrownBy(() -> Scope.builder().timeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("timeout")
+                .hasMessageContaining("PT0S");
         assertThatThrownBy(() -> Scope.builder().stragglerReportInterval(Duration.ofSeconds(-1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stragglerReportInterval");
-        assertThatThrownBy(() -> Scope.open().fork(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("task");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("stragglerReportInterval");
+        assertThatThrownBy(() -> Scope.open().fork(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("task");
     }
 
     @Test
@@ -322,17 +346,19 @@ class ScopeTest {
         CountDownLatch releaseFactory = new CountDownLatch(1);
         java.util.concurrent.ThreadFactory virtual = Thread.ofVirtual().factory();
         java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Scope scope = Scope.builder().threadFactory(r -> {
-            if (first.getAndSet(false)) {
-                inFactory.countDown();
-                try {
-                    releaseFactory.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return virtual.newThread(r);
-        }).open();
+        Scope scope = Scope.builder()
+                .threadFactory(r -> {
+                    if (first.getAndSet(false)) {
+                        inFactory.countDown();
+                        try {
+                            releaseFactory.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    return virtual.newThread(r);
+                })
+                .open();
         AtomicBoolean ran = new AtomicBoolean();
         Background<Object> forking = Background.start(() -> scope.fork(() -> {
             ran.set(true);
@@ -355,15 +381,20 @@ class ScopeTest {
                 scope.close();
                 return null;
             });
-            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class)
-                    .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("wait for itself");
+            assertThatThrownBy(scope::join)
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("wait for itself");
             assertThat(selfClose.isDone()).isTrue();
         }
     }
 
     @Test
     void aTimeoutBeyondAnyClockIsNoDeadlineInPractice() throws Exception {
-        try (Scope scope = Scope.builder().timeout(java.time.temporal.ChronoUnit.FOREVER.getDuration()).open()) {
+        try (Scope scope = Scope.builder()
+                .timeout(java.time.temporal.ChronoUnit.FOREVER.getDuration())
+                .open()) {
             Fork<Integer> f = scope.fork(() -> 42);
             scope.join();
             assertThat(f.result()).isEqualTo(42);

@@ -22,20 +22,23 @@ class SeedExamplesTest {
     /** Example 1: stream every user, process each, keep going past a bad one, and account for the run. */
     @Test
     void example1CompleteStreamingWithPerItemErrorHandling() throws Exception {
-        List<User> users = LongStream.range(0, 1_000).mapToObj(i -> new User(i, "user-" + i)).toList();
+        List<User> users = LongStream.range(0, 1_000)
+                .mapToObj(i -> new User(i, "user-" + i))
+                .toList();
         List<Long> processed = new CopyOnWriteArrayList<>();
 
         // --- README: example 1 ---
         PipelineResult<Long> result = Pipeline.from(Source.from(users))
                 .named("GetUsersOnlineStream")
                 .to(Sink.<User>forEach(user -> {
-                    if (user.id() % 100 == 99) {
-                        throw new IllegalStateException("cannot process user " + user.id());
-                    }
-                    processed.add(user.id());                  // ProcessUserAsync
-                }).onError(ErrorPolicy.skip()))                // log, count, go on with the rest
+                            if (user.id() % 100 == 99) {
+                                throw new IllegalStateException("cannot process user " + user.id());
+                            }
+                            processed.add(user.id()); // ProcessUserAsync
+                        })
+                        .onError(ErrorPolicy.skip())) // log, count, go on with the rest
                 .run();
-        PipelineSummary summary = result.summary();            // count, duration, items/s, correlation ID
+        PipelineSummary summary = result.summary(); // count, duration, items/s, correlation ID
         // --- end ---
 
         assertThat(processed).hasSize(990);
@@ -60,12 +63,12 @@ class SeedExamplesTest {
 
         // --- README: example 2 ---
         PipelineResult<Long> result = Pipeline.from(fastStream)
-                .buffer(500)                                   // Channel.CreateBounded(500), FullMode.Wait
+                .buffer(500) // Channel.CreateBounded(500), FullMode.Wait
                 .to(Sink.forEach(item -> {
-                    Thread.sleep(Duration.ofNanos(100_000));   // ProcessItemWithDelayAsync
+                    Thread.sleep(Duration.ofNanos(100_000)); // ProcessItemWithDelayAsync
                     maxAhead.accumulateAndGet(produced.get() - consumed.incrementAndGet(), Math::max);
                 }))
-                .run(Duration.ofMinutes(1));                   // the CancellationTokenSource's timeout
+                .run(Duration.ofMinutes(1)); // the CancellationTokenSource's timeout
         // --- end ---
 
         assertThat(result.value()).isEqualTo(2_000);

@@ -73,7 +73,8 @@ enum AuditStore {
 
         @Override
         Connection connect(Path dir) throws SQLException {
-            return DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(SQLITE_FILE).toAbsolutePath());
+            return DriverManager.getConnection(
+                    "jdbc:sqlite:" + dir.resolve(SQLITE_FILE).toAbsolutePath());
         }
 
         @Override
@@ -138,7 +139,8 @@ enum AuditStore {
 
     /** The number of rows in {@code table}. */
     static long count(Connection c, String table) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM \"" + table + "\"")) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM \"" + table + "\"")) {
             rs.next();
             return rs.getLong(1);
         }
@@ -223,8 +225,14 @@ enum AuditStore {
         }
         try (Stream<Path> versions = Files.list(etc)) {
             for (Path version : versions.toList()) {
-                Process p = new ProcessBuilder(List.of("pg_ctlcluster", "--skip-systemctl-redirect",
-                        version.getFileName().toString(), "main", "start")).inheritIO().start();
+                Process p = new ProcessBuilder(List.of(
+                                "pg_ctlcluster",
+                                "--skip-systemctl-redirect",
+                                version.getFileName().toString(),
+                                "main",
+                                "start"))
+                        .inheritIO()
+                        .start();
                 if (!p.waitFor(60, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                 }

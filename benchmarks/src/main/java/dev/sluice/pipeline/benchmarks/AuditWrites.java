@@ -21,6 +21,7 @@ final class AuditWrites {
 
     /** Far beyond a healthy wait here: 20,000 events take about a second. */
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(120);
+
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private AuditWrites() {}
@@ -33,8 +34,14 @@ final class AuditWrites {
         AuditEvent[] events = new AuditEvent[n];
         Instant start = Instant.parse("2025-01-01T00:00:00Z");
         for (int i = 0; i < n; i++) {
-            events[i] = AuditEvent.streaming("sluice.items.v1.ItemService/StreamItems",
-                    "bench-" + new UUID(0x51CE, i), start.plusMillis(i), 1000 + i, Duration.ofMillis(250), true, null,
+            events[i] = AuditEvent.streaming(
+                    "sluice.items.v1.ItemService/StreamItems",
+                    "bench-" + new UUID(0x51CE, i),
+                    start.plusMillis(i),
+                    1000 + i,
+                    Duration.ofMillis(250),
+                    true,
+                    null,
                     Map.of("client", "benchmark", "shard", i % 16));
         }
         return events;
@@ -52,7 +59,8 @@ final class AuditWrites {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (writer.report().written() < 1) {
-            if (System.nanoTime() - deadline > 0 || writer.report().dropped() + writer.report().spilled() > 0) {
+            if (System.nanoTime() - deadline > 0
+                    || writer.report().dropped() + writer.report().spilled() > 0) {
                 AuditReport r = writer.close(Duration.ZERO);
                 throw new IllegalStateException("the audit writer did not write its first event within 60 s: " + r);
             }
@@ -68,7 +76,8 @@ final class AuditWrites {
      *
      * @param alreadyWritten events the writer wrote before this call
      */
-    static long throughWriter(AuditWriter writer, AuditEvent[] events, long alreadyWritten) throws InterruptedException {
+    static long throughWriter(AuditWriter writer, AuditEvent[] events, long alreadyWritten)
+            throws InterruptedException {
         for (AuditEvent e : events) {
             if (!writer.submit(e)) {
                 throw new IllegalStateException("the audit writer dropped an event: " + writer.report());
@@ -76,15 +85,16 @@ final class AuditWrites {
         }
         long expected = alreadyWritten + events.length;
         long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
-        for (;;) {
+        for (; ; ) {
             AuditReport r = writer.report();
             if (r.written() >= expected) {
                 return Items.expect("events written by the audit writer", expected, r.written()) - alreadyWritten;
             }
             if (r.spilled() + r.dropped() > 0 || System.nanoTime() - deadline > 0) {
                 throw new IllegalStateException("the audit writer should have written " + expected + " events, and"
-                        + " spilled and dropped none" + (r.spilled() + r.dropped() > 0 ? "" : " within "
-                        + CLOSE_TIMEOUT.toSeconds() + " s") + ": " + r);
+                        + " spilled and dropped none"
+                        + (r.spilled() + r.dropped() > 0 ? "" : " within " + CLOSE_TIMEOUT.toSeconds() + " s") + ": "
+                        + r);
             }
             // A millisecond against the writer's ~25 ms per batch of 500: the wait ends at most that late.
             LockSupport.parkNanos(POLL_NANOS);

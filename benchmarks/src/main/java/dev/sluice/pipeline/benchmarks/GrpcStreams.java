@@ -29,8 +29,8 @@ final class GrpcStreams {
      * them.
      */
     static long sluiceSource(Channel channel, long n, int prefetch) throws InterruptedException {
-        GrpcSource<StreamItemsRequest, Item> source = GrpcSource
-                .builder(channel, ItemServiceGrpc.getStreamItemsMethod(), ItemStreamServer.request(n))
+        GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                        channel, ItemServiceGrpc.getStreamItemsMethod(), ItemStreamServer.request(n))
                 .prefetch(prefetch)
                 .build();
         SequenceCheck check = new SequenceCheck();

@@ -76,13 +76,22 @@ final class ItemStreamServer implements AutoCloseable {
         try {
             if (transport == Transport.IN_PROCESS) {
                 String name = "sluice-bench-items-" + System.nanoTime();
-                server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
+                server = InProcessServerBuilder.forName(name)
+                        .directExecutor()
+                        .addService(service)
+                        .build()
+                        .start();
                 channel = InProcessChannelBuilder.forName(name).directExecutor().build();
             } else {
-                server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).directExecutor()
-                        .addService(service).build().start();
-                channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
-                        .directExecutor().build();
+                server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                        .directExecutor()
+                        .addService(service)
+                        .build()
+                        .start();
+                channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+                        .usePlaintext()
+                        .directExecutor()
+                        .build();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("starting the " + transport + " item server failed", e);
@@ -104,7 +113,10 @@ final class ItemStreamServer implements AutoCloseable {
 
     /** The request for items 1..count, each with a {@value #PAYLOAD_SIZE}-byte payload. */
     static StreamItemsRequest request(long count) {
-        return StreamItemsRequest.newBuilder().setCount(count).setPayloadSize(PAYLOAD_SIZE).build();
+        return StreamItemsRequest.newBuilder()
+                .setCount(count)
+                .setPayloadSize(PAYLOAD_SIZE)
+                .build();
     }
 
     private void awaitConnected() {
@@ -128,7 +140,10 @@ final class ItemStreamServer implements AutoCloseable {
         Item[] items = new Item[n];
         for (int i = 0; i < n; i++) {
             long sequence = i + 1L;
-            items[i] = Item.newBuilder().setSequence(sequence).setCursor(Long.toString(sequence)).setPayload(payload)
+            items[i] = Item.newBuilder()
+                    .setSequence(sequence)
+                    .setCursor(Long.toString(sequence))
+                    .setPayload(payload)
                     .build();
         }
         return items;
@@ -157,10 +172,14 @@ final class ItemStreamServer implements AutoCloseable {
         @Override
         public void streamItems(StreamItemsRequest request, StreamObserver<Item> responses) {
             long count = request.getCount();
-            if (count < 1 || count > items.length || !request.getResumeAfter().isEmpty()
+            if (count < 1
+                    || count > items.length
+                    || !request.getResumeAfter().isEmpty()
                     || request.getPayloadSize() != PAYLOAD_SIZE) {
-                responses.onError(Status.INVALID_ARGUMENT.withDescription("this server streams 1 to " + items.length
-                        + " items of " + PAYLOAD_SIZE + " bytes from the start, got " + request).asRuntimeException());
+                responses.onError(Status.INVALID_ARGUMENT
+                        .withDescription("this server streams 1 to " + items.length + " items of " + PAYLOAD_SIZE
+                                + " bytes from the start, got " + request)
+                        .asRuntimeException());
                 return;
             }
             ServerCallStreamObserver<Item> call = (ServerCallStreamObserver<Item>) responses;

@@ -29,8 +29,8 @@ final class Items {
      */
     static long expect(String what, long expected, long actual) {
         if (expected != actual) {
-            throw new IllegalStateException(what + ": expected " + expected + ", got " + actual
-                    + " (a lost, duplicated or corrupted item)");
+            throw new IllegalStateException(
+                    what + ": expected " + expected + ", got " + actual + " (a lost, duplicated or corrupted item)");
         }
         return actual;
     }

@@ -19,7 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @State(Scope.Benchmark)
@@ -69,7 +71,7 @@ public class ManyToManyBenchmark {
     }
 
     private long run(LinkKind kind) throws InterruptedException {
-        return HandOff.manyToMany(kind.create(CAPACITY, PRODUCERS, CONSUMERS), ThreadKind.VIRTUAL, PRODUCERS, CONSUMERS,
-                items);
+        return HandOff.manyToMany(
+                kind.create(CAPACITY, PRODUCERS, CONSUMERS), ThreadKind.VIRTUAL, PRODUCERS, CONSUMERS, items);
     }
 }

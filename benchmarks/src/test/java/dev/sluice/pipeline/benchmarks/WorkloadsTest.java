@@ -59,7 +59,9 @@ class WorkloadsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = LinkKind.class, names = {"SLUICE_SPSC", "SLUICE_MPMC", "ARRAY_BLOCKING_QUEUE", "JOX"})
+    @EnumSource(
+            value = LinkKind.class,
+            names = {"SLUICE_SPSC", "SLUICE_MPMC", "ARRAY_BLOCKING_QUEUE", "JOX"})
     void aChainByHandDeliversEveryItem(LinkKind kind) throws InterruptedException {
         Long[] items = Items.boxed(500);
         assertThat(StageChain.byHand(kind, 20, 4, items)).isEqualTo(Items.sumOfRange(0, 500));
@@ -114,8 +116,10 @@ class WorkloadsTest {
             BlockingCall call = new BlockingCall();
             assertThat(ConcurrentMapping.sluiceOrdered(items, 16, call)).isEqualTo(expected);
             assertThat(ConcurrentMapping.sluiceUnordered(items, 16, call)).isEqualTo(expected);
-            assertThat(ConcurrentMapping.reactorFlatMap(items, 16, elastic, call)).isEqualTo(expected);
-            assertThat(ConcurrentMapping.reactorFlatMapSequential(items, 16, elastic, call)).isEqualTo(expected);
+            assertThat(ConcurrentMapping.reactorFlatMap(items, 16, elastic, call))
+                    .isEqualTo(expected);
+            assertThat(ConcurrentMapping.reactorFlatMapSequential(items, 16, elastic, call))
+                    .isEqualTo(expected);
             assertThat(call.calls()).isEqualTo(4 * 64);
             // Each call sleeps at least a millisecond, and that is what it records.
             assertThat(call.totalNanos()).isGreaterThanOrEqualTo(call.calls() * TimeUnit.MILLISECONDS.toNanos(1));
@@ -132,7 +136,8 @@ class WorkloadsTest {
             // when each client reads the stream, twice on the same channel (as the benchmark's invocations do)
             for (int call = 0; call < 2; call++) {
                 // then each one delivers and checks all of them
-                assertThat(GrpcStreams.sluiceSource(server.channel(), 5_000, 256)).isEqualTo(5_000);
+                assertThat(GrpcStreams.sluiceSource(server.channel(), 5_000, 256))
+                        .isEqualTo(5_000);
                 assertThat(GrpcStreams.sluiceSource(server.channel(), 5_000, 8)).isEqualTo(5_000);
                 assertThat(GrpcStreams.asyncStub(server.channel(), 5_000)).isEqualTo(5_000);
                 assertThat(GrpcStreams.blockingStub(server.channel(), 5_000)).isEqualTo(5_000);
@@ -198,8 +203,11 @@ class WorkloadsTest {
     void aWriterThatDidNotWriteEverythingFailsTheRun() throws Exception {
         // given a writer whose store takes nothing (no spill file: failed batches are dropped, counted)
         AuditWriter writer = AuditWriter.builder(events -> {
-            throw new IllegalStateException("store down");
-        }).retry(0, java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(1)).logEvents(false).build();
+                    throw new IllegalStateException("store down");
+                })
+                .retry(0, java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(1))
+                .logEvents(false)
+                .build();
 
         // then the workload's checks refuse the result
         assertThatThrownBy(() -> AuditWrites.throughWriter(writer, AuditWrites.events(3), 0))
@@ -221,11 +229,11 @@ class WorkloadsTest {
     void aFailingThreadFailsTheRunAndStopsTheOthers() {
         Link<Long> link = LinkKind.ARRAY_BLOCKING_QUEUE.create(4);
         assertThatThrownBy(() -> new Workers(ThreadKind.VIRTUAL)
-                .add("consumer", link::receive) // would wait forever
-                .add("producer", () -> {
-                    throw new IllegalStateException("boom");
-                })
-                .runAll())
+                        .add("consumer", link::receive) // would wait forever
+                        .add("producer", () -> {
+                            throw new IllegalStateException("boom");
+                        })
+                        .runAll())
                 .isInstanceOf(IllegalStateException.class)
                 .hasRootCauseMessage("boom");
     }

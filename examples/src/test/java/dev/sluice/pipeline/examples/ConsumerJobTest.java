@@ -36,7 +36,8 @@ class ConsumerJobTest {
         Process job = Jvm.start(ConsumerJob.class, dir, db.toString());
         List<String> lines = new CopyOnWriteArrayList<>();
         Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(job.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(job.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
                     lines.add(line);
                 }
@@ -57,17 +58,22 @@ class ConsumerJobTest {
         String err = new String(job.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(job.exitValue()).as(err).isEqualTo(130);
         await().atMost(Duration.ofSeconds(5)).until(() -> lines.stream().anyMatch(l -> l.startsWith("stopped")));
-        String stopped = lines.stream().filter(l -> l.startsWith("stopped")).findFirst().orElseThrow();
-        Matcher m = Pattern.compile("outcome (\\w+), (\\d+) readings written \\((\\d+) rows in the table\\), audit (\\d+) written")
+        String stopped =
+                lines.stream().filter(l -> l.startsWith("stopped")).findFirst().orElseThrow();
+        Matcher m = Pattern.compile(
+                        "outcome (\\w+), (\\d+) readings written \\((\\d+) rows in the table\\), audit (\\d+) written")
                 .matcher(stopped);
         assertThat(m.find()).as(stopped).isTrue();
         long written = Long.parseLong(m.group(2));
         assertThat(m.group(1)).isEqualTo("STOPPED");
-        assertThat(Long.parseLong(m.group(3))).as("every reading taken in was written").isEqualTo(written);
+        assertThat(Long.parseLong(m.group(3)))
+                .as("every reading taken in was written")
+                .isEqualTo(written);
         assertThat(rows(db)).isEqualTo(written);
         // and the audit row, first written when the job started, now says how it ended
-        List<AuditEvent> audit = JdbcAuditSink.sqlite(db).findByType(AuditEvent.PIPELINE_RUN, Instant.EPOCH,
-                Instant.now().plusSeconds(60), 10);
+        List<AuditEvent> audit = JdbcAuditSink.sqlite(db)
+                .findByType(
+                        AuditEvent.PIPELINE_RUN, Instant.EPOCH, Instant.now().plusSeconds(60), 10);
         assertThat(audit).singleElement().satisfies(e -> {
             assertThat(e.outcome()).isEqualTo("STOPPED");
             assertThat(e.success()).isTrue();

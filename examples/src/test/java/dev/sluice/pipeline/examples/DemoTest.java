@@ -48,8 +48,12 @@ class DemoTest {
         // then: the stream resumed after each failure, and the database holds each user once
         assertThat(out).contains("20,000 rows, 20,000 distinct users of 20,000: every user landed exactly once");
         assertThat(number(out, "(\\d+) resumes")).isGreaterThanOrEqualTo(6);
-        List<AuditEvent> audit = JdbcAuditSink.sqlite(dir.resolve("demo.db")).findByType(AuditEvent.GRPC_STREAMING,
-                java.time.Instant.EPOCH, java.time.Instant.now().plusSeconds(60), 10);
+        List<AuditEvent> audit = JdbcAuditSink.sqlite(dir.resolve("demo.db"))
+                .findByType(
+                        AuditEvent.GRPC_STREAMING,
+                        java.time.Instant.EPOCH,
+                        java.time.Instant.now().plusSeconds(60),
+                        10);
         assertThat(audit).singleElement().satisfies(e -> {
             assertThat(e.outcome()).isEqualTo("COMPLETED");
             assertThat(e.itemCount()).isEqualTo(20_000);
@@ -92,15 +96,20 @@ class DemoTest {
     @Test
     void badOptionsAreRefusedWithWhatIsWrong() {
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--users", "0")))
-                .isInstanceOf(DemoOptions.BadOption.class).hasMessage("--users must be at least 1, got 0");
+                .isInstanceOf(DemoOptions.BadOption.class)
+                .hasMessage("--users must be at least 1, got 0");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--users", "many")))
-                .isInstanceOf(DemoOptions.BadOption.class).hasMessage("--users needs a whole number, got 'many'");
+                .isInstanceOf(DemoOptions.BadOption.class)
+                .hasMessage("--users needs a whole number, got 'many'");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--fail-every")))
-                .isInstanceOf(DemoOptions.BadOption.class).hasMessage("--fail-every needs a value");
+                .isInstanceOf(DemoOptions.BadOption.class)
+                .hasMessage("--fail-every needs a value");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--jdbc-url", "mysql://x")))
-                .isInstanceOf(DemoOptions.BadOption.class).hasMessageContaining("jdbc:sqlite: or jdbc:postgresql:");
+                .isInstanceOf(DemoOptions.BadOption.class)
+                .hasMessageContaining("jdbc:sqlite: or jdbc:postgresql:");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--speed", "11")))
-                .isInstanceOf(DemoOptions.BadOption.class).hasMessage("unknown option '--speed'");
+                .isInstanceOf(DemoOptions.BadOption.class)
+                .hasMessage("unknown option '--speed'");
     }
 
     @Test

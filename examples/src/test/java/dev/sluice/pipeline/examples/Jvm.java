@@ -23,7 +23,9 @@ public final class Jvm {
 
     /** Sends SIGINT, as Ctrl-C in a terminal does. */
     public static void interrupt(Process process) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid()))
+                .inheritIO()
+                .start();
         if (kill.waitFor() != 0) {
             throw new IllegalStateException("kill -INT " + process.pid() + " failed");
         }

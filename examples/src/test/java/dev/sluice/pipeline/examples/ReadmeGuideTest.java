@@ -59,7 +59,9 @@ class ReadmeGuideTest {
 
     record Quote(String symbol, double price) {}
 
-    private final List<User> users = LongStream.range(0, 2_000).mapToObj(i -> new User(i, " user " + i + " ", i % 2 == 0)).toList();
+    private final List<User> users = LongStream.range(0, 2_000)
+            .mapToObj(i -> new User(i, " user " + i + " ", i % 2 == 0))
+            .toList();
     private final AtomicLong saved = new AtomicLong();
 
     private User enrich(User user) throws InterruptedException {
@@ -85,9 +87,9 @@ class ReadmeGuideTest {
         PipelineResult<Long> result = Pipeline.from(Source.from(users))
                 .named("users-bulk")
                 .map(User::normalize)
-                .mapConcurrent(16, this::enrich)          // 16 blocking calls at once, results in input order
+                .mapConcurrent(16, this::enrich) // 16 blocking calls at once, results in input order
                 .filter(User::active)
-                .batch(100, Duration.ofMillis(50))        // List<User>, at most 50 ms late
+                .batch(100, Duration.ofMillis(50)) // List<User>, at most 50 ms late
                 .to(Sink.forEach(repository::saveAll))
                 .run(Duration.ofMinutes(5));
 
@@ -97,7 +99,7 @@ class ReadmeGuideTest {
 
     @Test
     void channels() throws Exception {
-        Channel<Order> orders = Channel.bounded(1_000);            // waits when full
+        Channel<Order> orders = Channel.bounded(1_000); // waits when full
         Channel<Quote> quotes = Channel.bounded(1, Overflow.DROP_OLDEST, dropped -> log.debug("stale {}", dropped));
 
         orders.send(new Order(1));
@@ -112,7 +114,7 @@ class ReadmeGuideTest {
         try (Scope scope = Scope.open()) {
             Fork<User> user = scope.fork("user", () -> loadUser(id));
             Fork<List<Order>> orders = scope.fork("orders", () -> ordersOf(id));
-            scope.join();                       // both done, or the first failure rethrown
+            scope.join(); // both done, or the first failure rethrown
             return new Page(user.result(), orders.result());
         }
     }
@@ -130,12 +132,14 @@ class ReadmeGuideTest {
         Source<Line> lines = emitter -> {
             try (var reader = Files.newBufferedReader(path)) {
                 for (String l; (l = reader.readLine()) != null; ) {
-                    emitter.emit(Line.parse(l));          // waits while the pipeline is full
+                    emitter.emit(Line.parse(l)); // waits while the pipeline is full
                 }
             }
         };
 
-        assertThat(Pipeline.from(lines).to(Sink.toList()).run().value()).extracting(Line::text).containsExactly("a", "b", "c");
+        assertThat(Pipeline.from(lines).to(Sink.toList()).run().value())
+                .extracting(Line::text)
+                .containsExactly("a", "b", "c");
     }
 
     @Test
@@ -152,7 +156,7 @@ class ReadmeGuideTest {
                 .to(Sink.forEach(written::add))
                 .start();
         // ... later, from a shutdown hook or another thread:
-        job.stop(Duration.ofSeconds(10));       // stop the source, drain what is inside, cancel after 10 s
+        job.stop(Duration.ofSeconds(10)); // stop the source, drain what is inside, cancel after 10 s
         PipelineResult<Long> result = job.await();
 
         assertThat(result.outcome()).isEqualTo(Outcome.STOPPED);
@@ -160,7 +164,7 @@ class ReadmeGuideTest {
 
         PipelineHandle<Long> other = Pipeline.from(events).to(Sink.count()).start();
         await().atMost(Duration.ofSeconds(5)).until(() -> other.snapshot().itemCount() > 0);
-        other.cancel();                           // abortive: every stage interrupted, items inside abandoned
+        other.cancel(); // abortive: every stage interrupted, items inside abandoned
         try {
             other.await();
         } catch (PipelineCancelledException e) {
@@ -180,7 +184,7 @@ class ReadmeGuideTest {
 
         // 2. A bounded channel between a producer and a slow consumer.
         Pipeline.from(stream)
-                .buffer(1_000)                           // Channel.CreateBounded(1000), FullMode.Wait
+                .buffer(1_000) // Channel.CreateBounded(1000), FullMode.Wait
                 .to(Sink.forEach(user -> Thread.sleep(Duration.ofNanos(10_000))))
                 .run();
 
@@ -197,8 +201,9 @@ class ReadmeGuideTest {
     @Test
     void monitoring() throws Exception {
         Pipeline.from(Source.from(users))
-                .monitor(Duration.ofSeconds(5), s -> log.info("{} items, {} items/s", s.itemCount(),
-                        Math.round(s.itemsPerSecond())))
+                .monitor(
+                        Duration.ofSeconds(5),
+                        s -> log.info("{} items, {} items/s", s.itemCount(), Math.round(s.itemsPerSecond())))
                 .to(Sink.count())
                 .run();
     }
@@ -214,7 +219,7 @@ class ReadmeGuideTest {
                     }
                     return user;
                 })
-                .onError(ErrorPolicy.deadLetter(rejected::add))  // or ErrorPolicy.skip(), or fail (the default)
+                .onError(ErrorPolicy.deadLetter(rejected::add)) // or ErrorPolicy.skip(), or fail (the default)
                 .to(Sink.count())
                 .run();
 
@@ -232,8 +237,11 @@ class ReadmeGuideTest {
                 .to(Sink.count())
                 .run();
 
-        assertThat(registry.find("pipeline.items").tags("pipeline", "users-bulk", "stage", "count", "outcome", "processed")
-                .functionCounter().count()).isEqualTo(2_000);
+        assertThat(registry.find("pipeline.items")
+                        .tags("pipeline", "users-bulk", "stage", "count", "outcome", "processed")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(2_000);
     }
 
     @Test
@@ -245,6 +253,10 @@ class ReadmeGuideTest {
                 w.newLine();
             }
         }
-        assertThat(Pipeline.from(Source.from(Files.lines(file))).to(Sink.count()).run().value()).isEqualTo(1_000);
+        assertThat(Pipeline.from(Source.from(Files.lines(file)))
+                        .to(Sink.count())
+                        .run()
+                        .value())
+                .isEqualTo(1_000);
     }
 }

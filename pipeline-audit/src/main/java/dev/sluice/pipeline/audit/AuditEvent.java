@@ -109,8 +109,8 @@ public record AuditEvent(
         if (endedAt != null) {
             endedAt = endedAt.truncatedTo(ChronoUnit.MILLIS);
             if (endedAt.isBefore(startedAt)) {
-                throw new IllegalArgumentException("endedAt must not be before startedAt, got endedAt " + endedAt
-                        + " and startedAt " + startedAt);
+                throw new IllegalArgumentException(
+                        "endedAt must not be before startedAt, got endedAt " + endedAt + " and startedAt " + startedAt);
             }
             if (outcome.equals(RUNNING)) {
                 throw new IllegalArgumentException("outcome must not be " + RUNNING + " for an event with an endedAt ("
@@ -126,8 +126,9 @@ public record AuditEvent(
         requireNotNegative(resumes, "resumes");
         itemsPerSecond = roundRate(itemsPerSecond);
         errorMessage = Text.truncate(Text.storable(errorMessage), MAX_ERROR_MESSAGE_LENGTH);
-        additionalData = additionalData == null ? Map.of() : AuditJson.normalise(additionalData, MAX_ADDITIONAL_DATA_LENGTH,
-                MAX_ADDITIONAL_DATA_DEPTH);
+        additionalData = additionalData == null
+                ? Map.of()
+                : AuditJson.normalise(additionalData, MAX_ADDITIONAL_DATA_LENGTH, MAX_ADDITIONAL_DATA_DEPTH);
     }
 
     /**
@@ -139,27 +140,65 @@ public record AuditEvent(
      * @param errorMessage null when there was no error
      * @param additionalData null or further details, as {@link #additionalData()} says
      */
-    public static AuditEvent streaming(String methodName, String correlationId, Instant startTime, long itemCount,
-            Duration duration, boolean success, String errorMessage, Map<String, ?> additionalData) {
+    public static AuditEvent streaming(
+            String methodName,
+            String correlationId,
+            Instant startTime,
+            long itemCount,
+            Duration duration,
+            boolean success,
+            String errorMessage,
+            Map<String, ?> additionalData) {
         Objects.requireNonNull(startTime, "startTime must not be null");
         Objects.requireNonNull(duration, "duration must not be null");
         if (duration.isNegative()) {
             throw new IllegalArgumentException("duration must not be negative, got " + duration);
         }
         requireNotNegative(itemCount, "itemCount");
-        return new AuditEvent(UUID.randomUUID(), GRPC_STREAMING, methodName, correlationId, startTime,
-                startTime.plus(duration), duration.toMillis(), itemCount, rate(itemCount, duration), success,
-                success ? COMPLETED : FAILED, errorMessage, 0, 0, copyOf(additionalData));
+        return new AuditEvent(
+                UUID.randomUUID(),
+                GRPC_STREAMING,
+                methodName,
+                correlationId,
+                startTime,
+                startTime.plus(duration),
+                duration.toMillis(),
+                itemCount,
+                rate(itemCount, duration),
+                success,
+                success ? COMPLETED : FAILED,
+                errorMessage,
+                0,
+                0,
+                copyOf(additionalData));
     }
 
     /**
      * A running event: the row a long operation writes when it starts, so that a crash still leaves a trace. Complete
      * it with {@link #completed}; the finished event keeps this one's {@code eventId} and replaces it.
      */
-    public static AuditEvent started(String eventType, String methodName, String correlationId, Instant startedAt,
+    public static AuditEvent started(
+            String eventType,
+            String methodName,
+            String correlationId,
+            Instant startedAt,
             Map<String, ?> additionalData) {
-        return new AuditEvent(UUID.randomUUID(), eventType, methodName, correlationId, startedAt, null, 0, 0, 0.0,
-                false, RUNNING, null, 0, 0, copyOf(additionalData));
+        return new AuditEvent(
+                UUID.randomUUID(),
+                eventType,
+                methodName,
+                correlationId,
+                startedAt,
+                null,
+                0,
+                0,
+                0.0,
+                false,
+                RUNNING,
+                null,
+                0,
+                0,
+                copyOf(additionalData));
     }
 
     /**
@@ -173,12 +212,25 @@ public record AuditEvent(
         Objects.requireNonNull(endedAt, "endedAt must not be null");
         Duration d = Duration.between(startedAt, endedAt.truncatedTo(ChronoUnit.MILLIS));
         if (d.isNegative()) {
-            throw new IllegalArgumentException("endedAt must not be before startedAt, got endedAt " + endedAt
-                    + " and startedAt " + startedAt);
+            throw new IllegalArgumentException(
+                    "endedAt must not be before startedAt, got endedAt " + endedAt + " and startedAt " + startedAt);
         }
         requireNotNegative(itemCount, "itemCount");
-        return new AuditEvent(eventId, eventType, methodName, correlationId, startedAt, endedAt, d.toMillis(),
-                itemCount, rate(itemCount, d), success, success ? COMPLETED : FAILED, errorMessage, retries, resumes,
+        return new AuditEvent(
+                eventId,
+                eventType,
+                methodName,
+                correlationId,
+                startedAt,
+                endedAt,
+                d.toMillis(),
+                itemCount,
+                rate(itemCount, d),
+                success,
+                success ? COMPLETED : FAILED,
+                errorMessage,
+                retries,
+                resumes,
                 additionalData);
     }
 

@@ -83,7 +83,8 @@ public final class AuditListener implements PipelineListener {
 
     /** A listener that submits to {@code writer}, with a running event for runs longer than 10 s. */
     public static AuditListener to(AuditWriter writer) {
-        return new AuditListener(Objects.requireNonNull(writer, "writer must not be null"),
+        return new AuditListener(
+                Objects.requireNonNull(writer, "writer must not be null"),
                 Duration.ofSeconds(DEFAULT_STARTED_ROW_AFTER_SECONDS));
     }
 
@@ -121,8 +122,11 @@ public final class AuditListener implements PipelineListener {
             withRunningEvent.remove(id);
             writer.submitQuietly(finished(id, summary));
         } catch (RuntimeException e) {
-            log.error("the audit event of pipeline '{}' (correlation {}) could not be made", summary.pipelineName(),
-                    summary.correlationId(), e);
+            log.error(
+                    "the audit event of pipeline '{}' (correlation {}) could not be made",
+                    summary.pipelineName(),
+                    summary.correlationId(),
+                    e);
         }
     }
 
@@ -133,39 +137,72 @@ public final class AuditListener implements PipelineListener {
                 writer.submitQuietly(running(id, s));
             }
         } catch (RuntimeException e) {
-            log.error("the running audit event of pipeline '{}' (correlation {}) could not be made", s.pipelineName(),
-                    s.correlationId(), e);
+            log.error(
+                    "the running audit event of pipeline '{}' (correlation {}) could not be made",
+                    s.pipelineName(),
+                    s.correlationId(),
+                    e);
         }
     }
 
     private static AuditEvent running(UUID id, PipelineSnapshot s) {
         Map<String, Object> attributes = s.attributes();
-        return withAttributesOrWithout(attributes, data -> new AuditEvent(id, eventType(attributes), s.pipelineName(),
-                s.correlationId(), s.startedAt(), null, s.elapsed().toMillis(), s.itemCount(), s.itemsPerSecond(), false,
-                AuditEvent.RUNNING, null, retries(attributes), count(attributes.get(RESUMES_ATTRIBUTE)),
-                additionalData(data, s.stages(), null)));
+        return withAttributesOrWithout(
+                attributes,
+                data -> new AuditEvent(
+                        id,
+                        eventType(attributes),
+                        s.pipelineName(),
+                        s.correlationId(),
+                        s.startedAt(),
+                        null,
+                        s.elapsed().toMillis(),
+                        s.itemCount(),
+                        s.itemsPerSecond(),
+                        false,
+                        AuditEvent.RUNNING,
+                        null,
+                        retries(attributes),
+                        count(attributes.get(RESUMES_ATTRIBUTE)),
+                        additionalData(data, s.stages(), null)));
     }
 
     private static AuditEvent finished(UUID id, PipelineSummary s) {
         Map<String, Object> attributes = s.attributes();
         Instant end = s.startedAt().plus(s.duration());
-        String error = s.errorMessage().orElse(switch (s.outcome()) {
-            case CANCELLED -> "the run was cancelled";
-            case TIMED_OUT -> "the run passed its deadline";
-            default -> null;
-        });
-        return withAttributesOrWithout(attributes, data -> new AuditEvent(id, eventType(attributes), s.pipelineName(),
-                s.correlationId(), s.startedAt(), end, s.duration().toMillis(), s.itemCount(), s.itemsPerSecond(),
-                s.outcome().isSuccess(), s.outcome().name(), error, retries(attributes),
-                count(attributes.get(RESUMES_ATTRIBUTE)), additionalData(data, s.stages(), s.failedStage())));
+        String error = s.errorMessage()
+                .orElse(
+                        switch (s.outcome()) {
+                            case CANCELLED -> "the run was cancelled";
+                            case TIMED_OUT -> "the run passed its deadline";
+                            default -> null;
+                        });
+        return withAttributesOrWithout(
+                attributes,
+                data -> new AuditEvent(
+                        id,
+                        eventType(attributes),
+                        s.pipelineName(),
+                        s.correlationId(),
+                        s.startedAt(),
+                        end,
+                        s.duration().toMillis(),
+                        s.itemCount(),
+                        s.itemsPerSecond(),
+                        s.outcome().isSuccess(),
+                        s.outcome().name(),
+                        error,
+                        retries(attributes),
+                        count(attributes.get(RESUMES_ATTRIBUTE)),
+                        additionalData(data, s.stages(), s.failedStage())));
     }
 
     /**
      * The event with the attributes in its additional data, or, if they make it too large or unwritable, with a note
      * instead: the run's record matters more than its details.
      */
-    private static AuditEvent withAttributesOrWithout(Map<String, Object> attributes,
-            java.util.function.Function<Map<String, Object>, AuditEvent> make) {
+    private static AuditEvent withAttributesOrWithout(
+            Map<String, Object> attributes, java.util.function.Function<Map<String, Object>, AuditEvent> make) {
         try {
             return make.apply(attributes);
         } catch (IllegalArgumentException e) {
@@ -199,8 +236,8 @@ public final class AuditListener implements PipelineListener {
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE, n));
     }
 
-    private static Map<String, Object> additionalData(Map<String, Object> attributes, List<StageStats> stages,
-            String failedStage) {
+    private static Map<String, Object> additionalData(
+            Map<String, Object> attributes, List<StageStats> stages, String failedStage) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("attributes", jsonable(new TreeMap<>(attributes), 0));
         List<Map<String, Object>> stageData = new ArrayList<>(stages.size());

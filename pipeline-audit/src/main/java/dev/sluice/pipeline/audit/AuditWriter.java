@@ -103,13 +103,19 @@ public final class AuditWriter implements AutoCloseable {
         this.closeTimeout = b.closeTimeout;
         this.logEvents = b.logEvents;
         this.spillover = new Spillover(spill, counters);
-        this.loop = new DrainLoop(queue, sink, b.batchSize, new RetryPolicy(b.maxRetries, b.initialRetryDelay,
-                b.maxRetryDelay), spillover, counters);
+        this.loop = new DrainLoop(
+                queue,
+                sink,
+                b.batchSize,
+                new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay),
+                spillover,
+                counters);
         this.thread = b.threadFactory.newThread(this::runLoop);
         if (thread == null) {
             throw new IllegalStateException("the threadFactory returned no thread");
         }
-        this.meters = b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
+        this.meters =
+                b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
     }
 
     /** A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes. */
@@ -148,10 +154,17 @@ public final class AuditWriter implements AutoCloseable {
      * @throws IllegalArgumentException or {@link NullPointerException} for arguments that make no event, as
      *     {@link AuditEvent#streaming} says
      */
-    public boolean logStreaming(String methodName, String correlationId, Instant startTime, long itemCount,
-            Duration duration, boolean success, String errorMessage, Map<String, ?> additionalData) {
-        return submitQuietly(AuditEvent.streaming(methodName, correlationId, startTime, itemCount, duration, success,
-                errorMessage, additionalData));
+    public boolean logStreaming(
+            String methodName,
+            String correlationId,
+            Instant startTime,
+            long itemCount,
+            Duration duration,
+            boolean success,
+            String errorMessage,
+            Map<String, ?> additionalData) {
+        return submitQuietly(AuditEvent.streaming(
+                methodName, correlationId, startTime, itemCount, duration, success, errorMessage, additionalData));
     }
 
     /** {@link #submit}, but an interrupt while waiting sends the event to the spill file instead of failing. */
@@ -162,7 +175,8 @@ public final class AuditWriter implements AutoCloseable {
             return enqueue(event);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return spillover.storeAside(List.of(event), "the submitting thread was interrupted while the queue was full");
+            return spillover.storeAside(
+                    List.of(event), "the submitting thread was interrupted while the queue was full");
         }
     }
 
@@ -225,8 +239,13 @@ public final class AuditWriter implements AutoCloseable {
     /** What the writer has done so far. */
     public AuditReport report() {
         long pending = counters.pending();
-        return new AuditReport(counters.submitted.get(), counters.written.get(), counters.spilled.get(),
-                counters.replayed.get(), counters.dropped.get(), pending);
+        return new AuditReport(
+                counters.submitted.get(),
+                counters.written.get(),
+                counters.spilled.get(),
+                counters.replayed.get(),
+                counters.dropped.get(),
+                pending);
     }
 
     /** {@link #close(Duration)} with the builder's close timeout (10 s by default). */
@@ -258,7 +277,9 @@ public final class AuditWriter implements AutoCloseable {
             loop.beginClose(System.nanoTime() + timeout.toNanos());
             boolean ended = awaitQuietly(threadDone, timeout.toMillis());
             if (!ended) {
-                log.warn("the audit writer did not finish within {}; interrupting it ({} events pending)", timeout,
+                log.warn(
+                        "the audit writer did not finish within {}; interrupting it ({} events pending)",
+                        timeout,
                         counters.pending());
                 thread.interrupt();
                 ended = awaitQuietly(threadDone, CLOSE_GRACE_MS);
@@ -276,8 +297,13 @@ public final class AuditWriter implements AutoCloseable {
                 release();
             }
             AuditReport r = report();
-            log.info("audit writer closed: {} written, {} spilled, {} replayed, {} dropped, {} pending", r.written(),
-                    r.spilled(), r.replayed(), r.dropped(), r.pending());
+            log.info(
+                    "audit writer closed: {} written, {} spilled, {} replayed, {} dropped, {} pending",
+                    r.written(),
+                    r.spilled(),
+                    r.replayed(),
+                    r.dropped(),
+                    r.pending());
             return r;
         } finally {
             closeDone.countDown();
@@ -352,7 +378,8 @@ public final class AuditWriter implements AutoCloseable {
         private Path spillFile;
         private Duration closeTimeout = Duration.ofSeconds(10);
         private MeterRegistry registry;
-        private ThreadFactory threadFactory = Thread.ofPlatform().name("sluice-audit-writer-", 0).daemon(true).factory();
+        private ThreadFactory threadFactory =
+                Thread.ofPlatform().name("sluice-audit-writer-", 0).daemon(true).factory();
         private boolean logEvents = true;
 
         private Builder(AuditSink sink) {

@@ -67,7 +67,10 @@ public final class InMemoryAuditSink implements AuditSink, AuditLookup {
     @Override
     public List<AuditEvent> findByType(String eventType, Instant from, Instant to, int limit) {
         Lookups.checkTypeQuery(eventType, from, to, limit);
-        return find(e -> e.eventType().equals(eventType) && !e.startedAt().isBefore(from) && e.startedAt().isBefore(to),
+        return find(
+                e -> e.eventType().equals(eventType)
+                        && !e.startedAt().isBefore(from)
+                        && e.startedAt().isBefore(to),
                 limit);
     }
 

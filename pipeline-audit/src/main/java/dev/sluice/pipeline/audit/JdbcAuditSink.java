@@ -91,13 +91,13 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         Objects.requireNonNull(file, "file must not be null");
         Path absolute = file.toAbsolutePath();
         if (absolute.toString().indexOf('?') >= 0) {
-            throw new IllegalArgumentException("file must not contain '?' (the SQLite driver reads what follows as "
-                    + "options), got " + file);
+            throw new IllegalArgumentException(
+                    "file must not contain '?' (the SQLite driver reads what follows as " + "options), got " + file);
         }
         Path dir = absolute.getParent();
         if (dir != null && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("file must be in an existing directory, got " + file + " (no directory "
-                    + dir + ")");
+            throw new IllegalArgumentException(
+                    "file must be in an existing directory, got " + file + " (no directory " + dir + ")");
         }
         return new JdbcAuditSink(new DriverManagerDataSource("jdbc:sqlite:" + absolute), DEFAULT_TABLE, true);
     }
@@ -119,7 +119,8 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
     /** A sink that takes its connections from {@code dataSource} (a pool, typically), one per batch and lookup. */
     public static JdbcAuditSink forDataSource(DataSource dataSource) {
-        return new JdbcAuditSink(Objects.requireNonNull(dataSource, "dataSource must not be null"), DEFAULT_TABLE, false);
+        return new JdbcAuditSink(
+                Objects.requireNonNull(dataSource, "dataSource must not be null"), DEFAULT_TABLE, false);
     }
 
     /**
@@ -247,8 +248,10 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
                 try {
                     found.add(AuditJson.fromJson(json));
                 } catch (IllegalArgumentException e) {
-                    throw new SQLException("a row of table \"" + table + "\" holds audit_data that is not an audit "
-                            + "event (" + e.getMessage() + ")", e);
+                    throw new SQLException(
+                            "a row of table \"" + table + "\" holds audit_data that is not an audit " + "event ("
+                                    + e.getMessage() + ")",
+                            e);
                 }
             }
         }
@@ -305,10 +308,12 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
     private AuditStoreException failure(String doing, SQLException e) {
         Dialect d = dialect;
-        String store = (d == null ? "audit database" : d == Dialect.SQLITE ? "SQLite" : "PostgreSQL")
-                + " table \"" + table + "\"";
-        return new AuditStoreException(doing + " in " + store + " failed: " + e.getMessage()
-                + (e.getSQLState() != null ? " (SQLState " + e.getSQLState() + ")" : ""), e);
+        String store = (d == null ? "audit database" : d == Dialect.SQLITE ? "SQLite" : "PostgreSQL") + " table \""
+                + table + "\"";
+        return new AuditStoreException(
+                doing + " in " + store + " failed: " + e.getMessage()
+                        + (e.getSQLState() != null ? " (SQLState " + e.getSQLState() + ")" : ""),
+                e);
     }
 
     /** Closes the connection that a sink made by {@link #sqlite} or {@link #forUrl} keeps open for writing. */

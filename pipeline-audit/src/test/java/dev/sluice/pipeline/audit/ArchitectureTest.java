@@ -26,15 +26,25 @@ class ArchitectureTest {
 
     @Test
     void mainCodeNeverImportsGrpc() throws IOException {
-        assertThat(filesWhoseCodeMatches(Pattern.compile("\\bio\\.grpc\\b|dev\\.sluice\\.pipeline\\.grpc"))).isEmpty();
+        assertThat(filesWhoseCodeMatches(Pattern.compile("\\bio\\.grpc\\b|dev\\.sluice\\.pipeline\\.grpc")))
+                .isEmpty();
     }
 
     @Test
     void thePublicApiExposesNoInternalType() {
         List<String> leaks = new ArrayList<>();
-        for (Class<?> type : List.of(AuditEvent.class, AuditSink.class, AuditLookup.class, AuditStoreException.class,
-                AuditWriter.class, AuditWriter.Builder.class, AuditReport.class, AuditListener.class,
-                JdbcAuditSink.class, Slf4jAuditSink.class, InMemoryAuditSink.class)) {
+        for (Class<?> type : List.of(
+                AuditEvent.class,
+                AuditSink.class,
+                AuditLookup.class,
+                AuditStoreException.class,
+                AuditWriter.class,
+                AuditWriter.Builder.class,
+                AuditReport.class,
+                AuditListener.class,
+                JdbcAuditSink.class,
+                Slf4jAuditSink.class,
+                InMemoryAuditSink.class)) {
             for (Method m : type.getDeclaredMethods()) {
                 if (!Modifier.isPublic(m.getModifiers())) {
                     continue;

@@ -23,8 +23,15 @@ class AuditEventTest {
     void streamingMatchesTheSeedsLogStreamingAuditEvent() {
         // when the seed's example is logged: 500 users in 1.234 s
         Instant start = Instant.parse("2025-03-04T05:06:07.089Z");
-        AuditEvent e = AuditEvent.streaming("GetUsersOnlineStream", "corr-1", start, 500, Duration.ofMillis(1234),
-                true, null, Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"));
+        AuditEvent e = AuditEvent.streaming(
+                "GetUsersOnlineStream",
+                "corr-1",
+                start,
+                500,
+                Duration.ofMillis(1234),
+                true,
+                null,
+                Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"));
 
         // then
         assertThat(e.eventType()).isEqualTo("gRPC:Streaming");
@@ -40,7 +47,9 @@ class AuditEventTest {
         assertThat(e.errorMessage()).isNull();
         assertThat(e.retries()).isZero();
         assertThat(e.resumes()).isZero();
-        assertThat(e.additionalData()).containsEntry("UserId", "SystemUser").containsEntry("OperationType", "BulkProcess");
+        assertThat(e.additionalData())
+                .containsEntry("UserId", "SystemUser")
+                .containsEntry("OperationType", "BulkProcess");
         assertThat(e.running()).isFalse();
     }
 
@@ -95,9 +104,23 @@ class AuditEventTest {
         JsonNode tree = new ObjectMapper().readTree(json);
         List<String> names = new ArrayList<>();
         tree.fieldNames().forEachRemaining(names::add);
-        assertThat(names).containsExactlyInAnyOrder("eventId", "eventType", "methodName", "correlationId", "startedAt",
-                "endedAt", "durationMs", "itemCount", "itemsPerSecond", "success", "outcome", "errorMessage", "retries",
-                "resumes", "additionalData");
+        assertThat(names)
+                .containsExactlyInAnyOrder(
+                        "eventId",
+                        "eventType",
+                        "methodName",
+                        "correlationId",
+                        "startedAt",
+                        "endedAt",
+                        "durationMs",
+                        "itemCount",
+                        "itemsPerSecond",
+                        "success",
+                        "outcome",
+                        "errorMessage",
+                        "retries",
+                        "resumes",
+                        "additionalData");
         assertThat(tree.get("startedAt").asText()).isEqualTo("2025-01-02T03:04:05.678Z");
     }
 
@@ -120,7 +143,8 @@ class AuditEventTest {
         assertThat(e.additionalData().get("record")).isEqualTo(Map.of("x", 1, "y", 2));
         assertThatThrownBy(() -> e.additionalData().put("k", "v")).isInstanceOf(UnsupportedOperationException.class);
         @SuppressWarnings("unchecked")
-        Map<String, Object> copiedInner = (Map<String, Object>) e.additionalData().get("inner");
+        Map<String, Object> copiedInner =
+                (Map<String, Object>) e.additionalData().get("inner");
         assertThatThrownBy(() -> copiedInner.put("k", "v")).isInstanceOf(UnsupportedOperationException.class);
     }
 
@@ -128,8 +152,15 @@ class AuditEventTest {
 
     @Test
     void textThatNoStoreCanHoldIsReplaced() {
-        AuditEvent e = AuditEvent.streaming("m\u0000x", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), false,
-                "lone \uD800 surrogate", Map.of("k\u0000", "v\u0000\uDC00"));
+        AuditEvent e = AuditEvent.streaming(
+                "m\u0000x",
+                "c",
+                Instant.EPOCH,
+                1,
+                Duration.ofSeconds(1),
+                false,
+                "lone \uD800 surrogate",
+                Map.of("k\u0000", "v\u0000\uDC00"));
 
         assertThat(e.methodName()).isEqualTo("m\uFFFDx");
         assertThat(e.errorMessage()).isEqualTo("lone \uFFFD surrogate");
@@ -139,20 +170,36 @@ class AuditEventTest {
 
     @Test
     void aLongErrorMessageIsCutAndMarked() {
-        AuditEvent e = AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), false, "e".repeat(20_000),
-                null);
+        AuditEvent e = AuditEvent.streaming(
+                "m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), false, "e".repeat(20_000), null);
 
-        assertThat(e.errorMessage()).hasSize(AuditEvent.MAX_ERROR_MESSAGE_LENGTH).endsWith("[truncated from 20000 characters]");
+        assertThat(e.errorMessage())
+                .hasSize(AuditEvent.MAX_ERROR_MESSAGE_LENGTH)
+                .endsWith("[truncated from 20000 characters]");
     }
 
     @Test
     void aOneMegabyteStringFitsAndTwoAreRefusedWithTheSizeAndTheLimit() {
-        AuditEvent fits = AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null,
+        AuditEvent fits = AuditEvent.streaming(
+                "m",
+                "c",
+                Instant.EPOCH,
+                1,
+                Duration.ofSeconds(1),
+                true,
+                null,
                 Map.of("payload", "x".repeat(1_000_000)));
         assertThat((String) fits.additionalData().get("payload")).hasSize(1_000_000);
 
-        assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null,
-                Map.of("payload", "x".repeat(2_000_000))))
+        assertThatThrownBy(() -> AuditEvent.streaming(
+                        "m",
+                        "c",
+                        Instant.EPOCH,
+                        1,
+                        Duration.ofSeconds(1),
+                        true,
+                        null,
+                        Map.of("payload", "x".repeat(2_000_000))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("additionalData is 2000014 characters of JSON")
                 .hasMessageContaining("the limit is 1048576");
@@ -177,7 +224,8 @@ class AuditEventTest {
             level.put("k", next);
             level = next;
         }
-        assertThat(AuditEvent.started("t", "m", "c", Instant.EPOCH, deep).additionalData()).containsKey("k");
+        assertThat(AuditEvent.started("t", "m", "c", Instant.EPOCH, deep).additionalData())
+                .containsKey("k");
 
         level.put("k", List.of("one level too many"));
 
@@ -189,26 +237,76 @@ class AuditEventTest {
     @Test
     void badValuesAreRefusedNamingTheArgumentTheValueAndTheRule() {
         assertThatThrownBy(() -> AuditEvent.started("t", " ", "c", Instant.EPOCH, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("methodName must not be blank, got ' '");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("methodName must not be blank, got ' '");
         assertThatThrownBy(() -> AuditEvent.started("t", "m", null, Instant.EPOCH, null))
-                .isInstanceOf(NullPointerException.class).hasMessage("correlationId must not be null");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("correlationId must not be null");
         assertThatThrownBy(() -> AuditEvent.started("t", "m", "c".repeat(1001), Instant.EPOCH, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("correlationId must be at most 1000 characters, got 1001 characters");
         assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, -1, Duration.ZERO, true, null, null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("itemCount must not be negative, got -1");
-        assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(-1), true, null,
-                null)).isInstanceOf(IllegalArgumentException.class).hasMessage("duration must not be negative, got PT-1S");
-        assertThatThrownBy(() -> withRate(Double.NaN)).isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("itemCount must not be negative, got -1");
+        assertThatThrownBy(() ->
+                        AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(-1), true, null, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("duration must not be negative, got PT-1S");
+        assertThatThrownBy(() -> withRate(Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("itemsPerSecond must be a finite number not below 0, got NaN");
-        assertThatThrownBy(() -> new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH, null, 0, 0, 0, true,
-                "COMPLETED", null, 0, 0, null)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new AuditEvent(
+                        UUID.randomUUID(),
+                        "t",
+                        "m",
+                        "c",
+                        Instant.EPOCH,
+                        null,
+                        0,
+                        0,
+                        0,
+                        true,
+                        "COMPLETED",
+                        null,
+                        0,
+                        0,
+                        null))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("outcome must be RUNNING for an event without endedAt, got 'COMPLETED'");
-        assertThatThrownBy(() -> new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH, Instant.EPOCH, 0, 0,
-                0, true, AuditEvent.RUNNING, null, 0, 0, null)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new AuditEvent(
+                        UUID.randomUUID(),
+                        "t",
+                        "m",
+                        "c",
+                        Instant.EPOCH,
+                        Instant.EPOCH,
+                        0,
+                        0,
+                        0,
+                        true,
+                        AuditEvent.RUNNING,
+                        null,
+                        0,
+                        0,
+                        null))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("outcome must not be RUNNING for an event with an endedAt");
-        assertThatThrownBy(() -> new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH.plusSeconds(1),
-                Instant.EPOCH, 0, 0, 0, true, "COMPLETED", null, 0, 0, null))
+        assertThatThrownBy(() -> new AuditEvent(
+                        UUID.randomUUID(),
+                        "t",
+                        "m",
+                        "c",
+                        Instant.EPOCH.plusSeconds(1),
+                        Instant.EPOCH,
+                        0,
+                        0,
+                        0,
+                        true,
+                        "COMPLETED",
+                        null,
+                        0,
+                        0,
+                        null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("endedAt must not be before startedAt");
     }
@@ -216,13 +314,30 @@ class AuditEventTest {
     @Test
     void jsonThatIsNotAnEventIsRefusedClearly() {
         assertThatThrownBy(() -> AuditEvent.fromJson("{\"eventId\":\"4b7c"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not an audit event in JSON");
-        assertThatThrownBy(() -> AuditEvent.fromJson(Events.finished("x", 1).toJson().replace("\"method-1\"", "\" \"")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("methodName must not be blank");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("not an audit event in JSON");
+        assertThatThrownBy(() ->
+                        AuditEvent.fromJson(Events.finished("x", 1).toJson().replace("\"method-1\"", "\" \"")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("methodName must not be blank");
     }
 
     private static AuditEvent withRate(double rate) {
-        return new AuditEvent(UUID.randomUUID(), "t", "m", "c", Instant.EPOCH, Instant.EPOCH, 0, 0, rate, true,
-                "COMPLETED", null, 0, 0, null);
+        return new AuditEvent(
+                UUID.randomUUID(),
+                "t",
+                "m",
+                "c",
+                Instant.EPOCH,
+                Instant.EPOCH,
+                0,
+                0,
+                rate,
+                true,
+                "COMPLETED",
+                null,
+                0,
+                0,
+                null);
     }
 }

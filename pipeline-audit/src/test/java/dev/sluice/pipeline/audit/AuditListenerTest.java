@@ -53,7 +53,8 @@ class AuditListenerTest {
     @Test
     void aCompletedRunWritesOneEventWithItsCountsAndCorrelationId() throws Exception {
         // when a run of 1,000 items completes
-        PipelineResult<Long> result = Pipeline.from(Source.range(0, 1000)).named("users-bulk")
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 1000))
+                .named("users-bulk")
                 .listener(AuditListener.to(writer))
                 .to(Sink.count())
                 .run();
@@ -66,29 +67,36 @@ class AuditListenerTest {
         assertThat(e.correlationId()).isEqualTo(result.correlationId());
         assertThat(e.itemCount()).isEqualTo(1000);
         assertThat(e.durationMs()).isEqualTo(result.duration().toMillis());
-        assertThat(e.itemsPerSecond()).isCloseTo(result.summary().itemsPerSecond(), org.assertj.core.data.Offset.offset(0.01));
-        assertThat(e.startedAt()).isEqualTo(result.summary().startedAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        assertThat(e.itemsPerSecond())
+                .isCloseTo(result.summary().itemsPerSecond(), org.assertj.core.data.Offset.offset(0.01));
+        assertThat(e.startedAt())
+                .isEqualTo(result.summary().startedAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
         assertThat(e.success()).isTrue();
         assertThat(e.outcome()).isEqualTo("COMPLETED");
         assertThat(e.errorMessage()).isNull();
         List<?> stages = (List<?>) e.additionalData().get("stages");
-        assertThat(stages.stream().map(s -> String.valueOf(((Map<?, ?>) s).get("name"))).toList()).containsExactly("source", "count");
+        assertThat(stages.stream()
+                        .map(s -> String.valueOf(((Map<?, ?>) s).get("name")))
+                        .toList())
+                .containsExactly("source", "count");
         assertThat(e.additionalData()).doesNotContainKey("failedStage");
     }
 
     @Test
     void aFailedRunRecordsTheFailureAndTheStage() {
         RuntimeException boom = new IllegalStateException("bad row 500");
-        assertThatThrownBy(() -> Pipeline.from(Source.range(0, 1000)).named("import")
-                .map(i -> {
-                    if (i == 500) {
-                        throw boom;
-                    }
-                    return i;
-                })
-                .listener(AuditListener.to(writer))
-                .to(Sink.count())
-                .run()).isInstanceOf(PipelineFailedException.class);
+        assertThatThrownBy(() -> Pipeline.from(Source.range(0, 1000))
+                        .named("import")
+                        .map(i -> {
+                            if (i == 500) {
+                                throw boom;
+                            }
+                            return i;
+                        })
+                        .listener(AuditListener.to(writer))
+                        .to(Sink.count())
+                        .run())
+                .isInstanceOf(PipelineFailedException.class);
 
         AuditEvent e = eventsAfterClose().get(0);
         assertThat(e.success()).isFalse();
@@ -124,7 +132,8 @@ class AuditListenerTest {
     void attributesRecordedByStagesGoIntoTheEvent() throws Exception {
         // given a source that records what a gRPC source records, and an object of its own
         Source<Integer> grpcLike = emitter -> {
-            emitter.context().attribute(AuditListener.METHOD_ATTRIBUTE, "workflow.WorkflowService/GetUsersOnlineStream");
+            emitter.context()
+                    .attribute(AuditListener.METHOD_ATTRIBUTE, "workflow.WorkflowService/GetUsersOnlineStream");
             emitter.context().attribute(AuditListener.ATTEMPTS_ATTRIBUTE, 4);
             emitter.context().attribute(AuditListener.RESUMES_ATTRIBUTE, 2L);
             emitter.context().attribute("grpc.status", Outcome.COMPLETED);
@@ -141,7 +150,11 @@ class AuditListenerTest {
         };
 
         // when it runs
-        Pipeline.from(grpcLike).named("users-stream").listener(AuditListener.to(writer)).to(Sink.count()).run();
+        Pipeline.from(grpcLike)
+                .named("users-stream")
+                .listener(AuditListener.to(writer))
+                .to(Sink.count())
+                .run();
 
         // then the event is a gRPC stream's, with retries, resumes and every attribute
         AuditEvent e = eventsAfterClose().get(0);
@@ -149,13 +162,20 @@ class AuditListenerTest {
         assertThat(e.methodName()).isEqualTo("users-stream");
         assertThat(e.retries()).isEqualTo(3);
         assertThat(e.resumes()).isEqualTo(2);
-        assertThat(e.additionalData().get("attributes")).isEqualTo(Map.of(
-                "grpc.method", "workflow.WorkflowService/GetUsersOnlineStream",
-                "grpc.attempts", 4,
-                "grpc.resumes", 2,
-                "grpc.status", "COMPLETED",
-                "endpoints", List.of("a:1", "b:2"),
-                "opaque", "opaque-thing"));
+        assertThat(e.additionalData().get("attributes"))
+                .isEqualTo(Map.of(
+                        "grpc.method",
+                        "workflow.WorkflowService/GetUsersOnlineStream",
+                        "grpc.attempts",
+                        4,
+                        "grpc.resumes",
+                        2,
+                        "grpc.status",
+                        "COMPLETED",
+                        "endpoints",
+                        List.of("a:1", "b:2"),
+                        "opaque",
+                        "opaque-thing"));
     }
 
     @Test
@@ -175,7 +195,8 @@ class AuditListenerTest {
                 .start();
 
         // then, while it runs, the table shows it running
-        await().atMost(Duration.ofSeconds(10)).until(() -> !sqlite.findByCorrelationId(handle.correlationId()).isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !sqlite.findByCorrelationId(handle.correlationId()).isEmpty());
         AuditEvent running = sqlite.findByCorrelationId(handle.correlationId()).get(0);
         assertThat(running.running()).isTrue();
         assertThat(running.outcome()).isEqualTo(AuditEvent.RUNNING);
@@ -197,7 +218,10 @@ class AuditListenerTest {
 
     @Test
     void aShortRunWritesNoRunningRow() throws Exception {
-        Pipeline.from(Source.range(0, 10)).listener(AuditListener.to(writer)).to(Sink.count()).run();
+        Pipeline.from(Source.range(0, 10))
+                .listener(AuditListener.to(writer))
+                .to(Sink.count())
+                .run();
 
         assertThat(eventsAfterClose()).singleElement().matches(e -> !e.running());
     }
@@ -206,8 +230,10 @@ class AuditListenerTest {
     void startedRowAfterZeroWritesTheRunningRowAsTheRunStarts() throws Exception {
         ControllableSink sink = new ControllableSink();
         AuditWriter w = AuditWriter.builder(sink).logEvents(false).build();
-        Pipeline.from(Source.range(0, 10)).listener(AuditListener.to(w).startedRowAfter(Duration.ZERO))
-                .to(Sink.count()).run();
+        Pipeline.from(Source.range(0, 10))
+                .listener(AuditListener.to(w).startedRowAfter(Duration.ZERO))
+                .to(Sink.count())
+                .run();
         w.close(Duration.ofSeconds(5));
 
         assertThat(w.report().submitted()).isEqualTo(2);
@@ -216,8 +242,10 @@ class AuditListenerTest {
 
     @Test
     void concurrentRunsOfOnePipelineEachGetTheirOwnEvent() throws Exception {
-        var pipeline = Pipeline.from(Source.range(0, 100)).named("many")
-                .listener(AuditListener.to(writer).startedRowAfter(Duration.ZERO)).to(Sink.count());
+        var pipeline = Pipeline.from(Source.range(0, 100))
+                .named("many")
+                .listener(AuditListener.to(writer).startedRowAfter(Duration.ZERO))
+                .to(Sink.count());
         List<PipelineHandle<Long>> handles = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             handles.add(pipeline.start());
@@ -237,8 +265,10 @@ class AuditListenerTest {
     void aClosedWriterNeverBreaksTheRun() throws Exception {
         writer.close(Duration.ofSeconds(5));
 
-        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10)).listener(AuditListener.to(writer))
-                .to(Sink.count()).run();
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 10))
+                .listener(AuditListener.to(writer))
+                .to(Sink.count())
+                .run();
 
         assertThat(result.value()).isEqualTo(10);
         assertThat(writer.report().dropped()).isEqualTo(1);
@@ -247,13 +277,19 @@ class AuditListenerTest {
     @Test
     void attributesTooLargeForTheEventAreLeftOutAndTheRunStillRecorded() throws Exception {
         Pipeline.from((Source<Integer>) emitter -> {
-            emitter.context().attribute("huge", "x".repeat(2_000_000));
-            emitter.emit(1);
-        }).listener(AuditListener.to(writer)).to(Sink.count()).run();
+                    emitter.context().attribute("huge", "x".repeat(2_000_000));
+                    emitter.emit(1);
+                })
+                .listener(AuditListener.to(writer))
+                .to(Sink.count())
+                .run();
 
         AuditEvent e = eventsAfterClose().get(0);
         assertThat(e.itemCount()).isEqualTo(1);
-        assertThat(e.additionalData().get("attributes")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
-                .extractingByKey("attributesRefused").asString().contains("the limit is 1048576");
+        assertThat(e.additionalData().get("attributes"))
+                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .extractingByKey("attributesRefused")
+                .asString()
+                .contains("the limit is 1048576");
     }
 }

@@ -39,13 +39,17 @@ class AuditWriterKillTest {
         // given a writer in another JVM, its store down, killed right after its last submit returned
         Path spill = dir.resolve("killed.jsonl");
         long t0 = System.nanoTime();
-        Process child = new ProcessBuilder(javaCommand(spill)).redirectErrorStream(true).start();
+        Process child =
+                new ProcessBuilder(javaCommand(spill)).redirectErrorStream(true).start();
         CompletableFuture<List<String>> output = CompletableFuture.supplyAsync(() -> readUntilSubmitted(child));
         List<String> lines = output.get(60, TimeUnit.SECONDS);
         long tSubmitted = System.nanoTime();
         child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(lines).as("the child's output").contains("SUBMITTED " + EVENTS).noneMatch(l -> l.startsWith("REFUSED"));
+        assertThat(lines)
+                .as("the child's output")
+                .contains("SUBMITTED " + EVENTS)
+                .noneMatch(l -> l.startsWith("REFUSED"));
 
         // and a spill file whose last line is cut in half, as a kill in the middle of an append leaves it
         List<String> whole = Files.readAllLines(spill, StandardCharsets.UTF_8);
@@ -69,13 +73,15 @@ class AuditWriterKillTest {
 
         // when the next writer starts on the file, with its store up
         JdbcAuditSink store = JdbcAuditSink.sqlite(dir.resolve("audit.db"));
-        AuditWriter next = AuditWriter.builder(store).spillFile(spill).logEvents(false).build();
+        AuditWriter next =
+                AuditWriter.builder(store).spillFile(spill).logEvents(false).build();
         AuditReport report = next.close(Duration.ofSeconds(30));
         long tReplayed = System.nanoTime();
 
         // then every whole line was replayed once, the cut line skipped, and the loss is within the bound
         List<AuditEvent> stored = store.findByType("test:Event", Events.BASE, Events.BASE.plusSeconds(3600), 100_000);
-        List<String> ids = new ArrayList<>(stored.stream().map(AuditEvent::correlationId).toList());
+        List<String> ids =
+                new ArrayList<>(stored.stream().map(AuditEvent::correlationId).toList());
         assertThat(ids).doesNotHaveDuplicates();
         assertThat(new HashSet<>(ids)).isEqualTo(spilledWhole);
         assertThat(report.replayed()).isEqualTo(spilledWhole.size());
@@ -85,21 +91,36 @@ class AuditWriterKillTest {
         assertThat(lost).isLessThanOrEqualTo(QUEUE_CAPACITY + BATCH_SIZE + 1);
         assertThat(Files.size(spill)).isZero();
         assertThat(aside).doesNotExist();
-        System.out.printf("killed writer: %d submitted, %d replayed by the next writer, %d lost (bound %d); child ran "
-                + "%d ms, replay took %d ms%n", EVENTS, ids.size(), lost, QUEUE_CAPACITY + BATCH_SIZE + 1,
-                (tSubmitted - t0) / 1_000_000, (tReplayed - tSubmitted) / 1_000_000);
+        System.out.printf(
+                "killed writer: %d submitted, %d replayed by the next writer, %d lost (bound %d); child ran "
+                        + "%d ms, replay took %d ms%n",
+                EVENTS,
+                ids.size(),
+                lost,
+                QUEUE_CAPACITY + BATCH_SIZE + 1,
+                (tSubmitted - t0) / 1_000_000,
+                (tReplayed - tSubmitted) / 1_000_000);
     }
 
     private static List<String> javaCommand(Path spill) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        return List.of(java, "-cp", classpath, "--enable-native-access=ALL-UNNAMED", KilledWriterMain.class.getName(),
-                spill.toString(), String.valueOf(EVENTS), String.valueOf(QUEUE_CAPACITY), String.valueOf(BATCH_SIZE));
+        return List.of(
+                java,
+                "-cp",
+                classpath,
+                "--enable-native-access=ALL-UNNAMED",
+                KilledWriterMain.class.getName(),
+                spill.toString(),
+                String.valueOf(EVENTS),
+                String.valueOf(QUEUE_CAPACITY),
+                String.valueOf(BATCH_SIZE));
     }
 
     private static List<String> readUntilSubmitted(Process child) {
         List<String> lines = new ArrayList<>();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 lines.add(line);
                 if (line.startsWith("SUBMITTED")) {

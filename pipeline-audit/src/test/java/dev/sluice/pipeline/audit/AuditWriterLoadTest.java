@@ -44,8 +44,11 @@ class AuditWriterLoadTest {
         DataSource ds = Postgres.dataSource();
         String table = Postgres.uniqueTable("load_test");
         try {
-            run("PostgreSQL", JdbcAuditSink.forUrl("jdbc:postgresql://127.0.0.1:" + Postgres.PORT + "/test?user=postgres")
-                    .withTable(table), ds);
+            run(
+                    "PostgreSQL",
+                    JdbcAuditSink.forUrl("jdbc:postgresql://127.0.0.1:" + Postgres.PORT + "/test?user=postgres")
+                            .withTable(table),
+                    ds);
         } finally {
             Postgres.dropTable(ds, table);
         }
@@ -96,15 +99,20 @@ class AuditWriterLoadTest {
         assertThat(failures).isEmpty();
         assertThat(report).isEqualTo(new AuditReport(TOTAL, TOTAL, 0, 0, 0, 0));
         assertThat(query(ds, "SELECT count(*) FROM \"" + table + "\"")).isEqualTo(TOTAL);
-        assertThat(query(ds, "SELECT count(DISTINCT event_id) FROM \"" + table + "\"")).isEqualTo(TOTAL);
-        assertThat(query(ds, "SELECT count(DISTINCT correlation_id) FROM \"" + table + "\"")).isEqualTo(TOTAL);
-        System.out.printf("audit writer load, %s: %,d events from %d producers in %.2f s = %,.0f events/s "
-                + "(%d batches, %.1f s in the store)%n", store, TOTAL, PRODUCERS, seconds, TOTAL / seconds, batches.get(),
-                writeNanos.get() / 1e9);
+        assertThat(query(ds, "SELECT count(DISTINCT event_id) FROM \"" + table + "\""))
+                .isEqualTo(TOTAL);
+        assertThat(query(ds, "SELECT count(DISTINCT correlation_id) FROM \"" + table + "\""))
+                .isEqualTo(TOTAL);
+        System.out.printf(
+                "audit writer load, %s: %,d events from %d producers in %.2f s = %,.0f events/s "
+                        + "(%d batches, %.1f s in the store)%n",
+                store, TOTAL, PRODUCERS, seconds, TOTAL / seconds, batches.get(), writeNanos.get() / 1e9);
     }
 
     static long query(DataSource ds, String sql) throws SQLException {
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }

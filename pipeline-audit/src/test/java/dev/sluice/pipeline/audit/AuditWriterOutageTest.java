@@ -30,7 +30,10 @@ class AuditWriterOutageTest {
     Path dir;
 
     private static AuditWriter.Builder writer(JdbcAuditSink sink, Path spill) {
-        return AuditWriter.builder(sink).logEvents(false).batchSize(200).spillFile(spill)
+        return AuditWriter.builder(sink)
+                .logEvents(false)
+                .batchSize(200)
+                .spillFile(spill)
                 .retry(2, Duration.ofMillis(10), Duration.ofMillis(100));
     }
 
@@ -130,7 +133,8 @@ class AuditWriterOutageTest {
         real.setUrl("jdbc:sqlite:" + dir.resolve("halfway.db"));
         FlakyDataSource flaky = new FlakyDataSource(real);
         flaky.failEveryNthBatch = 3;
-        AuditWriter writer = writer(JdbcAuditSink.forDataSource(flaky), dir.resolve("halfway.jsonl")).build();
+        AuditWriter writer = writer(JdbcAuditSink.forDataSource(flaky), dir.resolve("halfway.jsonl"))
+                .build();
 
         Producers producers = Producers.start(writer, 4, 500);
         producers.join();

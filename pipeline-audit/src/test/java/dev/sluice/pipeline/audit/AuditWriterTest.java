@@ -14,9 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,7 +52,9 @@ class AuditWriterTest {
     }
 
     private AuditWriter.Builder fastRetries(AuditSink sink) {
-        return AuditWriter.builder(sink).retry(2, Duration.ofMillis(10), Duration.ofMillis(40)).logEvents(false);
+        return AuditWriter.builder(sink)
+                .retry(2, Duration.ofMillis(10), Duration.ofMillis(40))
+                .logEvents(false);
     }
 
     private static List<AuditEvent> events(String prefix, int n) {
@@ -88,8 +90,10 @@ class AuditWriterTest {
     void aFailedBatchIsRetriedAlongTheBackoffScheduleAndWrittenOnce() throws Exception {
         // given a store that fails twice
         ControllableSink sink = sink().failTimes(2);
-        AuditWriter writer = track(AuditWriter.builder(sink).logEvents(false)
-                .retry(3, Duration.ofMillis(50), Duration.ofMillis(500)).build());
+        AuditWriter writer = track(AuditWriter.builder(sink)
+                .logEvents(false)
+                .retry(3, Duration.ofMillis(50), Duration.ofMillis(500))
+                .build());
 
         // when an event is submitted
         writer.submit(Events.finished("retry", 1));
@@ -157,7 +161,8 @@ class AuditWriterTest {
     void aFullQueueMakesTheSubmitterWaitForRoom() throws Exception {
         // given a writer whose store holds its first batch and whose queue of 2 is then filled
         ControllableSink sink = sink().hold();
-        AuditWriter writer = track(fastRetries(sink).queueCapacity(2).batchSize(1).build());
+        AuditWriter writer =
+                track(fastRetries(sink).queueCapacity(2).batchSize(1).build());
         writer.submit(Events.finished("full", 0));
         assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
         writer.submit(Events.finished("full", 1));
@@ -186,8 +191,12 @@ class AuditWriterTest {
     void aFullQueueDropsAndCountsWithADroppingPolicy() throws Exception {
         ControllableSink sink = sink().hold();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        AuditWriter writer = track(fastRetries(sink).queueCapacity(1).batchSize(1).whenFull(Overflow.DROP_NEWEST)
-                .meterRegistry(registry).build());
+        AuditWriter writer = track(fastRetries(sink)
+                .queueCapacity(1)
+                .batchSize(1)
+                .whenFull(Overflow.DROP_NEWEST)
+                .meterRegistry(registry)
+                .build());
         writer.submit(Events.finished("drop", 0));
         assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
         writer.submit(Events.finished("drop", 1));
@@ -196,7 +205,11 @@ class AuditWriterTest {
 
         assertThat(taken).isFalse();
         assertThat(writer.report().dropped()).isEqualTo(1);
-        assertThat(registry.get("pipeline.audit.events").tag("outcome", "dropped").functionCounter().count()).isEqualTo(1);
+        assertThat(registry.get("pipeline.audit.events")
+                        .tag("outcome", "dropped")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(1);
         sink.release();
         assertThat(writer.close(Duration.ofSeconds(10))).isEqualTo(new AuditReport(3, 2, 0, 0, 1, 0));
     }
@@ -204,7 +217,11 @@ class AuditWriterTest {
     @Test
     void dropOldestMakesRoomByDroppingTheOldestQueuedEvent() throws Exception {
         ControllableSink sink = sink().hold();
-        AuditWriter writer = track(fastRetries(sink).queueCapacity(1).batchSize(1).whenFull(Overflow.DROP_OLDEST).build());
+        AuditWriter writer = track(fastRetries(sink)
+                .queueCapacity(1)
+                .batchSize(1)
+                .whenFull(Overflow.DROP_OLDEST)
+                .build());
         writer.submit(Events.finished("oldest", 0));
         assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
         AuditEvent oldest = Events.finished("oldest", 1);
@@ -223,8 +240,11 @@ class AuditWriterTest {
     void closeDuringAnOutageSpillsAtOnceInsteadOfWaitingOutRetryDelays() throws Exception {
         // given a store that is down and retry delays far longer than the close timeout
         ControllableSink sink = sink().down();
-        AuditWriter writer = track(AuditWriter.builder(sink).logEvents(false)
-                .retry(5, Duration.ofSeconds(5), Duration.ofSeconds(10)).spillFile(dir.resolve("s.jsonl")).build());
+        AuditWriter writer = track(AuditWriter.builder(sink)
+                .logEvents(false)
+                .retry(5, Duration.ofSeconds(5), Duration.ofSeconds(10))
+                .spillFile(dir.resolve("s.jsonl"))
+                .build());
         for (AuditEvent e : events("closing", 10)) {
             writer.submit(e);
         }
@@ -245,7 +265,10 @@ class AuditWriterTest {
     void closeGivesUpOnAHungStoreAndAccountsForEveryEvent() throws Exception {
         // given a store that hangs in its first call, with more events queued behind it
         ControllableSink sink = sink().hold();
-        AuditWriter writer = track(fastRetries(sink).batchSize(1).spillFile(dir.resolve("hung.jsonl")).build());
+        AuditWriter writer = track(fastRetries(sink)
+                .batchSize(1)
+                .spillFile(dir.resolve("hung.jsonl"))
+                .build());
         writer.submit(Events.finished("hung", 0));
         assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
         for (AuditEvent e : events("queued", 5)) {
@@ -269,7 +292,8 @@ class AuditWriterTest {
         writer.close(Duration.ofSeconds(5));
 
         assertThat(writer.submit(Events.finished("late", 1))).isFalse();
-        assertThat(writer.logStreaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, null)).isFalse();
+        assertThat(writer.logStreaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, null))
+                .isFalse();
         assertThat(writer.report().dropped()).isEqualTo(2);
         assertThat(writer.close(Duration.ofSeconds(1)).submitted()).isEqualTo(2);
     }
@@ -309,17 +333,28 @@ class AuditWriterTest {
     void metersCountWhatHappenedAndAreRemovedOnClose() throws Exception {
         ControllableSink sink = sink().down();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        AuditWriter writer = track(fastRetries(sink).meterRegistry(registry).spillFile(dir.resolve("m.jsonl")).build());
+        AuditWriter writer = track(fastRetries(sink)
+                .meterRegistry(registry)
+                .spillFile(dir.resolve("m.jsonl"))
+                .build());
         for (AuditEvent e : events("meters", 20)) {
             writer.submit(e);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> writer.report().spilled() == 20);
-        assertThat(registry.get("pipeline.audit.events").tag("outcome", "spilled").functionCounter().count()).isEqualTo(20);
+        assertThat(registry.get("pipeline.audit.events")
+                        .tag("outcome", "spilled")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(20);
         assertThat(registry.get("pipeline.audit.queue.size").gauge().value()).isZero();
 
         sink.up();
         await().atMost(Duration.ofSeconds(10)).until(() -> writer.report().replayed() == 20);
-        assertThat(registry.get("pipeline.audit.events").tag("outcome", "written").functionCounter().count()).isEqualTo(20);
+        assertThat(registry.get("pipeline.audit.events")
+                        .tag("outcome", "written")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(20);
 
         writer.close(Duration.ofSeconds(5));
         assertThat(registry.find("pipeline.audit.events").meters()).isEmpty();
@@ -330,8 +365,11 @@ class AuditWriterTest {
     void logStreamingSpillsInsteadOfWaitingWhenItsThreadIsInterrupted() throws Exception {
         // given a full queue in front of a held store
         ControllableSink sink = sink().hold();
-        AuditWriter writer = track(fastRetries(sink).queueCapacity(1).batchSize(1)
-                .spillFile(dir.resolve("interrupt.jsonl")).build());
+        AuditWriter writer = track(fastRetries(sink)
+                .queueCapacity(1)
+                .batchSize(1)
+                .spillFile(dir.resolve("interrupt.jsonl"))
+                .build());
         writer.submit(Events.finished("i", 0));
         assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
         writer.submit(Events.finished("i", 1));
@@ -340,8 +378,8 @@ class AuditWriterTest {
         AtomicReference<Boolean> result = new AtomicReference<>();
         AtomicBoolean stillInterrupted = new AtomicBoolean();
         Thread t = Thread.ofVirtual().start(() -> {
-            result.set(writer.logStreaming("GetUsersOnlineStream", "c", Instant.EPOCH, 5, Duration.ofSeconds(1), true,
-                    null, Map.of()));
+            result.set(writer.logStreaming(
+                    "GetUsersOnlineStream", "c", Instant.EPOCH, 5, Duration.ofSeconds(1), true, null, Map.of()));
             stillInterrupted.set(Thread.currentThread().isInterrupted());
         });
         await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.TIMED_WAITING);
@@ -358,12 +396,13 @@ class AuditWriterTest {
     void eachSubmittedEventIsLoggedAsOneLine() throws Exception {
         try (LogCapture logs = LogCapture.of(Slf4jAuditSink.DEFAULT_LOGGER)) {
             AuditWriter writer = track(AuditWriter.builder(sink()).build());
-            writer.logStreaming("GetUsersOnlineStream", "corr-42", Instant.EPOCH, 500, Duration.ofMillis(1234), true,
-                    null, null);
+            writer.logStreaming(
+                    "GetUsersOnlineStream", "corr-42", Instant.EPOCH, 500, Duration.ofMillis(1234), true, null, null);
             writer.close(Duration.ofSeconds(5));
 
-            assertThat(logs.messages()).containsExactly("gRPC:Streaming GetUsersOnlineStream completed: 500 items in "
-                    + "1234 ms (405.19 items/s) (correlation corr-42)");
+            assertThat(logs.messages())
+                    .containsExactly("gRPC:Streaming GetUsersOnlineStream completed: 500 items in "
+                            + "1234 ms (405.19 items/s) (correlation corr-42)");
         }
     }
 
@@ -372,8 +411,8 @@ class AuditWriterTest {
         AuditWriter.Builder b = AuditWriter.builder(sink());
         assertThatThrownBy(() -> b.queueCapacity(0)).hasMessage("queueCapacity must be at least 1, got 0");
         assertThatThrownBy(() -> b.batchSize(-1)).hasMessage("batchSize must be at least 1, got -1");
-        assertThatThrownBy(() -> b.whenFull(Overflow.FAIL)).hasMessageStartingWith("whenFull must be BLOCK, DROP_NEWEST "
-                + "or DROP_OLDEST, got FAIL");
+        assertThatThrownBy(() -> b.whenFull(Overflow.FAIL))
+                .hasMessageStartingWith("whenFull must be BLOCK, DROP_NEWEST " + "or DROP_OLDEST, got FAIL");
         assertThatThrownBy(() -> b.retry(11, Duration.ofMillis(1), Duration.ofMillis(1)))
                 .hasMessage("maxRetries must be between 0 and 10, got 11");
         assertThatThrownBy(() -> b.retry(1, Duration.ZERO, Duration.ofMillis(1)))
@@ -406,7 +445,8 @@ class AuditWriterTest {
             }
             store.write(events);
         };
-        AuditWriter writer = AuditWriter.builder(gated).batchSize(10).logEvents(false).build();
+        AuditWriter writer =
+                AuditWriter.builder(gated).batchSize(10).logEvents(false).build();
         List<AuditEvent> events = events("close", 25);
         writer.submit(events.get(0));
         firstWriteEntered.await();
@@ -418,8 +458,9 @@ class AuditWriterTest {
         CompletableFuture<AuditReport> closing = new CompletableFuture<>();
         Thread closer = Thread.ofPlatform().start(() -> closing.complete(writer.close(Duration.ofSeconds(10))));
         // close() has queued its marker once it waits for the writer
-        await().atMost(Duration.ofSeconds(5)).until(() -> closer.getState() == Thread.State.TIMED_WAITING
-                || closer.getState() == Thread.State.WAITING);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() ->
+                        closer.getState() == Thread.State.TIMED_WAITING || closer.getState() == Thread.State.WAITING);
         release.countDown();
         AuditReport report = closing.get(10, TimeUnit.SECONDS);
         Duration took = Duration.ofNanos(System.nanoTime() - start);

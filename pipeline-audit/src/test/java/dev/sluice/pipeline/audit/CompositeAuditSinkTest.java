@@ -38,9 +38,11 @@ class CompositeAuditSinkTest {
 
     @Test
     void aCompositeNeedsSinks() {
-        assertThatThrownBy(AuditSink::composite).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(AuditSink::composite)
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("sinks must name at least one sink, got none");
         assertThatThrownBy(() -> AuditSink.composite(new InMemoryAuditSink(), null))
-                .isInstanceOf(NullPointerException.class).hasMessage("sinks[1] must not be null");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("sinks[1] must not be null");
     }
 }

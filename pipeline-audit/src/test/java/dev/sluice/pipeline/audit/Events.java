@@ -17,9 +17,21 @@ final class Events {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("n", n);
         data.put("producer", prefix);
-        return new AuditEvent(UUID.randomUUID(), "test:Event", "method-" + (n % 7), prefix + "-" + n,
-                BASE.plusMillis(n), BASE.plusMillis(n + 250), 250, n, n * 4.0, n % 5 != 0,
-                n % 5 != 0 ? AuditEvent.COMPLETED : AuditEvent.FAILED, n % 5 != 0 ? null : "boom " + n, n % 3, n % 2,
+        return new AuditEvent(
+                UUID.randomUUID(),
+                "test:Event",
+                "method-" + (n % 7),
+                prefix + "-" + n,
+                BASE.plusMillis(n),
+                BASE.plusMillis(n + 250),
+                250,
+                n,
+                n * 4.0,
+                n % 5 != 0,
+                n % 5 != 0 ? AuditEvent.COMPLETED : AuditEvent.FAILED,
+                n % 5 != 0 ? null : "boom " + n,
+                n % 3,
+                n % 2,
                 data);
     }
 
@@ -35,14 +47,33 @@ final class Events {
         data.put("nested", nested);
         data.put("list", java.util.List.of(1, "two", 3.5, true));
         data.put("unicode", "Grüße, 世界, emoji 🚀, rtl \u05e9\u05dc\u05d5\u05dd");
-        return new AuditEvent(UUID.randomUUID(), AuditEvent.GRPC_STREAMING, "GetUsersOnlineStream",
-                "corr-" + UUID.randomUUID(), Instant.parse("2025-01-02T03:04:05.678Z"),
-                Instant.parse("2025-01-02T03:04:07.912Z"), 2234, 1234, 552.37, false, "FAILED",
-                "UNAVAILABLE: connection reset", 3, 2, data);
+        return new AuditEvent(
+                UUID.randomUUID(),
+                AuditEvent.GRPC_STREAMING,
+                "GetUsersOnlineStream",
+                "corr-" + UUID.randomUUID(),
+                Instant.parse("2025-01-02T03:04:05.678Z"),
+                Instant.parse("2025-01-02T03:04:07.912Z"),
+                2234,
+                1234,
+                552.37,
+                false,
+                "FAILED",
+                "UNAVAILABLE: connection reset",
+                3,
+                2,
+                data);
     }
 
     static AuditEvent streaming(String correlationId, Instant start, long items) {
-        return AuditEvent.streaming("GetUsersOnlineStream", correlationId, start, items, Duration.ofMillis(1500), true,
-                null, Map.of("userId", "SystemUser"));
+        return AuditEvent.streaming(
+                "GetUsersOnlineStream",
+                correlationId,
+                start,
+                items,
+                Duration.ofMillis(1500),
+                true,
+                null,
+                Map.of("userId", "SystemUser"));
     }
 }

@@ -27,6 +27,7 @@ final class FlakyDataSource implements DataSource {
     volatile int loseEveryNthCommitAck;
     /** Counted down as the first insert starts. */
     final java.util.concurrent.CountDownLatch batchStarted = new java.util.concurrent.CountDownLatch(1);
+
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger batches = new AtomicInteger();
@@ -45,8 +46,8 @@ final class FlakyDataSource implements DataSource {
         }
         connections.incrementAndGet();
         Connection c = real.getConnection();
-        return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                connectionHandler(c));
+        return (Connection) Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {Connection.class}, connectionHandler(c));
     }
 
     private InvocationHandler connectionHandler(Connection c) {
@@ -62,7 +63,9 @@ final class FlakyDataSource implements DataSource {
             }
             Object result = invoke(c, method, args);
             if (method.getName().equals("prepareStatement") && result instanceof PreparedStatement ps) {
-                return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {PreparedStatement.class},
+                return Proxy.newProxyInstance(
+                        getClass().getClassLoader(),
+                        new Class<?>[] {PreparedStatement.class},
                         statementHandler(ps, String.valueOf(args[0])));
             }
             return result;
@@ -72,7 +75,9 @@ final class FlakyDataSource implements DataSource {
     private InvocationHandler statementHandler(PreparedStatement ps, String sql) {
         boolean insert = sql.startsWith("INSERT");
         return (proxy, method, args) -> {
-            if (insert && (method.getName().equals("executeUpdate") || method.getName().equals("executeBatch"))) {
+            if (insert
+                    && (method.getName().equals("executeUpdate")
+                            || method.getName().equals("executeBatch"))) {
                 batchStarted.countDown();
                 int n = failEveryNthBatch;
                 if (n > 0 && batches.incrementAndGet() % n == 0) {

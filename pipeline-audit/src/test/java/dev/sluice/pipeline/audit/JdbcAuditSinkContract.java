@@ -49,7 +49,8 @@ abstract class JdbcAuditSinkContract {
     }
 
     List<String> strings(String sql, Object... params) throws SQLException {
-        try (Connection c = dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
             }
@@ -113,7 +114,8 @@ abstract class JdbcAuditSinkContract {
             assertThat(rs.getLong(7)).isEqualTo(event.itemCount());
             assertThat(rs.next()).isFalse();
         }
-        assertThat(createdDateMillis(event.eventId())).isEqualTo(event.startedAt().toEpochMilli());
+        assertThat(createdDateMillis(event.eventId()))
+                .isEqualTo(event.startedAt().toEpochMilli());
     }
 
     /** The created_date column of the event's row, as UTC epoch milliseconds. */
@@ -177,24 +179,49 @@ abstract class JdbcAuditSinkContract {
         expected.addAll(running);
         finished.add(finished.indexOf("order-1501"), "order-pair");
         expected.addAll(finished);
-        assertThat(strings("SELECT correlation_id FROM \"" + table() + "\" ORDER BY id")).containsExactlyElementsOf(
-                expected);
-        assertThat(sink().findByCorrelationId("order-pair")).singleElement().matches(e -> !e.running()
-                && e.itemCount() == 7);
+        assertThat(strings("SELECT correlation_id FROM \"" + table() + "\" ORDER BY id"))
+                .containsExactlyElementsOf(expected);
+        assertThat(sink().findByCorrelationId("order-pair"))
+                .singleElement()
+                .matches(e -> !e.running() && e.itemCount() == 7);
         assertThat(sink().findByCorrelationId("order-stored")).containsExactly(storedDone);
     }
 
     @Test
     void textThatLooksLikeSqlArraysOrNullIsStoredAsGiven() {
         // what an array literal or a COPY line would treat specially, in every text column
-        List<String> texts = List.of("NULL", "null", "{a,\"b\"}", "{}", " padded ", "back\\slash", "tab\tand\nnewline",
-                "\"", "a,b", "(1,2)", "\\N", "");
+        List<String> texts = List.of(
+                "NULL",
+                "null",
+                "{a,\"b\"}",
+                "{}",
+                " padded ",
+                "back\\slash",
+                "tab\tand\nnewline",
+                "\"",
+                "a,b",
+                "(1,2)",
+                "\\N",
+                "");
         List<AuditEvent> events = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             String t = texts.get(i);
-            events.add(new AuditEvent(UUID.randomUUID(), t.isEmpty() ? "type" : t, t.isEmpty() ? "method" : t,
-                    "literal-" + i + t, Events.BASE.plusMillis(i), Events.BASE.plusMillis(i + 1), 1, 1, 1.0, true,
-                    AuditEvent.COMPLETED, null, 0, 0, Map.of(t, t)));
+            events.add(new AuditEvent(
+                    UUID.randomUUID(),
+                    t.isEmpty() ? "type" : t,
+                    t.isEmpty() ? "method" : t,
+                    "literal-" + i + t,
+                    Events.BASE.plusMillis(i),
+                    Events.BASE.plusMillis(i + 1),
+                    1,
+                    1,
+                    1.0,
+                    true,
+                    AuditEvent.COMPLETED,
+                    null,
+                    0,
+                    0,
+                    Map.of(t, t)));
         }
 
         sink().write(events);
@@ -207,8 +234,8 @@ abstract class JdbcAuditSinkContract {
     @Test
     void aFinishedEventCompletesItsRunningRow() throws SQLException {
         // given a running row, as a long run writes when it starts
-        AuditEvent started = AuditEvent.started(AuditEvent.PIPELINE_RUN, "nightly-export", "long-run", Events.BASE,
-                Map.of("host", "a"));
+        AuditEvent started = AuditEvent.started(
+                AuditEvent.PIPELINE_RUN, "nightly-export", "long-run", Events.BASE, Map.of("host", "a"));
         sink().write(List.of(started));
         assertThat(sink().findByCorrelationId("long-run")).singleElement().matches(AuditEvent::running);
 
@@ -219,7 +246,8 @@ abstract class JdbcAuditSinkContract {
         // then the same row holds the finished event
         assertThat(count("")).isEqualTo(1);
         assertThat(sink().findByCorrelationId("long-run")).containsExactly(finished);
-        assertThat(count("WHERE item_count = ? AND duration_ms = ?", 1_000_000L, 3_600_000L)).isEqualTo(1);
+        assertThat(count("WHERE item_count = ? AND duration_ms = ?", 1_000_000L, 3_600_000L))
+                .isEqualTo(1);
     }
 
     @Test
@@ -260,11 +288,14 @@ abstract class JdbcAuditSinkContract {
         Instant from = Events.BASE.plusSeconds(2);
         Instant to = Events.BASE.plusSeconds(6);
         assertThat(sink().findByType(AuditEvent.GRPC_STREAMING, from, to, 100))
-                .extracting(AuditEvent::correlationId).containsExactly("range-2", "range-3", "range-4", "range-5");
+                .extracting(AuditEvent::correlationId)
+                .containsExactly("range-2", "range-3", "range-4", "range-5");
         assertThat(sink().findByType(AuditEvent.GRPC_STREAMING, from, to, 2))
-                .extracting(AuditEvent::correlationId).containsExactly("range-2", "range-3");
+                .extracting(AuditEvent::correlationId)
+                .containsExactly("range-2", "range-3");
         assertThat(sink().findByType("other:Type", Events.BASE, to, 100))
-                .extracting(AuditEvent::correlationId).containsExactly("range-other");
+                .extracting(AuditEvent::correlationId)
+                .containsExactly("range-other");
     }
 
     @Test
@@ -278,8 +309,8 @@ abstract class JdbcAuditSinkContract {
         data.put("quote\"and\\backslash", "'; DROP TABLE audit_logs; --");
         data.put("max", Long.MAX_VALUE);
         data.put("tiny", 1.5e-7);
-        AuditEvent event = AuditEvent.streaming("m", "unicode-" + UUID.randomUUID(), Events.BASE, 1,
-                java.time.Duration.ofSeconds(1), true, null, data);
+        AuditEvent event = AuditEvent.streaming(
+                "m", "unicode-" + UUID.randomUUID(), Events.BASE, 1, java.time.Duration.ofSeconds(1), true, null, data);
 
         sink().write(List.of(event));
 
@@ -289,20 +320,42 @@ abstract class JdbcAuditSinkContract {
     @Test
     void aOneMegabyteStringIsStored() {
         String big = "x".repeat(1_000_000);
-        AuditEvent event = AuditEvent.streaming("m", "big-" + UUID.randomUUID(), Events.BASE, 1,
-                java.time.Duration.ofSeconds(1), true, null, Map.of("payload", big));
+        AuditEvent event = AuditEvent.streaming(
+                "m",
+                "big-" + UUID.randomUUID(),
+                Events.BASE,
+                1,
+                java.time.Duration.ofSeconds(1),
+                true,
+                null,
+                Map.of("payload", big));
 
         sink().write(List.of(event));
 
         AuditEvent back = sink().findByCorrelationId(event.correlationId()).get(0);
-        assertThat((String) back.additionalData().get("payload")).hasSize(1_000_000).isEqualTo(big);
+        assertThat((String) back.additionalData().get("payload"))
+                .hasSize(1_000_000)
+                .isEqualTo(big);
     }
 
     @Test
     void hostileTextIsStoredAsData() throws SQLException {
         String hostile = "x'); DROP TABLE \"" + table() + "\"; --";
-        AuditEvent event = new AuditEvent(UUID.randomUUID(), hostile, hostile, hostile, Events.BASE,
-                Events.BASE.plusMillis(1), 1, 1, 1.0, true, "COMPLETED", hostile + "\u0000nul", 0, 0,
+        AuditEvent event = new AuditEvent(
+                UUID.randomUUID(),
+                hostile,
+                hostile,
+                hostile,
+                Events.BASE,
+                Events.BASE.plusMillis(1),
+                1,
+                1,
+                1.0,
+                true,
+                "COMPLETED",
+                hostile + "\u0000nul",
+                0,
+                0,
                 Map.of(hostile, hostile));
 
         sink().write(List.of(event));
@@ -314,7 +367,8 @@ abstract class JdbcAuditSinkContract {
 
     @Test
     void anExistingTableWithoutTheAuditColumnsIsRefusedClearly() throws SQLException {
-        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = dataSource().getConnection();
+                Statement s = c.createStatement()) {
             s.execute("CREATE TABLE \"" + table() + "\" (id INTEGER PRIMARY KEY, something TEXT)");
         }
 

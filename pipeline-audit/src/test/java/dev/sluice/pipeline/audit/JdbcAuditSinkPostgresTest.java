@@ -45,7 +45,8 @@ class JdbcAuditSinkPostgresTest extends JdbcAuditSinkContract {
     @Override
     long createdDateMillis(UUID eventId) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT created_date FROM \"" + table + "\" WHERE event_id = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT created_date FROM \"" + table + "\" WHERE event_id = ?")) {
             ps.setObject(1, eventId);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -60,11 +61,15 @@ class JdbcAuditSinkPostgresTest extends JdbcAuditSinkContract {
         sink().write(List.of(Events.everyFieldSet(), Events.finished("json", 1)));
         String t = "\"" + table + "\"";
 
-        assertThat(strings("SELECT pg_typeof(audit_data)::text FROM " + t + " LIMIT 1")).containsExactly("jsonb");
+        assertThat(strings("SELECT pg_typeof(audit_data)::text FROM " + t + " LIMIT 1"))
+                .containsExactly("jsonb");
         assertThat(strings("SELECT audit_data -> 'additionalData' ->> 'userId' FROM " + t
-                + " WHERE (audit_data ->> 'retries')::int = 3")).containsExactly("SystemUser");
-        assertThat(strings("SELECT correlation_id FROM " + t + " WHERE audit_data @> CAST(? AS jsonb)",
-                "{\"additionalData\": {\"nested\": {\"level\": 2}}}")).hasSize(1);
+                        + " WHERE (audit_data ->> 'retries')::int = 3"))
+                .containsExactly("SystemUser");
+        assertThat(strings(
+                        "SELECT correlation_id FROM " + t + " WHERE audit_data @> CAST(? AS jsonb)",
+                        "{\"additionalData\": {\"nested\": {\"level\": 2}}}"))
+                .hasSize(1);
         assertThat(strings("SELECT jsonb_array_elements(audit_data #> '{additionalData,list}')::text FROM " + t))
                 .containsExactly("1", "\"two\"", "3.5", "true");
     }
@@ -73,7 +78,8 @@ class JdbcAuditSinkPostgresTest extends JdbcAuditSinkContract {
     void concurrentSchemaCreationIsHarmless() throws Exception {
         // given several sinks on one new table, created at once (CREATE IF NOT EXISTS alone races in PostgreSQL)
         List<Thread> threads = new java.util.ArrayList<>();
-        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         for (int i = 0; i < 6; i++) {
             int n = i;

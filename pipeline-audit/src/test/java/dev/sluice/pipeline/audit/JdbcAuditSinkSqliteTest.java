@@ -49,7 +49,9 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
             ps.setString(1, eventId.toString());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                assertThat(rs.getString(1)).as("SQLite stores times as epoch milliseconds").isEqualTo("integer");
+                assertThat(rs.getString(1))
+                        .as("SQLite stores times as epoch milliseconds")
+                        .isEqualTo("integer");
                 return rs.getLong(2);
             }
         }
@@ -61,11 +63,18 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
         sink().write(List.of(Events.everyFieldSet(), Events.finished("json", 1)));
 
         assertThat(strings("SELECT audit_data ->> '$.additionalData.userId' FROM audit_logs "
-                + "WHERE json_extract(audit_data, '$.retries') = 3")).containsExactly("SystemUser");
-        assertThat(strings("SELECT json_extract(audit_data, '$.additionalData.nested.level') FROM audit_logs "
-                + "WHERE audit_data ->> '$.eventType' = ?", AuditEvent.GRPC_STREAMING)).containsExactly("2");
-        assertThat(strings("SELECT value FROM audit_logs, json_each(audit_data, '$.additionalData.list') "
-                + "WHERE event_type = ? ORDER BY key", AuditEvent.GRPC_STREAMING)).containsExactly("1", "two", "3.5", "1");
+                        + "WHERE json_extract(audit_data, '$.retries') = 3"))
+                .containsExactly("SystemUser");
+        assertThat(strings(
+                        "SELECT json_extract(audit_data, '$.additionalData.nested.level') FROM audit_logs "
+                                + "WHERE audit_data ->> '$.eventType' = ?",
+                        AuditEvent.GRPC_STREAMING))
+                .containsExactly("2");
+        assertThat(strings(
+                        "SELECT value FROM audit_logs, json_each(audit_data, '$.additionalData.list') "
+                                + "WHERE event_type = ? ORDER BY key",
+                        AuditEvent.GRPC_STREAMING))
+                .containsExactly("1", "two", "3.5", "1");
     }
 
     @Test
@@ -89,8 +98,10 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
         FlakyDataSource watched = new FlakyDataSource(impatient);
         JdbcAuditSink sink = JdbcAuditSink.forDataSource(watched);
         sink.createSchema();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-        try (Connection holder = impatient.getConnection(); Statement s = holder.createStatement()) {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        try (Connection holder = impatient.getConnection();
+                Statement s = holder.createStatement()) {
             s.execute("BEGIN IMMEDIATE");
 
             // when the sink writes meanwhile
@@ -101,7 +112,8 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
                     failure.set(t);
                 }
             });
-            assertThat(watched.batchStarted.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(watched.batchStarted.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .isTrue();
             // The other writer keeps its lock a while longer: that is the scenario, not a way to wait for a thread.
             java.util.concurrent.TimeUnit.MILLISECONDS.sleep(300);
             s.execute("COMMIT");
@@ -116,11 +128,13 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
     @Test
     void aRowThatIsNotJsonIsRefusedByTheTable() throws SQLException {
         sink().createSchema();
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
             assertThatThrownBy(() -> s.execute("INSERT INTO audit_logs (event_id, event_type, correlation_id, "
-                    + "method_name, created_date, success, duration_ms, item_count, audit_data) "
-                    + "VALUES ('x', 't', 'c', 'm', 0, 1, 0, 0, '{not json')"))
-                    .isInstanceOf(SQLException.class).hasMessageContaining("CHECK constraint failed");
+                            + "method_name, created_date, success, duration_ms, item_count, audit_data) "
+                            + "VALUES ('x', 't', 'c', 'm', 0, 1, 0, 0, '{not json')"))
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("CHECK constraint failed");
         }
     }
 
@@ -132,7 +146,9 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
     }
 
     private static List<String> strings(DataSource ds, String sql) throws SQLException {
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             List<String> out = new java.util.ArrayList<>();
             while (rs.next()) {
                 out.add(rs.getString(1));

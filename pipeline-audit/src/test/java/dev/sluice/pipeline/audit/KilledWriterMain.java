@@ -30,7 +30,7 @@ public final class KilledWriterMain {
         }
         System.out.println("SUBMITTED " + count);
         System.out.flush();
-        for (;;) {
+        for (; ; ) {
             LockSupport.park(); // until SIGKILL
         }
     }

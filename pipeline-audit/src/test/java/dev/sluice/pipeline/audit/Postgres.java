@@ -64,8 +64,10 @@ public final class Postgres {
             }
             if (!reachable()) {
                 start();
-                await("PostgreSQL to accept connections").atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(250)).until(Postgres::reachable);
+                await("PostgreSQL to accept connections")
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(250))
+                        .until(Postgres::reachable);
             }
             checked = true;
         } finally {
@@ -84,8 +86,14 @@ public final class Postgres {
     private static void start() {
         try (Stream<Path> versions = Files.list(Path.of("/etc/postgresql"))) {
             for (Path version : versions.toList()) {
-                Process p = new ProcessBuilder(List.of("pg_ctlcluster", "--skip-systemctl-redirect",
-                        version.getFileName().toString(), "main", "start")).inheritIO().start();
+                Process p = new ProcessBuilder(List.of(
+                                "pg_ctlcluster",
+                                "--skip-systemctl-redirect",
+                                version.getFileName().toString(),
+                                "main",
+                                "start"))
+                        .inheritIO()
+                        .start();
                 if (!p.waitFor(60, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     throw new IllegalStateException("pg_ctlcluster did not return within 60 s");
@@ -105,7 +113,8 @@ public final class Postgres {
     }
 
     static void dropTable(DataSource ds, String table) throws SQLException {
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS \"" + table + "\"");
         }
     }

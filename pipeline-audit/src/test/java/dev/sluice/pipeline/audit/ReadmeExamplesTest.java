@@ -47,8 +47,10 @@ class ReadmeExamplesTest {
         }
         // README: end
 
-        assertThat(store.findByType(AuditEvent.PIPELINE_RUN, Instant.EPOCH, Instant.now().plusSeconds(60), 10))
-                .singleElement().matches(e -> e.methodName().equals("users-bulk") && e.itemCount() == 1_000);
+        assertThat(store.findByType(
+                        AuditEvent.PIPELINE_RUN, Instant.EPOCH, Instant.now().plusSeconds(60), 10))
+                .singleElement()
+                .matches(e -> e.methodName().equals("users-bulk") && e.itemCount() == 1_000);
     }
 
     @Test
@@ -59,8 +61,14 @@ class ReadmeExamplesTest {
         // README: manual
         String correlationId = UUID.randomUUID().toString();
         // ... stream, counting processedCount ...
-        audit.logStreaming("GetUsersOnlineStream", correlationId, startTime, processedCount,
-                Duration.between(startTime, Instant.now()), true, null,
+        audit.logStreaming(
+                "GetUsersOnlineStream",
+                correlationId,
+                startTime,
+                processedCount,
+                Duration.between(startTime, Instant.now()),
+                true,
+                null,
                 Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"));
         // README: end
         AuditReport report = audit.close(Duration.ofSeconds(5));
@@ -74,8 +82,8 @@ class ReadmeExamplesTest {
         String auditTable = Postgres.uniqueTable("readme");
         try {
             // README: postgres
-            JdbcAuditSink store = JdbcAuditSink.forDataSource(pooledDataSource)
-                    .withTable(auditTable); // without it: audit_logs
+            JdbcAuditSink store =
+                    JdbcAuditSink.forDataSource(pooledDataSource).withTable(auditTable); // without it: audit_logs
             store.createSchema(); // optional: fail fast at start-up rather than in the writer's log
             AuditWriter audit = AuditWriter.builder(store)
                     .spillFile(dataDir.resolve("audit-spill.jsonl"))
@@ -83,8 +91,8 @@ class ReadmeExamplesTest {
                     .build();
             // README: end
             String correlationId = "readme-" + UUID.randomUUID();
-            audit.logStreaming("GetUsersOnlineStream", correlationId, Instant.now(), 5, Duration.ofSeconds(1), true,
-                    null, null);
+            audit.logStreaming(
+                    "GetUsersOnlineStream", correlationId, Instant.now(), 5, Duration.ofSeconds(1), true, null, null);
             // README: close
             AuditReport report = audit.close(Duration.ofSeconds(10));
             // AuditReport[submitted=1, written=1, spilled=0, replayed=0, dropped=0, pending=0]
@@ -93,8 +101,8 @@ class ReadmeExamplesTest {
 
             // README: lookups
             List<AuditEvent> thisRun = store.findByCorrelationId(correlationId);
-            List<AuditEvent> lastHour = store.findByType(AuditEvent.GRPC_STREAMING,
-                    Instant.now().minus(Duration.ofHours(1)), Instant.now(), 100);
+            List<AuditEvent> lastHour = store.findByType(
+                    AuditEvent.GRPC_STREAMING, Instant.now().minus(Duration.ofHours(1)), Instant.now(), 100);
             // README: end
             assertThat(thisRun).hasSize(1);
             assertThat(lastHour).extracting(AuditEvent::correlationId).contains(correlationId);
@@ -105,7 +113,8 @@ class ReadmeExamplesTest {
 
     @Test
     void longRuns() throws Exception {
-        AuditWriter audit = AuditWriter.builder(new InMemoryAuditSink()).logEvents(false).build();
+        AuditWriter audit =
+                AuditWriter.builder(new InMemoryAuditSink()).logEvents(false).build();
         // README: long runs
         Pipeline.from(Source.range(0, 1_000))
                 .named("nightly-export")

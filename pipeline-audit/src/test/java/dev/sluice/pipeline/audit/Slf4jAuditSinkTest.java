@@ -16,31 +16,59 @@ class Slf4jAuditSinkTest {
     @Test
     void eachEventIsOneLineAsTheSeedLogsIt() {
         try (LogCapture logs = LogCapture.of(Slf4jAuditSink.DEFAULT_LOGGER)) {
-            Slf4jAuditSink.create().write(List.of(
-                    AuditEvent.streaming("GetUsersOnlineStream", "c-1", Instant.EPOCH, 500, Duration.ofMillis(1234), true,
-                            null, null),
-                    AuditEvent.started(AuditEvent.PIPELINE_RUN, "nightly", "c-2", Instant.parse("2025-01-01T00:00:00Z"),
-                            null)));
+            Slf4jAuditSink.create()
+                    .write(List.of(
+                            AuditEvent.streaming(
+                                    "GetUsersOnlineStream",
+                                    "c-1",
+                                    Instant.EPOCH,
+                                    500,
+                                    Duration.ofMillis(1234),
+                                    true,
+                                    null,
+                                    null),
+                            AuditEvent.started(
+                                    AuditEvent.PIPELINE_RUN,
+                                    "nightly",
+                                    "c-2",
+                                    Instant.parse("2025-01-01T00:00:00Z"),
+                                    null)));
 
-            assertThat(logs.messages()).containsExactly(
-                    "gRPC:Streaming GetUsersOnlineStream completed: 500 items in 1234 ms (405.19 items/s) (correlation c-1)",
-                    "Pipeline:Run nightly started at 2025-01-01T00:00:00Z (correlation c-2)");
+            assertThat(logs.messages())
+                    .containsExactly(
+                            "gRPC:Streaming GetUsersOnlineStream completed: 500 items in 1234 ms (405.19 items/s) (correlation c-1)",
+                            "Pipeline:Run nightly started at 2025-01-01T00:00:00Z (correlation c-2)");
             assertThat(logs.events()).extracting(ILoggingEvent::getLevel).containsOnly(Level.INFO);
         }
     }
 
     @Test
     void aFailureIsAWarningWithRetriesResumesAndItsErrorEscapedOntoOneLine() {
-        AuditEvent failed = new AuditEvent(java.util.UUID.randomUUID(), AuditEvent.GRPC_STREAMING, "Get", "c\nforged",
-                Instant.EPOCH, Instant.EPOCH.plusSeconds(2), 2000, 10, 5.0, false, "FAILED",
-                "UNAVAILABLE\nINFO fake line\r\tend", 3, 1, null);
+        AuditEvent failed = new AuditEvent(
+                java.util.UUID.randomUUID(),
+                AuditEvent.GRPC_STREAMING,
+                "Get",
+                "c\nforged",
+                Instant.EPOCH,
+                Instant.EPOCH.plusSeconds(2),
+                2000,
+                10,
+                5.0,
+                false,
+                "FAILED",
+                "UNAVAILABLE\nINFO fake line\r\tend",
+                3,
+                1,
+                null);
         try (LogCapture logs = LogCapture.of(Slf4jAuditSink.DEFAULT_LOGGER)) {
             Slf4jAuditSink.create().write(List.of(failed));
 
-            assertThat(logs.messages()).containsExactly("gRPC:Streaming Get failed: 10 items in 2000 ms (5.00 items/s, 3 "
-                    + "retries, 1 resumes) (correlation c\\nforged): UNAVAILABLE\\nINFO fake line\\r\\tend");
+            assertThat(logs.messages())
+                    .containsExactly("gRPC:Streaming Get failed: 10 items in 2000 ms (5.00 items/s, 3 "
+                            + "retries, 1 resumes) (correlation c\\nforged): UNAVAILABLE\\nINFO fake line\\r\\tend");
             assertThat(logs.events()).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN);
-            assertThat(logs.events().get(0).getKeyValuePairs()).extracting(kv -> kv.key)
+            assertThat(logs.events().get(0).getKeyValuePairs())
+                    .extracting(kv -> kv.key)
                     .contains("eventId", "correlationId", "outcome", "itemCount", "durationMs");
         }
     }

@@ -18,10 +18,24 @@ class TableNameTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "audit_logs; DROP TABLE users", "audit_logs\"; DROP TABLE users; --", "audit logs", "Audit_Logs",
-        "1audit", "", " ", "audit-logs", "audit.logs", "public.audit_logs", "audit_logs--", "audit_lögs",
-        "audit\u0000logs", "audit\nlogs", "a_name_that_is_forty_one_characters_long_"})
+    @ValueSource(
+            strings = {
+                "audit_logs; DROP TABLE users",
+                "audit_logs\"; DROP TABLE users; --",
+                "audit logs",
+                "Audit_Logs",
+                "1audit",
+                "",
+                " ",
+                "audit-logs",
+                "audit.logs",
+                "public.audit_logs",
+                "audit_logs--",
+                "audit_lögs",
+                "audit\u0000logs",
+                "audit\nlogs",
+                "a_name_that_is_forty_one_characters_long_"
+            })
     void aHostileOrUnusualTableNameIsRefusedNamingTheValueAndTheRule(String name) {
         assertThatThrownBy(() -> JdbcAuditSink.sqlite(dir.resolve("t.db")).withTable(name))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -33,12 +47,14 @@ class TableNameTest {
     @ParameterizedTest
     @ValueSource(strings = {"audit_logs", "_audit", "a", "job_audit_2025", "a_name_that_is_forty_characters_long_xyz"})
     void aPlainLowercaseNameIsTaken(String name) {
-        assertThat(JdbcAuditSink.sqlite(dir.resolve("t.db")).withTable(name).table()).isEqualTo(name);
+        assertThat(JdbcAuditSink.sqlite(dir.resolve("t.db")).withTable(name).table())
+                .isEqualTo(name);
     }
 
     @Test
     void aNullNameIsRefused() {
         assertThatThrownBy(() -> JdbcAuditSink.sqlite(dir.resolve("t.db")).withTable(null))
-                .isInstanceOf(NullPointerException.class).hasMessage("table must not be null");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("table must not be null");
     }
 }

@@ -23,7 +23,7 @@ final class BatchRunner extends StageRunner {
         long items = 0; // what the batch stands for: its size, unless its elements are batches themselves
         long deadline = 0L;
         try {
-            for (;;) {
+            for (; ; ) {
                 if (batch.isEmpty()) {
                     items += take(batch, stage.input.receive());
                     deadline = System.nanoTime() + maxWaitNanos;

@@ -1,6 +1,5 @@
 package dev.sluice.pipeline.internal;
 
-
 /**
  * A source whose items are already in hand (in memory, or just received in a group), so that the pipeline can
  * move them downstream a group at a time. A source whose next item may take long to arrive must not batch: an

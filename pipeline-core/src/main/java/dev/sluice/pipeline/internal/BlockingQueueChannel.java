@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -213,7 +212,7 @@ public final class BlockingQueueChannel<T> implements Link<T> {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        for (;;) {
+        for (; ; ) {
             T item = takeLocked();
             if (item != null) {
                 return item;

@@ -219,7 +219,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
      * @throws ChannelClosedException if the channel is closed or failed
      */
     private int reserve(int wanted) {
-        for (;;) {
+        for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0) {
                 throw closedForSend();
@@ -293,7 +293,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private boolean awaitRoomThenSend(T item, long deadline, boolean timed) throws InterruptedException {
         boolean signalled = false;
         int attempts = 0;
-        for (;;) {
+        for (; ; ) {
             if (reserve(1) == 1) {
                 if (signalled) {
                     passOnSenderSignal();
@@ -548,7 +548,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         boolean signalled = false;
         int attempts = 0;
         int inFlightSpins = 0;
-        for (;;) {
+        for (; ; ) {
             Throwable f = failure;
             if (f != null) {
                 throw new ChannelFailedException(f);
@@ -636,7 +636,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public boolean close() {
-        for (;;) {
+        for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0) {
                 return false;
@@ -660,7 +660,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             return false;
         }
         // Failure first, then CLOSED: a sender that sees CLOSED looks for a failure to report.
-        for (;;) {
+        for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0 || STATE.compareAndSet(this, s, s | CLOSED)) {
                 break;

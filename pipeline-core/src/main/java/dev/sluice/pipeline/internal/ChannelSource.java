@@ -1,8 +1,8 @@
 package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.Channel;
-import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Source;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ public final class ChannelSource<T> implements Source<T>, BatchedSource<T> {
     @Override
     public void produce(Emitter<T> emitter) throws InterruptedException {
         try {
-            for (;;) {
+            for (; ; ) {
                 emitter.emit(channel.receive());
             }
         } catch (ChannelFailedException e) {
@@ -39,7 +39,7 @@ public final class ChannelSource<T> implements Source<T>, BatchedSource<T> {
         // Items received together were all in the channel already: passing them on as a group delays none.
         List<T> group = new ArrayList<>(batchSize);
         try {
-            for (;;) {
+            for (; ; ) {
                 channel.receiveMany(group, batchSize);
                 SourceOutput.handOver(out, group); // taken from the channel: delivered even during a stop
                 group.clear();

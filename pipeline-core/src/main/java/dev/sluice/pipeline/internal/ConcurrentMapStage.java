@@ -68,7 +68,8 @@ final class ConcurrentMapStage {
 
         void complete(Object value, int outcome) {
             result = value;
-            state = outcome; // volatile write, then volatile read of waiter: with await()'s mirror image, no lost wake-up
+            state = outcome; // volatile write, then volatile read of waiter: with await()'s mirror image, no lost
+            // wake-up
             Thread w = waiter;
             if (w != null) {
                 LockSupport.unpark(w);
@@ -132,7 +133,7 @@ final class ConcurrentMapStage {
 
         @Override
         public Object call() throws Exception {
-            for (;;) {
+            for (; ; ) {
                 Cell cell;
                 try {
                     cell = work.receive();
@@ -150,7 +151,8 @@ final class ConcurrentMapStage {
                     continue;
                 }
                 if (result == null) {
-                    throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+                    throw new NullPointerException(
+                            "stage '" + stage.name() + "' produced null; items must not be null");
                 }
                 cell.complete(result, Cell.DONE);
             }
@@ -167,7 +169,7 @@ final class ConcurrentMapStage {
 
         @Override
         public Object call() throws Exception {
-            for (;;) {
+            for (; ; ) {
                 Cell cell;
                 try {
                     cell = pending.tryReceive();
@@ -204,7 +206,7 @@ final class ConcurrentMapStage {
 
         @Override
         public Object call() throws Exception {
-            for (;;) {
+            for (; ; ) {
                 Object item;
                 try {
                     item = stage.input.receive();
@@ -222,7 +224,8 @@ final class ConcurrentMapStage {
                     continue;
                 }
                 if (result == null) {
-                    throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+                    throw new NullPointerException(
+                            "stage '" + stage.name() + "' produced null; items must not be null");
                 }
                 sendNow(result);
             }

@@ -25,7 +25,8 @@ final class ListenerGroup {
         this.pipelineName = pipelineName;
         this.nextProgress = new long[registrations.size()];
         for (int i = 0; i < nextProgress.length; i++) {
-            nextProgress[i] = startNanos + registrations.get(i).progressInterval().toNanos();
+            nextProgress[i] =
+                    startNanos + registrations.get(i).progressInterval().toNanos();
         }
     }
 
@@ -76,12 +77,18 @@ final class ListenerGroup {
             try {
                 call.accept(r.listener());
             } catch (Throwable e) { // an Error too: a listener must never hang or break a run
-                log.warn("pipeline '{}': listener {} threw from {}; the run goes on", pipelineName, r.listener(), callback, e);
+                log.warn(
+                        "pipeline '{}': listener {} threw from {}; the run goes on",
+                        pipelineName,
+                        r.listener(),
+                        callback,
+                        e);
             }
         }
     }
 
-    private <A> void call(String callback, PipelineListener l, A arg, java.util.function.BiConsumer<PipelineListener, A> c) {
+    private <A> void call(
+            String callback, PipelineListener l, A arg, java.util.function.BiConsumer<PipelineListener, A> c) {
         try {
             c.accept(l, arg);
         } catch (Throwable e) { // an Error too: a listener must never hang or break a run

@@ -53,8 +53,8 @@ final class PipelineMeters {
             Map<String, StageMeters> byStage = REGISTRIES.computeIfAbsent(registry, r -> new HashMap<>());
             for (int i = 0; i < runtimes.length; i++) {
                 String stage = runtimes[i].name();
-                meters[i] = byStage.computeIfAbsent(pipelineName + '\u0000' + stage,
-                        k -> StageMeters.register(registry, pipelineName, stage));
+                meters[i] = byStage.computeIfAbsent(
+                        pipelineName + '\u0000' + stage, k -> StageMeters.register(registry, pipelineName, stage));
             }
         } finally {
             REGISTRIES_LOCK.unlock();
@@ -78,7 +78,11 @@ final class PipelineMeters {
         }
         Timer.builder("pipeline.run")
                 .description("Pipeline runs, by how they ended")
-                .tags("pipeline", pipelineName, "outcome", summary.outcome().name().toLowerCase(java.util.Locale.ROOT))
+                .tags(
+                        "pipeline",
+                        pipelineName,
+                        "outcome",
+                        summary.outcome().name().toLowerCase(java.util.Locale.ROOT))
                 .register(registry)
                 .record(summary.duration().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -102,18 +106,29 @@ final class PipelineMeters {
             counter(registry, m, tags, "failed", StageMeters::failed);
             Gauge.builder("pipeline.channel.size", m, StageMeters::buffered)
                     .description("Items waiting in the stage's input link, summed over the runs in progress")
-                    .tags(tags).baseUnit("items").register(registry);
+                    .tags(tags)
+                    .baseUnit("items")
+                    .register(registry);
             Gauge.builder("pipeline.channel.capacity", m, StageMeters::capacity)
                     .description("Capacity of the stage's input link, summed over the runs in progress")
-                    .tags(tags).baseUnit("items").register(registry);
+                    .tags(tags)
+                    .baseUnit("items")
+                    .register(registry);
             return m;
         }
 
-        private static void counter(MeterRegistry registry, StageMeters m, Tags tags, String outcome,
+        private static void counter(
+                MeterRegistry registry,
+                StageMeters m,
+                Tags tags,
+                String outcome,
                 java.util.function.ToDoubleFunction<StageMeters> f) {
             FunctionCounter.builder("pipeline.items", m, f)
                     .description("Items handled by a stage, by outcome")
-                    .tags(tags).tag("outcome", outcome).baseUnit("items").register(registry);
+                    .tags(tags)
+                    .tag("outcome", outcome)
+                    .baseUnit("items")
+                    .register(registry);
         }
 
         void runStarted(StageRuntime run) {

@@ -77,6 +77,7 @@ public final class PipelineRun<R> {
     private volatile long finishedEarlyNanos;
     /** The sink returned its value: the run has completed, and a later abort only interrupts stragglers. */
     private volatile boolean sinkCompleted;
+
     private volatile long stopDeadlineNanos;
     private volatile long endNanos;
     private volatile Object sinkValue;
@@ -86,24 +87,34 @@ public final class PipelineRun<R> {
 
     private PipelineRun(List<StageSpec> specs, RunConfig config, Duration timeout) {
         this.config = config;
-        this.correlationId = config.correlationId() != null ? config.correlationId() : UUID.randomUUID().toString();
+        this.correlationId = config.correlationId() != null
+                ? config.correlationId()
+                : UUID.randomUUID().toString();
         this.hasDeadline = timeout != null;
         this.deadlineNanos = timeout == null ? 0L : startNanos + saturatedNanos(timeout);
         int n = specs.size();
         this.links = new ArrayList<>(n - 1);
         for (int i = 0; i < n - 1; i++) {
             LinkSpec link = specs.get(i).output();
-            ChannelShape shape = ChannelShape.of(specs.get(i).operator().outputThreads(), specs.get(i + 1).operator().inputThreads());
+            ChannelShape shape = ChannelShape.of(
+                    specs.get(i).operator().outputThreads(),
+                    specs.get(i + 1).operator().inputThreads());
             links.add(Link.create(link.capacity(), link.overflow(), null, shape));
         }
         this.stages = new StageRuntime[n];
         for (int i = 0; i < n; i++) {
             StageSpec spec = specs.get(i);
-            RunStageContext context = new RunStageContext(config.pipelineName(), spec.name(), correlationId, attributes,
-                    config.meterRegistry());
+            RunStageContext context = new RunStageContext(
+                    config.pipelineName(), spec.name(), correlationId, attributes, config.meterRegistry());
             boolean batchedInput = i > 0 && specs.get(i - 1).operator() instanceof Operator.Batch;
-            stages[i] = new StageRuntime(i, spec, this, i == 0 ? null : links.get(i - 1), i == n - 1 ? null : links.get(i),
-                    context, batchedInput);
+            stages[i] = new StageRuntime(
+                    i,
+                    spec,
+                    this,
+                    i == 0 ? null : links.get(i - 1),
+                    i == n - 1 ? null : links.get(i),
+                    context,
+                    batchedInput);
         }
         this.listeners = new ListenerGroup(config.listeners(), config.pipelineName(), startNanos);
         this.scope = Scope.builder()
@@ -224,7 +235,11 @@ public final class PipelineRun<R> {
             }
         } catch (Throwable t) {
             // A defect in Sluice itself, or an Error: make it this run's failure rather than a silent hang.
-            log.error("pipeline '{}' (correlation {}): the run's coordinator failed", config.pipelineName(), correlationId, t);
+            log.error(
+                    "pipeline '{}' (correlation {}): the run's coordinator failed",
+                    config.pipelineName(),
+                    correlationId,
+                    t);
             abort(new Failed("<coordinator>", t));
         } finally {
             scope.close();
@@ -253,7 +268,8 @@ public final class PipelineRun<R> {
     private List<ConcurrentMapStage.Role> rolesOf(StageRuntime stage) {
         Operator op = stage.spec.operator();
         return switch (op) {
-            case Operator.FromSource s -> List.of(new ConcurrentMapStage.Role(null, new SourceRunner(stage, s.source())));
+            case Operator.FromSource s ->
+                List.of(new ConcurrentMapStage.Role(null, new SourceRunner(stage, s.source())));
             case Operator.Map m -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
             case Operator.Filter f -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
             case Operator.FlatMap f -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
@@ -379,9 +395,14 @@ public final class PipelineRun<R> {
                 for (int i = 0; i < Math.min(where.length, 24); i++) {
                     at.append("\n\tat ").append(where[i]);
                 }
-                log.warn("pipeline '{}': stage '{}' (thread '{}') is still running {} ms after the stages after it"
-                        + " finished; it does not respond to interruption. It is at:{}", config.pipelineName(),
-                        stage.name(), t.getName(), since.toMillis(), at);
+                log.warn(
+                        "pipeline '{}': stage '{}' (thread '{}') is still running {} ms after the stages after it"
+                                + " finished; it does not respond to interruption. It is at:{}",
+                        config.pipelineName(),
+                        stage.name(),
+                        t.getName(),
+                        since.toMillis(),
+                        at);
                 listeners.stuck(stage.name(), where);
             }
         }
@@ -409,8 +430,13 @@ public final class PipelineRun<R> {
                 }
             }
             if (log.isDebugEnabled()) {
-                log.debug("pipeline '{}' (correlation {}) ended {}: {} items in {} ms", config.pipelineName(),
-                        correlationId, s.outcome(), s.itemCount(), s.duration().toMillis());
+                log.debug(
+                        "pipeline '{}' (correlation {}) ended {}: {} items in {} ms",
+                        config.pipelineName(),
+                        correlationId,
+                        s.outcome(),
+                        s.itemCount(),
+                        s.duration().toMillis());
             }
             listeners.finish(s);
         } finally {
@@ -435,13 +461,24 @@ public final class PipelineRun<R> {
         }
         if (e != null && sinkRunner != null && !sinkRunner.opened()) {
             try {
-                ((Operator.ToSink) stages[stages.length - 1].spec.operator()).logic().abandoned(e.linkCause());
+                ((Operator.ToSink) stages[stages.length - 1].spec.operator())
+                        .logic()
+                        .abandoned(e.linkCause());
             } catch (Throwable ex) {
                 log.warn("pipeline '{}': the sink failed to report the aborted run", config.pipelineName(), ex);
             }
         }
-        return new PipelineSummary(config.pipelineName(), correlationId, runId, outcome, startedAt,
-                Duration.ofNanos(endNanos - startNanos), stageStats(), attributes, failedStage, failure);
+        return new PipelineSummary(
+                config.pipelineName(),
+                correlationId,
+                runId,
+                outcome,
+                startedAt,
+                Duration.ofNanos(endNanos - startNanos),
+                stageStats(),
+                attributes,
+                failedStage,
+                failure);
     }
 
     // ------------------------------------------------------------------------------------------- views
@@ -473,7 +510,7 @@ public final class PipelineRun<R> {
 
     public void awaitEndUninterruptibly() {
         boolean interrupted = false;
-        for (;;) {
+        for (; ; ) {
             try {
                 ended.await();
                 break;
@@ -500,8 +537,8 @@ public final class PipelineRun<R> {
     public PipelineSnapshot snapshot() {
         long end = endNanos;
         Duration elapsed = Duration.ofNanos((end != 0 ? end : System.nanoTime()) - startNanos);
-        return new PipelineSnapshot(config.pipelineName(), correlationId, runId, startedAt, elapsed, stageStats(elapsed),
-                attributes);
+        return new PipelineSnapshot(
+                config.pipelineName(), correlationId, runId, startedAt, elapsed, stageStats(elapsed), attributes);
     }
 
     private List<StageStats> stageStats() {
@@ -520,7 +557,8 @@ public final class PipelineRun<R> {
     public String toString() {
         PipelineSummary s = summary;
         return "PipelineRun[" + config.pipelineName() + ", correlation " + correlationId + ", "
-                + (s != null ? s.outcome() : ending.get() != null ? "aborting" : stopping ? "stopping" : "running") + "]";
+                + (s != null ? s.outcome() : ending.get() != null ? "aborting" : stopping ? "stopping" : "running")
+                + "]";
     }
 
     /** A duration in nanoseconds, negative as 0, beyond ~73 years as ~73 years: addable to nanoTime() safely. */

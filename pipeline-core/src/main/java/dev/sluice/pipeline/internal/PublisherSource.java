@@ -42,7 +42,7 @@ public final class PublisherSource<T> implements Source<T> {
             // Every Subscription call comes from this thread, so they never overlap (rule 2.7).
             subscriber.awaitSubscription().request(prefetch);
             int taken = 0;
-            for (;;) {
+            for (; ; ) {
                 try {
                     subscriber.buffer.receiveMany(group, prefetch);
                 } catch (ChannelFailedException e) {

@@ -14,7 +14,11 @@ final class RunStageContext implements StageContext {
     private final Map<String, Object> attributes;
     private final MeterRegistry registry;
 
-    RunStageContext(String pipelineName, String stageName, String correlationId, Map<String, Object> attributes,
+    RunStageContext(
+            String pipelineName,
+            String stageName,
+            String correlationId,
+            Map<String, Object> attributes,
             MeterRegistry registry) {
         this.pipelineName = pipelineName;
         this.stageName = stageName;

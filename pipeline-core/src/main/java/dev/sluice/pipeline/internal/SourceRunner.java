@@ -58,7 +58,8 @@ final class SourceRunner extends StageRunner implements Emitter<Object>, SourceO
     @Override
     public void emit(Object item) throws InterruptedException {
         if (item == null) {
-            throw new NullPointerException("the source of pipeline '" + stage.context.pipelineName() + "' emitted null");
+            throw new NullPointerException(
+                    "the source of pipeline '" + stage.context.pipelineName() + "' emitted null");
         }
         emitChecked(Collections.singletonList(item));
     }
@@ -68,8 +69,8 @@ final class SourceRunner extends StageRunner implements Emitter<Object>, SourceO
     public void emitAll(List<?> items) throws InterruptedException {
         for (Object item : items) {
             if (item == null) {
-                throw new NullPointerException("the source of pipeline '" + stage.context.pipelineName()
-                        + "' emitted null in a group");
+                throw new NullPointerException(
+                        "the source of pipeline '" + stage.context.pipelineName() + "' emitted null in a group");
             }
         }
         emitChecked((List<Object>) items);
@@ -122,8 +123,8 @@ final class SourceRunner extends StageRunner implements Emitter<Object>, SourceO
 
     /** The output failed because the run is aborting or finished early: the source hears it as an interrupt. */
     private InterruptedException endOfEmission(ChannelClosedException e) {
-        InterruptedException interrupted = new InterruptedException(
-                "the pipeline is no longer taking items (" + (stage.finishedEarly ? "finished early" : "aborting") + ")");
+        InterruptedException interrupted = new InterruptedException("the pipeline is no longer taking items ("
+                + (stage.finishedEarly ? "finished early" : "aborting") + ")");
         interrupted.initCause(e);
         return interrupted;
     }

@@ -138,12 +138,19 @@ abstract class StageRunner implements Callable<Object> {
                 counters.addSkipped(items);
                 if (skipsLogged < SKIPS_LOGGED_AS_WARN) {
                     skipsLogged++;
-                    log.warn("pipeline '{}' stage '{}' skipped an item after an error{}: {}", stage.context.pipelineName(),
-                            stage.name(), skipsLogged == SKIPS_LOGGED_AS_WARN ? " (further skips at DEBUG)" : "",
-                            error.toString(), error);
+                    log.warn(
+                            "pipeline '{}' stage '{}' skipped an item after an error{}: {}",
+                            stage.context.pipelineName(),
+                            stage.name(),
+                            skipsLogged == SKIPS_LOGGED_AS_WARN ? " (further skips at DEBUG)" : "",
+                            error.toString(),
+                            error);
                 } else if (log.isDebugEnabled()) {
-                    log.debug("pipeline '{}' stage '{}' skipped an item after an error", stage.context.pipelineName(),
-                            stage.name(), error);
+                    log.debug(
+                            "pipeline '{}' stage '{}' skipped an item after an error",
+                            stage.context.pipelineName(),
+                            stage.name(),
+                            error);
                 }
             }
             case ErrorPolicy.ToDeadLetter deadLetter -> {

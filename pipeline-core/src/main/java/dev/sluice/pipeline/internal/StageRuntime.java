@@ -17,10 +17,12 @@ final class StageRuntime {
     final Link<Object> input;
     /** The link to the next stage; null for the sink. */
     final Link<Object> output;
+
     final RunStageContext context;
     private final List<StageCounters> counters = new CopyOnWriteArrayList<>();
     /** Channels inside the stage (ordered mapConcurrent's), failed with the links when the run aborts. */
     final List<Channel<?>> internalChannels = new CopyOnWriteArrayList<>();
+
     final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     /** Whether the input link comes from a {@code batch} stage: its lists count as the items they hold. */
     final boolean inputCarriesBatches;
@@ -29,8 +31,14 @@ final class StageRuntime {
     /** When the stage's last thread ended ({@link System#nanoTime()}), or 0 while one runs. */
     private final java.util.concurrent.atomic.AtomicLong endNanos = new java.util.concurrent.atomic.AtomicLong();
 
-    StageRuntime(int index, StageSpec spec, PipelineRun<?> run, Link<Object> input,
-            Link<Object> output, RunStageContext context, boolean inputCarriesBatches) {
+    StageRuntime(
+            int index,
+            StageSpec spec,
+            PipelineRun<?> run,
+            Link<Object> input,
+            Link<Object> output,
+            RunStageContext context,
+            boolean inputCarriesBatches) {
         this.index = index;
         this.inputCarriesBatches = inputCarriesBatches;
         this.spec = spec;
@@ -53,7 +61,8 @@ final class StageRuntime {
 
     /** How many items the stage takes or passes on at a time. */
     int transferBatch(Link<Object> link) {
-        return link == null ? dev.sluice.pipeline.Pipeline.TRANSFER_BATCH
+        return link == null
+                ? dev.sluice.pipeline.Pipeline.TRANSFER_BATCH
                 : Math.min(dev.sluice.pipeline.Pipeline.TRANSFER_BATCH, link.capacity());
     }
 

@@ -54,7 +54,7 @@ public final class SubscriberSink<T> implements SinkLogic<T, Long> {
 
         @Override
         public boolean accept(T item) throws InterruptedException {
-            for (;;) {
+            for (; ; ) {
                 if (subscription.cancelled) {
                     return false;
                 }

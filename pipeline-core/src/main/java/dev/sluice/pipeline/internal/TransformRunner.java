@@ -75,7 +75,7 @@ final class TransformRunner extends StageRunner {
                     onItemError(item, e);
                     return;
                 }
-                for (;;) {
+                for (; ; ) {
                     Object next;
                     try {
                         if (!results.hasNext()) {

@@ -51,7 +51,9 @@ public final class CorrelationIds {
 
     /** Whether {@code value} may be used as a correlation ID as it is: 1 to 128 characters of {@code [A-Za-z0-9._:-]}. */
     public static boolean isValid(String value) {
-        return value != null && value.length() <= MAX_LENGTH && VALID.matcher(value).matches();
+        return value != null
+                && value.length() <= MAX_LENGTH
+                && VALID.matcher(value).matches();
     }
 
     /** The correlation ID of the current gRPC call on a server with {@link #serverInterceptor()}, if any. */

@@ -29,8 +29,8 @@ public final class GrpcCallException extends RuntimeException {
      * @param reason why the failure is final, in words
      * @param cause the last call's exception
      */
-    public GrpcCallException(Status status, String methodName, int attempts, long itemsDelivered, String reason,
-            Throwable cause) {
+    public GrpcCallException(
+            Status status, String methodName, int attempts, long itemsDelivered, String reason, Throwable cause) {
         super(describe(status, methodName, attempts, itemsDelivered, reason), cause);
         this.status = Objects.requireNonNull(status, "status must not be null");
         this.methodName = Objects.requireNonNull(methodName, "methodName must not be null");
@@ -64,13 +64,17 @@ public final class GrpcCallException extends RuntimeException {
     }
 
     private static String describe(Status status, String method, int attempts, long delivered, String reason) {
-        StringBuilder b = new StringBuilder().append(method).append(" failed with ").append(status.getCode());
+        StringBuilder b =
+                new StringBuilder().append(method).append(" failed with ").append(status.getCode());
         if (status.getDescription() != null) {
             b.append(" (").append(status.getDescription()).append(')');
         }
         b.append(" after ").append(attempts).append(attempts == 1 ? " call" : " calls");
         if (delivered > 0) {
-            b.append(" and ").append(delivered).append(delivered == 1 ? " item" : " items").append(" delivered");
+            b.append(" and ")
+                    .append(delivered)
+                    .append(delivered == 1 ? " item" : " items")
+                    .append(" delivered");
         }
         return b.append(": ").append(reason).toString();
     }

@@ -101,14 +101,14 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
      *
      * @throws IllegalArgumentException if {@code method} is not server-streaming
      */
-    public static <Req, Resp> Builder<Req, Resp> builder(Channel channel, MethodDescriptor<Req, Resp> method,
-            Req request) {
+    public static <Req, Resp> Builder<Req, Resp> builder(
+            Channel channel, MethodDescriptor<Req, Resp> method, Req request) {
         return new Builder<>(channel, method, request);
     }
 
     /** A source with the defaults: prefetch {@value #DEFAULT_PREFETCH}, one call, no retry. */
-    public static <Req, Resp> GrpcSource<Req, Resp> of(Channel channel, MethodDescriptor<Req, Resp> method,
-            Req request) {
+    public static <Req, Resp> GrpcSource<Req, Resp> of(
+            Channel channel, MethodDescriptor<Req, Resp> method, Req request) {
         return builder(channel, method, request).build();
     }
 
@@ -152,8 +152,8 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
             this.method = Objects.requireNonNull(method, "method must not be null");
             this.request = Objects.requireNonNull(request, "request must not be null");
             if (method.getType() != MethodDescriptor.MethodType.SERVER_STREAMING) {
-                throw new IllegalArgumentException("method must be server-streaming, got " + method.getType()
-                        + " for " + method.getFullMethodName());
+                throw new IllegalArgumentException("method must be server-streaming, got " + method.getType() + " for "
+                        + method.getFullMethodName());
             }
         }
 
@@ -209,8 +209,8 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         public Builder<Req, Resp> maxBatchDelay(Duration maxBatchDelay) {
             Objects.requireNonNull(maxBatchDelay, "maxBatchDelay must not be null");
             if (maxBatchDelay.isNegative() || maxBatchDelay.compareTo(MAX_BATCH_DELAY_LIMIT) > 0) {
-                throw new IllegalArgumentException("maxBatchDelay must be between 0 and " + MAX_BATCH_DELAY_LIMIT
-                        + ", got " + maxBatchDelay);
+                throw new IllegalArgumentException(
+                        "maxBatchDelay must be between 0 and " + MAX_BATCH_DELAY_LIMIT + ", got " + maxBatchDelay);
             }
             this.maxBatchDelay = maxBatchDelay;
             return this;
@@ -246,17 +246,18 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         public GrpcSource<Req, Resp> build() {
             int batch = replenishBatch == 0 ? Math.max(1, prefetch / 2) : replenishBatch;
             if (batch > prefetch) {
-                throw new IllegalArgumentException("replenishBatch must not exceed prefetch (" + prefetch + "), got "
-                        + batch);
+                throw new IllegalArgumentException(
+                        "replenishBatch must not exceed prefetch (" + prefetch + "), got " + batch);
             }
             if (resume != null && resilience == null) {
                 throw new IllegalArgumentException("resumeWith needs resilience(...) too: without ResilienceOptions"
                         + " a failed call is never retried, so the strategy would never be used");
             }
-            Channel target = headers == null ? channel
+            Channel target = headers == null
+                    ? channel
                     : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
-            return new GrpcSource<>(new StreamSpec<>(target, method, request, callOptions, prefetch, batch,
-                    maxBatchDelay, resilience, resume, breaker));
+            return new GrpcSource<>(new StreamSpec<>(
+                    target, method, request, callOptions, prefetch, batch, maxBatchDelay, resilience, resume, breaker));
         }
     }
 }

@@ -95,9 +95,16 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
             try {
                 gate.enter();
             } catch (CallNotPermittedException open) {
-                throw new GrpcCallException(Status.UNAVAILABLE.withDescription("circuit breaker open").withCause(open),
-                        method.getFullMethodName(), attempts, 0, "the circuit breaker '" + breaker.getName() + "' is "
-                                + breaker.getState() + ", so the call fails fast", open);
+                throw new GrpcCallException(
+                        Status.UNAVAILABLE
+                                .withDescription("circuit breaker open")
+                                .withCause(open),
+                        method.getFullMethodName(),
+                        attempts,
+                        0,
+                        "the circuit breaker '" + breaker.getName() + "' is " + breaker.getState()
+                                + ", so the call fails fast",
+                        open);
             }
             attempts++;
             Status status;
@@ -115,7 +122,8 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
             }
             boolean retryable = options != null && options.isRetryable(status.getCode());
             // A deadline is not retried (raise the timeout instead), but a target that keeps missing it is failing.
-            if (retryable || status.getCode() == Status.Code.DEADLINE_EXCEEDED
+            if (retryable
+                    || status.getCode() == Status.Code.DEADLINE_EXCEEDED
                     || (options == null && ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(status.getCode()))) {
                 gate.failure(cause);
             } else {
@@ -125,16 +133,28 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
                 throw failure(status, attempts, "the call has no ResilienceOptions, so it makes one attempt", cause);
             }
             if (!retryable) {
-                throw failure(status, attempts, status.getCode() + " is not retryable (the status table retries "
-                        + options.retryableCodes() + ")", cause);
+                throw failure(
+                        status,
+                        attempts,
+                        status.getCode() + " is not retryable (the status table retries " + options.retryableCodes()
+                                + ")",
+                        cause);
             }
             if (retry > options.maxRetryAttempts()) {
-                throw failure(status, attempts, "gave up after " + options.maxRetryAttempts()
-                        + " retries (maxRetryAttempts)", cause);
+                throw failure(
+                        status,
+                        attempts,
+                        "gave up after " + options.maxRetryAttempts() + " retries (maxRetryAttempts)",
+                        cause);
             }
             Duration wait = options.jitteredBackoff(retry);
-            log.warn("gRPC {} failed with {}; retry {} of {} in {} ms", method.getFullMethodName(), status.getCode(),
-                    retry, options.maxRetryAttempts(), wait.toMillis());
+            log.warn(
+                    "gRPC {} failed with {}; retry {} of {} in {} ms",
+                    method.getFullMethodName(),
+                    status.getCode(),
+                    retry,
+                    options.maxRetryAttempts(),
+                    wait.toMillis());
             options.sleeper().sleep(wait);
             GrpcMeters.of(context, method.getFullMethodName()).retried(); // looked up only when retrying
         }
@@ -202,8 +222,8 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
             this.channel = Objects.requireNonNull(channel, "channel must not be null");
             this.method = Objects.requireNonNull(method, "method must not be null");
             if (method.getType() != MethodDescriptor.MethodType.UNARY) {
-                throw new IllegalArgumentException("method must be unary, got " + method.getType() + " for "
-                        + method.getFullMethodName());
+                throw new IllegalArgumentException(
+                        "method must be unary, got " + method.getType() + " for " + method.getFullMethodName());
             }
         }
 

@@ -267,7 +267,8 @@ public final class ResilienceOptions {
             if (d.isNegative() || d.getSeconds() > 1L << 40) {
                 return d.toString();
             }
-            java.math.BigDecimal nanos = java.math.BigDecimal.valueOf(d.getSeconds()).movePointRight(9)
+            java.math.BigDecimal nanos = java.math.BigDecimal.valueOf(d.getSeconds())
+                    .movePointRight(9)
                     .add(java.math.BigDecimal.valueOf(d.getNano()));
             java.math.BigDecimal inUnit = nanos.movePointLeft(seconds ? 9 : 6).stripTrailingZeros();
             return inUnit.toPlainString() + (seconds ? " s" : " ms");

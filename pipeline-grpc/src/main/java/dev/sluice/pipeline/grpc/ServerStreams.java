@@ -99,9 +99,10 @@ public final class ServerStreams {
             p = p.correlationId(correlationId);
         }
         RunnablePipeline<Long> runnable = p.to(Sink.<T>forEach(item -> {
-            gate.awaitReady();
-            call.onNext(item);
-        }).named(WRITER_STAGE));
+                    gate.awaitReady();
+                    call.onNext(item);
+                })
+                .named(WRITER_STAGE));
 
         Deadline deadline = Context.current().getDeadline();
         PipelineHandle<Long> started;
@@ -161,8 +162,11 @@ public final class ServerStreams {
         @Override
         public void onFinish(PipelineSummary summary) {
             if (cancelled) {
-                log.debug("pipeline '{}' ended {} after the client cancelled; {} items sent", summary.pipelineName(),
-                        summary.outcome(), summary.itemCount());
+                log.debug(
+                        "pipeline '{}' ended {} after the client cancelled; {} items sent",
+                        summary.pipelineName(),
+                        summary.outcome(),
+                        summary.itemCount());
                 return;
             }
             Outcome outcome = summary.outcome();
@@ -171,13 +175,18 @@ public final class ServerStreams {
                 return;
             }
             Status status = switch (outcome) {
-                case TIMED_OUT -> Status.DEADLINE_EXCEEDED.withDescription("the server's pipeline passed the call's deadline");
+                case TIMED_OUT ->
+                    Status.DEADLINE_EXCEEDED.withDescription("the server's pipeline passed the call's deadline");
                 case CANCELLED -> Status.CANCELLED.withDescription("the server's pipeline was cancelled");
                 default -> statusFor(summary.failure());
             };
             if (status.getCode() == Status.Code.INTERNAL) {
-                log.warn("pipeline '{}' (correlation {}) failed in stage '{}'; closing the call with INTERNAL",
-                        summary.pipelineName(), summary.correlationId(), summary.failedStage(), summary.failure());
+                log.warn(
+                        "pipeline '{}' (correlation {}) failed in stage '{}'; closing the call with INTERNAL",
+                        summary.pipelineName(),
+                        summary.correlationId(),
+                        summary.failedStage(),
+                        summary.failure());
             }
             call.onError(status.asRuntimeException());
         }

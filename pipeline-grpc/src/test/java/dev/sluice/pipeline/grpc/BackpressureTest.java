@@ -48,13 +48,14 @@ class BackpressureTest {
     /** Each message on the wire: the payload, its tags and lengths, the sequence and cursor, the 5-byte frame. */
     private static final int MIN_MESSAGE_BYTES = PAYLOAD + 5;
 
-    private static final long PIPELINE_BOUND = LINK + LINK + PREFETCH
-            + CountingItemService.SERVER_LINK + CountingItemService.SERVER_LINK + 1 + 1;
+    private static final long PIPELINE_BOUND =
+            LINK + LINK + PREFETCH + CountingItemService.SERVER_LINK + CountingItemService.SERVER_LINK + 1 + 1;
 
     @Test
     void inProcessTheProducerStaysWithinPrefetchPlusBuffers() throws Exception {
         long observed = runWithStalledSink(Transport.IN_PROCESS, 0, PIPELINE_BOUND);
-        System.out.printf("BACKPRESSURE IN_PROCESS: producer ran %d items ahead of the stalled sink (bound %d)%n",
+        System.out.printf(
+                "BACKPRESSURE IN_PROCESS: producer ran %d items ahead of the stalled sink (bound %d)%n",
                 observed, PIPELINE_BOUND);
     }
 
@@ -63,8 +64,10 @@ class BackpressureTest {
         long transport = (NETTY_WINDOW + READY_THRESHOLD) / MIN_MESSAGE_BYTES + 2;
         long bound = PIPELINE_BOUND + transport;
         long observed = runWithStalledSink(Transport.NETTY, NETTY_WINDOW, bound);
-        System.out.printf("BACKPRESSURE NETTY (window %d B, %d B messages): producer ran %d items ahead of the"
-                + " stalled sink (bound %d)%n", NETTY_WINDOW, MIN_MESSAGE_BYTES, observed, bound);
+        System.out.printf(
+                "BACKPRESSURE NETTY (window %d B, %d B messages): producer ran %d items ahead of the"
+                        + " stalled sink (bound %d)%n",
+                NETTY_WINDOW, MIN_MESSAGE_BYTES, observed, bound);
     }
 
     private static long runWithStalledSink(Transport transport, int window, long bound) throws Exception {
@@ -75,25 +78,34 @@ class BackpressureTest {
         CountDownLatch release = new CountDownLatch(1);
         InOrder inOrder = new InOrder();
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(window), Items.STREAM,
-                    Items.request(TOTAL, PAYLOAD)).prefetch(PREFETCH).replenishBatch(PREFETCH / 2).build();
-            PipelineHandle<Long> run = Pipeline.from(source).buffer(LINK).to(Sink.forEach((Item item) -> {
-                consumed.incrementAndGet();
-                if (item.getSequence() == STALL_AT) {
-                    release.await();
-                }
-                inOrder.accept(item);
-            })).start();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(window), Items.STREAM, Items.request(TOTAL, PAYLOAD))
+                    .prefetch(PREFETCH)
+                    .replenishBatch(PREFETCH / 2)
+                    .build();
+            PipelineHandle<Long> run = Pipeline.from(source)
+                    .buffer(LINK)
+                    .to(Sink.forEach((Item item) -> {
+                        consumed.incrementAndGet();
+                        if (item.getSequence() == STALL_AT) {
+                            release.await();
+                        }
+                        inOrder.accept(item);
+                    }))
+                    .start();
 
             // when: the sink stalls
             await().atMost(Duration.ofSeconds(30)).until(() -> consumed.get() == STALL_AT);
 
             // then: the producer stops, within the bound
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
                     .until(unchangedFor(service.produced, Duration.ofMillis(500)));
             long ahead = service.produced.get() - consumed.get();
             assertThat(service.produced.get()).isLessThan(TOTAL);
-            assertThat(service.maxAhead.get()).as("items produced beyond those consumed").isLessThanOrEqualTo(bound);
+            assertThat(service.maxAhead.get())
+                    .as("items produced beyond those consumed")
+                    .isLessThanOrEqualTo(bound);
 
             // and when the sink goes on, so does the producer, to the end
             release.countDown();
@@ -101,7 +113,9 @@ class BackpressureTest {
             assertThat(result.value()).isEqualTo(TOTAL);
             assertThat(inOrder.count()).isEqualTo(TOTAL);
             assertThat(service.produced.get()).isEqualTo(TOTAL);
-            assertThat(service.maxAhead.get()).as("items produced beyond those consumed").isLessThanOrEqualTo(bound);
+            assertThat(service.maxAhead.get())
+                    .as("items produced beyond those consumed")
+                    .isLessThanOrEqualTo(bound);
             return ahead;
         }
     }

@@ -45,7 +45,8 @@ class CancellationTest {
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             AtomicLong consumed = new AtomicLong();
             PipelineHandle<Long> client = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(0)))
-                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet())).start();
+                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet()))
+                    .start();
             await().atMost(Duration.ofSeconds(10)).until(() -> consumed.get() > 1_000);
 
             // when
@@ -53,15 +54,18 @@ class CancellationTest {
             client.cancel();
 
             // then: the client run ends cancelled, and the server's run is cancelled by its cancel handler
-            assertThatThrownBy(() -> client.await(PROMPTLY)).isInstanceOf(PipelineCancelledException.class)
-                    .satisfies(e -> assertThat(((PipelineCancelledException) e).summary().attributes())
+            assertThatThrownBy(() -> client.await(PROMPTLY))
+                    .isInstanceOf(PipelineCancelledException.class)
+                    .satisfies(e -> assertThat(
+                                    ((PipelineCancelledException) e).summary().attributes())
                             .containsEntry(GrpcSource.ATTRIBUTE_STATUS, "CANCELLED"));
             PipelineHandle<Long> serverRun = service.lastRun();
             assertThatThrownBy(() -> serverRun.await(PROMPTLY)).isInstanceOf(PipelineCancelledException.class);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelledAt);
             assertThat(serverRun.isDone()).isTrue(); // every server stage thread has ended
             assertThat(service.producersEnded.get()).isEqualTo(1);
-            System.out.printf("CANCEL %s: the server's producer pipeline ended %d ms after the client cancelled%n",
+            System.out.printf(
+                    "CANCEL %s: the server's producer pipeline ended %d ms after the client cancelled%n",
                     transport, millis);
         }
     }
@@ -73,8 +77,10 @@ class CancellationTest {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.stallAfter(10));
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             AtomicLong consumed = new AtomicLong();
-            PipelineHandle<Long> client = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM,
-                    Items.request(100))).to(Sink.forEach((Item item) -> consumed.incrementAndGet())).start();
+            PipelineHandle<Long> client = Pipeline.from(
+                            GrpcSource.of(server.channel(), Items.STREAM, Items.request(100)))
+                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet()))
+                    .start();
             await().atMost(Duration.ofSeconds(10)).until(() -> consumed.get() == 10);
 
             // when
@@ -93,8 +99,10 @@ class CancellationTest {
         CountingItemService service = new CountingItemService();
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             // when
-            PipelineResult<Long> result = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM,
-                    Items.request(0))).take(500).to(Sink.count()).run(Duration.ofSeconds(30));
+            PipelineResult<Long> result = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(0)))
+                    .take(500)
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
 
             // then
             assertThat(result.value()).isEqualTo(500);
@@ -112,7 +120,8 @@ class CancellationTest {
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             AtomicLong consumed = new AtomicLong();
             PipelineHandle<Long> client = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(0)))
-                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet())).start();
+                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet()))
+                    .start();
             await().atMost(Duration.ofSeconds(10)).until(() -> consumed.get() > 100);
 
             // when
@@ -134,18 +143,20 @@ class CancellationTest {
         AtomicLong received = new AtomicLong();
         ClientInterceptor countingMessages = new ClientInterceptor() {
             @Override
-            public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
-                    CallOptions options, Channel next) {
+            public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+                    MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
                 return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
                     @Override
                     public void start(Listener<RespT> listener, Metadata headers) {
-                        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                            @Override
-                            public void onMessage(RespT message) {
-                                received.incrementAndGet();
-                                super.onMessage(message);
-                            }
-                        }, headers);
+                        super.start(
+                                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                                    @Override
+                                    public void onMessage(RespT message) {
+                                        received.incrementAndGet();
+                                        super.onMessage(message);
+                                    }
+                                },
+                                headers);
                     }
                 };
             }
@@ -154,7 +165,8 @@ class CancellationTest {
             AtomicLong consumed = new AtomicLong();
             Channel channel = ClientInterceptors.intercept(server.channel(), countingMessages);
             PipelineHandle<Long> client = Pipeline.from(GrpcSource.builder(channel, Items.STREAM, Items.request(0))
-                            .prefetch(64).build())
+                            .prefetch(64)
+                            .build())
                     .buffer(4)
                     .to(Sink.forEach((Item item) -> {
                         Thread.sleep(0, 200_000); // a simulated slow sink: the source holds messages meanwhile
@@ -181,15 +193,18 @@ class CancellationTest {
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             AtomicLong consumed = new AtomicLong();
             PipelineHandle<Long> client = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(0)))
-                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet())).start();
+                    .to(Sink.forEach((Item item) -> consumed.incrementAndGet()))
+                    .start();
             await().atMost(Duration.ofSeconds(10)).until(() -> consumed.get() > 100);
 
             // when: the server side cancels its producer pipeline
             service.lastRun().cancel();
 
             // then
-            assertThatThrownBy(() -> client.await(PROMPTLY)).isInstanceOf(PipelineFailedException.class)
-                    .cause().isInstanceOf(GrpcCallException.class)
+            assertThatThrownBy(() -> client.await(PROMPTLY))
+                    .isInstanceOf(PipelineFailedException.class)
+                    .cause()
+                    .isInstanceOf(GrpcCallException.class)
                     .satisfies(e -> assertThat(((GrpcCallException) e).code()).isEqualTo(Status.Code.CANCELLED));
         }
     }

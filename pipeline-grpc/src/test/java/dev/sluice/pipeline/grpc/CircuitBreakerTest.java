@@ -61,25 +61,30 @@ class CircuitBreakerTest {
     }
 
     private final ManualClock clock = new ManualClock();
-    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(
-            CircuitBreakerConfig.from(GrpcCircuitBreakers.defaultConfig()).clock(clock).build());
+    private final CircuitBreakerRegistry breakers =
+            CircuitBreakerRegistry.of(CircuitBreakerConfig.from(GrpcCircuitBreakers.defaultConfig())
+                    .clock(clock)
+                    .build());
     private final List<CircuitBreaker.State> transitions = new CopyOnWriteArrayList<>();
 
     private CircuitBreaker breakerFor(TestServer server) {
         CircuitBreaker breaker = GrpcCircuitBreakers.forTarget(breakers, server.channel());
-        breaker.getEventPublisher().onStateTransition(e -> transitions.add(e.getStateTransition().getToState()));
+        breaker.getEventPublisher()
+                .onStateTransition(e -> transitions.add(e.getStateTransition().getToState()));
         return breaker;
     }
 
     @Test
     void opensAfterFiveFailedCallsFailsFastThenHalfOpensAndCloses() throws Exception {
         // given: a target that fails its first 5 calls with UNAVAILABLE, then recovers
-        ScriptedItemService service = new ScriptedItemService(
-                call -> call <= 5 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
+        ScriptedItemService service =
+                new ScriptedItemService(call -> call <= 5 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).circuitBreaker(breaker).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .circuitBreaker(breaker)
+                    .build();
             GetItemRequest request = GetItemRequest.newBuilder().setSequence(7).build();
 
             // when: five failures
@@ -90,8 +95,11 @@ class CircuitBreakerTest {
             // then: open, and the next call fails fast without reaching the target
             assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
             Throwable fast = catchThrowable(() -> getItem.call(request));
-            assertThat(fast).isInstanceOf(GrpcCallException.class).hasCauseInstanceOf(CallNotPermittedException.class)
-                    .hasMessageContaining("the circuit breaker '" + breaker.getName() + "' is OPEN, so the call fails fast");
+            assertThat(fast)
+                    .isInstanceOf(GrpcCallException.class)
+                    .hasCauseInstanceOf(CallNotPermittedException.class)
+                    .hasMessageContaining(
+                            "the circuit breaker '" + breaker.getName() + "' is OPEN, so the call fails fast");
             assertThat(((GrpcCallException) fast).code()).isEqualTo(Status.Code.UNAVAILABLE);
             assertThat(service.calls.get()).isEqualTo(5);
 
@@ -105,8 +113,9 @@ class CircuitBreakerTest {
 
             // then
             assertThat(service.calls.get()).isEqualTo(6);
-            assertThat(transitions).containsExactly(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN,
-                    CircuitBreaker.State.CLOSED);
+            assertThat(transitions)
+                    .containsExactly(
+                            CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.CLOSED);
         }
     }
 
@@ -119,8 +128,10 @@ class CircuitBreakerTest {
                 : call == 6 ? Plan.stallAfter(200) : Plan.normal());
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).circuitBreaker(breaker).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .circuitBreaker(breaker)
+                    .build();
             GetItemRequest request = GetItemRequest.newBuilder().setSequence(3).build();
             for (int i = 0; i < 5; i++) {
                 catchThrowable(() -> getItem.call(request));
@@ -130,8 +141,10 @@ class CircuitBreakerTest {
 
             // when: a stream that stays open takes the half-open breaker's one trial permission, and delivers items
             AtomicLong received = new AtomicLong();
-            PipelineHandle<Long> stream = Pipeline.from(GrpcSource.builder(server.channel(),
-                            Items.STREAM, Items.request(1_000)).circuitBreaker(breaker).build())
+            PipelineHandle<Long> stream = Pipeline.from(
+                            GrpcSource.builder(server.channel(), Items.STREAM, Items.request(1_000))
+                                    .circuitBreaker(breaker)
+                                    .build())
                     .to(Sink.forEach((Item item) -> received.incrementAndGet()))
                     .start();
             await().atMost(Duration.ofSeconds(10)).until(() -> received.get() == 200);
@@ -151,8 +164,10 @@ class CircuitBreakerTest {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.INTERNAL));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).circuitBreaker(breaker).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .circuitBreaker(breaker)
+                    .build();
             GetItemRequest request = GetItemRequest.getDefaultInstance();
             for (int i = 0; i < 5; i++) {
                 catchThrowable(() -> getItem.call(request));
@@ -164,8 +179,9 @@ class CircuitBreakerTest {
 
             // then
             assertThat(((GrpcCallException) trial).code()).isEqualTo(Status.Code.INTERNAL);
-            assertThat(transitions).containsExactly(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN,
-                    CircuitBreaker.State.OPEN);
+            assertThat(transitions)
+                    .containsExactly(
+                            CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.OPEN);
         }
     }
 
@@ -174,8 +190,10 @@ class CircuitBreakerTest {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.INVALID_ARGUMENT));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(ResilienceOptions.defaults()).circuitBreaker(breaker)
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(ResilienceOptions.defaults())
+                    .circuitBreaker(breaker)
                     .build();
             for (int i = 0; i < 10; i++) {
                 catchThrowable(() -> getItem.call(GetItemRequest.getDefaultInstance()));
@@ -192,10 +210,14 @@ class CircuitBreakerTest {
                 call -> call <= 8 ? Plan.failAfter(10, Status.Code.UNAVAILABLE) : Plan.normal());
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                            Items.request(200))
-                    .resilience(ResilienceOptions.builder().sleeper(new RecordingSleeper()).build())
-                    .resumeWith(Items.RESUME_AFTER_CURSOR).circuitBreaker(breaker).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(200))
+                    .resilience(ResilienceOptions.builder()
+                            .sleeper(new RecordingSleeper())
+                            .build())
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .circuitBreaker(breaker)
+                    .build();
             InOrder inOrder = new InOrder();
 
             // when
@@ -216,21 +238,31 @@ class CircuitBreakerTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                            Items.request(10))
-                    .resilience(ResilienceOptions.builder().maxRetryAttempts(10).sleeper(new RecordingSleeper()).build())
-                    .circuitBreaker(breaker).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10))
+                    .resilience(ResilienceOptions.builder()
+                            .maxRetryAttempts(10)
+                            .sleeper(new RecordingSleeper())
+                            .build())
+                    .circuitBreaker(breaker)
+                    .build();
 
             // when
-            Throwable thrown = catchThrowable(() -> Pipeline.from(source).meterRegistry(registry).to(Sink.count())
+            Throwable thrown = catchThrowable(() -> Pipeline.from(source)
+                    .meterRegistry(registry)
+                    .to(Sink.count())
                     .run(Duration.ofSeconds(30)));
 
             // then
-            assertThat(thrown.getCause()).isInstanceOf(GrpcCallException.class)
+            assertThat(thrown.getCause())
+                    .isInstanceOf(GrpcCallException.class)
                     .hasCauseInstanceOf(CallNotPermittedException.class);
             assertThat(((GrpcCallException) thrown.getCause()).attempts()).isEqualTo(5);
             assertThat(service.calls.get()).isEqualTo(5);
-            assertThat(registry.get("pipeline.grpc.circuit.state").tag("target", breaker.getName()).gauge().value())
+            assertThat(registry.get("pipeline.grpc.circuit.state")
+                            .tag("target", breaker.getName())
+                            .gauge()
+                            .value())
                     .isEqualTo(2.0);
         }
     }
@@ -251,8 +283,12 @@ class CircuitBreakerTest {
             CircuitBreaker breaker = breakerFor(server);
             breaker.transitionToOpenState();
             clock.advance(Duration.ofMillis(30_001));
-            PipelineResult<Long> result = Pipeline.from(GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(20)).circuitBreaker(breaker).build()).to(Sink.count()).run(Duration.ofSeconds(30));
+            PipelineResult<Long> result = Pipeline.from(
+                            GrpcSource.builder(server.channel(), Items.STREAM, Items.request(20))
+                                    .circuitBreaker(breaker)
+                                    .build())
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
             assertThat(result.value()).isEqualTo(20);
             assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
         }

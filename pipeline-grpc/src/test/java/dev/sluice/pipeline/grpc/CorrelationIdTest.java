@@ -45,6 +45,7 @@ class CorrelationIdTest {
 
     /** What the server saw: the ID in its gRPC Context and MDC in the handler, and the MDC of its producer stage. */
     private final List<String> contextIds = new CopyOnWriteArrayList<>();
+
     private final List<String> handlerMdc = new CopyOnWriteArrayList<>();
     private final List<String> producerMdc = new CopyOnWriteArrayList<>();
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
@@ -95,8 +96,10 @@ class CorrelationIdTest {
             Channel channel = ClientInterceptors.intercept(server.channel(), CorrelationIds.clientInterceptor());
 
             // when
-            Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1))).correlationId("order-run:42")
-                    .to(Sink.count()).run(Duration.ofSeconds(30));
+            Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
+                    .correlationId("order-run:42")
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
 
             // then
             assertThat(contextIds).containsExactly("order-run:42");
@@ -114,9 +117,14 @@ class CorrelationIdTest {
                     .build();
 
             // when
-            Pipeline.from(Source.range(1, 5)).correlationId("enrich-7")
-                    .mapConcurrent(4, n -> getItem.call(GetItemRequest.newBuilder().setSequence(n).build()))
-                    .to(Sink.count()).run(Duration.ofSeconds(30));
+            Pipeline.from(Source.range(1, 5))
+                    .correlationId("enrich-7")
+                    .mapConcurrent(
+                            4,
+                            n -> getItem.call(
+                                    GetItemRequest.newBuilder().setSequence(n).build()))
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
 
             // then
             assertThat(contextIds).hasSize(4).containsOnly("enrich-7");
@@ -145,8 +153,17 @@ class CorrelationIdTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "has space", "line\nbreak", "bell\u0007", "tab\tbed", "<script>alert(1)</script>",
-            "quote\"d", "ünïcödé"})
+    @ValueSource(
+            strings = {
+                "",
+                "has space",
+                "line\nbreak",
+                "bell\u0007",
+                "tab\tbed",
+                "<script>alert(1)</script>",
+                "quote\"d",
+                "ünïcödé"
+            })
     void hostileIdsAreReplacedAndNeverLoggedRaw(String hostile) throws Exception {
         assertHostileIdReplaced(hostile);
     }
@@ -182,12 +199,15 @@ class CorrelationIdTest {
 
             // when: two runs with that ID
             for (int i = 0; i < 2; i++) {
-                Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1))).correlationId(invalid)
-                        .to(Sink.count()).run(Duration.ofSeconds(30));
+                Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
+                        .correlationId(invalid)
+                        .to(Sink.count())
+                        .run(Duration.ofSeconds(30));
             }
 
             // then
-            String expected = UUID.nameUUIDFromBytes(invalid.getBytes(StandardCharsets.UTF_8)).toString();
+            String expected = UUID.nameUUIDFromBytes(invalid.getBytes(StandardCharsets.UTF_8))
+                    .toString();
             assertThat(contextIds).containsExactly(expected, expected);
             assertNeverLogged(invalid);
         }
@@ -232,8 +252,8 @@ class CorrelationIdTest {
     private static void callWithRawHeader(TestServer server, String... values) throws Exception {
         ClientInterceptor raw = new ClientInterceptor() {
             @Override
-            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
-                    Channel next) {
+            public <Q, R> ClientCall<Q, R> interceptCall(
+                    MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
                 return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
                     @Override
                     public void start(Listener<R> listener, Metadata headers) {
@@ -246,6 +266,8 @@ class CorrelationIdTest {
             }
         };
         Channel channel = ClientInterceptors.intercept(server.channel(), raw);
-        Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1))).to(Sink.count()).run(Duration.ofSeconds(30));
+        Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
+                .to(Sink.count())
+                .run(Duration.ofSeconds(30));
     }
 }

@@ -45,15 +45,18 @@ class GrpcSourceTest {
 
             // when
             long start = System.nanoTime();
-            PipelineResult<Long> result = Pipeline.from(source).named("million-" + transport)
-                    .to(Sink.forEach(inOrder)).run(Duration.ofSeconds(100));
+            PipelineResult<Long> result = Pipeline.from(source)
+                    .named("million-" + transport)
+                    .to(Sink.forEach(inOrder))
+                    .run(Duration.ofSeconds(100));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
             // then
             assertThat(result.value()).isEqualTo(1_000_000L);
             assertThat(inOrder.count()).isEqualTo(1_000_000L);
-            System.out.printf("THROUGHPUT %s: 1,000,000 messages in %d ms = %.0f messages/s%n", transport, millis,
-                    1_000_000 * 1000.0 / Math.max(1, millis));
+            System.out.printf(
+                    "THROUGHPUT %s: 1,000,000 messages in %d ms = %.0f messages/s%n",
+                    transport, millis, 1_000_000 * 1000.0 / Math.max(1, millis));
         }
     }
 
@@ -84,16 +87,31 @@ class GrpcSourceTest {
         CountingItemService service = new CountingItemService();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(10_000)).prefetch(256).replenishBatch(100).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10_000))
+                    .prefetch(256)
+                    .replenishBatch(100)
+                    .build();
 
             // when
-            Pipeline.from(source).named("metered").meterRegistry(registry).to(Sink.count()).run(Duration.ofSeconds(30));
+            Pipeline.from(source)
+                    .named("metered")
+                    .meterRegistry(registry)
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
 
             // then: the initial 256, then 100 after each 100 consumed: 256 + 100 × 100
-            assertThat(registry.get("pipeline.grpc.received").tag("pipeline", "metered").tag("stage", "source")
-                    .tag("method", Items.STREAM.getFullMethodName()).functionCounter().count()).isEqualTo(10_000.0);
-            assertThat(registry.get("pipeline.grpc.requested").tag("pipeline", "metered").functionCounter().count())
+            assertThat(registry.get("pipeline.grpc.received")
+                            .tag("pipeline", "metered")
+                            .tag("stage", "source")
+                            .tag("method", Items.STREAM.getFullMethodName())
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(10_000.0);
+            assertThat(registry.get("pipeline.grpc.requested")
+                            .tag("pipeline", "metered")
+                            .functionCounter()
+                            .count())
                     .isEqualTo(256.0 + 100 * 100);
         }
     }
@@ -105,7 +123,9 @@ class GrpcSourceTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             var pipeline = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)))
-                    .named("twice").meterRegistry(registry).to(Sink.count());
+                    .named("twice")
+                    .meterRegistry(registry)
+                    .to(Sink.count());
 
             // when
             var first = pipeline.start();
@@ -114,7 +134,10 @@ class GrpcSourceTest {
             second.await(Duration.ofSeconds(30));
 
             // then
-            assertThat(registry.get("pipeline.grpc.received").tag("pipeline", "twice").functionCounter().count())
+            assertThat(registry.get("pipeline.grpc.received")
+                            .tag("pipeline", "twice")
+                            .functionCounter()
+                            .count())
                     .isEqualTo(2_000.0);
         }
     }
@@ -127,27 +150,30 @@ class GrpcSourceTest {
         List<String> encodings = new CopyOnWriteArrayList<>();
         ServerInterceptor recorder = new ServerInterceptor() {
             @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                    ServerCallHandler<Q, R> next) {
+            public <Q, R> ServerCall.Listener<Q> interceptCall(
+                    ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
                 seen.add(headers.get(tenant));
-                encodings.add(String.valueOf(headers.get(
-                        Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER))));
+                encodings.add(String.valueOf(
+                        headers.get(Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER))));
                 return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {}, headers);
             }
         };
         CountingItemService service = new CountingItemService();
-        try (TestServer server = TestServer.start(Transport.IN_PROCESS,
-                ServerInterceptors.intercept(service.bindService(), recorder))) {
+        try (TestServer server =
+                TestServer.start(Transport.IN_PROCESS, ServerInterceptors.intercept(service.bindService(), recorder))) {
             Metadata headers = new Metadata();
             headers.put(tenant, "acme");
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                            Items.request(10))
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10))
                     .headers(headers)
                     .callOptions(CallOptions.DEFAULT.withCompression("gzip"))
                     .build();
 
             // when
-            long n = Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)).value();
+            long n = Pipeline.from(source)
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30))
+                    .value();
 
             // then
             assertThat(n).isEqualTo(10);
@@ -165,29 +191,34 @@ class GrpcSourceTest {
     void aLockStepStreamIsNeverHeldForTheBatchDelay(Transport transport) throws Exception {
         int n = 30;
         BlockingQueue<Long> acks = new LinkedBlockingQueue<>();
-        LambdaItemService service = new LambdaItemService((request, responses) -> Thread.ofVirtual().start(() -> {
-            try {
-                for (long i = 1; i <= n; i++) {
-                    responses.onNext(Items.item(i, Items.payload(8)));
-                    if (acks.poll(20, TimeUnit.SECONDS) == null) {
-                        throw new IllegalStateException("no acknowledgement of item " + i);
+        LambdaItemService service =
+                new LambdaItemService((request, responses) -> Thread.ofVirtual().start(() -> {
+                    try {
+                        for (long i = 1; i <= n; i++) {
+                            responses.onNext(Items.item(i, Items.payload(8)));
+                            if (acks.poll(20, TimeUnit.SECONDS) == null) {
+                                throw new IllegalStateException("no acknowledgement of item " + i);
+                            }
+                        }
+                        responses.onCompleted();
+                    } catch (Exception e) {
+                        responses.onError(e);
                     }
-                }
-                responses.onCompleted();
-            } catch (Exception e) {
-                responses.onError(e);
-            }
-        }));
+                }));
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(n)).maxBatchDelay(GrpcSource.MAX_BATCH_DELAY_LIMIT).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(n))
+                    .maxBatchDelay(GrpcSource.MAX_BATCH_DELAY_LIMIT)
+                    .build();
             List<Long> received = new CopyOnWriteArrayList<>();
 
             long started = System.nanoTime();
-            Pipeline.from(source).to(Sink.forEach((Item item) -> {
-                received.add(item.getSequence());
-                acks.add(item.getSequence());
-            })).run(Duration.ofSeconds(25));
+            Pipeline.from(source)
+                    .to(Sink.forEach((Item item) -> {
+                        received.add(item.getSequence());
+                        acks.add(item.getSequence());
+                    }))
+                    .run(Duration.ofSeconds(25));
 
             assertThat(Items.firstOutOfSequence(received, n)).isEqualTo(-1);
             // Never more than one message in flight, so never a wait for a group: held for the 1 s delay, even
@@ -201,11 +232,14 @@ class GrpcSourceTest {
     @EnumSource(Transport.class)
     void withNoBatchDelayAFastStreamArrivesWholeAndInOrder(Transport transport) throws Exception {
         try (TestServer server = TestServer.start(transport, new CountingItemService().bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(100_000)).maxBatchDelay(Duration.ZERO).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(100_000))
+                    .maxBatchDelay(Duration.ZERO)
+                    .build();
             List<Long> received = new ArrayList<>();
 
-            Pipeline.from(source).to(Sink.forEach((Item item) -> received.add(item.getSequence())))
+            Pipeline.from(source)
+                    .to(Sink.forEach((Item item) -> received.add(item.getSequence())))
                     .run(Duration.ofSeconds(60));
 
             // run() returned after the sink's thread ended: its writes are visible here.
@@ -217,32 +251,43 @@ class GrpcSourceTest {
     void badArgumentsAreRefusedWithTheirNameValueAndRule() throws Exception {
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, new CountingItemService().bindService())) {
             var channel = server.channel();
-            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).prefetch(0))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessage("prefetch must be at least 1, got 0");
-            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).replenishBatch(0))
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                            .prefetch(0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("prefetch must be at least 1, got 0");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                            .replenishBatch(0))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("replenishBatch must be at least 1, got 0");
-            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).prefetch(8)
-                    .replenishBatch(9).build())
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                            .prefetch(8)
+                            .replenishBatch(9)
+                            .build())
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("replenishBatch must not exceed prefetch (8), got 9");
-            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1)).maxBatchDelay(null))
-                    .isInstanceOf(NullPointerException.class).hasMessage("maxBatchDelay must not be null");
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
-                    .maxBatchDelay(Duration.ofNanos(-1)))
+                            .maxBatchDelay(null))
+                    .isInstanceOf(NullPointerException.class)
+                    .hasMessage("maxBatchDelay must not be null");
+            assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
+                            .maxBatchDelay(Duration.ofNanos(-1)))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT-0.000000001S");
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
-                    .maxBatchDelay(Duration.ofMillis(1001)))
+                            .maxBatchDelay(Duration.ofMillis(1001)))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT1.001S");
-            assertThatThrownBy(() -> GrpcSource.builder(channel, ItemServiceGrpc.getGetItemMethod(),
-                    dev.sluice.pipeline.proto.items.GetItemRequest.getDefaultInstance()))
+            assertThatThrownBy(() -> GrpcSource.builder(
+                            channel,
+                            ItemServiceGrpc.getGetItemMethod(),
+                            dev.sluice.pipeline.proto.items.GetItemRequest.getDefaultInstance()))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("method must be server-streaming, got UNARY for sluice.items.v1.ItemService/GetItem");
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
-                    .resumeWith(Items.RESUME_AFTER_CURSOR).build())
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("resumeWith needs resilience");
+                            .resumeWith(Items.RESUME_AFTER_CURSOR)
+                            .build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("resumeWith needs resilience");
         }
     }
 }

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GrpcUnaryTest {
 
     private final RecordingSleeper sleeper = new RecordingSleeper();
-    private final ResilienceOptions options = ResilienceOptions.builder().sleeper(sleeper).build();
+    private final ResilienceOptions options =
+            ResilienceOptions.builder().sleeper(sleeper).build();
 
     private static GetItemRequest item(long sequence) {
         return GetItemRequest.newBuilder().setSequence(sequence).build();
@@ -43,11 +44,13 @@ class GrpcUnaryTest {
     @EnumSource(Transport.class)
     void unavailableIsRetriedAlongTheSchedule(Transport transport) throws Exception {
         // given: three failures, then an answer
-        ScriptedItemService service = new ScriptedItemService(
-                call -> call <= 3 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
+        ScriptedItemService service =
+                new ScriptedItemService(call -> call <= 3 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(options).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(options)
+                    .build();
 
             // when
             Item answer = getItem.call(item(42));
@@ -64,16 +67,19 @@ class GrpcUnaryTest {
     void invalidArgumentIsNeverRetried(Transport transport) throws Exception {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.INVALID_ARGUMENT));
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(options).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(options)
+                    .build();
 
             Throwable thrown = catchThrowable(() -> getItem.call(item(1)));
 
             assertThat(thrown).isInstanceOf(GrpcCallException.class);
             assertThat(((GrpcCallException) thrown).code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-            assertThat(thrown).hasMessage("sluice.items.v1.ItemService/GetItem failed with INVALID_ARGUMENT (injected"
-                    + " fault) after 1 call: INVALID_ARGUMENT is not retryable (the status table retries "
-                    + options.retryableCodes() + ")");
+            assertThat(thrown)
+                    .hasMessage("sluice.items.v1.ItemService/GetItem failed with INVALID_ARGUMENT (injected"
+                            + " fault) after 1 call: INVALID_ARGUMENT is not retryable (the status table retries "
+                            + options.retryableCodes() + ")");
             assertThat(service.calls.get()).isEqualTo(1);
             assertThat(sleeper.waits).isEmpty();
         }
@@ -83,8 +89,10 @@ class GrpcUnaryTest {
     void theRetriesRunOutAfterMaxRetryAttempts() throws Exception {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.UNAVAILABLE));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(options).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(options)
+                    .build();
 
             Throwable thrown = catchThrowable(() -> getItem.call(item(1)));
 
@@ -101,7 +109,8 @@ class GrpcUnaryTest {
         ScriptedItemService service = new ScriptedItemService(call -> call == 1 ? Plan.normal() : Plan.stallAfter(0));
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             var channel = server.connectedChannel();
-            GrpcUnary.builder(channel, ItemServiceGrpc.getGetItemMethod()).build()
+            GrpcUnary.builder(channel, ItemServiceGrpc.getGetItemMethod())
+                    .build()
                     .call(item(1)); // warm-up: a cold JVM's class loading is not charged to the deadline
             long start = System.nanoTime(); // before the deadline is set: it is absolute from then
             GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(channel, ItemServiceGrpc.getGetItemMethod())
@@ -126,8 +135,10 @@ class GrpcUnaryTest {
     void interruptingTheCallerCancelsTheCall() throws Exception {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.stallAfter(0));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(options).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(options)
+                    .build();
             AtomicReference<Throwable> outcome = new AtomicReference<>();
             Thread caller = Thread.ofVirtual().start(() -> outcome.set(catchThrowable(() -> getItem.call(item(1)))));
             await().atMost(Duration.ofSeconds(5)).until(() -> service.calls.get() == 1);
@@ -160,12 +171,15 @@ class GrpcUnaryTest {
         };
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(options).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(options)
+                    .build();
 
             // when
             PipelineResult<List<Long>> result = Pipeline.from(Source.range(1, 101))
-                    .named("enrich").meterRegistry(registry)
+                    .named("enrich")
+                    .meterRegistry(registry)
                     .map(n -> item(n))
                     .mapConcurrent(8, getItem)
                     .map(Item::getSequence)
@@ -173,9 +187,13 @@ class GrpcUnaryTest {
                     .run(Duration.ofSeconds(30));
 
             // then
-            assertThat(result.value()).containsExactlyElementsOf(
-                    java.util.stream.LongStream.range(1, 101).boxed().toList());
-            assertThat(registry.get("pipeline.grpc.retries").tag("pipeline", "enrich").functionCounter().count())
+            assertThat(result.value())
+                    .containsExactlyElementsOf(
+                            java.util.stream.LongStream.range(1, 101).boxed().toList());
+            assertThat(registry.get("pipeline.grpc.retries")
+                            .tag("pipeline", "enrich")
+                            .functionCounter()
+                            .count())
                     .isEqualTo(33.0);
         }
     }
@@ -185,7 +203,8 @@ class GrpcUnaryTest {
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, new CountingItemService().bindService())) {
             assertThatThrownBy(() -> GrpcUnary.builder(server.channel(), Items.STREAM))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("method must be unary, got SERVER_STREAMING for sluice.items.v1.ItemService/StreamItems");
+                    .hasMessage(
+                            "method must be unary, got SERVER_STREAMING for sluice.items.v1.ItemService/StreamItems");
         }
     }
 }

@@ -12,8 +12,8 @@ final class Items {
     static final MethodDescriptor<StreamItemsRequest, Item> STREAM = ItemServiceGrpc.getStreamItemsMethod();
 
     /** Resumes after the last delivered item's cursor. */
-    static final ResumeStrategy<StreamItemsRequest, Item> RESUME_AFTER_CURSOR =
-            (original, last) -> original.toBuilder().setResumeAfter(last.getCursor()).build();
+    static final ResumeStrategy<StreamItemsRequest, Item> RESUME_AFTER_CURSOR = (original, last) ->
+            original.toBuilder().setResumeAfter(last.getCursor()).build();
 
     private Items() {}
 
@@ -22,11 +22,18 @@ final class Items {
     }
 
     static StreamItemsRequest request(long count, int payloadSize) {
-        return StreamItemsRequest.newBuilder().setCount(count).setPayloadSize(payloadSize).build();
+        return StreamItemsRequest.newBuilder()
+                .setCount(count)
+                .setPayloadSize(payloadSize)
+                .build();
     }
 
     static Item item(long sequence, ByteString payload) {
-        return Item.newBuilder().setSequence(sequence).setCursor(Long.toString(sequence)).setPayload(payload).build();
+        return Item.newBuilder()
+                .setSequence(sequence)
+                .setCursor(Long.toString(sequence))
+                .setPayload(payload)
+                .build();
     }
 
     /** The sequence number after which a request starts. */

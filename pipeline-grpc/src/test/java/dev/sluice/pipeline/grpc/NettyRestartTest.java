@@ -56,23 +56,29 @@ class NettyRestartTest {
         CountDownLatch resume = new CountDownLatch(1);
         InOrder inOrder = new InOrder();
         try (TestServer server = TestServer.start(Transport.NETTY, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(TOTAL, 100)).resilience(BUDGET).resumeWith(Items.RESUME_AFTER_CURSOR).build();
-            PipelineHandle<Long> run = Pipeline.from(source).named("restart")
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(TOTAL, 100))
+                    .resilience(BUDGET)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
+            PipelineHandle<Long> run = Pipeline.from(source)
+                    .named("restart")
                     .to(Sink.forEach((Item item) -> {
                         if (item.getSequence() == STOP_AT) {
                             paused.countDown();
                             resume.await();
                         }
                         inOrder.accept(item);
-                    })).start();
+                    }))
+                    .start();
             assertThat(paused.await(30, TimeUnit.SECONDS)).isTrue();
 
             // when: the server stops mid-stream, and comes back on the same port
             server.stop();
             if (waitForAFailedResume) {
                 resume.countDown();
-                await().atMost(Duration.ofSeconds(20)).until(() -> attempts(run) >= 3); // a resume failed on a dead port
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> attempts(run) >= 3); // a resume failed on a dead port
             }
             server.restart();
             resume.countDown();
@@ -81,8 +87,10 @@ class NettyRestartTest {
             PipelineResult<Long> result = run.await(Duration.ofSeconds(40));
             assertThat(inOrder.count()).isEqualTo(TOTAL);
             assertThat(result.value()).isEqualTo(TOTAL);
-            assertThat((Integer) result.summary().attributes().get(GrpcSource.ATTRIBUTE_RESUMES)).isGreaterThanOrEqualTo(1);
-            System.out.printf("RESTART (%s): %s attempts, %s resumes%n",
+            assertThat((Integer) result.summary().attributes().get(GrpcSource.ATTRIBUTE_RESUMES))
+                    .isGreaterThanOrEqualTo(1);
+            System.out.printf(
+                    "RESTART (%s): %s attempts, %s resumes%n",
                     waitForAFailedResume ? "after a failed resume" : "at once",
                     result.summary().attributes().get(GrpcSource.ATTRIBUTE_ATTEMPTS),
                     result.summary().attributes().get(GrpcSource.ATTRIBUTE_RESUMES));

@@ -48,7 +48,9 @@ class ReadmeExamplesTest {
             if (request.getPageSize() < 0) {
                 throw new IllegalArgumentException("pageSize must not be negative"); // → INVALID_ARGUMENT
             }
-            responses.onNext(GetUsersResponse.newBuilder().addAllUsers(usersAfter("").subList(0, 10)).build());
+            responses.onNext(GetUsersResponse.newBuilder()
+                    .addAllUsers(usersAfter("").subList(0, 10))
+                    .build());
             responses.onCompleted();
         }
     }
@@ -56,8 +58,12 @@ class ReadmeExamplesTest {
     static List<User> usersAfter(String cursor) {
         long after = cursor.isEmpty() ? 0 : Long.parseLong(cursor);
         return LongStream.rangeClosed(after + 1, 1_000)
-                .mapToObj(n -> User.newBuilder().setUserId("u" + n).setName("User " + n).setOnline(true)
-                        .setCursor(Long.toString(n)).build())
+                .mapToObj(n -> User.newBuilder()
+                        .setUserId("u" + n)
+                        .setName("User " + n)
+                        .setOnline(true)
+                        .setCursor(Long.toString(n))
+                        .build())
                 .toList();
     }
 
@@ -68,9 +74,10 @@ class ReadmeExamplesTest {
     void start() throws Exception {
         String name = "readme-" + System.nanoTime();
         server = InProcessServerBuilder.forName(name)
-                .addService(ServerInterceptors.intercept(new WorkflowService(),
-                        ServerStreams.exceptionMapping(), CorrelationIds.serverInterceptor()))
-                .build().start();
+                .addService(ServerInterceptors.intercept(
+                        new WorkflowService(), ServerStreams.exceptionMapping(), CorrelationIds.serverInterceptor()))
+                .build()
+                .start();
         managedChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
     }
 
@@ -88,18 +95,21 @@ class ReadmeExamplesTest {
         CircuitBreaker breaker = GrpcCircuitBreakers.forTarget(breakers, channel);
 
         ResilienceOptions resilience = ResilienceOptions.builder()
-                .maxRetryAttempts(5)                        // 1–10, default 3
-                .initialRetryDelay(Duration.ofMillis(200))  // 50–5000 ms, default 100
-                .maxRetryDelay(Duration.ofSeconds(2))       // 500–10000 ms, default 1000
-                .requestTimeout(Duration.ofSeconds(30))     // 10–300 s: idle timeout of a stream
+                .maxRetryAttempts(5) // 1–10, default 3
+                .initialRetryDelay(Duration.ofMillis(200)) // 50–5000 ms, default 100
+                .maxRetryDelay(Duration.ofSeconds(2)) // 500–10000 ms, default 1000
+                .requestTimeout(Duration.ofSeconds(30)) // 10–300 s: idle timeout of a stream
                 .jitter(0.2)
                 .build();
 
-        Source<User> online = GrpcSource.builder(channel, WorkflowServiceGrpc.getGetUsersOnlineStreamMethod(),
+        Source<User> online = GrpcSource.builder(
+                        channel,
+                        WorkflowServiceGrpc.getGetUsersOnlineStreamMethod(),
                         GetUsersOnlineStreamRequest.getDefaultInstance())
                 .prefetch(256)
                 .resilience(resilience)
-                .resumeWith((original, last) -> original.toBuilder().setResumeAfter(last.getCursor()).build())
+                .resumeWith((original, last) ->
+                        original.toBuilder().setResumeAfter(last.getCursor()).build())
                 .circuitBreaker(breaker)
                 .build();
 
@@ -116,14 +126,14 @@ class ReadmeExamplesTest {
     @Test
     void aUnaryCallAsAStageFunction() throws Exception {
         // --- README: "Unary calls" --------------------------------------------------------------------------
-        GrpcUnary<GetUsersRequest, GetUsersResponse> getUsers =
-                GrpcUnary.builder(managedChannel, WorkflowServiceGrpc.getGetUsersMethod())
-                        .resilience(ResilienceOptions.defaults()) // per-attempt deadline 30 s, 3 retries
-                        .build();
+        GrpcUnary<GetUsersRequest, GetUsersResponse> getUsers = GrpcUnary.builder(
+                        managedChannel, WorkflowServiceGrpc.getGetUsersMethod())
+                .resilience(ResilienceOptions.defaults()) // per-attempt deadline 30 s, 3 retries
+                .build();
 
         PipelineResult<Long> pages = Pipeline.from(Source.range(1, 9))
                 .map(page -> GetUsersRequest.newBuilder().setPageSize(10).build())
-                .mapConcurrent(4, getUsers)               // 4 calls in flight, results in input order
+                .mapConcurrent(4, getUsers) // 4 calls in flight, results in input order
                 .map(response -> (long) response.getUsersCount())
                 .to(Sink.reduce(0L, Long::sum))
                 .run(Duration.ofMinutes(1));
@@ -139,7 +149,8 @@ class ReadmeExamplesTest {
                 .build();
 
         assertThat(readThroughRestarts.isRetryable(Status.Code.CANCELLED)).isTrue();
-        assertThat(readThroughRestarts.isRetryable(Status.Code.DEADLINE_EXCEEDED)).isFalse();
+        assertThat(readThroughRestarts.isRetryable(Status.Code.DEADLINE_EXCEEDED))
+                .isFalse();
         assertThat(readThroughRestarts.backoff(3)).isEqualTo(Duration.ofMillis(400));
     }
 }

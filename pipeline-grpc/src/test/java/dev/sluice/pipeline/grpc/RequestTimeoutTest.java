@@ -34,7 +34,10 @@ class RequestTimeoutTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private static ResilienceOptions options() {
-        return ResilienceOptions.builder().requestTimeout(TIMEOUT).sleeper(new RecordingSleeper()).build();
+        return ResilienceOptions.builder()
+                .requestTimeout(TIMEOUT)
+                .sleeper(new RecordingSleeper())
+                .build();
     }
 
     @ParameterizedTest
@@ -43,20 +46,26 @@ class RequestTimeoutTest {
         // given: the first call sends 50 items and then hangs
         ScriptedItemService service = new ScriptedItemService(call -> call == 1 ? Plan.stallAfter(50) : Plan.normal());
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(200)).prefetch(32).resilience(options()).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(200))
+                    .prefetch(32)
+                    .resilience(options())
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
             InOrder inOrder = new InOrder();
 
             // when
             long start = System.nanoTime();
-            PipelineResult<Long> result = Pipeline.from(source).to(Sink.forEach(inOrder)).run(Duration.ofSeconds(60));
+            PipelineResult<Long> result =
+                    Pipeline.from(source).to(Sink.forEach(inOrder)).run(Duration.ofSeconds(60));
             long elapsed = System.nanoTime() - start;
 
             // then
             assertThat(elapsed).isGreaterThanOrEqualTo(TIMEOUT.toNanos());
             assertThat(elapsed).isLessThan(TIMEOUT.toNanos() + TimeUnit.SECONDS.toNanos(30));
             assertThat(inOrder.count()).isEqualTo(200);
-            assertThat(result.summary().attributes()).containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 2)
+            assertThat(result.summary().attributes())
+                    .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 2)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 1);
             assertThat(service.requests.get(1).getResumeAfter()).isEqualTo("50");
             // the hung call was cancelled, on the server too (its cancel handler runs on a server thread)
@@ -68,15 +77,18 @@ class RequestTimeoutTest {
     void aServerSilentBeforeItsFirstMessageIsRetried() throws Exception {
         ScriptedItemService service = new ScriptedItemService(call -> call == 1 ? Plan.stallAfter(0) : Plan.normal());
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(20)).resilience(options()).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(20))
+                    .resilience(options())
+                    .build();
 
             long start = System.nanoTime();
             PipelineResult<Long> result = Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(60));
 
             assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TIMEOUT.toNanos());
             assertThat(result.value()).isEqualTo(20);
-            assertThat(result.summary().attributes()).containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 2)
+            assertThat(result.summary().attributes())
+                    .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 2)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 0);
         }
     }
@@ -87,23 +99,32 @@ class RequestTimeoutTest {
         // given: a prompt server, and a sink that stops for longer than the timeout in the middle of the stream
         CountingItemService service = new CountingItemService();
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(300)).prefetch(32).resilience(options()).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(300))
+                    .prefetch(32)
+                    .resilience(options())
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
             InOrder inOrder = new InOrder();
 
             // when
             long start = System.nanoTime();
-            PipelineResult<Long> result = Pipeline.from(source).buffer(8).to(Sink.forEach((Item item) -> {
-                if (item.getSequence() == 100) {
-                    Thread.sleep(TIMEOUT.plusSeconds(1).toMillis()); // a consumer slower than the timeout
-                }
-                inOrder.accept(item);
-            })).run(Duration.ofSeconds(60));
+            PipelineResult<Long> result = Pipeline.from(source)
+                    .buffer(8)
+                    .to(Sink.forEach((Item item) -> {
+                        if (item.getSequence() == 100) {
+                            Thread.sleep(TIMEOUT.plusSeconds(1).toMillis()); // a consumer slower than the timeout
+                        }
+                        inOrder.accept(item);
+                    }))
+                    .run(Duration.ofSeconds(60));
 
             // then: one call, never cancelled
-            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TIMEOUT.plusSeconds(1).toNanos());
+            assertThat(System.nanoTime() - start)
+                    .isGreaterThanOrEqualTo(TIMEOUT.plusSeconds(1).toNanos());
             assertThat(inOrder.count()).isEqualTo(300);
-            assertThat(result.summary().attributes()).containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 1)
+            assertThat(result.summary().attributes())
+                    .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 1)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 0);
             assertThat(service.runs).hasSize(1);
         }
@@ -114,8 +135,10 @@ class RequestTimeoutTest {
         // given: a server that never answers
         ScriptedItemService service = new ScriptedItemService(call -> Plan.stallAfter(0));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(server.channel(),
-                    ItemServiceGrpc.getGetItemMethod()).resilience(options()).build();
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .resilience(options())
+                    .build();
 
             // when
             long start = System.nanoTime();

@@ -33,12 +33,16 @@ class ResilienceOptionsTest {
         ResilienceOptions o = ResilienceOptions.defaults();
         assertThat(IntStream.rangeClosed(1, 6).mapToObj(o::backoff).map(Duration::toMillis))
                 .containsExactly(100L, 200L, 400L, 800L, 1000L, 1000L);
-        ResilienceOptions slow = ResilienceOptions.builder().initialRetryDelay(Duration.ofMillis(300))
-                .maxRetryDelay(Duration.ofMillis(5000)).maxRetryAttempts(10).build();
+        ResilienceOptions slow = ResilienceOptions.builder()
+                .initialRetryDelay(Duration.ofMillis(300))
+                .maxRetryDelay(Duration.ofMillis(5000))
+                .maxRetryAttempts(10)
+                .build();
         assertThat(IntStream.rangeClosed(1, 10).mapToObj(slow::backoff).map(Duration::toMillis))
                 .containsExactly(300L, 600L, 1200L, 2400L, 4800L, 5000L, 5000L, 5000L, 5000L, 5000L);
         assertThat(o.backoff(Integer.MAX_VALUE)).isEqualTo(Duration.ofMillis(1000));
-        assertThatThrownBy(() -> o.backoff(0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> o.backoff(0))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("retry must be at least 1 (the first retry), got 0");
     }
 
@@ -54,11 +58,15 @@ class ResilienceOptionsTest {
     @Test
     void theStatusTableIsConfigurable() {
         ResilienceOptions o = ResilienceOptions.builder()
-                .retryableCodes(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED).build();
+                .retryableCodes(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED)
+                .build();
         assertThat(o.isRetryable(Status.Code.RESOURCE_EXHAUSTED)).isTrue();
         assertThat(o.isRetryable(Status.Code.INTERNAL)).isFalse();
-        assertThat(ResilienceOptions.defaults().isRetryable(Status.Code.DEADLINE_EXCEEDED)).isFalse();
-        assertThatThrownBy(() -> ResilienceOptions.builder().retryableCodes(Status.Code.OK).build())
+        assertThat(ResilienceOptions.defaults().isRetryable(Status.Code.DEADLINE_EXCEEDED))
+                .isFalse();
+        assertThatThrownBy(() -> ResilienceOptions.builder()
+                        .retryableCodes(Status.Code.OK)
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("retryableCodes must not contain OK, got [OK]");
     }
@@ -67,17 +75,23 @@ class ResilienceOptionsTest {
         return Stream.of(
                 bad(b -> b.maxRetryAttempts(0), "maxRetryAttempts must be between 1 and 10, got 0"),
                 bad(b -> b.maxRetryAttempts(11), "maxRetryAttempts must be between 1 and 10, got 11"),
-                bad(b -> b.initialRetryDelay(Duration.ofMillis(49)),
+                bad(
+                        b -> b.initialRetryDelay(Duration.ofMillis(49)),
                         "initialRetryDelay must be between 50 ms and 5000 ms, got 49 ms"),
-                bad(b -> b.initialRetryDelay(Duration.ofMillis(5001)),
+                bad(
+                        b -> b.initialRetryDelay(Duration.ofMillis(5001)),
                         "initialRetryDelay must be between 50 ms and 5000 ms, got 5001 ms"),
-                bad(b -> b.maxRetryDelay(Duration.ofMillis(499)),
+                bad(
+                        b -> b.maxRetryDelay(Duration.ofMillis(499)),
                         "maxRetryDelay must be between 500 ms and 10000 ms, got 499 ms"),
-                bad(b -> b.maxRetryDelay(Duration.ofMillis(10_001)),
+                bad(
+                        b -> b.maxRetryDelay(Duration.ofMillis(10_001)),
                         "maxRetryDelay must be between 500 ms and 10000 ms, got 10001 ms"),
-                bad(b -> b.requestTimeout(Duration.ofMillis(9_999)),
+                bad(
+                        b -> b.requestTimeout(Duration.ofMillis(9_999)),
                         "requestTimeout must be between 10 s and 300 s, got 9.999 s"),
-                bad(b -> b.requestTimeout(Duration.ofSeconds(301)),
+                bad(
+                        b -> b.requestTimeout(Duration.ofSeconds(301)),
                         "requestTimeout must be between 10 s and 300 s, got 301 s"),
                 bad(b -> b.jitter(-0.01), "jitter must be between 0.0 and 1.0, got -0.01"),
                 bad(b -> b.jitter(1.01), "jitter must be between 0.0 and 1.0, got 1.01"),
@@ -90,29 +104,45 @@ class ResilienceOptionsTest {
 
     @ParameterizedTest
     @MethodSource("justOutside")
-    void anOptionJustOutsideItsRangeFailsWithItsNameValueAndRange(UnaryOperator<ResilienceOptions.Builder> change,
-            String message) {
+    void anOptionJustOutsideItsRangeFailsWithItsNameValueAndRange(
+            UnaryOperator<ResilienceOptions.Builder> change, String message) {
         ResilienceOptions.Builder builder = change.apply(ResilienceOptions.builder());
-        assertThatThrownBy(builder::build).isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+        assertThatThrownBy(builder::build)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(message);
     }
 
     @Test
     void theEndsOfEachRangeAreAccepted() {
         for (var b : List.of(
-                ResilienceOptions.builder().maxRetryAttempts(1).initialRetryDelay(Duration.ofMillis(50))
-                        .maxRetryDelay(Duration.ofMillis(500)).requestTimeout(Duration.ofSeconds(10)).jitter(0.0),
-                ResilienceOptions.builder().maxRetryAttempts(10).initialRetryDelay(Duration.ofMillis(5000))
-                        .maxRetryDelay(Duration.ofMillis(10_000)).requestTimeout(Duration.ofSeconds(300)).jitter(1.0))) {
+                ResilienceOptions.builder()
+                        .maxRetryAttempts(1)
+                        .initialRetryDelay(Duration.ofMillis(50))
+                        .maxRetryDelay(Duration.ofMillis(500))
+                        .requestTimeout(Duration.ofSeconds(10))
+                        .jitter(0.0),
+                ResilienceOptions.builder()
+                        .maxRetryAttempts(10)
+                        .initialRetryDelay(Duration.ofMillis(5000))
+                        .maxRetryDelay(Duration.ofMillis(10_000))
+                        .requestTimeout(Duration.ofSeconds(300))
+                        .jitter(1.0))) {
             assertThat(b.build()).isNotNull();
         }
-        assertThat(ResilienceOptions.defaults().toBuilder().maxRetryAttempts(7).build().maxRetryAttempts()).isEqualTo(7);
+        assertThat(ResilienceOptions.defaults().toBuilder()
+                        .maxRetryAttempts(7)
+                        .build()
+                        .maxRetryAttempts())
+                .isEqualTo(7);
     }
 
     @Test
     void nullsAreRefusedByName() {
         assertThatThrownBy(() -> ResilienceOptions.builder().requestTimeout(null))
-                .isInstanceOf(NullPointerException.class).hasMessage("requestTimeout must not be null");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("requestTimeout must not be null");
         assertThatThrownBy(() -> ResilienceOptions.builder().sleeper(null))
-                .isInstanceOf(NullPointerException.class).hasMessage("sleeper must not be null");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("sleeper must not be null");
     }
 }

@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RetryResumeTest {
 
     private final RecordingSleeper sleeper = new RecordingSleeper();
-    private final ResilienceOptions options = ResilienceOptions.builder().sleeper(sleeper).build();
+    private final ResilienceOptions options =
+            ResilienceOptions.builder().sleeper(sleeper).build();
 
     @ParameterizedTest
     @EnumSource(Transport.class)
@@ -36,26 +37,36 @@ class RetryResumeTest {
                 call -> call <= 5 ? Plan.failAfter(37, Status.Code.UNAVAILABLE) : Plan.normal());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(1_000)).prefetch(16).resilience(options).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(1_000))
+                    .prefetch(16)
+                    .resilience(options)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
             InOrder inOrder = new InOrder();
 
             // when
-            PipelineResult<Long> result = Pipeline.from(source).named("resumed").meterRegistry(registry)
-                    .to(Sink.forEach(inOrder)).run(Duration.ofSeconds(30));
+            PipelineResult<Long> result = Pipeline.from(source)
+                    .named("resumed")
+                    .meterRegistry(registry)
+                    .to(Sink.forEach(inOrder))
+                    .run(Duration.ofSeconds(30));
 
             // then
             assertThat(result.value()).isEqualTo(1_000);
             assertThat(inOrder.count()).isEqualTo(1_000);
-            assertThat(service.requests).extracting(StreamItemsRequest::getResumeAfter)
+            assertThat(service.requests)
+                    .extracting(StreamItemsRequest::getResumeAfter)
                     .containsExactly("", "37", "74", "111", "148", "185");
             assertThat(sleeper.millis()).containsExactly(100L, 100L, 100L, 100L, 100L); // progress resets the count
             assertThat(result.summary().attributes())
                     .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 6)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 5)
                     .containsEntry(GrpcSource.ATTRIBUTE_STATUS, "OK");
-            assertThat(registry.get("pipeline.grpc.resumes").functionCounter().count()).isEqualTo(5.0);
-            assertThat(registry.get("pipeline.grpc.retries").functionCounter().count()).isEqualTo(0.0);
+            assertThat(registry.get("pipeline.grpc.resumes").functionCounter().count())
+                    .isEqualTo(5.0);
+            assertThat(registry.get("pipeline.grpc.retries").functionCounter().count())
+                    .isEqualTo(0.0);
         }
     }
 
@@ -65,24 +76,29 @@ class RetryResumeTest {
         // given
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(37, Status.Code.UNAVAILABLE));
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(1_000)).resilience(options).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(1_000))
+                    .resilience(options)
+                    .build();
 
             // when
-            Throwable thrown = catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
+            Throwable thrown =
+                    catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
 
             // then
             assertThat(thrown).isInstanceOf(PipelineFailedException.class);
             PipelineFailedException failed = (PipelineFailedException) thrown;
             assertThat(failed.stage()).isEqualTo("source");
-            assertThat(failed.summary().stage("source").orElseThrow().itemsOut()).isEqualTo(37);
+            assertThat(failed.summary().stage("source").orElseThrow().itemsOut())
+                    .isEqualTo(37);
             GrpcCallException e = (GrpcCallException) failed.getCause();
             assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE);
             assertThat(e.attempts()).isEqualTo(1);
             assertThat(e.itemsDelivered()).isEqualTo(37);
-            assertThat(e.getMessage()).isEqualTo("sluice.items.v1.ItemService/StreamItems failed with UNAVAILABLE"
-                    + " (injected fault) after 1 call and 37 items delivered: the stream broke after its first item"
-                    + " and the source has no ResumeStrategy, so it cannot continue without repeating items");
+            assertThat(e.getMessage())
+                    .isEqualTo("sluice.items.v1.ItemService/StreamItems failed with UNAVAILABLE"
+                            + " (injected fault) after 1 call and 37 items delivered: the stream broke after its first item"
+                            + " and the source has no ResumeStrategy, so it cannot continue without repeating items");
             assertThat(service.calls.get()).isEqualTo(1);
             assertThat(sleeper.waits).isEmpty();
             assertThat(failed.summary().attributes()).containsEntry(GrpcSource.ATTRIBUTE_STATUS, "UNAVAILABLE");
@@ -93,20 +109,25 @@ class RetryResumeTest {
     @EnumSource(Transport.class)
     void moreSpacedOutFailuresThanTheRetryBudgetStillComplete(Transport transport) throws Exception {
         // given: a budget of 1 retry, and 8 calls that each fail after 10 items
-        ScriptedItemService service = new ScriptedItemService(
-                call -> call <= 8 ? Plan.failAfter(10, Status.Code.INTERNAL) : Plan.normal());
+        ScriptedItemService service =
+                new ScriptedItemService(call -> call <= 8 ? Plan.failAfter(10, Status.Code.INTERNAL) : Plan.normal());
         ResilienceOptions oneRetry = options.toBuilder().maxRetryAttempts(1).build();
         try (TestServer server = TestServer.start(transport, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(200)).resilience(oneRetry).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(200))
+                    .resilience(oneRetry)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
             InOrder inOrder = new InOrder();
 
             // when
-            PipelineResult<Long> result = Pipeline.from(source).to(Sink.forEach(inOrder)).run(Duration.ofSeconds(30));
+            PipelineResult<Long> result =
+                    Pipeline.from(source).to(Sink.forEach(inOrder)).run(Duration.ofSeconds(30));
 
             // then
             assertThat(inOrder.count()).isEqualTo(200);
-            assertThat(result.summary().attributes()).containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 9)
+            assertThat(result.summary().attributes())
+                    .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 9)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 8);
         }
     }
@@ -117,11 +138,15 @@ class RetryResumeTest {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.UNAVAILABLE));
         ResilienceOptions six = options.toBuilder().maxRetryAttempts(6).build();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(10)).resilience(six).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10))
+                    .resilience(six)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
 
             // when
-            Throwable thrown = catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
+            Throwable thrown =
+                    catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
 
             // then: retry r waited min(100 × 2^(r−1), 1000) ms; 6 retries, so 7 calls
             assertThat(sleeper.millis()).containsExactly(100L, 200L, 400L, 800L, 1000L, 1000L);
@@ -129,7 +154,8 @@ class RetryResumeTest {
             assertThat(e.attempts()).isEqualTo(7);
             assertThat(e.getMessage()).endsWith("gave up after 6 retries in a row without an item (maxRetryAttempts)");
             assertThat(service.calls.get()).isEqualTo(7);
-            assertThat(service.requests).extracting(StreamItemsRequest::getResumeAfter)
+            assertThat(service.requests)
+                    .extracting(StreamItemsRequest::getResumeAfter)
                     .containsOnly(""); // retries, not resumes: the original request each time
         }
     }
@@ -137,23 +163,29 @@ class RetryResumeTest {
     @Test
     void retriesBeforeTheFirstItemRepeatTheOriginalRequest() throws Exception {
         // given
-        ScriptedItemService service = new ScriptedItemService(
-                call -> call <= 2 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
+        ScriptedItemService service =
+                new ScriptedItemService(call -> call <= 2 ? Plan.failAfter(0, Status.Code.UNAVAILABLE) : Plan.normal());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(50)).resilience(options).build(); // no resume strategy needed before the first item
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(50))
+                    .resilience(options)
+                    .build(); // no resume strategy needed before the first item
 
             // when
-            PipelineResult<Long> result = Pipeline.from(source).meterRegistry(registry).to(Sink.count())
+            PipelineResult<Long> result = Pipeline.from(source)
+                    .meterRegistry(registry)
+                    .to(Sink.count())
                     .run(Duration.ofSeconds(30));
 
             // then
             assertThat(result.value()).isEqualTo(50);
             assertThat(sleeper.millis()).containsExactly(100L, 200L);
-            assertThat(result.summary().attributes()).containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 3)
+            assertThat(result.summary().attributes())
+                    .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 3)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 0);
-            assertThat(registry.get("pipeline.grpc.retries").functionCounter().count()).isEqualTo(2.0);
+            assertThat(registry.get("pipeline.grpc.retries").functionCounter().count())
+                    .isEqualTo(2.0);
         }
     }
 
@@ -166,8 +198,11 @@ class RetryResumeTest {
             default -> Plan.normal();
         });
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(100)).resilience(options).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(100))
+                    .resilience(options)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
             InOrder inOrder = new InOrder();
 
             // when
@@ -182,14 +217,18 @@ class RetryResumeTest {
     @Test
     void aServerThatFailsWithoutProgressExhaustsTheBudgetEvenMidStream() throws Exception {
         // given: 10 items, then calls that fail at once
-        ScriptedItemService service = new ScriptedItemService(
-                call -> Plan.failAfter(call == 1 ? 10 : 0, Status.Code.UNAVAILABLE));
+        ScriptedItemService service =
+                new ScriptedItemService(call -> Plan.failAfter(call == 1 ? 10 : 0, Status.Code.UNAVAILABLE));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(100)).resilience(options).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(100))
+                    .resilience(options)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
 
             // when
-            Throwable thrown = catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
+            Throwable thrown =
+                    catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
 
             // then
             GrpcCallException e = (GrpcCallException) thrown.getCause();
@@ -200,17 +239,31 @@ class RetryResumeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Status.Code.class, names = {"INVALID_ARGUMENT", "PERMISSION_DENIED", "UNAUTHENTICATED",
-            "NOT_FOUND", "DEADLINE_EXCEEDED", "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED", "UNIMPLEMENTED"})
+    @EnumSource(
+            value = Status.Code.class,
+            names = {
+                "INVALID_ARGUMENT",
+                "PERMISSION_DENIED",
+                "UNAUTHENTICATED",
+                "NOT_FOUND",
+                "DEADLINE_EXCEEDED",
+                "FAILED_PRECONDITION",
+                "RESOURCE_EXHAUSTED",
+                "UNIMPLEMENTED"
+            })
     void codesOutsideTheStatusTableAreNeverRetried(Status.Code code) throws Exception {
         // given
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, code));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(10)).resilience(options).resumeWith(Items.RESUME_AFTER_CURSOR).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10))
+                    .resilience(options)
+                    .resumeWith(Items.RESUME_AFTER_CURSOR)
+                    .build();
 
             // when
-            Throwable thrown = catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
+            Throwable thrown =
+                    catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
 
             // then
             GrpcCallException e = (GrpcCallException) thrown.getCause();
@@ -228,14 +281,18 @@ class RetryResumeTest {
             case 1 -> Plan.failAfter(0, Status.Code.RESOURCE_EXHAUSTED);
             default -> Plan.failAfter(0, Status.Code.UNAVAILABLE);
         });
-        ResilienceOptions table = options.toBuilder().retryableCodes(Collections.singleton(Status.Code.RESOURCE_EXHAUSTED))
+        ResilienceOptions table = options.toBuilder()
+                .retryableCodes(Collections.singleton(Status.Code.RESOURCE_EXHAUSTED))
                 .build();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(10)).resilience(table).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10))
+                    .resilience(table)
+                    .build();
 
             // when
-            Throwable thrown = catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
+            Throwable thrown =
+                    catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
 
             // then
             assertThat(((GrpcCallException) thrown.getCause()).code()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -247,9 +304,12 @@ class RetryResumeTest {
     void withoutResilienceOptionsTheSourceMakesOneCall() throws Exception {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.UNAVAILABLE));
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            Throwable thrown = catchThrowable(() -> Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM,
-                    Items.request(10))).to(Sink.count()).run(Duration.ofSeconds(30)));
-            assertThat(thrown.getCause()).hasMessageEndingWith("the source has no ResilienceOptions, so it makes one call");
+            Throwable thrown =
+                    catchThrowable(() -> Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(10)))
+                            .to(Sink.count())
+                            .run(Duration.ofSeconds(30)));
+            assertThat(thrown.getCause())
+                    .hasMessageEndingWith("the source has no ResilienceOptions, so it makes one call");
             assertThat(service.calls.get()).isEqualTo(1);
         }
     }
@@ -259,13 +319,16 @@ class RetryResumeTest {
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.UNAVAILABLE));
         ResilienceOptions jittered = options.toBuilder().jitter(0.25).build();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
-            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(server.channel(), Items.STREAM,
-                    Items.request(10)).resilience(jittered).build();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(10))
+                    .resilience(jittered)
+                    .build();
             catchThrowable(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)));
             assertThat(sleeper.waits).hasSize(3);
             for (int r = 1; r <= 3; r++) {
                 Duration full = jittered.backoff(r);
-                assertThat(sleeper.waits.get(r - 1)).isBetween(full.multipliedBy(3).dividedBy(4), full);
+                assertThat(sleeper.waits.get(r - 1))
+                        .isBetween(full.multipliedBy(3).dividedBy(4), full);
             }
         }
     }

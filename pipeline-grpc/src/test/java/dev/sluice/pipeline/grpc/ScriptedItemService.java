@@ -83,7 +83,7 @@ final class ScriptedItemService extends ItemServiceGrpc.ItemServiceImplBase {
                     observer.onError(f.status().asRuntimeException());
                 }
             }
-            case Stall s -> { } // leaves the call open until the client cancels it
+            case Stall s -> {} // leaves the call open until the client cancels it
         }
     }
 
@@ -96,7 +96,7 @@ final class ScriptedItemService extends ItemServiceGrpc.ItemServiceImplBase {
         Plan plan = script.plan(call);
         switch (plan.ending()) {
             case Fail f -> observer.onError(f.status().asRuntimeException());
-            case Stall s -> { }
+            case Stall s -> {}
             case Complete c -> {
                 observer.onNext(Items.item(request.getSequence(), Items.payload(request.getPayloadSize())));
                 observer.onCompleted();

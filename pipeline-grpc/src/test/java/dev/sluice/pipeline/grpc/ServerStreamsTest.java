@@ -43,7 +43,8 @@ class ServerStreamsTest {
                 Arguments.of(new SecurityException("not yours"), Status.Code.PERMISSION_DENIED),
                 Arguments.of(new IllegalStateException("not open yet"), Status.Code.FAILED_PRECONDITION),
                 Arguments.of(new UnsupportedOperationException("not here"), Status.Code.UNIMPLEMENTED),
-                Arguments.of(Status.RESOURCE_EXHAUSTED.withDescription("quota").asRuntimeException(),
+                Arguments.of(
+                        Status.RESOURCE_EXHAUSTED.withDescription("quota").asRuntimeException(),
                         Status.Code.RESOURCE_EXHAUSTED),
                 Arguments.of(new RuntimeException("secret connection string"), Status.Code.INTERNAL));
     }
@@ -79,8 +80,8 @@ class ServerStreamsTest {
         LambdaItemService service = new LambdaItemService((request, responses) -> {
             throw new IllegalArgumentException("count must be positive, got " + request.getCount());
         });
-        try (TestServer server = TestServer.start(transport,
-                ServerInterceptors.intercept(service.bindService(), ServerStreams.exceptionMapping()))) {
+        try (TestServer server = TestServer.start(
+                transport, ServerInterceptors.intercept(service.bindService(), ServerStreams.exceptionMapping()))) {
             // when / then
             GrpcCallException e = clientFailure(server);
             assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
@@ -109,16 +110,21 @@ class ServerStreamsTest {
         try (TestServer server = TestServer.start(transport, service.bindService())) {
             Channel channel = server.connectedChannel();
             // A first call warms both sides up, so that a cold JVM's class loading is not charged to the deadline.
-            Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(10))).to(Sink.count())
+            Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(10)))
+                    .to(Sink.count())
                     .run(Duration.ofSeconds(30));
             long start = System.nanoTime(); // before the deadline is set: it is absolute from then
             GrpcSource<?, Item> source = GrpcSource.builder(channel, Items.STREAM, Items.request(0))
-                    .callOptions(CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.SECONDS)).build();
+                    .callOptions(CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.SECONDS))
+                    .build();
 
             // when
             assertThatThrownBy(() -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)))
-                    .isInstanceOf(PipelineFailedException.class).cause().isInstanceOf(GrpcCallException.class)
-                    .satisfies(e -> assertThat(((GrpcCallException) e).code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+                    .isInstanceOf(PipelineFailedException.class)
+                    .cause()
+                    .isInstanceOf(GrpcCallException.class)
+                    .satisfies(
+                            e -> assertThat(((GrpcCallException) e).code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
 
             // then: the producer pipeline serving the call has ended too
             assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1));
@@ -142,16 +148,21 @@ class ServerStreamsTest {
         };
         assertThatThrownBy(() -> ServerStreams.serve(Source.of(Items.item(1, Items.payload(0))), plain))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("responses must be the ServerCallStreamObserver gRPC passed to the service method");
+                .hasMessageStartingWith(
+                        "responses must be the ServerCallStreamObserver gRPC passed to the service method");
     }
 
     @Test
     void statusForUnwrapsPipelineFailuresAndHidesUnknownMessages() {
-        assertThat(ServerStreams.statusFor(new java.util.concurrent.ExecutionException(
-                new IllegalArgumentException("bad"))).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(ServerStreams.statusFor(new java.util.concurrent.TimeoutException("slow")).getCode())
+        assertThat(ServerStreams.statusFor(
+                                new java.util.concurrent.ExecutionException(new IllegalArgumentException("bad")))
+                        .getCode())
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(ServerStreams.statusFor(new java.util.concurrent.TimeoutException("slow"))
+                        .getCode())
                 .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-        assertThat(ServerStreams.statusFor(new InterruptedException()).getCode()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(ServerStreams.statusFor(new InterruptedException()).getCode())
+                .isEqualTo(Status.Code.CANCELLED);
         Status internal = ServerStreams.statusFor(new NullPointerException("password=hunter2"));
         assertThat(internal.getCode()).isEqualTo(Status.Code.INTERNAL);
         assertThat(internal.getDescription()).doesNotContain("hunter2");
@@ -178,7 +189,9 @@ class ServerStreamsTest {
             gate.signal();
             // then
             writer.join(Duration.ofSeconds(5));
-            assertThat(writer.isAlive()).as("writer still waiting in round %d", i).isFalse();
+            assertThat(writer.isAlive())
+                    .as("writer still waiting in round %d", i)
+                    .isFalse();
         }
     }
 

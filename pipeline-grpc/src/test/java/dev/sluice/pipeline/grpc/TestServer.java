@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 /** A server for one test, in-process or on Netty over loopback, and the channels to it; closing ends them all. */
 final class TestServer implements AutoCloseable {
 
-    enum Transport { IN_PROCESS, NETTY }
+    enum Transport {
+        IN_PROCESS,
+        NETTY
+    }
 
     private final Transport transport;
     private final List<ServerServiceDefinition> services;
@@ -70,7 +73,9 @@ final class TestServer implements AutoCloseable {
         if (transport == Transport.IN_PROCESS) {
             c = InProcessChannelBuilder.forName(name).directExecutor().build();
         } else {
-            NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor();
+            NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", port)
+                    .usePlaintext()
+                    .directExecutor();
             if (flowControlWindow > 0) {
                 b.flowControlWindow(flowControlWindow);
             }
@@ -86,7 +91,8 @@ final class TestServer implements AutoCloseable {
      */
     ManagedChannel connectedChannel() {
         ManagedChannel c = channel();
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(30))
                 .until(() -> c.getState(true) == io.grpc.ConnectivityState.READY);
         return c;
     }

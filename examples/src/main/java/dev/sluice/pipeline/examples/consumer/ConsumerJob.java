@@ -39,7 +39,8 @@ public final class ConsumerJob {
     private ConsumerJob() {}
 
     public static void main(String[] args) throws Exception {
-        Path db = Path.of(args.length > 0 ? args[0] : "sluice-consumer/consumer.db").toAbsolutePath();
+        Path db = Path.of(args.length > 0 ? args[0] : "sluice-consumer/consumer.db")
+                .toAbsolutePath();
         Files.createDirectories(db.getParent());
         String url = "jdbc:sqlite:" + db;
         ReadingTable table = new ReadingTable(url);
@@ -66,25 +67,29 @@ public final class ConsumerJob {
 
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (job.isDone()) {
-                return; // it ended on its own, and main() has reported it
-            }
-            stopping.set(true);
-            try {
-                job.stop(Duration.ofSeconds(10));
-                PipelineResult<Long> result = job.await();
-                AuditReport report = audit.close(Duration.ofSeconds(5));
-                long rows = table.count();
-                table.close();
-                System.out.printf("stopped: outcome %s, %d readings written (%d rows in the table), audit %d written%n",
-                        result.outcome(), result.itemCount(), rows, report.written());
-            } catch (Exception e) {
-                System.out.println("stopping failed: " + e);
-            } finally {
-                stopped.countDown();
-            }
-        }, "sensor-consumer-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            if (job.isDone()) {
+                                return; // it ended on its own, and main() has reported it
+                            }
+                            stopping.set(true);
+                            try {
+                                job.stop(Duration.ofSeconds(10));
+                                PipelineResult<Long> result = job.await();
+                                AuditReport report = audit.close(Duration.ofSeconds(5));
+                                long rows = table.count();
+                                table.close();
+                                System.out.printf(
+                                        "stopped: outcome %s, %d readings written (%d rows in the table), audit %d written%n",
+                                        result.outcome(), result.itemCount(), rows, report.written());
+                            } catch (Exception e) {
+                                System.out.println("stopping failed: " + e);
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "sensor-consumer-shutdown"));
 
         try {
             job.await(); // returns once stopped, or throws if the job fails on its own

@@ -21,8 +21,11 @@ final class ReadingTable implements AutoCloseable {
     }
 
     void insert(List<Reading> batch) throws SQLException {
-        Database.insertAll(connection, "INSERT INTO " + TABLE + " (sequence, sensor, fahrenheit) VALUES (?, ?, ?)",
-                batch, (insert, r) -> {
+        Database.insertAll(
+                connection,
+                "INSERT INTO " + TABLE + " (sequence, sensor, fahrenheit) VALUES (?, ?, ?)",
+                batch,
+                (insert, r) -> {
                     insert.setLong(1, r.sequence());
                     insert.setString(2, r.sensor());
                     insert.setDouble(3, r.fahrenheit());

@@ -62,8 +62,8 @@ public final class Demo {
         UserDirectory directory = new UserDirectory(options.users(), options.failEvery());
         InetAddress loopback = InetAddress.getLoopbackAddress();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(loopback, 0))
-                .addService(ServerInterceptors.intercept(directory, ServerStreams.exceptionMapping(),
-                        CorrelationIds.serverInterceptor()))
+                .addService(ServerInterceptors.intercept(
+                        directory, ServerStreams.exceptionMapping(), CorrelationIds.serverInterceptor()))
                 .build()
                 .start();
         // One channel per target, shared by every call. A 128 KiB HTTP/2 window keeps what is in flight small.
@@ -76,8 +76,12 @@ public final class Demo {
         JdbcAuditSink auditTable = JdbcAuditSink.forUrl(url);
         Path spill = options.database().toAbsolutePath().resolveSibling("audit-spill.jsonl");
         try (UserTable table = UserTable.recreate(url);
-                AuditWriter audit = AuditWriter.builder(auditTable).spillFile(spill).build()) {
-            log.info("client: importing {} users from {} into {}", options.users(), "127.0.0.1:" + server.getPort(),
+                AuditWriter audit =
+                        AuditWriter.builder(auditTable).spillFile(spill).build()) {
+            log.info(
+                    "client: importing {} users from {} into {}",
+                    options.users(),
+                    "127.0.0.1:" + server.getPort(),
                     url.startsWith("jdbc:sqlite:") ? "SQLite" : "PostgreSQL");
             AtomicLong written = new AtomicLong();
             GrpcSource<GetUsersOnlineStreamRequest, User> users = GrpcSource.builder(
@@ -86,10 +90,16 @@ public final class Demo {
                             GetUsersOnlineStreamRequest.getDefaultInstance())
                     .prefetch(256)
                     .resilience(ResilienceOptions.builder().maxRetryAttempts(5).build())
-                    .resumeWith((original, last) -> original.toBuilder().setResumeAfter(last.getCursor()).build())
+                    .resumeWith((original, last) -> original.toBuilder()
+                            .setResumeAfter(last.getCursor())
+                            .build())
                     .build();
-            ProgressLine progress = new ProgressLine(out, options.users(), written::get,
-                    () -> Math.max(0, directory.highestProduced() + 1 - written.get()), terminal);
+            ProgressLine progress = new ProgressLine(
+                    out,
+                    options.users(),
+                    written::get,
+                    () -> Math.max(0, directory.highestProduced() + 1 - written.get()),
+                    terminal);
             long slowSink = options.slowSinkMillis();
 
             PipelineResult<Long> result;
@@ -99,16 +109,18 @@ public final class Demo {
                         .correlationId(correlationId)
                         .listener(AuditListener.to(audit))
                         .monitor(Duration.ofMillis(200), progress::update)
-                        .mapConcurrent(ENRICH_CONCURRENCY, EnrichedUser::lookUp).as("enrich")
+                        .mapConcurrent(ENRICH_CONCURRENCY, EnrichedUser::lookUp)
+                        .as("enrich")
                         .batch(BATCH, Duration.ofMillis(100))
-                        .buffer(4)                                      // at most 4 batches wait for the database
+                        .buffer(4) // at most 4 batches wait for the database
                         .to(Sink.<List<EnrichedUser>>forEach(batch -> {
-                            table.insert(batch);
-                            written.addAndGet(batch.size());
-                            if (slowSink > 0) {
-                                Thread.sleep(slowSink); // --slow-sink: a database under pressure
-                            }
-                        }).named("write"))
+                                    table.insert(batch);
+                                    written.addAndGet(batch.size());
+                                    if (slowSink > 0) {
+                                        Thread.sleep(slowSink); // --slow-sink: a database under pressure
+                                    }
+                                })
+                                .named("write"))
                         .run();
             } catch (PipelineFailedException | PipelineCancelledException e) {
                 progress.end();
@@ -122,7 +134,8 @@ public final class Demo {
             UserTable.Count count = table.count();
             List<AuditEvent> auditRows = auditTable.findByCorrelationId(correlationId);
             boolean exact = count.exactlyOnce(options.users());
-            printSummary(out, result.summary(), written.get(), directory, auditReport, auditRows, count, exact, options);
+            printSummary(
+                    out, result.summary(), written.get(), directory, auditReport, auditRows, count, exact, options);
             return exact ? 0 : 1;
         } finally {
             channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -130,27 +143,60 @@ public final class Demo {
         }
     }
 
-    private static void printSummary(PrintStream out, PipelineSummary s, long written, UserDirectory directory,
-            AuditReport audit, List<AuditEvent> auditRows, UserTable.Count count, boolean exact, DemoOptions options) {
+    private static void printSummary(
+            PrintStream out,
+            PipelineSummary s,
+            long written,
+            UserDirectory directory,
+            AuditReport audit,
+            List<AuditEvent> auditRows,
+            UserTable.Count count,
+            boolean exact,
+            DemoOptions options) {
         double seconds = s.duration().toNanos() / 1e9;
         Object attempts = s.attributes().getOrDefault(GrpcSource.ATTRIBUTE_ATTEMPTS, 1);
         Object resumes = s.attributes().getOrDefault(GrpcSource.ATTRIBUTE_RESUMES, 0);
-        out.printf(Locale.ROOT, "Imported %,d users in %.1f s: %,.0f users/s (outcome %s, correlation %s)%n",
-                written, seconds, written / Math.max(seconds, 1e-9), s.outcome(), s.correlationId());
-        out.printf(Locale.ROOT, "  gRPC     %s calls, %s resumes, retries %d; the server was called %d times%n",
-                attempts, resumes, ((Number) attempts).intValue() - 1, directory.calls());
+        out.printf(
+                Locale.ROOT,
+                "Imported %,d users in %.1f s: %,.0f users/s (outcome %s, correlation %s)%n",
+                written,
+                seconds,
+                written / Math.max(seconds, 1e-9),
+                s.outcome(),
+                s.correlationId());
+        out.printf(
+                Locale.ROOT,
+                "  gRPC     %s calls, %s resumes, retries %d; the server was called %d times%n",
+                attempts,
+                resumes,
+                ((Number) attempts).intValue() - 1,
+                directory.calls());
         out.printf(Locale.ROOT, "  stages   %s%n", stageLine(s));
-        out.printf(Locale.ROOT, "  audit    %d written, %d spilled, %d dropped; rows for this run: %s%n",
-                audit.written(), audit.spilled(), audit.dropped(), auditRows.stream()
-                        .map(e -> e.outcome() + " " + e.itemCount() + " items").toList());
-        out.printf(Locale.ROOT, "  database %,d rows, %,d distinct users of %,d: %s%n", count.rows(), count.distinctUsers(),
-                options.users(), exact ? "every user landed exactly once" : "MISMATCH");
+        out.printf(
+                Locale.ROOT,
+                "  audit    %d written, %d spilled, %d dropped; rows for this run: %s%n",
+                audit.written(),
+                audit.spilled(),
+                audit.dropped(),
+                auditRows.stream()
+                        .map(e -> e.outcome() + " " + e.itemCount() + " items")
+                        .toList());
+        out.printf(
+                Locale.ROOT,
+                "  database %,d rows, %,d distinct users of %,d: %s%n",
+                count.rows(),
+                count.distinctUsers(),
+                options.users(),
+                exact ? "every user landed exactly once" : "MISMATCH");
     }
 
     private static String stageLine(PipelineSummary s) {
         StringBuilder b = new StringBuilder();
-        s.stages().forEach(st -> b.append(st.name()).append(' ')
-                .append(String.format(Locale.ROOT, "%,d", st.itemsIn() == 0 ? st.itemsOut() : st.itemsIn())).append("  "));
+        s.stages()
+                .forEach(st -> b.append(st.name())
+                        .append(' ')
+                        .append(String.format(Locale.ROOT, "%,d", st.itemsIn() == 0 ? st.itemsOut() : st.itemsIn()))
+                        .append("  "));
         return b.toString().trim();
     }
 }

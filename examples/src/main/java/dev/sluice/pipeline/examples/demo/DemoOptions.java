@@ -67,7 +67,8 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
                 case "--jdbc-url" -> {
                     jdbcUrl = value != null ? value : next(args, ++i, name);
                     if (!jdbcUrl.startsWith("jdbc:sqlite:") && !jdbcUrl.startsWith("jdbc:postgresql:")) {
-                        throw new BadOption("--jdbc-url must be a jdbc:sqlite: or jdbc:postgresql: URL, got '" + jdbcUrl + "'");
+                        throw new BadOption(
+                                "--jdbc-url must be a jdbc:sqlite: or jdbc:postgresql: URL, got '" + jdbcUrl + "'");
                     }
                 }
                 default -> throw new BadOption("unknown option '" + arg + "'");

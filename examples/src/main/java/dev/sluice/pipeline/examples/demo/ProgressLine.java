@@ -37,10 +37,16 @@ final class ProgressLine {
             capacity += stage.capacity();
         }
         String eta = rate <= 0 ? "?" : String.format(Locale.ROOT, "%.0fs", (total - done) / rate);
-        String line = String.format(Locale.ROOT,
+        String line = String.format(
+                Locale.ROOT,
                 "users %,d / %,d (%.1f%%) | %,.0f users/s | links %d%% full | server ahead %,d | ETA %s",
-                done, total, 100.0 * done / total, rate, capacity == 0 ? 0 : 100 * buffered / capacity,
-                serverAhead.getAsLong(), eta);
+                done,
+                total,
+                100.0 * done / total,
+                rate,
+                capacity == 0 ? 0 : 100 * buffered / capacity,
+                serverAhead.getAsLong(),
+                eta);
         if (terminal) {
             out.print("\r" + line + "   ");
             out.flush();

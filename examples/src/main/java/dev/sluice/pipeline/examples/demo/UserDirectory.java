@@ -29,6 +29,7 @@ final class UserDirectory extends WorkflowServiceGrpc.WorkflowServiceImplBase {
     private final long failEvery;
     /** The highest user index any call has produced so far: how far the server's producer has got. */
     private final AtomicLong highestProduced = new AtomicLong(-1);
+
     private final AtomicLong calls = new AtomicLong();
 
     UserDirectory(long population, long failEvery) {
@@ -54,7 +55,9 @@ final class UserDirectory extends WorkflowServiceGrpc.WorkflowServiceImplBase {
         Source<User> users = emitter -> {
             for (long i = first; i < population; i++) {
                 if (failEvery > 0 && i - first == failEvery) {
-                    throw Status.UNAVAILABLE.withDescription("injected fault after " + failEvery + " users").asRuntimeException();
+                    throw Status.UNAVAILABLE
+                            .withDescription("injected fault after " + failEvery + " users")
+                            .asRuntimeException();
                 }
                 emitter.emit(user(i));
                 highestProduced.accumulateAndGet(i, Math::max);

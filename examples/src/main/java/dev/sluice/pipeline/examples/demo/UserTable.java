@@ -40,8 +40,11 @@ final class UserTable implements AutoCloseable {
 
     /** Inserts a batch in one transaction. */
     void insert(List<EnrichedUser> batch) throws SQLException {
-        Database.insertAll(connection, "INSERT INTO " + TABLE
-                + " (user_id, name, email, online, segment, score) VALUES (?, ?, ?, ?, ?, ?)", batch, (insert, u) -> {
+        Database.insertAll(
+                connection,
+                "INSERT INTO " + TABLE + " (user_id, name, email, online, segment, score) VALUES (?, ?, ?, ?, ?, ?)",
+                batch,
+                (insert, u) -> {
                     insert.setString(1, u.user().getUserId());
                     insert.setString(2, u.user().getName());
                     insert.setString(3, u.user().getEmail());

@@ -40,9 +40,14 @@ public final class FileImportJob {
         long lines = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000;
         Path dir = Path.of(args.length > 1 ? args[1] : "sluice-import").toAbsolutePath();
         Outcome o = run(dir, lines);
-        System.out.printf(Locale.ROOT, "imported %,d orders in %.1f s (%,.0f lines/s), %,d rejected lines; table: %s%n",
-                o.totals().rows(), o.result().duration().toNanos() / 1e9, o.result().summary().stage("source")
-                        .orElseThrow().itemsPerSecond(), o.rejected().size(), o.totals());
+        System.out.printf(
+                Locale.ROOT,
+                "imported %,d orders in %.1f s (%,.0f lines/s), %,d rejected lines; table: %s%n",
+                o.totals().rows(),
+                o.result().duration().toNanos() / 1e9,
+                o.result().summary().stage("source").orElseThrow().itemsPerSecond(),
+                o.rejected().size(),
+                o.totals());
         System.exit(o.totals().rows() == o.result().itemCount() ? 0 : 1);
     }
 
@@ -55,7 +60,8 @@ public final class FileImportJob {
         String url = "jdbc:sqlite:" + dir.resolve("import.db");
         List<DeadLetter> rejected = new CopyOnWriteArrayList<>();
         try (OrderTable table = new OrderTable(url);
-                AuditWriter audit = AuditWriter.builder(JdbcAuditSink.forUrl(url)).build()) {
+                AuditWriter audit =
+                        AuditWriter.builder(JdbcAuditSink.forUrl(url)).build()) {
             Source<String> fileLines = emitter -> {
                 try (BufferedReader reader = Files.newBufferedReader(file)) {
                     for (String line; (line = reader.readLine()) != null; ) {
@@ -66,9 +72,11 @@ public final class FileImportJob {
             PipelineResult<Long> result = Pipeline.from(fileLines)
                     .named("orders-file-import")
                     .listener(AuditListener.to(audit))
-                    .map(Order::parse).as("parse")
-                    .onError(ErrorPolicy.deadLetter(rejected::add))       // a bad line is set aside, not fatal
-                    .map(Order::normalized).as("transform")
+                    .map(Order::parse)
+                    .as("parse")
+                    .onError(ErrorPolicy.deadLetter(rejected::add)) // a bad line is set aside, not fatal
+                    .map(Order::normalized)
+                    .as("transform")
                     .batch(1_000, Duration.ofMillis(100))
                     .to(Sink.<List<Order>>forEach(table::insert).named("write"))
                     .run();
@@ -84,7 +92,8 @@ public final class FileImportJob {
                 if (i % MALFORMED_EVERY == MALFORMED_EVERY - 1) {
                     out.write(i + ",broken line without an amount");
                 } else {
-                    out.write(i + ",CUSTOMER" + (i % 997) + ",Customer" + i + "@Example.COM," + (i % 10_000) + "." + (i % 100));
+                    out.write(i + ",CUSTOMER" + (i % 997) + ",Customer" + i + "@Example.COM," + (i % 10_000) + "."
+                            + (i % 100));
                 }
                 out.newLine();
             }

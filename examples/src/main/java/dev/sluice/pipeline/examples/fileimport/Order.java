@@ -22,8 +22,10 @@ record Order(long id, String customer, String email, long amountCents) {
 
     /** The transformation step: canonical e-mail and customer name. */
     Order normalized() {
-        String name = customer.isEmpty() ? customer
-                : Character.toUpperCase(customer.charAt(0)) + customer.substring(1).toLowerCase(Locale.ROOT);
+        String name = customer.isEmpty()
+                ? customer
+                : Character.toUpperCase(customer.charAt(0))
+                        + customer.substring(1).toLowerCase(Locale.ROOT);
         return new Order(id, name, email.toLowerCase(Locale.ROOT), amountCents);
     }
 }

@@ -23,8 +23,11 @@ final class OrderTable implements AutoCloseable {
     }
 
     void insert(List<Order> batch) throws SQLException {
-        Database.insertAll(connection, "INSERT INTO " + TABLE + " (id, customer, email, amount_cents) VALUES (?, ?, ?, ?)",
-                batch, (insert, o) -> {
+        Database.insertAll(
+                connection,
+                "INSERT INTO " + TABLE + " (id, customer, email, amount_cents) VALUES (?, ?, ?, ?)",
+                batch,
+                (insert, o) -> {
                     insert.setLong(1, o.id());
                     insert.setString(2, o.customer());
                     insert.setString(3, o.email());
@@ -37,7 +40,8 @@ final class OrderTable implements AutoCloseable {
 
     Totals totals() throws SQLException {
         try (Statement s = connection.createStatement();
-                ResultSet r = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT id), COALESCE(SUM(amount_cents), 0) FROM " + TABLE)) {
+                ResultSet r = s.executeQuery(
+                        "SELECT COUNT(*), COUNT(DISTINCT id), COALESCE(SUM(amount_cents), 0) FROM " + TABLE)) {
             r.next();
             return new Totals(r.getLong(1), r.getLong(2), r.getLong(3));
         }

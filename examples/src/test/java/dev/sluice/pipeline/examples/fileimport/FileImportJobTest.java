@@ -29,8 +29,13 @@ class FileImportJobTest {
         assertThat(o.totals().distinctIds()).isEqualTo(99_900);
         assertThat(o.result().itemCount()).isEqualTo(99_900);
         assertThat(o.result().summary().stage("parse").orElseThrow().failed()).isEqualTo(100);
-        assertThat(JdbcAuditSink.sqlite(dir.resolve("import.db")).findByType(AuditEvent.PIPELINE_RUN, Instant.EPOCH,
-                Instant.now().plusSeconds(60), 10)).singleElement()
+        assertThat(JdbcAuditSink.sqlite(dir.resolve("import.db"))
+                        .findByType(
+                                AuditEvent.PIPELINE_RUN,
+                                Instant.EPOCH,
+                                Instant.now().plusSeconds(60),
+                                10))
+                .singleElement()
                 .satisfies(e -> assertThat(e.itemCount()).isEqualTo(99_900));
     }
 

@@ -76,15 +76,18 @@ public final class AuditJson {
         try {
             json = MAPPER.writeValueAsString(data);
         } catch (JsonProcessingException | RuntimeException e) {
-            throw new IllegalArgumentException("additionalData cannot be written as JSON (values must be strings, "
-                    + "numbers, booleans, nulls, maps, lists, instants or records of these, nested at most 1000 deep): "
-                    + firstLine(e), e);
+            throw new IllegalArgumentException(
+                    "additionalData cannot be written as JSON (values must be strings, "
+                            + "numbers, booleans, nulls, maps, lists, instants or records of these, nested at most 1000 deep): "
+                            + firstLine(e),
+                    e);
         } catch (StackOverflowError e) {
             throw new IllegalArgumentException("additionalData cannot be written as JSON: it refers to itself", e);
         }
         if (json.length() > maxJsonLength) {
-            throw new IllegalArgumentException("additionalData is " + json.length() + " characters of JSON; the limit is "
-                    + maxJsonLength + " (AuditEvent.MAX_ADDITIONAL_DATA_LENGTH): keep large payloads out of the audit trail");
+            throw new IllegalArgumentException(
+                    "additionalData is " + json.length() + " characters of JSON; the limit is " + maxJsonLength
+                            + " (AuditEvent.MAX_ADDITIONAL_DATA_LENGTH): keep large payloads out of the audit trail");
         }
         try {
             return freeze(MAPPER.readValue(json, MAP), 1, maxDepth);

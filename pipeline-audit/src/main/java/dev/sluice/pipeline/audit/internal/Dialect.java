@@ -21,7 +21,6 @@ import java.util.List;
  * PostgreSQL.
  */
 public enum Dialect {
-
     SQLITE {
         @Override
         List<String> schema(String table) {
@@ -38,8 +37,10 @@ public enum Dialect {
                             + "duration_ms INTEGER NOT NULL, "
                             + "item_count INTEGER NOT NULL, "
                             + "audit_data TEXT NOT NULL CHECK (json_valid(audit_data)))",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_correlation_id_idx") + " ON " + t + " (correlation_id)",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_date_idx") + " ON " + t + " (created_date)");
+                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_correlation_id_idx") + " ON " + t
+                            + " (correlation_id)",
+                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_date_idx") + " ON " + t
+                            + " (created_date)");
         }
 
         @Override
@@ -95,8 +96,10 @@ public enum Dialect {
                             + "duration_ms bigint NOT NULL, "
                             + "item_count bigint NOT NULL, "
                             + "audit_data jsonb NOT NULL)",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_correlation_id_idx") + " ON " + t + " (correlation_id)",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_date_idx") + " ON " + t + " (created_date)");
+                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_correlation_id_idx") + " ON " + t
+                            + " (correlation_id)",
+                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_date_idx") + " ON " + t
+                            + " (created_date)");
         }
 
         @Override
@@ -192,10 +195,14 @@ public enum Dialect {
                 lockSchema(c, table);
                 s.execute(ddl.get(0));
                 try {
-                    s.executeQuery("SELECT id, " + COLUMNS + " FROM " + quote(table) + " WHERE 1 = 0").close();
+                    s.executeQuery("SELECT id, " + COLUMNS + " FROM " + quote(table) + " WHERE 1 = 0")
+                            .close();
                 } catch (SQLException e) {
-                    throw new SQLException("table " + quote(table) + " exists but lacks the audit columns (id, "
-                            + COLUMNS + "): " + e.getMessage(), e.getSQLState(), e);
+                    throw new SQLException(
+                            "table " + quote(table) + " exists but lacks the audit columns (id, " + COLUMNS + "): "
+                                    + e.getMessage(),
+                            e.getSQLState(),
+                            e);
                 }
                 for (String index : ddl.subList(1, ddl.size())) {
                     s.execute(index);
@@ -257,7 +264,11 @@ public enum Dialect {
         for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
             List<AuditEvent> rows = events.subList(from, Math.min(events.size(), from + ROWS_PER_STATEMENT));
             StringBuilder sql = new StringBuilder(200 + rows.size() * (row.length() + 2))
-                    .append("INSERT INTO ").append(quote(table)).append(" (").append(COLUMNS).append(") VALUES ");
+                    .append("INSERT INTO ")
+                    .append(quote(table))
+                    .append(" (")
+                    .append(COLUMNS)
+                    .append(") VALUES ");
             for (int i = 0; i < rows.size(); i++) {
                 sql.append(i == 0 ? "" : ", ").append(row);
             }
@@ -282,7 +293,8 @@ public enum Dialect {
     }
 
     public String selectByCorrelationIdSql(String table) {
-        return "SELECT " + jsonColumn() + " FROM " + quote(table) + " WHERE correlation_id = ? ORDER BY created_date, id";
+        return "SELECT " + jsonColumn() + " FROM " + quote(table)
+                + " WHERE correlation_id = ? ORDER BY created_date, id";
     }
 
     public String selectByTypeSql(String table) {

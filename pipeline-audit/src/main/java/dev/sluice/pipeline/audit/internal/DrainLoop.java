@@ -40,8 +40,22 @@ public final class DrainLoop implements Runnable {
     private static final long IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Put in the queue to wake the thread; never written. Compared by identity. */
-    public static final AuditEvent WAKE_UP = new AuditEvent(new UUID(0, 0), "wake-up", "wake-up", "wake-up",
-            Instant.EPOCH, null, 0, 0, 0.0, false, AuditEvent.RUNNING, null, 0, 0, null);
+    public static final AuditEvent WAKE_UP = new AuditEvent(
+            new UUID(0, 0),
+            "wake-up",
+            "wake-up",
+            "wake-up",
+            Instant.EPOCH,
+            null,
+            0,
+            0,
+            0.0,
+            false,
+            AuditEvent.RUNNING,
+            null,
+            0,
+            0,
+            null);
 
     private final BlockingQueue<AuditEvent> queue;
     private final AuditSink sink;
@@ -61,8 +75,13 @@ public final class DrainLoop implements Runnable {
     private boolean storeDown;
     private long nextReplayNanos;
 
-    public DrainLoop(BlockingQueue<AuditEvent> queue, AuditSink sink, int batchSize, RetryPolicy retry,
-            Spillover spillover, WriterCounters counters) {
+    public DrainLoop(
+            BlockingQueue<AuditEvent> queue,
+            AuditSink sink,
+            int batchSize,
+            RetryPolicy retry,
+            Spillover spillover,
+            WriterCounters counters) {
         this.queue = queue;
         this.sink = sink;
         this.batchSize = batchSize;
@@ -102,7 +121,7 @@ public final class DrainLoop implements Runnable {
         List<AuditEvent> batch = new ArrayList<>(batchSize);
         try {
             replayIfDue(); // what an earlier writer left in the spill file
-            for (;;) {
+            for (; ; ) {
                 // Checked before every wait, not only after an empty one: the wake-up marker may have been taken in
                 // with the last batch, and waiting then would hold close() up for a whole idle period.
                 if (closing && queue.isEmpty()) {
@@ -176,7 +195,7 @@ public final class DrainLoop implements Runnable {
         long end = System.nanoTime() + nanos;
         pauseLock.lock();
         try {
-            for (;;) {
+            for (; ; ) {
                 if (closing && end - closeDeadlineNanos > 0) {
                     return false;
                 }
@@ -213,10 +232,14 @@ public final class DrainLoop implements Runnable {
             });
             counters.replayed.addAndGet(r.events());
             storeUp();
-            log.info("replayed {} audit events from spill file {}{}", r.events(), spill.path(),
+            log.info(
+                    "replayed {} audit events from spill file {}{}",
+                    r.events(),
+                    spill.path(),
                     r.unreadableLines() > 0 ? " (" + r.unreadableLines() + " unreadable lines skipped)" : "");
         } catch (ReplayInterrupted e) {
-            log.info("the replay of spill file {} stopped as the writer closed; the next writer on it replays it",
+            log.info(
+                    "the replay of spill file {} stopped as the writer closed; the next writer on it replays it",
                     spill.path());
         } catch (RuntimeException | LinkageError | AssertionError e) {
             storeFailed(e, "replaying spill file " + spill.path());
@@ -241,11 +264,17 @@ public final class DrainLoop implements Runnable {
         }
         storeDown = true;
         if (spill != null) {
-            log.warn("the audit store failed ({}); events go to spill file {} until it takes them again", what,
-                    spill.path(), cause);
+            log.warn(
+                    "the audit store failed ({}); events go to spill file {} until it takes them again",
+                    what,
+                    spill.path(),
+                    cause);
         } else {
-            log.error("the audit store failed ({}), and there is no spill file: events that cannot be written are "
-                    + "dropped", what, cause);
+            log.error(
+                    "the audit store failed ({}), and there is no spill file: events that cannot be written are "
+                            + "dropped",
+                    what,
+                    cause);
         }
     }
 

@@ -26,9 +26,14 @@ public final class DriverManagerDataSource implements DataSource {
         try {
             return DriverManager.getConnection(url);
         } catch (SQLException e) {
-            if ("08001".equals(e.getSQLState()) && e.getMessage() != null && e.getMessage().startsWith("No suitable driver")) {
-                throw new SQLException("no JDBC driver on the class path accepts " + scheme(url) + " URLs: add "
-                        + "org.xerial:sqlite-jdbc for SQLite or org.postgresql:postgresql for PostgreSQL", "08001", e);
+            if ("08001".equals(e.getSQLState())
+                    && e.getMessage() != null
+                    && e.getMessage().startsWith("No suitable driver")) {
+                throw new SQLException(
+                        "no JDBC driver on the class path accepts " + scheme(url) + " URLs: add "
+                                + "org.xerial:sqlite-jdbc for SQLite or org.postgresql:postgresql for PostgreSQL",
+                        "08001",
+                        e);
             }
             throw e;
         }

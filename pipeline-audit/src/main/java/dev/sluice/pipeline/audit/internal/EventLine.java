@@ -32,16 +32,24 @@ public final class EventLine {
     /** The line's text. */
     public static String format(AuditEvent e) {
         StringBuilder b = new StringBuilder(160)
-                .append(Text.oneLine(e.eventType())).append(' ').append(Text.oneLine(e.methodName())).append(' ');
+                .append(Text.oneLine(e.eventType()))
+                .append(' ')
+                .append(Text.oneLine(e.methodName()))
+                .append(' ');
         if (e.running()) {
             b.append("started at ").append(e.startedAt());
             if (e.itemCount() > 0) {
                 b.append(", ").append(e.itemCount()).append(" items so far");
             }
         } else {
-            b.append(Text.oneLine(e.outcome()).toLowerCase(java.util.Locale.ROOT)).append(": ")
-                    .append(e.itemCount()).append(" items in ").append(e.durationMs()).append(" ms (")
-                    .append(String.format(java.util.Locale.ROOT, "%.2f", e.itemsPerSecond())).append(" items/s");
+            b.append(Text.oneLine(e.outcome()).toLowerCase(java.util.Locale.ROOT))
+                    .append(": ")
+                    .append(e.itemCount())
+                    .append(" items in ")
+                    .append(e.durationMs())
+                    .append(" ms (")
+                    .append(String.format(java.util.Locale.ROOT, "%.2f", e.itemsPerSecond()))
+                    .append(" items/s");
             if (e.retries() > 0) {
                 b.append(", ").append(e.retries()).append(" retries");
             }

@@ -49,6 +49,7 @@ public final class SpillFile implements AutoCloseable {
     private final Path path;
     /** Where a replay moves the file's content while it feeds it to the store (see {@link #replay}). */
     private final Path aside;
+
     private final FileChannel lockChannel;
     private final FileLock fileLock;
     private final ReentrantLock lock = new ReentrantLock();
@@ -88,11 +89,12 @@ public final class SpillFile implements AutoCloseable {
                 fileLock = null;
             }
             if (fileLock == null) {
-                throw new IllegalStateException("spillFile " + file + " is in use by another audit writer (its lock file "
-                        + lockFile + " is held); give each writer its own spill file");
+                throw new IllegalStateException(
+                        "spillFile " + file + " is in use by another audit writer (its lock file " + lockFile
+                                + " is held); give each writer its own spill file");
             }
-            FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND);
+            FileChannel out = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             SpillFile spill = new SpillFile(file, lockChannel, fileLock, out);
             spill.mendTail();
             return spill;
@@ -116,8 +118,10 @@ public final class SpillFile implements AutoCloseable {
             in.read(last, size - 1);
         }
         if (last.get(0) != '\n') {
-            log.warn("audit spill file {} ends in a line cut short (a crash while it was written); that line will be "
-                    + "skipped when the file is replayed", path);
+            log.warn(
+                    "audit spill file {} ends in a line cut short (a crash while it was written); that line will be "
+                            + "skipped when the file is replayed",
+                    path);
             writeFully(ByteBuffer.wrap(new byte[] {'\n'}));
             out.force(false);
         }
@@ -210,8 +214,7 @@ public final class SpillFile implements AutoCloseable {
         // What an earlier replay left aside (a store that failed, a crash), then what the file holds now.
         Replay leftover = asideHasData ? feedAside(batchSize, store) : new Replay(0, 0);
         Replay current = moveAside() ? feedAside(batchSize, store) : new Replay(0, 0);
-        return new Replay(leftover.events() + current.events(),
-                leftover.unreadableLines() + current.unreadableLines());
+        return new Replay(leftover.events() + current.events(), leftover.unreadableLines() + current.unreadableLines());
     }
 
     /** Under the lock: renames the file's content aside and starts a fresh file. Returns false if it was empty. */
@@ -230,8 +233,8 @@ public final class SpillFile implements AutoCloseable {
                 hasData = false;
             } finally {
                 // A fresh file after a move; the same file again if the move failed (its content stays to replay).
-                out = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.APPEND);
+                out = FileChannel.open(
+                        path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             }
             return true;
         } finally {
@@ -258,8 +261,8 @@ public final class SpillFile implements AutoCloseable {
         List<AuditEvent> batch = new ArrayList<>(batchSize);
         int size = 1;
         // A decoder that replaces malformed UTF-8 (from a cut line) instead of failing the whole replay.
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(aside),
-                StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(Files.newInputStream(aside), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 lineNumber++;
                 if (line.isBlank()) {
@@ -269,8 +272,12 @@ public final class SpillFile implements AutoCloseable {
                     batch.add(AuditJson.fromJson(line));
                 } catch (IllegalArgumentException e) {
                     unreadable++;
-                    log.warn("audit spill file {}: line {} is not a whole audit event and is skipped ({}): {}", aside,
-                            lineNumber, Text.oneLine(e.getMessage()), Text.oneLine(Text.truncate(line, 200)));
+                    log.warn(
+                            "audit spill file {}: line {} is not a whole audit event and is skipped ({}): {}",
+                            aside,
+                            lineNumber,
+                            Text.oneLine(e.getMessage()),
+                            Text.oneLine(Text.truncate(line, 200)));
                     continue;
                 }
                 if (batch.size() == size) {

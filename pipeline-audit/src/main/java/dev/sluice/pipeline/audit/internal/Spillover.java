@@ -90,7 +90,10 @@ public final class Spillover {
         long now = System.nanoTime();
         long last = lastDropWarning.get();
         if (now - last >= TimeUnit.SECONDS.toNanos(1) && lastDropWarning.compareAndSet(last, now)) {
-            log.warn("audit events dropped: {} (event {}); {} dropped in all", reason, events.get(0).eventId(),
+            log.warn(
+                    "audit events dropped: {} (event {}); {} dropped in all",
+                    reason,
+                    events.get(0).eventId(),
                     counters.dropped.get());
         }
     }

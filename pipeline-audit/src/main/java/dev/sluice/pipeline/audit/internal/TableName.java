@@ -31,6 +31,9 @@ public final class TableName {
     }
 
     static boolean isPlainIdentifier(String name) {
-        return name != null && !name.isEmpty() && name.length() <= MAX_LENGTH + 19 && PLAIN.matcher(name).matches();
+        return name != null
+                && !name.isEmpty()
+                && name.length() <= MAX_LENGTH + 19
+                && PLAIN.matcher(name).matches();
     }
 }

@@ -25,21 +25,39 @@ public final class WriterMeters {
 
     /** Registers the meters; {@code counters} and {@code queue} must stay strongly reachable while they are used. */
     public static WriterMeters bind(MeterRegistry registry, WriterCounters counters, Collection<?> queue) {
-        return new WriterMeters(registry, List.of(
-                events(registry, counters, "written", c -> c.written.get() + c.replayed.get(),
-                        "Audit events stored, directly or by replay of the spill file"),
-                events(registry, counters, "spilled", c -> c.spilled.get(),
-                        "Audit events put in the spill file while the store failed"),
-                events(registry, counters, "dropped", c -> c.dropped.get(),
-                        "Audit events lost: refused when the queue was full or the writer closed, or stored nowhere"),
-                Gauge.builder("pipeline.audit.queue.size", queue, Collection::size)
-                        .description("Audit events waiting in the writer's queue")
-                        .baseUnit("events")
-                        .register(registry)));
+        return new WriterMeters(
+                registry,
+                List.of(
+                        events(
+                                registry,
+                                counters,
+                                "written",
+                                c -> c.written.get() + c.replayed.get(),
+                                "Audit events stored, directly or by replay of the spill file"),
+                        events(
+                                registry,
+                                counters,
+                                "spilled",
+                                c -> c.spilled.get(),
+                                "Audit events put in the spill file while the store failed"),
+                        events(
+                                registry,
+                                counters,
+                                "dropped",
+                                c -> c.dropped.get(),
+                                "Audit events lost: refused when the queue was full or the writer closed, or stored nowhere"),
+                        Gauge.builder("pipeline.audit.queue.size", queue, Collection::size)
+                                .description("Audit events waiting in the writer's queue")
+                                .baseUnit("events")
+                                .register(registry)));
     }
 
-    private static Meter events(MeterRegistry registry, WriterCounters counters, String outcome,
-            Function<WriterCounters, Long> count, String description) {
+    private static Meter events(
+            MeterRegistry registry,
+            WriterCounters counters,
+            String outcome,
+            Function<WriterCounters, Long> count,
+            String description) {
         return FunctionCounter.builder("pipeline.audit.events", counters, c -> count.apply(c))
                 .tag("outcome", outcome)
                 .description(description)

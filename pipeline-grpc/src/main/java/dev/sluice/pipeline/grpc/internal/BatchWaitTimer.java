@@ -29,8 +29,8 @@ final class BatchWaitTimer {
 
     private static final Logger log = LoggerFactory.getLogger(BatchWaitTimer.class);
     private static final ConcurrentLinkedQueue<ResponseBuffer<?>> WATCHED = new ConcurrentLinkedQueue<>();
-    private static final Thread THREAD = Thread.ofPlatform().daemon().name("sluice-grpc-batch-timer")
-            .unstarted(BatchWaitTimer::run);
+    private static final Thread THREAD =
+            Thread.ofPlatform().daemon().name("sluice-grpc-batch-timer").unstarted(BatchWaitTimer::run);
     private static volatile boolean sleeping;
 
     static {
@@ -53,7 +53,7 @@ final class BatchWaitTimer {
     }
 
     private static void run() {
-        for (;;) {
+        for (; ; ) {
             if (WATCHED.isEmpty()) {
                 sleeping = true;
                 // A watch() between the check above and this one sees sleeping and unparks: no wake-up is lost.

@@ -24,8 +24,8 @@ public final class CorrelationClientInterceptor implements ClientInterceptor {
     private CorrelationClientInterceptor() {}
 
     @Override
-    public <Req, Resp> ClientCall<Req, Resp> interceptCall(MethodDescriptor<Req, Resp> method, CallOptions callOptions,
-            Channel next) {
+    public <Req, Resp> ClientCall<Req, Resp> interceptCall(
+            MethodDescriptor<Req, Resp> method, CallOptions callOptions, Channel next) {
         return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
             @Override
             public void start(Listener<Resp> responseListener, Metadata headers) {
@@ -41,16 +41,22 @@ public final class CorrelationClientInterceptor implements ClientInterceptor {
 
     /** The ID of the run, the server call or the MDC, made valid; null if there is none. */
     static String outgoing() {
-        String id = StageContext.current().map(StageContext::correlationId)
+        String id = StageContext.current()
+                .map(StageContext::correlationId)
                 .or(CorrelationIds::current)
                 .orElseGet(() -> MDC.get(StageContext.MDC_CORRELATION_ID));
         if (id == null || CorrelationIds.isValid(id)) {
             return id;
         }
         // Stable for the same invalid value, so that every call of one run still carries one ID.
-        String replacement = UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString();
-        log.warn("correlation ID of {} characters is not a valid {} (1-{} of [A-Za-z0-9._:-]); sending {} instead",
-                id.length(), CorrelationIds.HEADER_NAME, CorrelationIds.MAX_LENGTH, replacement);
+        String replacement =
+                UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString();
+        log.warn(
+                "correlation ID of {} characters is not a valid {} (1-{} of [A-Za-z0-9._:-]); sending {} instead",
+                id.length(),
+                CorrelationIds.HEADER_NAME,
+                CorrelationIds.MAX_LENGTH,
+                replacement);
         return replacement;
     }
 }

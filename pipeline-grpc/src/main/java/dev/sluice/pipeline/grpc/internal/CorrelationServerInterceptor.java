@@ -27,8 +27,8 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
     private CorrelationServerInterceptor() {}
 
     @Override
-    public <Req, Resp> ServerCall.Listener<Req> interceptCall(ServerCall<Req, Resp> call, Metadata headers,
-            ServerCallHandler<Req, Resp> next) {
+    public <Req, Resp> ServerCall.Listener<Req> interceptCall(
+            ServerCall<Req, Resp> call, Metadata headers, ServerCallHandler<Req, Resp> next) {
         String id = accepted(headers, call.getMethodDescriptor().getFullMethodName());
         Context context = Context.current().withValue(CorrelationIds.CONTEXT_KEY, id);
         String previous = MDC.get(StageContext.MDC_CORRELATION_ID);
@@ -57,12 +57,21 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
         }
         String fresh = UUID.randomUUID().toString();
         if (count > 1) {
-            log.warn("call to {} carried {} {} values; using a fresh ID {} instead", method, count,
-                    CorrelationIds.HEADER_NAME, fresh);
+            log.warn(
+                    "call to {} carried {} {} values; using a fresh ID {} instead",
+                    method,
+                    count,
+                    CorrelationIds.HEADER_NAME,
+                    fresh);
         } else if (count == 1) {
-            log.warn("call to {} carried an invalid {} of {} characters (allowed: 1-{} of [A-Za-z0-9._:-]); using a"
-                    + " fresh ID {} instead", method, CorrelationIds.HEADER_NAME, raw.length(),
-                    CorrelationIds.MAX_LENGTH, fresh);
+            log.warn(
+                    "call to {} carried an invalid {} of {} characters (allowed: 1-{} of [A-Za-z0-9._:-]); using a"
+                            + " fresh ID {} instead",
+                    method,
+                    CorrelationIds.HEADER_NAME,
+                    raw.length(),
+                    CorrelationIds.MAX_LENGTH,
+                    fresh);
         }
         return fresh;
     }
@@ -75,7 +84,8 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
         }
     }
 
-    private static final class MdcListener<Req> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Req> {
+    private static final class MdcListener<Req>
+            extends ForwardingServerCallListener.SimpleForwardingServerCallListener<Req> {
         private final String id;
 
         MdcListener(ServerCall.Listener<Req> delegate, String id) {

@@ -23,8 +23,8 @@ public final class ExceptionStatusInterceptor implements ServerInterceptor {
     private ExceptionStatusInterceptor() {}
 
     @Override
-    public <Req, Resp> ServerCall.Listener<Req> interceptCall(ServerCall<Req, Resp> call, Metadata headers,
-            ServerCallHandler<Req, Resp> next) {
+    public <Req, Resp> ServerCall.Listener<Req> interceptCall(
+            ServerCall<Req, Resp> call, Metadata headers, ServerCallHandler<Req, Resp> next) {
         AtomicBoolean closed = new AtomicBoolean();
         ServerCall<Req, Resp> tracking = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
             @Override
@@ -73,10 +73,16 @@ public final class ExceptionStatusInterceptor implements ServerInterceptor {
     private static void closeWith(ServerCall<?, ?> call, AtomicBoolean closed, RuntimeException e) {
         Status status = StatusMapping.toStatus(e);
         if (status.getCode() == Status.Code.INTERNAL) {
-            log.warn("handler of {} threw; closing the call with INTERNAL", call.getMethodDescriptor().getFullMethodName(), e);
+            log.warn(
+                    "handler of {} threw; closing the call with INTERNAL",
+                    call.getMethodDescriptor().getFullMethodName(),
+                    e);
         } else {
-            log.debug("handler of {} threw; closing the call with {}", call.getMethodDescriptor().getFullMethodName(),
-                    status.getCode(), e);
+            log.debug(
+                    "handler of {} threw; closing the call with {}",
+                    call.getMethodDescriptor().getFullMethodName(),
+                    status.getCode(),
+                    e);
         }
         if (!closed.get()) {
             try {

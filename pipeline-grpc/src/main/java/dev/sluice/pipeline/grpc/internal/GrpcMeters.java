@@ -58,7 +58,8 @@ public final class GrpcMeters {
         LOCK.lock();
         try {
             return HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
-                    .computeIfAbsent(pipeline + '\u0000' + stage + '\u0000' + method,
+                    .computeIfAbsent(
+                            pipeline + '\u0000' + stage + '\u0000' + method,
                             k -> register(registry, Tags.of("pipeline", pipeline, "stage", stage, "method", method)));
         } finally {
             LOCK.unlock();
@@ -67,21 +68,43 @@ public final class GrpcMeters {
 
     private static GrpcMeters register(MeterRegistry registry, Tags tags) {
         GrpcMeters m = new GrpcMeters();
-        counter(registry, "pipeline.grpc.requested", "Messages requested from gRPC servers", "messages", tags,
+        counter(
+                registry,
+                "pipeline.grpc.requested",
+                "Messages requested from gRPC servers",
+                "messages",
+                tags,
                 m.requested);
-        counter(registry, "pipeline.grpc.received", "Messages received from gRPC servers", "messages", tags,
+        counter(
+                registry,
+                "pipeline.grpc.received",
+                "Messages received from gRPC servers",
+                "messages",
+                tags,
                 m.received);
-        counter(registry, "pipeline.grpc.retries", "gRPC calls retried with their original request", "calls", tags,
+        counter(
+                registry,
+                "pipeline.grpc.retries",
+                "gRPC calls retried with their original request",
+                "calls",
+                tags,
                 m.retries);
-        counter(registry, "pipeline.grpc.resumes", "gRPC streams resumed after their last delivered item", "calls",
-                tags, m.resumes);
+        counter(
+                registry,
+                "pipeline.grpc.resumes",
+                "gRPC streams resumed after their last delivered item",
+                "calls",
+                tags,
+                m.resumes);
         return m;
     }
 
-    private static void counter(MeterRegistry registry, String name, String description, String unit, Tags tags,
-            LongAdder adder) {
+    private static void counter(
+            MeterRegistry registry, String name, String description, String unit, Tags tags, LongAdder adder) {
         FunctionCounter.builder(name, adder, LongAdder::sum)
-                .description(description).tags(tags).baseUnit(unit)
+                .description(description)
+                .tags(tags)
+                .baseUnit(unit)
                 .register(registry);
     }
 
@@ -90,12 +113,14 @@ public final class GrpcMeters {
         if (context == null || breaker == null) {
             return;
         }
-        context.meterRegistry().ifPresent(registry -> Gauge.builder("pipeline.grpc.circuit.state", breaker,
-                        b -> stateValue(b.getState()))
-                .description("State of the circuit breaker of a gRPC target: 0 closed, 1 half-open, 2 open, 3 other")
-                .tag("target", breaker.getName())
-                .strongReference(true)
-                .register(registry));
+        context.meterRegistry()
+                .ifPresent(
+                        registry -> Gauge.builder("pipeline.grpc.circuit.state", breaker, b -> stateValue(b.getState()))
+                                .description(
+                                        "State of the circuit breaker of a gRPC target: 0 closed, 1 half-open, 2 open, 3 other")
+                                .tag("target", breaker.getName())
+                                .strongReference(true)
+                                .register(registry));
     }
 
     static double stateValue(CircuitBreaker.State state) {

@@ -70,14 +70,21 @@ public final class GrpcSourceRun<Req, Resp> {
         int retriesWithoutProgress = 0;
         Status.Code finalCode = Status.Code.UNKNOWN;
         try {
-            for (;;) {
+            for (; ; ) {
                 try {
                     gate.enter();
                 } catch (CallNotPermittedException open) {
                     finalCode = Status.Code.UNAVAILABLE;
-                    throw new GrpcCallException(Status.UNAVAILABLE.withDescription("circuit breaker open").withCause(open),
-                            method, attempts, delivered, "the circuit breaker '" + spec.breaker().getName()
-                                    + "' is " + spec.breaker().getState() + ", so the call fails fast", open);
+                    throw new GrpcCallException(
+                            Status.UNAVAILABLE
+                                    .withDescription("circuit breaker open")
+                                    .withCause(open),
+                            method,
+                            attempts,
+                            delivered,
+                            "the circuit breaker '" + spec.breaker().getName() + "' is "
+                                    + spec.breaker().getState() + ", so the call fails fast",
+                            open);
                 }
                 attempts++;
                 context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempts); // live, for snapshots
@@ -111,29 +118,55 @@ public final class GrpcSourceRun<Req, Resp> {
                     gate.neutral();
                 }
                 if (options == null) {
-                    throw failure(status, attempts, delivered, "the source has no ResilienceOptions, so it makes one call", cause);
+                    throw failure(
+                            status,
+                            attempts,
+                            delivered,
+                            "the source has no ResilienceOptions, so it makes one call",
+                            cause);
                 }
                 if (!retryable) {
-                    throw failure(status, attempts, delivered, status.getCode() + " is not retryable (the status table"
-                            + " retries " + options.retryableCodes() + ")", cause);
+                    throw failure(
+                            status,
+                            attempts,
+                            delivered,
+                            status.getCode() + " is not retryable (the status table" + " retries "
+                                    + options.retryableCodes() + ")",
+                            cause);
                 }
                 if (delivered > 0 && spec.resume() == null) {
-                    throw failure(status, attempts, delivered, "the stream broke after its first item and the source"
-                            + " has no ResumeStrategy, so it cannot continue without repeating items", cause);
+                    throw failure(
+                            status,
+                            attempts,
+                            delivered,
+                            "the stream broke after its first item and the source"
+                                    + " has no ResumeStrategy, so it cannot continue without repeating items",
+                            cause);
                 }
                 if (progressed) {
                     retriesWithoutProgress = 0;
                 }
                 retriesWithoutProgress++;
                 if (retriesWithoutProgress > options.maxRetryAttempts()) {
-                    throw failure(status, attempts, delivered, "gave up after " + options.maxRetryAttempts()
-                            + " retries in a row without an item (maxRetryAttempts)", cause);
+                    throw failure(
+                            status,
+                            attempts,
+                            delivered,
+                            "gave up after " + options.maxRetryAttempts()
+                                    + " retries in a row without an item (maxRetryAttempts)",
+                            cause);
                 }
                 Duration wait = options.jitteredBackoff(retriesWithoutProgress);
                 boolean resuming = delivered > 0;
-                log.warn("gRPC {} ended with {} after {} items in this call; {} {} of {} in {} ms", method,
-                        status.getCode(), end.delivered(), resuming ? "resume" : "retry", retriesWithoutProgress,
-                        options.maxRetryAttempts(), wait.toMillis());
+                log.warn(
+                        "gRPC {} ended with {} after {} items in this call; {} {} of {} in {} ms",
+                        method,
+                        status.getCode(),
+                        end.delivered(),
+                        resuming ? "resume" : "retry",
+                        retriesWithoutProgress,
+                        options.maxRetryAttempts(),
+                        wait.toMillis());
                 try {
                     options.sleeper().sleep(wait);
                 } catch (InterruptedException e) {
@@ -141,7 +174,8 @@ public final class GrpcSourceRun<Req, Resp> {
                     throw e;
                 }
                 if (resuming) {
-                    request = Objects.requireNonNull(spec.resume().nextRequest(spec.request(), last),
+                    request = Objects.requireNonNull(
+                            spec.resume().nextRequest(spec.request(), last),
                             "the ResumeStrategy returned a null request");
                     resumes++;
                     context.attribute(GrpcSource.ATTRIBUTE_RESUMES, resumes);
@@ -175,7 +209,8 @@ public final class GrpcSourceRun<Req, Resp> {
         // While the stream flows, the stage thread is woken for a replenish batch (or as much of one as the call
         // can deliver while it waits: prefetch minus what it has taken and not yet re-requested, < batch).
         int wakeThreshold = Math.max(1, Math.min(batch, prefetch - batch + 1));
-        ResponseBuffer<Resp> buffer = new ResponseBuffer<>(prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
+        ResponseBuffer<Resp> buffer = new ResponseBuffer<>(
+                prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
         ClientCall<Req, Resp> call = spec.channel().newCall(spec.method(), spec.callOptions());
         ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));
         meters.requested(prefetch);
@@ -186,7 +221,7 @@ public final class GrpcSourceRun<Req, Resp> {
         Resp last = null;
         boolean ended = false;
         try {
-            for (;;) {
+            for (; ; ) {
                 int n;
                 try {
                     n = buffer.take(group, prefetch, idleNanos);
@@ -246,15 +281,22 @@ public final class GrpcSourceRun<Req, Resp> {
      * received until the call ended, then returns the exception to throw. A graceful stop delivers them all; an
      * abort has failed the link, so the hand-over ends at once with its own {@code InterruptedException}.
      */
-    private InterruptedException handOverTheRest(ClientCall<?, Resp> call, ResponseBuffer<Resp> buffer,
-            Emitter<Resp> emitter, List<Resp> group, GrpcMeters meters) throws InterruptedException {
+    private InterruptedException handOverTheRest(
+            ClientCall<?, Resp> call,
+            ResponseBuffer<Resp> buffer,
+            Emitter<Resp> emitter,
+            List<Resp> group,
+            GrpcMeters meters)
+            throws InterruptedException {
         call.cancel("the pipeline is stopping", null);
         // Netty may still deliver messages it decoded before it saw the cancel: they were received, so they are
         // kept until the call has ended. A cancelled call ends promptly; the bound only guards against a transport
         // that never says so.
         if (!buffer.awaitEndAfterCancel(CANCEL_GRACE_NANOS)) {
-            log.warn("gRPC {} did not end within {} ms of its cancellation; messages it delivers later are dropped",
-                    method, TimeUnit.NANOSECONDS.toMillis(CANCEL_GRACE_NANOS));
+            log.warn(
+                    "gRPC {} did not end within {} ms of its cancellation; messages it delivers later are dropped",
+                    method,
+                    TimeUnit.NANOSECONDS.toMillis(CANCEL_GRACE_NANOS));
         }
         buffer.drainTo(group);
         if (!group.isEmpty()) {

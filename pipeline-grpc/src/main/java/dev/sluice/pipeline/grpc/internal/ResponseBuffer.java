@@ -78,6 +78,7 @@ public final class ResponseBuffer<T> {
     private boolean groupTimeUp;
     /** The timer's ticks in a row that found the stage thread not waiting for a group. Timer thread only. */
     private int ticksNotWaiting;
+
     private boolean ended;
     private Status failure;
     private long lastActivityNanos = System.nanoTime();
@@ -177,7 +178,7 @@ public final class ResponseBuffer<T> {
                 // answer to the last: a stream in lock-step with its consumer never has two.)
                 flowing = true;
             }
-            for (;;) {
+            for (; ; ) {
                 int n = moveLocked(into, max);
                 if (waitedForGroup && n < wakeThreshold) {
                     flowing = false; // the time was up before a group came: too slow to gather, or paused
@@ -193,7 +194,9 @@ public final class ResponseBuffer<T> {
                     return failure == null ? COMPLETED : FAILED;
                 }
                 boolean forGroup = flowing && maxDelayNanos > 0;
-                if (!forGroup && yields < YIELDS_BEFORE_WAITING && Thread.currentThread().isVirtual()) {
+                if (!forGroup
+                        && yields < YIELDS_BEFORE_WAITING
+                        && Thread.currentThread().isVirtual()) {
                     // The transport's threads are probably filling the buffer right now: let them, and look again,
                     // before paying for a park and a wake-up (a virtual thread yields its carrier, nothing more).
                     yields++;
@@ -308,7 +311,11 @@ public final class ResponseBuffer<T> {
     }
 
     /** What the stage thread is waiting for. */
-    enum Wait { NOTHING, A_MESSAGE, A_GROUP }
+    enum Wait {
+        NOTHING,
+        A_MESSAGE,
+        A_GROUP
+    }
 
     /** What the stage thread is waiting for right now (for tests; {@code NOTHING} once it has been signalled). */
     Wait currentWait() {

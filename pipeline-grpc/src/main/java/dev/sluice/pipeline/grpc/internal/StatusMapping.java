@@ -40,15 +40,18 @@ public final class StatusMapping {
             status = Status.CANCELLED.withDescription("the server's work was cancelled");
         } else {
             // Unknown failures keep their details in the server's log: the message may hold internals.
-            status = Status.INTERNAL.withDescription("internal error (" + e.getClass().getSimpleName() + ")");
+            status = Status.INTERNAL.withDescription(
+                    "internal error (" + e.getClass().getSimpleName() + ")");
         }
         return status.withCause(t);
     }
 
     private static Throwable unwrap(Throwable t) {
         Throwable e = t;
-        while ((e instanceof PipelineFailedException || e instanceof ExecutionException
-                || e instanceof CompletionException) && e.getCause() != null) {
+        while ((e instanceof PipelineFailedException
+                        || e instanceof ExecutionException
+                        || e instanceof CompletionException)
+                && e.getCause() != null) {
             e = e.getCause();
         }
         return e;

@@ -100,7 +100,8 @@ class ResponseBufferTest {
             buffer.put("m" + i);
         }
         // Below the threshold the taker stays asleep (a spurious wake-up only makes it wait again).
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+        await().during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> !taken.isDone() && buffer.currentWait() == Wait.A_GROUP);
 
         buffer.put("m" + THRESHOLD);
@@ -176,8 +177,11 @@ class ResponseBufferTest {
 
         taker.interrupt();
 
-        assertThat(taken).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
-                .havingRootCause().isInstanceOf(InterruptedException.class);
+        assertThat(taken)
+                .failsWithin(Duration.ofSeconds(10))
+                .withThrowableThat()
+                .havingRootCause()
+                .isInstanceOf(InterruptedException.class);
     }
 
     /** Both ways a wait for a group ends by its time: the shared timer (50 ms), or a timed wait of its own (0.1 ms). */
@@ -250,7 +254,8 @@ class ResponseBufferTest {
             for (int i = 0; i < messages; i++) {
                 buffer.put("m" + i);
                 long sent = System.nanoTime();
-                await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(5))
+                await().pollDelay(Duration.ofMillis(100))
+                        .atMost(Duration.ofSeconds(5))
                         .until(() -> System.nanoTime() - sent >= TimeUnit.MILLISECONDS.toNanos(100));
             }
         });
@@ -296,7 +301,8 @@ class ResponseBufferTest {
     void aCallThatDoesNotEndAfterItsCancelIsGivenUpOnAndLaterMessagesAreDropped() throws Exception {
         ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
 
-        assertThat(buffer.awaitEndAfterCancel(TimeUnit.MILLISECONDS.toNanos(50))).isFalse();
+        assertThat(buffer.awaitEndAfterCancel(TimeUnit.MILLISECONDS.toNanos(50)))
+                .isFalse();
 
         buffer.put("too late");
         List<String> rest = new ArrayList<>();
