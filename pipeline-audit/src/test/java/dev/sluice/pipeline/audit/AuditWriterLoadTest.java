@@ -44,11 +44,7 @@ class AuditWriterLoadTest {
         DataSource ds = Postgres.dataSource();
         String table = Postgres.uniqueTable("load_test");
         try {
-            run(
-                    "PostgreSQL",
-                    JdbcAuditSink.forUrl("jdbc:postgresql://127.0.0.1:" + Postgres.PORT + "/test?user=postgres")
-                            .withTable(table),
-                    ds);
+            run("PostgreSQL", JdbcAuditSink.forUrl(Postgres.jdbcUrl()).withTable(table), ds);
         } finally {
             Postgres.dropTable(ds, table);
         }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -13,44 +14,108 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * The local PostgreSQL of the project's machines: 127.0.0.1:5432, database {@code test}, user {@code postgres}, trust
- * authentication. Started if it is down; a test never skips for want of it. Public, and shipped in this module's
- * test jar, so that other modules' tests (the examples') use the same one.
+ * The local PostgreSQL of the project's machines: 127.0.0.1:5432, user {@code postgres}, trust authentication, and
+ * the tests' own database {@value #DATABASE}, created if missing: never a database a user's demo or application might
+ * name. Started if it is down; a test never skips for want of it. Public, and shipped in this module's test jar, so
+ * that other modules' tests (the examples') use the same one.
  */
 public final class Postgres {
     static final int PORT = 5432;
+    /** The tests' database. */
+    public static final String DATABASE = "sluice_test";
+
+    private static final String ADMIN_DATABASE = "postgres";
+    private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final ReentrantLock START = new ReentrantLock();
     private static volatile boolean checked;
 
     private Postgres() {}
 
-    /** The JDBC URL of the test database, the server started first if it was down. */
+    /** The JDBC URL of the tests' database, the server started and the database created first if need be. */
     public static String jdbcUrl() {
-        ensureRunning();
-        return "jdbc:postgresql://127.0.0.1:" + PORT + "/test?user=postgres";
+        return jdbcUrl(DATABASE);
     }
 
-    /** A DataSource on the test database, the server started first if it was down. */
+    /**
+     * The JDBC URL of database {@code name} (lowercase letters, digits, underscores), the server started and the
+     * database created first if need be: for a test that needs a whole database of its own.
+     */
+    public static String jdbcUrl(String name) {
+        ensureRunning();
+        createIfMissing(name);
+        return "jdbc:postgresql://127.0.0.1:" + PORT + "/" + name + "?user=postgres";
+    }
+
+    /** Drops database {@code name} if it exists, closing its connections first. */
+    public static void dropDatabase(String name) throws SQLException {
+        requireName(name);
+        ensureRunning();
+        try (Connection c = dataSource(PORT, ADMIN_DATABASE).getConnection();
+                Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        }
+    }
+
+    /** A DataSource on the tests' database, the server started and the database created first if need be. */
     public static DataSource dataSource() {
         ensureRunning();
         return dataSource(PORT);
     }
 
-    /** A DataSource on a port of this machine, with a short connect timeout (a wrong port fails at once anyway). */
+    /**
+     * A DataSource on the tests' database at a port of this machine, with a short connect timeout (a wrong port fails
+     * at once anyway).
+     */
     static PGSimpleDataSource dataSource(int port) {
+        return dataSource(port, DATABASE);
+    }
+
+    private static PGSimpleDataSource dataSource(int port, String database) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setServerNames(new String[] {"127.0.0.1"});
         ds.setPortNumbers(new int[] {port});
-        ds.setDatabaseName("test");
+        ds.setDatabaseName(database);
         ds.setUser("postgres");
         ds.setConnectTimeout(5);
         ds.setSocketTimeout(30);
         return ds;
+    }
+
+    /** Creates database {@code name} through the server's {@code postgres} database unless it exists. */
+    private static void createIfMissing(String name) {
+        requireName(name);
+        try (Connection c = dataSource(PORT, ADMIN_DATABASE).getConnection();
+                Statement s = c.createStatement()) {
+            try (ResultSet r = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + name + "'")) {
+                if (r.next()) {
+                    return;
+                }
+            }
+            try {
+                s.execute("CREATE DATABASE " + name);
+            } catch (SQLException e) {
+                // another test JVM created it first: duplicate_database, or unique_violation on pg_database
+                if (!"42P04".equals(e.getSQLState()) && !"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create the test database " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void requireName(String name) {
+        if (!DATABASE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "name must be 1 to 63 lowercase letters, digits or underscores, not starting with a digit, got '"
+                            + name + "'");
+        }
     }
 
     public static void ensureRunning() {
@@ -69,6 +134,7 @@ public final class Postgres {
                         .pollInterval(Duration.ofMillis(250))
                         .until(Postgres::reachable);
             }
+            createIfMissing(DATABASE);
             checked = true;
         } finally {
             START.unlock();
@@ -76,7 +142,7 @@ public final class Postgres {
     }
 
     private static boolean reachable() {
-        try (Connection c = dataSource(PORT).getConnection()) {
+        try (Connection c = dataSource(PORT, ADMIN_DATABASE).getConnection()) {
             return c.isValid(5);
         } catch (SQLException e) {
             return false;
