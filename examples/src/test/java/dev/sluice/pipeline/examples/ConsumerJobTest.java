@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.audit.AuditEvent;
 import dev.sluice.pipeline.audit.JdbcAuditSink;
-import dev.sluice.pipeline.examples.consumer.ConsumerJob;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +32,7 @@ class ConsumerJobTest {
     void ctrlCStopsGracefullyWritingWhatIsInsideAndAuditingHowItEnded(@TempDir Path dir) throws Exception {
         // given a running consumer job
         Path db = dir.resolve("consumer.db");
-        Process job = Jvm.start(ConsumerJob.class, dir, db.toString());
+        Process job = Jvm.start(Launcher.class, dir, "consumer", "--data-dir", dir.toString());
         List<String> lines = new CopyOnWriteArrayList<>();
         Thread.ofVirtual().start(() -> {
             try (BufferedReader r =
@@ -45,7 +44,8 @@ class ConsumerJobTest {
                 // the process is gone
             }
         });
-        await().atMost(Duration.ofSeconds(60)).until(() -> lines.stream().anyMatch(l -> l.startsWith("consuming")));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> lines.stream().anyMatch(l -> l.startsWith("consuming into " + db + " (table readings)")));
         await().atMost(Duration.ofSeconds(60)).until(() -> rows(db) > 5_000);
 
         // when Ctrl-C

@@ -13,8 +13,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -42,7 +48,7 @@ class DemoTest {
     @Test
     void everyUserLandsExactlyOnceThroughRepeatedServerFailures(@TempDir Path dir) throws Exception {
         // given a server that fails with UNAVAILABLE every 3,000 users
-        DemoOptions options = new DemoOptions(20_000, 3_000, 0, null, dir.resolve("demo.db"));
+        DemoOptions options = new DemoOptions(20_000, 3_000, 0, null, dir);
         // when
         String out = run(options, 0);
         // then: the stream resumed after each failure, and the database holds each user once
@@ -65,7 +71,7 @@ class DemoTest {
     @Test
     void aSlowSinkHoldsTheServerBack(@TempDir Path dir) throws Exception {
         // given a database sink that takes 30 ms more per batch of 500: 60 ms per 1,000 users at best
-        DemoOptions options = new DemoOptions(10_000, 0, 30, null, dir.resolve("demo.db"));
+        DemoOptions options = new DemoOptions(10_000, 0, 30, null, dir);
         // when
         String out = run(options, 0);
         // then: the progress lines show the server's producer only a bounded distance ahead of the database. The
@@ -87,37 +93,120 @@ class DemoTest {
 
     @Test
     void writesToPostgreSqlWhenGivenItsUrl(@TempDir Path dir) throws Exception {
-        DemoOptions options = DemoOptions.parse(List.of("--users", "5000", "--jdbc-url", Postgres.jdbcUrl()))
-                .withDatabase(dir.resolve("unused.db"));
-        String out = run(options, 0);
-        assertThat(out).contains("5,000 rows, 5,000 distinct users of 5,000: every user landed exactly once");
+        String database = ownDatabase();
+        try {
+            DemoOptions options = DemoOptions.parse(
+                            List.of("--users", "5000", "--jdbc-url", Postgres.jdbcUrl(database)))
+                    .withDataDir(dir);
+            String out = run(options, 0);
+            assertThat(out).contains("5,000 rows, 5,000 distinct users of 5,000: every user landed exactly once");
+        } finally {
+            Postgres.dropDatabase(database);
+        }
+    }
+
+    @Test
+    void sayWhatItRecreatesAndRecreatesItsOwnTableRunAfterRun(@TempDir Path dir) throws Exception {
+        // given a database the demo has written to once
+        DemoOptions options = new DemoOptions(3_000, 0, 0, null, dir);
+        String first = run(options, 0);
+        assertThat(first)
+                .startsWith("Database " + dir.resolve("demo.db") + ": table demo_users recreated (the demo's own,"
+                        + " recorded in sluice_demo_meta); audit rows added to audit_logs");
+        // when it runs again
+        String second = run(options, 0);
+        // then it recreated its table: the second run's users, each once
+        assertThat(second).contains("3,000 rows, 3,000 distinct users of 3,000: every user landed exactly once");
+    }
+
+    @Test
+    void refusesADemoUsersTableItDidNotCreateAndLeavesItUntouched(@TempDir Path dir) throws Exception {
+        // given a SQLite database with a demo_users table of someone else's
+        Path file = dir.resolve("demo.db");
+        String url = "jdbc:sqlite:" + file;
+        foreignTable(url);
+        // when the demo is pointed at it
+        Jvm.Exit exit =
+                Jvm.run(Duration.ofSeconds(90), DemoMain.class, dir, "--users", "1000", "--data-dir", dir.toString());
+        // then it refuses in one line, and the table is as it was
+        assertThat(exit.code()).as(exit.err()).isEqualTo(2);
+        assertThat(exit.errLines())
+                .singleElement()
+                .isEqualTo("run-demo: the database jdbc:sqlite:" + file + " has a table demo_users that the demo did"
+                        + " not create (no row for it in sluice_demo_meta); the demo leaves it untouched: give it a"
+                        + " database of its own with --jdbc-url (see ./run-demo --help)");
+        assertThat(exit.out()).isEmpty();
+        assertThat(foreignRows(url)).containsExactly("precious");
+    }
+
+    @Test
+    void refusesADemoUsersTableItDidNotCreateOnPostgreSql(@TempDir Path dir) throws Exception {
+        String database = ownDatabase();
+        try {
+            String url = Postgres.jdbcUrl(database);
+            foreignTable(url);
+            DemoOptions options = DemoOptions.parse(List.of("--users", "1000", "--jdbc-url", url))
+                    .withDataDir(dir);
+            assertThatThrownBy(() -> Demo.run(options, System.out, false))
+                    .isInstanceOf(CommandLine.BadInput.class)
+                    .hasMessageContaining("has a table demo_users that the demo did not create");
+            assertThat(foreignRows(url)).containsExactly("precious");
+        } finally {
+            Postgres.dropDatabase(database);
+        }
+    }
+
+    /** A PostgreSQL database for one test: the demo recreates its table wherever it runs. */
+    private static String ownDatabase() {
+        return "sluice_test_demo_"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+    }
+
+    private static void foreignTable(String url) throws Exception {
+        try (Connection c = DriverManager.getConnection(url);
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE demo_users (note VARCHAR(32))");
+            s.execute("INSERT INTO demo_users VALUES ('precious')");
+        }
+    }
+
+    private static List<String> foreignRows(String url) throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url);
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT note FROM demo_users")) {
+            while (r.next()) {
+                rows.add(r.getString(1));
+            }
+        }
+        return rows;
     }
 
     @Test
     void badOptionsAreRefusedWithWhatIsWrong() {
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--users", "0")))
-                .isInstanceOf(DemoOptions.BadOption.class)
+                .isInstanceOf(CommandLine.BadInput.class)
                 .hasMessage("--users must be at least 1, got 0");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--users", "many")))
-                .isInstanceOf(DemoOptions.BadOption.class)
+                .isInstanceOf(CommandLine.BadInput.class)
                 .hasMessage("--users needs a whole number, got 'many'");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--fail-every")))
-                .isInstanceOf(DemoOptions.BadOption.class)
+                .isInstanceOf(CommandLine.BadInput.class)
                 .hasMessage("--fail-every needs a value");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--jdbc-url", "mysql://x")))
-                .isInstanceOf(DemoOptions.BadOption.class)
+                .isInstanceOf(CommandLine.BadInput.class)
                 .hasMessageContaining("jdbc:sqlite: or jdbc:postgresql:");
         assertThatThrownBy(() -> DemoOptions.parse(List.of("--speed", "11")))
-                .isInstanceOf(DemoOptions.BadOption.class)
+                .isInstanceOf(CommandLine.BadInput.class)
                 .hasMessage("unknown option '--speed'");
+        assertThatThrownBy(() -> DemoOptions.parse(List.of("--users=")))
+                .isInstanceOf(CommandLine.BadInput.class)
+                .hasMessage("--users needs a whole number, got ''");
     }
 
     @Test
-    void aBadOptionPrintsUsageAndExitsNonZero(@TempDir Path dir) throws Exception {
-        Process demo = Jvm.start(DemoMain.class, dir, "--users", "-5");
-        assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        String err = new String(demo.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(demo.exitValue()).isEqualTo(2);
-        assertThat(err).contains("--users must be at least 1, got -5").contains("Usage: run-demo");
+    void optionsTakeTheirValueAfterASpaceOrAnEqualsSign() throws Exception {
+        assertThat(DemoOptions.parse(List.of("--users=7", "--slow-sink", "3", "--data-dir=x")))
+                .isEqualTo(new DemoOptions(7, 0, 3, null, Path.of("x")));
     }
 }

@@ -11,7 +11,9 @@ import dev.sluice.pipeline.audit.AuditListener;
 import dev.sluice.pipeline.audit.AuditReport;
 import dev.sluice.pipeline.audit.AuditWriter;
 import dev.sluice.pipeline.audit.JdbcAuditSink;
-import java.nio.file.Files;
+import dev.sluice.pipeline.examples.CommandLine;
+import dev.sluice.pipeline.examples.CommandLine.BadInput;
+import dev.sluice.pipeline.examples.CommandLine.HelpRequested;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,18 +34,55 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }));
  * }</pre>
  *
- * <p>Usage: {@code ConsumerJob [database-file]} (default {@code sluice-consumer/consumer.db}).
+ * <p>Usage: {@code ./run-demo consumer [--data-dir DIR]} (see {@code --help}).
  */
 public final class ConsumerJob {
+
+    static final Path DEFAULT_DATA_DIR = Path.of("sluice-data", "consumer");
+    static final String DATABASE_FILE = "consumer.db";
+
+    static final String USAGE = """
+            Usage: ./run-demo consumer [options]
+            A consumer-style job: it reads an endless stream of readings (about 20,000 a second) and writes them
+            to a SQLite database until Ctrl-C or SIGTERM stops it gracefully: every reading inside the pipeline
+            is written, the audit row says the run was STOPPED, and the process exits.
+              --data-dir DIR   the job's folder, created if missing (default sluice-data/consumer): its database
+                               consumer.db (table readings, added to on every run), and the audit spill file
+              --help           this text
+            Exits as a process stopped by that signal does (130 for Ctrl-C, 143 for SIGTERM); 1 if the job fails
+            on its own; 2 for a bad option or a folder it cannot use.""";
 
     private ConsumerJob() {}
 
     public static void main(String[] args) throws Exception {
-        Path db = Path.of(args.length > 0 ? args[0] : "sluice-consumer/consumer.db")
-                .toAbsolutePath();
-        Files.createDirectories(db.getParent());
+        System.exit(run(List.of(args)));
+    }
+
+    /** Runs the job with the options in {@code args} until it is stopped; returns the process's exit code. */
+    public static int run(List<String> args) throws Exception {
+        return CommandLine.run("run-demo consumer", USAGE, () -> consume(dataDir(args)));
+    }
+
+    private static Path dataDir(List<String> args) throws BadInput, HelpRequested {
+        Path dataDir = DEFAULT_DATA_DIR;
+        CommandLine line = new CommandLine(args);
+        while (line.hasNext()) {
+            String arg = line.next();
+            if (arg.equals("--data-dir")) {
+                dataDir = line.path(arg);
+            } else {
+                throw CommandLine.isOption(arg)
+                        ? CommandLine.unknownOption(arg)
+                        : new BadInput("unexpected argument '" + arg + "' (the consumer takes only options)");
+            }
+        }
+        return dataDir;
+    }
+
+    private static int consume(Path dataDir) throws Exception {
+        Path db = CommandLine.createDirectory("--data-dir", dataDir).resolve(DATABASE_FILE);
         String url = "jdbc:sqlite:" + db;
-        ReadingTable table = new ReadingTable(url);
+        ReadingTable table = ReadingTable.open(url);
         AuditWriter audit = AuditWriter.builder(JdbcAuditSink.forUrl(url))
                 .spillFile(db.resolveSibling("audit-spill.jsonl"))
                 .build();
@@ -63,7 +102,8 @@ public final class ConsumerJob {
                 .batch(200, Duration.ofMillis(200))
                 .to(Sink.<List<Reading>>forEach(table::insert).named("write"))
                 .start();
-        System.out.println("consuming; correlation " + job.correlationId() + "; Ctrl-C to stop");
+        System.out.println("consuming into " + db + " (table " + ReadingTable.TABLE + "); correlation "
+                + job.correlationId() + "; Ctrl-C to stop");
 
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
@@ -97,9 +137,10 @@ public final class ConsumerJob {
             if (!stopping.get()) {
                 System.out.println("the job failed: " + e.getMessage());
                 audit.close(Duration.ofSeconds(5));
-                System.exit(1);
+                return 1;
             }
         }
-        stopped.await(); // the shutdown hook finishes the stop; the JVM exits when it returns
+        stopped.await(); // the shutdown hook finishes the stop, and the JVM exits with the signal's status
+        return 0;
     }
 }

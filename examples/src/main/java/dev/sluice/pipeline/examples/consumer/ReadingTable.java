@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.examples.consumer;
 
+import dev.sluice.pipeline.examples.CommandLine.BadInput;
 import dev.sluice.pipeline.examples.Database;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,12 +12,29 @@ final class ReadingTable implements AutoCloseable {
     static final String TABLE = "readings";
     private final Connection connection;
 
-    ReadingTable(String jdbcUrl) throws SQLException {
-        connection = Database.connect(jdbcUrl);
-        try (Statement s = connection.createStatement()) {
+    private ReadingTable(Connection connection) {
+        this.connection = connection;
+    }
+
+    /**
+     * Opens the database and creates the table if missing.
+     *
+     * @throws BadInput if the database cannot be opened or the table cannot be created
+     */
+    static ReadingTable open(String jdbcUrl) throws BadInput {
+        Connection c = Database.open(jdbcUrl);
+        try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS " + TABLE
                     + " (sequence BIGINT NOT NULL, sensor VARCHAR(32) NOT NULL, fahrenheit DOUBLE PRECISION NOT NULL)");
-            connection.commit();
+            c.commit();
+            return new ReadingTable(c);
+        } catch (SQLException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the error being reported is the one that matters
+            }
+            throw Database.cannotUse(jdbcUrl, e);
         }
     }
 

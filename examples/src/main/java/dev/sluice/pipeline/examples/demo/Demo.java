@@ -11,6 +11,9 @@ import dev.sluice.pipeline.audit.AuditListener;
 import dev.sluice.pipeline.audit.AuditReport;
 import dev.sluice.pipeline.audit.AuditWriter;
 import dev.sluice.pipeline.audit.JdbcAuditSink;
+import dev.sluice.pipeline.examples.CommandLine;
+import dev.sluice.pipeline.examples.CommandLine.BadInput;
+import dev.sluice.pipeline.examples.Database;
 import dev.sluice.pipeline.grpc.CorrelationIds;
 import dev.sluice.pipeline.grpc.GrpcSource;
 import dev.sluice.pipeline.grpc.ResilienceOptions;
@@ -27,8 +30,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -53,12 +54,31 @@ public final class Demo {
 
     private Demo() {}
 
-    /** Runs the demo; returns the process exit code: 0 only if every user landed exactly once. */
+    /**
+     * Runs the demo; returns the process exit code: 0 only if every user landed exactly once, 1 if the run did not
+     * complete or the count is off.
+     *
+     * @param terminal whether {@code out} is a terminal, where the progress line is redrawn in place
+     * @throws BadInput if the data folder cannot be created, or the database cannot be used or holds a table the
+     *     demo did not create (nothing has been written then)
+     */
     public static int run(DemoOptions options, PrintStream out, boolean terminal) throws Exception {
+        CommandLine.createDirectory("--data-dir", options.dataDir());
         String url = options.effectiveJdbcUrl();
-        if (options.jdbcUrl() == null) {
-            Files.createDirectories(options.database().toAbsolutePath().getParent());
+        try (UserTable table = UserTable.recreate(url)) {
+            out.printf(
+                    Locale.ROOT,
+                    "Database %s: table %s recreated (the demo's own, recorded in %s); audit rows added to %s%n",
+                    options.jdbcUrl() == null ? options.database() : Database.describe(url),
+                    UserTable.TABLE,
+                    UserTable.MARKER_TABLE,
+                    "audit_logs");
+            return run(options, out, terminal ? StatusLine.console() : null, table, url);
         }
+    }
+
+    private static int run(DemoOptions options, PrintStream out, StatusLine terminal, UserTable table, String url)
+            throws Exception {
         UserDirectory directory = new UserDirectory(options.users(), options.failEvery());
         InetAddress loopback = InetAddress.getLoopbackAddress();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(loopback, 0))
@@ -74,10 +94,8 @@ public final class Demo {
         String correlationId = UUID.randomUUID().toString();
         MDC.put("correlationId", correlationId);
         JdbcAuditSink auditTable = JdbcAuditSink.forUrl(url);
-        Path spill = options.database().toAbsolutePath().resolveSibling("audit-spill.jsonl");
-        try (UserTable table = UserTable.recreate(url);
-                AuditWriter audit =
-                        AuditWriter.builder(auditTable).spillFile(spill).build()) {
+        try (AuditWriter audit =
+                AuditWriter.builder(auditTable).spillFile(options.spillFile()).build()) {
             log.info(
                     "client: importing {} users from {} into {}",
                     options.users(),

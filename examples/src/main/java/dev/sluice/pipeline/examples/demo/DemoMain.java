@@ -1,26 +1,22 @@
 package dev.sluice.pipeline.examples.demo;
 
+import dev.sluice.pipeline.examples.CommandLine;
 import java.util.List;
 
-/** The demo's entry point: {@code java -jar sluice-demo.jar [options]} (see {@code --help}). */
+/** The demo's entry point: {@code ./run-demo [options]} (see {@code --help}). */
 public final class DemoMain {
 
     private DemoMain() {}
 
     public static void main(String[] args) throws Exception {
-        DemoOptions options;
-        try {
-            options = DemoOptions.parse(List.of(args));
-        } catch (DemoOptions.HelpRequested help) {
-            System.out.println(DemoOptions.USAGE);
-            return;
-        } catch (DemoOptions.BadOption bad) {
-            System.err.println("run-demo: " + bad.getMessage());
-            System.err.println(DemoOptions.USAGE);
-            System.exit(2);
-            return;
-        }
-        int exit = Demo.run(options, System.out, System.console() != null);
-        System.exit(exit);
+        System.exit(run(List.of(args)));
+    }
+
+    /** Runs the demo with the options in {@code args}; returns the process's exit code. */
+    public static int run(List<String> args) throws Exception {
+        return CommandLine.run(
+                "run-demo",
+                DemoOptions.USAGE,
+                () -> Demo.run(DemoOptions.parse(args), System.out, StatusLine.isTerminal()));
     }
 }

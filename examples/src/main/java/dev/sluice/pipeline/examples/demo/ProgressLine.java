@@ -3,23 +3,34 @@ package dev.sluice.pipeline.examples.demo;
 import dev.sluice.pipeline.PipelineSnapshot;
 import dev.sluice.pipeline.StageStats;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
 import java.util.function.LongSupplier;
 
 /**
  * The live progress line: users done, users per second, how full the links are, how far the server's producer
- * is ahead of the database, and the time left. On a terminal it rewrites one line; otherwise it prints a line
- * every few updates.
+ * is ahead of the database, and the time left once the rate has settled ({@link Eta}). On a terminal it owns the
+ * bottom line ({@link StatusLine}: log lines are printed above it); otherwise it prints a line every few updates.
+ *
+ * <p>Updated by one thread at a time (the run's monitor).
  */
 final class ProgressLine {
     private final PrintStream out;
     private final long total;
     private final LongSupplier written;
     private final LongSupplier serverAhead;
-    private final boolean terminal;
+    private final StatusLine terminal;
+    /** Recent samples for {@link Eta}, oldest first; only the last two windows' worth are kept. */
+    private final List<Eta.Sample> samples = new ArrayList<>();
+
     private int updates;
 
-    ProgressLine(PrintStream out, long total, LongSupplier written, LongSupplier serverAhead, boolean terminal) {
+    /**
+     * @param terminal the terminal's status line, or null when the output is not a terminal
+     */
+    ProgressLine(PrintStream out, long total, LongSupplier written, LongSupplier serverAhead, StatusLine terminal) {
         this.out = out;
         this.total = total;
         this.written = written;
@@ -29,35 +40,39 @@ final class ProgressLine {
 
     void update(PipelineSnapshot s) {
         long done = written.getAsLong();
-        double rate = s.elapsed().toNanos() == 0 ? 0 : done * 1e9 / s.elapsed().toNanos();
+        long nanos = s.elapsed().toNanos();
+        double rate = nanos == 0 ? 0 : done * 1e9 / nanos;
         long buffered = 0;
         long capacity = 0;
         for (StageStats stage : s.stages()) {
             buffered += stage.buffered();
             capacity += stage.capacity();
         }
-        String eta = rate <= 0 ? "?" : String.format(Locale.ROOT, "%.0fs", (total - done) / rate);
+        samples.add(new Eta.Sample(nanos, done));
+        while (samples.size() > 2 && samples.get(1).nanos() <= nanos - 2 * Eta.WINDOW_NANOS) {
+            samples.removeFirst();
+        }
+        OptionalLong left = Eta.secondsLeft(samples, total);
         String line = String.format(
                 Locale.ROOT,
-                "users %,d / %,d (%.1f%%) | %,.0f users/s | links %d%% full | server ahead %,d | ETA %s",
+                "users %,d/%,d %.1f%% | %,.0f/s | links %d%% full | server ahead %,d | ETA %s",
                 done,
                 total,
                 100.0 * done / total,
                 rate,
                 capacity == 0 ? 0 : 100 * buffered / capacity,
                 serverAhead.getAsLong(),
-                eta);
-        if (terminal) {
-            out.print("\r" + line + "   ");
-            out.flush();
+                left.isPresent() ? left.getAsLong() + "s" : "--");
+        if (terminal != null) {
+            terminal.show(line);
         } else if (updates++ % 8 == 0) {
             out.println(line);
         }
     }
 
     void end() {
-        if (terminal) {
-            out.println();
+        if (terminal != null) {
+            terminal.finish();
         }
     }
 }

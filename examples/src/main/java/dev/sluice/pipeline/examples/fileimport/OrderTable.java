@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.examples.fileimport;
 
+import dev.sluice.pipeline.examples.CommandLine.BadInput;
 import dev.sluice.pipeline.examples.Database;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -12,13 +13,30 @@ final class OrderTable implements AutoCloseable {
     static final String TABLE = "orders";
     private final Connection connection;
 
-    OrderTable(String jdbcUrl) throws SQLException {
-        connection = Database.connect(jdbcUrl);
-        try (Statement s = connection.createStatement()) {
+    private OrderTable(Connection connection) {
+        this.connection = connection;
+    }
+
+    /**
+     * Opens the job's own database and recreates its table.
+     *
+     * @throws BadInput if the database cannot be opened or the table cannot be recreated
+     */
+    static OrderTable recreate(String jdbcUrl) throws BadInput {
+        Connection c = Database.open(jdbcUrl);
+        try (Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS " + TABLE);
             s.execute("CREATE TABLE " + TABLE + " (id BIGINT NOT NULL, customer VARCHAR(64) NOT NULL,"
                     + " email VARCHAR(128) NOT NULL, amount_cents BIGINT NOT NULL)");
-            connection.commit();
+            c.commit();
+            return new OrderTable(c);
+        } catch (SQLException e) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the error being reported is the one that matters
+            }
+            throw Database.cannotUse(jdbcUrl, e);
         }
     }
 
