@@ -140,14 +140,18 @@ public final class Demo {
                                 })
                                 .named("write"))
                         .run();
-            } catch (PipelineFailedException | PipelineCancelledException e) {
-                progress.end();
+            } catch (PipelineFailedException e) {
+                progress.end(e.summary().duration());
+                out.println("The import did not complete: " + e.getMessage());
+                return 1;
+            } catch (PipelineCancelledException e) {
+                progress.end(e.summary().duration());
                 out.println("The import did not complete: " + e.getMessage());
                 return 1;
             } finally {
                 MDC.remove("correlationId");
             }
-            progress.end();
+            progress.end(result.duration());
             AuditReport auditReport = audit.close(Duration.ofSeconds(10));
             UserTable.Count count = table.count();
             List<AuditEvent> auditRows = auditTable.findByCorrelationId(correlationId);

@@ -6,13 +6,13 @@ import java.util.OptionalLong;
 /**
  * The progress line's time left, shown only once the rate has settled. A rate measured from the start of a run
  * includes its start-up (connections, class loading, a JIT still compiling) and predicts a run many times too
- * long; so the rule looks at the two most recent windows of {@link #WINDOW_NANOS} each:
+ * long; so the rule looks at the {@value #WINDOWS} most recent windows of {@link #WINDOW_NANOS} each:
  *
  * <ul>
- *   <li>the rate has <em>settled</em> when at least two whole windows have elapsed, both windows made progress,
- *       and their rates differ by at most {@link #MAX_CHANGE} of the larger one;
+ *   <li>the rate has <em>settled</em> when {@value #WINDOWS} whole windows have elapsed, each made progress, and
+ *       their rates differ by at most {@link #MAX_CHANGE} of the largest (the largest less the smallest);
  *   <li>while it has not, there is no estimate;
- *   <li>once it has, the time left is what remains at the average rate of the two windows, rounded up to whole
+ *   <li>once it has, the time left is what remains at the average rate of those windows, rounded up to whole
  *       seconds; a run that is done has 0 s left.
  * </ul>
  *
@@ -24,7 +24,10 @@ final class Eta {
     /** The length of one window. */
     static final long WINDOW_NANOS = 1_000_000_000L;
 
-    /** How much the two windows' rates may differ, as a fraction of the larger, for the rate to count as settled. */
+    /** How many windows in a row must agree. */
+    static final int WINDOWS = 3;
+
+    /** How much the windows' rates may differ, as a fraction of the largest, for the rate to count as settled. */
     static final double MAX_CHANGE = 0.20;
 
     /** How far a run had got at a moment: nanoseconds since it started, and the items done by then. */
@@ -36,7 +39,7 @@ final class Eta {
      * Seconds left, or empty while the rate has not settled.
      *
      * @param samples the run's samples in time order, the latest last (older ones may have been dropped, as long
-     *     as one at least two windows before the latest is kept)
+     *     as one at least {@value #WINDOWS} windows before the latest is kept)
      * @param total the items the run will have done when it ends
      */
     static OptionalLong secondsLeft(List<Sample> samples, long total) {
@@ -47,17 +50,25 @@ final class Eta {
         if (now.done() >= total) {
             return OptionalLong.of(0);
         }
-        Sample oneWindowAgo = latestAtOrBefore(samples, now.nanos() - WINDOW_NANOS);
-        Sample twoWindowsAgo = latestAtOrBefore(samples, now.nanos() - 2 * WINDOW_NANOS);
-        if (oneWindowAgo == null || twoWindowsAgo == null || twoWindowsAgo.nanos() == oneWindowAgo.nanos()) {
+        Sample[] ends = new Sample[WINDOWS + 1]; // ends[k]: the latest sample at least k windows before now
+        ends[0] = now;
+        for (int k = 1; k <= WINDOWS; k++) {
+            ends[k] = latestAtOrBefore(samples, now.nanos() - k * WINDOW_NANOS);
+            if (ends[k] == null || ends[k].nanos() == ends[k - 1].nanos()) {
+                return OptionalLong.empty();
+            }
+        }
+        double slowest = Double.MAX_VALUE;
+        double fastest = 0;
+        for (int k = 0; k < WINDOWS; k++) {
+            double rate = rate(ends[k + 1], ends[k]);
+            slowest = Math.min(slowest, rate);
+            fastest = Math.max(fastest, rate);
+        }
+        if (slowest <= 0 || fastest - slowest > MAX_CHANGE * fastest) {
             return OptionalLong.empty();
         }
-        double recent = rate(oneWindowAgo, now);
-        double before = rate(twoWindowsAgo, oneWindowAgo);
-        if (recent <= 0 || before <= 0 || Math.abs(recent - before) > MAX_CHANGE * Math.max(recent, before)) {
-            return OptionalLong.empty();
-        }
-        double perNano = rate(twoWindowsAgo, now);
+        double perNano = rate(ends[WINDOWS], now);
         return OptionalLong.of((long) Math.ceil((total - now.done()) / perNano / 1e9));
     }
 

@@ -3,6 +3,7 @@ package dev.sluice.pipeline.examples.demo;
 import dev.sluice.pipeline.PipelineSnapshot;
 import dev.sluice.pipeline.StageStats;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,10 +23,11 @@ final class ProgressLine {
     private final LongSupplier written;
     private final LongSupplier serverAhead;
     private final StatusLine terminal;
-    /** Recent samples for {@link Eta}, oldest first; only the last two windows' worth are kept. */
+    /** Recent samples for {@link Eta}, oldest first; only the last {@link Eta#WINDOWS} windows' worth are kept. */
     private final List<Eta.Sample> samples = new ArrayList<>();
 
     private int updates;
+    private long lastLinksFull;
 
     /**
      * @param terminal the terminal's status line, or null when the output is not a terminal
@@ -41,7 +43,6 @@ final class ProgressLine {
     void update(PipelineSnapshot s) {
         long done = written.getAsLong();
         long nanos = s.elapsed().toNanos();
-        double rate = nanos == 0 ? 0 : done * 1e9 / nanos;
         long buffered = 0;
         long capacity = 0;
         for (StageStats stage : s.stages()) {
@@ -49,20 +50,11 @@ final class ProgressLine {
             capacity += stage.capacity();
         }
         samples.add(new Eta.Sample(nanos, done));
-        while (samples.size() > 2 && samples.get(1).nanos() <= nanos - 2 * Eta.WINDOW_NANOS) {
+        while (samples.size() > 2 && samples.get(1).nanos() <= nanos - Eta.WINDOWS * Eta.WINDOW_NANOS) {
             samples.removeFirst();
         }
-        OptionalLong left = Eta.secondsLeft(samples, total);
-        String line = String.format(
-                Locale.ROOT,
-                "users %,d/%,d %.1f%% | %,.0f/s | links %d%% full | server ahead %,d | ETA %s",
-                done,
-                total,
-                100.0 * done / total,
-                rate,
-                capacity == 0 ? 0 : 100 * buffered / capacity,
-                serverAhead.getAsLong(),
-                left.isPresent() ? left.getAsLong() + "s" : "--");
+        lastLinksFull = capacity == 0 ? 0 : 100 * buffered / capacity;
+        String line = line(done, nanos, lastLinksFull);
         if (terminal != null) {
             terminal.show(line);
         } else if (updates++ % 8 == 0) {
@@ -70,8 +62,29 @@ final class ProgressLine {
         }
     }
 
-    void end() {
+    private String line(long done, long nanos, long linksFull) {
+        OptionalLong left = Eta.secondsLeft(samples, total);
+        return String.format(
+                Locale.ROOT,
+                "users %,d/%,d %.1f%% | %,.0f/s | links %d%% full | server ahead %,d | ETA %s",
+                done,
+                total,
+                100.0 * done / total,
+                nanos == 0 ? 0 : done * 1e9 / nanos,
+                linksFull,
+                serverAhead.getAsLong(),
+                left.isPresent() ? left.getAsLong() + "s" : "--");
+    }
+
+    /**
+     * Ends the progress line after the run: on a terminal it is drawn a last time with what was written by the end
+     * (the last update may have come before the last batch), and later output goes below it.
+     */
+    void end(Duration elapsed) {
         if (terminal != null) {
+            long done = written.getAsLong();
+            samples.add(new Eta.Sample(elapsed.toNanos(), done));
+            terminal.show(line(done, elapsed.toNanos(), lastLinksFull));
             terminal.finish();
         }
     }

@@ -23,23 +23,26 @@ class EtaTest {
     }
 
     @Test
-    void noEstimateBeforeTwoWholeWindows() {
-        // 100 items per ms from the start, steady: still no estimate before 2 s
-        assertThat(Eta.secondsLeft(samples(1_800, t -> 100 * t), 1_000_000)).isEmpty();
+    void noEstimateBeforeThreeWholeWindows() {
+        // 100 items per ms from the start, steady: still no estimate before 3 s
+        assertThat(Eta.secondsLeft(samples(3_000, t -> 100 * t), 1_000_000)).isEmpty();
         assertThat(Eta.secondsLeft(List.of(), 1_000_000)).isEmpty();
     }
 
     @Test
     void aSteadyRateGivesWhatRemainsAtThatRate() {
-        // 100 items per ms: at 2.2 s, 220,000 done, 780,000 left: 7.8 s, rounded up
-        assertThat(Eta.secondsLeft(samples(2_200, t -> 100 * t), 1_000_000)).hasValue(8);
+        // 100 items per ms: at 3.2 s, 320,000 done, 680,000 left: 6.8 s, rounded up
+        assertThat(Eta.secondsLeft(samples(3_200, t -> 100 * t), 1_000_000)).hasValue(7);
         assertThat(Eta.secondsLeft(samples(6_000, t -> 100 * t), 1_000_000)).hasValue(4);
     }
 
     @Test
     void aStartUpThatIsStillSpeedingUpGivesNoEstimate() {
         // the rate doubles every second, as while connections open and the JIT compiles
-        assertThat(Eta.secondsLeft(samples(3_000, t -> (long) (1_000 * Math.pow(2, t / 1_000.0))), 10_000_000))
+        assertThat(Eta.secondsLeft(samples(5_000, t -> (long) (1_000 * Math.pow(2, t / 1_000.0))), 10_000_000))
+                .isEmpty();
+        // or it climbs by 15 % a second: each window close to the last, but not to the one before
+        assertThat(Eta.secondsLeft(samples(5_000, t -> (long) (100_000 * Math.pow(1.15, t / 1_000.0))), 10_000_000))
                 .isEmpty();
     }
 
@@ -49,18 +52,18 @@ class EtaTest {
         LongUnaryOperator slowedDown = t -> t <= 4_000 ? 100 * t : 400_000 + 40 * (t - 4_000);
         assertThat(Eta.secondsLeft(samples(4_000, slowedDown), 1_000_000)).isPresent();
         assertThat(Eta.secondsLeft(samples(5_000, slowedDown), 1_000_000)).isEmpty();
-        assertThat(Eta.secondsLeft(samples(6_000, slowedDown), 1_000_000)).hasValue(13); // 520,000 left at 40/ms
+        assertThat(Eta.secondsLeft(samples(6_000, slowedDown), 1_000_000)).isEmpty();
+        assertThat(Eta.secondsLeft(samples(7_000, slowedDown), 1_000_000)).hasValue(12); // 480,000 left at 40/ms
     }
 
     @Test
     void ratesWithinTheAllowedChangeCountAsSettled() {
-        // 100 per ms in one window, 85 per ms in the next: 15 % apart
-        LongUnaryOperator wobbly =
-                t -> t <= 1_000 ? 100 * t : t <= 2_000 ? 100_000 + 100 * (t - 1_000) : 200_000 + 85 * (t - 2_000);
-        assertThat(Eta.secondsLeft(samples(3_000, wobbly), 1_000_000)).isPresent();
+        // 100 per ms for three seconds, then 85 per ms: 15 % apart
+        LongUnaryOperator wobbly = t -> t <= 3_000 ? 100 * t : 300_000 + 85 * (t - 3_000);
+        assertThat(Eta.secondsLeft(samples(4_000, wobbly), 1_000_000)).isPresent();
         // 100 then 75: 25 % apart
-        LongUnaryOperator jumpy = t -> t <= 2_000 ? 100 * t : 200_000 + 75 * (t - 2_000);
-        assertThat(Eta.secondsLeft(samples(3_000, jumpy), 1_000_000)).isEmpty();
+        LongUnaryOperator jumpy = t -> t <= 3_000 ? 100 * t : 300_000 + 75 * (t - 3_000);
+        assertThat(Eta.secondsLeft(samples(4_000, jumpy), 1_000_000)).isEmpty();
     }
 
     @Test
@@ -91,6 +94,6 @@ class EtaTest {
                 assertThat((double) eta.getAsLong()).as("at %d ms", t).isBetween(truth - 0.1 * truth, truth * 1.1 + 1);
             }
         }
-        assertThat(shown).as("estimates shown").isGreaterThan(20);
+        assertThat(shown).as("estimates shown").isGreaterThan(15);
     }
 }

@@ -12,7 +12,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -33,42 +32,8 @@ class StatusLineTest {
 
     private final PrintStream stream = new PrintStream(terminal, true, StandardCharsets.UTF_8);
 
-    /**
-     * What a terminal shows after {@code bytes}: a carriage return goes back to the line's start, ESC [ K erases from
-     * the cursor to the line's end, a line feed starts a new line, anything else overwrites the character under the
-     * cursor.
-     */
-    private static List<String> screen(String bytes) {
-        List<StringBuilder> lines = new ArrayList<>(List.of(new StringBuilder()));
-        int column = 0;
-        for (int i = 0; i < bytes.length(); i++) {
-            char c = bytes.charAt(i);
-            StringBuilder line = lines.getLast();
-            if (c == '\r') {
-                column = 0;
-            } else if (c == '\n') {
-                lines.add(new StringBuilder());
-                column = 0;
-            } else if (c == '\u001b' && bytes.startsWith("[K", i + 1)) {
-                line.setLength(Math.min(line.length(), column));
-                i += 2;
-            } else {
-                if (column < line.length()) {
-                    line.setCharAt(column, c);
-                } else {
-                    line.append(c);
-                }
-                column++;
-            }
-        }
-        if (lines.getLast().isEmpty()) {
-            lines.removeLast();
-        }
-        return lines.stream().map(StringBuilder::toString).toList();
-    }
-
     private List<String> screen() {
-        return screen(terminal.toString(StandardCharsets.UTF_8));
+        return TerminalScreen.of(terminal.toString(StandardCharsets.UTF_8));
     }
 
     @Test
