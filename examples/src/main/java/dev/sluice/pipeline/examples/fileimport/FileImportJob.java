@@ -134,7 +134,7 @@ public final class FileImportJob {
         Outcome o;
         try {
             o = options.file() == null
-                    ? run(options.dataDir(), options.lines())
+                    ? importGenerated(options.dataDir(), options.lines())
                     : importFile(readable(options.file()), options.dataDir());
         } catch (PipelineFailedException | PipelineCancelledException e) {
             System.err.println("run-demo import: the import did not complete: " + CommandLine.oneLine(e.getMessage()));
@@ -167,7 +167,7 @@ public final class FileImportJob {
     }
 
     /** Imports a generated file of {@code lines} lines in {@code dir}, writing it first if it is not there. */
-    static Outcome run(Path dir, long lines) throws Exception {
+    static Outcome importGenerated(Path dir, long lines) throws Exception {
         Path absolute = CommandLine.createDirectory("--data-dir", dir);
         Path file = absolute.resolve("orders-" + lines + ".csv");
         if (!Files.exists(file)) {

@@ -22,7 +22,7 @@ class FileImportJobTest {
     @Test
     void importsEveryGoodLineOnceAndSetsTheBadOnesAside(@TempDir Path dir) throws Exception {
         // when
-        FileImportJob.Outcome o = FileImportJob.run(dir, 100_000);
+        FileImportJob.Outcome o = FileImportJob.importGenerated(dir, 100_000);
         // then: one line in a thousand is malformed
         assertThat(o.result().outcome()).isEqualTo(Outcome.COMPLETED);
         assertThat(o.rejectedLines()).isEqualTo(100);
@@ -43,7 +43,7 @@ class FileImportJobTest {
     @Test
     void writesEachMalformedLineWithItsNumberAndReasonBesideTheDatabase(@TempDir Path dir) throws Exception {
         // when
-        FileImportJob.Outcome o = FileImportJob.run(dir, 10_000);
+        FileImportJob.Outcome o = FileImportJob.importGenerated(dir, 10_000);
         // then: the file beside the database holds the 10 lines set aside, each with its line number (from 1)
         assertThat(o.rejectedFile()).isEqualTo(dir.resolve("rejected-lines.tsv"));
         assertThat(o.database()).isEqualTo(dir.resolve("import.db"));
@@ -97,7 +97,7 @@ class FileImportJobTest {
     @Test
     void aCleanImportLeavesNoRejectedFileFromAnEarlierOne(@TempDir Path dir) throws Exception {
         // given an earlier import that set lines aside
-        FileImportJob.run(dir, 2_000);
+        FileImportJob.importGenerated(dir, 2_000);
         assertThat(dir.resolve("rejected-lines.tsv")).exists();
         // when a file with no malformed line is imported into the same folder
         Path clean = Files.write(dir.resolve("clean.csv"), List.of("1,ada,ada@example.com,1.00"));
