@@ -4,6 +4,7 @@ import dev.sluice.pipeline.internal.ChannelSource;
 import dev.sluice.pipeline.internal.IterableSource;
 import dev.sluice.pipeline.internal.PublisherSource;
 import dev.sluice.pipeline.internal.SingleUseSource;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -47,8 +48,11 @@ public interface Source<T> {
     @SafeVarargs
     static <T> Source<T> of(T... items) {
         Objects.requireNonNull(items, "items must not be null");
-        List<T> copy = List.of(items.clone()); // rejects null elements with a NullPointerException
-        return new IterableSource<>(copy, true);
+        List<T> copy = new ArrayList<>(items.length);
+        for (int i = 0; i < items.length; i++) {
+            copy.add(Objects.requireNonNull(items[i], "items[" + i + "] must not be null"));
+        }
+        return new IterableSource<>(List.copyOf(copy), true);
     }
 
     /**

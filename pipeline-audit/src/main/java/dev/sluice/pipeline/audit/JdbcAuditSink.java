@@ -81,9 +81,9 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
     }
 
     /**
-     * A sink on the SQLite database in {@code file}, created if missing (its directory must exist). Needs
-     * {@code org.xerial:sqlite-jdbc}, which this module brings at runtime. Keeps one connection open for writing (see
-     * the class comment); connects only when first used.
+     * A sink on the SQLite database in {@code file}, created if missing (its directory must exist). Needs the driver
+     * {@code org.xerial:sqlite-jdbc} on the class path, which this module does not bring. Keeps one connection open
+     * for writing (see the class comment); connects only when first used.
      *
      * @throws IllegalArgumentException if the file's directory does not exist or the path holds a {@code ?}
      */
