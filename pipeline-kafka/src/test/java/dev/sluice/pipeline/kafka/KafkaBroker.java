@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
 
@@ -41,9 +43,10 @@ import org.awaitility.core.TerminalFailureException;
  *
  * <p>{@link #shared()} is the broker of this test JVM, started on first use and killed when the JVM exits;
  * {@link #start()} starts one that the caller stops. Such a broker keeps its data in a temporary directory, which
- * {@link #stop()} deletes. Starting blocks until the broker answers a {@code describeCluster} with itself as an unfenced
- * node, or fails within {@link #STARTUP_TIMEOUT} with the end of the broker's log in the message. The broker is
- * never left behind: killed by a shutdown hook when this JVM exits, and halting by itself when this JVM is gone.
+ * {@link #stop()} deletes. Starting blocks until the broker answers a {@code describeCluster} with itself as an
+ * unfenced node, or fails within {@link #STARTUP_TIMEOUT} with the end of the broker's output and log in the message.
+ * The broker is never left behind: killed by a shutdown hook when this JVM exits, and halting by itself when this JVM
+ * is gone.
  *
  * <p>Topics are not created automatically ({@code auto.create.topics.enable=false}): {@link #createTopic}. Kafka 4's
  * consumer group protocol ({@code group.protocol=consumer}) and the classic one are both enabled (the broker's
@@ -175,8 +178,8 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /**
-     * Creates a topic of {@code partitions} partitions (replication factor 1) and blocks until every partition has a
-     * leader, so that producers and consumers can use it at once.
+     * Creates a topic of {@code partitions} partitions (replication factor 1) and blocks until the leader of every
+     * partition serves it, so that producers and consumers can use it at once.
      */
     public void createTopic(String name, int partitions) {
         if (partitions < 1) {
@@ -192,26 +195,24 @@ public final class KafkaBroker implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topic " + name, e);
         }
-        await("every partition of " + name + " has a leader")
+        // A partition's leader is in the broker's metadata before its replica manager leads the partition: a produce
+        // request in between fails with NOT_LEADER_OR_FOLLOWER, and an idempotent producer's next batches then fail
+        // with OUT_OF_ORDER_SEQUENCE_NUMBER until their delivery timeout. Only the leading replica answers ListOffsets.
+        Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            ends.put(new TopicPartition(name, p), OffsetSpec.latest());
+        }
+        await("the leader of every partition of " + name + " serves it")
                 .atMost(STARTUP_TIMEOUT)
                 .pollInterval(Duration.ofMillis(50))
                 .ignoreExceptions()
-                .until(() -> {
-                    TopicDescription topic = admin.describeTopics(List.of(name))
-                            .topicNameValues()
-                            .get(name)
-                            .get();
-                    return topic.partitions().size() == partitions
-                            && topic.partitions().stream()
-                                    .allMatch(p ->
-                                            p.leader() != null && !p.leader().isEmpty());
-                });
+                .until(() -> admin.listOffsets(ends).all().get().size() == partitions);
     }
 
     /**
-     * Stops the broker as {@code kafka-server-stop.sh} does (SIGTERM, so it shuts down cleanly), kills it if it is still
-     * running after 30 s, and deletes its data if they were temporary. Returns once the broker's JVM is gone; its port
-     * refuses connections from then on. Idempotent.
+     * Stops the broker as {@code kafka-server-stop.sh} does (SIGTERM, so it shuts down cleanly), kills it if it is
+     * still running after 30 s, and deletes its data if they were temporary. Returns once the broker's JVM is gone;
+     * its port refuses connections from then on. Idempotent.
      */
     public void stop() {
         if (!stopped.compareAndSet(false, true)) {
@@ -407,8 +408,9 @@ public final class KafkaBroker implements AutoCloseable {
 
     /**
      * The broker JVM's options: a heap of 512 MB, the serial collector (no collector threads competing for two cores),
-     * its SLF4J logging to its own file. A temporary broker's JIT stops at C1, which starts it with about half the CPU
-     * time at the cost of steady-state speed; a detached broker, which runs for long, compiles fully.
+     * its SLF4J logging to its own file (through logback, as the tests' logging). A temporary broker's JIT stops at C1,
+     * which starts it with about half the CPU time at the cost of steady-state speed; a detached broker, which runs for
+     * long, compiles fully.
      */
     private static List<String> brokerJvmArgs(Path logFile, boolean temporary) {
         List<String> args = new ArrayList<>(List.of(
@@ -420,6 +422,10 @@ public final class KafkaBroker implements AutoCloseable {
                 logFileOption(logFile)));
         if (temporary) {
             args.add("-XX:TieredStopAtLevel=1");
+        }
+        if (Runtime.version().feature() >= 24) {
+            // The broker unmaps its index files through sun.misc.Unsafe, which JDK 24+ warns about unless allowed.
+            args.add("--sun-misc-unsafe-memory-access=allow");
         }
         return args;
     }

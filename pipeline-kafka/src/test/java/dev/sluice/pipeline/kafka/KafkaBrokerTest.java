@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,6 +29,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -54,16 +56,20 @@ class KafkaBrokerTest {
 
         // when
         try (KafkaProducer<String, String> producer = producer()) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(topic, "key-" + (i % 40), Integer.toString(i)));
+                sent.add(producer.send(new ProducerRecord<>(topic, "key-" + (i % 40), Integer.toString(i))));
             }
-            producer.flush();
+            for (Future<RecordMetadata> send : sent) {
+                send.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            }
         }
         Map<Integer, List<ConsumerRecord<String, String>>> byPartition = new HashMap<>();
         try (KafkaConsumer<String, String> consumer = consumer(Map.of())) {
             consumer.assign(partitions(topic));
             consumer.seekToBeginning(partitions(topic));
-            await().atMost(PATIENCE).until(() -> {
+            // A consumer is single-threaded: it is polled on this thread only.
+            await().atMost(PATIENCE).pollInSameThread().until(() -> {
                 consumer.poll(Duration.ofMillis(200))
                         .forEach(r -> byPartition
                                 .computeIfAbsent(r.partition(), p -> new ArrayList<>())
