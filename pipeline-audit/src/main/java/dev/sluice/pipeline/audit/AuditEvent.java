@@ -21,8 +21,17 @@ import java.util.UUID;
  * twice is harmless: stores keep one row per {@code eventId}, and a running event never replaces a finished one.
  *
  * <h2>What the constructor does to the values</h2>
+ * Every event that can be made can be stored, in every store: SQLite, PostgreSQL, and MariaDB or MySQL (with a
+ * {@code DATETIME(3)} column in UTC and {@code utf8mb4} text). So:
  * <ul>
- *   <li>Times are kept to the millisecond (what every store can hold), so an event reads back equal.</li>
+ *   <li>Times are kept to the millisecond (what every store can hold), so an event reads back equal. They must lie
+ *       between {@link #EARLIEST_TIME} (1970-01-01T00:00:00Z) and {@link #LATEST_TIME} (9999-12-31T23:59:59.999Z):
+ *       MariaDB's {@code DATETIME} ends with the year 9999 (PostgreSQL's {@code timestamptz} goes on to 294276, SQLite
+ *       stores epoch milliseconds), and no operation a computer audits started before the epoch.</li>
+ *   <li>The event type, method name, correlation ID and outcome are at most {@value #MAX_NAME_BYTES} bytes of UTF-8
+ *       each, so that every index can hold them: PostgreSQL's btree holds 2,704 bytes an entry, and MariaDB's InnoDB
+ *       3,072 bytes, which a {@code utf8mb4} {@code VARCHAR(512)} (four bytes a character) fits. A name of ASCII
+ *       characters may be 512 characters long, one of Chinese characters about 170.</li>
  *   <li>{@code itemsPerSecond} is rounded to 2 decimals, half up.</li>
  *   <li>Text is made storable: U+0000 and unpaired surrogates become U+FFFD (PostgreSQL refuses the first; the second
  *       has no UTF-8 form). An error message longer than {@value #MAX_ERROR_MESSAGE_LENGTH} characters is cut and
@@ -81,8 +90,12 @@ public record AuditEvent(
     /** The outcome of a finished event that failed (also a pipeline's {@code Outcome.FAILED}). */
     public static final String FAILED = "FAILED";
 
-    /** The longest event type, method name, correlation ID or outcome, in characters. */
-    public static final int MAX_NAME_LENGTH = 1000;
+    /** The longest event type, method name, correlation ID or outcome, in bytes of UTF-8. */
+    public static final int MAX_NAME_BYTES = 512;
+    /** The earliest {@code startedAt} or {@code endedAt} an event may have. */
+    public static final Instant EARLIEST_TIME = Instant.EPOCH;
+    /** The latest {@code startedAt} or {@code endedAt} an event may have: the last millisecond of the year 9999. */
+    public static final Instant LATEST_TIME = Instant.parse("9999-12-31T23:59:59.999Z");
     /** Longer error messages are cut to this many characters. */
     public static final int MAX_ERROR_MESSAGE_LENGTH = 8192;
     /** The longest {@code additionalData}, in characters of its JSON. */
@@ -105,9 +118,9 @@ public record AuditEvent(
         correlationId = requireName(correlationId, "correlationId");
         outcome = requireName(outcome, "outcome");
         Objects.requireNonNull(startedAt, "startedAt must not be null");
-        startedAt = startedAt.truncatedTo(ChronoUnit.MILLIS);
+        startedAt = requireStorableTime(startedAt.truncatedTo(ChronoUnit.MILLIS), "startedAt");
         if (endedAt != null) {
-            endedAt = endedAt.truncatedTo(ChronoUnit.MILLIS);
+            endedAt = requireStorableTime(endedAt.truncatedTo(ChronoUnit.MILLIS), "endedAt");
             if (endedAt.isBefore(startedAt)) {
                 throw new IllegalArgumentException(
                         "endedAt must not be before startedAt, got endedAt " + endedAt + " and startedAt " + startedAt);
@@ -155,6 +168,11 @@ public record AuditEvent(
             throw new IllegalArgumentException("duration must not be negative, got " + duration);
         }
         requireNotNegative(itemCount, "itemCount");
+        requireStorableTime(startTime.truncatedTo(ChronoUnit.MILLIS), "startTime");
+        if (duration.compareTo(Duration.between(startTime, LATEST_TIME)) > 0) {
+            throw new IllegalArgumentException("duration must end by " + LATEST_TIME + " (AuditEvent.LATEST_TIME), got "
+                    + duration + " from startTime " + startTime);
+        }
         return new AuditEvent(
                 UUID.randomUUID(),
                 GRPC_STREAMING,
@@ -210,7 +228,8 @@ public record AuditEvent(
      */
     public AuditEvent completed(Instant endedAt, long itemCount, boolean success, String errorMessage) {
         Objects.requireNonNull(endedAt, "endedAt must not be null");
-        Duration d = Duration.between(startedAt, endedAt.truncatedTo(ChronoUnit.MILLIS));
+        Duration d =
+                Duration.between(startedAt, requireStorableTime(endedAt.truncatedTo(ChronoUnit.MILLIS), "endedAt"));
         if (d.isNegative()) {
             throw new IllegalArgumentException(
                     "endedAt must not be before startedAt, got endedAt " + endedAt + " and startedAt " + startedAt);
@@ -261,9 +280,15 @@ public record AuditEvent(
 
     /** {@code count} per second of {@code elapsed}, rounded to 2 decimals; 0 for a zero duration. */
     static double rate(long count, Duration elapsed) {
-        long nanos = elapsed.toNanos();
-        return nanos <= 0 ? 0.0 : roundRate(count * 1_000_000_000.0 / nanos);
+        if (elapsed.isNegative() || elapsed.isZero()) {
+            return 0.0;
+        }
+        // Nanoseconds in a long end after 292 years, and an event may last 8,000.
+        double nanos = elapsed.getSeconds() < MAX_SECONDS_IN_NANOS ? elapsed.toNanos() : elapsed.getSeconds() * 1e9;
+        return roundRate(count * 1_000_000_000.0 / nanos);
     }
+
+    private static final long MAX_SECONDS_IN_NANOS = Long.MAX_VALUE / 1_000_000_000L - 1;
 
     private static double roundRate(double perSecond) {
         if (!Double.isFinite(perSecond) || perSecond < 0) {
@@ -277,11 +302,22 @@ public record AuditEvent(
         if (value.isBlank()) {
             throw new IllegalArgumentException(argument + " must not be blank, got '" + Text.oneLine(value) + "'");
         }
-        if (value.length() > MAX_NAME_LENGTH) {
-            throw new IllegalArgumentException(argument + " must be at most " + MAX_NAME_LENGTH + " characters, got "
-                    + value.length() + " characters starting '" + Text.oneLine(value.substring(0, 40)) + "'");
+        String storable = Text.storable(value);
+        int bytes = Text.utf8Length(storable);
+        if (bytes > MAX_NAME_BYTES) {
+            throw new IllegalArgumentException(argument + " must be at most " + MAX_NAME_BYTES + " bytes of UTF-8 "
+                    + "(AuditEvent.MAX_NAME_BYTES, what every audit store can index), got " + bytes + " bytes: '"
+                    + Text.oneLine(Text.truncate(storable, 80)) + "'");
         }
-        return Text.storable(value);
+        return storable;
+    }
+
+    private static Instant requireStorableTime(Instant t, String argument) {
+        if (t.isBefore(EARLIEST_TIME) || t.isAfter(LATEST_TIME)) {
+            throw new IllegalArgumentException(argument + " must be between " + EARLIEST_TIME + " and " + LATEST_TIME
+                    + " (AuditEvent.EARLIEST_TIME and LATEST_TIME, what every audit store can hold), got " + t);
+        }
+        return t;
     }
 
     private static void requireNotNegative(long value, String argument) {

@@ -20,7 +20,9 @@ public interface AuditSink extends AutoCloseable {
      * Stores the events, all or (as far as the store allows) none: a JDBC sink writes them in one transaction.
      * Blocks while it writes.
      *
-     * @throws AuditStoreException if the store failed; the events may be written again later
+     * @throws AuditStoreException if the store failed; the events may be written again later. A failure whose
+     *     {@link AuditStoreException#sqlState() SQLState} is of class 22, 23 or 54 says the store refuses some of the
+     *     events for good: an {@link AuditWriter} then writes the batch in parts to find them and sets them aside
      */
     void write(List<AuditEvent> events);
 

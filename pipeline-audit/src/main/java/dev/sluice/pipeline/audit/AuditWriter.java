@@ -3,11 +3,13 @@ package dev.sluice.pipeline.audit;
 import dev.sluice.pipeline.Overflow;
 import dev.sluice.pipeline.audit.internal.DrainLoop;
 import dev.sluice.pipeline.audit.internal.EventLine;
+import dev.sluice.pipeline.audit.internal.ReplayLoop;
 import dev.sluice.pipeline.audit.internal.RetryPolicy;
 import dev.sluice.pipeline.audit.internal.SpillFile;
 import dev.sluice.pipeline.audit.internal.Spillover;
 import dev.sluice.pipeline.audit.internal.WriterCounters;
 import dev.sluice.pipeline.audit.internal.WriterMeters;
+import dev.sluice.pipeline.audit.internal.WriterState;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,10 +40,12 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>The batch is retried: retry r waits min(initial × 2<sup>r−1</sup>, max), by default 100, 200, 400 ms.</li>
  *   <li>Then it goes to the spill file (if one is configured): an append-only file of JSON lines, forced to disk.
- *       While the file holds events, later batches go straight to it, in order, and the writer tries to replay the
- *       file into the store once per max retry delay (its first event alone, as a cheap probe of the store).</li>
- *   <li>Once a replay succeeds, the file is emptied and batches go to the store again. A file left by an earlier
- *       writer (a crash, a close during an outage) is replayed when the next writer on it starts.</li>
+ *       While the store is taken to be down, later batches go straight to the file, and a second thread (the
+ *       replaying thread, which every writer with a spill file has) tries to replay the file into the store once per
+ *       max retry delay, its first event alone as a cheap probe of the store.</li>
+ *   <li>Once the store takes the probe, the writer thread writes new batches to it again, while the replaying thread
+ *       goes on replaying the file beside it: the queue keeps draining however long a replay takes. A file left by
+ *       an earlier writer (a crash, a close during an outage) is replayed when the next writer on it starts.</li>
  * </ol>
  * Because stores keep one row per event ID, a retried batch or a replayed file never duplicates a row. Without a spill
  * file, a batch that still fails after its retries is dropped. A dropped event is counted and logged, so nothing is
@@ -49,25 +53,42 @@ import org.slf4j.LoggerFactory;
  * queue under a dropping policy, a closed writer, an interrupted submit) at WARN, at most once a second, with its
  * event ID (its own line was logged when it was submitted, unless {@code logEvents(false)}).
  *
+ * <h2>When the store refuses an event</h2>
+ * A store may refuse an event for good, whatever the retries: a CHECK constraint or a trigger that says no, a column
+ * narrower than the value. The writer tells such a refusal from a failure by its SQLState
+ * ({@link AuditStoreException#sqlState()}): classes 22 (data exception), 23 (integrity constraint violation) and 54
+ * (program limit exceeded) refuse; every other class (08 connection, 40 rollback, 53 resources, 57 operator
+ * intervention, 42 a dropped table or a revoked grant, which refuse every event alike until an operator acts) and no
+ * SQLState at all are failures, retried and spilled as above. A refused batch is split in halves, and the halves split
+ * again, until each refused event stands alone; the events around it are written. A refused event goes to the spill
+ * file, and its replay sets it aside in the <b>dead-letter file</b> beside the spill file (see
+ * {@link Builder#spillFile}): one JSON line each, with the time, the SQLState, the store's message and the event. Each
+ * is counted ({@link AuditReport#deadLettered()}, {@code pipeline.audit.events{outcome=dead-lettered}}) and logged at
+ * WARN, and the replay goes on past it. Without a spill file, a refused event is dropped and logged at ERROR with its
+ * JSON. {@link AuditEvent} refuses at once the values that no store could hold, so a refusal comes from what the
+ * table adds: a constraint, a trigger, a narrower column.
+ *
  * <h2>Blocking, threads and failure</h2>
  * {@code submit} waits while the queue is full (the default, {@link Overflow#BLOCK}), or drops an event with
  * {@link Overflow#DROP_NEWEST} or {@link Overflow#DROP_OLDEST} (counted). It never throws for a store's failure. Thread
- * safe: any number of threads may submit at once. The writer thread is a platform daemon thread by default, because
- * SQLite's driver runs native code that would pin a virtual thread's carrier; {@link Builder#threadFactory} can give a
- * virtual one for other stores.
+ * safe: any number of threads may submit at once. The writer's threads (the writer thread, and the replaying thread
+ * with a spill file) are platform daemon threads by default, because SQLite's driver runs native code that would pin
+ * a virtual thread's carrier; {@link Builder#threadFactory} can give virtual ones for other stores.
  *
  * <h2>Closing, and what a crash loses</h2>
  * {@link #close(Duration)} stops taking events, then waits up to the timeout while the writer thread writes what is
- * queued (spilling it if the store fails, without waiting out retry delays that would pass the timeout), and returns
- * an {@link AuditReport}. If the thread is still busy when the timeout passes (a store call that hangs), it is
- * interrupted and the events still queued are spilled by the closing thread, or dropped (counted) without a spill file.
- * Only the batch that the hung store call holds remains pending; it is spilled if the call fails later, while the
- * process lives.
+ * queued (spilling it if the store fails, without waiting out retry delays that would pass the timeout) and the
+ * replaying thread tries the spill file one last time, and returns an {@link AuditReport}. If a thread is still busy
+ * when the timeout passes (a store call that hangs), it is interrupted and the events still queued are spilled by the
+ * closing thread, or dropped (counted) without a spill file. Only the batch that the hung store call holds remains
+ * pending; it is spilled if the call fails later, while the process lives. A replay cut short by the timeout leaves
+ * the rest of the file to the next writer.
  *
  * <p>A process killed without {@code close()} (SIGKILL, a crash, power loss) loses the events that were queued or
  * being written but not yet committed or appended to the spill file: at most the queue capacity plus one batch. A
- * spill-file line cut by the kill is skipped on replay (that event is one of those). Everything appended to the spill
- * file before the kill is replayed by the next writer on the file.
+ * spill-file line cut by the kill is set aside on replay (that event is one of those). Everything appended to the
+ * spill file before the kill is replayed by the next writer on the file; an event that a replay set aside just before
+ * the kill may be set aside a second time.
  */
 public final class AuditWriter implements AutoCloseable {
 
@@ -82,18 +103,18 @@ public final class AuditWriter implements AutoCloseable {
     private final Duration closeTimeout;
     private final boolean logEvents;
     private final WriterCounters counters = new WriterCounters();
+    private final WriterState state = new WriterState();
     private final Spillover spillover;
     private final DrainLoop loop;
-    private final Thread thread;
+    private final List<Thread> threads; // the draining thread, then the replaying one if there is a spill file
     private final WriterMeters meters; // null without a registry
 
     // close() has drained the queue: a submitter whose event arrives later takes it back.
     private volatile boolean sealed;
-    private volatile boolean threadEnded;
     private volatile boolean closeReturned;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final AtomicBoolean released = new AtomicBoolean();
-    private final CountDownLatch threadDone = new CountDownLatch(1);
+    private final CountDownLatch threadsDone;
     private final CountDownLatch closeDone = new CountDownLatch(1);
 
     private AuditWriter(Builder b, SpillFile spill) {
@@ -103,17 +124,14 @@ public final class AuditWriter implements AutoCloseable {
         this.closeTimeout = b.closeTimeout;
         this.logEvents = b.logEvents;
         this.spillover = new Spillover(spill, counters);
-        this.loop = new DrainLoop(
-                queue,
-                sink,
-                b.batchSize,
-                new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay),
-                spillover,
-                counters);
-        this.thread = b.threadFactory.newThread(this::runLoop);
-        if (thread == null) {
-            throw new IllegalStateException("the threadFactory returned no thread");
-        }
+        RetryPolicy retry = new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay);
+        this.loop = new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state);
+        List<Runnable> bodies = spill == null
+                ? List.of(loop)
+                : List.of(loop, new ReplayLoop(sink, b.batchSize, retry, spillover, counters, state));
+        this.threadsDone = new CountDownLatch(bodies.size());
+        this.threads =
+                bodies.stream().map(body -> newThread(b.threadFactory, body)).toList();
         this.meters =
                 b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
     }
@@ -184,11 +202,11 @@ public final class AuditWriter implements AutoCloseable {
         if (logEvents) {
             EventLine.log(eventLog, event);
         }
-        if (loop.closing()) {
+        if (state.closing()) {
             spillover.drop(List.of(event), "the audit writer is closed", false);
             return false;
         }
-        if (threadEnded) {
+        if (state.hasDrainEnded()) {
             return spillover.storeAside(List.of(event), "the audit writer's thread has ended");
         }
         switch (whenFull) {
@@ -209,7 +227,7 @@ public final class AuditWriter implements AutoCloseable {
             default -> {
                 // Wait for room, but notice a close that will never make any: re-check every so often.
                 while (!queue.offer(event, BLOCKED_SUBMIT_RECHECK_MS, TimeUnit.MILLISECONDS)) {
-                    if (sealed || threadEnded) {
+                    if (sealed || state.hasDrainEnded()) {
                         return spillover.storeAside(List.of(event), "the audit writer closed while the queue was full");
                     }
                 }
@@ -222,16 +240,21 @@ public final class AuditWriter implements AutoCloseable {
         return true;
     }
 
-    private void runLoop() {
-        try {
-            loop.run();
-        } finally {
-            threadEnded = true;
-            threadDone.countDown();
-            if (closeReturned) {
-                release(); // close() returned while this thread was still busy
+    private Thread newThread(ThreadFactory factory, Runnable body) {
+        Thread t = factory.newThread(() -> {
+            try {
+                body.run();
+            } finally {
+                threadsDone.countDown();
+                if (closeReturned && threadsDone.getCount() == 0) {
+                    release(); // close() returned while a thread was still busy
+                }
             }
+        });
+        if (t == null) {
+            throw new IllegalStateException("the threadFactory returned no thread");
         }
+        return t;
     }
 
     // -------------------------------------------------------------------------------------------- closing
@@ -244,6 +267,7 @@ public final class AuditWriter implements AutoCloseable {
                 counters.written.get(),
                 counters.spilled.get(),
                 counters.replayed.get(),
+                counters.deadLettered.get(),
                 counters.dropped.get(),
                 pending);
     }
@@ -258,9 +282,9 @@ public final class AuditWriter implements AutoCloseable {
      * Stops taking events, writes (or spills) what is queued within {@code timeout}, closes the sink and the spill
      * file, and reports. Events submitted from now on are dropped (counted). Waits at most {@code timeout} plus half a
      * second (plus, without a spill file, one store call for events that arrived as the writer stopped); a later call
-     * waits for the first one and reports the same. See the class comment for what a timeout leaves pending. If the
-     * writer thread is still stuck in a store call when this returns, the spill file stays locked until that call
-     * ends: a new writer on the same spill file is refused meanwhile.
+     * waits for the first one and reports the same. See the class comment for what a timeout leaves pending. If a
+     * thread of the writer is still stuck in a store call when this returns, the spill file stays locked until that
+     * call ends: a new writer on the same spill file is refused meanwhile.
      *
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
@@ -274,34 +298,35 @@ public final class AuditWriter implements AutoCloseable {
             return report();
         }
         try {
-            loop.beginClose(System.nanoTime() + timeout.toNanos());
-            boolean ended = awaitQuietly(threadDone, timeout.toMillis());
-            if (!ended) {
+            state.beginClose(System.nanoTime() + timeout.toNanos());
+            queue.offer(DrainLoop.WAKE_UP);
+            if (!awaitQuietly(threadsDone, timeout.toMillis())) {
                 log.warn(
                         "the audit writer did not finish within {}; interrupting it ({} events pending)",
                         timeout,
                         counters.pending());
-                thread.interrupt();
-                ended = awaitQuietly(threadDone, CLOSE_GRACE_MS);
+                threads.forEach(Thread::interrupt);
+                awaitQuietly(threadsDone, CLOSE_GRACE_MS);
             }
             sealed = true;
             List<AuditEvent> left = loop.takeLeftovers();
             if (!left.isEmpty()) {
-                takeLeftovers(left, ended);
+                takeLeftovers(left, state.hasDrainEnded());
             }
             if (meters != null) {
                 meters.remove();
             }
             closeReturned = true;
-            if (threadDone.getCount() == 0) {
+            if (threadsDone.getCount() == 0) {
                 release();
             }
             AuditReport r = report();
             log.info(
-                    "audit writer closed: {} written, {} spilled, {} replayed, {} dropped, {} pending",
+                    "audit writer closed: {} written, {} spilled, {} replayed, {} dead-lettered, {} dropped, {} pending",
                     r.written(),
                     r.spilled(),
                     r.replayed(),
+                    r.deadLettered(),
                     r.dropped(),
                     r.pending());
             return r;
@@ -445,7 +470,10 @@ public final class AuditWriter implements AutoCloseable {
         /**
          * Where events go while the store fails, to be replayed later (none by default: such events are dropped,
          * counted and logged). The file and its directories are created if missing; a {@code .lock} file beside it
-         * keeps a second writer off it. It should be on local disk that outlives the process.
+         * keeps a second writer off it. It should be on local disk that outlives the process. Events the store
+         * refuses for good are set aside beside it, in a dead-letter file created at its first record (see the class
+         * comment): {@code audit-spill.jsonl} gives {@code audit-spill.dead-letters.jsonl}, and a name not ending in
+         * {@code .jsonl} gets {@code .dead-letters.jsonl} added.
          */
         public Builder spillFile(Path file) {
             this.spillFile = Objects.requireNonNull(file, "spillFile must not be null");
@@ -463,9 +491,9 @@ public final class AuditWriter implements AutoCloseable {
         }
 
         /**
-         * Registers {@code pipeline.audit.events{outcome=written|spilled|dropped}} and {@code pipeline.audit.queue.size}
-         * in {@code registry}, until the writer closes. One writer per registry: a registry keeps the first meter of a
-         * name.
+         * Registers {@code pipeline.audit.events{outcome=written|spilled|dead-lettered|dropped}} and
+         * {@code pipeline.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
+         * registry keeps the first meter of a name.
          */
         public Builder meterRegistry(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry must not be null");
@@ -473,9 +501,9 @@ public final class AuditWriter implements AutoCloseable {
         }
 
         /**
-         * Makes the writer thread (default: a platform daemon thread named {@code sluice-audit-writer-N}). A virtual
-         * thread suits PostgreSQL's driver; SQLite's pins its carrier during every native call, including the wait of
-         * its busy timeout.
+         * Makes the writer's threads: the writer thread, and with a spill file the replaying thread (default: platform
+         * daemon threads named {@code sluice-audit-writer-N}). Virtual threads suit PostgreSQL's driver; SQLite's pins
+         * its carrier during every native call, including the wait of its busy timeout.
          */
         public Builder threadFactory(ThreadFactory factory) {
             this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
@@ -492,7 +520,8 @@ public final class AuditWriter implements AutoCloseable {
         }
 
         /**
-         * Opens the spill file, if any, and starts the writer thread, which first replays what the spill file holds.
+         * Opens the spill file, if any, and starts the writer's threads; the replaying thread replays at once what the
+         * spill file holds.
          *
          * @throws IllegalStateException if another writer holds the spill file
          * @throws java.io.UncheckedIOException if the spill file cannot be created or opened
@@ -502,7 +531,7 @@ public final class AuditWriter implements AutoCloseable {
             AuditWriter writer = null;
             try {
                 writer = new AuditWriter(this, spill);
-                writer.thread.start();
+                writer.threads.forEach(Thread::start);
             } catch (RuntimeException | Error e) {
                 if (spill != null) {
                     spill.close();

@@ -61,7 +61,8 @@ import javax.sql.DataSource;
  * <p>Thread-safe: any number of threads may write and look up at once (writes through the kept connection take turns).
  * Every method blocks on the database. SQLite's driver runs native code that pins a virtual thread to its carrier
  * while it runs, which is why an {@link AuditWriter} writes from a platform thread by default. Failures surface as
- * {@link AuditStoreException}.
+ * {@link AuditStoreException}, with the database's SQLState (for SQLite, whose driver gives none, the class of its
+ * result code: a constraint, a trigger's {@code RAISE} give 23000, a value too big 54000, a type mismatch 22000).
  */
 public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
@@ -310,10 +311,12 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         Dialect d = dialect;
         String store = (d == null ? "audit database" : d == Dialect.SQLITE ? "SQLite" : "PostgreSQL") + " table \""
                 + table + "\"";
+        String sqlState = d == null ? e.getSQLState() : d.sqlState(e);
         return new AuditStoreException(
                 doing + " in " + store + " failed: " + e.getMessage()
-                        + (e.getSQLState() != null ? " (SQLState " + e.getSQLState() + ")" : ""),
-                e);
+                        + (sqlState != null ? " (SQLState " + sqlState + ")" : ""),
+                e,
+                sqlState);
     }
 
     /** Closes the connection that a sink made by {@link #sqlite} or {@link #forUrl} keeps open for writing. */

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -242,9 +244,9 @@ class AuditEventTest {
         assertThatThrownBy(() -> AuditEvent.started("t", "m", null, Instant.EPOCH, null))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessage("correlationId must not be null");
-        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c".repeat(1001), Instant.EPOCH, null))
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c".repeat(513), Instant.EPOCH, null))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("correlationId must be at most 1000 characters, got 1001 characters");
+                .hasMessageStartingWith("correlationId must be at most 512 bytes of UTF-8");
         assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, -1, Duration.ZERO, true, null, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("itemCount must not be negative, got -1");
@@ -309,6 +311,102 @@ class AuditEventTest {
                         null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("endedAt must not be before startedAt");
+    }
+
+    @Test
+    void namesAreLimitedToTheBytesEveryIndexHolds() {
+        // given names of exactly 512 bytes of UTF-8: ASCII, three-byte and four-byte characters
+        String ascii = "a".repeat(512);
+        String euros = "€".repeat(170) + "ab"; // 510 + 2 bytes
+        String rockets = "🚀".repeat(128); // 4 bytes each, two Java chars each
+
+        // then they make an event
+        AuditEvent e = AuditEvent.started(euros, ascii, rockets, Instant.EPOCH, null);
+        assertThat(e.correlationId()).isEqualTo(rockets);
+        assertThat(AuditEvent.fromJson(e.toJson())).isEqualTo(e);
+
+        // and one byte more does not, whatever the characters
+        assertThatThrownBy(() -> AuditEvent.started("t", "a".repeat(513), "c", Instant.EPOCH, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("methodName must be at most 512 bytes of UTF-8")
+                .hasMessageContaining("got 513 bytes");
+        assertThatThrownBy(() -> AuditEvent.started(euros + "c", "m", "c", Instant.EPOCH, null))
+                .hasMessageStartingWith("eventType must be at most 512 bytes of UTF-8");
+    }
+
+    @Test
+    void aCorrelationIdTooLargeForAnIndexIsRefusedNamingTheFieldAPreviewAndTheRule() {
+        // given the value that broke a PostgreSQL index: 1,000 non-ASCII characters (3,000 bytes)
+        String wide = "漢".repeat(1000);
+
+        assertThatThrownBy(() ->
+                        AuditEvent.streaming("m", wide, Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("correlationId must be at most 512 bytes of UTF-8 (AuditEvent.MAX_NAME_BYTES, "
+                        + "what every audit store can index), got 3000 bytes: '漢漢漢")
+                .hasMessageContaining("[truncated from 1000 characters]")
+                .satisfies(t -> assertThat(t.getMessage()).hasSizeLessThan(300));
+    }
+
+    @Test
+    void aValueThatCouldForgeALogLineIsShownEscapedInTheError() {
+        String hostile = "x\nFAKE LOG LINE " + "y".repeat(600);
+
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", hostile, Instant.EPOCH, null))
+                .hasMessageContaining("x\\nFAKE LOG LINE")
+                .satisfies(t -> assertThat(t.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void timesAreLimitedToWhatEveryStoreHolds() {
+        // given the first and last instants every store holds
+        AuditEvent edges = new AuditEvent(
+                UUID.randomUUID(),
+                "t",
+                "m",
+                "c",
+                AuditEvent.EARLIEST_TIME,
+                AuditEvent.LATEST_TIME,
+                0,
+                0,
+                0,
+                true,
+                AuditEvent.COMPLETED,
+                null,
+                0,
+                0,
+                null);
+        assertThat(edges.startedAt()).isEqualTo(Instant.parse("1970-01-01T00:00:00Z"));
+        assertThat(edges.endedAt()).isEqualTo(Instant.parse("9999-12-31T23:59:59.999Z"));
+
+        // then a start in the year 300000 (beyond PostgreSQL's timestamptz), or before 1970, is refused
+        Instant year300000 = LocalDateTime.of(300_000, 1, 1, 0, 0).toInstant(ZoneOffset.UTC);
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c", year300000, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("startedAt must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z "
+                        + "(AuditEvent.EARLIEST_TIME and LATEST_TIME, what every audit store can hold), "
+                        + "got +300000-01-01T00:00:00Z");
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c", Instant.EPOCH.minusMillis(1), null))
+                .hasMessageStartingWith("startedAt must be between")
+                .hasMessageEndingWith("got 1969-12-31T23:59:59.999Z");
+        assertThatThrownBy(() -> AuditEvent.started("t", "m", "c", Instant.EPOCH, null)
+                        .completed(Instant.parse("+10000-01-01T00:00:00Z"), 1, true, null))
+                .hasMessageStartingWith("endedAt must be between");
+        assertThatThrownBy(() -> AuditEvent.streaming(
+                        "m", "c", Instant.parse("9999-12-31T00:00:00Z"), 1, Duration.ofDays(2), true, null, null))
+                .hasMessageStartingWith("duration must end by 9999-12-31T23:59:59.999Z");
+        assertThatThrownBy(() -> AuditEvent.streaming(
+                        "m", "c", Instant.EPOCH, 1, Duration.ofSeconds(Long.MAX_VALUE), true, null, null))
+                .hasMessageStartingWith("duration must end by");
+    }
+
+    @Test
+    void aSpilledLineThatBreaksTheseRulesIsNotAnEvent() {
+        String json = Events.finished("old", 1).toJson().replace("\"old-1\"", "\"" + "é".repeat(300) + "\"");
+
+        assertThatThrownBy(() -> AuditEvent.fromJson(json))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("correlationId must be at most 512 bytes");
     }
 
     @Test

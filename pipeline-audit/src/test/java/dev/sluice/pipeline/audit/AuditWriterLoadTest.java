@@ -93,7 +93,7 @@ class AuditWriterLoadTest {
 
         // then all of them are in the table, once each
         assertThat(failures).isEmpty();
-        assertThat(report).isEqualTo(new AuditReport(TOTAL, TOTAL, 0, 0, 0, 0));
+        assertThat(report).isEqualTo(new AuditReport(TOTAL, TOTAL, 0, 0, 0, 0, 0));
         assertThat(query(ds, "SELECT count(*) FROM \"" + table + "\"")).isEqualTo(TOTAL);
         assertThat(query(ds, "SELECT count(DISTINCT event_id) FROM \"" + table + "\""))
                 .isEqualTo(TOTAL);

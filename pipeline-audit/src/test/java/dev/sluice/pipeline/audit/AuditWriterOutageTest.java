@@ -3,6 +3,7 @@ package dev.sluice.pipeline.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.pipeline.Overflow;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -142,6 +145,137 @@ class AuditWriterOutageTest {
 
         assertThat(flaky.batches.get()).isGreaterThanOrEqualTo(3);
         assertEveryEventOnce(real, "audit_logs", producers);
+    }
+
+    @Test
+    @Timeout(180)
+    void postgresTakesALongReplayWhileASteadyStreamOfNewEventsLosesNone() throws Exception {
+        FlakyDataSource flaky = FlakyDataSource.pooled(Postgres.dataSource());
+        String table = Postgres.uniqueTable("long_replay_test");
+        try {
+            aLongReplayDropsNoneOfTheEventsThatKeepComing(
+                    flaky, JdbcAuditSink.forDataSource(flaky).withTable(table), Postgres.dataSource(), table);
+        } finally {
+            Postgres.dropTable(Postgres.dataSource(), table);
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void sqliteTakesALongReplayWhileASteadyStreamOfNewEventsLosesNone() throws Exception {
+        SQLiteDataSource real = new SQLiteDataSource();
+        real.setUrl("jdbc:sqlite:" + dir.resolve("long-replay.db"));
+        FlakyDataSource flaky = FlakyDataSource.pooled(real);
+        aLongReplayDropsNoneOfTheEventsThatKeepComing(flaky, JdbcAuditSink.forDataSource(flaky), real, "audit_logs");
+    }
+
+    /**
+     * An outage spills tens of thousands of events; when the store is back, slow (every insert takes 15 ms, so the
+     * replay takes seconds on any machine), new events keep coming at a steady rate into a queue far smaller than what
+     * they add up to during the replay, under a policy that drops when the queue is full.
+     */
+    private void aLongReplayDropsNoneOfTheEventsThatKeepComing(
+            FlakyDataSource flaky, JdbcAuditSink sink, DataSource reader, String table) throws Exception {
+        // given a writer with a small queue that drops when full
+        int capacity = 256;
+        int spilledInOutage = 30_000;
+        sink.createSchema();
+        AuditWriter writer = AuditWriter.builder(sink)
+                .logEvents(false)
+                .queueCapacity(capacity)
+                .batchSize(100)
+                .whenFull(Overflow.DROP_NEWEST)
+                .spillFile(dir.resolve("long-replay.jsonl"))
+                .retry(2, Duration.ofMillis(10), Duration.ofMillis(100))
+                .build();
+
+        // when an outage spills 30,000 events (submitted only while the queue has room: none is dropped here)
+        flaky.down = true;
+        List<String> outage = new ArrayList<>(spilledInOutage);
+        for (int i = 0; i < spilledInOutage; i++) {
+            while (writer.report().pending() >= capacity) {
+                LockSupport.parkNanos(100_000); // the producer waits for room, as a polite one would
+            }
+            AuditEvent e = Events.finished("outage", i);
+            assertThat(writer.submit(e)).isTrue();
+            outage.add(e.correlationId());
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> writer.report().spilled() == spilledInOutage);
+
+        // and the store comes back, slow, while new events keep coming, one every 10 ms, through the whole replay
+        flaky.slowInsertMillis = 15;
+        flaky.down = false;
+        SteadyStream stream = SteadyStream.start(writer, Duration.ofMillis(10));
+        await().atMost(Duration.ofSeconds(120)).until(() -> {
+            AuditReport r = writer.report();
+            return r.replayed() >= spilledInOutage && r.replayed() == r.spilled();
+        });
+        long writtenWhileReplaying = writer.report().written();
+        long streamedWhileReplaying = stream.submitted.get();
+        stream.stopAndJoin();
+        AuditReport report = writer.close(Duration.ofSeconds(30));
+
+        // then no event was dropped: the stream was written while the replay ran, and every event is in the table once
+        assertThat(stream.failures).isEmpty();
+        assertThat(report.dropped()).isZero();
+        assertThat(streamedWhileReplaying)
+                .as("events that came during the replay")
+                .isGreaterThan(capacity);
+        assertThat(writtenWhileReplaying)
+                .as("written directly during the replay")
+                .isPositive();
+        List<String> expected = new ArrayList<>(outage);
+        expected.addAll(stream.correlationIds);
+        assertThat(stored(reader, table)).hasSameSizeAs(expected).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    /** A virtual thread that submits an event every {@code period} until stopped, catching up if it falls behind. */
+    static final class SteadyStream {
+        final ConcurrentLinkedQueue<String> correlationIds = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        final AtomicLong submitted = new AtomicLong();
+        private volatile boolean stop;
+        private Thread thread;
+
+        static SteadyStream start(AuditWriter writer, Duration period) {
+            SteadyStream s = new SteadyStream();
+            s.thread = Thread.ofVirtual().start(() -> {
+                try {
+                    long next = System.nanoTime();
+                    for (int i = 0; !s.stop; i++) {
+                        AuditEvent e = Events.finished("stream", i);
+                        if (!writer.submit(e)) {
+                            throw new AssertionError("event " + e.correlationId() + " was dropped");
+                        }
+                        s.correlationIds.add(e.correlationId());
+                        s.submitted.incrementAndGet();
+                        next += period.toNanos();
+                        LockSupport.parkNanos(next - System.nanoTime());
+                    }
+                } catch (Throwable t) {
+                    s.failures.add(t);
+                }
+            });
+            return s;
+        }
+
+        void stopAndJoin() throws InterruptedException {
+            stop = true;
+            if (!thread.join(Duration.ofSeconds(30))) {
+                throw new AssertionError("the stream did not stop");
+            }
+        }
+    }
+
+    private static List<String> stored(DataSource ds, String table) throws SQLException {
+        List<String> stored = new ArrayList<>();
+        try (Connection c = ds.getConnection();
+                var rs = c.createStatement().executeQuery("SELECT correlation_id FROM \"" + table + "\"")) {
+            while (rs.next()) {
+                stored.add(rs.getString(1));
+            }
+        }
+        return stored;
     }
 
     private static void assertEveryEventOnce(DataSource ds, String table, Producers... producers) throws SQLException {

@@ -83,7 +83,7 @@ class AuditWriterTest {
         // then every event was written, in full batches
         assertThat(sink.store.size()).isEqualTo(1001);
         assertThat(sink.batchSizes).allMatch(n -> n <= 100).contains(100);
-        assertThat(report).isEqualTo(new AuditReport(1001, 1001, 0, 0, 0, 0));
+        assertThat(report).isEqualTo(new AuditReport(1001, 1001, 0, 0, 0, 0, 0));
     }
 
     @Test
@@ -184,7 +184,7 @@ class AuditWriterTest {
         sink.release();
         assertThat(submitter.join(Duration.ofSeconds(10))).isTrue();
         assertThat(taken).isTrue();
-        assertThat(writer.close(Duration.ofSeconds(10))).isEqualTo(new AuditReport(4, 4, 0, 0, 0, 0));
+        assertThat(writer.close(Duration.ofSeconds(10))).isEqualTo(new AuditReport(4, 4, 0, 0, 0, 0, 0));
     }
 
     @Test
@@ -211,7 +211,7 @@ class AuditWriterTest {
                         .count())
                 .isEqualTo(1);
         sink.release();
-        assertThat(writer.close(Duration.ofSeconds(10))).isEqualTo(new AuditReport(3, 2, 0, 0, 1, 0));
+        assertThat(writer.close(Duration.ofSeconds(10))).isEqualTo(new AuditReport(3, 2, 0, 0, 0, 1, 0));
     }
 
     @Test
@@ -256,7 +256,7 @@ class AuditWriterTest {
 
         // then it returned well before the retries would have ended, with every event spilled
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-        assertThat(report).isEqualTo(new AuditReport(10, 0, 10, 0, 0, 0));
+        assertThat(report).isEqualTo(new AuditReport(10, 0, 10, 0, 0, 0, 0));
         assertThat(spilledLines(dir.resolve("s.jsonl"))).hasSize(10);
         assertThat(sink.closed).isTrue();
     }

@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -16,7 +17,7 @@ import javax.sql.DataSource;
 /**
  * A DataSource in front of a real one that fails the way databases do: unreachable (no connection at all), a batch that
  * fails half-way (an insert fails, the transaction is rolled back), or a commit that succeeds while its acknowledgement
- * is lost (the caller sees an exception, the rows are there).
+ * is lost (the caller sees an exception, the rows are there); or that is slow.
  */
 final class FlakyDataSource implements DataSource {
     private final DataSource real;
@@ -25,6 +26,8 @@ final class FlakyDataSource implements DataSource {
     volatile int failEveryNthBatch;
     /** Every n-th commit goes through and then throws, as if the acknowledgement were lost (0: never). */
     volatile int loseEveryNthCommitAck;
+    /** How long every insert takes at least, in milliseconds: a store that is slow, but up (0: as fast as it is). */
+    volatile int slowInsertMillis;
     /** Counted down as the first insert starts. */
     final java.util.concurrent.CountDownLatch batchStarted = new java.util.concurrent.CountDownLatch(1);
 
@@ -34,8 +37,24 @@ final class FlakyDataSource implements DataSource {
     final AtomicInteger commits = new AtomicInteger();
     final AtomicInteger lostAcks = new AtomicInteger();
 
+    /** Idle connections, when pooling: closing a connection puts it back here, as a pool does. */
+    private final ConcurrentLinkedQueue<Connection> idle;
+
     FlakyDataSource(DataSource real) {
+        this(real, false);
+    }
+
+    private FlakyDataSource(DataSource real, boolean pooled) {
         this.real = real;
+        this.idle = pooled ? new ConcurrentLinkedQueue<>() : null;
+    }
+
+    /**
+     * One that keeps the connections it handed out and hands them out again, as the pool a production writer would
+     * sit on; during an outage it hands out none.
+     */
+    static FlakyDataSource pooled(DataSource real) {
+        return new FlakyDataSource(real, true);
     }
 
     @Override
@@ -45,13 +64,22 @@ final class FlakyDataSource implements DataSource {
             throw new SQLTransientConnectionException("connection refused (simulated outage)", "08001");
         }
         connections.incrementAndGet();
-        Connection c = real.getConnection();
+        Connection c = idle == null ? null : idle.poll();
+        if (c == null || c.isClosed()) {
+            c = real.getConnection();
+        }
         return (Connection) Proxy.newProxyInstance(
                 getClass().getClassLoader(), new Class<?>[] {Connection.class}, connectionHandler(c));
     }
 
     private InvocationHandler connectionHandler(Connection c) {
         return (proxy, method, args) -> {
+            if (idle != null && method.getName().equals("close")) {
+                if (!c.isClosed()) {
+                    idle.add(c);
+                }
+                return null;
+            }
             if (method.getName().equals("commit")) {
                 invoke(c, method, args);
                 int n = loseEveryNthCommitAck;
@@ -79,6 +107,10 @@ final class FlakyDataSource implements DataSource {
                     && (method.getName().equals("executeUpdate")
                             || method.getName().equals("executeBatch"))) {
                 batchStarted.countDown();
+                int slow = slowInsertMillis;
+                if (slow > 0) {
+                    Thread.sleep(slow); // simulated latency of a busy database, not a synchronisation
+                }
                 int n = failEveryNthBatch;
                 if (n > 0 && batches.incrementAndGet() % n == 0) {
                     throw new SQLException("connection lost in the middle of a batch (simulated)", "08006");

@@ -64,6 +64,69 @@ abstract class JdbcAuditSinkContract {
         }
     }
 
+    /** Makes the table refuse events whose correlation ID starts with {@link Refusing#PREFIX}, as a real table may. */
+    abstract void refusePoison() throws SQLException;
+
+    /** The SQLState this store's refusal carries. */
+    abstract String refusalSqlState();
+
+    @Test
+    void theLargestNamesAndBothEndsOfTheTimeRangeAreStored() {
+        // given an event at every limit AuditEvent allows: names of 512 bytes of characters that do not compress (an
+        // index holds them as they are), and times at both ends of the range
+        java.util.Random random = new java.util.Random(42);
+        StringBuilder chinese = new StringBuilder();
+        for (int i = 0; i < 170; i++) {
+            chinese.append((char) (0x4E00 + random.nextInt(20_000))); // three bytes each in UTF-8
+        }
+        String correlationId = chinese + "ab";
+        AuditEvent widest = new AuditEvent(
+                UUID.randomUUID(),
+                chinese.reverse() + "cd",
+                "m".repeat(AuditEvent.MAX_NAME_BYTES),
+                correlationId,
+                AuditEvent.EARLIEST_TIME,
+                AuditEvent.LATEST_TIME,
+                Long.MAX_VALUE,
+                Long.MAX_VALUE,
+                Double.MAX_VALUE,
+                true,
+                "🚀".repeat(AuditEvent.MAX_NAME_BYTES / 4),
+                null,
+                Integer.MAX_VALUE,
+                Integer.MAX_VALUE,
+                null);
+        AuditEvent latest = AuditEvent.started("late", "m", "late-" + UUID.randomUUID(), AuditEvent.LATEST_TIME, null);
+
+        // when they are written
+        sink().write(List.of(widest, latest));
+
+        // then they read back equal, through both indexes
+        assertThat(sink().findByCorrelationId(correlationId)).containsExactly(widest);
+        assertThat(sink().findByType("late", AuditEvent.LATEST_TIME, AuditEvent.LATEST_TIME.plusMillis(1), 10))
+                .containsExactly(latest);
+    }
+
+    @Test
+    void aRowTheTableRefusesFailsWithAnSqlStateOfTheIntegrityClassAndWritesNothing() throws SQLException {
+        // given a table with a constraint of its own
+        JdbcAuditSink sink = sink();
+        sink.createSchema();
+        refusePoison();
+
+        // when a batch holds an event it refuses
+        List<AuditEvent> batch = List.of(Events.finished("fine", 1), Events.finished(Refusing.PREFIX, 2));
+
+        // then the whole batch fails with the SQLState that tells a writer the refusal is for good
+        assertThatThrownBy(() -> sink.write(batch))
+                .isInstanceOfSatisfying(
+                        AuditStoreException.class, e -> assertThat(e.sqlState()).isEqualTo(refusalSqlState()))
+                .hasMessageContaining("(SQLState " + refusalSqlState() + ")");
+        assertThat(count("")).isZero();
+        sink.write(batch.subList(0, 1));
+        assertThat(count("")).isEqualTo(1);
+    }
+
     @Test
     void schemaCreationTwiceIsHarmless() throws SQLException {
         // given a table created and written to

@@ -43,6 +43,16 @@ class JdbcAuditSinkPostgresTest extends JdbcAuditSinkContract {
     }
 
     @Override
+    void refusePoison() throws SQLException {
+        Refusing.postgresCheck(dataSource, table);
+    }
+
+    @Override
+    String refusalSqlState() {
+        return "23514";
+    }
+
+    @Override
     long createdDateMillis(UUID eventId) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps =

@@ -42,6 +42,16 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
     }
 
     @Override
+    void refusePoison() throws SQLException {
+        Refusing.sqliteTrigger(dataSource, table());
+    }
+
+    @Override
+    String refusalSqlState() {
+        return "23000"; // SQLite gives no SQLState: SQLITE_CONSTRAINT maps to the class
+    }
+
+    @Override
     long createdDateMillis(UUID eventId) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(

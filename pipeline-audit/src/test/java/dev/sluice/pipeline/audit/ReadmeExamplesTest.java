@@ -95,9 +95,12 @@ class ReadmeExamplesTest {
                     "GetUsersOnlineStream", correlationId, Instant.now(), 5, Duration.ofSeconds(1), true, null, null);
             // README: close
             AuditReport report = audit.close(Duration.ofSeconds(10));
-            // AuditReport[submitted=1, written=1, spilled=0, replayed=0, dropped=0, pending=0]
+            // AuditReport[submitted=1, written=1, spilled=0, replayed=0, deadLettered=0, dropped=0, pending=0]
             // README: end
             assertThat(report.written()).isEqualTo(1);
+            assertThat(report.toString())
+                    .isEqualTo("AuditReport[submitted=1, written=1, spilled=0, replayed=0, deadLettered=0, dropped=0, "
+                            + "pending=0]");
 
             // README: lookups
             List<AuditEvent> thisRun = store.findByCorrelationId(correlationId);

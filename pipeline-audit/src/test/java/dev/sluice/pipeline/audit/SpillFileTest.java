@@ -2,7 +2,10 @@ package dev.sluice.pipeline.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.pipeline.audit.internal.SpillFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The spill file under the two conditions that used to break it: an interrupted thread, and a slow store. */
+/**
+ * The spill file under the conditions that break a naive one: an interrupted thread, a slow store, a store that takes
+ * part of a replay, a line that is not an event.
+ */
 @Timeout(30)
 class SpillFileTest {
 
@@ -28,6 +34,13 @@ class SpillFileTest {
         return out;
     }
 
+    private static SpillFile.Store storeIn(List<AuditEvent> store) {
+        return batch -> {
+            store.addAll(batch);
+            return batch.size();
+        };
+    }
+
     @Test
     void anAppendOnAnInterruptedThreadStillWritesAndLeavesTheFileUsable() throws Exception {
         try (SpillFile spill = SpillFile.open(dir.resolve("spill.jsonl"))) {
@@ -38,7 +51,7 @@ class SpillFileTest {
             assertThat(Thread.interrupted()).isTrue();
             spill.append(events("after", 2));
             List<AuditEvent> replayed = new ArrayList<>();
-            spill.replay(10, replayed::addAll);
+            spill.replay(10, storeIn(replayed));
             assertThat(replayed).hasSize(5);
         }
     }
@@ -60,6 +73,7 @@ class SpillFileTest {
                             Thread.currentThread().interrupt();
                         }
                         stored.addAll(batch);
+                        return batch.size();
                     });
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
@@ -75,7 +89,7 @@ class SpillFileTest {
             assertThat(stored).hasSize(5);
             assertThat(spill.hasData()).isTrue();
             List<AuditEvent> later = new ArrayList<>();
-            spill.replay(10, later::addAll);
+            spill.replay(10, storeIn(later));
             assertThat(later).extracting(AuditEvent::methodName).hasSize(2);
             assertThat(spill.hasData()).isFalse();
         }
@@ -86,21 +100,80 @@ class SpillFileTest {
         Path file = dir.resolve("spill.jsonl");
         try (SpillFile spill = SpillFile.open(file)) {
             spill.append(events("aside", 4));
-            try {
-                spill.replay(10, batch -> {
-                    throw new IllegalStateException("the store is down");
-                });
-            } catch (IllegalStateException expected) {
-                // the replay stops; what it moved aside stays
-            }
+            // the store takes nothing: the replay stops, and what it moved aside stays
+            assertThat(spill.replay(10, batch -> 0).complete()).isFalse();
             spill.append(events("later", 1));
         }
         try (SpillFile next = SpillFile.open(file)) {
             assertThat(next.hasData()).isTrue();
             List<AuditEvent> replayed = new ArrayList<>();
-            next.replay(10, replayed::addAll);
+            next.replay(10, storeIn(replayed));
             assertThat(replayed).hasSize(5);
             assertThat(next.hasData()).isFalse();
+        }
+    }
+
+    @Test
+    void aReplayThatStopsGoesOnFromTheFirstEventNotTakenNotFromTheTop() throws Exception {
+        try (SpillFile spill = SpillFile.open(dir.resolve("spill.jsonl"))) {
+            // given ten spilled events, and a store that takes the probe and then only two of the next batch
+            List<AuditEvent> events = events("resume", 10);
+            spill.append(events);
+            List<AuditEvent> first = new ArrayList<>();
+            SpillFile.Replay stopped = spill.replay(4, batch -> {
+                int take = first.isEmpty() ? batch.size() : Math.min(2, batch.size());
+                first.addAll(batch.subList(0, take));
+                return take;
+            });
+            assertThat(stopped.complete()).isFalse();
+            assertThat(stopped.events()).isEqualTo(3);
+            spill.append(events("later", 1));
+
+            // when it is replayed again
+            List<AuditEvent> second = new ArrayList<>();
+            SpillFile.Replay rest = spill.replay(4, storeIn(second));
+
+            // then it starts at the first event the store did not take, and ends with what came later
+            assertThat(first).containsExactlyElementsOf(events.subList(0, 3));
+            assertThat(second.subList(0, 7)).containsExactlyElementsOf(events.subList(3, 10));
+            assertThat(second).hasSize(8);
+            assertThat(rest.complete()).isTrue();
+            assertThat(spill.hasData()).isFalse();
+        }
+    }
+
+    @Test
+    void aLineThatIsNotAnEventIsSetAsideInTheDeadLetterFileOnce() throws Exception {
+        // given a spill file with a line this version does not take as an event, between two events
+        Path file = dir.resolve("audit-spill.jsonl");
+        AuditEvent before = Events.finished("before", 1);
+        AuditEvent after = Events.finished("after", 2);
+        String notAnEvent = before.toJson().replace("\"before-1\"", "\"" + "é".repeat(300) + "\"");
+        Files.writeString(file, before.toJson() + "\n" + notAnEvent + "\n" + after.toJson() + "\n");
+
+        try (SpillFile spill = SpillFile.open(file)) {
+            // when it is replayed by a store that fails once past the line, then takes everything
+            List<AuditEvent> stored = new ArrayList<>();
+            int[] calls = {0};
+            SpillFile.Replay stopped = spill.replay(10, batch -> {
+                if (calls[0]++ == 1) {
+                    return 0;
+                }
+                stored.addAll(batch);
+                return batch.size();
+            });
+            SpillFile.Replay rest = spill.replay(10, storeIn(stored));
+
+            // then the events are stored, and the line is in the dead-letter file once, whole, with the reason
+            assertThat(stopped.complete()).isFalse();
+            assertThat(rest.complete()).isTrue();
+            assertThat(stored).containsExactly(before, after);
+            assertThat(spill.deadLetters().path()).isEqualTo(dir.resolve("audit-spill.dead-letters.jsonl"));
+            List<String> deadLetters = Files.readAllLines(spill.deadLetters().path());
+            assertThat(deadLetters).hasSize(1);
+            JsonNode record = new ObjectMapper().readTree(deadLetters.get(0));
+            assertThat(record.get("line").asText()).isEqualTo(notAnEvent);
+            assertThat(record.get("reason").asText()).contains("correlationId must be at most 512 bytes");
         }
     }
 }

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.sluice.pipeline.audit.AuditEvent;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -39,6 +41,27 @@ public final class AuditJson {
         } catch (JsonProcessingException e) {
             // AuditEvent's additional data was proven serialisable when the event was made.
             throw new IllegalStateException("audit event " + event.eventId() + " could not be written as JSON", e);
+        }
+    }
+
+    /**
+     * One line of a dead-letter file: when, the SQLState (or null), why, and the event (or, for a spill-file line that
+     * is not one, that line's text).
+     */
+    public static String deadLetter(Instant at, String reason, String sqlState, AuditEvent event, String line) {
+        ObjectNode record = MAPPER.createObjectNode();
+        record.put("deadLetteredAt", at.toString());
+        record.put("sqlState", sqlState);
+        record.put("reason", reason);
+        try {
+            if (event != null) {
+                record.set("event", MAPPER.readTree(toJson(event)));
+            } else {
+                record.put("line", line);
+            }
+            return MAPPER.writeValueAsString(record);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a dead-letter record could not be written as JSON", e);
         }
     }
 

@@ -78,6 +78,23 @@ public enum Dialect {
         void bindTime(PreparedStatement ps, int i, Instant t) throws SQLException {
             ps.setLong(i, t.toEpochMilli());
         }
+
+        /**
+         * SQLite's driver gives no SQLState, only SQLite's primary result code as the vendor code: the codes that
+         * refuse a row for its values map to the standard's classes.
+         */
+        @Override
+        public String sqlState(SQLException e) {
+            if (e.getSQLState() != null) {
+                return e.getSQLState();
+            }
+            return switch (e.getErrorCode()) {
+                case SQLITE_CONSTRAINT -> "23000"; // CHECK, NOT NULL, UNIQUE, a trigger's RAISE(ABORT, …)
+                case SQLITE_MISMATCH -> "22000";
+                case SQLITE_TOOBIG -> "54000";
+                default -> null;
+            };
+        }
     },
 
     POSTGRESQL {
@@ -148,6 +165,15 @@ public enum Dialect {
 
     private static final String COLUMNS =
             "event_id, event_type, correlation_id, method_name, created_date, success, duration_ms, item_count, audit_data";
+
+    private static final int SQLITE_TOOBIG = 18;
+    private static final int SQLITE_CONSTRAINT = 19;
+    private static final int SQLITE_MISMATCH = 20;
+
+    /** The SQLState of a failure of this database, or null if it has none. */
+    public String sqlState(SQLException e) {
+        return e.getSQLState();
+    }
 
     /** The dialect of the database behind {@code c}. */
     public static Dialect of(Connection c) throws SQLException {

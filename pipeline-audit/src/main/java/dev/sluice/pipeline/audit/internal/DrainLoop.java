@@ -2,42 +2,42 @@ package dev.sluice.pipeline.audit.internal;
 
 import dev.sluice.pipeline.audit.AuditEvent;
 import dev.sluice.pipeline.audit.AuditSink;
-import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The body of an audit writer's one thread: takes what the queue holds in batches, writes each to the sink, retries,
- * spills, and replays the spill file when the store takes events again.
+ * The body of the thread that empties an audit writer's queue: takes what the queue holds in batches and writes each
+ * to the sink, or to the spill file while the store is down. It never replays the spill file ({@link ReplayLoop} does,
+ * on a thread of its own), so the queue keeps draining however long a replay takes.
  *
- * <h2>The states of the store, as this thread sees them</h2>
+ * <h2>Each batch</h2>
  * <ul>
- *   <li><b>Up</b> (the spill file is empty): each batch goes to the sink, retried along the {@link RetryPolicy}; a
- *       batch that still fails goes to the spill file, and the store is taken to be down.</li>
- *   <li><b>Down</b> (the spill file holds events): batches go straight to the spill file, in order, so that the queue
- *       keeps draining during an outage; once every max retry delay the file is replayed (its first event alone, as a
- *       cheap probe). When a replay gets through, the file is empty and the store is up again.</li>
+ *   <li>Store taken to be up: the batch goes to the sink through a {@link Delivery}: retried along the
+ *       {@link RetryPolicy} while the store fails, split while it refuses. Events the store refuses for good go to the
+ *       spill file, whose replay sets them aside in the dead-letter file (so that every set-aside event is counted
+ *       once, as spilled and then dead-lettered). If the store still fails after the retries, what is left of the batch
+ *       goes to the spill file and the store is taken to be down.</li>
+ *   <li>Store taken to be down (only with a spill file): the batch goes straight to the spill file, sparing the store,
+ *       until the replaying thread finds it up again.</li>
  * </ul>
- * The queue may hold {@link #WAKE_UP}, which is never written: {@code close()} puts it there so that a thread waiting
- * on an empty queue sees the close at once.
+ * Without a spill file, what cannot be written is dropped, counted and logged with its JSON. The queue may hold
+ * {@link #WAKE_UP}, which is never written: {@code close()} puts it there so that a thread waiting on an empty queue
+ * sees the close at once.
  *
  * <h2>Closing</h2>
- * After {@link #beginClose}, the thread writes what the queue holds and ends when it is empty. It never waits out a
- * retry delay that would pass the close deadline: it spills instead. An interrupt (the closer giving up) ends it at its
- * next wait; the batch it holds is spilled.
+ * After {@link WriterState#beginClose}, the thread writes what the queue holds and ends when it is empty. It never
+ * waits out a retry delay that would pass the close deadline: it spills instead. An interrupt (the closer giving up)
+ * ends it at its next wait; the batch it holds is spilled.
  */
 public final class DrainLoop implements Runnable {
     // The writer's logger: what happens to events is the writer's story, configured in one place.
     private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.audit.AuditWriter");
-    private static final long IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Put in the queue to wake the thread; never written. Compared by identity. */
     public static final AuditEvent WAKE_UP = new AuditEvent(
@@ -58,22 +58,16 @@ public final class DrainLoop implements Runnable {
             null);
 
     private final BlockingQueue<AuditEvent> queue;
-    private final AuditSink sink;
     private final int batchSize;
     private final RetryPolicy retry;
     private final Spillover spillover;
     private final SpillFile spill; // null without a spill file
     private final WriterCounters counters;
+    private final WriterState state;
+    private final Delivery delivery;
 
-    // Written by the closing thread, read by this one: closing is written last and read first.
-    private volatile long closeDeadlineNanos;
-    private volatile boolean closing;
-    private final ReentrantLock pauseLock = new ReentrantLock();
-    private final Condition closeSignal = pauseLock.newCondition();
-
-    // This thread only.
-    private boolean storeDown;
-    private long nextReplayNanos;
+    // This thread only: whether the last failure has been logged at WARN (or ERROR), until the store answers again.
+    private boolean failureLogged;
 
     public DrainLoop(
             BlockingQueue<AuditEvent> queue,
@@ -81,31 +75,16 @@ public final class DrainLoop implements Runnable {
             int batchSize,
             RetryPolicy retry,
             Spillover spillover,
-            WriterCounters counters) {
+            WriterCounters counters,
+            WriterState state) {
         this.queue = queue;
-        this.sink = sink;
         this.batchSize = batchSize;
         this.retry = retry;
         this.spillover = spillover;
         this.spill = spillover.file();
         this.counters = counters;
-    }
-
-    /** Asks the thread to finish: write what is queued, spilling rather than waiting past {@code deadlineNanos}. */
-    public void beginClose(long deadlineNanos) {
-        closeDeadlineNanos = deadlineNanos;
-        closing = true;
-        pauseLock.lock();
-        try {
-            closeSignal.signalAll();
-        } finally {
-            pauseLock.unlock();
-        }
-        queue.offer(WAKE_UP);
-    }
-
-    public boolean closing() {
-        return closing;
+        this.state = state;
+        this.delivery = new Delivery(sink, retry, state, this::refused);
     }
 
     /** Takes whatever the queue still holds, without the wake-up marker. */
@@ -120,19 +99,14 @@ public final class DrainLoop implements Runnable {
     public void run() {
         List<AuditEvent> batch = new ArrayList<>(batchSize);
         try {
-            replayIfDue(); // what an earlier writer left in the spill file
             for (; ; ) {
                 // Checked before every wait, not only after an empty one: the wake-up marker may have been taken in
                 // with the last batch, and waiting then would hold close() up for a whole idle period.
-                if (closing && queue.isEmpty()) {
+                if (state.closing() && queue.isEmpty()) {
                     break;
                 }
-                AuditEvent first = queue.poll(idleWaitNanos(), TimeUnit.NANOSECONDS);
+                AuditEvent first = queue.poll(WriterState.idleWaitNanos(), TimeUnit.NANOSECONDS);
                 if (first == null || first == WAKE_UP) {
-                    if (closing && queue.isEmpty()) {
-                        break;
-                    }
-                    replayIfDue();
                     continue;
                 }
                 batch.add(first);
@@ -140,9 +114,6 @@ public final class DrainLoop implements Runnable {
                 batch.removeIf(e -> e == WAKE_UP);
                 deliver(batch);
                 batch.clear();
-            }
-            if (System.nanoTime() - closeDeadlineNanos < 0) {
-                replay(); // one last try, due or not: leave nothing in the spill file that the store can take now
             }
         } catch (InterruptedException e) {
             // The closer gave up waiting; it takes what is still queued.
@@ -154,115 +125,63 @@ public final class DrainLoop implements Runnable {
             if (!batch.isEmpty()) {
                 spillover.spillOrDrop(batch, "the audit writer's thread failed");
             }
+        } finally {
+            state.drainEnded();
         }
-    }
-
-    private long idleWaitNanos() {
-        if (spill != null && spill.hasData()) {
-            return Math.max(0, Math.min(IDLE_WAIT_NANOS, nextReplayNanos - System.nanoTime()));
-        }
-        return IDLE_WAIT_NANOS;
     }
 
     private void deliver(List<AuditEvent> batch) {
-        if (spill != null && spill.hasData()) {
-            replayIfDue();
-            if (spill.hasData()) {
-                spillover.spillOrDrop(batch, "the audit store is down"); // keeps the order; spares the store
-                return;
-            }
-        }
-        Throwable last = null;
-        for (int attempt = 0; ; attempt++) {
-            try {
-                sink.write(batch);
-                counters.written.addAndGet(batch.size());
-                storeUp();
-                return;
-            } catch (RuntimeException | LinkageError | AssertionError e) {
-                last = e;
-            }
-            if (attempt == retry.maxRetries() || !pause(retry.delayNanos(attempt + 1))) {
-                break;
-            }
-        }
-        storeFailed(last, batch.size() + " events, after " + (retry.maxRetries() + 1) + " attempts");
-        spillover.spillOrDrop(batch, "the audit store failed");
-    }
-
-    /** Waits {@code nanos}; returns false at once if that would pass the close deadline, or when interrupted. */
-    private boolean pause(long nanos) {
-        long end = System.nanoTime() + nanos;
-        pauseLock.lock();
-        try {
-            for (; ; ) {
-                if (closing && end - closeDeadlineNanos > 0) {
-                    return false;
-                }
-                long left = end - System.nanoTime();
-                if (left <= 0) {
-                    return true;
-                }
-                closeSignal.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the closer gave up: the next poll ends the thread
-            return false;
-        } finally {
-            pauseLock.unlock();
-        }
-    }
-
-    private void replayIfDue() {
-        if (!storeDown || System.nanoTime() - nextReplayNanos >= 0) {
-            replay();
-        }
-    }
-
-    private void replay() {
-        if (spill == null || !spill.hasData()) {
+        if (spill != null && state.storeDown()) {
+            spill(batch, "the audit store is down"); // spares the store until the replay finds it up
             return;
         }
-        try {
-            SpillFile.Replay r = spill.replay(batchSize, events -> {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new ReplayInterrupted(); // the closer gave up: stop between batches
-                }
-                sink.write(events);
-            });
-            counters.replayed.addAndGet(r.events());
-            storeUp();
-            log.info(
-                    "replayed {} audit events from spill file {}{}",
-                    r.events(),
-                    spill.path(),
-                    r.unreadableLines() > 0 ? " (" + r.unreadableLines() + " unreadable lines skipped)" : "");
-        } catch (ReplayInterrupted e) {
-            log.info(
-                    "the replay of spill file {} stopped as the writer closed; the next writer on it replays it",
-                    spill.path());
-        } catch (RuntimeException | LinkageError | AssertionError e) {
-            storeFailed(e, "replaying spill file " + spill.path());
-        } catch (IOException e) {
-            nextReplayNanos = System.nanoTime() + retry.maxDelay().toNanos();
-            log.error("reading audit spill file {} failed; it is kept for a later replay", spill.path(), e);
+        Delivery.Result r = delivery.deliver(batch);
+        counters.written.addAndGet(r.written());
+        if (r.failure() == null) {
+            if (r.written() > 0 && state.storeUp()) {
+                log.info("the audit store takes events again");
+            }
+            failureLogged = false;
+            return;
         }
+        List<AuditEvent> rest = batch.subList(r.handled(), batch.size());
+        storeFailed(r.failure(), rest.size());
+        spill(rest, "the audit store failed");
     }
 
-    private void storeUp() {
-        if (storeDown) {
-            storeDown = false;
-            log.info("the audit store takes events again");
+    /** An event the store refuses for good: to the spill file, whose replay sets it aside; or dropped without one. */
+    private boolean refused(AuditEvent event, Throwable refusal) {
+        if (spill != null) {
+            log.debug(
+                    "the audit store refuses event {} ({}); it goes to the spill file, whose replay sets it aside",
+                    event.eventId(),
+                    Spillover.reason(refusal));
+            spill(List.of(event), "the audit store refused it");
+        } else {
+            spillover.drop(
+                    List.of(event),
+                    "the audit store refuses it for good (SQLState " + Delivery.sqlState(refusal) + ": "
+                            + Spillover.reason(refusal) + ") and no spill file is configured",
+                    true);
         }
+        return true;
     }
 
-    private void storeFailed(Throwable cause, String what) {
-        nextReplayNanos = System.nanoTime() + retry.maxDelay().toNanos();
-        if (storeDown) {
+    private void spill(List<AuditEvent> events, String reason) {
+        spillover.spillOrDrop(events, reason);
+        state.signal(); // the replaying thread has work
+    }
+
+    private void storeFailed(Throwable cause, int events) {
+        if (spill != null) {
+            state.storeFailed(retry.maxDelay().toNanos());
+        }
+        String what = events + " events, after " + (retry.maxRetries() + 1) + " attempts";
+        if (failureLogged) {
             log.debug("the audit store still fails ({})", what, cause);
             return;
         }
-        storeDown = true;
+        failureLogged = true;
         if (spill != null) {
             log.warn(
                     "the audit store failed ({}); events go to spill file {} until it takes them again",
@@ -275,15 +194,6 @@ public final class DrainLoop implements Runnable {
                             + "dropped",
                     what,
                     cause);
-        }
-    }
-
-    /** Thrown into a replay to stop it; carries no stack. */
-    private static final class ReplayInterrupted extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        ReplayInterrupted() {
-            super("replay interrupted", null, false, false);
         }
     }
 }

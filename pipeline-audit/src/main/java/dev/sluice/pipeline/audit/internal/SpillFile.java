@@ -1,11 +1,11 @@
 package dev.sluice.pipeline.audit.internal;
 
 import dev.sluice.pipeline.audit.AuditEvent;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -15,10 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * Each append is one {@code write} of whole lines followed by {@code force}, so what an append returned from survives a
  * crash of the process and of the machine. A kill in the middle of an append can leave the last line cut short: when
  * the file is opened again, such a tail gets its missing line break (so that the next line does not glue onto it), and
- * replay skips every line that is not a whole event, logging it. Replay never deletes anything before the store has
- * taken every event of it; replaying it again after a crash (the moved-aside {@code .replaying} file is picked up by
- * the next writer) writes events the store already holds, which the store ignores (one row per event ID).
+ * replay sets every line that is not a whole event aside in the dead-letter file ({@link DeadLetterFile}), logging it.
+ * Replay never deletes anything before the store has taken every event of it; replaying it again after a crash (the
+ * moved-aside {@code .replaying} file is picked up by the next writer, from its start) writes events the store already
+ * holds, which the store ignores (one row per event ID), and may set aside a second time an event it had set aside.
  *
  * <h2>One writer per file</h2>
  * The file is guarded by an OS lock on a sibling {@code .lock} file, held while it is open, so a second writer (in this
@@ -56,6 +57,10 @@ public final class SpillFile implements AutoCloseable {
     private FileChannel out; // guarded by lock: replaced when a replay moves the content aside
     private volatile boolean hasData;
     private volatile boolean asideHasData;
+    /** Where the next replay of the moved-aside file starts: past every line the store has taken. Replay only. */
+    private long asideOffset;
+
+    private final DeadLetterFile deadLetters;
 
     private SpillFile(Path path, FileChannel lockChannel, FileLock fileLock, FileChannel out) {
         this.path = path;
@@ -64,6 +69,7 @@ public final class SpillFile implements AutoCloseable {
         this.fileLock = fileLock;
         this.out = out;
         this.asideHasData = Files.exists(aside);
+        this.deadLetters = new DeadLetterFile(DeadLetterFile.besides(path));
     }
 
     /**
@@ -195,26 +201,54 @@ public final class SpillFile implements AutoCloseable {
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** What a replay did. */
-    public record Replay(long events, long unreadableLines) {}
+    /** What a replay did: events the store took, lines set aside as not whole events, and whether it got to the end. */
+    public record Replay(long events, long unreadableLines, boolean complete) {
+        Replay plus(Replay later) {
+            return new Replay(
+                    events + later.events, unreadableLines + later.unreadableLines, complete && later.complete);
+        }
+    }
+
+    /** Takes a batch of replayed events into the store. */
+    @FunctionalInterface
+    public interface Store {
+        /**
+         * Takes {@code events} into the store: writes them, or sets aside those it refuses.
+         *
+         * @return how many of them, from the first, it took; fewer than all stops the replay there
+         */
+        int take(List<AuditEvent> events);
+    }
 
     /**
      * Hands the file's events to {@code store}, in order: the first event alone (a cheap probe of a store that may
-     * still be down), then batches of at most {@code batchSize}. A line that is not a whole event is logged and
-     * skipped.
+     * still be down), then batches of at most {@code batchSize}. A line that is not a whole event (cut by a crash, or
+     * refused by the rules of this version) is logged and set aside in the {@link #deadLetters() dead-letter file}.
      *
      * <p>The store is called without the file's lock, so appends go on meanwhile, however long the store takes: under
-     * the lock, the file's content is moved aside (renamed to {@code <file>.replaying}) and a fresh file started;
-     * then the moved-aside file is fed to the store; when the store has taken all of it, it is deleted. If
-     * {@code store} throws, the replay stops, the moved-aside file stays (to be replayed whole later, before what
-     * was appended since), and the exception propagates. Replaying events the store already holds is harmless (one
-     * row per event ID). Called by one thread at a time (the writer's).
+     * the lock, the file's content is moved aside (renamed to {@code <file>.replaying}) and a fresh file started; then
+     * the moved-aside file is fed to the store; when the store has taken all of it, it is deleted. If the store takes
+     * less than a whole batch, the replay stops there: the moved-aside file stays, and the next replay goes on from
+     * the first event not taken (a next writer on the file, from its start), before what was appended since. Replaying
+     * events the store already holds is harmless (one row per event ID). Called by one thread at a time (the
+     * writer's replaying thread).
+     *
+     * @throws IOException if the file cannot be read, or a line that is not an event cannot be set aside; the replay
+     *     stops before that line
      */
-    public Replay replay(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+    public Replay replay(int batchSize, Store store) throws IOException {
         // What an earlier replay left aside (a store that failed, a crash), then what the file holds now.
-        Replay leftover = asideHasData ? feedAside(batchSize, store) : new Replay(0, 0);
-        Replay current = moveAside() ? feedAside(batchSize, store) : new Replay(0, 0);
-        return new Replay(leftover.events() + current.events(), leftover.unreadableLines() + current.unreadableLines());
+        Replay done = new Replay(0, 0, true);
+        if (asideHasData) {
+            done = feedAside(batchSize, store);
+            if (!done.complete()) {
+                return done;
+            }
+        }
+        if (moveAside()) {
+            done = done.plus(feedAside(batchSize, store));
+        }
+        return done;
     }
 
     /** Under the lock: renames the file's content aside and starts a fresh file. Returns false if it was empty. */
@@ -230,6 +264,7 @@ public final class SpillFile implements AutoCloseable {
             try {
                 Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
                 asideHasData = true;
+                asideOffset = 0;
                 hasData = false;
             } finally {
                 // A fresh file after a move; the same file again if the move failed (its content stays to replay).
@@ -245,54 +280,167 @@ public final class SpillFile implements AutoCloseable {
         }
     }
 
-    /** Feeds the moved-aside file to the store, then deletes it; if the store throws, the file stays. */
-    private Replay feedAside(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+    /** Feeds the moved-aside file to the store; deletes it once the store has taken all of it. */
+    private Replay feedAside(int batchSize, Store store) throws IOException {
         Replay r = feed(batchSize, store);
-        Files.delete(aside);
-        asideHasData = false;
+        if (r.complete()) {
+            Files.delete(aside);
+            asideHasData = false;
+            asideOffset = 0;
+        }
         return r;
     }
 
-    /** Feeds the moved-aside file to the store, without the lock. */
-    private Replay feed(int batchSize, Consumer<List<AuditEvent>> store) throws IOException {
+    /**
+     * Feeds the moved-aside file to the store from {@link #asideOffset}, without the lock, moving the offset past
+     * each line once the store has taken its event (or it has been set aside).
+     */
+    private Replay feed(int batchSize, Store store) throws IOException {
         long events = 0;
         long unreadable = 0;
-        long lineNumber = 0;
-        List<AuditEvent> batch = new ArrayList<>(batchSize);
+        Batch batch = new Batch(batchSize);
         int size = 1;
-        // A decoder that replaces malformed UTF-8 (from a cut line) instead of failing the whole replay.
-        try (BufferedReader in =
-                new BufferedReader(new InputStreamReader(Files.newInputStream(aside), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                lineNumber++;
+        try (FileChannel in = FileChannel.open(aside, StandardOpenOption.READ)) {
+            in.position(asideOffset);
+            LineReader lines = new LineReader(Channels.newInputStream(in), asideOffset);
+            for (String line; (line = lines.next()) != null; ) {
                 if (line.isBlank()) {
                     continue;
                 }
+                AuditEvent event;
                 try {
-                    batch.add(AuditJson.fromJson(line));
+                    event = AuditJson.fromJson(line);
                 } catch (IllegalArgumentException e) {
+                    // What came before the line is taken first, so that the offset can pass the line at once.
+                    int taken = batch.takeInto(store);
+                    events += taken;
+                    if (!batch.isEmpty()) {
+                        return new Replay(events, unreadable, false);
+                    }
+                    setAsideUnreadable(line, lines.lineStart(), e);
                     unreadable++;
-                    log.warn(
-                            "audit spill file {}: line {} is not a whole audit event and is skipped ({}): {}",
-                            aside,
-                            lineNumber,
-                            Text.oneLine(e.getMessage()),
-                            Text.oneLine(Text.truncate(line, 200)));
+                    asideOffset = lines.offset();
                     continue;
                 }
+                batch.add(event, lines.offset());
                 if (batch.size() == size) {
-                    store.accept(List.copyOf(batch));
-                    events += batch.size();
-                    batch.clear();
+                    events += batch.takeInto(store);
+                    if (!batch.isEmpty()) {
+                        return new Replay(events, unreadable, false);
+                    }
                     size = batchSize;
                 }
             }
         }
-        if (!batch.isEmpty()) {
-            store.accept(List.copyOf(batch));
-            events += batch.size();
+        events += batch.takeInto(store);
+        return new Replay(events, unreadable, batch.isEmpty());
+    }
+
+    private void setAsideUnreadable(String line, long at, IllegalArgumentException why) throws IOException {
+        String reason = "line at byte " + at + " of audit spill file " + aside + " is not a whole audit event: "
+                + Text.oneLine(why.getMessage());
+        deadLetters.addLine(line, reason);
+        log.warn("{}; it is set aside in {}: {}", reason, deadLetters.path(), Text.oneLine(Text.truncate(line, 200)));
+    }
+
+    /** Events read for the store, each with the offset just past its line. */
+    private final class Batch {
+        private final List<AuditEvent> events;
+        private final long[] ends;
+
+        Batch(int capacity) {
+            events = new ArrayList<>(capacity);
+            ends = new long[capacity];
         }
-        return new Replay(events, unreadable);
+
+        void add(AuditEvent event, long end) {
+            ends[events.size()] = end;
+            events.add(event);
+        }
+
+        int size() {
+            return events.size();
+        }
+
+        boolean isEmpty() {
+            return events.isEmpty();
+        }
+
+        /**
+         * Hands the events to the store and moves the replay's offset past those it took, which leave the batch;
+         * returns how many it took.
+         */
+        int takeInto(Store store) {
+            if (events.isEmpty()) {
+                return 0;
+            }
+            int taken = Math.max(0, Math.min(events.size(), store.take(List.copyOf(events))));
+            if (taken > 0) {
+                asideOffset = ends[taken - 1];
+                events.subList(0, taken).clear();
+                System.arraycopy(ends, taken, ends, 0, events.size());
+            }
+            return taken;
+        }
+    }
+
+    /**
+     * Reads lines of UTF-8 (malformed bytes, as a cut line may hold, become U+FFFD) and counts the bytes read, so that
+     * a replay can note where each line ends.
+     */
+    private static final class LineReader {
+        private final InputStream in;
+        private final byte[] buffer = new byte[64 * 1024];
+        private int position;
+        private int limit;
+        private long offset;
+        private long lineStart;
+        private byte[] line = new byte[1024];
+
+        LineReader(InputStream in, long offset) {
+            this.in = in;
+            this.offset = offset;
+        }
+
+        /** The next line without its line break, or null at the end. */
+        String next() throws IOException {
+            lineStart = offset;
+            int length = 0;
+            for (; ; ) {
+                if (position == limit) {
+                    limit = in.read(buffer);
+                    position = 0;
+                    if (limit <= 0) {
+                        limit = 0;
+                        return length == 0 ? null : new String(line, 0, length, StandardCharsets.UTF_8);
+                    }
+                }
+                byte b = buffer[position++];
+                offset++;
+                if (b == '\n') {
+                    return new String(line, 0, length, StandardCharsets.UTF_8);
+                }
+                if (length == line.length) {
+                    line = Arrays.copyOf(line, line.length * 2);
+                }
+                line[length++] = b;
+            }
+        }
+
+        /** The offset just past the last line read. */
+        long offset() {
+            return offset;
+        }
+
+        /** The offset at which the last line read starts. */
+        long lineStart() {
+            return lineStart;
+        }
+    }
+
+    /** The file where a replay sets aside what the store refuses for good. */
+    public DeadLetterFile deadLetters() {
+        return deadLetters;
     }
 
     /** Releases the lock and closes the file; what it holds stays for the next writer to replay. */
@@ -300,6 +448,7 @@ public final class SpillFile implements AutoCloseable {
     public void close() {
         lock.lock();
         try {
+            deadLetters.close();
             closeQuietly(out);
             try {
                 fileLock.release();

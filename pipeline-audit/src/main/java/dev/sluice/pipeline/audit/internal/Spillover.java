@@ -16,6 +16,8 @@ public final class Spillover {
     // The writer's logger: what happens to events is the writer's story, configured in one place.
     private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.audit.AuditWriter");
     private static final long SPILL_LOCK_WAIT_MS = 1000;
+    // A store's message may quote the whole refused row: enough to see why, not the event again.
+    private static final int MAX_REASON_LENGTH = 2000;
 
     private final SpillFile spill; // null without a spill file
     private final WriterCounters counters;
@@ -72,6 +74,41 @@ public final class Spillover {
         }
         drop(events, reason, true);
         return false;
+    }
+
+    /**
+     * Sets an event that the store refuses for good aside in the dead-letter file, counts it and warns (every time);
+     * the replay's way. Needs a spill file.
+     *
+     * @return false if the dead-letter file failed (logged at ERROR): the event stays in the spill file
+     */
+    public boolean deadLetter(AuditEvent event, Throwable refusal) {
+        DeadLetterFile file = spill.deadLetters();
+        String reason = reason(refusal);
+        String sqlState = Delivery.sqlState(refusal);
+        try {
+            file.add(event, reason, sqlState);
+        } catch (IOException | RuntimeException e) {
+            log.error(
+                    "setting audit event {} aside in dead-letter file {} failed; it stays in the spill file",
+                    event.eventId(),
+                    file.path(),
+                    e);
+            return false;
+        }
+        counters.deadLettered.incrementAndGet();
+        log.warn(
+                "the audit store refuses event {} for good (SQLState {}: {}); it is set aside in {}",
+                event.eventId(),
+                sqlState,
+                reason,
+                file.path());
+        return true;
+    }
+
+    /** The store's message, on one line and at most {@value #MAX_REASON_LENGTH} characters. */
+    public static String reason(Throwable refusal) {
+        return Text.oneLine(Text.truncate(String.valueOf(refusal.getMessage()), MAX_REASON_LENGTH));
     }
 
     /**

@@ -83,6 +83,25 @@ public final class Text {
         return b == null ? s : b.toString();
     }
 
+    /** How many bytes {@code s} takes in UTF-8; an unpaired surrogate counts as the 3 bytes of its replacement. */
+    public static int utf8Length(String s) {
+        int bytes = 0;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
     /** {@code s} cut to at most {@code max} characters, marked as cut, never splitting a surrogate pair. */
     public static String truncate(String s, int max) {
         if (s == null || s.length() <= max) {

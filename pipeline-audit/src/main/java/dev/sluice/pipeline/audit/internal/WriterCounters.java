@@ -11,6 +11,9 @@ public final class WriterCounters {
     public final AtomicLong written = new AtomicLong();
     public final AtomicLong spilled = new AtomicLong();
     public final AtomicLong replayed = new AtomicLong();
+    /** Events taken from the spill file that the store refuses for good, set aside in the dead-letter file. */
+    public final AtomicLong deadLettered = new AtomicLong();
+
     public final AtomicLong dropped = new AtomicLong();
 
     /** Events given to the writer and not yet written, spilled or dropped. */

@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The audit writer's meters: {@code pipeline.audit.events} (a function counter per outcome: written, spilled, dropped)
+ * The audit writer's meters: {@code pipeline.audit.events} (a function counter per outcome: written, spilled, dead-lettered,
+ * dropped)
  * and {@code pipeline.audit.queue.size} (a gauge). They read the writer's own counters when the registry asks, so
  * writing an event makes no Micrometer call. Removed from the registry when the writer closes, so that a later writer
  * can register its own (a registry keeps the first meter registered under a name and tags).
@@ -40,6 +41,12 @@ public final class WriterMeters {
                                 "spilled",
                                 c -> c.spilled.get(),
                                 "Audit events put in the spill file while the store failed"),
+                        events(
+                                registry,
+                                counters,
+                                "dead-lettered",
+                                c -> c.deadLettered.get(),
+                                "Audit events the store refuses for good, set aside in the dead-letter file"),
                         events(
                                 registry,
                                 counters,
