@@ -3,6 +3,7 @@ package dev.sluice.pipeline.grpc;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.grpc.internal.GrpcSourceRun;
+import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.StreamSpec;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
@@ -56,9 +57,11 @@ import java.util.Objects;
  * Cancelling or stopping the pipeline, or a {@code take} downstream finishing it early, interrupts the source; it then
  * cancels its call (the server sees CANCELLED and its cancel handler runs) and ends. A graceful stop first hands over
  * every message received, including those the transport delivers until the cancelled call has ended. A call that fails
- * is retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; otherwise the source, and
- * with it the run, fails with a {@link GrpcCallException}. Without {@code ResilienceOptions} the source makes one call
- * and has no idle timeout.
+ * is retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; each retry and resume
+ * waits for the channel to be ready, for at most the request timeout, so a server that restarts is reached once the
+ * channel has reconnected. Otherwise the source, and with it the run, fails with a {@link GrpcCallException}; a
+ * message the source cannot parse fails it with INTERNAL (the parse error as its cause), never retried. Without
+ * {@code ResilienceOptions} the source makes one call and has no idle timeout.
  *
  * <h2>Run summary</h2>
  * The source records {@value #ATTRIBUTE_METHOD}, {@value #ATTRIBUTE_STATUS} (the final status code: OK, CANCELLED,
@@ -257,7 +260,16 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
                     ? channel
                     : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
             return new GrpcSource<>(new StreamSpec<>(
-                    target, method, request, callOptions, prefetch, batch, maxBatchDelay, resilience, resume, breaker));
+                    target,
+                    ResponseParsing.guarded(method),
+                    request,
+                    callOptions,
+                    prefetch,
+                    batch,
+                    maxBatchDelay,
+                    resilience,
+                    resume,
+                    breaker));
         }
     }
 }
