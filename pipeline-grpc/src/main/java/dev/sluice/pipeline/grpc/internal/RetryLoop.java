@@ -27,15 +27,9 @@ import org.slf4j.Logger;
  * connection"), and is retried or not like any other UNAVAILABLE. A target that stays unreachable therefore fails
  * the call after the first attempt plus, for each retry, its backoff and the request timeout.
  *
- * <h2>What the breaker records: one rule for streams and unary calls</h2>
- * <ul>
- *   <li>a success: a call that completed, or delivered an item (settled at its first item, so a stream never
- *       holds the breaker's permission while it runs);</li>
- *   <li>a failure: a call that ended without an item, with a code of its status table (the default table when it
- *       has no options), DEADLINE_EXCEEDED, a response it could not parse, or a stream idle timeout;</li>
- *   <li>nothing: any other ending (the target answered: the request was wrong), and a cancellation the caller asked
- *       for.</li>
- * </ul>
+ * <h2>What the breaker records</h2>
+ * The rule stated in {@code GrpcCircuitBreakers}, for streams and unary calls alike; {@code settle} is its only
+ * implementation.
  *
  * <h2>What is retried</h2>
  * A failure whose code is in the status table, and a stream idle timeout, with backoff, at most
@@ -195,7 +189,7 @@ public final class RetryLoop {
         }
     }
 
-    /** The one rule of what the breaker records for a failed attempt (see the class comment). */
+    /** What the breaker records for a failed attempt: the rule of {@code GrpcCircuitBreakers}, for every call. */
     private void settle(CircuitGate gate, Failure<?> failure, boolean progressed) {
         Status.Code code = failure.status().getCode();
         if (progressed) {
