@@ -66,7 +66,9 @@ import java.util.Objects;
  * <h2>Run summary</h2>
  * The source records {@value #ATTRIBUTE_METHOD}, {@value #ATTRIBUTE_STATUS} (the final status code: OK, CANCELLED,
  * UNAVAILABLE…), {@value #ATTRIBUTE_ATTEMPTS} (calls made) and {@value #ATTRIBUTE_RESUMES} (calls that resumed
- * after a delivered item) in the run's summary attributes; and with a meter registry, the meters
+ * after a delivered item) in the run's summary attributes, and {@value CorrelationIds#ATTRIBUTE_SERVER_CORRELATION_ID}
+ * when the server used another correlation ID than the run's (see {@link CorrelationIds}); and with a meter registry,
+ * the meters
  * {@code pipeline.grpc.requested}, {@code .received}, {@code .retries}, {@code .resumes} and
  * {@code .circuit.state}.
  *

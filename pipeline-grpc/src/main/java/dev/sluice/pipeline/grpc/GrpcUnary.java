@@ -2,6 +2,7 @@ package dev.sluice.pipeline.grpc;
 
 import dev.sluice.pipeline.CheckedFunction;
 import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.grpc.internal.EchoedCorrelationId;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.RetryLoop;
@@ -93,7 +94,7 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         bindBreakerGauge(context);
         RetryLoop loop = new RetryLoop(
                 method, options, breaker, false, () -> GrpcMeters.of(context, method.getFullMethodName()), log);
-        return loop.run(attempt -> attempt(request, attempt));
+        return loop.run(attempt -> attempt(request, attempt, context));
     }
 
     /** Registers the breaker's state gauge in the registry of the calling stage, once per registry in a row. */
@@ -115,7 +116,8 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     }
 
     /** One attempt: waits for the response; cancels the call if the thread is interrupted. */
-    private RetryLoop.Outcome<Resp> attempt(Req request, RetryLoop.Attempt attempt) throws InterruptedException {
+    private RetryLoop.Outcome<Resp> attempt(Req request, RetryLoop.Attempt attempt, StageContext context)
+            throws InterruptedException {
         CallOptions attemptOptions = callOptions;
         boolean ownDeadline = false; // whether the per-attempt deadline is the one that binds
         if (options != null) {
@@ -124,7 +126,8 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
             ownDeadline = given == null || perAttempt.isBefore(given);
             attemptOptions = callOptions.withDeadline(ownDeadline ? perAttempt : given);
         }
-        ClientCall<Req, Resp> call = channel.newCall(method, attempt.callOptions(attemptOptions));
+        ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
+                channel.newCall(method, attempt.callOptions(attemptOptions)), method.getFullMethodName(), context, log);
         Future<Resp> response = ClientCalls.futureUnaryCall(call, request);
         try {
             return new RetryLoop.Success<>(response.get());

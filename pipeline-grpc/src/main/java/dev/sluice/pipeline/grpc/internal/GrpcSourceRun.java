@@ -93,7 +93,8 @@ public final class GrpcSourceRun<Req, Resp> {
         int wakeThreshold = Math.max(1, Math.min(batch, prefetch - batch + 1));
         ResponseBuffer<Resp> buffer = new ResponseBuffer<>(
                 prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
-        ClientCall<Req, Resp> call = spec.channel().newCall(spec.method(), attempt.callOptions(spec.callOptions()));
+        ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
+                spec.channel().newCall(spec.method(), attempt.callOptions(spec.callOptions())), method, context, log);
         ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));
         meters.requested(prefetch);
         buffer.requested();
