@@ -33,7 +33,8 @@ import java.util.Objects;
  * {@code replenishBatch} of them downstream, asks for exactly that many more. The gRPC callbacks only buffer (at
  * most {@code prefetch} messages) and never block, so the channel may run its calls on a direct executor. The
  * server is held back as far as its transport allows: per message in-process, per byte (the HTTP/2 window) on
- * Netty.
+ * Netty, where it runs ahead by up to {@code prefetch} messages plus what the window holds (1 MiB to start with,
+ * auto-tuned; {@code NettyChannelBuilder.flowControlWindow} fixes it smaller).
  *
  * <h2>Latency and throughput</h2>
  * While a stream is quiet, each message goes downstream as soon as it arrives. While messages flow faster than
