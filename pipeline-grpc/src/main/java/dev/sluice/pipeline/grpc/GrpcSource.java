@@ -103,7 +103,9 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
     }
 
     /**
-     * A builder for a source that calls {@code method} with {@code request} on {@code channel}.
+     * A builder for a source that calls {@code method} with {@code request} on {@code channel}. The calls are made
+     * with a copy of {@code method} whose response marshaller marks its parse errors: interceptors see the same name,
+     * type and messages, in another {@code MethodDescriptor} instance.
      *
      * @throws IllegalArgumentException if {@code method} is not server-streaming
      */

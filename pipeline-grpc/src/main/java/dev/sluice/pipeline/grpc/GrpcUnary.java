@@ -74,7 +74,9 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     }
 
     /**
-     * A builder for calls of {@code method} on {@code channel}.
+     * A builder for calls of {@code method} on {@code channel}. The calls are made with a copy of {@code method}
+     * whose response marshaller marks its parse errors: interceptors see the same name, type and messages, in
+     * another {@code MethodDescriptor} instance.
      *
      * @throws IllegalArgumentException if {@code method} is not unary
      */

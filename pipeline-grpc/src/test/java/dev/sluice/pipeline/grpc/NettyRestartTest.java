@@ -237,7 +237,7 @@ class NettyRestartTest {
     }
 
     @Test
-    void aStreamResumesWhenAShutDownServerComesBackAfterAFailedResume() throws Exception {
+    void aStreamResumesWhenAShutDownServerComesBackWhileAResumeWaitsForIt() throws Exception {
         runThroughShutdown(true);
     }
 
@@ -247,7 +247,7 @@ class NettyRestartTest {
         assertThat(elapsedNanos).as("generous for a loaded machine").isLessThan(TimeUnit.SECONDS.toNanos(25));
     }
 
-    private static void runThroughShutdown(boolean waitForAFailedResume) throws Exception {
+    private static void runThroughShutdown(boolean waitForAResume) throws Exception {
         // given: a stream whose sink pauses at item STOP_AT, with CANCELLED in its status table
         CountingItemService service = new CountingItemService();
         CountDownLatch paused = new CountDownLatch(1);
@@ -275,10 +275,10 @@ class NettyRestartTest {
 
             // when: the server shuts down mid-stream, and comes back on the same port
             server.stop();
-            if (waitForAFailedResume) {
+            if (waitForAResume) {
                 resume.countDown();
                 await().atMost(Duration.ofSeconds(20))
-                        .until(() -> attempts(run) >= 2); // a resume is under way on a dead port
+                        .until(() -> attempts(run) >= 2); // a resume waits for the channel to be ready
             }
             server.restart();
             resume.countDown();
