@@ -26,7 +26,14 @@ import java.util.regex.Pattern;
  *       none.</li>
  *   <li>The <b>server interceptor</b> reads it, validates it, and makes it the call's: in the gRPC
  *       {@code Context} ({@link #current()}) and, around every callback of the call, in the MDC under
- *       {@code correlationId}. A server without an ID from the client gets a fresh one.</li>
+ *       {@code correlationId}. A server without an ID from the client gets a fresh one. It sends the ID it used
+ *       back in the response headers (in the trailers if the call ends before any header was sent).</li>
+ *   <li>A {@link GrpcSource} or {@link GrpcUnary} reads that echo. When the server used another ID than the one
+ *       its caller sends (the run's, or off a stage thread the server call's or the MDC's), it logs the server's
+ *       ID at INFO (at DEBUG if the caller had none) and, on a stage thread, records it in the run's summary as
+ *       {@value #ATTRIBUTE_SERVER_CORRELATION_ID} (the last such ID of the run), which the audit trail keeps with
+ *       the run's other attributes. This needs no client interceptor: a run whose ID never reached the server
+ *       learns the server's.</li>
  *   <li><b>Validation</b>: a value longer than {@value #MAX_LENGTH} characters or with a character outside
  *       {@code [A-Za-z0-9._:-]} is replaced (by a fresh random UUID on the server; by a UUID derived from it on
  *       the client, so that one run keeps one ID). The value is never logged raw: the warning gives only its
@@ -42,6 +49,11 @@ public final class CorrelationIds {
     public static final Metadata.Key<String> HEADER = Metadata.Key.of(HEADER_NAME, Metadata.ASCII_STRING_MARSHALLER);
     /** The longest correlation ID accepted. */
     public static final int MAX_LENGTH = 128;
+    /**
+     * Summary attribute: the correlation ID a server used for a call of the run when it was not the run's own (see
+     * the class comment); absent while every server used the run's.
+     */
+    public static final String ATTRIBUTE_SERVER_CORRELATION_ID = "grpc.serverCorrelationId";
     /** The key under which the server interceptor stores the call's correlation ID in the gRPC {@code Context}. */
     public static final Context.Key<String> CONTEXT_KEY = Context.key("sluice-correlation-id");
 

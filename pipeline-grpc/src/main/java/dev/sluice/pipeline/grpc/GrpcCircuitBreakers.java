@@ -15,11 +15,21 @@ import java.util.Objects;
  * CircuitBreaker users = GrpcCircuitBreakers.forTarget(breakers, channel);   // named after channel.authority()
  * }</pre>
  *
- * <p>What a Sluice call reports to its breaker: a call that completed, or delivered at least one item before it
- * failed, is a success; a failure with no item and a code of the status table (of the call's
- * {@link ResilienceOptions}, or the default table without them), or a stream idle timeout, is a failure; any other
- * status (the target answered: the request was wrong) and a cancellation are not recorded. While the breaker is open, calls fail fast with a {@link GrpcCallException} whose cause is
- * resilience4j's {@code CallNotPermittedException}, and no request reaches the target.
+ * <h2>What a call records</h2>
+ * One rule for a {@link GrpcSource}'s calls and a {@link GrpcUnary}'s alike, applied to each call (each attempt):
+ * <ul>
+ *   <li><b>a success</b>: a call that completed, or delivered at least one item before it failed. A stream is
+ *       settled at its first item, so it never holds the breaker's permission while it runs, and its length never
+ *       makes it a slow call.</li>
+ *   <li><b>a failure</b>: a call that ended without an item, with a code of its status table (of its
+ *       {@link ResilienceOptions}, or the default table without them), or with DEADLINE_EXCEEDED (not retried, but a
+ *       target that misses its deadlines is failing), or with a response it could not parse, or a stream idle
+ *       timeout.</li>
+ *   <li><b>nothing</b>: any other status (the target answered: the request was wrong), and a cancellation the
+ *       caller asked for.</li>
+ * </ul>
+ * While the breaker is open, calls fail fast with a {@link GrpcCallException} whose cause is resilience4j's
+ * {@code CallNotPermittedException}, and no request reaches the target.
  */
 public final class GrpcCircuitBreakers {
 

@@ -3,6 +3,7 @@ package dev.sluice.pipeline.grpc;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.grpc.internal.GrpcSourceRun;
+import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.StreamSpec;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
@@ -32,7 +33,8 @@ import java.util.Objects;
  * {@code replenishBatch} of them downstream, asks for exactly that many more. The gRPC callbacks only buffer (at
  * most {@code prefetch} messages) and never block, so the channel may run its calls on a direct executor. The
  * server is held back as far as its transport allows: per message in-process, per byte (the HTTP/2 window) on
- * Netty.
+ * Netty, where it runs ahead by up to {@code prefetch} messages plus what the window holds (1 MiB to start with,
+ * auto-tuned; {@code NettyChannelBuilder.flowControlWindow} fixes it smaller).
  *
  * <h2>Latency and throughput</h2>
  * While a stream is quiet, each message goes downstream as soon as it arrives. While messages flow faster than
@@ -56,14 +58,18 @@ import java.util.Objects;
  * Cancelling or stopping the pipeline, or a {@code take} downstream finishing it early, interrupts the source; it then
  * cancels its call (the server sees CANCELLED and its cancel handler runs) and ends. A graceful stop first hands over
  * every message received, including those the transport delivers until the cancelled call has ended. A call that fails
- * is retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; otherwise the source, and
- * with it the run, fails with a {@link GrpcCallException}. Without {@code ResilienceOptions} the source makes one call
- * and has no idle timeout.
+ * is retried or resumed as {@link ResilienceOptions} and the {@link ResumeStrategy} allow; each retry and resume
+ * waits for the channel to be ready, for at most the request timeout, so a server that restarts is reached once the
+ * channel has reconnected. Otherwise the source, and with it the run, fails with a {@link GrpcCallException}; a
+ * message the source cannot parse fails it with INTERNAL (the parse error as its cause), never retried. Without
+ * {@code ResilienceOptions} the source makes one call and has no idle timeout.
  *
  * <h2>Run summary</h2>
  * The source records {@value #ATTRIBUTE_METHOD}, {@value #ATTRIBUTE_STATUS} (the final status code: OK, CANCELLED,
  * UNAVAILABLE…), {@value #ATTRIBUTE_ATTEMPTS} (calls made) and {@value #ATTRIBUTE_RESUMES} (calls that resumed
- * after a delivered item) in the run's summary attributes; and with a meter registry, the meters
+ * after a delivered item) in the run's summary attributes, and {@value CorrelationIds#ATTRIBUTE_SERVER_CORRELATION_ID}
+ * when the server used another correlation ID than the run's (see {@link CorrelationIds}); and with a meter registry,
+ * the meters
  * {@code pipeline.grpc.requested}, {@code .received}, {@code .retries}, {@code .resumes} and
  * {@code .circuit.state}.
  *
@@ -97,7 +103,9 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
     }
 
     /**
-     * A builder for a source that calls {@code method} with {@code request} on {@code channel}.
+     * A builder for a source that calls {@code method} with {@code request} on {@code channel}. The calls are made
+     * with a copy of {@code method} whose response marshaller marks its parse errors: interceptors see the same name,
+     * type and messages, in another {@code MethodDescriptor} instance.
      *
      * @throws IllegalArgumentException if {@code method} is not server-streaming
      */
@@ -257,7 +265,16 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
                     ? channel
                     : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
             return new GrpcSource<>(new StreamSpec<>(
-                    target, method, request, callOptions, prefetch, batch, maxBatchDelay, resilience, resume, breaker));
+                    target,
+                    ResponseParsing.guarded(method),
+                    request,
+                    callOptions,
+                    prefetch,
+                    batch,
+                    maxBatchDelay,
+                    resilience,
+                    resume,
+                    breaker));
         }
     }
 }

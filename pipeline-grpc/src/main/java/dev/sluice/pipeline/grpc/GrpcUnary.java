@@ -2,9 +2,10 @@ package dev.sluice.pipeline.grpc;
 
 import dev.sluice.pipeline.CheckedFunction;
 import dev.sluice.pipeline.StageContext;
-import dev.sluice.pipeline.grpc.internal.CircuitGate;
+import dev.sluice.pipeline.grpc.internal.EchoedCorrelationId;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import dev.sluice.pipeline.grpc.internal.ResponseParsing;
+import dev.sluice.pipeline.grpc.internal.RetryLoop;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -14,7 +15,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -36,9 +36,12 @@ import org.slf4j.LoggerFactory;
  * <h2>Resilience</h2>
  * With {@link ResilienceOptions}, each attempt gets the request timeout as its gRPC deadline (an earlier deadline
  * in the call options wins), and a failure whose code is in the status table is retried along the backoff
- * schedule, at most {@code maxRetryAttempts} times. DEADLINE_EXCEEDED is not retried by default. With a circuit
- * breaker, each attempt takes a permission first and an open breaker fails fast. Without options: one attempt, no
- * deadline but the call options'.
+ * schedule, at most {@code maxRetryAttempts} times. Every retry waits for the channel to be ready, within its
+ * deadline, so a server that restarts is reached once the channel has reconnected; a retry whose deadline passes
+ * before that fails with UNAVAILABLE. DEADLINE_EXCEEDED is not retried by default, and a response that cannot be
+ * parsed never is (INTERNAL, the parse error as its cause). With a circuit breaker, each attempt takes a permission
+ * first and an open breaker fails fast; what it records is stated in {@link GrpcCircuitBreakers}. Without options:
+ * one attempt, no deadline but the call options'.
  *
  * <h2>Threads, cancellation, failure</h2>
  * Thread-safe: one instance serves any number of concurrent calls on the shared channel. {@link #call} blocks
@@ -71,7 +74,9 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     }
 
     /**
-     * A builder for calls of {@code method} on {@code channel}.
+     * A builder for calls of {@code method} on {@code channel}. The calls are made with a copy of {@code method}
+     * whose response marshaller marks its parse errors: interceptors see the same name, type and messages, in
+     * another {@code MethodDescriptor} instance.
      *
      * @throws IllegalArgumentException if {@code method} is not unary
      */
@@ -89,75 +94,9 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         Objects.requireNonNull(request, "request must not be null");
         StageContext context = StageContext.current().orElse(null);
         bindBreakerGauge(context);
-        CircuitGate gate = new CircuitGate(breaker);
-        int attempts = 0;
-        for (int retry = 1; ; retry++) {
-            try {
-                gate.enter();
-            } catch (CallNotPermittedException open) {
-                throw new GrpcCallException(
-                        Status.UNAVAILABLE
-                                .withDescription("circuit breaker open")
-                                .withCause(open),
-                        method.getFullMethodName(),
-                        attempts,
-                        0,
-                        "the circuit breaker '" + breaker.getName() + "' is " + breaker.getState()
-                                + ", so the call fails fast",
-                        open);
-            }
-            attempts++;
-            Status status;
-            Throwable cause;
-            try {
-                Resp response = attempt(request);
-                gate.progress();
-                return response;
-            } catch (ExecutionException e) {
-                cause = e.getCause();
-                status = Status.fromThrowable(cause);
-            } catch (InterruptedException | RuntimeException | Error e) {
-                gate.neutral();
-                throw e;
-            }
-            boolean retryable = options != null && options.isRetryable(status.getCode());
-            // A deadline is not retried (raise the timeout instead), but a target that keeps missing it is failing.
-            if (retryable
-                    || status.getCode() == Status.Code.DEADLINE_EXCEEDED
-                    || (options == null && ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(status.getCode()))) {
-                gate.failure(cause);
-            } else {
-                gate.neutral();
-            }
-            if (options == null) {
-                throw failure(status, attempts, "the call has no ResilienceOptions, so it makes one attempt", cause);
-            }
-            if (!retryable) {
-                throw failure(
-                        status,
-                        attempts,
-                        status.getCode() + " is not retryable (the status table retries " + options.retryableCodes()
-                                + ")",
-                        cause);
-            }
-            if (retry > options.maxRetryAttempts()) {
-                throw failure(
-                        status,
-                        attempts,
-                        "gave up after " + options.maxRetryAttempts() + " retries (maxRetryAttempts)",
-                        cause);
-            }
-            Duration wait = options.jitteredBackoff(retry);
-            log.warn(
-                    "gRPC {} failed with {}; retry {} of {} in {} ms",
-                    method.getFullMethodName(),
-                    status.getCode(),
-                    retry,
-                    options.maxRetryAttempts(),
-                    wait.toMillis());
-            options.sleeper().sleep(wait);
-            GrpcMeters.of(context, method.getFullMethodName()).retried(); // looked up only when retrying
-        }
+        RetryLoop loop = new RetryLoop(
+                method, options, breaker, false, () -> GrpcMeters.of(context, method.getFullMethodName()), log);
+        return loop.run(attempt -> attempt(request, attempt, context));
     }
 
     /** Registers the breaker's state gauge in the registry of the calling stage, once per registry in a row. */
@@ -178,26 +117,32 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         return call(request);
     }
 
-    /** One attempt; an ExecutionException carries the call's failure. */
-    private Resp attempt(Req request) throws InterruptedException, ExecutionException {
+    /** One attempt: waits for the response; cancels the call if the thread is interrupted. */
+    private RetryLoop.Outcome<Resp> attempt(Req request, RetryLoop.Attempt attempt, StageContext context)
+            throws InterruptedException {
         CallOptions attemptOptions = callOptions;
+        boolean ownDeadline = false; // whether the per-attempt deadline is the one that binds
         if (options != null) {
             Deadline perAttempt = Deadline.after(options.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
             Deadline given = callOptions.getDeadline();
-            attemptOptions = callOptions.withDeadline(given == null ? perAttempt : given.minimum(perAttempt));
+            ownDeadline = given == null || perAttempt.isBefore(given);
+            attemptOptions = callOptions.withDeadline(ownDeadline ? perAttempt : given);
         }
-        ClientCall<Req, Resp> call = channel.newCall(method, attemptOptions);
+        ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
+                channel.newCall(method, attempt.callOptions(attemptOptions)), method.getFullMethodName(), context, log);
         Future<Resp> response = ClientCalls.futureUnaryCall(call, request);
         try {
-            return response.get();
+            return new RetryLoop.Success<>(response.get());
         } catch (InterruptedException e) {
             response.cancel(true); // cancels the call: the server sees CANCELLED
             throw e;
+        } catch (ExecutionException e) {
+            Status status = Status.fromThrowable(e.getCause());
+            if (ownDeadline && status.getCode() == Status.Code.DEADLINE_EXCEEDED && attempt.neverConnected()) {
+                return RetryLoop.noConnection(options.requestTimeout(), "the request timeout, the attempt's deadline");
+            }
+            return RetryLoop.failure(status, 0);
         }
-    }
-
-    private GrpcCallException failure(Status status, int attempts, String reason, Throwable cause) {
-        return new GrpcCallException(status, method.getFullMethodName(), attempts, 0, reason, cause);
     }
 
     @Override
@@ -220,11 +165,12 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method) {
             this.channel = Objects.requireNonNull(channel, "channel must not be null");
-            this.method = Objects.requireNonNull(method, "method must not be null");
+            Objects.requireNonNull(method, "method must not be null");
             if (method.getType() != MethodDescriptor.MethodType.UNARY) {
                 throw new IllegalArgumentException(
                         "method must be unary, got " + method.getType() + " for " + method.getFullMethodName());
             }
+            this.method = ResponseParsing.guarded(method);
         }
 
         /**

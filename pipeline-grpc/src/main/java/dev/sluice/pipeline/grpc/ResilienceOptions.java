@@ -30,16 +30,29 @@ import java.util.concurrent.ThreadLocalRandom;
  * With a jitter {@code j}, each wait is drawn uniformly from {@code [delay × (1 − j), delay]}, so it never
  * exceeds the formula. For a stream, the count starts again whenever a resumed call delivers an item.
  *
+ * <h2>Retries wait for the channel</h2>
+ * The first call is made with the caller's call options. Every retry and resume waits for the channel to be ready
+ * (gRPC's wait-for-ready), for at most the request timeout: after a refused connection grpc-java fails new calls at
+ * once until its reconnect backoff has passed (about 1 s, then 1.6 times longer after each refusal), which the
+ * backoff schedule alone would not outlast. A server that restarts is therefore reached as soon as the channel has
+ * reconnected to it. An attempt whose channel is not ready within the request timeout fails with UNAVAILABLE ("no
+ * connection to the target"), retried like any other. A target that stays unreachable fails the call after the
+ * first attempt plus, for each retry, its backoff and the request timeout: about 91 s with the defaults
+ * (3 × 30 s, plus 100 + 200 + 400 ms).
+ *
  * <h2>The status table</h2>
  * A call that ends with a code in {@code retryableCodes} is retried with backoff; any other code never is.
  * DEADLINE_EXCEEDED is not retried by default: raise the timeout instead. A cancellation the caller asked for is
- * never retried, whatever the table says. Sluice's own stream idle timeout (below) is always retryable.
+ * never retried, whatever the table says. Sluice's own stream idle timeout (below) is always retryable. A response
+ * the client cannot parse fails the call with INTERNAL, the parse error as its cause, and is never retried, whatever
+ * the table says: the same bytes would come again.
  *
  * <h2>The request timeout</h2>
  * For a unary call, the gRPC deadline of each attempt (an earlier deadline in the caller's {@code CallOptions}
  * wins). For a server stream, the longest wait for the first message and between messages <em>while the source
  * has demand outstanding and an empty buffer</em>: a stalled server, never a slow consumer. When it passes,
  * Sluice cancels the call and retries or resumes it. Nothing bounds a whole stream but the pipeline's deadline.
+ * Either way it also bounds a retried attempt's wait for the channel to be ready (above).
  *
  * <p>Do not also configure a retry policy in the channel's service config: its attempts would multiply with
  * these. gRPC's built-in retry also stops once response headers arrive, while Sluice resumes past them.

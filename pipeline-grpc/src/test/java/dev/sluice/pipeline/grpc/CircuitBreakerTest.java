@@ -18,6 +18,7 @@ import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.grpc.CallOptions;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -32,6 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CircuitBreakerTest {
@@ -264,6 +267,47 @@ class CircuitBreakerTest {
                             .gauge()
                             .value())
                     .isEqualTo(2.0);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"stream", "unary"})
+    void aCallThatMissesItsDeadlineWithoutAnItemIsAFailureOfTheTarget(String shape) throws Exception {
+        // given: a target that never answers, and calls with a deadline of 200 ms
+        ScriptedItemService service = new ScriptedItemService(call -> Plan.stallAfter(0));
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            CircuitBreaker breaker = breakerFor(server);
+            ResilienceOptions options =
+                    ResilienceOptions.builder().sleeper(new RecordingSleeper()).build();
+            CallOptions deadline = CallOptions.DEFAULT.withDeadlineAfter(200, TimeUnit.MILLISECONDS);
+
+            // when
+            Throwable thrown;
+            if (shape.equals("stream")) {
+                GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                                server.channel(), Items.STREAM, Items.request(10))
+                        .callOptions(deadline)
+                        .resilience(options)
+                        .circuitBreaker(breaker)
+                        .build();
+                thrown = catchThrowable(
+                                () -> Pipeline.from(source).to(Sink.count()).run(Duration.ofSeconds(30)))
+                        .getCause();
+            } else {
+                GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                                server.channel(), ItemServiceGrpc.getGetItemMethod())
+                        .callOptions(deadline)
+                        .resilience(options)
+                        .circuitBreaker(breaker)
+                        .build();
+                thrown = catchThrowable(() -> getItem.call(GetItemRequest.getDefaultInstance()));
+            }
+
+            // then: not retried, and recorded as a failed call
+            assertThat(((GrpcCallException) thrown).code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+            assertThat(((GrpcCallException) thrown).attempts()).isEqualTo(1);
+            assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
+            assertThat(breaker.getMetrics().getNumberOfSuccessfulCalls()).isZero();
         }
     }
 

@@ -1,11 +1,13 @@
 package dev.sluice.pipeline.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineResult;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.StageContext;
@@ -20,9 +22,11 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -213,6 +217,133 @@ class CorrelationIdTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"order-run:42", "has space"})
+    void theServerSendsBackTheIdItUsedInItsResponseHeaders(String sent) throws Exception {
+        try (TestServer server = server(Transport.IN_PROCESS)) {
+            // when
+            Metadata[] echo = callWithRawHeader(server, sent);
+
+            // then: the ID it used, kept or replaced
+            assertThat(contextIds).hasSize(1);
+            assertThat(echo[0].getAll(CorrelationIds.HEADER)).containsExactly(contextIds.get(0));
+            assertThat(contextIds.get(0).equals(sent)).isEqualTo(CorrelationIds.isValid(sent));
+        }
+    }
+
+    @Test
+    void aCallThatFailsBeforeSendingHeadersCarriesTheIdInItsTrailers() throws Exception {
+        // given: a handler that fails at once
+        ItemServiceGrpc.ItemServiceImplBase failing = new ItemServiceGrpc.ItemServiceImplBase() {
+            @Override
+            public void getItem(GetItemRequest request, StreamObserver<Item> responses) {
+                contextIds.add(CorrelationIds.current().orElse("<none>"));
+                responses.onError(Status.NOT_FOUND.asRuntimeException());
+            }
+        };
+        try (TestServer server = TestServer.start(
+                Transport.IN_PROCESS, ServerInterceptors.intercept(failing, CorrelationIds.serverInterceptor()))) {
+            List<Metadata> trailers = new CopyOnWriteArrayList<>();
+            Channel channel = ClientInterceptors.intercept(server.channel(), recordingTrailers(trailers));
+
+            // when
+            Throwable thrown = catchThrowable(() -> GrpcUnary.builder(channel, ItemServiceGrpc.getGetItemMethod())
+                    .build()
+                    .call(GetItemRequest.getDefaultInstance()));
+
+            // then
+            assertThat(((GrpcCallException) thrown).code()).isEqualTo(Status.Code.NOT_FOUND);
+            assertThat(trailers).hasSize(1);
+            assertThat(trailers.get(0).getAll(CorrelationIds.HEADER)).containsExactly(contextIds.get(0));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aStreamWhoseServerUsedAnotherIdRecordsAndLogsTheServersId(Transport transport) throws Exception {
+        ListAppender<ILoggingEvent> sourceLog = capture(GrpcSource.class);
+        try (TestServer server = server(transport)) {
+            // given: a channel without the client interceptor, so that the run's ID never reaches the server
+            Channel channel = server.channel();
+
+            // when
+            PipelineResult<Long> result = Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
+                    .correlationId("order-run:43")
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+
+            // then: the server made an ID of its own, and the run knows it
+            String serverId = contextIds.get(0);
+            assertThat(serverId).isNotEqualTo("order-run:43");
+            assertThat(result.summary().attributes())
+                    .containsEntry(CorrelationIds.ATTRIBUTE_SERVER_CORRELATION_ID, serverId);
+            assertThat(sourceLog.list)
+                    .extracting(ILoggingEvent::getFormattedMessage)
+                    .containsExactly("gRPC sluice.items.v1.ItemService/StreamItems: the server used correlation ID "
+                            + serverId + ", not order-run:43");
+        } finally {
+            release(GrpcSource.class, sourceLog);
+        }
+    }
+
+    @Test
+    void unaryCallsWhoseServerUsedAnotherIdRecordTheServersId() throws Exception {
+        ListAppender<ILoggingEvent> unaryLog = capture(GrpcUnary.class);
+        try (TestServer server = server(Transport.IN_PROCESS)) {
+            // given: a channel without the client interceptor
+            GrpcUnary<GetItemRequest, Item> getItem = GrpcUnary.builder(
+                            server.channel(), ItemServiceGrpc.getGetItemMethod())
+                    .build();
+
+            // when
+            PipelineResult<Long> result = Pipeline.from(Source.range(1, 5))
+                    .correlationId("enrich-8")
+                    .mapConcurrent(
+                            4,
+                            n -> getItem.call(
+                                    GetItemRequest.newBuilder().setSequence(n).build()))
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+
+            // then: each call got a fresh ID; the run records one of them, and each call logs its own
+            assertThat(contextIds).hasSize(4).doesNotContain("enrich-8");
+            assertThat(contextIds).contains((String)
+                    result.summary().attributes().get(CorrelationIds.ATTRIBUTE_SERVER_CORRELATION_ID));
+            assertThat(unaryLog.list)
+                    .hasSize(4)
+                    .allSatisfy(e -> assertThat(e.getFormattedMessage()).endsWith(", not enrich-8"));
+        } finally {
+            release(GrpcUnary.class, unaryLog);
+        }
+    }
+
+    @Test
+    void aRunWhoseIdReachedTheServerRecordsNothing() throws Exception {
+        ListAppender<ILoggingEvent> sourceLog = capture(GrpcSource.class);
+        try (TestServer server = server(Transport.IN_PROCESS)) {
+            // given: the client interceptor, and a run ID that is sent as a UUID derived from it
+            Channel channel = ClientInterceptors.intercept(server.channel(), CorrelationIds.clientInterceptor());
+
+            // when
+            PipelineResult<Long> kept = Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
+                    .correlationId("order-run:44")
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+            PipelineResult<Long> derived = Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
+                    .correlationId("batch job #2")
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+
+            // then
+            assertThat(kept.summary().attributes()).doesNotContainKey(CorrelationIds.ATTRIBUTE_SERVER_CORRELATION_ID);
+            assertThat(derived.summary().attributes())
+                    .doesNotContainKey(CorrelationIds.ATTRIBUTE_SERVER_CORRELATION_ID);
+            assertThat(sourceLog.list).isEmpty();
+        } finally {
+            release(GrpcSource.class, sourceLog);
+        }
+    }
+
     @Test
     void validationFollowsTheRule() {
         assertThat(CorrelationIds.isValid("A-z_0.9:x")).isTrue();
@@ -248,8 +379,47 @@ class CorrelationIdTest {
         }
     }
 
-    /** A streaming call whose header carries exactly the given values, bypassing the client interceptor. */
-    private static void callWithRawHeader(TestServer server, String... values) throws Exception {
+    private static ListAppender<ILoggingEvent> capture(Class<?> loggerOf) {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        ((Logger) LoggerFactory.getLogger(loggerOf)).addAppender(appender);
+        return appender;
+    }
+
+    private static void release(Class<?> loggerOf, ListAppender<ILoggingEvent> appender) {
+        ((Logger) LoggerFactory.getLogger(loggerOf)).detachAppender(appender);
+    }
+
+    /** An interceptor that keeps the trailers of every call. */
+    private static ClientInterceptor recordingTrailers(List<Metadata> trailers) {
+        return new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(
+                    MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<R> listener, Metadata headers) {
+                        super.start(
+                                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                                    @Override
+                                    public void onClose(Status status, Metadata t) {
+                                        trailers.add(t);
+                                        super.onClose(status, t);
+                                    }
+                                },
+                                headers);
+                    }
+                };
+            }
+        };
+    }
+
+    /**
+     * A streaming call whose header carries exactly the given values, bypassing the client interceptor; returns the
+     * response headers.
+     */
+    private static Metadata[] callWithRawHeader(TestServer server, String... values) throws Exception {
+        Metadata[] responseHeaders = new Metadata[1];
         ClientInterceptor raw = new ClientInterceptor() {
             @Override
             public <Q, R> ClientCall<Q, R> interceptCall(
@@ -260,7 +430,15 @@ class CorrelationIdTest {
                         for (String v : values) {
                             headers.put(CorrelationIds.HEADER, v);
                         }
-                        super.start(listener, headers);
+                        super.start(
+                                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                                    @Override
+                                    public void onHeaders(Metadata h) {
+                                        responseHeaders[0] = h;
+                                        super.onHeaders(h);
+                                    }
+                                },
+                                headers);
                     }
                 };
             }
@@ -269,5 +447,6 @@ class CorrelationIdTest {
         Pipeline.from(GrpcSource.of(channel, Items.STREAM, Items.request(1)))
                 .to(Sink.count())
                 .run(Duration.ofSeconds(30));
+        return responseHeaders;
     }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.proto.items.GetItemRequest;
 import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
 import dev.sluice.pipeline.proto.items.StreamItemsRequest;
@@ -54,6 +55,13 @@ final class CountingItemService extends ItemServiceGrpc.ItemServiceImplBase {
             }
         };
         runs.add(ServerStreams.serve(Pipeline.from(producer).buffer(SERVER_LINK), responses));
+    }
+
+    /** The item with the requested sequence number. */
+    @Override
+    public void getItem(GetItemRequest request, StreamObserver<Item> responses) {
+        responses.onNext(Items.item(request.getSequence(), Items.payload(request.getPayloadSize())));
+        responses.onCompleted();
     }
 
     PipelineHandle<Long> lastRun() {

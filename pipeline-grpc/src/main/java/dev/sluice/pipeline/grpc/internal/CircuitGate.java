@@ -9,10 +9,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #failure} or {@link #neutral}; the first of them settles the call, and later ones do nothing. Without a
  * breaker every method does nothing.
  *
- * <p>What counts: a call that delivered an item, or completed, is a success, settled as soon as its first item comes
- * (a stream may then run for hours without holding the breaker's permission, and its length never makes it a slow
- * call); a failure without progress whose code is in the status table (or an idle timeout, or a deadline) is a
- * failure; any other status (the server answered, the request was wrong) or our own cancellation is not recorded.
+ * <p>What counts as which is {@link RetryLoop}'s rule; the gate only makes sure a call is settled once, and that a
+ * stream settled at its first item never holds the breaker's permission while it runs.
  */
 public final class CircuitGate {
     private final CircuitBreaker breaker;

@@ -43,14 +43,11 @@ public final class CorrelationClientInterceptor implements ClientInterceptor {
     static String outgoing() {
         String id = StageContext.current()
                 .map(StageContext::correlationId)
-                .or(CorrelationIds::current)
-                .orElseGet(() -> MDC.get(StageContext.MDC_CORRELATION_ID));
+                .orElseGet(CorrelationClientInterceptor::callerId);
         if (id == null || CorrelationIds.isValid(id)) {
             return id;
         }
-        // Stable for the same invalid value, so that every call of one run still carries one ID.
-        String replacement =
-                UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString();
+        String replacement = replacement(id);
         log.warn(
                 "correlation ID of {} characters is not a valid {} (1-{} of [A-Za-z0-9._:-]); sending {} instead",
                 id.length(),
@@ -58,5 +55,20 @@ public final class CorrelationClientInterceptor implements ClientInterceptor {
                 CorrelationIds.MAX_LENGTH,
                 replacement);
         return replacement;
+    }
+
+    /** Off a stage thread: the ID of the server call being handled, else the MDC's; null if there is none. */
+    static String callerId() {
+        return CorrelationIds.current().orElseGet(() -> MDC.get(StageContext.MDC_CORRELATION_ID));
+    }
+
+    /** What {@code id} is sent as: itself if valid, else a UUID derived from it. */
+    static String onTheWire(String id) {
+        return CorrelationIds.isValid(id) ? id : replacement(id);
+    }
+
+    /** Stable for the same invalid value, so that every call of one run still carries one ID. */
+    private static String replacement(String invalid) {
+        return UUID.nameUUIDFromBytes(invalid.getBytes(StandardCharsets.UTF_8)).toString();
     }
 }

@@ -4,11 +4,13 @@ import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.CorrelationIds;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +19,8 @@ import org.slf4j.MDC;
 /**
  * {@link CorrelationIds#serverInterceptor()}: validates the incoming ID, puts it in the call's {@code Context},
  * and in the MDC around each callback (callbacks of one call may run on different executor threads, so the MDC is
- * set and restored per callback rather than once).
+ * set and restored per callback rather than once), and tells the client the ID it used: in the response headers,
+ * or in the trailers of a call that ends without having sent headers.
  */
 public final class CorrelationServerInterceptor implements ServerInterceptor {
 
@@ -35,7 +38,7 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
         MDC.put(StageContext.MDC_CORRELATION_ID, id);
         ServerCall.Listener<Req> listener;
         try {
-            listener = Contexts.interceptCall(context, call, headers, next);
+            listener = Contexts.interceptCall(context, new EchoingCall<>(call, id), headers, next);
         } finally {
             restore(previous);
         }
@@ -81,6 +84,36 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
             MDC.remove(StageContext.MDC_CORRELATION_ID);
         } else {
             MDC.put(StageContext.MDC_CORRELATION_ID, previous);
+        }
+    }
+
+    /** Adds the ID to the response headers, or to the trailers if the call closes without headers. */
+    private static final class EchoingCall<Req, Resp>
+            extends ForwardingServerCall.SimpleForwardingServerCall<Req, Resp> {
+        private final String id;
+        /** ServerCall's methods are called one at a time, but not always from one thread. */
+        private volatile boolean headersSent;
+
+        EchoingCall(ServerCall<Req, Resp> delegate, String id) {
+            super(delegate);
+            this.id = id;
+        }
+
+        @Override
+        public void sendHeaders(Metadata headers) {
+            headers.discardAll(CorrelationIds.HEADER);
+            headers.put(CorrelationIds.HEADER, id);
+            headersSent = true;
+            super.sendHeaders(headers);
+        }
+
+        @Override
+        public void close(Status status, Metadata trailers) {
+            if (!headersSent) {
+                trailers.discardAll(CorrelationIds.HEADER);
+                trailers.put(CorrelationIds.HEADER, id);
+            }
+            super.close(status, trailers);
         }
     }
 

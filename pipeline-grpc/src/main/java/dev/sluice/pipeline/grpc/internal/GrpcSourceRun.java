@@ -2,17 +2,14 @@ package dev.sluice.pipeline.grpc.internal;
 
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.StageContext;
-import dev.sluice.pipeline.grpc.GrpcCallException;
 import dev.sluice.pipeline.grpc.GrpcSource;
 import dev.sluice.pipeline.grpc.ResilienceOptions;
 import dev.sluice.pipeline.internal.SourceOutput;
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.grpc.ClientCall;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -21,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of a {@link GrpcSource}, on the source's stage thread: the calls, their flow control, and the retry and
- * resume loop around them.
+ * One run of a {@link GrpcSource}, on the source's stage thread: its calls and their flow control, each call an
+ * attempt of a {@link RetryLoop}, which retries or resumes it.
  *
  * <h2>Flow control of one call</h2>
  * {@code beforeStart} disables automatic requests and asks for {@code prefetch} messages. {@code onNext} only
@@ -48,6 +45,8 @@ public final class GrpcSourceRun<Req, Resp> {
     private final StreamSpec<Req, Resp> spec;
     private final String method;
     private final ResilienceOptions options;
+    /** The last item delivered downstream, the resume point. Stage thread only. */
+    private Resp last;
 
     public GrpcSourceRun(StreamSpec<Req, Resp> spec) {
         this.spec = spec;
@@ -61,147 +60,30 @@ public final class GrpcSourceRun<Req, Resp> {
         GrpcMeters meters = GrpcMeters.of(context, method);
         GrpcMeters.bindCircuitBreaker(context, spec.breaker());
         context.attribute(GrpcSource.ATTRIBUTE_METHOD, method);
-        CircuitGate gate = new CircuitGate(spec.breaker());
-        Req request = spec.request();
-        Resp last = null;
-        long delivered = 0;
-        int attempts = 0;
-        int resumes = 0;
-        int retriesWithoutProgress = 0;
-        Status.Code finalCode = Status.Code.UNKNOWN;
+        RetryLoop loop =
+                new RetryLoop(spec.method(), options, spec.breaker(), spec.resume() != null, () -> meters, log);
         try {
-            for (; ; ) {
-                try {
-                    gate.enter();
-                } catch (CallNotPermittedException open) {
-                    finalCode = Status.Code.UNAVAILABLE;
-                    throw new GrpcCallException(
-                            Status.UNAVAILABLE
-                                    .withDescription("circuit breaker open")
-                                    .withCause(open),
-                            method,
-                            attempts,
-                            delivered,
-                            "the circuit breaker '" + spec.breaker().getName() + "' is "
-                                    + spec.breaker().getState() + ", so the call fails fast",
-                            open);
-                }
-                attempts++;
-                context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempts); // live, for snapshots
-                AttemptEnd<Resp> end;
-                try {
-                    end = attempt(request, emitter, meters, gate);
-                } catch (InterruptedException | RuntimeException | Error e) {
-                    gate.neutral();
-                    finalCode = e instanceof InterruptedException ? Status.Code.CANCELLED : Status.Code.UNKNOWN;
-                    throw e;
-                }
-                delivered += end.delivered();
-                if (end.last() != null) {
-                    last = end.last();
-                }
-                if (end.status() == null) {
-                    gate.progress();
-                    finalCode = Status.Code.OK;
-                    return;
-                }
-                Status status = end.status();
-                finalCode = status.getCode();
-                boolean progressed = end.delivered() > 0;
-                boolean retryable = end.idle() || (options != null && options.isRetryable(status.getCode()));
-                Throwable cause = status.asRuntimeException();
-                if (progressed) {
-                    gate.progress();
-                } else if (retryable || (options == null && isTransient(status))) {
-                    gate.failure(cause);
-                } else {
-                    gate.neutral();
-                }
-                if (options == null) {
-                    throw failure(
-                            status,
-                            attempts,
-                            delivered,
-                            "the source has no ResilienceOptions, so it makes one call",
-                            cause);
-                }
-                if (!retryable) {
-                    throw failure(
-                            status,
-                            attempts,
-                            delivered,
-                            status.getCode() + " is not retryable (the status table" + " retries "
-                                    + options.retryableCodes() + ")",
-                            cause);
-                }
-                if (delivered > 0 && spec.resume() == null) {
-                    throw failure(
-                            status,
-                            attempts,
-                            delivered,
-                            "the stream broke after its first item and the source"
-                                    + " has no ResumeStrategy, so it cannot continue without repeating items",
-                            cause);
-                }
-                if (progressed) {
-                    retriesWithoutProgress = 0;
-                }
-                retriesWithoutProgress++;
-                if (retriesWithoutProgress > options.maxRetryAttempts()) {
-                    throw failure(
-                            status,
-                            attempts,
-                            delivered,
-                            "gave up after " + options.maxRetryAttempts()
-                                    + " retries in a row without an item (maxRetryAttempts)",
-                            cause);
-                }
-                Duration wait = options.jitteredBackoff(retriesWithoutProgress);
-                boolean resuming = delivered > 0;
-                log.warn(
-                        "gRPC {} ended with {} after {} items in this call; {} {} of {} in {} ms",
-                        method,
-                        status.getCode(),
-                        end.delivered(),
-                        resuming ? "resume" : "retry",
-                        retriesWithoutProgress,
-                        options.maxRetryAttempts(),
-                        wait.toMillis());
-                try {
-                    options.sleeper().sleep(wait);
-                } catch (InterruptedException e) {
-                    finalCode = Status.Code.CANCELLED;
-                    throw e;
-                }
-                if (resuming) {
+            loop.run(attempt -> {
+                context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempt.number()); // live, for snapshots
+                Req request = spec.request();
+                if (attempt.isResume()) {
                     request = Objects.requireNonNull(
                             spec.resume().nextRequest(spec.request(), last),
                             "the ResumeStrategy returned a null request");
-                    resumes++;
-                    context.attribute(GrpcSource.ATTRIBUTE_RESUMES, resumes);
-                    meters.resumed();
-                } else {
-                    meters.retried();
+                    context.attribute(GrpcSource.ATTRIBUTE_RESUMES, loop.resumes());
                 }
-            }
+                return attempt(request, attempt, emitter, meters, context);
+            });
         } finally {
-            context.attribute(GrpcSource.ATTRIBUTE_STATUS, finalCode.name());
-            context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempts);
-            context.attribute(GrpcSource.ATTRIBUTE_RESUMES, resumes);
+            context.attribute(GrpcSource.ATTRIBUTE_STATUS, loop.lastCode().name());
+            context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, loop.attempts());
+            context.attribute(GrpcSource.ATTRIBUTE_RESUMES, loop.resumes());
         }
     }
 
-    /** Without options, the breaker still counts the default table's codes as failures of the target. */
-    private static boolean isTransient(Status status) {
-        return ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(status.getCode());
-    }
-
-    private GrpcCallException failure(Status status, int attempts, long delivered, String reason, Throwable cause) {
-        return new GrpcCallException(status, method, attempts, delivered, reason, cause);
-    }
-
     /** One call: returns how it ended; throws InterruptedException after cancelling it if the stage is interrupted. */
-    private AttemptEnd<Resp> attempt(Req request, Emitter<Resp> emitter, GrpcMeters meters, CircuitGate gate)
+    private RetryLoop.Outcome<Void> attempt(
+            Req request, RetryLoop.Attempt attempt, Emitter<Resp> emitter, GrpcMeters meters, StageContext context)
             throws InterruptedException {
         int prefetch = spec.prefetch();
         int batch = spec.replenishBatch();
@@ -211,14 +93,14 @@ public final class GrpcSourceRun<Req, Resp> {
         int wakeThreshold = Math.max(1, Math.min(batch, prefetch - batch + 1));
         ResponseBuffer<Resp> buffer = new ResponseBuffer<>(
                 prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
-        ClientCall<Req, Resp> call = spec.channel().newCall(spec.method(), spec.callOptions());
+        ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
+                spec.channel().newCall(spec.method(), attempt.callOptions(spec.callOptions())), method, context, log);
         ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));
         meters.requested(prefetch);
         buffer.requested();
         List<Resp> group = new ArrayList<>(Math.min(prefetch, 1024));
         int consumedSinceRequest = 0;
         long delivered = 0;
-        Resp last = null;
         boolean ended = false;
         try {
             for (; ; ) {
@@ -232,12 +114,12 @@ public final class GrpcSourceRun<Req, Resp> {
                 }
                 if (n == ResponseBuffer.COMPLETED) {
                     ended = true;
-                    return new AttemptEnd<>(null, false, delivered, last);
+                    return new RetryLoop.Success<>(null);
                 }
                 if (n == ResponseBuffer.FAILED) {
                     ended = true;
                     call.cancel("the call failed", null); // no effect if the server ended it; ends it if we did
-                    return new AttemptEnd<>(buffer.failure(), false, delivered, last);
+                    return RetryLoop.failure(buffer.failure(), delivered);
                 }
                 if (n == ResponseBuffer.IDLE) {
                     ended = true;
@@ -246,10 +128,13 @@ public final class GrpcSourceRun<Req, Resp> {
                             + " (the request timeout)");
                     buffer.abandon();
                     call.cancel("stream idle timeout", idle.asRuntimeException());
-                    return new AttemptEnd<>(idle, true, delivered, last);
+                    if (attempt.neverConnected()) {
+                        return RetryLoop.noConnection(options.requestTimeout(), "the request timeout");
+                    }
+                    return new RetryLoop.Failure<>(idle, RetryLoop.Kind.IDLE, delivered);
                 }
                 meters.received(n);
-                gate.progress(); // the call has made progress: settled as a success for the breaker
+                attempt.progressed(); // settled as a success for the breaker
                 // Received from the server: handed over whole, even during a graceful stop (they are ours now).
                 SourceOutput.handOver(emitter, group);
                 delivered += n;
@@ -305,9 +190,6 @@ public final class GrpcSourceRun<Req, Resp> {
         }
         return new InterruptedException("the pipeline is stopping");
     }
-
-    /** How one call ended: {@code status} null for a normal completion. */
-    private record AttemptEnd<Resp>(Status status, boolean idle, long delivered, Resp last) {}
 
     /** The call's callbacks: append and signal, never wait (they may run on a transport thread). */
     private static final class BufferingObserver<Req, Resp> implements ClientResponseObserver<Req, Resp> {
