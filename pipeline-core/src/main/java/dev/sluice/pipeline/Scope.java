@@ -51,7 +51,7 @@ import org.slf4j.MDC;
  *   <li>A <b>deadline</b> ({@link Builder#deadline}, {@link Builder#timeout}) cancels the forks at its time. A scope
  *       with a deadline owns one more thread for it, from its first fork until {@link #close()} (or until the
  *       deadline has passed and been acted on, whichever comes first): a watcher from the scope's thread factory,
- *       named {@code <scope name>/deadline}, parked until the deadline. {@code close()} ends it and waits for it,
+ *       named {@code <scope name>/deadline}, made a daemon, parked until the deadline. {@code close()} ends it and waits for it,
  *       so it never outlives the scope; no thread is started before the first fork, and none at class load. Forks
  *       that have all completed by the deadline are not affected (a later {@code join()} returns normally); a fork
  *       attempted after the deadline is refused, and cancels the scope.</li>
@@ -210,6 +210,7 @@ public final class Scope implements AutoCloseable {
                 throw new IllegalStateException("the thread factory of scope '" + name + "' returned no thread");
             }
             watcher.setName(name + "/deadline");
+            watcher.setDaemon(true); // a scope nobody closes must not keep the JVM alive until a far deadline
             deadlineWatcher = watcher;
             watcher.start();
         } finally {

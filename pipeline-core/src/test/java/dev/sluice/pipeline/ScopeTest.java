@@ -216,6 +216,32 @@ class ScopeTest {
     }
 
     @Test
+    void aDeadlineWatcherNeverKeepsTheJvmAliveEvenOnPlatformThreads() throws Exception {
+        // given a scope of platform threads with a deadline far away
+        List<Thread> made = new CopyOnWriteArrayList<>();
+        java.util.concurrent.ThreadFactory platform = Thread.ofPlatform().factory();
+        try (Scope scope = Scope.builder()
+                .name("platform")
+                .timeout(Duration.ofDays(365))
+                .threadFactory(r -> {
+                    Thread t = platform.newThread(r);
+                    made.add(t);
+                    return t;
+                })
+                .open()) {
+            // when it forks
+            scope.fork("work", () -> 1);
+            scope.join();
+            // then its deadline watcher is a daemon: forgetting close() cannot hold the JVM for a year
+            assertThat(made)
+                    .filteredOn(t -> t.getName().equals("platform/deadline"))
+                    .singleElement()
+                    .satisfies(t -> assertThat(t.isDaemon()).isTrue());
+        }
+        assertThat(made).allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isFalse());
+    }
+
+    @Test
     void anInstantDeadlineWorksToo() throws Exception {
         try (Scope scope =
                 Scope.builder().deadline(Instant.now().plusMillis(50)).open()) {

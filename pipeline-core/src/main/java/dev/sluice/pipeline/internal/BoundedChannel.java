@@ -59,8 +59,10 @@ import org.jctools.queues.QueueProgressIndicators;
  * <h2>Receivers</h2>
  * A receive polls the queue, then issues one full fence and reads {@code ending} (a load of a line nobody
  * writes while the channel runs) and, under {@link Overflow#BLOCK}, the senders' wait count: the fence is the
- * receiver's half of both handshakes. Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per
- * batch.
+ * receiver's half of each handshake (with a fail's claim, with waiting senders, and under
+ * {@link Overflow#DROP_NEWEST} with the drop barrier below). A receive reads nothing before its poll: on a failed
+ * channel it may take an item and then throw, which abandons nothing the failure had not abandoned already.
+ * Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
  *
  * <h2>Counting drops ({@link Overflow#DROP_NEWEST})</h2>
  * A drop is decided by reading the consumer index ("full"), which receivers move freely, and is counted after,
