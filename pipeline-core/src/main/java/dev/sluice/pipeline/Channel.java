@@ -151,7 +151,10 @@ public interface Channel<T> extends Iterable<T> {
     T receive() throws InterruptedException;
 
     /**
-     * Takes the next item, waiting at most {@code timeout} while the channel is empty.
+     * Takes the next item, waiting at most {@code timeout} while the channel is empty. Even with a zero timeout,
+     * it does not give up on an item a send has already admitted but not yet finished putting in (a few
+     * instructions away): after a send has returned, a receive that starts later never reports the channel empty
+     * while that item is in it. The same holds for {@link #tryReceive()}.
      *
      * @return the item, or {@code null} if none arrived in time
      * @throws ChannelClosedException once the channel is closed and drained
@@ -175,6 +178,11 @@ public interface Channel<T> extends Iterable<T> {
      * into {@code target}, in order, without waiting for more. One call amortises the wake-up and the memory
      * fences over the whole group.
      *
+     * <p>Not atomic: the group is taken item by item, as a run of receives that other senders and receivers may
+     * interleave with, so it may hold fewer items than the channel held at any one moment (never an item twice;
+     * each sender's items in its order). If the channel fails meanwhile, this throws
+     * {@link ChannelFailedException}, and the items already added to {@code target} stay there.
+     *
      * @return the number of items added, at least 1
      * @throws ChannelClosedException once the channel is closed and drained
      * @throws ChannelFailedException if the channel is failed
@@ -185,7 +193,8 @@ public interface Channel<T> extends Iterable<T> {
 
     /**
      * Moves up to {@code maxItems} buffered items into {@code target} without waiting, like
-     * {@link java.util.concurrent.BlockingQueue#drainTo(Collection, int)}.
+     * {@link java.util.concurrent.BlockingQueue#drainTo(Collection, int)}. Not atomic, like
+     * {@link #receiveMany}: a run of {@link #tryReceive()}s that other operations may interleave with.
      *
      * @return the number of items added; 0 if the channel is empty or drained
      * @throws ChannelFailedException if the channel is failed
@@ -196,6 +205,10 @@ public interface Channel<T> extends Iterable<T> {
     /**
      * Closes the channel gracefully: no more sends; buffered items are still delivered. Wakes every waiting
      * sender (which then throws) and receiver. Idempotent; never waits.
+     *
+     * <p>A {@code close()} and a {@link #fail(Throwable)} that race are ordered like any two operations: if the
+     * fail comes first, the close returns {@code false}; if the close comes first, the fail wins too only while
+     * items are left in the channel for it to abandon. On a channel holding nothing, exactly one of them wins.
      *
      * @return {@code true} if this call closed the channel, {@code false} if it was already closed or failed
      */
@@ -229,7 +242,11 @@ public interface Channel<T> extends Iterable<T> {
     /** The overflow policy chosen at creation. */
     Overflow overflow();
 
-    /** How many items the overflow policy has discarded so far. */
+    /**
+     * How many items the overflow policy has discarded so far. A drop counts from the moment the send decided it:
+     * any operation that saw the channel after that decision (a receive that freed room, a close) is followed by
+     * a count that includes it, even if the dropping send has not returned yet.
+     */
     long droppedCount();
 
     /**

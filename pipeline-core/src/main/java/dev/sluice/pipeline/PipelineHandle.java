@@ -53,13 +53,15 @@ public final class PipelineHandle<R> {
     }
 
     /**
-     * Waits for the run to end (every stage thread ended). Interrupting the waiting thread does not cancel the
-     * run (unlike {@link RunnablePipeline#run()}).
+     * Waits for the run to end: every thread of the run has terminated, stage threads and the thread that calls
+     * the listeners alike, and every listener's {@code onFinish} has returned. Interrupting the waiting thread does
+     * not cancel the run (unlike {@link RunnablePipeline#run()}).
      *
      * @return the result, if the run completed or was stopped and drained
      * @throws PipelineFailedException if a stage failed
      * @throws PipelineCancelledException if the run was cancelled or passed its deadline
      * @throws InterruptedException if the waiting thread is interrupted; the run goes on
+     * @throws IllegalStateException if called from a listener of this run, which would wait for itself
      */
     public PipelineResult<R> await() throws InterruptedException {
         run.awaitEnd();
@@ -67,7 +69,7 @@ public final class PipelineHandle<R> {
     }
 
     /**
-     * Waits at most {@code timeout} for the run to end.
+     * Waits at most {@code timeout} for the run to end, as {@link #await()} does.
      *
      * @throws TimeoutException if it has not ended by then; the run goes on
      * @throws PipelineFailedException if a stage failed
@@ -83,7 +85,7 @@ public final class PipelineHandle<R> {
         return run.outcomeOrThrow();
     }
 
-    /** Whether every stage thread has ended. */
+    /** Whether the run has ended: every thread of it has terminated (see {@link #await()}). */
     public boolean isDone() {
         return run.isDone();
     }

@@ -4,7 +4,9 @@ package dev.sluice.pipeline;
  * Observes runs: the extension point for metrics, audit and progress reports. Register with
  * {@link Pipeline#listener(PipelineListener)}.
  *
- * <p>Callbacks run on a thread of the run, never on a stage thread: {@code onStart} before any stage starts,
+ * <p>Callbacks run on a thread of the run, never on a stage thread, with the run's correlation ID and pipeline
+ * name in the SLF4J MDC (under {@link StageContext#MDC_CORRELATION_ID} and {@link StageContext#MDC_PIPELINE}, as
+ * on stage threads; no stage): {@code onStart} before any stage starts,
  * {@code onProgress} periodically while it runs, {@code onFinish} after every stage thread has ended and before
  * {@code run()} returns. They should return quickly; a slow callback delays the next one, not the stages. An
  * exception thrown by a callback is logged and otherwise ignored: a listener never breaks a run. The callbacks

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -44,9 +45,16 @@ import org.slf4j.MDC;
  *       default), named {@code <scope name>/<fork name>}. The forking thread's SLF4J MDC is copied into the fork
  *       and cleared when the fork ends.</li>
  *   <li>The scope is <b>cancelled</b> by the first fork that fails (throws), by {@link #cancel()} from any
- *       thread, by its deadline passing while a thread waits in {@link #join()}, or by {@link #close()}.
- *       Cancelling interrupts every fork still running; forks started later do not run their task. Only the
- *       first cause counts.</li>
+ *       thread, by its deadline passing while a fork still runs (whether or not a thread waits in
+ *       {@link #join()}), or by {@link #close()}. Cancelling interrupts every fork still running; forks started
+ *       later do not run their task. Only the first cause counts.</li>
+ *   <li>A <b>deadline</b> ({@link Builder#deadline}, {@link Builder#timeout}) cancels the forks at its time. A scope
+ *       with a deadline owns one more thread for it, from its first fork until {@link #close()} (or until the
+ *       deadline has passed and been acted on, whichever comes first): a watcher from the scope's thread factory,
+ *       named {@code <scope name>/deadline}, made a daemon, parked until the deadline. {@code close()} ends it and waits for it,
+ *       so it never outlives the scope; no thread is started before the first fork, and none at class load. Forks
+ *       that have all completed by the deadline are not affected (a later {@code join()} returns normally); a fork
+ *       attempted after the deadline is refused, and cancels the scope.</li>
  *   <li>{@link #join()} waits until every fork has ended, then reports how the scope ended: normally if no fork
  *       failed and nothing cancelled it; else it throws {@link ExecutionException} with the first failure as its
  *       cause, {@link CancellationException} after {@code cancel()}, or {@link TimeoutException} after the
@@ -105,6 +113,8 @@ public final class Scope implements AutoCloseable {
     private final Condition quiescent = lock.newCondition();
     private volatile boolean closed;
     private volatile boolean endingReported;
+    /** The deadline's watcher, once the first fork of a scope with a deadline started it. Written under lock. */
+    private volatile Thread deadlineWatcher;
 
     private Scope(Builder b) {
         this.name = b.name != null ? b.name : "scope-" + SCOPES.incrementAndGet();
@@ -154,7 +164,7 @@ public final class Scope implements AutoCloseable {
      *
      * @param forkName the fork's name, appended to the scope's to name the thread
      * @throws IllegalStateException if the scope is closed, or already cancelled (by a failure, {@code cancel()}
-     *     or its deadline)
+     *     or its deadline), or its deadline has passed (which cancels it)
      */
     public <T> Fork<T> fork(String forkName, Callable<? extends T> task) {
         Objects.requireNonNull(forkName, "forkName must not be null");
@@ -178,12 +188,76 @@ public final class Scope implements AutoCloseable {
             forkEnded();
             throw e;
         }
+        if (deadline != null && deadlineWatcher == null) {
+            startDeadlineWatcher();
+        }
         return fork;
+    }
+
+    /**
+     * Starts the thread that cancels the forks at the deadline, once per scope, unless the scope is closed: close()
+     * sets {@code closed} before it reads the watcher under the same lock, so either it sees the watcher (and ends
+     * it) or the watcher is never started.
+     */
+    private void startDeadlineWatcher() {
+        lock.lock();
+        try {
+            if (deadlineWatcher != null || closed) {
+                return;
+            }
+            Thread watcher = threadFactory.newThread(this::watchDeadline);
+            if (watcher == null) {
+                throw new IllegalStateException("the thread factory of scope '" + name + "' returned no thread");
+            }
+            watcher.setName(name + "/deadline");
+            watcher.setDaemon(true); // a scope nobody closes must not keep the JVM alive until a far deadline
+            deadlineWatcher = watcher;
+            watcher.start();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The watcher's body: parks until the deadline, then cancels the forks still running, unless closed first. */
+    private void watchDeadline() {
+        for (; ; ) {
+            if (closed) {
+                return;
+            }
+            long nanos = deadlineNanos - System.nanoTime();
+            if (nanos <= 0L) {
+                if (running.get() > 0) {
+                    cancel(new Cancelled(Cancelled.Reason.DEADLINE));
+                }
+                return;
+            }
+            LockSupport.parkNanos(this, nanos);
+            Thread.interrupted(); // only close() ends the watcher; an interrupt from elsewhere is not ours to heed
+        }
+    }
+
+    /** Ends the deadline's watcher, if there is one, and waits for it to terminate. Called by close(). */
+    private boolean endDeadlineWatcher() {
+        Thread watcher;
+        lock.lock();
+        try {
+            watcher = deadlineWatcher;
+        } finally {
+            lock.unlock();
+        }
+        if (watcher == null) {
+            return false;
+        }
+        LockSupport.unpark(watcher);
+        return joinUninterruptibly(watcher);
     }
 
     private void ensureAcceptingForks() {
         if (closed) {
             throw new IllegalStateException("scope '" + name + "' is closed: it takes no new forks");
+        }
+        if (deadline != null && ending.get() == null && System.nanoTime() - deadlineNanos >= 0L) {
+            cancel(new Cancelled(Cancelled.Reason.DEADLINE));
         }
         Ending e = ending.get();
         if (e != null) {
@@ -370,8 +444,9 @@ public final class Scope implements AutoCloseable {
     }
 
     /**
-     * Closes the scope to new forks, cancels whatever still runs, and waits for every fork to end (uninterruptibly:
-     * no thread may outlive the scope; an interrupt is remembered and restored). Idempotent.
+     * Closes the scope to new forks, cancels whatever still runs, and waits for every fork to end, and for the
+     * deadline's watcher, if any (uninterruptibly: no thread may outlive the scope; an interrupt is remembered and
+     * restored). Idempotent.
      *
      * @throws IllegalStateException if called from one of this scope's forks
      */
@@ -388,6 +463,9 @@ public final class Scope implements AutoCloseable {
             cancel(new Cancelled(Cancelled.Reason.CLOSED));
         }
         awaitForksAfterCancel();
+        if (endDeadlineWatcher()) {
+            Thread.currentThread().interrupt();
+        }
         Ending e = ending.get();
         if (!endingReported && e instanceof Failed failed) {
             endingReported = true;
@@ -618,7 +696,10 @@ public final class Scope implements AutoCloseable {
             return this;
         }
 
-        /** A deadline: {@link #join()} cancels the forks when it passes. Replaces a {@link #timeout(Duration)}. */
+        /**
+         * A deadline: the forks still running when it passes are cancelled then, whether or not a thread waits in
+         * {@link #join()} (see the class comment). Replaces a {@link #timeout(Duration)}.
+         */
         public Builder deadline(Instant deadline) {
             this.deadline = Objects.requireNonNull(deadline, "deadline must not be null");
             this.timeout = null;

@@ -117,7 +117,12 @@ public interface Source<T> {
      * The items of a {@code Flow.Publisher}, subscribed to once per run, with backpressure: the source requests
      * {@code prefetch} items at first, then, each time half of that has been passed downstream, exactly as many
      * as were passed on. So no more than {@code prefetch} items are ever buffered between the publisher and the
-     * pipeline. {@code onError} fails the run; cancelling or stopping the run cancels the subscription.
+     * pipeline. {@code onError} fails the run, after handing downstream the items signalled before it (a failing run
+     * may still abandon them there); during a graceful stop it changes nothing. Cancelling or stopping the run
+     * cancels the subscription. A graceful stop delivers every item the publisher signalled
+     * before it, and those it signals after the cancel (Reactive Streams §2.8 allows them) until it has been
+     * silent for 10 ms or has used up the demand it was granted; an item signalled later is not taken, and is
+     * logged at WARN.
      *
      * @throws IllegalArgumentException if {@code prefetch < 1}
      */

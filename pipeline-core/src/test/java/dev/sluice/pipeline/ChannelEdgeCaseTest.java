@@ -2,14 +2,24 @@ package dev.sluice.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.ChannelFixtures.Impl;
+import dev.sluice.pipeline.internal.ChannelShape;
+import dev.sluice.pipeline.internal.Link;
 import java.time.Duration;
 import java.util.AbstractCollection;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** What a misbehaving caller's collection cannot do to a channel. */
 class ChannelEdgeCaseTest {
@@ -104,5 +114,64 @@ class ChannelEdgeCaseTest {
             assertThat(ch.trySend(capacity)).isTrue();
             assertThat(ch.size()).isEqualTo(capacity);
         }
+    }
+
+    /** How a test receives without waiting for a send: the three ways that must not miss an admitted item. */
+    enum PromptReceive {
+        ZERO_TIMEOUT,
+        ONE_MILLISECOND,
+        TRY_RECEIVE;
+
+        Integer from(Channel<Integer> ch) throws InterruptedException {
+            return switch (this) {
+                case ZERO_TIMEOUT -> ch.receive(Duration.ZERO);
+                case ONE_MILLISECOND -> ch.receive(Duration.ofMillis(1));
+                case TRY_RECEIVE -> ch.tryReceive();
+            };
+        }
+    }
+
+    static Stream<Arguments> shapesAndPromptReceives() {
+        return Stream.of(ChannelShape.values())
+                .flatMap(shape -> Stream.of(PromptReceive.values()).map(how -> Arguments.of(shape, how)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shapesAndPromptReceives")
+    @Timeout(20)
+    void aPromptReceiveAfterACloseWaitsForAnItemAdmittedBeforeIt(ChannelShape shape, PromptReceive how)
+            throws Exception {
+        // given a send admitted before the close whose item has not landed yet: the group's list hands the item
+        // over only when released, after the channel has counted its reservation
+        Link<Integer> ch = Link.create(4, Overflow.BLOCK, null, shape);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> heldBack = new AbstractList<>() {
+            @Override
+            public Integer get(int index) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return 7;
+            }
+
+            @Override
+            public int size() {
+                return 1;
+            }
+        };
+        Background<Integer> sender = Background.start(() -> ch.sendGroup(heldBack, 0));
+        await().atMost(Duration.ofSeconds(10)).until(() -> ch.size() == 1);
+        assertThat(ch.close()).isTrue();
+        // when a receive that must not wait starts after the close
+        Background<Integer> receiver = Background.start(() -> how.from(ch));
+        // then it does not report the channel empty while the item is on its way...
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5)).until(() -> !receiver.isDone());
+        // ...and returns it once it lands; then the channel is over
+        release.countDown();
+        assertThat(receiver.result()).isEqualTo(7);
+        assertThat(sender.result()).isEqualTo(1);
+        assertThatThrownBy(() -> how.from(ch)).isInstanceOf(ChannelClosedException.class);
     }
 }

@@ -2,7 +2,13 @@ package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.BoundedChannel;
 import dev.sluice.pipeline.internal.ChannelShape;
+import dev.sluice.pipeline.internal.Link;
+import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
+import org.jetbrains.kotlinx.lincheck.Actor;
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -11,18 +17,56 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Lincheck model checking of the fast channel's non-blocking operations against a plain sequential queue: every
- * interleaving Lincheck explores of trySend, tryReceive, close and the state queries must be explainable by some
- * sequential order. This covers the reservation protocol (exact capacity, close versus a concurrent send) at a
- * capacity that is not a power of two, where the channel rather than JCTools enforces it, and fail racing the
- * rest (a failed channel must never pass for a closed one). The reference channel is checked against the same
- * specification.
+ * Lincheck model checking of the channels' non-blocking operations against a plain sequential channel: every
+ * interleaving Lincheck explores must be explainable by some sequential order. Each channel kind the library builds
+ * is checked: the general channel ({@link Channel#bounded}: the lock-free channel on a multi-producer,
+ * multi-consumer ring), the single-producer, single-consumer link a pipeline puts between two one-thread stages
+ * ({@link Link#create} with {@link ChannelShape#SPSC}: the lock-free channel on JCTools' SPSC ring, one sending and
+ * one receiving thread at a time), and the reference ({@link Channel#backedByBlockingQueue}).
+ *
+ * <p>Besides the general mix, three races each get a test of their own, so that a small operation set makes
+ * Lincheck explore them thoroughly:
+ * <ul>
+ *   <li>{@code close} against {@code fail}: at most one of them wins on a channel that holds nothing;</li>
+ *   <li>{@code trySend} under {@link Overflow#DROP_NEWEST} against {@code close}, {@code tryReceive} and
+ *       {@code droppedCount}: a drop is counted at the moment it is decided;</li>
+ *   <li>{@code receive} with a zero timeout against {@code trySend} and {@code close}: an item already admitted is
+ *       never reported missing.</li>
+ * </ul>
  */
 class ChannelLinearizabilityTest {
 
+    static final RuntimeException CAUSE = new RuntimeException("failed by the test");
+
+    /** The capacity of the general mix: not a power of two, so that the channel, not the ring, enforces it. */
+    static final int MIX_CAPACITY = 3;
+    /** The capacity of the drop tests: full after one item, so that most sends race a drop. */
+    static final int DROP_CAPACITY = 1;
+
+    // ------------------------------------------------------------------------------------ the channel kinds
+
+    static Channel<Integer> general(int capacity, Overflow overflow) {
+        return Channel.bounded(capacity, overflow);
+    }
+
+    static Channel<Integer> spscLink(int capacity, Overflow overflow) {
+        return Link.create(capacity, overflow, null, ChannelShape.SPSC);
+    }
+
+    static Channel<Integer> reference(int capacity, Overflow overflow) {
+        return Channel.backedByBlockingQueue(capacity, overflow, null);
+    }
+
+    static Integer receiveNow(Channel<Integer> channel) throws InterruptedException {
+        return channel.receive(Duration.ZERO);
+    }
+
+    // ----------------------------------------------------------------------------- the general mix (BLOCK)
+
     @Param(name = "item", gen = IntGen.class, conf = "1:3")
-    public static class ManyToMany {
-        private final Channel<Integer> channel = BoundedChannel.create(3, Overflow.BLOCK, null, ChannelShape.MPMC);
+    public static class GeneralMix {
+        private final Channel<Integer> channel =
+                BoundedChannel.create(MIX_CAPACITY, Overflow.BLOCK, null, ChannelShape.MPMC);
 
         @Operation
         public boolean trySend(@Param(name = "item") int item) {
@@ -51,8 +95,8 @@ class ChannelLinearizabilityTest {
     }
 
     @Param(name = "item", gen = IntGen.class, conf = "1:3")
-    public static class Reference {
-        private final Channel<Integer> channel = Channel.backedByBlockingQueue(3, Overflow.BLOCK, null);
+    public static class ReferenceMix {
+        private final Channel<Integer> channel = reference(MIX_CAPACITY, Overflow.BLOCK);
 
         @Operation
         public boolean trySend(@Param(name = "item") int item) {
@@ -81,8 +125,8 @@ class ChannelLinearizabilityTest {
     }
 
     @Param(name = "item", gen = IntGen.class, conf = "1:3")
-    public static class OneToOne {
-        private final Channel<Integer> channel = BoundedChannel.create(3, Overflow.BLOCK, null, ChannelShape.SPSC);
+    public static class SpscMix {
+        private final Channel<Integer> channel = spscLink(MIX_CAPACITY, Overflow.BLOCK);
 
         @Operation(nonParallelGroup = "producer")
         public boolean trySend(@Param(name = "item") int item) {
@@ -98,11 +142,21 @@ class ChannelLinearizabilityTest {
         public boolean close() {
             return channel.close();
         }
+
+        @Operation
+        public boolean isClosedForReceive() {
+            return channel.isClosedForReceive();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
     }
 
     @Param(name = "item", gen = IntGen.class, conf = "1:3")
     public static class DropOldest {
-        private final Channel<Integer> channel = Channel.bounded(3, Overflow.DROP_OLDEST);
+        private final Channel<Integer> channel = Channel.bounded(MIX_CAPACITY, Overflow.DROP_OLDEST);
 
         @Operation
         public boolean trySend(@Param(name = "item") int item) {
@@ -115,13 +169,237 @@ class ChannelLinearizabilityTest {
         }
     }
 
-    static final RuntimeException CAUSE = new RuntimeException("failed by the test");
+    // ------------------------------------------------------------------------------------ close against fail
 
-    /** The sequential specification: a bounded FIFO of 3 with closed and failed flags. */
-    public static class SequentialQueue {
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class GeneralCloseFail {
+        private final Channel<Integer> channel = general(MIX_CAPACITY, Overflow.BLOCK);
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class SpscCloseFail {
+        private final Channel<Integer> channel = spscLink(MIX_CAPACITY, Overflow.BLOCK);
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
+
+        @Operation(nonParallelGroup = "producer")
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation(nonParallelGroup = "consumer")
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class ReferenceCloseFail {
+        private final Channel<Integer> channel = reference(MIX_CAPACITY, Overflow.BLOCK);
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+    }
+
+    // --------------------------------------------------------------------------------------- DROP_NEWEST
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class GeneralDropNewest {
+        private final Channel<Integer> channel = general(DROP_CAPACITY, Overflow.DROP_NEWEST);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public long droppedCount() {
+            return channel.droppedCount();
+        }
+
+        @Operation
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class SpscDropNewest {
+        private final Channel<Integer> channel = spscLink(DROP_CAPACITY, Overflow.DROP_NEWEST);
+
+        @Operation(nonParallelGroup = "producer")
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public long droppedCount() {
+            return channel.droppedCount();
+        }
+
+        @Operation(nonParallelGroup = "consumer")
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class ReferenceDropNewest {
+        private final Channel<Integer> channel = reference(DROP_CAPACITY, Overflow.DROP_NEWEST);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public long droppedCount() {
+            return channel.droppedCount();
+        }
+
+        @Operation
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+    }
+
+    // ----------------------------------------------------------------------------- receive with no time
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class GeneralReceiveNow {
+        private final Channel<Integer> channel = general(MIX_CAPACITY, Overflow.BLOCK);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public Integer receiveNow() throws InterruptedException {
+            return ChannelLinearizabilityTest.receiveNow(channel);
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class SpscReceiveNow {
+        private final Channel<Integer> channel = spscLink(MIX_CAPACITY, Overflow.BLOCK);
+
+        @Operation(nonParallelGroup = "producer")
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation(nonParallelGroup = "consumer")
+        public Integer receiveNow() throws InterruptedException {
+            return ChannelLinearizabilityTest.receiveNow(channel);
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class ReferenceReceiveNow {
+        private final Channel<Integer> channel = reference(MIX_CAPACITY, Overflow.BLOCK);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public Integer receiveNow() throws InterruptedException {
+            return ChannelLinearizabilityTest.receiveNow(channel);
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+    }
+
+    // --------------------------------------------------------------------------- sequential specifications
+
+    /** The sequential specification: a bounded FIFO with closed and failed flags and a drop count. */
+    public abstract static class SequentialChannel {
         private final ArrayDeque<Integer> items = new ArrayDeque<>();
+        private final int capacity;
+        private final Overflow overflow;
         private boolean closed;
         private boolean failed;
+        private long dropped;
+
+        SequentialChannel(int capacity, Overflow overflow) {
+            this.capacity = capacity;
+            this.overflow = overflow;
+        }
 
         public boolean trySend(int item) {
             if (failed) {
@@ -130,7 +408,10 @@ class ChannelLinearizabilityTest {
             if (closed) {
                 throw new ChannelClosedException("closed");
             }
-            if (items.size() == 3) {
+            if (items.size() == capacity) {
+                if (overflow == Overflow.DROP_NEWEST) {
+                    dropped++;
+                }
                 return false;
             }
             items.add(item);
@@ -146,6 +427,11 @@ class ChannelLinearizabilityTest {
                 throw new ChannelClosedException("drained");
             }
             return item;
+        }
+
+        /** {@code receive(Duration.ZERO)}: what {@code tryReceive} does. */
+        public Integer receiveNow() {
+            return tryReceive();
         }
 
         public boolean close() {
@@ -166,6 +452,24 @@ class ChannelLinearizabilityTest {
             closed = true;
             return true;
         }
+
+        public long droppedCount() {
+            return dropped;
+        }
+    }
+
+    /** {@link #MIX_CAPACITY} items, {@link Overflow#BLOCK}. */
+    public static class SequentialQueue extends SequentialChannel {
+        public SequentialQueue() {
+            super(MIX_CAPACITY, Overflow.BLOCK);
+        }
+    }
+
+    /** {@link #DROP_CAPACITY} items, {@link Overflow#DROP_NEWEST}. */
+    public static class SequentialDropNewest extends SequentialChannel {
+        public SequentialDropNewest() {
+            super(DROP_CAPACITY, Overflow.DROP_NEWEST);
+        }
     }
 
     /** DROP_OLDEST: a full queue evicts its head and takes the item. */
@@ -173,7 +477,7 @@ class ChannelLinearizabilityTest {
         private final ArrayDeque<Integer> items = new ArrayDeque<>();
 
         public boolean trySend(int item) {
-            if (items.size() == 3) {
+            if (items.size() == MIX_CAPACITY) {
                 items.poll();
             }
             items.add(item);
@@ -185,51 +489,158 @@ class ChannelLinearizabilityTest {
         }
     }
 
-    @Test
-    @Timeout(300)
-    void manyToManyIsLinearizable() {
-        new ModelCheckingOptions()
-                .sequentialSpecification(SequentialQueue.class)
+    // ------------------------------------------------------------------------------------------- checks
+
+    private static ModelCheckingOptions options(Class<?> specification, int threads, int actorsPerThread) {
+        return new ModelCheckingOptions()
+                .sequentialSpecification(specification)
                 .iterations(12)
                 .invocationsPerIteration(400)
-                .threads(3)
-                .actorsPerThread(3)
-                .check(ManyToMany.class);
+                .threads(threads)
+                .actorsPerThread(actorsPerThread);
+    }
+
+    private static void check(Class<?> test, Class<?> specification, int threads, int actorsPerThread) {
+        options(specification, threads, actorsPerThread).check(test);
+    }
+
+    /** One operation of {@code test} with its arguments, for a scenario written out by hand. */
+    private static Actor op(Class<?> test, String name, Object... args) {
+        for (Method m : test.getMethods()) {
+            if (m.getName().equals(name)) {
+                return new Actor(m, List.of(args));
+            }
+        }
+        throw new IllegalArgumentException(test.getSimpleName() + " has no operation " + name);
+    }
+
+    /** A scenario: {@code initial} run alone, then each list of {@code threads} on a thread of its own. */
+    @SafeVarargs
+    private static ExecutionScenario scenario(List<Actor> initial, List<Actor>... threads) {
+        return new ExecutionScenario(initial, List.of(threads), List.of(), null);
+    }
+
+    /**
+     * The close/fail races, written out so that every interleaving of them is explored, then random scenarios:
+     * close against fail on an empty channel and on one holding an item, and fail against the receive of the
+     * last item of a closed channel.
+     */
+    private static void checkCloseAndFail(Class<?> test) {
+        options(SequentialQueue.class, 3, 2)
+                .addCustomScenario(scenario(List.of(), List.of(op(test, "close")), List.of(op(test, "fail"))))
+                .addCustomScenario(scenario(
+                        List.of(op(test, "trySend", 1)), List.of(op(test, "close")), List.of(op(test, "fail"))))
+                .addCustomScenario(scenario(
+                        List.of(op(test, "trySend", 1), op(test, "close")),
+                        List.of(op(test, "fail")),
+                        List.of(op(test, "tryReceive"))))
+                .check(test);
+    }
+
+    /**
+     * A drop decided on a full channel against a close, and against a receive that frees room, each followed by a
+     * read of the count on the same thread; then random scenarios.
+     */
+    private static void checkDropNewest(Class<?> test) {
+        options(SequentialDropNewest.class, 3, 2)
+                .addCustomScenario(scenario(
+                        List.of(op(test, "trySend", 1)),
+                        List.of(op(test, "trySend", 2)),
+                        List.of(op(test, "close"), op(test, "droppedCount"))))
+                .addCustomScenario(scenario(
+                        List.of(op(test, "trySend", 1)),
+                        List.of(op(test, "trySend", 2)),
+                        List.of(op(test, "tryReceive"), op(test, "droppedCount"))))
+                .check(test);
+    }
+
+    /** A zero-timeout receive after a close that a send in flight preceded; then random scenarios. */
+    private static void checkReceiveNow(Class<?> test) {
+        options(SequentialQueue.class, 3, 2)
+                .addCustomScenario(scenario(
+                        List.of(), List.of(op(test, "trySend", 1)), List.of(op(test, "close"), op(test, "receiveNow"))))
+                .addCustomScenario(scenario(
+                        List.of(op(test, "trySend", 1)),
+                        List.of(op(test, "trySend", 2)),
+                        List.of(op(test, "receiveNow"), op(test, "receiveNow"))))
+                .check(test);
+    }
+
+    @Test
+    @Timeout(300)
+    void theGeneralChannelIsLinearizable() {
+        check(GeneralMix.class, SequentialQueue.class, 3, 3);
     }
 
     @Test
     @Timeout(300)
     void theReferenceChannelIsLinearizable() {
-        new ModelCheckingOptions()
-                .sequentialSpecification(SequentialQueue.class)
-                .iterations(12)
-                .invocationsPerIteration(400)
-                .threads(3)
-                .actorsPerThread(3)
-                .check(Reference.class);
+        check(ReferenceMix.class, SequentialQueue.class, 3, 3);
     }
 
     @Test
     @Timeout(300)
-    void oneToOneIsLinearizable() {
-        new ModelCheckingOptions()
-                .sequentialSpecification(SequentialQueue.class)
-                .iterations(12)
-                .invocationsPerIteration(400)
-                .threads(2)
-                .actorsPerThread(4)
-                .check(OneToOne.class);
+    void theSpscLinkIsLinearizable() {
+        check(SpscMix.class, SequentialQueue.class, 3, 3);
     }
 
     @Test
     @Timeout(300)
     void dropOldestIsLinearizable() {
-        new ModelCheckingOptions()
-                .sequentialSpecification(SequentialDropOldest.class)
-                .iterations(12)
-                .invocationsPerIteration(400)
-                .threads(3)
-                .actorsPerThread(3)
-                .check(DropOldest.class);
+        check(DropOldest.class, SequentialDropOldest.class, 3, 3);
+    }
+
+    @Test
+    @Timeout(300)
+    void closeAndFailNeverBothWinOnTheGeneralChannel() {
+        checkCloseAndFail(GeneralCloseFail.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void closeAndFailNeverBothWinOnTheSpscLink() {
+        checkCloseAndFail(SpscCloseFail.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void closeAndFailNeverBothWinOnTheReference() {
+        checkCloseAndFail(ReferenceCloseFail.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void aDropIsCountedWhenDecidedOnTheGeneralChannel() {
+        checkDropNewest(GeneralDropNewest.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void aDropIsCountedWhenDecidedOnTheSpscLink() {
+        checkDropNewest(SpscDropNewest.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void aDropIsCountedWhenDecidedOnTheReference() {
+        checkDropNewest(ReferenceDropNewest.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void aZeroTimeoutReceiveSeesEveryAdmittedItemOnTheGeneralChannel() {
+        checkReceiveNow(GeneralReceiveNow.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void aZeroTimeoutReceiveSeesEveryAdmittedItemOnTheSpscLink() {
+        checkReceiveNow(SpscReceiveNow.class);
+    }
+
+    @Test
+    @Timeout(300)
+    void aZeroTimeoutReceiveSeesEveryAdmittedItemOnTheReference() {
+        checkReceiveNow(ReferenceReceiveNow.class);
     }
 }

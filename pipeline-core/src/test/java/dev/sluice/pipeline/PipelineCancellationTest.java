@@ -60,6 +60,74 @@ class PipelineCancellationTest {
     }
 
     @Test
+    void noThreadOfTheRunIsAliveWhenRunOrAwaitReturns() throws Exception {
+        // given a listener that records the thread that calls it: the run's coordinator
+        Set<Thread> coordinators = ConcurrentHashMap.newKeySet();
+        PipelineListener recorder = new PipelineListener() {
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                coordinators.add(Thread.currentThread());
+            }
+        };
+        RunnablePipeline<Long> pipeline = Pipeline.from(Source.range(0, 10))
+                .listener(recorder)
+                .map(this::seen)
+                .to(Sink.count());
+        // when it runs many times, through run() and through start() and await()
+        List<Thread> aliveAfterwards = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            coordinators.clear();
+            if (i % 2 == 0) {
+                pipeline.run();
+            } else {
+                pipeline.start().await();
+            }
+            // then the coordinator, like every stage thread, has terminated
+            assertThat(coordinators).hasSize(1);
+            for (Thread t : coordinators) {
+                if (t.isAlive()) {
+                    aliveAfterwards.add(t);
+                }
+            }
+        }
+        assertThat(aliveAfterwards)
+                .as("coordinator threads alive after their run returned")
+                .isEmpty();
+        assertNoStageThreadAlive(null);
+    }
+
+    @Test
+    void aListenerThatAwaitsItsOwnRunIsRefusedRatherThanHanging() throws Exception {
+        // given a listener that waits for the run it observes
+        java.util.concurrent.atomic.AtomicReference<PipelineHandle<Long>> handle =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> refused =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        PipelineListener awaiting = new PipelineListener() {
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                try {
+                    started.await();
+                    handle.get().await();
+                } catch (Throwable t) {
+                    refused.set(t);
+                }
+            }
+        };
+        // when
+        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 10))
+                .listener(awaiting)
+                .to(Sink.count())
+                .start();
+        handle.set(run);
+        started.countDown();
+        // then the run still ends, and the listener was told why it could not wait
+        assertThat(run.await().value()).isEqualTo(10);
+        assertThat(refused.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("wait for itself");
+    }
+
+    @Test
     void cancelFromAnotherThreadAbortsARunningPipeline() throws Exception {
         // given
         AtomicLong emitted = new AtomicLong();

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -120,6 +121,55 @@ class PipelineObservabilityTest {
         assertThat(stagesInMdc).containsExactlyInAnyOrder("map", "mapConcurrent", "mapConcurrentUnordered", "forEach");
         assertThat(result.correlationId()).isEqualTo("job-42");
         assertThat(StageContext.current()).as("not a stage thread").isEmpty();
+    }
+
+    @Test
+    void listenersRunWithTheCorrelationIdAndPipelineNameInTheirMdc() throws Exception {
+        // given a listener that records the MDC of each callback
+        List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch progressSeen = new CountDownLatch(1);
+        PipelineListener listener = new PipelineListener() {
+            @Override
+            public void onStart(PipelineSnapshot start) {
+                seen.add(mdc());
+            }
+
+            @Override
+            public void onProgress(PipelineSnapshot progress) {
+                seen.add(mdc());
+                progressSeen.countDown();
+            }
+
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                seen.add(mdc());
+            }
+
+            private Map<String, String> mdc() {
+                Map<String, String> copy = MDC.getCopyOfContextMap();
+                return copy == null ? Map.of() : copy;
+            }
+        };
+        // when
+        Pipeline.from(Source.range(0, 10))
+                .named("audited")
+                .correlationId("job-7")
+                .listener(listener, Duration.ofMillis(10))
+                .map(x -> {
+                    if (x == 0) {
+                        progressSeen.await(); // hold the run until a progress call came
+                    }
+                    return x;
+                })
+                .to(Sink.count())
+                .run();
+        // then every callback saw the run's keys, as stage threads do, and no stage
+        assertThat(seen)
+                .hasSizeGreaterThanOrEqualTo(3)
+                .allSatisfy(mdc -> assertThat(mdc)
+                        .containsEntry(StageContext.MDC_CORRELATION_ID, "job-7")
+                        .containsEntry(StageContext.MDC_PIPELINE, "audited")
+                        .doesNotContainKey(StageContext.MDC_STAGE));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.sluice.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -137,6 +139,106 @@ class ScopeTest {
             assertThat(scope.deadline()).isPresent();
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(100));
+    }
+
+    @Test
+    void theDeadlineCancelsForksAtItsTimeEvenIfNobodyJoins() throws Exception {
+        // given a scope with a deadline and a fork that would run for minutes, and nobody in join()
+        long opened = System.nanoTime();
+        AtomicLong interruptedAfterNanos = new AtomicLong(-1);
+        Scope scope = Scope.builder().timeout(Duration.ofMillis(200)).open();
+        Fork<Object> sleeper = scope.fork("sleeper", () -> {
+            try {
+                Thread.sleep(Duration.ofMinutes(5));
+                return null;
+            } catch (InterruptedException e) {
+                interruptedAfterNanos.set(System.nanoTime() - opened);
+                throw e;
+            }
+        });
+        // when the deadline passes, then the fork is cancelled then, without a join
+        await().atMost(Duration.ofSeconds(10)).until(sleeper::isDone);
+        assertThat(sleeper.failure()).containsInstanceOf(InterruptedException.class);
+        assertThat(Duration.ofNanos(interruptedAfterNanos.get())).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        assertThat(scope.isCancelled()).isTrue();
+        // and a join afterwards reports the deadline
+        assertThatThrownBy(scope::join).isInstanceOf(TimeoutException.class).hasMessageContaining("deadline");
+        scope.close();
+    }
+
+    @Test
+    void forksThatCompletedBeforeTheDeadlineAreNotAffectedByIt() throws Exception {
+        // given forks that all complete long before the deadline
+        try (Scope scope = Scope.builder().timeout(Duration.ofMillis(100)).open()) {
+            Fork<Integer> quick = scope.fork("quick", () -> 42);
+            await().atMost(Duration.ofSeconds(10)).until(quick::isDone);
+            // when the deadline passes with nothing running
+            Instant deadline = scope.deadline().orElseThrow();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(deadline.plusMillis(50)));
+            // then the scope was not cancelled, and joins normally
+            scope.join();
+            assertThat(scope.isCancelled()).isFalse();
+            assertThat(quick.result()).isEqualTo(42);
+            // but it takes no fork after its deadline
+            assertThatThrownBy(() -> scope.fork("late", () -> 1))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("deadline");
+        }
+    }
+
+    @Test
+    void theDeadlineWatcherIsAThreadOfTheScopeAndEndsWithIt() throws Exception {
+        // given a factory that records every thread it makes, and scopes with a deadline far away
+        List<Thread> made = new CopyOnWriteArrayList<>();
+        java.util.concurrent.ThreadFactory virtual = Thread.ofVirtual().factory();
+        for (int i = 0; i < 200; i++) {
+            Scope scope = Scope.builder()
+                    .name("far-" + i)
+                    .timeout(Duration.ofHours(1))
+                    .threadFactory(r -> {
+                        Thread t = virtual.newThread(r);
+                        made.add(t);
+                        return t;
+                    })
+                    .open();
+            assertThat(made).as("no thread before the first fork").hasSize(2 * i);
+            scope.fork("work", () -> 1);
+            scope.join();
+            // when the scope closes
+            scope.close();
+        }
+        // then every thread the scopes made, the deadline watchers among them, has terminated
+        assertThat(made)
+                .hasSize(400)
+                .filteredOn(t -> t.getName().endsWith("/deadline"))
+                .hasSize(200);
+        assertThat(made).allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isFalse());
+    }
+
+    @Test
+    void aDeadlineWatcherNeverKeepsTheJvmAliveEvenOnPlatformThreads() throws Exception {
+        // given a scope of platform threads with a deadline far away
+        List<Thread> made = new CopyOnWriteArrayList<>();
+        java.util.concurrent.ThreadFactory platform = Thread.ofPlatform().factory();
+        try (Scope scope = Scope.builder()
+                .name("platform")
+                .timeout(Duration.ofDays(365))
+                .threadFactory(r -> {
+                    Thread t = platform.newThread(r);
+                    made.add(t);
+                    return t;
+                })
+                .open()) {
+            // when it forks
+            scope.fork("work", () -> 1);
+            scope.join();
+            // then its deadline watcher is a daemon: forgetting close() cannot hold the JVM for a year
+            assertThat(made)
+                    .filteredOn(t -> t.getName().equals("platform/deadline"))
+                    .singleElement()
+                    .satisfies(t -> assertThat(t.isDaemon()).isTrue());
+        }
+        assertThat(made).allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isFalse());
     }
 
     @Test

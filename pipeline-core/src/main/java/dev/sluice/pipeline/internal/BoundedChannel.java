@@ -44,10 +44,35 @@ import org.jctools.queues.QueueProgressIndicators;
  * With a single producer the CAS is uncontended, and the word sits on its own cache lines, so it costs a
  * locked instruction on a line the producer already owns.
  *
+ * <h2>Failing</h2>
+ * {@code ending} is null until the channel fails, then holds the cause. {@code fail()} may fail a closed channel
+ * only while an item is left, and "an item is left" depends on the consumer index, which receivers move without
+ * touching the state word. So a fail first <i>claims</i> {@code ending} with a {@link Pending} marker (a CAS),
+ * then reads the state and the consumer index: closed and drained, it withdraws the claim and returns false;
+ * otherwise it sets CLOSED with a CAS on the state word (the moment the channel fails: a racing {@code close()}
+ * either came first, and the fail decides again, or finds CLOSED and returns false), then publishes the cause.
+ * A receiver reads {@code ending} <i>after</i> taking an item, behind a full fence (a Dekker handshake with the
+ * claim): either the fail saw the item taken, or the receiver sees the claim, waits for the decision (a few
+ * instructions away), and on a failure throws instead of returning the item, which the failure abandons anyway.
+ * Anyone else who meets a claim (a sender refused by CLOSED, a query) waits for the decision the same way.
+ *
  * <h2>Receivers</h2>
- * A receive reads {@code failure} (a plain load on x86) and polls the queue. Under {@link Overflow#BLOCK} a
- * receive that freed room then issues a full fence and reads the senders' wait count; other policies never
- * park a sender and skip both. Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
+ * A receive polls the queue, then issues one full fence and reads {@code ending} (a load of a line nobody
+ * writes while the channel runs) and, under {@link Overflow#BLOCK}, the senders' wait count: the fence is the
+ * receiver's half of each handshake (with a fail's claim, with waiting senders, and under
+ * {@link Overflow#DROP_NEWEST} with the drop barrier below). A receive reads nothing before its poll: on a failed
+ * channel it may take an item and then throw, which abandons nothing the failure had not abandoned already.
+ * Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
+ *
+ * <h2>Counting drops ({@link Overflow#DROP_NEWEST})</h2>
+ * A drop is decided by reading the consumer index ("full"), which receivers move freely, and is counted after,
+ * so a count read after the decision could miss it. The count is made linearizable with the decision by
+ * tickets: a sender that finds the channel full takes a ticket (an atomic increment, before it decides again),
+ * decides, and then, in ticket order, counts its drop (or not, if it found room after all) and passes the turn
+ * on. Every other operation on such a channel ends with a <i>drop barrier</i>: it reads the tickets taken and
+ * waits until those are all resolved, so whatever it observed (room freed, the channel closed) is never seen
+ * before a drop decided earlier has been counted. Without drops in flight the barrier is two loads; the other
+ * policies skip it.
  *
  * <h2>Waiting</h2>
  * Before parking, a thread that finds nothing to do tries again a few times (see {@link #backOff(int)}): a
@@ -56,8 +81,9 @@ import org.jctools.queues.QueueProgressIndicators;
  * carrier (an unparked virtual thread is scheduled on its waker's carrier), and spinning would only burn the
  * time the partner needs. A platform thread spins with {@link Thread#onSpinWait()}, which pays off when the
  * partner runs on another core. A receiver that sees a reservation whose offer has not landed yet spins
- * instead of parking: that offer is a few instructions away, because nothing but our own code runs between a
- * reservation and its offer ({@link #sendAll} reads the caller's collection before it reserves).
+ * instead of parking, and a timed receive does not time out on it: that offer is a few instructions away,
+ * because nothing but our own code runs between a reservation and its offer ({@link #sendAll} reads the
+ * caller's collection before it reserves).
  */
 public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Link<T> {
 
@@ -69,23 +95,35 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private static final int VIRTUAL_YIELDS_BEFORE_PARK = 2;
     /** Spins of a platform thread before it parks: a few microseconds, less than a park/unpark round trip. */
     private static final int PLATFORM_SPINS_BEFORE_PARK = 128;
-    /** While waiting for an offer already under way, yield the carrier every this many spins. */
+    /** While waiting for something a few instructions away, yield the carrier every this many spins. */
     private static final int SPINS_PER_YIELD = 32;
+    /** What {@link #reserve} returns when the channel is closed (or failed) for sending. */
+    private static final int REFUSED = -1;
 
     private final MessagePassingQueue<T> queue;
     private final QueueProgressIndicators progress;
     private final int capacity;
     private final Overflow overflow;
+    private final boolean block;
+    private final boolean dropNewest;
     private final Consumer<? super T> onDrop;
     private final boolean singleConsumer;
     private final WaitQueue receivers = new WaitQueue();
     private final WaitQueue senders = new WaitQueue();
-    private final AtomicLong dropped = new AtomicLong();
-    private volatile Throwable failure;
+    /** null while not failed; a {@link Pending} while a fail() decides; then the cause. Through {@link #ENDING}. */
+    private volatile Object ending;
+    /** DROP_NEWEST: tickets taken by sends that found the channel full (see the class comment). */
+    private final AtomicLong dropTickets = new AtomicLong();
+    /** DROP_NEWEST: tickets resolved, in ticket order; written only by the holder of the turn. */
+    private volatile long dropsResolved;
+    /** Items discarded; written only by the holder of the drop turn. */
+    private volatile long dropped;
 
     private BoundedChannel(int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
         this.capacity = capacity;
         this.overflow = overflow;
+        this.block = overflow == Overflow.BLOCK;
+        this.dropNewest = overflow == Overflow.DROP_NEWEST;
         this.onDrop = onDrop;
         this.singleConsumer = shape.singleConsumer();
         this.queue = RingBuffers.create(shape, capacity);
@@ -116,9 +154,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        if (reserve(1) == 1) {
+        int granted = reserve(1);
+        if (granted == 1) {
             admit(item);
             return;
+        }
+        if (granted == REFUSED) {
+            throw closedForSend();
         }
         sendWhenFull(item, 0L, false);
     }
@@ -130,9 +172,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        if (reserve(1) == 1) {
+        int granted = reserve(1);
+        if (granted == 1) {
             admit(item);
             return true;
+        }
+        if (granted == REFUSED) {
+            throw closedForSend();
         }
         return sendWhenFull(item, System.nanoTime() + nanos, true);
     }
@@ -140,16 +186,17 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     @Override
     public boolean trySend(T item) {
         requireItem(item);
-        if (reserve(1) == 1) {
+        int granted = reserve(1);
+        if (granted == 1) {
             admit(item);
             return true;
         }
+        if (granted == REFUSED) {
+            throw closedForSend();
+        }
         return switch (overflow) {
             case BLOCK, FAIL -> false;
-            case DROP_NEWEST -> {
-                drop(item);
-                yield false;
-            }
+            case DROP_NEWEST -> dropOrAdmit(item);
             case DROP_OLDEST -> throw new AssertionError("DROP_OLDEST channels are BlockingQueueChannels");
         };
     }
@@ -193,6 +240,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         int next = from;
         while (next < n) {
             int granted = reserve(n - next);
+            if (granted == REFUSED) {
+                throw closedForSend();
+            }
             if (granted == 0) {
                 // Full: one item through the ordinary slow path (it waits, drops or throws per the policy).
                 try {
@@ -208,6 +258,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                 offer(items.get(next));
             }
             signalReceiver();
+            if (dropNewest) {
+                dropBarrier();
+            }
         }
         return n;
     }
@@ -215,14 +268,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     /**
      * Reserves room for up to {@code wanted} items.
      *
-     * @return how many were reserved, 0 if the channel is full
-     * @throws ChannelClosedException if the channel is closed or failed
+     * @return how many were reserved, 0 if the channel is full, {@link #REFUSED} if it is closed or failed
      */
     private int reserve(int wanted) {
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0) {
-                throw closedForSend();
+                return REFUSED;
             }
             // consumedCache is a racy, monotonic under-estimate of the consumer index: a stale value can only
             // make the channel look fuller than it is, which the refresh below corrects.
@@ -251,6 +303,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private void admit(T item) {
         offer(item);
         signalReceiver();
+        if (dropNewest) {
+            dropBarrier();
+        }
     }
 
     private void signalReceiver() {
@@ -266,11 +321,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         }
         int spins = 0;
         while (!queue.offer(item)) {
-            if (++spins % SPINS_PER_YIELD == 0) {
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
-            }
+            spinOrYield(++spins);
         }
     }
 
@@ -279,8 +330,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         switch (overflow) {
             case FAIL -> throw new ChannelFullException(capacity);
             case DROP_NEWEST -> {
-                drop(item);
-                return false;
+                return dropOrAdmit(item);
             }
             case DROP_OLDEST -> throw new AssertionError("DROP_OLDEST channels are BlockingQueueChannels");
             case BLOCK -> {
@@ -290,16 +340,71 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         throw new AssertionError(overflow);
     }
 
+    /**
+     * DROP_NEWEST, and the channel looked full: takes a ticket, decides again, and in ticket order counts the drop
+     * (or not, if room appeared) and passes the turn on (see the class comment).
+     *
+     * @return whether the item was sent after all
+     */
+    private boolean dropOrAdmit(T item) {
+        // The ticket's increment is a full fence: the decision's reads below come after it, so an operation whose
+        // barrier misses this ticket cannot have observed anything this decision depends on.
+        long ticket = dropTickets.getAndIncrement();
+        int granted = reserve(1);
+        if (granted == 1) {
+            offer(item); // before waiting for the turn, so that no receiver spins on it meanwhile
+        }
+        int spins = 0;
+        while (dropsResolved != ticket) {
+            spinOrYield(++spins);
+        }
+        if (granted == 0) {
+            dropped = dropped + 1; // the turn is ours: no other writer
+        }
+        dropsResolved = ticket + 1;
+        if (granted == 1) {
+            signalReceiver();
+            dropBarrier();
+            return true;
+        }
+        if (granted == REFUSED) {
+            throw closedForSend();
+        }
+        if (onDrop != null) {
+            onDrop.accept(item);
+        }
+        return false;
+    }
+
+    /**
+     * DROP_NEWEST: waits until every drop decided before the caller's observations has been counted. Called after
+     * those observations, behind a full fence (a CAS, or the fence after a take).
+     */
+    private void dropBarrier() {
+        long taken = dropTickets.get();
+        if (dropsResolved - taken >= 0) {
+            return;
+        }
+        int spins = 0;
+        while (dropsResolved - taken < 0) {
+            spinOrYield(++spins);
+        }
+    }
+
     private boolean awaitRoomThenSend(T item, long deadline, boolean timed) throws InterruptedException {
         boolean signalled = false;
         int attempts = 0;
         for (; ; ) {
-            if (reserve(1) == 1) {
+            int granted = reserve(1);
+            if (granted == 1) {
                 if (signalled) {
                     passOnSenderSignal();
                 }
                 admit(item);
                 return true;
+            }
+            if (granted == REFUSED) {
+                throw closedForSend();
             }
             if (backOff(attempts++)) {
                 continue;
@@ -366,6 +471,15 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         return false;
     }
 
+    /** Waiting for another thread's next few instructions: spin, and now and then let the carrier go. */
+    private static void spinOrYield(int spins) {
+        if (spins % SPINS_PER_YIELD == 0) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
     private boolean hasRoomOrClosed() {
         long s = (long) STATE.getVolatile(this);
         return (s & CLOSED) != 0 || s - progress.currentConsumerIndex() < capacity;
@@ -378,13 +492,6 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         }
     }
 
-    private void drop(T item) {
-        dropped.incrementAndGet();
-        if (onDrop != null) {
-            onDrop.accept(item);
-        }
-    }
-
     // -------------------------------------------------------------------------------------------- receiving
 
     @Override
@@ -392,14 +499,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Throwable f = failure;
-        if (f != null) {
-            throw new ChannelFailedException(f);
-        }
         T item = queue.poll();
         if (item != null) {
-            roomFreed();
-            return item;
+            return took(item, true);
         }
         return awaitItem(0L, false, false);
     }
@@ -415,24 +517,27 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public T tryReceive() {
-        Throwable f = failure;
-        if (f != null) {
-            throw new ChannelFailedException(f);
-        }
         T item = pollLanded();
         if (item != null) {
-            roomFreed();
-            return item;
+            return took(item, true);
         }
-        // Distinguish "empty for now" from "closed and drained" (or failed meanwhile: fail() sets the failure before
-        // the CLOSED bit, so a CLOSED seen here with a failure behind it is reported as the failure).
+        // Empty (pollLanded waited out any offer under way). Distinguish "empty for now" from "closed and drained"
+        // and from "failed": a CLOSED seen here may be a fail's, whose decision failureNow() waits for.
         long s = (long) STATE.getVolatile(this);
-        if ((s & CLOSED) != 0 && s - CLOSED - progress.currentConsumerIndex() <= 0) {
-            f = failure;
+        if ((s & CLOSED) != 0) {
+            Throwable f = failureNow();
             if (f != null) {
-                throw new ChannelFailedException(f);
+                throw failedNow(f);
             }
-            throw closedForReceive();
+            if ((s & ~CLOSED) - progress.currentConsumerIndex() <= 0) {
+                if (dropNewest) {
+                    dropBarrier();
+                }
+                throw closedForReceive();
+            }
+        }
+        if (dropNewest) {
+            dropBarrier();
         }
         return null;
     }
@@ -453,13 +558,52 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             if (item != null) {
                 return item;
             }
-            if (++spins % SPINS_PER_YIELD == 0) {
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
-            }
+            spinOrYield(++spins);
         }
         return null;
+    }
+
+    /**
+     * After taking one item out of the queue: one full fence orders the consumer-index store of the poll before
+     * the reads that follow, the receiver's half of three handshakes: the read of {@code ending} (a fail that did
+     * not see this item taken is seen here, and the item is not returned: the failure abandons it), the read of
+     * the senders' wait count (see WaitQueue), and the drop barrier.
+     *
+     * @param signalRoom whether to wake a sender waiting for room (a batch does it once, at its end)
+     * @throws ChannelFailedException if the channel has failed
+     */
+    private T took(T item, boolean signalRoom) {
+        VarHandle.fullFence();
+        if (ending != null) {
+            Throwable f = failureNow();
+            if (f != null) {
+                throw failedNow(f);
+            }
+        }
+        if (signalRoom && block && senders.count() != 0) {
+            senders.signalOne();
+        }
+        if (dropNewest) {
+            dropBarrier();
+        }
+        return item;
+    }
+
+    /** {@link #took} for a batch: after the last item was taken, whether or not the batch is returned. */
+    private void tookBatch(boolean checkFailure) {
+        VarHandle.fullFence();
+        if (block && senders.count() != 0) {
+            senders.signalOne();
+        }
+        if (checkFailure && ending != null) {
+            Throwable f = failureNow();
+            if (f != null) {
+                throw failedNow(f);
+            }
+        }
+        if (dropNewest) {
+            dropBarrier();
+        }
     }
 
     @Override
@@ -471,20 +615,11 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Throwable f = failure;
-        if (f != null) {
-            throw new ChannelFailedException(f);
-        }
         T first = queue.poll();
         if (first == null) {
             first = awaitItem(0L, false, true);
         }
-        try {
-            target.add(first);
-            return 1 + pollInto(target, maxItems - 1);
-        } finally {
-            roomFreed(); // even if target.add threw: room was freed, and a waiting sender must hear of it
-        }
+        return moveInto(target, first, maxItems);
     }
 
     @Override
@@ -493,23 +628,43 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (maxItems < 0) {
             throw new IllegalArgumentException("maxItems must not be negative, got " + maxItems);
         }
-        Throwable f = failure;
-        if (f != null) {
-            throw new ChannelFailedException(f);
-        }
         if (maxItems == 0) {
+            Throwable f = failureNow();
+            if (f != null) {
+                throw failedNow(f);
+            }
             return 0;
         }
         T first = pollLanded();
         if (first == null) {
+            Throwable f = failureNow();
+            if (f != null) {
+                throw failedNow(f);
+            }
+            if (dropNewest) {
+                dropBarrier();
+            }
             return 0;
         }
+        return moveInto(target, first, maxItems);
+    }
+
+    /**
+     * Adds {@code first}, already taken, then what else is buffered, up to {@code maxItems} in all. Room freed is
+     * signalled even if {@code target.add} throws; a failure of the channel is reported (after the items taken
+     * have been added) only if the batch would otherwise return.
+     */
+    private int moveInto(Collection<? super T> target, T first, int maxItems) {
+        int n;
+        boolean added = false;
         try {
             target.add(first);
-            return 1 + pollInto(target, maxItems - 1);
+            n = 1 + pollInto(target, maxItems - 1);
+            added = true;
         } finally {
-            roomFreed(); // even if target.add threw: room was freed, and a waiting sender must hear of it
+            tookBatch(added);
         }
+        return n;
     }
 
     private int pollInto(Collection<? super T> target, int maxItems) {
@@ -526,60 +681,35 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     /**
-     * After taking items under BLOCK: a full fence orders the consumer-index store of the poll before the read
-     * of the senders' count (the receiver's half of the handshake in {@link WaitQueue}).
-     */
-    private void roomFreed() {
-        if (overflow == Overflow.BLOCK) {
-            VarHandle.fullFence();
-            if (senders.count() != 0) {
-                senders.signalOne();
-            }
-        }
-    }
-
-    /**
      * The slow path of every receive: waits for an item, the end, a failure, the deadline or an interrupt.
      * With {@code leaveRoomSignal}, the caller signals freed room itself after taking more items.
      *
-     * @return the item, or {@code null} if {@code timed} and the deadline passed
+     * @return the item, or {@code null} if {@code timed} and the deadline passed while the channel was empty
      */
     private T awaitItem(long deadline, boolean timed, boolean leaveRoomSignal) throws InterruptedException {
         boolean signalled = false;
         int attempts = 0;
         int inFlightSpins = 0;
         for (; ; ) {
-            Throwable f = failure;
-            if (f != null) {
-                throw new ChannelFailedException(f);
-            }
             T item = queue.poll();
             if (item != null) {
                 if (signalled) {
                     passOnReceiverSignal();
                 }
-                if (!leaveRoomSignal) {
-                    roomFreed();
-                }
-                return item;
+                return took(item, !leaveRoomSignal);
             }
             long s = (long) STATE.getVolatile(this);
             long pending = (s & ~CLOSED) - progress.currentConsumerIndex();
             if (pending > 0) {
                 // A reservation whose offer has not landed yet (or, with several receivers, items another
-                // receiver may take first): it is a few instructions away, so spin rather than park.
+                // receiver may take first): it is a few instructions away, so spin rather than park, and never
+                // time out on it: that item was sent.
                 if (++inFlightSpins % SPINS_PER_YIELD == 0) {
                     if (Thread.interrupted()) {
                         if (signalled) {
                             passOnReceiverSignal();
                         }
                         throw new InterruptedException();
-                    }
-                    if (timed && deadline - System.nanoTime() <= 0L) {
-                        if (signalled) {
-                            passOnReceiverSignal();
-                        }
-                        return null;
                     }
                     Thread.yield();
                 } else {
@@ -588,28 +718,33 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                 continue;
             }
             if ((s & CLOSED) != 0) {
-                f = failure;
-                if (f != null) {
-                    throw new ChannelFailedException(f);
-                }
+                // Closed and drained, or failed (a fail sets CLOSED; failureNow() waits for its decision).
                 if (signalled) {
                     passOnReceiverSignal();
                 }
+                Throwable f = failureNow();
+                if (f != null) {
+                    throw failedNow(f);
+                }
+                if (dropNewest) {
+                    dropBarrier();
+                }
                 throw closedForReceive();
+            }
+            // Empty and open.
+            if (timed && deadline - System.nanoTime() <= 0L) {
+                if (signalled) {
+                    passOnReceiverSignal();
+                }
+                if (dropNewest) {
+                    dropBarrier();
+                }
+                return null;
             }
             if (backOff(attempts++)) {
                 continue;
             }
-            long nanos = 0L;
-            if (timed) {
-                nanos = deadline - System.nanoTime();
-                if (nanos <= 0L) {
-                    if (signalled) {
-                        passOnReceiverSignal();
-                    }
-                    return null;
-                }
-            }
+            long nanos = timed ? Math.max(1L, deadline - System.nanoTime()) : 0L;
             signalled |= parkOnce(receivers, timed, nanos);
             if (Thread.interrupted()) {
                 if (signalled) {
@@ -639,6 +774,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0) {
+                if (dropNewest) {
+                    dropBarrier();
+                }
                 return false;
             }
             if (STATE.compareAndSet(this, s, s | CLOSED)) {
@@ -647,52 +785,114 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         }
         receivers.signalAll();
         senders.signalAll();
+        if (dropNewest) {
+            dropBarrier();
+        }
         return true;
     }
 
     @Override
     public boolean fail(Throwable cause) {
         Objects.requireNonNull(cause, "cause must not be null");
-        if (failure != null || isClosedForReceive()) {
-            return false;
+        Pending claim = new Pending();
+        for (; ; ) {
+            Object e = ending;
+            if (e == null) {
+                if (ENDING.compareAndSet(this, null, claim)) {
+                    break;
+                }
+            } else if (e instanceof Pending) {
+                awaitFailureDecided(); // another fail is deciding; then try again
+            } else {
+                if (dropNewest) {
+                    dropBarrier();
+                }
+                return false; // failed already
+            }
         }
-        if (!FAILURE.compareAndSet(this, null, cause)) {
-            return false;
-        }
-        // Failure first, then CLOSED: a sender that sees CLOSED looks for a failure to report.
+        // The claim's CAS is a full fence: the reads below come after it. A receiver that took an item reads
+        // `ending` after its take, behind a fence: either the consumer index read here shows the take, or that
+        // receiver sees the claim and waits for this decision.
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
-            if ((s & CLOSED) != 0 || STATE.compareAndSet(this, s, s | CLOSED)) {
+            if ((s & CLOSED) != 0 && (s & ~CLOSED) - progress.currentConsumerIndex() <= 0) {
+                ENDING.setRelease(this, null); // closed and drained: nothing is left to fail
+                if (dropNewest) {
+                    dropBarrier();
+                }
+                return false;
+            }
+            // The moment the channel fails. A close() that came first changed the word: decide again.
+            if (STATE.compareAndSet(this, s, s | CLOSED)) {
                 break;
             }
         }
+        ending = cause;
         receivers.signalAll();
         senders.signalAll();
+        if (dropNewest) {
+            dropBarrier();
+        }
         return true;
+    }
+
+    /** The cause once the channel has failed, else null; waits out a fail() that is deciding. */
+    private Throwable failureNow() {
+        Object e = ending;
+        if (e == null) {
+            return null;
+        }
+        if (e instanceof Pending) {
+            return awaitFailureDecided();
+        }
+        return (Throwable) e;
+    }
+
+    /** Waits for a claiming fail() to decide (a few instructions away); the cause, or null if it withdrew. */
+    private Throwable awaitFailureDecided() {
+        int spins = 0;
+        Object e;
+        while ((e = ending) instanceof Pending) {
+            spinOrYield(++spins);
+        }
+        return (Throwable) e;
     }
 
     @Override
     public boolean isClosedForSend() {
-        return ((long) STATE.getVolatile(this) & CLOSED) != 0;
+        boolean closed = ((long) STATE.getVolatile(this) & CLOSED) != 0;
+        if (dropNewest) {
+            dropBarrier();
+        }
+        return closed;
     }
 
     @Override
     public boolean isClosedForReceive() {
-        if (failure != null) {
-            return true;
-        }
         long s = (long) STATE.getVolatile(this);
-        return (s & CLOSED) != 0 && (s & ~CLOSED) - progress.currentConsumerIndex() <= 0;
+        boolean over =
+                (s & CLOSED) != 0 && (failureNow() != null || (s & ~CLOSED) - progress.currentConsumerIndex() <= 0);
+        if (dropNewest) {
+            dropBarrier();
+        }
+        return over;
     }
 
     @Override
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure);
+        Throwable f = failureNow();
+        if (dropNewest) {
+            dropBarrier();
+        }
+        return Optional.ofNullable(f);
     }
 
     @Override
     public int size() {
         long buffered = ((long) STATE.getVolatile(this) & ~CLOSED) - progress.currentConsumerIndex();
+        if (dropNewest) {
+            dropBarrier();
+        }
         return (int) Math.max(0L, Math.min(capacity, buffered));
     }
 
@@ -708,7 +908,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public long droppedCount() {
-        return dropped.get();
+        return dropped;
     }
 
     @Override
@@ -718,15 +918,29 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public String toString() {
-        String end = failure != null ? ", failed" : isClosedForSend() ? ", closed" : "";
+        String end = ending instanceof Throwable ? ", failed" : isClosedForSend() ? ", closed" : "";
         return "BoundedChannel[capacity=" + capacity + ", size=" + size() + ", overflow=" + overflow + end + "]";
     }
 
     // ---------------------------------------------------------------------------------------------- helpers
 
+    /** A fail() that has claimed {@link #ending} and is deciding whether the channel can still fail. */
+    private static final class Pending {}
+
+    /** Why a send was refused: the failure, or the close (waits out a deciding fail()). */
     private ChannelClosedException closedForSend() {
-        Throwable f = failure;
+        Throwable f = failureNow();
+        if (dropNewest) {
+            dropBarrier();
+        }
         return f != null ? new ChannelFailedException(f) : new ChannelClosedException("channel is closed for sending");
+    }
+
+    private ChannelFailedException failedNow(Throwable cause) {
+        if (dropNewest) {
+            dropBarrier();
+        }
+        return new ChannelFailedException(cause);
     }
 
     private static ChannelClosedException closedForReceive() {
@@ -756,13 +970,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     private static final VarHandle STATE;
-    private static final VarHandle FAILURE;
+    private static final VarHandle ENDING;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             STATE = lookup.findVarHandle(BoundedChannelState.class, "state", long.class);
-            FAILURE = lookup.findVarHandle(BoundedChannel.class, "failure", Throwable.class);
+            ENDING = lookup.findVarHandle(BoundedChannel.class, "ending", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

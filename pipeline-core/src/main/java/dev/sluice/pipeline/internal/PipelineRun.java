@@ -18,9 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,6 +32,11 @@ import org.slf4j.MDC;
  * One run of a pipeline: its links, stage threads, listeners and meters, and the coordinating thread that
  * starts them, watches the deadline, calls listeners, and, once every stage thread has ended, decides the
  * outcome.
+ *
+ * <p>The coordinator is a thread of the run like the stages: it carries the run's correlation ID and pipeline
+ * name in its MDC (under the keys stage threads use, without a stage), so that listeners log with them, and clears
+ * them when it ends. Whoever waits for the run ({@link #awaitEnd}) waits for the coordinator thread to terminate,
+ * so no thread of the run is alive once the wait returns.
  *
  * <h2>How a run ends</h2>
  * <ul>
@@ -70,7 +73,9 @@ public final class PipelineRun<R> {
     private final AtomicInteger liveThreads = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final CountDownLatch ended = new CountDownLatch(1);
+    /** The coordinating thread; its termination is the run's end (see {@link #awaitEnd}). */
+    private final Thread coordinator;
+
     private boolean poked; // guarded by lock
     private volatile boolean stopping;
     /** When stages were first told to end early (a take, a cancelled subscriber), or 0. */
@@ -122,12 +127,14 @@ public final class PipelineRun<R> {
                 .stragglerReportInterval(config.watchdogInterval())
                 .onStraggler(this::reportStuck)
                 .open();
+        this.coordinator =
+                Thread.ofVirtual().name(scope.name() + "/coordinator").unstarted(this::coordinate);
     }
 
     /** Creates the run and starts its coordinating thread; returns at once. */
     public static <R> PipelineRun<R> start(List<StageSpec> specs, RunConfig config, Duration timeout) {
         PipelineRun<R> run = new PipelineRun<>(specs, config, timeout);
-        Thread.ofVirtual().name(run.scope.name() + "/coordinator").start(run::coordinate);
+        run.coordinator.start();
         return run;
     }
 
@@ -220,6 +227,8 @@ public final class PipelineRun<R> {
     // -------------------------------------------------------------------------------------- coordination
 
     private void coordinate() {
+        MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
+        MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
         try {
             listeners.start(snapshot());
             if (config.meterRegistry() != null) {
@@ -242,8 +251,13 @@ public final class PipelineRun<R> {
                     t);
             abort(new Failed("<coordinator>", t));
         } finally {
-            scope.close();
-            finish();
+            try {
+                scope.close();
+                finish();
+            } finally {
+                MDC.remove(StageContext.MDC_CORRELATION_ID);
+                MDC.remove(StageContext.MDC_PIPELINE);
+            }
         }
     }
 
@@ -418,31 +432,26 @@ public final class PipelineRun<R> {
     }
 
     private void finish() {
-        try {
-            endNanos = System.nanoTime();
-            PipelineSummary s = summarize();
-            summary = s;
-            if (meters != null) {
-                try {
-                    meters.runEnded(stages, startNanos, s);
-                } catch (Throwable ex) {
-                    log.warn("pipeline '{}': recording meters failed", config.pipelineName(), ex);
-                }
+        endNanos = System.nanoTime();
+        PipelineSummary s = summarize();
+        summary = s;
+        if (meters != null) {
+            try {
+                meters.runEnded(stages, startNanos, s);
+            } catch (Throwable ex) {
+                log.warn("pipeline '{}': recording meters failed", config.pipelineName(), ex);
             }
-            if (log.isDebugEnabled()) {
-                log.debug(
-                        "pipeline '{}' (correlation {}) ended {}: {} items in {} ms",
-                        config.pipelineName(),
-                        correlationId,
-                        s.outcome(),
-                        s.itemCount(),
-                        s.duration().toMillis());
-            }
-            listeners.finish(s);
-        } finally {
-            // Whatever happened above, the run has ended: nobody may wait for it forever.
-            ended.countDown();
         }
+        if (log.isDebugEnabled()) {
+            log.debug(
+                    "pipeline '{}' (correlation {}) ended {}: {} items in {} ms",
+                    config.pipelineName(),
+                    correlationId,
+                    s.outcome(),
+                    s.itemCount(),
+                    s.duration().toMillis());
+        }
+        listeners.finish(s);
     }
 
     private PipelineSummary summarize() {
@@ -491,8 +500,9 @@ public final class PipelineRun<R> {
         return config.pipelineName();
     }
 
+    /** Whether the run has ended: its coordinator, the last of its threads, has terminated. */
     public boolean isDone() {
-        return ended.getCount() == 0;
+        return !coordinator.isAlive();
     }
 
     /** How many of the run's stage threads have not yet terminated (0 once the run has ended). */
@@ -500,19 +510,30 @@ public final class PipelineRun<R> {
         return scope.activeCount();
     }
 
+    /**
+     * Waits for the run to end: for its coordinator thread to terminate, after every stage thread has and after
+     * the listeners' {@code onFinish}. So when this returns, no thread of the run is alive.
+     *
+     * @throws IllegalStateException if called from the coordinator (a listener): it would wait for itself
+     */
     public void awaitEnd() throws InterruptedException {
-        ended.await();
+        refuseFromCoordinator();
+        coordinator.join();
     }
 
+    /** {@link #awaitEnd()} for at most {@code timeout}; whether the run has ended. */
     public boolean awaitEnd(Duration timeout) throws InterruptedException {
-        return ended.await(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+        refuseFromCoordinator();
+        return coordinator.join(Duration.ofNanos(saturatedNanos(timeout)));
     }
 
+    /** {@link #awaitEnd()} without heeding interrupts; an interrupt meanwhile is restored on return. */
     public void awaitEndUninterruptibly() {
+        refuseFromCoordinator();
         boolean interrupted = false;
         for (; ; ) {
             try {
-                ended.await();
+                coordinator.join();
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
@@ -520,6 +541,13 @@ public final class PipelineRun<R> {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void refuseFromCoordinator() {
+        if (Thread.currentThread() == coordinator) {
+            throw new IllegalStateException("pipeline '" + config.pipelineName()
+                    + "': a listener waited for the end of its own run, which would wait for itself");
         }
     }
 

@@ -5,11 +5,15 @@ import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Overflow;
 import dev.sluice.pipeline.Source;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link Source#fromPublisher}: a Reactive Streams subscriber that buffers at most {@code prefetch} items and
@@ -19,10 +23,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * demand outstanding plus the items buffered never exceed {@code prefetch}. The source thread makes every
  * Subscription call (the first request, the later ones, the cancel), so they never overlap; it takes from the
  * buffer, hands the items downstream (where it may wait: that is the backpressure), and once half of
- * {@code prefetch} has gone downstream requests exactly that many again. On a graceful stop it cancels the
- * subscription and hands over what the publisher had already sent.
+ * {@code prefetch} has gone downstream requests exactly that many again.
+ *
+ * <h2>A graceful stop</h2>
+ * The source cancels the subscription and hands over what is buffered. A publisher may still signal items it had
+ * under way when it saw the cancel (Reactive Streams §2.8), never more than the demand outstanding: while some is,
+ * the source goes on taking and handing them over until the publisher has been silent for
+ * {@link #QUIET_AFTER_CANCEL}. Then it stops taking signals by closing the buffer, and hands over everything the
+ * buffer admitted before the close (waiting for an item still landing). The close is the line: an item signalled
+ * after it is not taken, and each such item is logged at WARN, since the publisher may count it as delivered. A
+ * publisher's {@code onError} or {@code onComplete} during the stop changes nothing: the stop hands over what it
+ * holds either way.
  */
 public final class PublisherSource<T> implements Source<T> {
+    private static final Logger log = LoggerFactory.getLogger(PublisherSource.class);
+    /** After a stop's cancel, how long the publisher may be silent before the source stops taking its items. */
+    static final Duration QUIET_AFTER_CANCEL = Duration.ofMillis(10);
+
     private final Flow.Publisher<? extends T> publisher;
     private final int prefetch;
 
@@ -33,14 +50,18 @@ public final class PublisherSource<T> implements Source<T> {
 
     @Override
     public void produce(Emitter<T> emitter) throws Exception {
-        BufferingSubscriber<T> subscriber = new BufferingSubscriber<>(prefetch);
+        BufferingSubscriber<T> subscriber =
+                new BufferingSubscriber<>(prefetch, emitter.context().pipelineName());
         publisher.subscribe(subscriber);
         int replenishAt = Math.max(1, prefetch / 2);
         List<T> group = new ArrayList<>(prefetch);
-        boolean completed = false;
+        boolean settled = false; // the subscription needs no cancel: completed, or cancelled already
+        long requested = 0; // items asked of the publisher so far
+        long received = 0; // items taken out of the buffer so far
         try {
             // Every Subscription call comes from this thread, so they never overlap (rule 2.7).
             subscriber.awaitSubscription().request(prefetch);
+            requested = prefetch;
             int taken = 0;
             for (; ; ) {
                 try {
@@ -48,46 +69,96 @@ public final class PublisherSource<T> implements Source<T> {
                 } catch (ChannelFailedException e) {
                     throw subscriber.failure(e);
                 } catch (ChannelClosedException end) {
-                    completed = true;
+                    Exception failure = subscriber.endedWith();
+                    if (failure != null) {
+                        throw failure;
+                    }
+                    settled = true; // completed: nothing to cancel
                     return;
                 }
+                received += group.size();
                 // Received from the publisher: delivered even during a graceful stop.
                 SourceOutput.handOver(emitter, group);
                 taken += group.size();
                 group.clear();
                 if (taken >= replenishAt) {
                     subscriber.subscription.request(taken); // exactly what went downstream
+                    requested += taken;
                     taken = 0;
                 }
             }
         } catch (InterruptedException e) {
-            // Stopped (or aborted): no more from the publisher; what it already sent is handed over (an abort fails
-            // the link, and the hand-over ends at once).
+            // Stopped (or aborted): nothing more is asked of the publisher. What it has sent is handed over (an abort
+            // fails the link, and every hand-over below ends at once).
+            group.clear(); // handed over already, or the run is aborting
             subscriber.cancel();
-            completed = true;
+            settled = true;
             subscriber.buffer.drainTo(group, Integer.MAX_VALUE);
-            if (!group.isEmpty()) {
-                SourceOutput.handOver(emitter, group);
+            received += group.size();
+            handOver(emitter, group);
+            // Items the publisher had under way when it saw the cancel may still come (rule 2.8), no more than the
+            // demand outstanding: they are taken until that demand is met or the publisher has been quiet a while.
+            while (requested - received > 0) {
+                T item;
+                try {
+                    item = subscriber.buffer.receive(QUIET_AFTER_CANCEL);
+                } catch (InterruptedException | ChannelClosedException stopWaiting) {
+                    break; // interrupted again (an abort, a second stop), or the publisher ended the stream
+                }
+                if (item == null) {
+                    break; // quiet
+                }
+                group.add(item);
+                subscriber.buffer.drainTo(group, Integer.MAX_VALUE);
+                received += group.size();
+                handOver(emitter, group);
             }
+            subscriber.stopTaking();
+            subscriber.drainClosed(group);
+            handOver(emitter, group);
             throw e;
         } finally {
-            if (!completed) {
+            if (!settled) {
                 subscriber.cancel();
             }
+            subscriber.stopTakingQuietly();
+        }
+    }
+
+    private static <T> void handOver(Emitter<T> emitter, List<T> group) throws InterruptedException {
+        if (!group.isEmpty()) {
+            SourceOutput.handOver(emitter, group);
+            group.clear();
         }
     }
 
     /** Receives the publisher's signals (serialised by the publisher, per Reactive Streams rule 1.3). */
     private static final class BufferingSubscriber<T> implements Flow.Subscriber<T> {
+        /** The buffer takes signals. */
+        private static final int OPEN = 0;
+        /** The publisher ended the stream (onComplete, onError, or a broken rule): later signals are ignored. */
+        private static final int ENDED_BY_PUBLISHER = 1;
+        /** A graceful stop closed the buffer: an item signalled later is not taken, and said so. */
+        private static final int STOPPED = 2;
+        /** The run ended the subscription otherwise (it completed, aborted or failed): later items are ignored. */
+        private static final int ABANDONED = 3;
+
         final BoundedChannel<T> buffer;
         private final int prefetch;
+        private final String pipelineName;
         private final CountDownLatch subscribed = new CountDownLatch(1);
         private final AtomicBoolean cancelIssued = new AtomicBoolean();
+        /** Who closed the buffer first; decides what becomes of later signals. */
+        private final AtomicInteger state = new AtomicInteger(OPEN);
+
         volatile Flow.Subscription subscription;
         private volatile boolean cancelled;
+        /** The publisher's onError, delivered after the items it had sent before it. */
+        private volatile Throwable error;
 
-        BufferingSubscriber(int prefetch) {
+        BufferingSubscriber(int prefetch, String pipelineName) {
             this.prefetch = prefetch;
+            this.pipelineName = pipelineName;
             // onNext calls may come from different publisher threads, one at a time: several producers.
             this.buffer = BoundedChannel.create(prefetch, Overflow.FAIL, null, ChannelShape.MPSC);
         }
@@ -117,27 +188,82 @@ public final class PublisherSource<T> implements Source<T> {
 
         @Override
         public void onNext(T item) {
-            if (buffer.isClosedForSend()) {
-                return; // already failed or cancelled: onNext must return normally (rule 2.13)
-            }
             if (item == null) {
-                buffer.fail(new NullPointerException("the publisher signalled a null item (rule 2.13)"));
+                brokenRule(new NullPointerException("the publisher signalled a null item (rule 2.13)"));
                 return;
             }
-            if (!buffer.trySend(item)) {
-                buffer.fail(new IllegalStateException(
+            boolean admitted;
+            try {
+                admitted = buffer.trySend(item);
+            } catch (ChannelClosedException closed) {
+                // Past the line (see the class comment); onNext must still return normally (rule 2.13).
+                if (state.get() == STOPPED) {
+                    log.warn(
+                            "pipeline '{}': the publisher signalled an item after the graceful stop had cancelled its"
+                                    + " subscription and stopped taking items; it was not taken",
+                            pipelineName);
+                }
+                return;
+            }
+            if (!admitted) {
+                brokenRule(new IllegalStateException(
                         "the publisher signalled more items than requested (rule 1.1); prefetch " + prefetch));
             }
         }
 
         @Override
         public void onError(Throwable t) {
-            buffer.fail(t != null ? t : new NullPointerException("onError called with null (rule 2.13)"));
+            error = t != null ? t : new NullPointerException("onError called with null (rule 2.13)");
+            // The items signalled before the error go first; the source throws the error once they are through.
+            if (state.compareAndSet(OPEN, ENDED_BY_PUBLISHER)) {
+                buffer.close();
+            }
         }
 
         @Override
         public void onComplete() {
-            buffer.close();
+            if (state.compareAndSet(OPEN, ENDED_BY_PUBLISHER)) {
+                buffer.close();
+            }
+        }
+
+        /** A publisher that broke the protocol: the run fails at once, abandoning what is buffered. */
+        private void brokenRule(RuntimeException why) {
+            if (state.compareAndSet(OPEN, ENDED_BY_PUBLISHER)) {
+                buffer.fail(why);
+            }
+        }
+
+        /** The graceful stop's line: from here on no item is taken. */
+        void stopTaking() {
+            if (state.compareAndSet(OPEN, STOPPED)) {
+                buffer.close();
+            }
+        }
+
+        /** However the source ended, later signals go nowhere (and are not reported). */
+        void stopTakingQuietly() {
+            if (state.compareAndSet(OPEN, ABANDONED)) {
+                buffer.close();
+            }
+        }
+
+        /**
+         * After the buffer was closed: moves every item it admitted into {@code group}, waiting for one still
+         * landing. A buffer failed by a broken rule gives nothing.
+         */
+        void drainClosed(List<T> group) {
+            for (; ; ) {
+                T item;
+                try {
+                    item = buffer.tryReceive();
+                } catch (ChannelClosedException end) {
+                    return;
+                }
+                if (item != null) {
+                    group.add(item);
+                }
+            }
         }
 
         /** Gives up the subscription (from the source thread; see onSubscribe for the race with a late one). */
@@ -155,7 +281,22 @@ public final class PublisherSource<T> implements Source<T> {
             }
         }
 
-        /** The publisher's own error, rather than the buffer's wrapper around it. */
+        /** After the buffer's end: the publisher's error, if it signalled one, as the source throws it. */
+        Exception endedWith() {
+            Throwable t = error;
+            if (t == null) {
+                return null;
+            }
+            if (t instanceof Exception ex) {
+                return ex;
+            }
+            if (t instanceof Error err) {
+                throw err;
+            }
+            return new IllegalStateException(t);
+        }
+
+        /** A broken rule's exception, rather than the buffer's wrapper around it. */
         Exception failure(ChannelFailedException e) {
             Throwable cause = e.getCause();
             if (cause instanceof Exception ex) {
