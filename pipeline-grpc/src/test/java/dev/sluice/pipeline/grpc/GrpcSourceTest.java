@@ -2,6 +2,7 @@ package dev.sluice.pipeline.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineResult;
@@ -25,6 +26,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,6 +60,69 @@ class GrpcSourceTest {
                     "THROUGHPUT %s: 1,000,000 messages in %d ms = %.0f messages/s%n",
                     transport, millis, 1_000_000 * 1000.0 / Math.max(1, millis));
         }
+    }
+
+    @Test
+    void theBatchTimerThreadRunsWhileASourceRunsAndEndsWithTheLastOne() throws Exception {
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            for (int run = 1; run <= 2; run++) {
+                // given: a source with the default maxBatchDelay, whose long waits the shared timer ends
+                AtomicBoolean timerRanDuringTheRun = new AtomicBoolean();
+
+                // when
+                Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)))
+                        .map(item -> {
+                            if (item.getSequence() == 1) {
+                                timerRanDuringTheRun.set(batchTimerRuns());
+                            }
+                            return item;
+                        })
+                        .to(Sink.count())
+                        .run(Duration.ofSeconds(30));
+
+                // then: the thread ran while the source did, and is gone once it ended; a new run starts it again
+                assertThat(timerRanDuringTheRun)
+                        .as("timer thread during run %d", run)
+                        .isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(() -> !batchTimerRuns());
+            }
+        }
+    }
+
+    @Test
+    void aSourceThatNeverWaitsForABatchStartsNoTimerThread() throws Exception {
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            // given: no source holds the timer, and one that wakes for every message
+            await().atMost(Duration.ofSeconds(10)).until(() -> !batchTimerRuns());
+            AtomicBoolean timerRanDuringTheRun = new AtomicBoolean();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(1_000))
+                    .maxBatchDelay(Duration.ZERO)
+                    .build();
+
+            // when
+            PipelineResult<Long> result = Pipeline.from(source)
+                    .map(item -> {
+                        if (item.getSequence() == 1) {
+                            timerRanDuringTheRun.set(batchTimerRuns());
+                        }
+                        return item;
+                    })
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+
+            // then
+            assertThat(result.value()).isEqualTo(1_000L);
+            assertThat(timerRanDuringTheRun).isFalse();
+        }
+    }
+
+    /** Whether the shared batch timer's thread is alive (the README names it). */
+    private static boolean batchTimerRuns() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("sluice-grpc-batch-timer") && t.isAlive());
     }
 
     @ParameterizedTest

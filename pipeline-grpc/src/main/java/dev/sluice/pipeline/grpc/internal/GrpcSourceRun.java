@@ -54,8 +54,23 @@ public final class GrpcSourceRun<Req, Resp> {
         this.options = spec.resilience();
     }
 
-    /** Streams every item into {@code emitter}; returns when the stream completed. */
+    /**
+     * Streams every item into {@code emitter}; returns when the stream completed. Holds the shared
+     * {@link BatchWaitTimer} from start to end if the source's waits for a batch are long enough to use it.
+     */
     public void run(Emitter<Resp> emitter) throws InterruptedException {
+        long maxBatchDelayNanos = spec.maxBatchDelay().toNanos();
+        BatchWaitTimer timer = BatchWaitTimer.endsWaitsOf(maxBatchDelayNanos) ? BatchWaitTimer.acquire() : null;
+        try {
+            run(emitter, timer);
+        } finally {
+            if (timer != null) {
+                timer.release();
+            }
+        }
+    }
+
+    private void run(Emitter<Resp> emitter, BatchWaitTimer timer) throws InterruptedException {
         StageContext context = emitter.context();
         GrpcMeters meters = GrpcMeters.of(context, method);
         GrpcMeters.bindCircuitBreaker(context, spec.breaker());
@@ -72,7 +87,7 @@ public final class GrpcSourceRun<Req, Resp> {
                             "the ResumeStrategy returned a null request");
                     context.attribute(GrpcSource.ATTRIBUTE_RESUMES, loop.resumes());
                 }
-                return attempt(request, attempt, emitter, meters, context);
+                return attempt(request, attempt, emitter, meters, context, timer);
             });
         } finally {
             context.attribute(GrpcSource.ATTRIBUTE_STATUS, loop.lastCode().name());
@@ -83,7 +98,12 @@ public final class GrpcSourceRun<Req, Resp> {
 
     /** One call: returns how it ended; throws InterruptedException after cancelling it if the stage is interrupted. */
     private RetryLoop.Outcome<Void> attempt(
-            Req request, RetryLoop.Attempt attempt, Emitter<Resp> emitter, GrpcMeters meters, StageContext context)
+            Req request,
+            RetryLoop.Attempt attempt,
+            Emitter<Resp> emitter,
+            GrpcMeters meters,
+            StageContext context,
+            BatchWaitTimer timer)
             throws InterruptedException {
         int prefetch = spec.prefetch();
         int batch = spec.replenishBatch();
@@ -92,7 +112,7 @@ public final class GrpcSourceRun<Req, Resp> {
         // can deliver while it waits: prefetch minus what it has taken and not yet re-requested, < batch).
         int wakeThreshold = Math.max(1, Math.min(batch, prefetch - batch + 1));
         ResponseBuffer<Resp> buffer = new ResponseBuffer<>(
-                prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
+                prefetch, wakeThreshold, spec.maxBatchDelay().toNanos(), timer);
         ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
                 spec.channel().newCall(spec.method(), attempt.callOptions(spec.callOptions())), method, context, log);
         ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));

@@ -58,6 +58,9 @@ public final class ResponseBuffer<T> {
     private final int capacity;
     private final int wakeThreshold;
     private final long maxDelayNanos;
+    /** Ends the long waits for a group; null to end every wait for a group by a timed wait of its own. */
+    private final BatchWaitTimer timer;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<T> items;
@@ -89,8 +92,10 @@ public final class ResponseBuffer<T> {
      *     and at most what the call can deliver while the stage thread waits, or it waits {@code maxDelayNanos}
      * @param maxDelayNanos while the stream flows, the longest the stage thread waits for {@code wakeThreshold}
      *     messages; 0 to wake it for every message
+     * @param timer the timer that ends waits for a group of at least two of its ticks, held by the caller for as long
+     *     as it takes from this buffer; null to end them all by timed waits of their own
      */
-    public ResponseBuffer(int capacity, int wakeThreshold, long maxDelayNanos) {
+    ResponseBuffer(int capacity, int wakeThreshold, long maxDelayNanos, BatchWaitTimer timer) {
         if (wakeThreshold < 1 || wakeThreshold > capacity || maxDelayNanos < 0) {
             throw new IllegalArgumentException("wakeThreshold must be 1.." + capacity + " and maxDelayNanos at least 0,"
                     + " got " + wakeThreshold + " and " + maxDelayNanos);
@@ -98,6 +103,7 @@ public final class ResponseBuffer<T> {
         this.capacity = capacity;
         this.wakeThreshold = wakeThreshold;
         this.maxDelayNanos = maxDelayNanos;
+        this.timer = timer;
         this.items = new ArrayDeque<>(Math.min(capacity, 1024));
     }
 
@@ -210,7 +216,7 @@ public final class ResponseBuffer<T> {
                 }
                 long waitNanos = forGroup ? maxDelayNanos : Long.MAX_VALUE;
                 long now = forGroup || idleTimeoutNanos > 0 ? System.nanoTime() : 0L;
-                boolean onTimer = forGroup && maxDelayNanos >= 2 * BatchWaitTimer.TICK_NANOS;
+                boolean onTimer = forGroup && timer != null && BatchWaitTimer.endsWaitsOf(maxDelayNanos);
                 if (idleTimeoutNanos > 0) {
                     long remaining = lastActivityNanos + idleTimeoutNanos - now;
                     if (remaining <= 0) {
@@ -229,7 +235,7 @@ public final class ResponseBuffer<T> {
                         groupTimeUp = false;
                         if (!watched) {
                             watched = true;
-                            BatchWaitTimer.watch(this);
+                            timer.watch(this);
                         }
                         try {
                             do {
