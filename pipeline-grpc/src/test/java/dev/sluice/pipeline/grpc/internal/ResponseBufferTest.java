@@ -315,6 +315,7 @@ class ResponseBufferTest {
         awaitTaker(Thread.State.TIMED_WAITING); // the interrupt did not end the wait
 
         buffer.put("decoded before the transport saw the cancel");
+        assertThat(buffer.currentWait()).isEqualTo(Wait.THE_END); // a message does not end that wait
         buffer.fail(Status.CANCELLED);
         buffer.put("after the end");
 
