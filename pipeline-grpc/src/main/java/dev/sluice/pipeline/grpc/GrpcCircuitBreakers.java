@@ -30,6 +30,17 @@ import java.util.Objects;
  * </ul>
  * While the breaker is open, calls fail fast with a {@link GrpcCallException} whose cause is resilience4j's
  * {@code CallNotPermittedException}, and no request reaches the target.
+ *
+ * <h2>Metrics</h2>
+ * Sluice publishes no meter of the breakers' own: resilience4j does, through its binder in
+ * {@code io.github.resilience4j:resilience4j-micrometer} (a dependency to add; Sluice does not bring it). Bind the
+ * registry the breakers come from, before or after {@link #forTarget} makes them:
+ * <pre>{@code
+ * CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(GrpcCircuitBreakers.defaultConfig());
+ * TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meterRegistry);
+ * }</pre>
+ * Each breaker then has {@code resilience4j.circuitbreaker.state} (a gauge per state, tagged {@code name} and
+ * {@code state}, 1 for the current one), {@code resilience4j.circuitbreaker.calls} and the rest of resilience4j's set.
  */
 public final class GrpcCircuitBreakers {
 

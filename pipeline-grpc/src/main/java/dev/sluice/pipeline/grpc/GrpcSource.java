@@ -71,9 +71,9 @@ import java.util.Objects;
  * UNAVAILABLE…), {@value #ATTRIBUTE_ATTEMPTS} (calls made) and {@value #ATTRIBUTE_RESUMES} (calls that resumed
  * after a delivered item) in the run's summary attributes, and {@value CorrelationIds#ATTRIBUTE_SERVER_CORRELATION_ID}
  * when the server used another correlation ID than the run's (see {@link CorrelationIds}); and with a meter registry,
- * the meters
- * {@code pipeline.grpc.requested}, {@code .received}, {@code .retries}, {@code .resumes} and
- * {@code .circuit.state}.
+ * the counters {@code sluice.grpc.requested}, {@code .received}, {@code .retries} and {@code .resumes}, tagged
+ * {@code pipeline}, {@code stage} and {@code method}. A circuit breaker's state is published by resilience4j's own
+ * binder (see {@link GrpcCircuitBreakers}).
  *
  * @param <Req> the request type
  * @param <Resp> the type of the streamed messages, the source's items

@@ -14,7 +14,6 @@ import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -47,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * Thread-safe: one instance serves any number of concurrent calls on the shared channel. {@link #call} blocks
  * while the call is in flight and while backing off; interrupting the caller (as a pipeline cancellation does)
  * cancels the call in flight and throws {@link InterruptedException}. A final failure throws
- * {@link GrpcCallException}. Retries are counted in {@code pipeline.grpc.retries} when called on a stage thread of
+ * {@link GrpcCallException}. Retries are counted in {@code sluice.grpc.retries} when called on a stage thread of
  * a pipeline with a meter registry.
  *
  * @param <Req> the request type
@@ -62,8 +61,6 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     private final CallOptions callOptions;
     private final ResilienceOptions options;
     private final CircuitBreaker breaker;
-    /** The registry the breaker's gauge was last bound to: a hint that saves a registry lookup per call. */
-    private volatile MeterRegistry gaugeRegistry;
 
     private GrpcUnary(Builder<Req, Resp> b) {
         this.channel = b.channel;
@@ -93,22 +90,9 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     public Resp call(Req request) throws InterruptedException {
         Objects.requireNonNull(request, "request must not be null");
         StageContext context = StageContext.current().orElse(null);
-        bindBreakerGauge(context);
         RetryLoop loop = new RetryLoop(
                 method, options, breaker, false, () -> GrpcMeters.of(context, method.getFullMethodName()), log);
         return loop.run(attempt -> attempt(request, attempt, context));
-    }
-
-    /** Registers the breaker's state gauge in the registry of the calling stage, once per registry in a row. */
-    private void bindBreakerGauge(StageContext context) {
-        if (breaker == null || context == null) {
-            return;
-        }
-        MeterRegistry registry = context.meterRegistry().orElse(null);
-        if (registry != null && registry != gaugeRegistry) {
-            GrpcMeters.bindCircuitBreaker(context, breaker);
-            gaugeRegistry = registry;
-        }
     }
 
     /** {@link #call}, as a stage function. */

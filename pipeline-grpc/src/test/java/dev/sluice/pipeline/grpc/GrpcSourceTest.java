@@ -18,7 +18,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -166,19 +170,55 @@ class GrpcSourceTest {
                     .run(Duration.ofSeconds(30));
 
             // then: the initial 256, then 100 after each 100 consumed: 256 + 100 × 100
-            assertThat(registry.get("pipeline.grpc.received")
+            assertThat(registry.get("sluice.grpc.received")
                             .tag("pipeline", "metered")
                             .tag("stage", "source")
                             .tag("method", Items.STREAM.getFullMethodName())
                             .functionCounter()
                             .count())
                     .isEqualTo(10_000.0);
-            assertThat(registry.get("pipeline.grpc.requested")
+            assertThat(registry.get("sluice.grpc.requested")
                             .tag("pipeline", "metered")
                             .functionCounter()
                             .count())
                     .isEqualTo(256.0 + 100 * 100);
         }
+    }
+
+    @Test
+    void theMetersLiveUnderSluiceWithLowCardinalityTagsAndNoBaseUnit() throws Exception {
+        // given
+        CountingItemService service = new CountingItemService();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            // when
+            Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(100)))
+                    .named("named")
+                    .meterRegistry(registry)
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+        }
+
+        // then: four counters, tagged by pipeline, stage and method only, with no unit to turn into a suffix
+        List<Meter.Id> grpc = registry.getMeters().stream()
+                .map(Meter::getId)
+                .filter(id -> id.getName().contains("grpc"))
+                .toList();
+        assertThat(grpc)
+                .extracting(Meter.Id::getName)
+                .containsExactlyInAnyOrder(
+                        "sluice.grpc.requested", "sluice.grpc.received", "sluice.grpc.retries", "sluice.grpc.resumes");
+        assertThat(grpc).allSatisfy(id -> {
+            assertThat(id.getBaseUnit()).isNull();
+            assertThat(id.getTags()).extracting(Tag::getKey).containsExactlyInAnyOrder("pipeline", "stage", "method");
+        });
+        assertThat(registry.scrape())
+                .contains(
+                        "sluice_grpc_requested_total{",
+                        "sluice_grpc_received_total{",
+                        "sluice_grpc_retries_total{",
+                        "sluice_grpc_resumes_total{")
+                .doesNotContain("pipeline_grpc");
     }
 
     @Test
@@ -199,7 +239,7 @@ class GrpcSourceTest {
             second.await(Duration.ofSeconds(30));
 
             // then
-            assertThat(registry.get("pipeline.grpc.received")
+            assertThat(registry.get("sluice.grpc.received")
                             .tag("pipeline", "twice")
                             .functionCounter()
                             .count())

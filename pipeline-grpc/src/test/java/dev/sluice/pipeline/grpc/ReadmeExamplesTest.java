@@ -13,6 +13,7 @@ import dev.sluice.pipeline.proto.workflow.User;
 import dev.sluice.pipeline.proto.workflow.WorkflowServiceGrpc;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -22,6 +23,7 @@ import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The README's gRPC snippets, kept compiling and running against the workflow service of the seed document. */
+/** The README's gRPC snippets, kept compiling and running against the demo's workflow service. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReadmeExamplesTest {
 
@@ -139,6 +141,24 @@ class ReadmeExamplesTest {
                 .run(Duration.ofMinutes(1));
 
         assertThat(pages.value()).isEqualTo(80L);
+    }
+
+    @Test
+    void theCircuitBreakersPublishTheirOwnMeters() {
+        Channel channel = managedChannel;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // --- README: "Metrics" ------------------------------------------------------------------------------
+        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(GrpcCircuitBreakers.defaultConfig());
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
+
+        CircuitBreaker breaker = GrpcCircuitBreakers.forTarget(breakers, channel); // bound as it is made
+
+        assertThat(registry.get("resilience4j.circuitbreaker.state")
+                        .tag("name", breaker.getName())
+                        .tag("state", "closed")
+                        .gauge()
+                        .value())
+                .isEqualTo(1.0);
     }
 
     @Test

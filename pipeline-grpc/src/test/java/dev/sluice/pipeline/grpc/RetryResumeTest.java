@@ -63,9 +63,9 @@ class RetryResumeTest {
                     .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 6)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 5)
                     .containsEntry(GrpcSource.ATTRIBUTE_STATUS, "OK");
-            assertThat(registry.get("pipeline.grpc.resumes").functionCounter().count())
+            assertThat(registry.get("sluice.grpc.resumes").functionCounter().count())
                     .isEqualTo(5.0);
-            assertThat(registry.get("pipeline.grpc.retries").functionCounter().count())
+            assertThat(registry.get("sluice.grpc.retries").functionCounter().count())
                     .isEqualTo(0.0);
         }
     }
@@ -184,7 +184,7 @@ class RetryResumeTest {
             assertThat(result.summary().attributes())
                     .containsEntry(GrpcSource.ATTRIBUTE_ATTEMPTS, 3)
                     .containsEntry(GrpcSource.ATTRIBUTE_RESUMES, 0);
-            assertThat(registry.get("pipeline.grpc.retries").functionCounter().count())
+            assertThat(registry.get("sluice.grpc.retries").functionCounter().count())
                     .isEqualTo(2.0);
         }
     }

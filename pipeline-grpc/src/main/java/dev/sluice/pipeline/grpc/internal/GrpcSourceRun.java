@@ -73,7 +73,6 @@ public final class GrpcSourceRun<Req, Resp> {
     private void run(Emitter<Resp> emitter, BatchWaitTimer timer) throws InterruptedException {
         StageContext context = emitter.context();
         GrpcMeters meters = GrpcMeters.of(context, method);
-        GrpcMeters.bindCircuitBreaker(context, spec.breaker());
         context.attribute(GrpcSource.ATTRIBUTE_METHOD, method);
         RetryLoop loop =
                 new RetryLoop(spec.method(), options, spec.breaker(), spec.resume() != null, () -> meters, log);
