@@ -1,7 +1,7 @@
 package dev.sluice.pipeline.grpc;
 
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.Status;
-import java.util.Objects;
 
 /**
  * A gRPC call made by a {@link GrpcSource} or {@link GrpcUnary} failed for good: its status was not retryable,
@@ -32,8 +32,8 @@ public final class GrpcCallException extends RuntimeException {
     public GrpcCallException(
             Status status, String methodName, int attempts, long itemsDelivered, String reason, Throwable cause) {
         super(describe(status, methodName, attempts, itemsDelivered, reason), cause);
-        this.status = Objects.requireNonNull(status, "status must not be null");
-        this.methodName = Objects.requireNonNull(methodName, "methodName must not be null");
+        this.status = Require.nonNull(status, "status");
+        this.methodName = Require.nonNull(methodName, "methodName");
         this.attempts = attempts;
         this.itemsDelivered = itemsDelivered;
     }

@@ -6,6 +6,7 @@ import dev.sluice.pipeline.grpc.internal.EchoedCorrelationId;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.RetryLoop;
+import dev.sluice.pipeline.internal.check.Require;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -14,7 +15,6 @@ import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
-import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -88,7 +88,7 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
      * @throws InterruptedException if the calling thread was interrupted; the call in flight was cancelled
      */
     public Resp call(Req request) throws InterruptedException {
-        Objects.requireNonNull(request, "request must not be null");
+        Require.nonNull(request, "request");
         StageContext context = StageContext.current().orElse(null);
         RetryLoop loop = new RetryLoop(
                 method, options, breaker, false, () -> GrpcMeters.of(context, method.getFullMethodName()), log);
@@ -148,12 +148,13 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         private CircuitBreaker breaker;
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method) {
-            this.channel = Objects.requireNonNull(channel, "channel must not be null");
-            Objects.requireNonNull(method, "method must not be null");
-            if (method.getType() != MethodDescriptor.MethodType.UNARY) {
-                throw new IllegalArgumentException(
-                        "method must be unary, got " + method.getType() + " for " + method.getFullMethodName());
-            }
+            this.channel = Require.nonNull(channel, "channel");
+            Require.nonNull(method, "method");
+            Require.argument(
+                    method.getType() == MethodDescriptor.MethodType.UNARY,
+                    "method",
+                    "be unary",
+                    method.getType() + " for " + method.getFullMethodName());
             this.method = ResponseParsing.guarded(method);
         }
 
@@ -163,19 +164,19 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
          * deadline per attempt use {@link ResilienceOptions.Builder#requestTimeout}.
          */
         public Builder<Req, Resp> callOptions(CallOptions callOptions) {
-            this.callOptions = Objects.requireNonNull(callOptions, "callOptions must not be null");
+            this.callOptions = Require.nonNull(callOptions, "callOptions");
             return this;
         }
 
         /** Retries, backoff and the per-attempt deadline; without them one attempt is made. */
         public Builder<Req, Resp> resilience(ResilienceOptions resilience) {
-            this.resilience = Objects.requireNonNull(resilience, "resilience must not be null");
+            this.resilience = Require.nonNull(resilience, "resilience");
             return this;
         }
 
         /** The circuit breaker of the target, shared by all its calls (see {@link GrpcCircuitBreakers}). */
         public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
-            this.breaker = Objects.requireNonNull(breaker, "breaker must not be null");
+            this.breaker = Require.nonNull(breaker, "breaker");
             return this;
         }
 

@@ -1,11 +1,12 @@
 package dev.sluice.pipeline.grpc;
 
+import dev.sluice.pipeline.internal.check.Require;
 import io.github.resilience4j.core.IntervalFunction;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -193,9 +194,7 @@ public final class ResilienceOptions {
     }
 
     private static Duration waitBefore(IntervalFunction schedule, int retry) {
-        if (retry < 1) {
-            throw new IllegalArgumentException("retry must be at least 1 (the first retry), got " + retry);
-        }
+        Require.argument(retry >= 1, "retry", "be at least 1 (the first retry)", retry);
         return Duration.ofMillis(schedule.apply(Math.min(retry, SATURATED_RETRY)));
     }
 
@@ -229,19 +228,19 @@ public final class ResilienceOptions {
 
         /** The wait before the first retry, 50–5000 ms (default 100 ms). Checked by {@link #build()}. */
         public Builder initialRetryDelay(Duration initialRetryDelay) {
-            this.initialRetryDelay = Objects.requireNonNull(initialRetryDelay, "initialRetryDelay must not be null");
+            this.initialRetryDelay = Require.nonNull(initialRetryDelay, "initialRetryDelay");
             return this;
         }
 
         /** The longest wait between retries, 500–10000 ms (default 1000 ms). Checked by {@link #build()}. */
         public Builder maxRetryDelay(Duration maxRetryDelay) {
-            this.maxRetryDelay = Objects.requireNonNull(maxRetryDelay, "maxRetryDelay must not be null");
+            this.maxRetryDelay = Require.nonNull(maxRetryDelay, "maxRetryDelay");
             return this;
         }
 
         /** Unary deadline per attempt, stream idle timeout, 10–300 s (default 30 s). Checked by {@link #build()}. */
         public Builder requestTimeout(Duration requestTimeout) {
-            this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout must not be null");
+            this.requestTimeout = Require.nonNull(requestTimeout, "requestTimeout");
             return this;
         }
 
@@ -257,10 +256,10 @@ public final class ResilienceOptions {
 
         /** Replaces the status table: the codes to retry. Must not contain OK. Checked by {@link #build()}. */
         public Builder retryableCodes(Collection<Status.Code> codes) {
-            Objects.requireNonNull(codes, "retryableCodes must not be null");
+            Require.nonNull(codes, "retryableCodes");
             EnumSet<Status.Code> copy = EnumSet.noneOf(Status.Code.class);
             for (Status.Code c : codes) {
-                copy.add(Objects.requireNonNull(c, "retryableCodes must not contain null"));
+                copy.add(Require.nonNull(c, "each of retryableCodes"));
             }
             this.retryableCodes = copy;
             return this;
@@ -268,13 +267,13 @@ public final class ResilienceOptions {
 
         /** Replaces the status table: the codes to retry. */
         public Builder retryableCodes(Status.Code... codes) {
-            Objects.requireNonNull(codes, "retryableCodes must not be null");
-            return retryableCodes(java.util.Arrays.asList(codes));
+            Require.nonNull(codes, "retryableCodes");
+            return retryableCodes(Arrays.asList(codes));
         }
 
         /** What waits between attempts (default {@link Sleeper#system()}); tests inject a recording one. */
         public Builder sleeper(Sleeper sleeper) {
-            this.sleeper = Objects.requireNonNull(sleeper, "sleeper must not be null");
+            this.sleeper = Require.nonNull(sleeper, "sleeper");
             return this;
         }
 
@@ -284,28 +283,24 @@ public final class ResilienceOptions {
          * @throws IllegalArgumentException naming the first option out of its range, its value and the range
          */
         public ResilienceOptions build() {
-            if (maxRetryAttempts < 1 || maxRetryAttempts > 10) {
-                throw new IllegalArgumentException(
-                        "maxRetryAttempts must be between 1 and 10, got " + maxRetryAttempts);
-            }
+            Require.between(maxRetryAttempts, 1, 10, "maxRetryAttempts");
             requireWithin("initialRetryDelay", initialRetryDelay, Duration.ofMillis(50), Duration.ofMillis(5000));
             requireWithin("maxRetryDelay", maxRetryDelay, Duration.ofMillis(500), Duration.ofMillis(10_000));
             requireWithin("requestTimeout", requestTimeout, Duration.ofSeconds(10), Duration.ofSeconds(300));
-            if (!(jitter >= 0.0 && jitter <= 1.0)) { // also refuses NaN
-                throw new IllegalArgumentException("jitter must be between 0.0 and 1.0, got " + jitter);
-            }
-            if (retryableCodes.contains(Status.Code.OK)) {
-                throw new IllegalArgumentException("retryableCodes must not contain OK, got " + retryableCodes);
-            }
+            Require.argument(jitter >= 0.0 && jitter <= 1.0, "jitter", "be between 0.0 and 1.0", jitter); // and not NaN
+            Require.argument(
+                    !retryableCodes.contains(Status.Code.OK), "retryableCodes", "not contain OK", retryableCodes);
             return new ResilienceOptions(this);
         }
 
         private static void requireWithin(String option, Duration value, Duration min, Duration max) {
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                boolean seconds = min.toMillis() % 1000 == 0 && max.toMillis() % 1000 == 0;
-                throw new IllegalArgumentException(option + " must be between " + describe(min, seconds) + " and "
-                        + describe(max, seconds) + ", got " + describe(value, seconds));
-            }
+            // Require.between(Duration…) would print ISO-8601 (PT0.05S); the ranges read better in their own unit.
+            boolean seconds = min.toMillis() % 1000 == 0 && max.toMillis() % 1000 == 0;
+            Require.argument(
+                    value.compareTo(min) >= 0 && value.compareTo(max) <= 0,
+                    option,
+                    "be between " + describe(min, seconds) + " and " + describe(max, seconds),
+                    describe(value, seconds));
         }
 
         /** The duration in the unit of its range (s or ms), with decimals only when needed. */

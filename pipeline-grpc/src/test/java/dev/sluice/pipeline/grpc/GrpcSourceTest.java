@@ -377,11 +377,11 @@ class GrpcSourceTest {
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
                             .maxBatchDelay(Duration.ofNanos(-1)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT-0.000000001S");
+                    .hasMessage("maxBatchDelay must be between PT0S and PT1S, got PT-0.000000001S");
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
                             .maxBatchDelay(Duration.ofMillis(1001)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT1.001S");
+                    .hasMessage("maxBatchDelay must be between PT0S and PT1S, got PT1.001S");
             assertThatThrownBy(() -> GrpcSource.builder(
                             channel,
                             ItemServiceGrpc.getGetItemMethod(),
@@ -392,7 +392,9 @@ class GrpcSourceTest {
                             .resumeWith(Items.RESUME_AFTER_CURSOR)
                             .build())
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("resumeWith needs resilience");
+                    .hasMessage("resumeWith must come with resilience(...) (without ResilienceOptions a failed call is"
+                            + " never retried, so the strategy would never be used), got a ResumeStrategy and no"
+                            + " ResilienceOptions");
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.GrpcSource;
 import dev.sluice.pipeline.grpc.ResilienceOptions;
 import dev.sluice.pipeline.internal.SourceOutput;
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.ClientCall;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -12,7 +13,6 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,9 +81,8 @@ public final class GrpcSourceRun<Req, Resp> {
                 context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempt.number()); // live, for snapshots
                 Req request = spec.request();
                 if (attempt.isResume()) {
-                    request = Objects.requireNonNull(
-                            spec.resume().nextRequest(spec.request(), last),
-                            "the ResumeStrategy returned a null request");
+                    request = Require.nonNull(
+                            spec.resume().nextRequest(spec.request(), last), "the request the ResumeStrategy returned");
                     context.attribute(GrpcSource.ATTRIBUTE_RESUMES, loop.resumes());
                 }
                 return attempt(request, attempt, emitter, meters, context, timer);

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.grpc.internal;
 
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.Status;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -96,13 +97,9 @@ public final class ResponseBuffer<T> {
      *     as it takes from this buffer; null to end them all by timed waits of their own
      */
     ResponseBuffer(int capacity, int wakeThreshold, long maxDelayNanos, BatchWaitTimer timer) {
-        if (wakeThreshold < 1 || wakeThreshold > capacity || maxDelayNanos < 0) {
-            throw new IllegalArgumentException("wakeThreshold must be 1.." + capacity + " and maxDelayNanos at least 0,"
-                    + " got " + wakeThreshold + " and " + maxDelayNanos);
-        }
         this.capacity = capacity;
-        this.wakeThreshold = wakeThreshold;
-        this.maxDelayNanos = maxDelayNanos;
+        this.wakeThreshold = Require.between(wakeThreshold, 1, capacity, "wakeThreshold");
+        this.maxDelayNanos = Require.atLeast(maxDelayNanos, 0L, "maxDelayNanos");
         this.timer = timer;
         this.items = new ArrayDeque<>(Math.min(capacity, 1024));
     }
