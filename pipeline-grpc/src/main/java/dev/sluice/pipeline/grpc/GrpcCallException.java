@@ -6,9 +6,10 @@ import io.grpc.Status;
 /**
  * A gRPC call made by a {@link GrpcSource} or {@link GrpcUnary} failed for good: its status was not retryable,
  * the retries ran out, a response could not be parsed (INTERNAL, the parse error as the status's cause), a stream
- * failed past its first item without a {@link ResumeStrategy}, or the target's circuit breaker was open. The message says which, with the method, the status, the attempts and the items
- * delivered; the cause is the last call's exception (a {@code StatusRuntimeException}, or resilience4j's
- * {@code CallNotPermittedException} for an open breaker).
+ * failed past its first item without a {@link ResumeStrategy}, or the target's circuit breaker was open. The message
+ * says which, with the method, the status, the attempts and the items delivered; the cause is the last call's
+ * exception (a {@code StatusRuntimeException}, or resilience4j's {@code CallNotPermittedException} for an open
+ * breaker).
  *
  * <p>A cancellation the caller asked for never surfaces as this exception: it stays an interruption or
  * cancellation of the pipeline.

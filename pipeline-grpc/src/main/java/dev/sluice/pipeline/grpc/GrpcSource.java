@@ -38,8 +38,8 @@ import java.time.Duration;
  *
  * <h2>Latency and throughput</h2>
  * While a stream is quiet, each message goes downstream as soon as it arrives. While messages flow faster than
- * the source's thread can be woken for each (a wake-up from the transport's thread costs microseconds of CPU, more
- * than decoding a small message), the source lets them gather and passes them on together: it is woken when a
+ * the source's thread can be woken for each (a wake-up from the transport's thread costs more CPU than decoding a
+ * small message), the source lets them gather and passes them on together: it is woken when a
  * replenish batch has arrived (fewer when the batch is more than half the prefetch), or at the latest
  * {@code maxBatchDelay} after it began to wait (default {@link #DEFAULT_MAX_BATCH_DELAY}, 200 µs). So a message
  * waits at most that much longer than it would have, and a fast stream keeps the CPU for decoding it. A wait

@@ -21,10 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * delivers the K.
  *
  * <h2>Waking the stage thread: at once while the stream is quiet, in groups while it flows</h2>
- * Waking a parked virtual thread from a transport thread costs microseconds of CPU on both sides, more than a
- * small message takes to decode; woken for every message of a fast stream, the stage thread takes CPU from the
- * transport's own threads (on 2 cores, a third of the stream's throughput over Netty: benchmark 6). So the buffer
- * has two modes:
+ * Waking a parked virtual thread from a transport thread costs CPU on both sides, more than a small message takes
+ * to decode; woken for every message of a fast stream, the stage thread takes CPU from the transport's own threads
+ * (what {@code GrpcSourceBenchmark} measures, over Netty). So the buffer has two modes:
  * <ul>
  *   <li><b>Quiet</b> (at first, and after a pause): the first message wakes the stage thread, so a message that
  *       finds it waiting is never delayed.</li>
