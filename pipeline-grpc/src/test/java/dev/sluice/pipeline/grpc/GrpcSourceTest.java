@@ -75,15 +75,8 @@ class GrpcSourceTest {
                 AtomicBoolean timerRanDuringTheRun = new AtomicBoolean();
 
                 // when
-                Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)))
-                        .map(item -> {
-                            if (item.getSequence() == 1) {
-                                timerRanDuringTheRun.set(batchTimerRuns());
-                            }
-                            return item;
-                        })
-                        .to(Sink.count())
-                        .run(Duration.ofSeconds(30));
+                runNotingTheTimer(
+                        GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)), timerRanDuringTheRun);
 
                 // then: the thread ran while the source did, and is gone once it ended; a new run starts it again
                 assertThat(timerRanDuringTheRun)
@@ -107,20 +100,26 @@ class GrpcSourceTest {
                     .build();
 
             // when
-            PipelineResult<Long> result = Pipeline.from(source)
-                    .map(item -> {
-                        if (item.getSequence() == 1) {
-                            timerRanDuringTheRun.set(batchTimerRuns());
-                        }
-                        return item;
-                    })
-                    .to(Sink.count())
-                    .run(Duration.ofSeconds(30));
+            PipelineResult<Long> result = runNotingTheTimer(source, timerRanDuringTheRun);
 
             // then
             assertThat(result.value()).isEqualTo(1_000L);
             assertThat(timerRanDuringTheRun).isFalse();
         }
+    }
+
+    /** Runs {@code source} to the end, noting whether the batch timer's thread ran when the first item came. */
+    private static PipelineResult<Long> runNotingTheTimer(
+            GrpcSource<StreamItemsRequest, Item> source, AtomicBoolean timerRan) throws InterruptedException {
+        return Pipeline.from(source)
+                .map(item -> {
+                    if (item.getSequence() == 1) {
+                        timerRan.set(batchTimerRuns());
+                    }
+                    return item;
+                })
+                .to(Sink.count())
+                .run(Duration.ofSeconds(30));
     }
 
     /** Whether the shared batch timer's thread is alive (the README names it). */
