@@ -1,14 +1,15 @@
 package dev.sluice.pipeline.grpc;
 
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.Status;
-import java.util.Objects;
 
 /**
  * A gRPC call made by a {@link GrpcSource} or {@link GrpcUnary} failed for good: its status was not retryable,
  * the retries ran out, a response could not be parsed (INTERNAL, the parse error as the status's cause), a stream
- * failed past its first item without a {@link ResumeStrategy}, or the target's circuit breaker was open. The message says which, with the method, the status, the attempts and the items
- * delivered; the cause is the last call's exception (a {@code StatusRuntimeException}, or resilience4j's
- * {@code CallNotPermittedException} for an open breaker).
+ * failed past its first item without a {@link ResumeStrategy}, or the target's circuit breaker was open. The message
+ * says which, with the method, the status, the attempts and the items delivered; the cause is the last call's
+ * exception (a {@code StatusRuntimeException}, or resilience4j's {@code CallNotPermittedException} for an open
+ * breaker).
  *
  * <p>A cancellation the caller asked for never surfaces as this exception: it stays an interruption or
  * cancellation of the pipeline.
@@ -32,8 +33,8 @@ public final class GrpcCallException extends RuntimeException {
     public GrpcCallException(
             Status status, String methodName, int attempts, long itemsDelivered, String reason, Throwable cause) {
         super(describe(status, methodName, attempts, itemsDelivered, reason), cause);
-        this.status = Objects.requireNonNull(status, "status must not be null");
-        this.methodName = Objects.requireNonNull(methodName, "methodName must not be null");
+        this.status = Require.nonNull(status, "status");
+        this.methodName = Require.nonNull(methodName, "methodName");
         this.attempts = attempts;
         this.itemsDelivered = itemsDelivered;
     }

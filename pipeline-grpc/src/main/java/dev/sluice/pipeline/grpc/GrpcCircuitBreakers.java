@@ -1,11 +1,11 @@
 package dev.sluice.pipeline.grpc;
 
+import dev.sluice.pipeline.internal.check.Require;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.grpc.Channel;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Circuit breakers for gRPC targets, one per target and shared by every call to it, as the channel is.
@@ -30,6 +30,17 @@ import java.util.Objects;
  * </ul>
  * While the breaker is open, calls fail fast with a {@link GrpcCallException} whose cause is resilience4j's
  * {@code CallNotPermittedException}, and no request reaches the target.
+ *
+ * <h2>Metrics</h2>
+ * Sluice publishes no meter of the breakers' own: resilience4j does, through its binder in
+ * {@code io.github.resilience4j:resilience4j-micrometer} (a dependency to add; Sluice does not bring it). Bind the
+ * registry the breakers come from, before or after {@link #forTarget} makes them:
+ * <pre>{@code
+ * CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(GrpcCircuitBreakers.defaultConfig());
+ * TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meterRegistry);
+ * }</pre>
+ * Each breaker then has {@code resilience4j.circuitbreaker.state} (a gauge per state, tagged {@code name} and
+ * {@code state}, 1 for the current one), {@code resilience4j.circuitbreaker.calls} and the rest of resilience4j's set.
  */
 public final class GrpcCircuitBreakers {
 
@@ -55,13 +66,8 @@ public final class GrpcCircuitBreakers {
      * @throws IllegalArgumentException if {@code failureThreshold < 1} or {@code openDuration} is not positive
      */
     public static CircuitBreakerConfig config(int failureThreshold, Duration openDuration) {
-        if (failureThreshold < 1) {
-            throw new IllegalArgumentException("failureThreshold must be at least 1, got " + failureThreshold);
-        }
-        Objects.requireNonNull(openDuration, "openDuration must not be null");
-        if (openDuration.isNegative() || openDuration.isZero()) {
-            throw new IllegalArgumentException("openDuration must be positive, got " + openDuration);
-        }
+        Require.atLeast(failureThreshold, 1, "failureThreshold");
+        Require.positive(openDuration, "openDuration");
         // A count-based window as long as the threshold, opening at a 100 % failure rate: n consecutive failures.
         return CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -78,8 +84,8 @@ public final class GrpcCircuitBreakers {
 
     /** The breaker of {@code channel}'s target in {@code registry}, named after {@link Channel#authority()}. */
     public static CircuitBreaker forTarget(CircuitBreakerRegistry registry, Channel channel) {
-        Objects.requireNonNull(registry, "registry must not be null");
-        Objects.requireNonNull(channel, "channel must not be null");
+        Require.nonNull(registry, "registry");
+        Require.nonNull(channel, "channel");
         return registry.circuitBreaker(channel.authority());
     }
 }

@@ -5,6 +5,7 @@ import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.grpc.internal.GrpcSourceRun;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.StreamSpec;
+import dev.sluice.pipeline.internal.check.Require;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -13,7 +14,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * A pipeline {@link Source} that reads a server-streaming gRPC call, with manual flow control so that a slow
@@ -38,8 +38,8 @@ import java.util.Objects;
  *
  * <h2>Latency and throughput</h2>
  * While a stream is quiet, each message goes downstream as soon as it arrives. While messages flow faster than
- * the source's thread can be woken for each (a wake-up from the transport's thread costs microseconds of CPU, more
- * than decoding a small message), the source lets them gather and passes them on together: it is woken when a
+ * the source's thread can be woken for each (a wake-up from the transport's thread costs more CPU than decoding a
+ * small message), the source lets them gather and passes them on together: it is woken when a
  * replenish batch has arrived (fewer when the batch is more than half the prefetch), or at the latest
  * {@code maxBatchDelay} after it began to wait (default {@link #DEFAULT_MAX_BATCH_DELAY}, 200 µs). So a message
  * waits at most that much longer than it would have, and a fast stream keeps the CPU for decoding it. A wait
@@ -47,6 +47,8 @@ import java.util.Objects;
  * with the pipeline (the server sends the next message once the last is through) is never held.
  * {@code maxBatchDelay(Duration.ZERO)} wakes the source for every message, for the lowest latency at the highest
  * CPU cost. A graceful stop still delivers every message received, including those waiting for their batch.
+ * Waits of 200 µs or more are ended by one daemon thread shared by all sources, {@code sluice-grpc-batch-timer}: it
+ * starts with the first running source that needs it and ends when the last such run ends.
  *
  * <h2>Threads and blocking</h2>
  * {@link #produce} runs on the source's stage thread and blocks it: while waiting for messages, while the
@@ -69,9 +71,9 @@ import java.util.Objects;
  * UNAVAILABLE…), {@value #ATTRIBUTE_ATTEMPTS} (calls made) and {@value #ATTRIBUTE_RESUMES} (calls that resumed
  * after a delivered item) in the run's summary attributes, and {@value CorrelationIds#ATTRIBUTE_SERVER_CORRELATION_ID}
  * when the server used another correlation ID than the run's (see {@link CorrelationIds}); and with a meter registry,
- * the meters
- * {@code pipeline.grpc.requested}, {@code .received}, {@code .retries}, {@code .resumes} and
- * {@code .circuit.state}.
+ * the counters {@code sluice.grpc.requested}, {@code .received}, {@code .retries} and {@code .resumes}, tagged
+ * {@code pipeline}, {@code stage} and {@code method}. A circuit breaker's state is published by resilience4j's own
+ * binder (see {@link GrpcCircuitBreakers}).
  *
  * @param <Req> the request type
  * @param <Resp> the type of the streamed messages, the source's items
@@ -156,13 +158,14 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         private CircuitBreaker breaker;
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method, Req request) {
-            this.channel = Objects.requireNonNull(channel, "channel must not be null");
-            this.method = Objects.requireNonNull(method, "method must not be null");
-            this.request = Objects.requireNonNull(request, "request must not be null");
-            if (method.getType() != MethodDescriptor.MethodType.SERVER_STREAMING) {
-                throw new IllegalArgumentException("method must be server-streaming, got " + method.getType() + " for "
-                        + method.getFullMethodName());
-            }
+            this.channel = Require.nonNull(channel, "channel");
+            this.method = Require.nonNull(method, "method");
+            this.request = Require.nonNull(request, "request");
+            Require.argument(
+                    method.getType() == MethodDescriptor.MethodType.SERVER_STREAMING,
+                    "method",
+                    "be server-streaming",
+                    method.getType() + " for " + method.getFullMethodName());
         }
 
         /**
@@ -171,13 +174,13 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * none (see {@link ResilienceOptions} for the idle timeout).
          */
         public Builder<Req, Resp> callOptions(CallOptions callOptions) {
-            this.callOptions = Objects.requireNonNull(callOptions, "callOptions must not be null");
+            this.callOptions = Require.nonNull(callOptions, "callOptions");
             return this;
         }
 
         /** Headers sent with every call (copied now). */
         public Builder<Req, Resp> headers(Metadata headers) {
-            Objects.requireNonNull(headers, "headers must not be null");
+            Require.nonNull(headers, "headers");
             Metadata copy = new Metadata();
             copy.merge(headers);
             this.headers = copy;
@@ -189,10 +192,7 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * {@value GrpcSource#DEFAULT_PREFETCH}). Memory per run: prefetch × message size.
          */
         public Builder<Req, Resp> prefetch(int prefetch) {
-            if (prefetch < 1) {
-                throw new IllegalArgumentException("prefetch must be at least 1, got " + prefetch);
-            }
-            this.prefetch = prefetch;
+            this.prefetch = Require.atLeast(prefetch, 1, "prefetch");
             return this;
         }
 
@@ -202,10 +202,7 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * burstier server.
          */
         public Builder<Req, Resp> replenishBatch(int replenishBatch) {
-            if (replenishBatch < 1) {
-                throw new IllegalArgumentException("replenishBatch must be at least 1, got " + replenishBatch);
-            }
-            this.replenishBatch = replenishBatch;
+            this.replenishBatch = Require.atLeast(replenishBatch, 1, "replenishBatch");
             return this;
         }
 
@@ -215,24 +212,19 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * the source waiting for one is never held; {@link Duration#ZERO} holds none (see the class comment).
          */
         public Builder<Req, Resp> maxBatchDelay(Duration maxBatchDelay) {
-            Objects.requireNonNull(maxBatchDelay, "maxBatchDelay must not be null");
-            if (maxBatchDelay.isNegative() || maxBatchDelay.compareTo(MAX_BATCH_DELAY_LIMIT) > 0) {
-                throw new IllegalArgumentException(
-                        "maxBatchDelay must be between 0 and " + MAX_BATCH_DELAY_LIMIT + ", got " + maxBatchDelay);
-            }
-            this.maxBatchDelay = maxBatchDelay;
+            this.maxBatchDelay = Require.between(maxBatchDelay, Duration.ZERO, MAX_BATCH_DELAY_LIMIT, "maxBatchDelay");
             return this;
         }
 
         /** Retries, backoff and the stream idle timeout; without them the source makes one call. */
         public Builder<Req, Resp> resilience(ResilienceOptions resilience) {
-            this.resilience = Objects.requireNonNull(resilience, "resilience must not be null");
+            this.resilience = Require.nonNull(resilience, "resilience");
             return this;
         }
 
         /** How to continue a stream that broke past its first item; without one such a failure is final. */
         public Builder<Req, Resp> resumeWith(ResumeStrategy<Req, Resp> resume) {
-            this.resume = Objects.requireNonNull(resume, "resume must not be null");
+            this.resume = Require.nonNull(resume, "resume");
             return this;
         }
 
@@ -241,7 +233,7 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * takes a permission first; while the breaker is open, the source fails fast.
          */
         public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
-            this.breaker = Objects.requireNonNull(breaker, "breaker must not be null");
+            this.breaker = Require.nonNull(breaker, "breaker");
             return this;
         }
 
@@ -253,14 +245,13 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          */
         public GrpcSource<Req, Resp> build() {
             int batch = replenishBatch == 0 ? Math.max(1, prefetch / 2) : replenishBatch;
-            if (batch > prefetch) {
-                throw new IllegalArgumentException(
-                        "replenishBatch must not exceed prefetch (" + prefetch + "), got " + batch);
-            }
-            if (resume != null && resilience == null) {
-                throw new IllegalArgumentException("resumeWith needs resilience(...) too: without ResilienceOptions"
-                        + " a failed call is never retried, so the strategy would never be used");
-            }
+            Require.argument(batch <= prefetch, "replenishBatch", "not exceed prefetch (" + prefetch + ")", batch);
+            Require.argument(
+                    resume == null || resilience != null,
+                    "resumeWith",
+                    "come with resilience(...) (without ResilienceOptions a failed call is never retried, so the"
+                            + " strategy would never be used)",
+                    "a ResumeStrategy and no ResilienceOptions");
             Channel target = headers == null
                     ? channel
                     : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));

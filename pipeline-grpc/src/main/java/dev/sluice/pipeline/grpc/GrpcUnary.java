@@ -6,6 +6,7 @@ import dev.sluice.pipeline.grpc.internal.EchoedCorrelationId;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.RetryLoop;
+import dev.sluice.pipeline.internal.check.Require;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -14,8 +15,6 @@ import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
-import io.micrometer.core.instrument.MeterRegistry;
-import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * Thread-safe: one instance serves any number of concurrent calls on the shared channel. {@link #call} blocks
  * while the call is in flight and while backing off; interrupting the caller (as a pipeline cancellation does)
  * cancels the call in flight and throws {@link InterruptedException}. A final failure throws
- * {@link GrpcCallException}. Retries are counted in {@code pipeline.grpc.retries} when called on a stage thread of
+ * {@link GrpcCallException}. Retries are counted in {@code sluice.grpc.retries} when called on a stage thread of
  * a pipeline with a meter registry.
  *
  * @param <Req> the request type
@@ -62,8 +61,6 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     private final CallOptions callOptions;
     private final ResilienceOptions options;
     private final CircuitBreaker breaker;
-    /** The registry the breaker's gauge was last bound to: a hint that saves a registry lookup per call. */
-    private volatile MeterRegistry gaugeRegistry;
 
     private GrpcUnary(Builder<Req, Resp> b) {
         this.channel = b.channel;
@@ -91,24 +88,11 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
      * @throws InterruptedException if the calling thread was interrupted; the call in flight was cancelled
      */
     public Resp call(Req request) throws InterruptedException {
-        Objects.requireNonNull(request, "request must not be null");
+        Require.nonNull(request, "request");
         StageContext context = StageContext.current().orElse(null);
-        bindBreakerGauge(context);
         RetryLoop loop = new RetryLoop(
                 method, options, breaker, false, () -> GrpcMeters.of(context, method.getFullMethodName()), log);
         return loop.run(attempt -> attempt(request, attempt, context));
-    }
-
-    /** Registers the breaker's state gauge in the registry of the calling stage, once per registry in a row. */
-    private void bindBreakerGauge(StageContext context) {
-        if (breaker == null || context == null) {
-            return;
-        }
-        MeterRegistry registry = context.meterRegistry().orElse(null);
-        if (registry != null && registry != gaugeRegistry) {
-            GrpcMeters.bindCircuitBreaker(context, breaker);
-            gaugeRegistry = registry;
-        }
     }
 
     /** {@link #call}, as a stage function. */
@@ -164,12 +148,13 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         private CircuitBreaker breaker;
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method) {
-            this.channel = Objects.requireNonNull(channel, "channel must not be null");
-            Objects.requireNonNull(method, "method must not be null");
-            if (method.getType() != MethodDescriptor.MethodType.UNARY) {
-                throw new IllegalArgumentException(
-                        "method must be unary, got " + method.getType() + " for " + method.getFullMethodName());
-            }
+            this.channel = Require.nonNull(channel, "channel");
+            Require.nonNull(method, "method");
+            Require.argument(
+                    method.getType() == MethodDescriptor.MethodType.UNARY,
+                    "method",
+                    "be unary",
+                    method.getType() + " for " + method.getFullMethodName());
             this.method = ResponseParsing.guarded(method);
         }
 
@@ -179,19 +164,19 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
          * deadline per attempt use {@link ResilienceOptions.Builder#requestTimeout}.
          */
         public Builder<Req, Resp> callOptions(CallOptions callOptions) {
-            this.callOptions = Objects.requireNonNull(callOptions, "callOptions must not be null");
+            this.callOptions = Require.nonNull(callOptions, "callOptions");
             return this;
         }
 
         /** Retries, backoff and the per-attempt deadline; without them one attempt is made. */
         public Builder<Req, Resp> resilience(ResilienceOptions resilience) {
-            this.resilience = Objects.requireNonNull(resilience, "resilience must not be null");
+            this.resilience = Require.nonNull(resilience, "resilience");
             return this;
         }
 
         /** The circuit breaker of the target, shared by all its calls (see {@link GrpcCircuitBreakers}). */
         public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
-            this.breaker = Objects.requireNonNull(breaker, "breaker must not be null");
+            this.breaker = Require.nonNull(breaker, "breaker");
             return this;
         }
 

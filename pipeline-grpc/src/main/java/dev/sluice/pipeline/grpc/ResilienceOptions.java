@@ -1,15 +1,16 @@
 package dev.sluice.pipeline.grpc;
 
+import dev.sluice.pipeline.internal.check.Require;
+import io.github.resilience4j.core.IntervalFunction;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Retry, backoff and timeout options of gRPC calls, with the ranges and defaults of the seed's client options.
+ * Retry, backoff and timeout options of gRPC calls.
  * Immutable and thread-safe; built with {@link #builder()}, which refuses out-of-range values when
  * {@link Builder#build()} is called.
  *
@@ -27,8 +28,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * <h2>The schedule</h2>
  * {@code maxRetryAttempts} counts retries, so 3 means at most 4 calls. Retry {@code r} (r = 1, 2, …) waits
  * {@code min(initialRetryDelay × 2^(r−1), maxRetryDelay)}: 100, 200, 400 ms by default ({@link #backoff(int)}).
- * With a jitter {@code j}, each wait is drawn uniformly from {@code [delay × (1 − j), delay]}, so it never
- * exceeds the formula. For a stream, the count starts again whenever a resumed call delivers an item.
+ * The waits are resilience4j's {@code IntervalFunction.ofExponentialBackoff} with multiplier 2, capped at
+ * {@code maxRetryDelay}, in whole milliseconds (a fraction of a millisecond in either delay is dropped).
+ *
+ * <p>With a jitter {@code j > 0}, each wait is resilience4j's randomized variant instead,
+ * {@code IntervalFunction.ofExponentialRandomBackoff} with randomization factor {@code j}
+ * ({@link #jitteredBackoff(int)}): with {@code e = initialRetryDelay × 2^(r−1)} before the cap, a whole number of
+ * milliseconds drawn uniformly from {@code e × (1 − j)} to {@code e × (1 + j)} (both rounded down, both included,
+ * and at least 1 ms), then capped at {@code maxRetryDelay}. So a jittered wait may be up to {@code 1 + j} times the
+ * unjittered one, but never longer than {@code maxRetryDelay} (resilience4j applies the cap after the draw); once
+ * {@code e × (1 − j)} reaches the cap, every wait is {@code maxRetryDelay}.
+ *
+ * <p>For a stream, the count starts again whenever a resumed call delivers an item.
  *
  * <h2>Retries wait for the channel</h2>
  * The first call is made with the caller's call options. Every retry and resume waits for the channel to be ready
@@ -65,6 +76,16 @@ public final class ResilienceOptions {
 
     private static final ResilienceOptions DEFAULTS = builder().build();
 
+    /** Each retry's wait is twice the one before, up to the cap. */
+    private static final double MULTIPLIER = 2.0;
+
+    /**
+     * {@link IntervalFunction} computes retry {@code r}'s wait by doubling the initial delay {@code r − 1} times, with
+     * the product saturating at {@code Long.MAX_VALUE} ms; from this retry on it has saturated (the initial delay is
+     * at least 1 ms), so every later retry waits the same, and asking for this one spares the doubling.
+     */
+    private static final int SATURATED_RETRY = 64;
+
     private final int maxRetryAttempts;
     private final Duration initialRetryDelay;
     private final Duration maxRetryDelay;
@@ -72,6 +93,8 @@ public final class ResilienceOptions {
     private final double jitter;
     private final Set<Status.Code> retryableCodes;
     private final Sleeper sleeper;
+    private final IntervalFunction schedule;
+    private final IntervalFunction jitteredSchedule;
 
     private ResilienceOptions(Builder b) {
         this.maxRetryAttempts = b.maxRetryAttempts;
@@ -81,9 +104,15 @@ public final class ResilienceOptions {
         this.jitter = b.jitter;
         this.retryableCodes = Set.copyOf(b.retryableCodes);
         this.sleeper = b.sleeper;
+        long initialMillis = initialRetryDelay.toMillis();
+        long maxMillis = maxRetryDelay.toMillis();
+        this.schedule = IntervalFunction.ofExponentialBackoff(initialMillis, MULTIPLIER, maxMillis);
+        this.jitteredSchedule = jitter == 0.0
+                ? schedule
+                : IntervalFunction.ofExponentialRandomBackoff(initialMillis, MULTIPLIER, jitter, maxMillis);
     }
 
-    /** The seed's defaults: 3 retries, 100 ms initial delay, 1000 ms max delay, 30 s timeout, no jitter. */
+    /** The defaults: 3 retries, 100 ms initial delay, 1000 ms max delay, 30 s timeout, no jitter. */
     public static ResilienceOptions defaults() {
         return DEFAULTS;
     }
@@ -124,7 +153,7 @@ public final class ResilienceOptions {
         return requestTimeout;
     }
 
-    /** The fraction by which a wait may be shortened at random; 0 for none. */
+    /** The randomization factor of each wait (see the class comment); 0 for none. */
     public double jitter() {
         return jitter;
     }
@@ -145,29 +174,28 @@ public final class ResilienceOptions {
     }
 
     /**
-     * The wait before retry {@code retry} without jitter: {@code min(initialRetryDelay × 2^(retry−1), maxRetryDelay)}.
+     * The wait before retry {@code retry} without jitter: {@code min(initialRetryDelay × 2^(retry−1), maxRetryDelay)},
+     * in whole milliseconds.
      *
      * @throws IllegalArgumentException if {@code retry < 1}
      */
     public Duration backoff(int retry) {
-        if (retry < 1) {
-            throw new IllegalArgumentException("retry must be at least 1 (the first retry), got " + retry);
-        }
-        long initial = initialRetryDelay.toNanos();
-        long max = maxRetryDelay.toNanos();
-        // initial ≤ 5 s < 2^33 ns, so shifting by up to 30 cannot overflow a long; past that the cap applies anyway.
-        long delay = retry - 1 >= 30 ? max : Math.min(initial << (retry - 1), max);
-        return Duration.ofNanos(delay);
+        return waitBefore(schedule, retry);
     }
 
-    /** The wait before retry {@code retry}, jittered if a jitter is set: what the retry loop sleeps. */
+    /**
+     * The wait before retry {@code retry}, drawn at random within the range the class comment gives if a jitter is
+     * set, else {@link #backoff(int)}: what the retry loop sleeps. Thread-safe.
+     *
+     * @throws IllegalArgumentException if {@code retry < 1}
+     */
     public Duration jitteredBackoff(int retry) {
-        Duration delay = backoff(retry);
-        if (jitter == 0.0) {
-            return delay;
-        }
-        double factor = 1.0 - jitter * ThreadLocalRandom.current().nextDouble();
-        return Duration.ofNanos((long) (delay.toNanos() * factor));
+        return waitBefore(jitteredSchedule, retry);
+    }
+
+    private static Duration waitBefore(IntervalFunction schedule, int retry) {
+        Require.argument(retry >= 1, "retry", "be at least 1 (the first retry)", retry);
+        return Duration.ofMillis(schedule.apply(Math.min(retry, SATURATED_RETRY)));
     }
 
     @Override
@@ -200,23 +228,27 @@ public final class ResilienceOptions {
 
         /** The wait before the first retry, 50–5000 ms (default 100 ms). Checked by {@link #build()}. */
         public Builder initialRetryDelay(Duration initialRetryDelay) {
-            this.initialRetryDelay = Objects.requireNonNull(initialRetryDelay, "initialRetryDelay must not be null");
+            this.initialRetryDelay = Require.nonNull(initialRetryDelay, "initialRetryDelay");
             return this;
         }
 
         /** The longest wait between retries, 500–10000 ms (default 1000 ms). Checked by {@link #build()}. */
         public Builder maxRetryDelay(Duration maxRetryDelay) {
-            this.maxRetryDelay = Objects.requireNonNull(maxRetryDelay, "maxRetryDelay must not be null");
+            this.maxRetryDelay = Require.nonNull(maxRetryDelay, "maxRetryDelay");
             return this;
         }
 
         /** Unary deadline per attempt, stream idle timeout, 10–300 s (default 30 s). Checked by {@link #build()}. */
         public Builder requestTimeout(Duration requestTimeout) {
-            this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout must not be null");
+            this.requestTimeout = Require.nonNull(requestTimeout, "requestTimeout");
             return this;
         }
 
-        /** The fraction by which a wait may be shortened at random, 0.0–1.0 (default 0). Checked by {@link #build()}. */
+        /**
+         * The randomization factor of each wait, 0.0–1.0 (default 0, none): a wait is drawn from {@code 1 − jitter} to
+         * {@code 1 + jitter} times the schedule's value before its cap, then capped at the max delay (see the class
+         * comment). Checked by {@link #build()}.
+         */
         public Builder jitter(double jitter) {
             this.jitter = jitter;
             return this;
@@ -224,10 +256,10 @@ public final class ResilienceOptions {
 
         /** Replaces the status table: the codes to retry. Must not contain OK. Checked by {@link #build()}. */
         public Builder retryableCodes(Collection<Status.Code> codes) {
-            Objects.requireNonNull(codes, "retryableCodes must not be null");
+            Require.nonNull(codes, "retryableCodes");
             EnumSet<Status.Code> copy = EnumSet.noneOf(Status.Code.class);
             for (Status.Code c : codes) {
-                copy.add(Objects.requireNonNull(c, "retryableCodes must not contain null"));
+                copy.add(Require.nonNull(c, "each of retryableCodes"));
             }
             this.retryableCodes = copy;
             return this;
@@ -235,13 +267,13 @@ public final class ResilienceOptions {
 
         /** Replaces the status table: the codes to retry. */
         public Builder retryableCodes(Status.Code... codes) {
-            Objects.requireNonNull(codes, "retryableCodes must not be null");
-            return retryableCodes(java.util.Arrays.asList(codes));
+            Require.nonNull(codes, "retryableCodes");
+            return retryableCodes(Arrays.asList(codes));
         }
 
         /** What waits between attempts (default {@link Sleeper#system()}); tests inject a recording one. */
         public Builder sleeper(Sleeper sleeper) {
-            this.sleeper = Objects.requireNonNull(sleeper, "sleeper must not be null");
+            this.sleeper = Require.nonNull(sleeper, "sleeper");
             return this;
         }
 
@@ -251,28 +283,24 @@ public final class ResilienceOptions {
          * @throws IllegalArgumentException naming the first option out of its range, its value and the range
          */
         public ResilienceOptions build() {
-            if (maxRetryAttempts < 1 || maxRetryAttempts > 10) {
-                throw new IllegalArgumentException(
-                        "maxRetryAttempts must be between 1 and 10, got " + maxRetryAttempts);
-            }
+            Require.between(maxRetryAttempts, 1, 10, "maxRetryAttempts");
             requireWithin("initialRetryDelay", initialRetryDelay, Duration.ofMillis(50), Duration.ofMillis(5000));
             requireWithin("maxRetryDelay", maxRetryDelay, Duration.ofMillis(500), Duration.ofMillis(10_000));
             requireWithin("requestTimeout", requestTimeout, Duration.ofSeconds(10), Duration.ofSeconds(300));
-            if (!(jitter >= 0.0 && jitter <= 1.0)) { // also refuses NaN
-                throw new IllegalArgumentException("jitter must be between 0.0 and 1.0, got " + jitter);
-            }
-            if (retryableCodes.contains(Status.Code.OK)) {
-                throw new IllegalArgumentException("retryableCodes must not contain OK, got " + retryableCodes);
-            }
+            Require.argument(jitter >= 0.0 && jitter <= 1.0, "jitter", "be between 0.0 and 1.0", jitter); // and not NaN
+            Require.argument(
+                    !retryableCodes.contains(Status.Code.OK), "retryableCodes", "not contain OK", retryableCodes);
             return new ResilienceOptions(this);
         }
 
         private static void requireWithin(String option, Duration value, Duration min, Duration max) {
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                boolean seconds = min.toMillis() % 1000 == 0 && max.toMillis() % 1000 == 0;
-                throw new IllegalArgumentException(option + " must be between " + describe(min, seconds) + " and "
-                        + describe(max, seconds) + ", got " + describe(value, seconds));
-            }
+            // Require.between(Duration…) would print ISO-8601 (PT0.05S); the ranges read better in their own unit.
+            boolean seconds = min.toMillis() % 1000 == 0 && max.toMillis() % 1000 == 0;
+            Require.argument(
+                    value.compareTo(min) >= 0 && value.compareTo(max) <= 0,
+                    option,
+                    "be between " + describe(min, seconds) + " and " + describe(max, seconds),
+                    describe(value, seconds));
         }
 
         /** The duration in the unit of its range (s or ms), with decimals only when needed. */

@@ -11,6 +11,7 @@ import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.grpc.internal.ExceptionStatusInterceptor;
 import dev.sluice.pipeline.grpc.internal.ReadyGate;
 import dev.sluice.pipeline.grpc.internal.StatusMapping;
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.ServerInterceptor;
@@ -18,7 +19,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -67,7 +67,7 @@ public final class ServerStreams {
      * @return the handle of the pipeline run (tests and metrics may watch it; the call owns its lifecycle)
      */
     public static <T> PipelineHandle<Long> serve(Source<? extends T> source, StreamObserver<T> responses) {
-        Objects.requireNonNull(source, "source must not be null");
+        Require.nonNull(source, "source");
         return serve(Pipeline.<T>from(source), responses);
     }
 
@@ -80,12 +80,14 @@ public final class ServerStreams {
      * @throws IllegalArgumentException if {@code responses} is not the observer of a server call
      */
     public static <T> PipelineHandle<Long> serve(Pipeline<T> pipeline, StreamObserver<T> responses) {
-        Objects.requireNonNull(pipeline, "pipeline must not be null");
-        Objects.requireNonNull(responses, "responses must not be null");
-        if (!(responses instanceof ServerCallStreamObserver<T> call)) {
-            throw new IllegalArgumentException("responses must be the ServerCallStreamObserver gRPC passed to the"
-                    + " service method, got " + responses.getClass().getName());
-        }
+        Require.nonNull(pipeline, "pipeline");
+        Require.nonNull(responses, "responses");
+        Require.argument(
+                responses instanceof ServerCallStreamObserver<T>,
+                "responses",
+                "be the ServerCallStreamObserver gRPC passed to the service method",
+                responses.getClass().getName());
+        ServerCallStreamObserver<T> call = (ServerCallStreamObserver<T>) responses;
         ReadyGate gate = new ReadyGate(call);
         AtomicReference<PipelineHandle<Long>> handle = new AtomicReference<>();
         CallEnd end = new CallEnd(call, handle);
@@ -128,7 +130,7 @@ public final class ServerStreams {
      * (its message stays in the server's log). A pipeline failure is mapped by its cause.
      */
     public static Status statusFor(Throwable failure) {
-        return StatusMapping.toStatus(Objects.requireNonNull(failure, "failure must not be null"));
+        return StatusMapping.toStatus(Require.nonNull(failure, "failure"));
     }
 
     /**

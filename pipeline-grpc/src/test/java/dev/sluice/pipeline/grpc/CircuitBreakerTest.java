@@ -18,6 +18,7 @@ import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.grpc.CallOptions;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -236,9 +237,11 @@ class CircuitBreakerTest {
 
     @Test
     void aStreamFailingBeforeItsFirstItemOpensTheBreakerAndStopsRetrying() throws Exception {
-        // given: a target that always fails at once, and a retry budget larger than the breaker's threshold
+        // given: a target that always fails at once, and a retry budget larger than the breaker's threshold; the
+        // breakers' own meters bound as the README shows, before the target's breaker exists
         ScriptedItemService service = new ScriptedItemService(call -> Plan.failAfter(0, Status.Code.UNAVAILABLE));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             CircuitBreaker breaker = breakerFor(server);
             GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
@@ -262,11 +265,21 @@ class CircuitBreakerTest {
                     .hasCauseInstanceOf(CallNotPermittedException.class);
             assertThat(((GrpcCallException) thrown.getCause()).attempts()).isEqualTo(5);
             assertThat(service.calls.get()).isEqualTo(5);
-            assertThat(registry.get("pipeline.grpc.circuit.state")
-                            .tag("target", breaker.getName())
+            // and resilience4j's binder publishes the open state; Sluice adds no state meter of its own
+            assertThat(registry.get("resilience4j.circuitbreaker.state")
+                            .tag("name", breaker.getName())
+                            .tag("state", "open")
                             .gauge()
                             .value())
-                    .isEqualTo(2.0);
+                    .isEqualTo(1.0);
+            assertThat(registry.find("resilience4j.circuitbreaker.state")
+                            .tag("state", "closed")
+                            .gauge()
+                            .value())
+                    .isZero();
+            assertThat(registry.getMeters())
+                    .noneMatch(m -> m.getId().getName().contains("circuit")
+                            && m.getId().getName().startsWith("sluice."));
         }
     }
 

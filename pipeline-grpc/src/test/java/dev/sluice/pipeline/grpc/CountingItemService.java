@@ -1,5 +1,7 @@
 package dev.sluice.pipeline.grpc;
 
+import static org.awaitility.Awaitility.await;
+
 import com.google.protobuf.ByteString;
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineHandle;
@@ -9,6 +11,7 @@ import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
 import dev.sluice.pipeline.proto.items.StreamItemsRequest;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,7 +67,12 @@ final class CountingItemService extends ItemServiceGrpc.ItemServiceImplBase {
         responses.onCompleted();
     }
 
+    /**
+     * The run serving the last call. The handler records it after {@code serve} returns, by which time the run may
+     * have sent the client all it wanted: so this waits (boundedly) for the handler to have recorded it.
+     */
     PipelineHandle<Long> lastRun() {
+        await().atMost(Duration.ofSeconds(10)).until(() -> !runs.isEmpty());
         return runs.get(runs.size() - 1);
     }
 }

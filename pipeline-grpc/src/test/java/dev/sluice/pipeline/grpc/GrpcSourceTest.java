@@ -2,6 +2,7 @@ package dev.sluice.pipeline.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineResult;
@@ -17,7 +18,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +30,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,6 +64,68 @@ class GrpcSourceTest {
                     "THROUGHPUT %s: 1,000,000 messages in %d ms = %.0f messages/s%n",
                     transport, millis, 1_000_000 * 1000.0 / Math.max(1, millis));
         }
+    }
+
+    @Test
+    void theBatchTimerThreadRunsWhileASourceRunsAndEndsWithTheLastOne() throws Exception {
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            for (int run = 1; run <= 2; run++) {
+                // given: a source with the default maxBatchDelay, whose long waits the shared timer ends
+                AtomicBoolean timerRanDuringTheRun = new AtomicBoolean();
+
+                // when
+                runNotingTheTimer(
+                        GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)), timerRanDuringTheRun);
+
+                // then: the thread ran while the source did, and is gone once it ended; a new run starts it again
+                assertThat(timerRanDuringTheRun)
+                        .as("timer thread during run %d", run)
+                        .isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(() -> !batchTimerRuns());
+            }
+        }
+    }
+
+    @Test
+    void aSourceThatNeverWaitsForABatchStartsNoTimerThread() throws Exception {
+        CountingItemService service = new CountingItemService();
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            // given: no source holds the timer, and one that wakes for every message
+            await().atMost(Duration.ofSeconds(10)).until(() -> !batchTimerRuns());
+            AtomicBoolean timerRanDuringTheRun = new AtomicBoolean();
+            GrpcSource<StreamItemsRequest, Item> source = GrpcSource.builder(
+                            server.channel(), Items.STREAM, Items.request(1_000))
+                    .maxBatchDelay(Duration.ZERO)
+                    .build();
+
+            // when
+            PipelineResult<Long> result = runNotingTheTimer(source, timerRanDuringTheRun);
+
+            // then
+            assertThat(result.value()).isEqualTo(1_000L);
+            assertThat(timerRanDuringTheRun).isFalse();
+        }
+    }
+
+    /** Runs {@code source} to the end, noting whether the batch timer's thread ran when the first item came. */
+    private static PipelineResult<Long> runNotingTheTimer(
+            GrpcSource<StreamItemsRequest, Item> source, AtomicBoolean timerRan) throws InterruptedException {
+        return Pipeline.from(source)
+                .map(item -> {
+                    if (item.getSequence() == 1) {
+                        timerRan.set(batchTimerRuns());
+                    }
+                    return item;
+                })
+                .to(Sink.count())
+                .run(Duration.ofSeconds(30));
+    }
+
+    /** Whether the shared batch timer's thread is alive (the README names it). */
+    private static boolean batchTimerRuns() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("sluice-grpc-batch-timer") && t.isAlive());
     }
 
     @ParameterizedTest
@@ -101,19 +169,55 @@ class GrpcSourceTest {
                     .run(Duration.ofSeconds(30));
 
             // then: the initial 256, then 100 after each 100 consumed: 256 + 100 × 100
-            assertThat(registry.get("pipeline.grpc.received")
+            assertThat(registry.get("sluice.grpc.received")
                             .tag("pipeline", "metered")
                             .tag("stage", "source")
                             .tag("method", Items.STREAM.getFullMethodName())
                             .functionCounter()
                             .count())
                     .isEqualTo(10_000.0);
-            assertThat(registry.get("pipeline.grpc.requested")
+            assertThat(registry.get("sluice.grpc.requested")
                             .tag("pipeline", "metered")
                             .functionCounter()
                             .count())
                     .isEqualTo(256.0 + 100 * 100);
         }
+    }
+
+    @Test
+    void theMetersLiveUnderSluiceWithLowCardinalityTagsAndNoBaseUnit() throws Exception {
+        // given
+        CountingItemService service = new CountingItemService();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
+            // when
+            Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(100)))
+                    .named("named")
+                    .meterRegistry(registry)
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30));
+        }
+
+        // then: four counters, tagged by pipeline, stage and method only, with no unit to turn into a suffix
+        List<Meter.Id> grpc = registry.getMeters().stream()
+                .map(Meter::getId)
+                .filter(id -> id.getName().contains("grpc"))
+                .toList();
+        assertThat(grpc)
+                .extracting(Meter.Id::getName)
+                .containsExactlyInAnyOrder(
+                        "sluice.grpc.requested", "sluice.grpc.received", "sluice.grpc.retries", "sluice.grpc.resumes");
+        assertThat(grpc).allSatisfy(id -> {
+            assertThat(id.getBaseUnit()).isNull();
+            assertThat(id.getTags()).extracting(Tag::getKey).containsExactlyInAnyOrder("pipeline", "stage", "method");
+        });
+        assertThat(registry.scrape())
+                .contains(
+                        "sluice_grpc_requested_total{",
+                        "sluice_grpc_received_total{",
+                        "sluice_grpc_retries_total{",
+                        "sluice_grpc_resumes_total{")
+                .doesNotContain("pipeline_grpc");
     }
 
     @Test
@@ -134,7 +238,7 @@ class GrpcSourceTest {
             second.await(Duration.ofSeconds(30));
 
             // then
-            assertThat(registry.get("pipeline.grpc.received")
+            assertThat(registry.get("sluice.grpc.received")
                             .tag("pipeline", "twice")
                             .functionCounter()
                             .count())
@@ -272,11 +376,11 @@ class GrpcSourceTest {
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
                             .maxBatchDelay(Duration.ofNanos(-1)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT-0.000000001S");
+                    .hasMessage("maxBatchDelay must be between PT0S and PT1S, got PT-0.000000001S");
             assertThatThrownBy(() -> GrpcSource.builder(channel, Items.STREAM, Items.request(1))
                             .maxBatchDelay(Duration.ofMillis(1001)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("maxBatchDelay must be between 0 and PT1S, got PT1.001S");
+                    .hasMessage("maxBatchDelay must be between PT0S and PT1S, got PT1.001S");
             assertThatThrownBy(() -> GrpcSource.builder(
                             channel,
                             ItemServiceGrpc.getGetItemMethod(),
@@ -287,7 +391,9 @@ class GrpcSourceTest {
                             .resumeWith(Items.RESUME_AFTER_CURSOR)
                             .build())
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("resumeWith needs resilience");
+                    .hasMessage("resumeWith must come with resilience(...) (without ResilienceOptions a failed call is"
+                            + " never retried, so the strategy would never be used), got a ResumeStrategy and no"
+                            + " ResilienceOptions");
         }
     }
 }

@@ -190,7 +190,7 @@ class GrpcUnaryTest {
             assertThat(result.value())
                     .containsExactlyElementsOf(
                             java.util.stream.LongStream.range(1, 101).boxed().toList());
-            assertThat(registry.get("pipeline.grpc.retries")
+            assertThat(registry.get("sluice.grpc.retries")
                             .tag("pipeline", "enrich")
                             .functionCounter()
                             .count())

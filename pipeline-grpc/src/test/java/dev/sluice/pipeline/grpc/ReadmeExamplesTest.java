@@ -13,6 +13,7 @@ import dev.sluice.pipeline.proto.workflow.User;
 import dev.sluice.pipeline.proto.workflow.WorkflowServiceGrpc;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -22,16 +23,21 @@ import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The README's gRPC snippets, kept compiling and running against the workflow service of the seed document. */
+/** The README's gRPC snippets, kept compiling and running against the demo's workflow service. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReadmeExamplesTest {
 
@@ -139,6 +145,60 @@ class ReadmeExamplesTest {
                 .run(Duration.ofMinutes(1));
 
         assertThat(pages.value()).isEqualTo(80L);
+    }
+
+    @Test
+    void theCircuitBreakersPublishTheirOwnMeters() {
+        Channel channel = managedChannel;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // --- README: "Metrics" ------------------------------------------------------------------------------
+        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(GrpcCircuitBreakers.defaultConfig());
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(registry);
+
+        CircuitBreaker breaker = GrpcCircuitBreakers.forTarget(breakers, channel); // bound as it is made
+
+        assertThat(registry.get("resilience4j.circuitbreaker.state")
+                        .tag("name", breaker.getName())
+                        .tag("state", "closed")
+                        .gauge()
+                        .value())
+                .isEqualTo(1.0);
+    }
+
+    @Test
+    void theReadmesMetricsTableNamesTheMetersAGrpcSourceRegisters() throws Exception {
+        // given: the row of the README's metrics table for gRPC
+        String row = Files.readAllLines(Path.of("..", "README.md")).stream()
+                .filter(line -> line.startsWith("| `sluice.grpc."))
+                .collect(Collectors.collectingAndThen(Collectors.toList(), rows -> {
+                    assertThat(rows).hasSize(1);
+                    return rows.get(0);
+                }));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        // when
+        Pipeline.from(GrpcSource.of(
+                        managedChannel,
+                        WorkflowServiceGrpc.getGetUsersOnlineStreamMethod(),
+                        GetUsersOnlineStreamRequest.getDefaultInstance()))
+                .meterRegistry(registry)
+                .to(Sink.count())
+                .run(Duration.ofMinutes(1));
+
+        // then: the row names each of them, as `sluice.grpc.x` or `.x`, and no other
+        List<String> registered = registry.getMeters().stream()
+                .map(m -> m.getId().getName())
+                .filter(name -> name.startsWith("sluice.grpc."))
+                .map(name -> name.substring("sluice.grpc".length()))
+                .sorted()
+                .toList();
+        List<String> documented = Pattern.compile("`(?:sluice\\.grpc)?(\\.[a-z.]+)`")
+                .matcher(row.substring(0, row.indexOf('|', 1)))
+                .results()
+                .map(m -> m.group(1))
+                .sorted()
+                .toList();
+        assertThat(registered).isNotEmpty().isEqualTo(documented);
     }
 
     @Test

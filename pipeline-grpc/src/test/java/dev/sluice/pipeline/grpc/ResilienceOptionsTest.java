@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ResilienceOptionsTest {
 
     @Test
-    void defaultsAreTheSeedDocumentsValues() {
+    void defaultsAreTheDocumentedValues() {
         ResilienceOptions o = ResilienceOptions.defaults();
         assertThat(o.maxRetryAttempts()).isEqualTo(3);
         assertThat(o.initialRetryDelay()).isEqualTo(Duration.ofMillis(100));
@@ -29,7 +29,7 @@ class ResilienceOptionsTest {
 
     @Test
     void retryRWaitsInitialTimesTwoToTheRMinusOneCappedAtTheMax() {
-        // 100, 200, 400 ms by default: the names of the seed's options, not its Polly code (which doubles the first)
+        // 100, 200, 400 ms by default: the first retry waits the initial delay itself
         ResilienceOptions o = ResilienceOptions.defaults();
         assertThat(IntStream.rangeClosed(1, 6).mapToObj(o::backoff).map(Duration::toMillis))
                 .containsExactly(100L, 200L, 400L, 800L, 1000L, 1000L);
@@ -47,12 +47,38 @@ class ResilienceOptionsTest {
     }
 
     @Test
-    void jitterOnlyShortensAWaitWithinItsFraction() {
+    void aJitteredWaitIsDrawnWithinItsFactorOfTheScheduleAndNeverPastTheMax() {
+        // given: jitter 0.5 and the default delays (retry 3: 400 ms; retry 4: 800 ms, whose upper end, 1200, is capped)
         ResilienceOptions o = ResilienceOptions.builder().jitter(0.5).build();
-        for (int i = 0; i < 1_000; i++) {
-            assertThat(o.jitteredBackoff(3)).isBetween(Duration.ofMillis(200), Duration.ofMillis(400));
-        }
+
+        // when
+        List<Long> third = draws(o, 3);
+        List<Long> fourth = draws(o, 4);
+
+        // then: 400 × [0.5, 1.5], and 800 × [0.5, 1.5] capped at 1000, each end reached by some of 2,000 draws
+        assertThat(third).allSatisfy(ms -> assertThat(ms).isBetween(200L, 600L));
+        assertThat(third).anySatisfy(ms -> assertThat(ms).isLessThan(300L));
+        assertThat(third).anySatisfy(ms -> assertThat(ms).isGreaterThan(500L));
+        assertThat(fourth).allSatisfy(ms -> assertThat(ms).isBetween(400L, 1000L));
+        assertThat(fourth).anySatisfy(ms -> assertThat(ms).isBetween(801L, 999L));
+        assertThat(fourth).contains(1000L);
+        // and without a jitter the wait is the schedule's
         assertThat(ResilienceOptions.defaults().jitteredBackoff(3)).isEqualTo(Duration.ofMillis(400));
+    }
+
+    @Test
+    void onceTheLowerEndOfTheDrawReachesTheMaxEveryJitteredWaitIsTheMax() {
+        // retry 6 without the cap: 3200 ms; × (1 − 0.5) = 1600, past the 1000 ms cap
+        ResilienceOptions o = ResilienceOptions.builder().jitter(0.5).build();
+
+        assertThat(draws(o, 6)).containsOnly(1000L);
+        assertThat(o.jitteredBackoff(Integer.MAX_VALUE)).isEqualTo(Duration.ofMillis(1000));
+    }
+
+    private static List<Long> draws(ResilienceOptions options, int retry) {
+        return IntStream.range(0, 2_000)
+                .mapToObj(i -> options.jitteredBackoff(retry).toMillis())
+                .toList();
     }
 
     @Test

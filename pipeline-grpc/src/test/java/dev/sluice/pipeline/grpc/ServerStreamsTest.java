@@ -163,6 +163,10 @@ class ServerStreamsTest {
                 .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(ServerStreams.statusFor(new InterruptedException()).getCode())
                 .isEqualTo(Status.Code.CANCELLED);
+        // a CancellationException is an IllegalStateException too, but it is a cancellation
+        assertThat(ServerStreams.statusFor(new java.util.concurrent.CancellationException("stopped"))
+                        .getCode())
+                .isEqualTo(Status.Code.CANCELLED);
         Status internal = ServerStreams.statusFor(new NullPointerException("password=hunter2"));
         assertThat(internal.getCode()).isEqualTo(Status.Code.INTERNAL);
         assertThat(internal.getDescription()).doesNotContain("hunter2");

@@ -12,6 +12,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -34,14 +35,8 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
             ServerCall<Req, Resp> call, Metadata headers, ServerCallHandler<Req, Resp> next) {
         String id = accepted(headers, call.getMethodDescriptor().getFullMethodName());
         Context context = Context.current().withValue(CorrelationIds.CONTEXT_KEY, id);
-        String previous = MDC.get(StageContext.MDC_CORRELATION_ID);
-        MDC.put(StageContext.MDC_CORRELATION_ID, id);
-        ServerCall.Listener<Req> listener;
-        try {
-            listener = Contexts.interceptCall(context, new EchoingCall<>(call, id), headers, next);
-        } finally {
-            restore(previous);
-        }
+        ServerCall.Listener<Req> listener =
+                inMdc(id, () -> Contexts.interceptCall(context, new EchoingCall<>(call, id), headers, next));
         return new MdcListener<>(listener, id);
     }
 
@@ -79,11 +74,18 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
         return fresh;
     }
 
-    private static void restore(String previous) {
-        if (previous == null) {
-            MDC.remove(StageContext.MDC_CORRELATION_ID);
-        } else {
-            MDC.put(StageContext.MDC_CORRELATION_ID, previous);
+    /** Runs {@code body} with {@code id} as the MDC's correlation ID, and puts back what the MDC had before. */
+    private static <V> V inMdc(String id, Supplier<V> body) {
+        String previous = MDC.get(StageContext.MDC_CORRELATION_ID);
+        MDC.put(StageContext.MDC_CORRELATION_ID, id);
+        try {
+            return body.get();
+        } finally {
+            if (previous == null) {
+                MDC.remove(StageContext.MDC_CORRELATION_ID);
+            } else {
+                MDC.put(StageContext.MDC_CORRELATION_ID, previous);
+            }
         }
     }
 
@@ -128,58 +130,34 @@ public final class CorrelationServerInterceptor implements ServerInterceptor {
 
         @Override
         public void onMessage(Req message) {
-            String previous = enter();
-            try {
-                super.onMessage(message);
-            } finally {
-                restore(previous);
-            }
+            withId(() -> super.onMessage(message));
         }
 
         @Override
         public void onHalfClose() {
-            String previous = enter();
-            try {
-                super.onHalfClose();
-            } finally {
-                restore(previous);
-            }
+            withId(super::onHalfClose);
         }
 
         @Override
         public void onCancel() {
-            String previous = enter();
-            try {
-                super.onCancel();
-            } finally {
-                restore(previous);
-            }
+            withId(super::onCancel);
         }
 
         @Override
         public void onComplete() {
-            String previous = enter();
-            try {
-                super.onComplete();
-            } finally {
-                restore(previous);
-            }
+            withId(super::onComplete);
         }
 
         @Override
         public void onReady() {
-            String previous = enter();
-            try {
-                super.onReady();
-            } finally {
-                restore(previous);
-            }
+            withId(super::onReady);
         }
 
-        private String enter() {
-            String previous = MDC.get(StageContext.MDC_CORRELATION_ID);
-            MDC.put(StageContext.MDC_CORRELATION_ID, id);
-            return previous;
+        private void withId(Runnable callback) {
+            inMdc(id, () -> {
+                callback.run();
+                return null;
+            });
         }
     }
 }

@@ -43,26 +43,23 @@ public final class ExceptionStatusInterceptor implements ServerInterceptor {
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
             @Override
             public void onMessage(Req message) {
-                try {
-                    super.onMessage(message);
-                } catch (RuntimeException e) {
-                    closeWith(tracking, closed, e);
-                }
+                guarded(() -> super.onMessage(message));
             }
 
             @Override
             public void onHalfClose() {
-                try {
-                    super.onHalfClose();
-                } catch (RuntimeException e) {
-                    closeWith(tracking, closed, e);
-                }
+                guarded(super::onHalfClose);
             }
 
             @Override
             public void onReady() {
+                guarded(super::onReady);
+            }
+
+            /** Runs a callback of the handler; if it throws, closes the call with the mapped status. */
+            private void guarded(Runnable callback) {
                 try {
-                    super.onReady();
+                    callback.run();
                 } catch (RuntimeException e) {
                     closeWith(tracking, closed, e);
                 }

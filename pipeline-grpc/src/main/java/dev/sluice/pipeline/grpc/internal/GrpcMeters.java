@@ -1,9 +1,7 @@
 package dev.sluice.pipeline.grpc.internal;
 
 import dev.sluice.pipeline.StageContext;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.HashMap;
@@ -16,17 +14,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * The gRPC meters of one stage calling one method, shared by every run of that pipeline (Micrometer keeps the
  * first object registered under a meter ID, so a second run must find and feed the first run's holder).
  *
- * <p>Meters, tags {@code pipeline}, {@code stage}, {@code method} (the full gRPC method name):
+ * <p>Function counters, tags {@code pipeline}, {@code stage}, {@code method} (the full gRPC method name; a bounded
+ * set, never an ID), and no base unit (a Prometheus registry names them {@code sluice_grpc_requested_total} and so
+ * on):
  * <ul>
- *   <li>{@code pipeline.grpc.requested}: messages requested from the server (function counter);</li>
- *   <li>{@code pipeline.grpc.received}: messages taken from the call by the source;</li>
- *   <li>{@code pipeline.grpc.retries}: calls repeated with the original request after a failure;</li>
- *   <li>{@code pipeline.grpc.resumes}: calls that resumed a stream after its last delivered item;</li>
- *   <li>{@code pipeline.grpc.circuit.state} (gauge, tag {@code target}, the breaker's name): 0 closed, 1 half-open,
- *       2 open, 3 another state (disabled, forced open, metrics only).</li>
+ *   <li>{@code sluice.grpc.requested}: messages requested from the server;</li>
+ *   <li>{@code sluice.grpc.received}: messages taken from the call by the source;</li>
+ *   <li>{@code sluice.grpc.retries}: calls repeated with the original request after a failure;</li>
+ *   <li>{@code sluice.grpc.resumes}: calls that resumed a stream after its last delivered item.</li>
  * </ul>
  * The sources add to these per group of messages, never per message; with no registry nothing is registered and
- * {@link #NONE} swallows the counts.
+ * {@link #NONE} swallows the counts. The state of a circuit breaker is resilience4j's to publish
+ * ({@code TaggedCircuitBreakerMetrics} in resilience4j-micrometer).
  */
 public final class GrpcMeters {
 
@@ -68,68 +67,23 @@ public final class GrpcMeters {
 
     private static GrpcMeters register(MeterRegistry registry, Tags tags) {
         GrpcMeters m = new GrpcMeters();
+        counter(registry, "sluice.grpc.requested", "Messages requested from gRPC servers", tags, m.requested);
+        counter(registry, "sluice.grpc.received", "Messages received from gRPC servers", tags, m.received);
+        counter(registry, "sluice.grpc.retries", "gRPC calls retried with their original request", tags, m.retries);
         counter(
                 registry,
-                "pipeline.grpc.requested",
-                "Messages requested from gRPC servers",
-                "messages",
-                tags,
-                m.requested);
-        counter(
-                registry,
-                "pipeline.grpc.received",
-                "Messages received from gRPC servers",
-                "messages",
-                tags,
-                m.received);
-        counter(
-                registry,
-                "pipeline.grpc.retries",
-                "gRPC calls retried with their original request",
-                "calls",
-                tags,
-                m.retries);
-        counter(
-                registry,
-                "pipeline.grpc.resumes",
+                "sluice.grpc.resumes",
                 "gRPC streams resumed after their last delivered item",
-                "calls",
                 tags,
                 m.resumes);
         return m;
     }
 
-    private static void counter(
-            MeterRegistry registry, String name, String description, String unit, Tags tags, LongAdder adder) {
+    private static void counter(MeterRegistry registry, String name, String description, Tags tags, LongAdder adder) {
         FunctionCounter.builder(name, adder, LongAdder::sum)
                 .description(description)
                 .tags(tags)
-                .baseUnit(unit)
                 .register(registry);
-    }
-
-    /** Registers the state gauge of {@code breaker} (once per registry and breaker name). */
-    public static void bindCircuitBreaker(StageContext context, CircuitBreaker breaker) {
-        if (context == null || breaker == null) {
-            return;
-        }
-        context.meterRegistry()
-                .ifPresent(
-                        registry -> Gauge.builder("pipeline.grpc.circuit.state", breaker, b -> stateValue(b.getState()))
-                                .description(
-                                        "State of the circuit breaker of a gRPC target: 0 closed, 1 half-open, 2 open, 3 other")
-                                .tag("target", breaker.getName())
-                                .strongReference(true)
-                                .register(registry));
-    }
-
-    static double stateValue(CircuitBreaker.State state) {
-        return switch (state) {
-            case CLOSED -> 0;
-            case HALF_OPEN -> 1;
-            case OPEN -> 2;
-            default -> 3;
-        };
     }
 
     public void requested(long n) {

@@ -5,6 +5,7 @@ import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.GrpcSource;
 import dev.sluice.pipeline.grpc.ResilienceOptions;
 import dev.sluice.pipeline.internal.SourceOutput;
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.ClientCall;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -12,7 +13,6 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,11 +54,25 @@ public final class GrpcSourceRun<Req, Resp> {
         this.options = spec.resilience();
     }
 
-    /** Streams every item into {@code emitter}; returns when the stream completed. */
+    /**
+     * Streams every item into {@code emitter}; returns when the stream completed. Holds the shared
+     * {@link BatchWaitTimer} from start to end if the source's waits for a batch are long enough to use it.
+     */
     public void run(Emitter<Resp> emitter) throws InterruptedException {
+        long maxBatchDelayNanos = spec.maxBatchDelay().toNanos();
+        BatchWaitTimer timer = BatchWaitTimer.endsWaitsOf(maxBatchDelayNanos) ? BatchWaitTimer.acquire() : null;
+        try {
+            run(emitter, timer);
+        } finally {
+            if (timer != null) {
+                timer.release();
+            }
+        }
+    }
+
+    private void run(Emitter<Resp> emitter, BatchWaitTimer timer) throws InterruptedException {
         StageContext context = emitter.context();
         GrpcMeters meters = GrpcMeters.of(context, method);
-        GrpcMeters.bindCircuitBreaker(context, spec.breaker());
         context.attribute(GrpcSource.ATTRIBUTE_METHOD, method);
         RetryLoop loop =
                 new RetryLoop(spec.method(), options, spec.breaker(), spec.resume() != null, () -> meters, log);
@@ -67,12 +81,11 @@ public final class GrpcSourceRun<Req, Resp> {
                 context.attribute(GrpcSource.ATTRIBUTE_ATTEMPTS, attempt.number()); // live, for snapshots
                 Req request = spec.request();
                 if (attempt.isResume()) {
-                    request = Objects.requireNonNull(
-                            spec.resume().nextRequest(spec.request(), last),
-                            "the ResumeStrategy returned a null request");
+                    request = Require.nonNull(
+                            spec.resume().nextRequest(spec.request(), last), "the request the ResumeStrategy returned");
                     context.attribute(GrpcSource.ATTRIBUTE_RESUMES, loop.resumes());
                 }
-                return attempt(request, attempt, emitter, meters, context);
+                return attempt(request, attempt, emitter, meters, context, timer);
             });
         } finally {
             context.attribute(GrpcSource.ATTRIBUTE_STATUS, loop.lastCode().name());
@@ -83,7 +96,12 @@ public final class GrpcSourceRun<Req, Resp> {
 
     /** One call: returns how it ended; throws InterruptedException after cancelling it if the stage is interrupted. */
     private RetryLoop.Outcome<Void> attempt(
-            Req request, RetryLoop.Attempt attempt, Emitter<Resp> emitter, GrpcMeters meters, StageContext context)
+            Req request,
+            RetryLoop.Attempt attempt,
+            Emitter<Resp> emitter,
+            GrpcMeters meters,
+            StageContext context,
+            BatchWaitTimer timer)
             throws InterruptedException {
         int prefetch = spec.prefetch();
         int batch = spec.replenishBatch();
@@ -92,7 +110,7 @@ public final class GrpcSourceRun<Req, Resp> {
         // can deliver while it waits: prefetch minus what it has taken and not yet re-requested, < batch).
         int wakeThreshold = Math.max(1, Math.min(batch, prefetch - batch + 1));
         ResponseBuffer<Resp> buffer = new ResponseBuffer<>(
-                prefetch, wakeThreshold, spec.maxBatchDelay().toNanos());
+                prefetch, wakeThreshold, spec.maxBatchDelay().toNanos(), timer);
         ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
                 spec.channel().newCall(spec.method(), attempt.callOptions(spec.callOptions())), method, context, log);
         ClientCalls.asyncServerStreamingCall(call, request, new BufferingObserver<>(buffer, prefetch));

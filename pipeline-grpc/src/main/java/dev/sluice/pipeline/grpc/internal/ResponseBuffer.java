@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.grpc.internal;
 
+import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.Status;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -20,10 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * delivers the K.
  *
  * <h2>Waking the stage thread: at once while the stream is quiet, in groups while it flows</h2>
- * Waking a parked virtual thread from a transport thread costs microseconds of CPU on both sides, more than a
- * small message takes to decode; woken for every message of a fast stream, the stage thread takes CPU from the
- * transport's own threads (on 2 cores, a third of the stream's throughput over Netty: benchmark 6). So the buffer
- * has two modes:
+ * Waking a parked virtual thread from a transport thread costs CPU on both sides, more than a small message takes
+ * to decode; woken for every message of a fast stream, the stage thread takes CPU from the transport's own threads
+ * (what {@code GrpcSourceBenchmark} measures, over Netty). So the buffer has two modes:
  * <ul>
  *   <li><b>Quiet</b> (at first, and after a pause): the first message wakes the stage thread, so a message that
  *       finds it waiting is never delayed.</li>
@@ -58,13 +58,18 @@ public final class ResponseBuffer<T> {
     private final int capacity;
     private final int wakeThreshold;
     private final long maxDelayNanos;
+    /** Ends the long waits for a group; null to end every wait for a group by a timed wait of its own. */
+    private final BatchWaitTimer timer;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<T> items;
-    // All fields below are guarded by lock.
-    private boolean waiting;
-    /** The stage thread waits for a group ({@code wakeThreshold} messages) rather than one message. */
-    private boolean waitingForGroup;
+    // All fields below are guarded by lock, but for the two marked otherwise.
+    /**
+     * What the stage thread waits for; {@code NOTHING} once it has been signalled, so that one wait gets one signal
+     * (later messages of a group need not signal again).
+     */
+    private Wait waitingFor = Wait.NOTHING;
     /** Messages have been flowing: the stage thread's next wait is for a group. */
     private boolean flowing;
     /** The {@link BatchWaitTimer} is watching this buffer. */
@@ -74,8 +79,6 @@ public final class ResponseBuffer<T> {
      * under the lock, read by the timer without it, so that its ticks do not contend with the transport's thread.
      */
     private volatile long groupDeadlineNanos;
-    /** The timer found the current wait for a group up. */
-    private boolean groupTimeUp;
     /** The timer's ticks in a row that found the stage thread not waiting for a group. Timer thread only. */
     private int ticksNotWaiting;
 
@@ -89,15 +92,14 @@ public final class ResponseBuffer<T> {
      *     and at most what the call can deliver while the stage thread waits, or it waits {@code maxDelayNanos}
      * @param maxDelayNanos while the stream flows, the longest the stage thread waits for {@code wakeThreshold}
      *     messages; 0 to wake it for every message
+     * @param timer the timer that ends waits for a group of at least two of its ticks, held by the caller for as long
+     *     as it takes from this buffer; null to end them all by timed waits of their own
      */
-    public ResponseBuffer(int capacity, int wakeThreshold, long maxDelayNanos) {
-        if (wakeThreshold < 1 || wakeThreshold > capacity || maxDelayNanos < 0) {
-            throw new IllegalArgumentException("wakeThreshold must be 1.." + capacity + " and maxDelayNanos at least 0,"
-                    + " got " + wakeThreshold + " and " + maxDelayNanos);
-        }
+    ResponseBuffer(int capacity, int wakeThreshold, long maxDelayNanos, BatchWaitTimer timer) {
         this.capacity = capacity;
-        this.wakeThreshold = wakeThreshold;
-        this.maxDelayNanos = maxDelayNanos;
+        this.wakeThreshold = Require.between(wakeThreshold, 1, capacity, "wakeThreshold");
+        this.maxDelayNanos = Require.atLeast(maxDelayNanos, 0L, "maxDelayNanos");
+        this.timer = timer;
         this.items = new ArrayDeque<>(Math.min(capacity, 1024));
     }
 
@@ -115,9 +117,8 @@ public final class ResponseBuffer<T> {
             } else {
                 items.addLast(item);
             }
-            if (waiting && (ended || !waitingForGroup || items.size() >= wakeThreshold)) {
-                waiting = false; // one signal per wait: later messages of this group need not signal again
-                changed.signal();
+            if (waitIsOver()) {
+                wake();
             }
         } finally {
             lock.unlock();
@@ -141,9 +142,8 @@ public final class ResponseBuffer<T> {
                 ended = true;
                 failure = status;
             }
-            if (waiting) {
-                waiting = false;
-                changed.signal();
+            if (waitingFor != Wait.NOTHING) {
+                wake();
             }
         } finally {
             lock.unlock();
@@ -163,6 +163,10 @@ public final class ResponseBuffer<T> {
     /**
      * Moves up to {@code max} buffered messages into {@code into}, waiting for at least one (stage thread only).
      *
+     * <p>The steps: messages found waiting (more than one means the stream flows) are handed over at once; else the
+     * end of the call is reported; else the stage thread waits (for a group while the stream flows, else for one
+     * message, after a couple of yields on a virtual thread), bounded by the idle timeout, and looks again.
+     *
      * @param idleTimeoutNanos the longest silence since the last activity; 0 for none
      * @return the number of messages moved (at least 1), or {@link #COMPLETED}, {@link #FAILED} or {@link #IDLE}
      * @throws InterruptedException if the stage thread is interrupted while waiting with nothing buffered;
@@ -171,24 +175,12 @@ public final class ResponseBuffer<T> {
     public int take(List<T> into, int max, long idleTimeoutNanos) throws InterruptedException {
         lock.lock();
         try {
+            noticeAFlow();
             int yields = 0;
-            boolean waitedForGroup = false;
-            if (items.size() > 1) {
-                // Several messages arrived while this thread was handing over the last ones. (One may be the
-                // answer to the last: a stream in lock-step with its consumer never has two.)
-                flowing = true;
-            }
             for (; ; ) {
                 int n = moveLocked(into, max);
-                if (waitedForGroup && n < wakeThreshold) {
-                    flowing = false; // the time was up before a group came: too slow to gather, or paused
-                }
-                waitedForGroup = false;
                 if (n > 0) {
-                    if (idleTimeoutNanos > 0) {
-                        lastActivityNanos = System.nanoTime();
-                    }
-                    return n;
+                    return handedOver(n, idleTimeoutNanos);
                 }
                 if (ended) {
                     return failure == null ? COMPLETED : FAILED;
@@ -197,75 +189,164 @@ public final class ResponseBuffer<T> {
                 if (!forGroup
                         && yields < YIELDS_BEFORE_WAITING
                         && Thread.currentThread().isVirtual()) {
-                    // The transport's threads are probably filling the buffer right now: let them, and look again,
-                    // before paying for a park and a wake-up (a virtual thread yields its carrier, nothing more).
                     yields++;
-                    lock.unlock();
-                    try {
-                        Thread.yield();
-                    } finally {
-                        lock.lock();
-                    }
+                    yieldLocked();
                     continue;
                 }
-                long waitNanos = forGroup ? maxDelayNanos : Long.MAX_VALUE;
                 long now = forGroup || idleTimeoutNanos > 0 ? System.nanoTime() : 0L;
-                boolean onTimer = forGroup && maxDelayNanos >= 2 * BatchWaitTimer.TICK_NANOS;
-                if (idleTimeoutNanos > 0) {
-                    long remaining = lastActivityNanos + idleTimeoutNanos - now;
-                    if (remaining <= 0) {
-                        return IDLE;
-                    }
-                    onTimer = onTimer && remaining > maxDelayNanos;
-                    waitNanos = Math.min(waitNanos, remaining);
+                long idleLeft = idleTimeoutNanos > 0 ? lastActivityNanos + idleTimeoutNanos - now : Long.MAX_VALUE;
+                if (idleLeft <= 0) {
+                    return IDLE;
                 }
-                waitingForGroup = forGroup;
-                waitedForGroup = forGroup;
                 try {
-                    if (onTimer) {
-                        // A wait for a group, ended by a group, the end of the call, or the shared timer once its
-                        // time is up (a spurious wake-up only makes it wait on).
-                        groupDeadlineNanos = (now + maxDelayNanos - BatchWaitTimer.TICK_NANOS) | 1; // never 0
-                        groupTimeUp = false;
-                        if (!watched) {
-                            watched = true;
-                            BatchWaitTimer.watch(this);
-                        }
-                        try {
-                            do {
-                                waiting = true;
-                                changed.await();
-                            } while (!groupTimeUp && !ended && items.size() < wakeThreshold);
-                        } finally {
-                            groupDeadlineNanos = 0;
-                        }
-                    } else if (waitNanos == Long.MAX_VALUE) {
-                        waiting = true;
-                        changed.await();
+                    if (forGroup) {
+                        awaitAGroup(now, idleLeft);
                     } else {
-                        // A wait for a group lasts until a group has arrived, the call ended or the time is up
-                        // (not merely until a spurious wake-up); any other wait until a message has arrived.
-                        long left = waitNanos;
-                        do {
-                            waiting = true;
-                            left = changed.awaitNanos(left);
-                        } while (forGroup && left > 0 && !ended && items.size() < wakeThreshold);
+                        awaitAMessage(idleLeft);
+                        continue;
                     }
                 } catch (InterruptedException e) {
-                    if (items.isEmpty()) {
-                        throw e;
-                    }
-                    // Interrupted (a graceful stop) while messages wait for their group: they have been received,
-                    // so they are handed over; the interrupt stays set for the caller to see after that.
-                    Thread.currentThread().interrupt();
-                    return moveLocked(into, max);
-                } finally {
-                    waiting = false;
+                    return handOverOnInterrupt(into, max, e);
+                }
+                n = moveLocked(into, max);
+                if (n < wakeThreshold) {
+                    flowing = false; // the time was up before a group came: too slow to gather, or paused
+                }
+                if (n > 0) {
+                    return handedOver(n, idleTimeoutNanos);
                 }
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Several messages arrived while the stage thread was handing over the last ones: the stream flows. (One may be
+     * the answer to the last: a stream in lock-step with its consumer never has two.) Lock held.
+     */
+    private void noticeAFlow() {
+        if (items.size() > 1) {
+            flowing = true;
+        }
+    }
+
+    /** {@code n} messages were moved: a sign of life, if an idle timeout is kept. Lock held. */
+    private int handedOver(int n, long idleTimeoutNanos) {
+        if (idleTimeoutNanos > 0) {
+            lastActivityNanos = System.nanoTime();
+        }
+        return n;
+    }
+
+    /**
+     * Lets the transport's threads, which are probably filling the buffer right now, run before the stage thread pays
+     * for a park and a wake-up (a virtual thread yields its carrier, nothing more). Releases the lock meanwhile.
+     */
+    private void yieldLocked() {
+        lock.unlock();
+        try {
+            Thread.yield();
+        } finally {
+            lock.lock();
+        }
+    }
+
+    /**
+     * Waits until a message has arrived or the call ended, at most {@code idleLeftNanos} ({@code Long.MAX_VALUE}:
+     * untimed); a spurious wake-up returns too, and the caller looks again. Lock held.
+     */
+    private void awaitAMessage(long idleLeftNanos) throws InterruptedException {
+        waitingFor = Wait.A_MESSAGE;
+        try {
+            if (idleLeftNanos == Long.MAX_VALUE) {
+                changed.await();
+            } else {
+                changed.awaitNanos(idleLeftNanos);
+            }
+        } finally {
+            waitingFor = Wait.NOTHING;
+        }
+    }
+
+    /**
+     * Waits until a group has arrived, the call ended, or the wait's time is up: {@code maxDelayNanos} from
+     * {@code nowNanos}, or less if the idle timeout comes first. A long wait is ended by the shared timer; a short one,
+     * or one the idle timeout cuts short, or any without a timer, by a timed wait of its own. Lock held.
+     */
+    private void awaitAGroup(long nowNanos, long idleLeftNanos) throws InterruptedException {
+        try {
+            if (timer != null && BatchWaitTimer.endsWaitsOf(maxDelayNanos) && idleLeftNanos > maxDelayNanos) {
+                awaitAGroupOnTheTimer(nowNanos);
+            } else {
+                awaitAGroupTimed(Math.min(maxDelayNanos, idleLeftNanos));
+            }
+        } finally {
+            waitingFor = Wait.NOTHING;
+        }
+    }
+
+    /**
+     * A wait for a group that the timer ends once its time is up (due a tick early, so that it ends within its last
+     * tick); a spurious wake-up only makes it wait on. Lock held.
+     */
+    private void awaitAGroupOnTheTimer(long nowNanos) throws InterruptedException {
+        long deadline = (nowNanos + maxDelayNanos - BatchWaitTimer.TICK_NANOS) | 1; // never 0, which means "none"
+        groupDeadlineNanos = deadline;
+        if (!watched) {
+            watched = true;
+            timer.watch(this);
+        }
+        try {
+            do {
+                waitingFor = Wait.A_GROUP;
+                changed.await();
+            } while (!groupCameOrCallEnded() && System.nanoTime() - deadline < 0);
+        } finally {
+            groupDeadlineNanos = 0;
+        }
+    }
+
+    /** A wait for a group of its own: a spurious wake-up only makes it wait on. Lock held. */
+    private void awaitAGroupTimed(long waitNanos) throws InterruptedException {
+        long left = waitNanos;
+        do {
+            waitingFor = Wait.A_GROUP;
+            left = changed.awaitNanos(left);
+        } while (left > 0 && !groupCameOrCallEnded());
+    }
+
+    private boolean groupCameOrCallEnded() {
+        return ended || items.size() >= wakeThreshold;
+    }
+
+    /**
+     * Interrupted while waiting. With nothing buffered the interrupt is thrown; else (a graceful stop while messages
+     * waited for their group) they have been received, so they are handed over and the interrupt stays set for the
+     * caller to see after that. Lock held.
+     */
+    private int handOverOnInterrupt(List<T> into, int max, InterruptedException e) throws InterruptedException {
+        if (items.isEmpty()) {
+            throw e;
+        }
+        Thread.currentThread().interrupt();
+        return moveLocked(into, max);
+    }
+
+    /** Whether the message just put or the end of the call ends the stage thread's wait. Lock held. */
+    private boolean waitIsOver() {
+        return switch (waitingFor) {
+            case NOTHING -> false;
+            case A_MESSAGE -> true;
+            case A_GROUP -> groupCameOrCallEnded();
+            case THE_END -> ended;
+        };
+    }
+
+    /** Signals the waiting stage thread, once per wait. Lock held. */
+    private void wake() {
+        waitingFor = Wait.NOTHING;
+        changed.signal();
     }
 
     /**
@@ -284,10 +365,8 @@ public final class ResponseBuffer<T> {
             lock.lock();
             try {
                 long current = groupDeadlineNanos; // a later wait may have begun since the read above
-                if (waiting && waitingForGroup && current != 0 && nowNanos - current >= 0) {
-                    groupTimeUp = true;
-                    waiting = false;
-                    changed.signal();
+                if (waitingFor == Wait.A_GROUP && current != 0 && nowNanos - current >= 0) {
+                    wake();
                 }
                 return true;
             } finally {
@@ -314,14 +393,16 @@ public final class ResponseBuffer<T> {
     enum Wait {
         NOTHING,
         A_MESSAGE,
-        A_GROUP
+        A_GROUP,
+        /** The end of a call it cancelled ({@link #awaitEndAfterCancel}): messages do not wake it. */
+        THE_END
     }
 
     /** What the stage thread is waiting for right now (for tests; {@code NOTHING} once it has been signalled). */
     Wait currentWait() {
         lock.lock();
         try {
-            return !waiting ? Wait.NOTHING : waitingForGroup ? Wait.A_GROUP : Wait.A_MESSAGE;
+            return waitingFor;
         } finally {
             lock.unlock();
         }
@@ -360,14 +441,13 @@ public final class ResponseBuffer<T> {
         try {
             long left = timeoutNanos;
             while (!ended && left > 0) {
-                waiting = true;
-                waitingForGroup = true; // woken by the end, not by every message (a group wakes it, and it waits on)
+                waitingFor = Wait.THE_END;
                 try {
                     left = changed.awaitNanos(left);
                 } catch (InterruptedException e) {
                     interrupted = true;
                 } finally {
-                    waiting = false;
+                    waitingFor = Wait.NOTHING;
                 }
             }
             boolean endedInTime = ended;

@@ -11,38 +11,35 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
-/** The exception-to-status table of the server side. */
+/**
+ * The exception-to-status table of the server side, in one place: {@code ServerStreams.statusFor} and the
+ * exception-mapping interceptor both use it. A pattern switch, so that the compiler refuses an order in which a case
+ * would hide a narrower one (a {@link CancellationException} is an {@link IllegalStateException} too).
+ */
 public final class StatusMapping {
     private StatusMapping() {}
 
     public static Status toStatus(Throwable t) {
         Throwable e = unwrap(t);
-        Status status;
-        if (e instanceof StatusRuntimeException sre) {
-            status = sre.getStatus();
-        } else if (e instanceof StatusException se) {
-            status = se.getStatus();
-        } else if (e instanceof GrpcCallException call) {
-            status = call.status();
-        } else if (e instanceof IllegalArgumentException) {
-            status = Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-        } else if (e instanceof NoSuchElementException) {
-            status = Status.NOT_FOUND.withDescription(e.getMessage());
-        } else if (e instanceof SecurityException) {
-            status = Status.PERMISSION_DENIED.withDescription(e.getMessage());
-        } else if (e instanceof UnsupportedOperationException) {
-            status = Status.UNIMPLEMENTED.withDescription(e.getMessage());
-        } else if (e instanceof IllegalStateException) {
-            status = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
-        } else if (e instanceof TimeoutException) {
-            status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
-        } else if (e instanceof CancellationException || e instanceof InterruptedException) {
-            status = Status.CANCELLED.withDescription("the server's work was cancelled");
-        } else {
+        Status status = switch (e) {
+            case StatusRuntimeException sre -> sre.getStatus();
+            case StatusException se -> se.getStatus();
+            case GrpcCallException call -> call.status();
+            case IllegalArgumentException bad -> Status.INVALID_ARGUMENT.withDescription(bad.getMessage());
+            case NoSuchElementException missing -> Status.NOT_FOUND.withDescription(missing.getMessage());
+            case SecurityException denied -> Status.PERMISSION_DENIED.withDescription(denied.getMessage());
+            case UnsupportedOperationException unsupported ->
+                Status.UNIMPLEMENTED.withDescription(unsupported.getMessage());
+            case CancellationException cancelled -> Status.CANCELLED.withDescription("the server's work was cancelled");
+            case InterruptedException interrupted ->
+                Status.CANCELLED.withDescription("the server's work was cancelled");
+            case IllegalStateException state -> Status.FAILED_PRECONDITION.withDescription(state.getMessage());
+            case TimeoutException slow -> Status.DEADLINE_EXCEEDED.withDescription(slow.getMessage());
             // Unknown failures keep their details in the server's log: the message may hold internals.
-            status = Status.INTERNAL.withDescription(
-                    "internal error (" + e.getClass().getSimpleName() + ")");
-        }
+            default ->
+                Status.INTERNAL.withDescription(
+                        "internal error (" + e.getClass().getSimpleName() + ")");
+        };
         return status.withCause(t);
     }
 

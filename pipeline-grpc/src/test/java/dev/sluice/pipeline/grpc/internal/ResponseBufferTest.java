@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +31,13 @@ class ResponseBufferTest {
 
     private final List<Thread> takers = new ArrayList<>();
     private Thread taker;
+    /** Held for the test, as a source's run holds it. */
+    private BatchWaitTimer timer;
+
+    @BeforeEach
+    void holdTheTimer() {
+        timer = BatchWaitTimer.acquire();
+    }
 
     @AfterEach
     void stopTakers() throws InterruptedException {
@@ -37,6 +45,11 @@ class ResponseBufferTest {
             t.interrupt();
             t.join();
         }
+        timer.release();
+    }
+
+    private ResponseBuffer<String> buffer(long maxDelayNanos) {
+        return new ResponseBuffer<>(64, THRESHOLD, maxDelayNanos, timer);
     }
 
     /** Takes on a platform thread: completes with the items taken, or with the end code as a one-element list. */
@@ -68,8 +81,11 @@ class ResponseBufferTest {
     }
 
     /** Two messages arrive while the taker is away: the next take finds them waiting, so the stream flows. */
-    private static ResponseBuffer<String> flowing(long maxDelayNanos) throws InterruptedException {
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, maxDelayNanos);
+    private ResponseBuffer<String> flowing(long maxDelayNanos) throws InterruptedException {
+        return flowing(buffer(maxDelayNanos));
+    }
+
+    private static ResponseBuffer<String> flowing(ResponseBuffer<String> buffer) throws InterruptedException {
         buffer.put("a");
         buffer.put("b");
         List<String> into = new ArrayList<>();
@@ -80,7 +96,7 @@ class ResponseBufferTest {
 
     @Test
     void aQuietStreamsMessageWakesTheTakerAtOnce() throws Exception {
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        ResponseBuffer<String> buffer = buffer(ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
         awaitWait(buffer, Wait.A_MESSAGE); // an untimed wait for one message
 
@@ -132,7 +148,7 @@ class ResponseBufferTest {
 
     @Test
     void oneMessageWaitingAtATakeIsNotAFlow() throws Exception {
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        ResponseBuffer<String> buffer = buffer(ONE_MINUTE);
         buffer.put("the answer to the last one");
         assertThat(buffer.take(new ArrayList<>(), 64, 0)).isEqualTo(1);
 
@@ -199,6 +215,18 @@ class ResponseBufferTest {
     }
 
     @Test
+    void withoutTheSharedTimerALongWaitForAGroupEndsByItsOwnTime() throws Exception {
+        ResponseBuffer<String> buffer = flowing(new ResponseBuffer<>(64, THRESHOLD, 50_000_000L, null));
+        CompletableFuture<List<Object>> taken = takeInBackground(buffer);
+
+        // The 50 ms wait for a group ends with nothing; then the taker waits for one message, untimed.
+        awaitWait(buffer, Wait.A_MESSAGE);
+        buffer.put("after the pause");
+
+        assertThat(taken.join()).containsExactly("after the pause");
+    }
+
+    @Test
     void theEndOfTheCallWakesAWaitForAGroup() throws InterruptedException {
         ResponseBuffer<String> buffer = flowing(ONE_MINUTE);
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
@@ -247,7 +275,7 @@ class ResponseBufferTest {
     void aTricklingStreamIsNotIdleThoughItOutlastsTheIdleTimeout() throws Exception {
         // A message every 100 ms for 2 s, with an idle timeout of 1 s: the silence between two messages is what
         // counts, never the time since the call began.
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        ResponseBuffer<String> buffer = buffer(ONE_MINUTE);
         long idle = TimeUnit.SECONDS.toNanos(1);
         int messages = 20;
         Thread producer = Thread.ofPlatform().name("trickle").start(() -> {
@@ -274,7 +302,7 @@ class ResponseBufferTest {
 
     @Test
     void afterACancelTheMessagesDeliveredUntilTheCallEndsAreKeptThoughTheTakerIsInterrupted() throws Exception {
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        ResponseBuffer<String> buffer = buffer(ONE_MINUTE);
         buffer.put("before the cancel");
         CompletableFuture<Boolean> endedInTime = new CompletableFuture<>();
         CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
@@ -287,6 +315,7 @@ class ResponseBufferTest {
         awaitTaker(Thread.State.TIMED_WAITING); // the interrupt did not end the wait
 
         buffer.put("decoded before the transport saw the cancel");
+        assertThat(buffer.currentWait()).isEqualTo(Wait.THE_END); // a message does not end that wait
         buffer.fail(Status.CANCELLED);
         buffer.put("after the end");
 
@@ -299,7 +328,7 @@ class ResponseBufferTest {
 
     @Test
     void aCallThatDoesNotEndAfterItsCancelIsGivenUpOnAndLaterMessagesAreDropped() throws Exception {
-        ResponseBuffer<String> buffer = new ResponseBuffer<>(64, THRESHOLD, ONE_MINUTE);
+        ResponseBuffer<String> buffer = buffer(ONE_MINUTE);
 
         assertThat(buffer.awaitEndAfterCancel(TimeUnit.MILLISECONDS.toNanos(50)))
                 .isFalse();
@@ -316,7 +345,7 @@ class ResponseBufferTest {
         CompletableFuture<List<Object>> taken = takeInBackground(buffer);
         awaitWait(buffer, Wait.A_GROUP);
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> BatchWaitTimer.thread().getState() == Thread.State.TIMED_WAITING); // ticking
+                .until(() -> timer.thread().getState() == Thread.State.TIMED_WAITING); // ticking
         for (int i = 1; i <= THRESHOLD; i++) {
             buffer.put("m" + i);
         }
@@ -324,20 +353,19 @@ class ResponseBufferTest {
 
         // The taker waits for no group any more (it is away, as if handing the group downstream): after a few
         // ticks the timer stops watching the buffer, and with nothing else to watch it sleeps, untimed.
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> BatchWaitTimer.thread().getState() == Thread.State.WAITING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> timer.thread().getState() == Thread.State.WAITING);
     }
 
     @Test
     void anImpossibleThresholdOrANegativeDelayIsRefused() throws Exception {
-        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 0, 0))
+        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 0, 0, null))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("wakeThreshold must be 1..8 and maxDelayNanos at least 0, got 0 and 0");
-        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 9, 0))
+                .hasMessage("wakeThreshold must be between 1 and 8, got 0");
+        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 9, 0, null))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("got 9 and 0");
-        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 4, -1))
+                .hasMessage("wakeThreshold must be between 1 and 8, got 9");
+        assertThatThrownBy(() -> new ResponseBuffer<String>(8, 4, -1, null))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("got 4 and -1");
+                .hasMessage("maxDelayNanos must be at least 0, got -1");
     }
 }
