@@ -6,6 +6,7 @@ import dev.sluice.pipeline.internal.Link;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
@@ -517,7 +518,11 @@ class ChannelLinearizabilityTest {
     /** A scenario: {@code initial} run alone, then each list of {@code threads} on a thread of its own. */
     @SafeVarargs
     private static ExecutionScenario scenario(List<Actor> initial, List<Actor>... threads) {
-        return new ExecutionScenario(initial, List.of(threads), List.of(), null);
+        List<List<Actor>> parallel = new ArrayList<>(threads.length);
+        for (List<Actor> thread : threads) {
+            parallel.add(thread);
+        }
+        return new ExecutionScenario(initial, parallel, List.of(), null);
     }
 
     /**
