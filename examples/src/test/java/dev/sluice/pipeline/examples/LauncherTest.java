@@ -160,8 +160,8 @@ class LauncherTest {
     }
 
     @Test
-    void everyRunDemoCommandOfTheReadmeIsOneTheLauncherTakes() throws Exception {
-        // given the README's ./run-demo commands
+    void everyRunDemoCommandOfTheReadmeAndTheDemoPageIsOneTheLauncherTakes() throws Exception {
+        // given the ./run-demo commands of the README and docs/demo.md
         List<List<String>> commands = readmeCommands();
         assertThat(commands).hasSizeGreaterThanOrEqualTo(4);
         for (List<String> command : commands) {
@@ -179,7 +179,8 @@ class LauncherTest {
         while (!Files.exists(root.resolve("run-demo"))) {
             root = root.getParent();
         }
-        String readme = Files.readString(root.resolve("README.md"));
+        String readme = Files.readString(root.resolve("README.md"))
+                + Files.readString(root.resolve("docs").resolve("demo.md"));
         List<List<String>> commands = new ArrayList<>();
         boolean inPlainBlock = false;
         boolean inOtherBlock = false;

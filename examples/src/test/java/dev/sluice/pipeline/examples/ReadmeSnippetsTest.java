@@ -14,8 +14,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every Java snippet in the README appears, token for token (whitespace and line breaks aside, which the formatter
- * owns), in the project's sources, where a test runs it: a README example cannot drift from code that compiles.
+ * Every Java snippet in the README and in the pages under {@code docs/} appears, token for token (whitespace and line
+ * breaks aside, which the formatter owns), in the project's sources, where a test runs it: an example in the
+ * documentation cannot drift from code that compiles.
  */
 class ReadmeSnippetsTest {
 
@@ -23,13 +24,22 @@ class ReadmeSnippetsTest {
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     @Test
-    void everyJavaSnippetOfTheReadmeIsCodeThatATestRuns() throws IOException {
+    void everyJavaSnippetOfTheReadmeAndTheDocsIsCodeThatATestRuns() throws IOException {
         Path root = projectRoot();
-        String readme = Files.readString(root.resolve("README.md"));
+        List<Path> pages = new ArrayList<>();
+        pages.add(root.resolve("README.md"));
+        try (Stream<Path> docs = Files.walk(root.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
         List<String> snippets = new ArrayList<>();
-        Matcher m = JAVA_BLOCK.matcher(readme);
-        while (m.find()) {
-            snippets.add(normalize(m.group(1)));
+        List<String> where = new ArrayList<>();
+        for (Path page : pages) {
+            Matcher m = JAVA_BLOCK.matcher(Files.readString(page));
+            while (m.find()) {
+                snippets.add(normalize(m.group(1)));
+                where.add(root.relativize(page) + ": "
+                        + m.group(1).strip().lines().findFirst().orElse(""));
+            }
         }
         String sources;
         try (Stream<Path> files = Files.walk(root)) {
@@ -39,10 +49,17 @@ class ReadmeSnippetsTest {
                     .map(ReadmeSnippetsTest::normalize)
                     .collect(Collectors.joining());
         }
-        assertThat(snippets).as("Java snippets in the README").hasSizeGreaterThan(10);
-        List<String> missing =
-                snippets.stream().filter(s -> !sources.contains(s)).toList();
-        assertThat(missing).as("README snippets found in no source file").isEmpty();
+        assertThat(pages).as("pages").hasSizeGreaterThan(5);
+        assertThat(snippets).as("Java snippets in the README and docs/").hasSizeGreaterThan(20);
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < snippets.size(); i++) {
+            if (!sources.contains(snippets.get(i))) {
+                missing.add(where.get(i));
+            }
+        }
+        assertThat(missing)
+                .as("snippets found in no source file (page: first line)")
+                .isEmpty();
     }
 
     /** All whitespace dropped: indentation, alignment and where the formatter breaks a line do not count. */
