@@ -89,6 +89,8 @@ public final class PipelineRun<R> {
     private volatile PipelineSummary summary;
     private SinkLoop sinkLoop;
     private PipelineMeters meters;
+    /** This run as its stage threads see it. */
+    private final OwningRun asOwner = new AsOwner();
 
     private PipelineRun(List<StageDeclaration> specs, RunConfig config, Duration timeout) {
         this.config = config;
@@ -115,7 +117,7 @@ public final class PipelineRun<R> {
             stages[i] = new RunningStage(
                     i,
                     spec,
-                    this,
+                    asOwner,
                     i == 0 ? null : links.get(i - 1),
                     i == n - 1 ? null : links.get(i),
                     context,
@@ -154,17 +156,8 @@ public final class PipelineRun<R> {
         poke();
     }
 
-    boolean isStopping() {
-        return stopping;
-    }
-
-    /** Whether the run is being aborted (failure, cancellation, deadline). */
-    boolean isAborting() {
-        return ending.get() != null;
-    }
-
     /** Stages before {@code index} are no longer needed: they end quietly. */
-    void finishUpstreamOf(int index) {
+    private void finishUpstreamOf(int index) {
         for (int j = 0; j < index; j++) {
             stages[j].finishedEarly = true;
         }
@@ -208,10 +201,28 @@ public final class PipelineRun<R> {
         return true;
     }
 
-    /** What a sink is told when the run aborts: the failure itself, or a cancellation. */
-    Throwable abortCauseOr(Throwable fallback) {
-        Ending e = ending.get();
-        return e != null ? e.linkCause() : fallback;
+    /** The narrow view of this run that its stage threads are given. */
+    private final class AsOwner implements OwningRun {
+        @Override
+        public boolean isStopping() {
+            return stopping;
+        }
+
+        @Override
+        public boolean isAborting() {
+            return ending.get() != null;
+        }
+
+        @Override
+        public void finishUpstreamOf(int stageIndex) {
+            PipelineRun.this.finishUpstreamOf(stageIndex);
+        }
+
+        @Override
+        public Throwable abortCauseOr(Throwable fallback) {
+            Ending e = ending.get();
+            return e != null ? e.linkCause() : fallback;
+        }
     }
 
     private void poke() {

@@ -12,7 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class RunningStage {
     final int index;
     final StageDeclaration spec;
-    final PipelineRun<?> run;
+    final OwningRun run;
     /** The link from the previous stage; null for the source. */
     final Link<Object> input;
     /** The link to the next stage; null for the sink. */
@@ -34,7 +34,7 @@ final class RunningStage {
     RunningStage(
             int index,
             StageDeclaration spec,
-            PipelineRun<?> run,
+            OwningRun run,
             Link<Object> input,
             Link<Object> output,
             RunningStageContext context,

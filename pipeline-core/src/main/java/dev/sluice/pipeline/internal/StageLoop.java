@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A loop returns normally when its input is closed and drained, and closes its output. It throws when
  * its function fails under {@link ErrorPolicy#fail()}, or when the run aborts (its links fail, its thread is
- * interrupted); {@link PipelineRun} tells those apart.
+ * interrupted); the run tells those apart.
  */
 abstract class StageLoop implements Callable<Object> {
 
