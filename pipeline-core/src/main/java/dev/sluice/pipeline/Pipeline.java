@@ -5,7 +5,7 @@ import dev.sluice.pipeline.internal.LinkSpec;
 import dev.sluice.pipeline.internal.Operator;
 import dev.sluice.pipeline.internal.PublisherView;
 import dev.sluice.pipeline.internal.RunConfig;
-import dev.sluice.pipeline.internal.StageSpec;
+import dev.sluice.pipeline.internal.StageDeclaration;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  *
  * <pre>{@code
  * PipelineResult<Long> result = Pipeline.from(Source.from(users))
- *     .named("users-bulk")
+ *     .pipelineName("users-bulk")
  *     .map(User::normalize)
  *     .mapConcurrent(16, this::enrich)          // ordered; mapConcurrentUnordered for speed
  *     .filter(User::active)
@@ -61,10 +61,10 @@ public final class Pipeline<T> {
     /** The most items a stage takes from its input, or passes on, at a time. */
     public static final int TRANSFER_BATCH = 64;
 
-    private final List<StageSpec> stages;
+    private final List<StageDeclaration> stages;
     private final RunConfig config;
 
-    private Pipeline(List<StageSpec> stages, RunConfig config) {
+    private Pipeline(List<StageDeclaration> stages, RunConfig config) {
         this.stages = stages;
         this.config = config;
     }
@@ -73,7 +73,7 @@ public final class Pipeline<T> {
     @SuppressWarnings("unchecked")
     public static <T> Pipeline<T> from(Source<? extends T> source) {
         Objects.requireNonNull(source, "source must not be null");
-        StageSpec spec = new StageSpec(
+        StageDeclaration spec = new StageDeclaration(
                 "source", new Operator.FromSource((Source<Object>) source), ErrorPolicy.fail(), defaultLink());
         return new Pipeline<>(List.of(spec), RunConfig.defaults());
     }
@@ -199,7 +199,7 @@ public final class Pipeline<T> {
      *
      * @throws IllegalArgumentException if the name is blank or already used by another stage
      */
-    public Pipeline<T> as(String stageName) {
+    public Pipeline<T> named(String stageName) {
         requireName(stageName, "stageName");
         for (int i = 0; i < stages.size() - 1; i++) {
             if (stages.get(i).name().equals(stageName)) {
@@ -216,7 +216,7 @@ public final class Pipeline<T> {
      */
     public Pipeline<T> onError(ErrorPolicy policy) {
         Objects.requireNonNull(policy, "policy must not be null");
-        StageSpec last = last();
+        StageDeclaration last = last();
         if (!last.operator().hasFunction()) {
             throw new IllegalStateException("stage '" + last.name() + "' runs no function of yours, so an error policy"
                     + " has nothing to apply to; put onError after map, filter, flatMap, peek or mapConcurrent");
@@ -227,7 +227,7 @@ public final class Pipeline<T> {
     // ------------------------------------------------------------------------------------- run options
 
     /** Names the pipeline: the {@code pipeline} tag of its metrics, its thread names, its audit method. */
-    public Pipeline<T> named(String pipelineName) {
+    public Pipeline<T> pipelineName(String pipelineName) {
         return new Pipeline<>(stages, config.withName(requireName(pipelineName, "pipelineName")));
     }
 
@@ -288,8 +288,8 @@ public final class Pipeline<T> {
         @SuppressWarnings("unchecked")
         Operator.ToSink op =
                 new Operator.ToSink((dev.sluice.pipeline.internal.SinkLogic<Object, ?>) (Object) sink.logic);
-        List<StageSpec> all = new ArrayList<>(stages);
-        all.add(new StageSpec(sink.name, op, sink.errorPolicy, null));
+        List<StageDeclaration> all = new ArrayList<>(stages);
+        all.add(new StageDeclaration(sink.name, op, sink.errorPolicy, null));
         requireUniqueNames(all);
         return new RunnablePipeline<>(List.copyOf(all), config);
     }
@@ -317,15 +317,15 @@ public final class Pipeline<T> {
     // ---------------------------------------------------------------------------------------- internals
 
     private <R> Pipeline<R> append(String kind, Operator op) {
-        List<StageSpec> all = new ArrayList<>(stages.size() + 1);
+        List<StageDeclaration> all = new ArrayList<>(stages.size() + 1);
         all.addAll(stages);
-        all.add(new StageSpec(uniqueName(kind), op, ErrorPolicy.fail(), defaultLink()));
+        all.add(new StageDeclaration(uniqueName(kind), op, ErrorPolicy.fail(), defaultLink()));
         return new Pipeline<>(List.copyOf(all), config);
     }
 
     private String uniqueName(String kind) {
         Set<String> used = new HashSet<>();
-        for (StageSpec s : stages) {
+        for (StageDeclaration s : stages) {
             used.add(s.name());
         }
         if (!used.contains(kind)) {
@@ -339,12 +339,12 @@ public final class Pipeline<T> {
         }
     }
 
-    private StageSpec last() {
+    private StageDeclaration last() {
         return stages.get(stages.size() - 1);
     }
 
-    private Pipeline<T> replaceLast(StageSpec spec) {
-        List<StageSpec> all = new ArrayList<>(stages);
+    private Pipeline<T> replaceLast(StageDeclaration spec) {
+        List<StageDeclaration> all = new ArrayList<>(stages);
         all.set(all.size() - 1, spec);
         return new Pipeline<>(List.copyOf(all), config);
     }
@@ -366,12 +366,12 @@ public final class Pipeline<T> {
         }
     }
 
-    private static void requireUniqueNames(List<StageSpec> all) {
+    private static void requireUniqueNames(List<StageDeclaration> all) {
         Set<String> seen = new HashSet<>();
-        for (StageSpec s : all) {
+        for (StageDeclaration s : all) {
             if (!seen.add(s.name())) {
-                throw new IllegalArgumentException("stage name '" + s.name() + "' is used twice; name stages apart"
-                        + " with as(...) or Sink.named(...)");
+                throw new IllegalArgumentException(
+                        "stage name '" + s.name() + "' is used twice; name stages apart with named(...)");
             }
         }
     }

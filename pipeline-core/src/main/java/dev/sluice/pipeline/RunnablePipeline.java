@@ -2,7 +2,7 @@ package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.PipelineRun;
 import dev.sluice.pipeline.internal.RunConfig;
-import dev.sluice.pipeline.internal.StageSpec;
+import dev.sluice.pipeline.internal.StageDeclaration;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -15,10 +15,10 @@ import java.util.Objects;
  */
 public final class RunnablePipeline<R> {
 
-    private final List<StageSpec> stages;
+    private final List<StageDeclaration> stages;
     private final RunConfig config;
 
-    RunnablePipeline(List<StageSpec> stages, RunConfig config) {
+    RunnablePipeline(List<StageDeclaration> stages, RunConfig config) {
         this.stages = stages;
         this.config = config;
     }

@@ -108,7 +108,7 @@ public interface Source<T> {
      * The items received from a channel until it is closed and drained; a failed channel fails the run. Several
      * runs, or other receivers, share the channel's items.
      */
-    static <T> Source<T> from(Channel<? extends T> channel) {
+    static <T> Source<T> fromChannel(Channel<? extends T> channel) {
         Objects.requireNonNull(channel, "channel must not be null");
         return new ChannelSource<>(channel);
     }

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.pipeline.internal.CurrentStage;
+import dev.sluice.pipeline.internal.CurrentStageContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Optional;
 
@@ -32,7 +32,7 @@ public interface StageContext {
 
     /** The context of the stage running on the calling thread, if it is a stage thread. */
     static Optional<StageContext> current() {
-        return Optional.ofNullable(CurrentStage.get());
+        return Optional.ofNullable(CurrentStageContext.get());
     }
 
     /** The MDC key under which stage threads carry the correlation ID. */

@@ -207,8 +207,9 @@ class FlowInteropTest {
         // given a run whose source is idle (a channel nobody sends to)
         Channel<Long> idle = Channel.bounded(1);
         Probe probe = new Probe();
-        PipelineHandle<Long> run =
-                Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
+        PipelineHandle<Long> run = Pipeline.from(Source.fromChannel(idle))
+                .to(Sink.toSubscriber(probe))
+                .start();
         assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS))
                 .isTrue();
         probe.subscription.request(1);
@@ -224,8 +225,9 @@ class FlowInteropTest {
     void aBadRequestIsAnsweredWithOnErrorEvenWhileNothingArrives() throws Exception {
         Channel<Long> idle = Channel.bounded(1);
         Probe probe = new Probe();
-        PipelineHandle<Long> run =
-                Pipeline.from(Source.from(idle)).to(Sink.toSubscriber(probe)).start();
+        PipelineHandle<Long> run = Pipeline.from(Source.fromChannel(idle))
+                .to(Sink.toSubscriber(probe))
+                .start();
         assertThat(probe.subscribed.await(5, java.util.concurrent.TimeUnit.SECONDS))
                 .isTrue();
         // when (rule 3.9)

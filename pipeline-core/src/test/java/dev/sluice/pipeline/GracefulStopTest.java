@@ -83,7 +83,7 @@ class GracefulStopTest {
         // A source waiting for data that never comes (a quiet stream) still stops at once.
         Channel<Long> quiet = Channel.bounded(1);
         PipelineHandle<Long> job =
-                Pipeline.from(Source.from(quiet)).to(Sink.count()).start();
+                Pipeline.from(Source.fromChannel(quiet)).to(Sink.count()).start();
         quiet.send(1L);
         await().atMost(Duration.ofSeconds(5)).until(() -> job.snapshot().itemCount() == 1);
         job.stop(Duration.ofSeconds(10));
@@ -100,7 +100,7 @@ class GracefulStopTest {
             inbox.send(i);
         }
         List<Long> delivered = new CopyOnWriteArrayList<>();
-        PipelineHandle<Long> job = Pipeline.from(Source.from(inbox))
+        PipelineHandle<Long> job = Pipeline.from(Source.fromChannel(inbox))
                 .buffer(4)
                 .map(x -> {
                     Thread.sleep(1); // a simulated slow stage: the source waits for room with items in hand
@@ -355,7 +355,7 @@ class GracefulStopTest {
                 List<Long> sunk = new java.util.ArrayList<>(); // the sink's thread only, read after await()
                 String name = "racing-" + race;
                 PipelineHandle<Long> job = Pipeline.from(Source.fromPublisher(publisher, 1 + random.nextInt(64)))
-                        .named(name)
+                        .pipelineName(name)
                         .to(Sink.forEach(sunk::add))
                         .start();
                 // when the run is stopped at a random moment
@@ -386,7 +386,7 @@ class GracefulStopTest {
                 List<Long> sunk = new java.util.ArrayList<>();
                 String name = "submission-" + race;
                 PipelineHandle<Long> job = Pipeline.from(Source.fromPublisher(publisher, 1 + random.nextInt(64)))
-                        .named(name)
+                        .pipelineName(name)
                         .to(Sink.forEach(sunk::add))
                         .start();
                 await().atMost(Duration.ofSeconds(10))
@@ -434,7 +434,7 @@ class GracefulStopTest {
         List<Long> sunk = new CopyOnWriteArrayList<>();
         try (NotTakenReports reports = new NotTakenReports()) {
             PipelineHandle<Long> job = Pipeline.from(Source.fromPublisher(publisher, 8))
-                    .named("late-signal")
+                    .pipelineName("late-signal")
                     .to(Sink.forEach(sunk::add))
                     .start();
             await().atMost(Duration.ofSeconds(10)).until(() -> subscriber.get() != null);

@@ -98,10 +98,10 @@ class PipelineBadInputTest {
 
     @Test
     void namesMustBeNonBlankAndUnique() {
-        assertThatThrownBy(() -> p.named(" "))
+        assertThatThrownBy(() -> p.pipelineName(" "))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("pipelineName must not be blank, got ' '");
-        assertThatThrownBy(() -> p.map(x -> x).as("source"))
+        assertThatThrownBy(() -> p.map(x -> x).named("source"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("stage name 'source' is already used by stage 0");
         assertThatThrownBy(() -> p.to(Sink.<Long>count().named("source")))

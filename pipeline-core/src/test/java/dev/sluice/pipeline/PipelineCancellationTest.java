@@ -297,7 +297,7 @@ class PipelineCancellationTest {
                     }
                     return x;
                 })
-                .as("stubborn")
+                .named("stubborn")
                 .watchdog(Duration.ofMillis(100))
                 .listener(new PipelineListener() {
                     @Override
@@ -339,7 +339,7 @@ class PipelineCancellationTest {
             }
         };
         PipelineResult<Long> result = Pipeline.from(stubborn)
-                .as("stubborn")
+                .named("stubborn")
                 .watchdog(Duration.ofMillis(100))
                 .listener(new PipelineListener() {
                     @Override

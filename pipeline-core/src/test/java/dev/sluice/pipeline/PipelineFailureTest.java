@@ -23,8 +23,10 @@ class PipelineFailureTest {
             }
             throw new IOException("disk gone");
         };
-        assertThatThrownBy(() ->
-                        Pipeline.from(source).named("export").to(Sink.count()).run())
+        assertThatThrownBy(() -> Pipeline.from(source)
+                        .pipelineName("export")
+                        .to(Sink.count())
+                        .run())
                 .isInstanceOfSatisfying(PipelineFailedException.class, e -> {
                     assertThat(e.stage()).isEqualTo("source");
                     assertThat(e.getCause()).isInstanceOf(IOException.class).hasMessage("disk gone");
@@ -49,7 +51,7 @@ class PipelineFailureTest {
                             }
                             return x;
                         })
-                        .as("check")
+                        .named("check")
                         .to(Sink.count())
                         .run())
                 .isInstanceOfSatisfying(PipelineFailedException.class, e -> {
@@ -129,7 +131,7 @@ class PipelineFailureTest {
                     }
                     return x;
                 })
-                .as("enrich")
+                .named("enrich")
                 .onError(ErrorPolicy.deadLetter(dead::add))
                 .filter(x -> {
                     if (x == 3) {

@@ -47,7 +47,7 @@ class PipelineObservabilityTest {
             }
         };
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 100))
-                .named("observed")
+                .pipelineName("observed")
                 .listener(listener, Duration.ofMillis(10))
                 .map(x -> {
                     if (x == 0) {
@@ -152,7 +152,7 @@ class PipelineObservabilityTest {
         };
         // when
         Pipeline.from(Source.range(0, 10))
-                .named("audited")
+                .pipelineName("audited")
                 .correlationId("job-7")
                 .listener(listener, Duration.ofMillis(10))
                 .map(x -> {
@@ -196,7 +196,7 @@ class PipelineObservabilityTest {
     void metersCountItemsByOutcomeAndTimeRuns() throws Exception {
         MeterRegistry registry = new SimpleMeterRegistry();
         RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 1_000))
-                .named("orders")
+                .pipelineName("orders")
                 .meterRegistry(registry)
                 .map(x -> {
                     if (x % 100 == 0) {
@@ -234,7 +234,7 @@ class PipelineObservabilityTest {
         MeterRegistry registry = new SimpleMeterRegistry();
         CountDownLatch release = new CountDownLatch(1);
         RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 500))
-                .named("shared")
+                .pipelineName("shared")
                 .meterRegistry(registry)
                 .map(x -> {
                     if (x == 499) {
@@ -267,7 +267,7 @@ class PipelineObservabilityTest {
         io.micrometer.core.instrument.Metrics.addRegistry(global);
         try {
             Pipeline.from(Source.range(0, 10))
-                    .named("unmetered")
+                    .pipelineName("unmetered")
                     .to(Sink.count())
                     .run();
             assertThat(global.getMeters()).isEmpty();
@@ -288,7 +288,7 @@ class PipelineObservabilityTest {
     void theProcessedCounterNeverStepsBackWhileItemsAreSkipped() throws Exception {
         MeterRegistry registry = new SimpleMeterRegistry();
         PipelineHandle<Long> run = Pipeline.from(Source.range(0, 400))
-                .named("skipping")
+                .pipelineName("skipping")
                 .meterRegistry(registry)
                 .map(x -> {
                     Thread.sleep(1); // a simulated slow stage: time to read the counter mid-group

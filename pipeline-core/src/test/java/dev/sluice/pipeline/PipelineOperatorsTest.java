@@ -173,7 +173,7 @@ class PipelineOperatorsTest {
         // A batch opened by a first item is sent within maxWait even though items keep coming more slowly.
         Channel<Long> in = Channel.bounded(16);
         List<List<Long>> batches = new CopyOnWriteArrayList<>();
-        PipelineHandle<Long> run = Pipeline.from(Source.from(in))
+        PipelineHandle<Long> run = Pipeline.from(Source.fromChannel(in))
                 .batch(1_000, Duration.ofMillis(50))
                 .to(Sink.forEach(batches::add))
                 .start();
@@ -236,9 +236,9 @@ class PipelineOperatorsTest {
     @Test
     void stageNamesCanBeSetAndAppearInTheSummary() throws Exception {
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 3))
-                .as("numbers")
+                .named("numbers")
                 .map(x -> x)
-                .as("identity")
+                .named("identity")
                 .to(Sink.<Long>count().named("counter"))
                 .run();
         assertThat(result.stages()).extracting(StageStats::name).containsExactly("numbers", "identity", "counter");
@@ -269,7 +269,7 @@ class PipelineOperatorsTest {
                 channel.fail(e);
             }
         });
-        assertThat(collect(Source.from(channel))).isEqualTo(items);
+        assertThat(collect(Source.fromChannel(channel))).isEqualTo(items);
     }
 
     @Test

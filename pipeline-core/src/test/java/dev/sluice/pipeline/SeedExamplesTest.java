@@ -29,7 +29,7 @@ class SeedExamplesTest {
 
         // --- README: example 1 ---
         PipelineResult<Long> result = Pipeline.from(Source.from(users))
-                .named("GetUsersOnlineStream")
+                .pipelineName("GetUsersOnlineStream")
                 .to(Sink.<User>forEach(user -> {
                             if (user.id() % 100 == 99) {
                                 throw new IllegalStateException("cannot process user " + user.id());

@@ -85,7 +85,7 @@ class ReadmeGuideTest {
     void theHeadlineExample() throws Exception {
         var repository = this;
         PipelineResult<Long> result = Pipeline.from(Source.from(users))
-                .named("users-bulk")
+                .pipelineName("users-bulk")
                 .map(User::normalize)
                 .mapConcurrent(16, this::enrich) // 16 blocking calls at once, results in input order
                 .filter(User::active)
@@ -152,7 +152,7 @@ class ReadmeGuideTest {
         List<User> written = new CopyOnWriteArrayList<>();
 
         PipelineHandle<Long> job = Pipeline.from(events)
-                .named("events-consumer")
+                .pipelineName("events-consumer")
                 .to(Sink.forEach(written::add))
                 .start();
         // ... later, from a shutdown hook or another thread:
@@ -232,7 +232,7 @@ class ReadmeGuideTest {
         MeterRegistry registry = new SimpleMeterRegistry();
 
         Pipeline.from(Source.from(users))
-                .named("users-bulk")
+                .pipelineName("users-bulk")
                 .meterRegistry(registry)
                 .to(Sink.count())
                 .run();

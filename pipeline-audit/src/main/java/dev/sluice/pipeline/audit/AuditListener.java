@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * A {@link PipelineListener} that writes one audit event per pipeline run to an {@link AuditWriter}:
  *
  * <pre>{@code
- * Pipeline.from(source).named("users-export")
+ * Pipeline.from(source).pipelineName("users-export")
  *     .listener(AuditListener.to(writer))
  *     .to(sink)
  *     .run();

@@ -54,7 +54,7 @@ class AuditListenerTest {
     void aCompletedRunWritesOneEventWithItsCountsAndCorrelationId() throws Exception {
         // when a run of 1,000 items completes
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 1000))
-                .named("users-bulk")
+                .pipelineName("users-bulk")
                 .listener(AuditListener.to(writer))
                 .to(Sink.count())
                 .run();
@@ -86,7 +86,7 @@ class AuditListenerTest {
     void aFailedRunRecordsTheFailureAndTheStage() {
         RuntimeException boom = new IllegalStateException("bad row 500");
         assertThatThrownBy(() -> Pipeline.from(Source.range(0, 1000))
-                        .named("import")
+                        .pipelineName("import")
                         .map(i -> {
                             if (i == 500) {
                                 throw boom;
@@ -113,7 +113,7 @@ class AuditListenerTest {
                     started.countDown();
                     return 1;
                 }))
-                .named("endless")
+                .pipelineName("endless")
                 .listener(AuditListener.to(writer))
                 .to(Sink.count())
                 .start();
@@ -151,7 +151,7 @@ class AuditListenerTest {
 
         // when it runs
         Pipeline.from(grpcLike)
-                .named("users-stream")
+                .pipelineName("users-stream")
                 .listener(AuditListener.to(writer))
                 .to(Sink.count())
                 .run();
@@ -189,7 +189,7 @@ class AuditListenerTest {
                     release.await();
                     emitter.emit(2);
                 })
-                .named("nightly")
+                .pipelineName("nightly")
                 .listener(AuditListener.to(sqliteWriter).startedRowAfter(Duration.ofMillis(100)), Duration.ofMillis(20))
                 .to(Sink.count())
                 .start();
@@ -243,7 +243,7 @@ class AuditListenerTest {
     @Test
     void concurrentRunsOfOnePipelineEachGetTheirOwnEvent() throws Exception {
         var pipeline = Pipeline.from(Source.range(0, 100))
-                .named("many")
+                .pipelineName("many")
                 .listener(AuditListener.to(writer).startedRowAfter(Duration.ZERO))
                 .to(Sink.count());
         List<PipelineHandle<Long>> handles = new ArrayList<>();

@@ -40,7 +40,7 @@ class ReadmeExamplesTest {
                 .meterRegistry(registry)
                 .build()) {
             Pipeline.from(Source.range(0, 1_000))
-                    .named("users-bulk")
+                    .pipelineName("users-bulk")
                     .listener(AuditListener.to(audit))
                     .to(Sink.count())
                     .run();
@@ -120,7 +120,7 @@ class ReadmeExamplesTest {
                 AuditWriter.builder(new InMemoryAuditSink()).logEvents(false).build();
         // README: long runs
         Pipeline.from(Source.range(0, 1_000))
-                .named("nightly-export")
+                .pipelineName("nightly-export")
                 .listener(AuditListener.to(audit).startedRowAfter(Duration.ofMinutes(1)))
                 .to(Sink.count())
                 .run();

@@ -8,7 +8,7 @@ import dev.sluice.pipeline.Source;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@link Source#from(Channel)}: receives until the channel is closed and drained. */
+/** {@link Source#fromChannel(Channel)}: receives until the channel is closed and drained. */
 public final class ChannelSource<T> implements Source<T>, BatchedSource<T> {
     private final Channel<? extends T> channel;
 

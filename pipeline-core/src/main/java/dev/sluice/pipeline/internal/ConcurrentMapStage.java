@@ -28,7 +28,7 @@ final class ConcurrentMapStage {
     private ConcurrentMapStage() {}
 
     /** The stage's thread bodies, each with a readable role for its thread name. */
-    static List<Role> roles(StageRuntime stage, Operator.ConcurrentMap op) {
+    static List<Role> roles(RunningStage stage, Operator.ConcurrentMap op) {
         List<Role> roles = new ArrayList<>();
         if (!op.ordered()) {
             AtomicInteger running = new AtomicInteger(op.concurrency());
@@ -93,11 +93,11 @@ final class ConcurrentMapStage {
         }
     }
 
-    private static final class Dispatcher extends StageRunner {
+    private static final class Dispatcher extends StageLoop {
         private final BoundedChannel<Cell> pending;
         private final BoundedChannel<Cell> work;
 
-        Dispatcher(StageRuntime stage, BoundedChannel<Cell> pending, BoundedChannel<Cell> work) {
+        Dispatcher(RunningStage stage, BoundedChannel<Cell> pending, BoundedChannel<Cell> work) {
             super(stage);
             this.pending = pending;
             this.work = work;
@@ -121,11 +121,11 @@ final class ConcurrentMapStage {
         }
     }
 
-    private static final class OrderedWorker extends StageRunner {
+    private static final class OrderedWorker extends StageLoop {
         private final CheckedFunction<Object, Object> fn;
         private final BoundedChannel<Cell> work;
 
-        OrderedWorker(StageRuntime stage, CheckedFunction<Object, Object> fn, BoundedChannel<Cell> work) {
+        OrderedWorker(RunningStage stage, CheckedFunction<Object, Object> fn, BoundedChannel<Cell> work) {
             super(stage);
             this.fn = fn;
             this.work = work;
@@ -159,10 +159,10 @@ final class ConcurrentMapStage {
         }
     }
 
-    private static final class OrderEmitter extends StageRunner {
+    private static final class OrderEmitter extends StageLoop {
         private final BoundedChannel<Cell> pending;
 
-        OrderEmitter(StageRuntime stage, BoundedChannel<Cell> pending) {
+        OrderEmitter(RunningStage stage, BoundedChannel<Cell> pending) {
             super(stage);
             this.pending = pending;
         }
@@ -194,11 +194,11 @@ final class ConcurrentMapStage {
         }
     }
 
-    private static final class UnorderedWorker extends StageRunner {
+    private static final class UnorderedWorker extends StageLoop {
         private final CheckedFunction<Object, Object> fn;
         private final AtomicInteger running;
 
-        UnorderedWorker(StageRuntime stage, CheckedFunction<Object, Object> fn, AtomicInteger running) {
+        UnorderedWorker(RunningStage stage, CheckedFunction<Object, Object> fn, AtomicInteger running) {
             super(stage);
             this.fn = fn;
             this.running = running;

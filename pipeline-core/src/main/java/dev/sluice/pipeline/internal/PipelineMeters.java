@@ -46,35 +46,35 @@ final class PipelineMeters {
     }
 
     /** Registers (or finds) the meters of each stage and adds this run's counters to them. */
-    static PipelineMeters bind(MeterRegistry registry, String pipelineName, StageRuntime[] runtimes) {
-        StageMeters[] meters = new StageMeters[runtimes.length];
+    static PipelineMeters bind(MeterRegistry registry, String pipelineName, RunningStage[] running) {
+        StageMeters[] meters = new StageMeters[running.length];
         REGISTRIES_LOCK.lock();
         try {
             Map<String, StageMeters> byStage = REGISTRIES.computeIfAbsent(registry, r -> new HashMap<>());
-            for (int i = 0; i < runtimes.length; i++) {
-                String stage = runtimes[i].name();
+            for (int i = 0; i < running.length; i++) {
+                String stage = running[i].name();
                 meters[i] = byStage.computeIfAbsent(
                         pipelineName + '\u0000' + stage, k -> StageMeters.register(registry, pipelineName, stage));
             }
         } finally {
             REGISTRIES_LOCK.unlock();
         }
-        for (int i = 0; i < runtimes.length; i++) {
-            meters[i].runStarted(runtimes[i]);
+        for (int i = 0; i < running.length; i++) {
+            meters[i].runStarted(running[i]);
         }
         return new PipelineMeters(registry, pipelineName, meters);
     }
 
     /** Moves the run's counters into the totals and records its timers. */
-    void runEnded(StageRuntime[] runtimes, long runStartNanos, PipelineSummary summary) {
+    void runEnded(RunningStage[] running, long runStartNanos, PipelineSummary summary) {
         List<StageStats> stats = summary.stages();
-        for (int i = 0; i < runtimes.length; i++) {
-            stages[i].runEnded(runtimes[i], stats.get(i));
+        for (int i = 0; i < running.length; i++) {
+            stages[i].runEnded(running[i], stats.get(i));
             Timer.builder("pipeline.stage.duration")
                     .description("How long each stage of a run ran, from the start of the run")
-                    .tags("pipeline", pipelineName, "stage", runtimes[i].name())
+                    .tags("pipeline", pipelineName, "stage", running[i].name())
                     .register(registry)
-                    .record(runtimes[i].duration(runStartNanos, summary.duration()));
+                    .record(running[i].duration(runStartNanos, summary.duration()));
         }
         Timer.builder("pipeline.run")
                 .description("Pipeline runs, by how they ended")
@@ -90,7 +90,7 @@ final class PipelineMeters {
     /** The meters of one stage of one named pipeline, shared by all its runs. */
     static final class StageMeters {
         private final ReentrantLock lock = new ReentrantLock();
-        private final Map<StageRuntime, Boolean> live = new java.util.IdentityHashMap<>();
+        private final Map<RunningStage, Boolean> live = new java.util.IdentityHashMap<>();
         private long processed;
         private long skipped;
         private long dropped;
@@ -131,7 +131,7 @@ final class PipelineMeters {
                     .register(registry);
         }
 
-        void runStarted(StageRuntime run) {
+        void runStarted(RunningStage run) {
             lock.lock();
             try {
                 live.put(run, Boolean.TRUE);
@@ -140,7 +140,7 @@ final class PipelineMeters {
             }
         }
 
-        void runEnded(StageRuntime run, StageStats last) {
+        void runEnded(RunningStage run, StageStats last) {
             lock.lock();
             try {
                 if (live.remove(run) != null) {
@@ -191,7 +191,7 @@ final class PipelineMeters {
             lock.lock();
             try {
                 long total = finished;
-                for (StageRuntime r : live.keySet()) {
+                for (RunningStage r : live.keySet()) {
                     total += f.applyAsLong(r.stats(Duration.ZERO));
                 }
                 return total;

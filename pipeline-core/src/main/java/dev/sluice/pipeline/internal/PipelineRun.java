@@ -65,7 +65,7 @@ public final class PipelineRun<R> {
     private final long deadlineNanos;
     private final boolean hasDeadline;
     private final Map<String, Object> attributes = new ConcurrentHashMap<>();
-    private final StageRuntime[] stages;
+    private final RunningStage[] stages;
     private final List<Link<Object>> links;
     private final ListenerGroup listeners;
     private final Scope scope;
@@ -87,10 +87,12 @@ public final class PipelineRun<R> {
     private volatile long endNanos;
     private volatile Object sinkValue;
     private volatile PipelineSummary summary;
-    private SinkRunner sinkRunner;
+    private SinkLoop sinkLoop;
     private PipelineMeters meters;
+    /** This run as its stage threads see it. */
+    private final OwningRun asOwner = new AsOwner();
 
-    private PipelineRun(List<StageSpec> specs, RunConfig config, Duration timeout) {
+    private PipelineRun(List<StageDeclaration> specs, RunConfig config, Duration timeout) {
         this.config = config;
         this.correlationId = config.correlationId() != null
                 ? config.correlationId()
@@ -106,16 +108,16 @@ public final class PipelineRun<R> {
                     specs.get(i + 1).operator().inputThreads());
             links.add(Link.create(link.capacity(), link.overflow(), null, shape));
         }
-        this.stages = new StageRuntime[n];
+        this.stages = new RunningStage[n];
         for (int i = 0; i < n; i++) {
-            StageSpec spec = specs.get(i);
-            RunStageContext context = new RunStageContext(
+            StageDeclaration spec = specs.get(i);
+            RunningStageContext context = new RunningStageContext(
                     config.pipelineName(), spec.name(), correlationId, attributes, config.meterRegistry());
             boolean batchedInput = i > 0 && specs.get(i - 1).operator() instanceof Operator.Batch;
-            stages[i] = new StageRuntime(
+            stages[i] = new RunningStage(
                     i,
                     spec,
-                    this,
+                    asOwner,
                     i == 0 ? null : links.get(i - 1),
                     i == n - 1 ? null : links.get(i),
                     context,
@@ -132,7 +134,7 @@ public final class PipelineRun<R> {
     }
 
     /** Creates the run and starts its coordinating thread; returns at once. */
-    public static <R> PipelineRun<R> start(List<StageSpec> specs, RunConfig config, Duration timeout) {
+    public static <R> PipelineRun<R> start(List<StageDeclaration> specs, RunConfig config, Duration timeout) {
         PipelineRun<R> run = new PipelineRun<>(specs, config, timeout);
         run.coordinator.start();
         return run;
@@ -154,17 +156,8 @@ public final class PipelineRun<R> {
         poke();
     }
 
-    boolean isStopping() {
-        return stopping;
-    }
-
-    /** Whether the run is being aborted (failure, cancellation, deadline). */
-    boolean isAborting() {
-        return ending.get() != null;
-    }
-
     /** Stages before {@code index} are no longer needed: they end quietly. */
-    void finishUpstreamOf(int index) {
+    private void finishUpstreamOf(int index) {
         for (int j = 0; j < index; j++) {
             stages[j].finishedEarly = true;
         }
@@ -198,7 +191,7 @@ public final class PipelineRun<R> {
         for (Link<Object> link : links) {
             link.fail(linkCause);
         }
-        for (StageRuntime s : stages) {
+        for (RunningStage s : stages) {
             for (var ch : s.internalChannels) {
                 ch.fail(linkCause);
             }
@@ -208,10 +201,28 @@ public final class PipelineRun<R> {
         return true;
     }
 
-    /** What a sink is told when the run aborts: the failure itself, or a cancellation. */
-    Throwable abortCauseOr(Throwable fallback) {
-        Ending e = ending.get();
-        return e != null ? e.linkCause() : fallback;
+    /** The narrow view of this run that its stage threads are given. */
+    private final class AsOwner implements OwningRun {
+        @Override
+        public boolean isStopping() {
+            return stopping;
+        }
+
+        @Override
+        public boolean isAborting() {
+            return ending.get() != null;
+        }
+
+        @Override
+        public void finishUpstreamOf(int stageIndex) {
+            PipelineRun.this.finishUpstreamOf(stageIndex);
+        }
+
+        @Override
+        public Throwable abortCauseOr(Throwable fallback) {
+            Ending e = ending.get();
+            return e != null ? e.linkCause() : fallback;
+        }
     }
 
     private void poke() {
@@ -262,7 +273,7 @@ public final class PipelineRun<R> {
     }
 
     private void forkStages() {
-        for (StageRuntime stage : stages) {
+        for (RunningStage stage : stages) {
             for (ConcurrentMapStage.Role role : rolesOf(stage)) {
                 if (ending.get() != null) {
                     return;
@@ -279,40 +290,39 @@ public final class PipelineRun<R> {
         }
     }
 
-    private List<ConcurrentMapStage.Role> rolesOf(StageRuntime stage) {
+    private List<ConcurrentMapStage.Role> rolesOf(RunningStage stage) {
         Operator op = stage.spec.operator();
         return switch (op) {
-            case Operator.FromSource s ->
-                List.of(new ConcurrentMapStage.Role(null, new SourceRunner(stage, s.source())));
-            case Operator.Map m -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
-            case Operator.Filter f -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
-            case Operator.FlatMap f -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
-            case Operator.Peek p -> List.of(new ConcurrentMapStage.Role(null, new TransformRunner(stage)));
+            case Operator.FromSource s -> List.of(new ConcurrentMapStage.Role(null, new SourceLoop(stage, s.source())));
+            case Operator.Map m -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
+            case Operator.Filter f -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
+            case Operator.FlatMap f -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
+            case Operator.Peek p -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
             case Operator.ConcurrentMap c -> ConcurrentMapStage.roles(stage, c);
-            case Operator.Batch b -> List.of(new ConcurrentMapStage.Role(null, new BatchRunner(stage, b)));
-            case Operator.Take t -> List.of(new ConcurrentMapStage.Role(null, new TakeRunner(stage, t)));
+            case Operator.Batch b -> List.of(new ConcurrentMapStage.Role(null, new BatchLoop(stage, b)));
+            case Operator.Take t -> List.of(new ConcurrentMapStage.Role(null, new TakeLoop(stage, t)));
             case Operator.ToSink s -> {
-                sinkRunner = new SinkRunner(stage, s.logic());
-                yield List.of(new ConcurrentMapStage.Role(null, sinkRunner));
+                sinkLoop = new SinkLoop(stage, s.logic());
+                yield List.of(new ConcurrentMapStage.Role(null, sinkLoop));
             }
         };
     }
 
-    /** The body of every stage thread: context in, the runner, and the sorting of how it ended. */
-    private Object runStageThread(StageRuntime stage, Callable<Object> body) {
+    /** The body of every stage thread: context in, the loop, and the sorting of how it ended. */
+    private Object runStageThread(RunningStage stage, Callable<Object> body) {
         Thread self = Thread.currentThread();
         stage.threads.add(self);
         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
         MDC.put(StageContext.MDC_STAGE, stage.name());
-        CurrentStage.set(stage.context);
+        CurrentStageContext.set(stage.context);
         try {
             // An abort or early finish that came before this thread could be interrupted.
             if (stage.finishedEarly || ending.get() != null) {
                 return null;
             }
             Object value = body.call();
-            if (body == sinkRunner) {
+            if (body == sinkLoop) {
                 sinkValue = value;
                 sinkCompleted = true;
             }
@@ -324,7 +334,7 @@ public final class PipelineRun<R> {
             // Otherwise an echo of the abort, or the quiet end of a stage no longer needed.
             return null;
         } finally {
-            CurrentStage.clear();
+            CurrentStageContext.clear();
             stage.threads.remove(self);
             stage.threadEnded(System.nanoTime());
             if (liveThreads.decrementAndGet() == 0) {
@@ -399,7 +409,7 @@ public final class PipelineRun<R> {
      * cancelled subscriber): the run is not aborted then, so the scope does not watch them; this does.
      */
     private void reportStagesNotEndingEarly(Duration since) {
-        for (StageRuntime stage : stages) {
+        for (RunningStage stage : stages) {
             if (!stage.finishedEarly) {
                 continue;
             }
@@ -423,7 +433,7 @@ public final class PipelineRun<R> {
     }
 
     private void reportStuck(Thread thread) {
-        for (StageRuntime stage : stages) {
+        for (RunningStage stage : stages) {
             if (stage.threads.contains(thread)) {
                 listeners.stuck(stage.name(), thread.getStackTrace());
                 return;
@@ -468,7 +478,7 @@ public final class PipelineRun<R> {
                 failure = f.cause();
             }
         }
-        if (e != null && sinkRunner != null && !sinkRunner.opened()) {
+        if (e != null && sinkLoop != null && !sinkLoop.opened()) {
             try {
                 ((Operator.ToSink) stages[stages.length - 1].spec.operator())
                         .logic()
@@ -575,7 +585,7 @@ public final class PipelineRun<R> {
 
     private List<StageStats> stageStats(Duration elapsed) {
         List<StageStats> all = new ArrayList<>(stages.length);
-        for (StageRuntime s : stages) {
+        for (RunningStage s : stages) {
             all.add(s.stats(elapsed));
         }
         return all;

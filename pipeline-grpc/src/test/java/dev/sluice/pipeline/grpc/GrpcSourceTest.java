@@ -52,7 +52,7 @@ class GrpcSourceTest {
             // when
             long start = System.nanoTime();
             PipelineResult<Long> result = Pipeline.from(source)
-                    .named("million-" + transport)
+                    .pipelineName("million-" + transport)
                     .to(Sink.forEach(inOrder))
                     .run(Duration.ofSeconds(100));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -163,7 +163,7 @@ class GrpcSourceTest {
 
             // when
             Pipeline.from(source)
-                    .named("metered")
+                    .pipelineName("metered")
                     .meterRegistry(registry)
                     .to(Sink.count())
                     .run(Duration.ofSeconds(30));
@@ -192,7 +192,7 @@ class GrpcSourceTest {
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             // when
             Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(100)))
-                    .named("named")
+                    .pipelineName("named")
                     .meterRegistry(registry)
                     .to(Sink.count())
                     .run(Duration.ofSeconds(30));
@@ -227,7 +227,7 @@ class GrpcSourceTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestServer server = TestServer.start(Transport.IN_PROCESS, service.bindService())) {
             var pipeline = Pipeline.from(GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)))
-                    .named("twice")
+                    .pipelineName("twice")
                     .meterRegistry(registry)
                     .to(Sink.count());
 

@@ -178,7 +178,7 @@ class GrpcUnaryTest {
 
             // when
             PipelineResult<List<Long>> result = Pipeline.from(Source.range(1, 101))
-                    .named("enrich")
+                    .pipelineName("enrich")
                     .meterRegistry(registry)
                     .map(n -> item(n))
                     .mapConcurrent(8, getItem)

@@ -70,7 +70,7 @@ class NettyRestartTest {
                                         .resilience(ResilienceOptions.defaults())
                                         .resumeWith(Items.RESUME_AFTER_CURSOR)
                                         .build())
-                        .named("restart")
+                        .pipelineName("restart")
                         .to(Sink.forEach((Item item) -> {
                             if (item.getSequence() == STOP_AT) {
                                 paused.countDown();
@@ -121,7 +121,7 @@ class NettyRestartTest {
                 CountDownLatch killed = new CountDownLatch(1);
                 InOrder inOrder = new InOrder();
                 PipelineHandle<Long> run = Pipeline.from(Source.range(1, UNARY_TOTAL + 1))
-                        .named("restart-unary")
+                        .pipelineName("restart-unary")
                         .map(n -> GetItemRequest.newBuilder().setSequence(n).build())
                         .mapConcurrent(4, getItem)
                         .to(Sink.forEach((Item item) -> {
@@ -262,7 +262,7 @@ class NettyRestartTest {
                     .resumeWith(Items.RESUME_AFTER_CURSOR)
                     .build();
             PipelineHandle<Long> run = Pipeline.from(source)
-                    .named("restart")
+                    .pipelineName("restart")
                     .to(Sink.forEach((Item item) -> {
                         if (item.getSequence() == STOP_AT) {
                             paused.countDown();

@@ -120,7 +120,7 @@ class ReadmeExamplesTest {
                 .build();
 
         PipelineResult<Long> result = Pipeline.from(online)
-                .named("users-online")
+                .pipelineName("users-online")
                 .filter(User::getOnline)
                 .to(Sink.count())
                 .run(Duration.ofMinutes(5));

@@ -47,7 +47,7 @@ class RetryResumeTest {
 
             // when
             PipelineResult<Long> result = Pipeline.from(source)
-                    .named("resumed")
+                    .pipelineName("resumed")
                     .meterRegistry(registry)
                     .to(Sink.forEach(inOrder))
                     .run(Duration.ofSeconds(30));

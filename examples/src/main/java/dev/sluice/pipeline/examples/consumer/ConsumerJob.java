@@ -97,7 +97,7 @@ public final class ConsumerJob {
             }
         };
         PipelineHandle<Long> job = Pipeline.from(readings)
-                .named("sensor-consumer")
+                .pipelineName("sensor-consumer")
                 .listener(AuditListener.to(audit).startedRowAfter(Duration.ZERO)) // a row at once: it runs for hours
                 .batch(200, Duration.ofMillis(200))
                 .to(Sink.<List<Reading>>forEach(table::insert).named("write"))

@@ -123,12 +123,12 @@ public final class Demo {
             PipelineResult<Long> result;
             try {
                 result = Pipeline.from(users)
-                        .named("users-online-import")
+                        .pipelineName("users-online-import")
                         .correlationId(correlationId)
                         .listener(AuditListener.to(audit))
                         .monitor(Duration.ofMillis(200), progress::update)
                         .mapConcurrent(ENRICH_CONCURRENCY, EnrichedUser::lookUp)
-                        .as("enrich")
+                        .named("enrich")
                         .batch(BATCH, Duration.ofMillis(100))
                         .buffer(4) // at most 4 batches wait for the database
                         .to(Sink.<List<EnrichedUser>>forEach(batch -> {

@@ -63,7 +63,7 @@ final class UserDirectory extends WorkflowServiceGrpc.WorkflowServiceImplBase {
                 highestProduced.accumulateAndGet(i, Math::max);
             }
         };
-        ServerStreams.serve(Pipeline.from(users).named("GetUsersOnlineStream"), responses);
+        ServerStreams.serve(Pipeline.from(users).pipelineName("GetUsersOnlineStream"), responses);
     }
 
     @Override

@@ -196,13 +196,13 @@ public final class FileImportJob {
                 }
             };
             PipelineResult<Long> result = Pipeline.from(fileLines)
-                    .named("orders-file-import")
+                    .pipelineName("orders-file-import")
                     .listener(AuditListener.to(audit))
                     .map(line -> Order.parse(line.text()))
-                    .as("parse")
+                    .named("parse")
                     .onError(ErrorPolicy.deadLetter(rejected::add)) // a bad line is set aside, not fatal
                     .map(Order::normalized)
-                    .as("transform")
+                    .named("transform")
                     .batch(1_000, Duration.ofMillis(100))
                     .to(Sink.<List<Order>>forEach(table::insert).named("write"))
                     .run();

@@ -53,7 +53,7 @@ public final class Main {
                 Thread.currentThread().interrupt();
             }
         });
-        long sum = Pipeline.from(Source.from(numbers))
+        long sum = Pipeline.from(Source.fromChannel(numbers))
                 .map(i -> (long) i * 2)
                 .to(Sink.reduce(0L, Long::sum))
                 .run(Duration.ofSeconds(30))
@@ -102,7 +102,7 @@ public final class Main {
         PipelineResult<Long> result;
         try (AuditWriter audit = AuditWriter.builder(store).build()) {
             result = Pipeline.from(Source.range(0, 500))
-                    .named("consumer-check")
+                    .pipelineName("consumer-check")
                     .listener(AuditListener.to(audit))
                     .to(Sink.count())
                     .run(Duration.ofSeconds(30));

@@ -21,12 +21,12 @@ import java.util.List;
  * pipeline cannot take the items within the grace period, the run is aborted, which fails the link and ends the
  * hand-over.
  */
-final class SourceRunner extends StageRunner implements Emitter<Object>, SourceOutput<Object> {
+final class SourceLoop extends StageLoop implements Emitter<Object>, SourceOutput<Object> {
     private final Source<Object> source;
     /** The source has been told of a graceful stop: nothing new enters. Source thread only. */
     private boolean stopNoticed;
 
-    SourceRunner(StageRuntime stage, Source<Object> source) {
+    SourceLoop(RunningStage stage, Source<Object> source) {
         super(stage);
         this.source = source;
     }

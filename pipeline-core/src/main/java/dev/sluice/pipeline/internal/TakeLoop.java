@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code take(limit)}: passes on the first items, then finishes the stages before it. */
-final class TakeRunner extends StageRunner {
+final class TakeLoop extends StageLoop {
     private final long limit;
 
-    TakeRunner(StageRuntime stage, Operator.Take op) {
+    TakeLoop(RunningStage stage, Operator.Take op) {
         super(stage);
         this.limit = op.limit();
     }

@@ -8,7 +8,7 @@ import java.lang.invoke.VarHandle;
  * moves on x86, no fence); any thread may read them with acquire loads, for snapshots and meters. A stage with
  * several threads has one instance per thread, summed when read.
  */
-final class StageCounters {
+final class StageThreadCounters {
     private long in;
     private long out;
     private long skipped;
@@ -54,10 +54,10 @@ final class StageCounters {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            IN = l.findVarHandle(StageCounters.class, "in", long.class);
-            OUT = l.findVarHandle(StageCounters.class, "out", long.class);
-            SKIPPED = l.findVarHandle(StageCounters.class, "skipped", long.class);
-            FAILED = l.findVarHandle(StageCounters.class, "failed", long.class);
+            IN = l.findVarHandle(StageThreadCounters.class, "in", long.class);
+            OUT = l.findVarHandle(StageThreadCounters.class, "out", long.class);
+            SKIPPED = l.findVarHandle(StageThreadCounters.class, "skipped", long.class);
+            FAILED = l.findVarHandle(StageThreadCounters.class, "failed", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -7,11 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code batch(size, maxWait)}: lists of up to {@code size}, sent at most {@code maxWait} after their first item. */
-final class BatchRunner extends StageRunner {
+final class BatchLoop extends StageLoop {
     private final int size;
     private final long maxWaitNanos;
 
-    BatchRunner(StageRuntime stage, Operator.Batch op) {
+    BatchLoop(RunningStage stage, Operator.Batch op) {
         super(stage);
         this.size = op.size();
         this.maxWaitNanos = op.maxWait().toNanos();

@@ -15,24 +15,24 @@ import org.slf4j.LoggerFactory;
  * results on with {@link #forward}, which buffers them and sends a group when the next stage waits for items or
  * the group is full; {@link #flush} before anything that may block for long.
  *
- * <p>A runner returns normally when its input is closed and drained, and closes its output. It throws when
+ * <p>A loop returns normally when its input is closed and drained, and closes its output. It throws when
  * its function fails under {@link ErrorPolicy#fail()}, or when the run aborts (its links fail, its thread is
- * interrupted); {@link PipelineRun} tells those apart.
+ * interrupted); the run tells those apart.
  */
-abstract class StageRunner implements Callable<Object> {
+abstract class StageLoop implements Callable<Object> {
 
     private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.Stage");
     /** Skips logged at WARN per stage and run; the rest at DEBUG (the count is in the summary anyway). */
     private static final int SKIPS_LOGGED_AS_WARN = 3;
 
-    final StageRuntime stage;
-    final StageCounters counters;
+    final RunningStage stage;
+    final StageThreadCounters counters;
     private final Link<Object> out;
     private final List<Object> outGroup;
     private final int outBatch;
     private int skipsLogged;
 
-    StageRunner(StageRuntime stage) {
+    StageLoop(RunningStage stage) {
         this.stage = stage;
         this.counters = stage.newCounters();
         this.out = stage.output;

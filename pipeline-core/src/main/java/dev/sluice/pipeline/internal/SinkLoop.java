@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The last stage: opens the sink for this run, feeds it, and returns its value. */
-final class SinkRunner extends StageRunner {
+final class SinkLoop extends StageLoop {
     private final SinkLogic<Object, ?> logic;
     private volatile SinkLogic.State<Object, ?> state;
 
-    SinkRunner(StageRuntime stage, SinkLogic<Object, ?> logic) {
+    SinkLoop(RunningStage stage, SinkLogic<Object, ?> logic) {
         super(stage);
         this.logic = logic;
     }

@@ -3,10 +3,10 @@ package dev.sluice.pipeline.internal;
 import dev.sluice.pipeline.StageContext;
 
 /** The thread-local behind {@link StageContext#current()}: set and cleared by the pipeline around each stage. */
-public final class CurrentStage {
+public final class CurrentStageContext {
     private static final ThreadLocal<StageContext> CURRENT = new ThreadLocal<>();
 
-    private CurrentStage() {}
+    private CurrentStageContext() {}
 
     public static StageContext get() {
         return CURRENT.get();

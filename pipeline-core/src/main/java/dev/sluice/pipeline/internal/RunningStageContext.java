@@ -7,14 +7,14 @@ import java.util.Objects;
 import java.util.Optional;
 
 /** The {@link StageContext} of one stage in one run. */
-final class RunStageContext implements StageContext {
+final class RunningStageContext implements StageContext {
     private final String pipelineName;
     private final String stageName;
     private final String correlationId;
     private final Map<String, Object> attributes;
     private final MeterRegistry registry;
 
-    RunStageContext(
+    RunningStageContext(
             String pipelineName,
             String stageName,
             String correlationId,

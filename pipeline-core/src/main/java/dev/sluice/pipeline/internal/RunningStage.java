@@ -9,17 +9,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** One stage in one run: its links, counters, threads and context. */
-final class StageRuntime {
+final class RunningStage {
     final int index;
-    final StageSpec spec;
-    final PipelineRun<?> run;
+    final StageDeclaration spec;
+    final OwningRun run;
     /** The link from the previous stage; null for the source. */
     final Link<Object> input;
     /** The link to the next stage; null for the sink. */
     final Link<Object> output;
 
-    final RunStageContext context;
-    private final List<StageCounters> counters = new CopyOnWriteArrayList<>();
+    final RunningStageContext context;
+    private final List<StageThreadCounters> counters = new CopyOnWriteArrayList<>();
     /** Channels inside the stage (ordered mapConcurrent's), failed with the links when the run aborts. */
     final List<Channel<?>> internalChannels = new CopyOnWriteArrayList<>();
 
@@ -31,13 +31,13 @@ final class StageRuntime {
     /** When the stage's last thread ended ({@link System#nanoTime()}), or 0 while one runs. */
     private final java.util.concurrent.atomic.AtomicLong endNanos = new java.util.concurrent.atomic.AtomicLong();
 
-    StageRuntime(
+    RunningStage(
             int index,
-            StageSpec spec,
-            PipelineRun<?> run,
+            StageDeclaration spec,
+            OwningRun run,
             Link<Object> input,
             Link<Object> output,
-            RunStageContext context,
+            RunningStageContext context,
             boolean inputCarriesBatches) {
         this.index = index;
         this.inputCarriesBatches = inputCarriesBatches;
@@ -53,8 +53,8 @@ final class StageRuntime {
     }
 
     /** A fresh set of counters for one of the stage's threads. */
-    StageCounters newCounters() {
-        StageCounters c = new StageCounters();
+    StageThreadCounters newCounters() {
+        StageThreadCounters c = new StageThreadCounters();
         counters.add(c);
         return c;
     }
@@ -90,7 +90,7 @@ final class StageRuntime {
         long out = 0;
         long skipped = 0;
         long failed = 0;
-        for (StageCounters c : counters) {
+        for (StageThreadCounters c : counters) {
             in += c.in();
             out += c.out();
             skipped += c.skipped();

@@ -5,10 +5,10 @@ import java.util.Iterator;
 import java.util.List;
 
 /** map, filter, flatMap and peek: one thread, one function, items in order. */
-final class TransformRunner extends StageRunner {
+final class TransformLoop extends StageLoop {
     private final Operator op;
 
-    TransformRunner(StageRuntime stage) {
+    TransformLoop(RunningStage stage) {
         super(stage);
         this.op = stage.spec.operator();
     }
