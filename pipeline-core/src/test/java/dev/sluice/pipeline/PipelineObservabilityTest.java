@@ -71,6 +71,39 @@ class PipelineObservabilityTest {
     }
 
     @Test
+    void summaryIsTheRunsLastSnapshotPlusHowItEnded() throws Exception {
+        // given a run whose start snapshot a listener keeps
+        List<PipelineSnapshot> starts = new CopyOnWriteArrayList<>();
+        PipelineListener listener = new PipelineListener() {
+            @Override
+            public void onStart(PipelineSnapshot start) {
+                starts.add(start);
+            }
+        };
+
+        // when it completes
+        PipelineSummary s = Pipeline.from(Source.range(0, 50))
+                .pipelineName("summarised")
+                .listener(listener)
+                .to(Sink.count())
+                .run()
+                .summary();
+
+        // then the summary reads as its final snapshot, and adds the ending
+        PipelineSnapshot last = s.snapshot();
+        assertThat(last.runId()).isEqualTo(starts.get(0).runId()).isEqualTo(s.runId());
+        assertThat(last.pipelineName()).isEqualTo(s.pipelineName()).isEqualTo("summarised");
+        assertThat(last.correlationId()).isEqualTo(s.correlationId());
+        assertThat(last.startedAt()).isEqualTo(s.startedAt());
+        assertThat(last.elapsed()).isEqualTo(s.duration()).isPositive();
+        assertThat(last.stages()).isEqualTo(s.stages());
+        assertThat(last.itemCount()).isEqualTo(s.itemCount()).isEqualTo(50);
+        assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(s.failedStage()).isNull();
+        assertThat(s.errorMessage()).isEmpty();
+    }
+
+    @Test
     void monitorReportsItemsPerSecondAndLinkFill() throws Exception {
         List<PipelineSnapshot> snapshots = new CopyOnWriteArrayList<>();
         CountDownLatch seen = new CountDownLatch(3);

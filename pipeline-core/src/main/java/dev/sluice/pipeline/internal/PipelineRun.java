@@ -487,17 +487,7 @@ public final class PipelineRun<R> {
                 log.warn("pipeline '{}': the sink failed to report the aborted run", config.pipelineName(), ex);
             }
         }
-        return new PipelineSummary(
-                config.pipelineName(),
-                correlationId,
-                runId,
-                outcome,
-                startedAt,
-                Duration.ofNanos(endNanos - startNanos),
-                stageStats(),
-                attributes,
-                failedStage,
-                failure);
+        return new PipelineSummary(snapshot(), outcome, failedStage, failure);
     }
 
     // ------------------------------------------------------------------------------------------- views
@@ -577,10 +567,6 @@ public final class PipelineRun<R> {
         Duration elapsed = Duration.ofNanos((end != 0 ? end : System.nanoTime()) - startNanos);
         return new PipelineSnapshot(
                 config.pipelineName(), correlationId, runId, startedAt, elapsed, stageStats(elapsed), attributes);
-    }
-
-    private List<StageStats> stageStats() {
-        return stageStats(Duration.ofNanos(endNanos - startNanos));
     }
 
     private List<StageStats> stageStats(Duration elapsed) {
