@@ -1,10 +1,10 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -28,8 +28,8 @@ public record PipelineSummary(PipelineSnapshot snapshot, Outcome outcome, String
      * @throws NullPointerException if {@code snapshot} or {@code outcome} is null
      */
     public PipelineSummary {
-        Objects.requireNonNull(snapshot, "snapshot must not be null");
-        Objects.requireNonNull(outcome, "outcome must not be null");
+        Require.nonNull(snapshot, "snapshot");
+        Require.nonNull(outcome, "outcome");
     }
 
     /** The pipeline's name. */
