@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import java.util.Objects;
+import dev.sluice.pipeline.internal.check.Require;
 
 /**
  * Thrown by a {@link Channel} operation after the channel was failed with {@link Channel#fail(Throwable)}.
@@ -10,6 +10,6 @@ public final class ChannelFailedException extends ChannelClosedException {
     private static final long serialVersionUID = 1L;
 
     public ChannelFailedException(Throwable cause) {
-        super("channel failed: " + Objects.requireNonNull(cause, "cause"), cause);
+        super("channel failed: " + Require.nonNull(cause, "cause"), cause);
     }
 }

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import java.util.Objects;
+import dev.sluice.pipeline.internal.check.Require;
 
 /**
  * An item a stage failed to process, as handed to a dead-letter handler ({@link ErrorPolicy#deadLetter}).
@@ -11,8 +11,8 @@ import java.util.Objects;
  */
 public record DeadLetter(String stage, Object item, Throwable error) {
     public DeadLetter {
-        Objects.requireNonNull(stage, "stage");
-        Objects.requireNonNull(item, "item");
-        Objects.requireNonNull(error, "error");
+        Require.nonNull(stage, "stage");
+        Require.nonNull(item, "item");
+        Require.nonNull(error, "error");
     }
 }

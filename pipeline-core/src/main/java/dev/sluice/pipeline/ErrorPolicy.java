@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import java.util.Objects;
+import dev.sluice.pipeline.internal.check.Require;
 
 /**
  * What a stage does when its function throws for one item. Set per stage with {@link Pipeline#onError} (for
@@ -29,7 +29,7 @@ public sealed interface ErrorPolicy permits ErrorPolicy.Fail, ErrorPolicy.Skip, 
 
     /** The item and its error go to {@code handler}; the item is counted as failed. */
     static ErrorPolicy deadLetter(CheckedConsumer<? super DeadLetter> handler) {
-        return new ToDeadLetter(Objects.requireNonNull(handler, "handler must not be null"));
+        return new ToDeadLetter(Require.nonNull(handler, "handler"));
     }
 
     /** See {@link #fail()}. */

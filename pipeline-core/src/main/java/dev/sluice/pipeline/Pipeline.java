@@ -6,12 +6,12 @@ import dev.sluice.pipeline.internal.Operator;
 import dev.sluice.pipeline.internal.PublisherView;
 import dev.sluice.pipeline.internal.RunConfig;
 import dev.sluice.pipeline.internal.StageDeclaration;
+import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
@@ -72,7 +72,7 @@ public final class Pipeline<T> {
     /** A pipeline that starts with {@code source}. The source stage is named {@code source}. */
     @SuppressWarnings("unchecked")
     public static <T> Pipeline<T> from(Source<? extends T> source) {
-        Objects.requireNonNull(source, "source must not be null");
+        Require.nonNull(source, "source");
         StageDeclaration spec = new StageDeclaration(
                 "source", new Operator.FromSource((Source<Object>) source), ErrorPolicy.fail(), defaultLink());
         return new Pipeline<>(List.of(spec), RunConfig.defaults());
@@ -83,14 +83,14 @@ public final class Pipeline<T> {
     /** Applies {@code fn} to each item. {@code fn} must not return null. */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> map(CheckedFunction<? super T, ? extends R> fn) {
-        Objects.requireNonNull(fn, "fn must not be null");
+        Require.nonNull(fn, "fn");
         return append("map", new Operator.Map((CheckedFunction<Object, Object>) fn));
     }
 
     /** Keeps the items for which {@code predicate} holds. */
     @SuppressWarnings("unchecked")
     public Pipeline<T> filter(CheckedPredicate<? super T> predicate) {
-        Objects.requireNonNull(predicate, "predicate must not be null");
+        Require.nonNull(predicate, "predicate");
         return append("filter", new Operator.Filter((CheckedPredicate<Object>) predicate));
     }
 
@@ -100,14 +100,14 @@ public final class Pipeline<T> {
      */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> flatMap(CheckedFunction<? super T, ? extends Iterable<? extends R>> fn) {
-        Objects.requireNonNull(fn, "fn must not be null");
+        Require.nonNull(fn, "fn");
         return append("flatMap", new Operator.FlatMap((CheckedFunction<Object, ? extends Iterable<?>>) (Object) fn));
     }
 
     /** Calls {@code action} with each item and passes the item on unchanged. */
     @SuppressWarnings("unchecked")
     public Pipeline<T> peek(CheckedConsumer<? super T> action) {
-        Objects.requireNonNull(action, "action must not be null");
+        Require.nonNull(action, "action");
         return append("peek", new Operator.Peek((CheckedConsumer<Object>) action));
     }
 
@@ -122,8 +122,8 @@ public final class Pipeline<T> {
      */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> mapConcurrent(int concurrency, CheckedFunction<? super T, ? extends R> fn) {
-        requireConcurrency(concurrency);
-        Objects.requireNonNull(fn, "fn must not be null");
+        Require.atLeast(concurrency, 1, "concurrency");
+        Require.nonNull(fn, "fn");
         return append(
                 "mapConcurrent", new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, true));
     }
@@ -136,8 +136,8 @@ public final class Pipeline<T> {
      */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> mapConcurrentUnordered(int concurrency, CheckedFunction<? super T, ? extends R> fn) {
-        requireConcurrency(concurrency);
-        Objects.requireNonNull(fn, "fn must not be null");
+        Require.atLeast(concurrency, 1, "concurrency");
+        Require.nonNull(fn, "fn");
         return append(
                 "mapConcurrentUnordered",
                 new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, false));
@@ -151,13 +151,8 @@ public final class Pipeline<T> {
      * @throws IllegalArgumentException if {@code size < 1} or {@code maxWait} is not positive
      */
     public Pipeline<List<T>> batch(int size, Duration maxWait) {
-        if (size < 1) {
-            throw new IllegalArgumentException("size must be at least 1, got " + size);
-        }
-        Objects.requireNonNull(maxWait, "maxWait must not be null");
-        if (maxWait.isNegative() || maxWait.isZero()) {
-            throw new IllegalArgumentException("maxWait must be positive, got " + maxWait);
-        }
+        Require.atLeast(size, 1, "size");
+        Require.positive(maxWait, "maxWait");
         return append("batch", new Operator.Batch(size, maxWait));
     }
 
@@ -168,9 +163,7 @@ public final class Pipeline<T> {
      * @throws IllegalArgumentException if {@code limit < 0}
      */
     public Pipeline<T> take(long limit) {
-        if (limit < 0) {
-            throw new IllegalArgumentException("limit must not be negative, got " + limit);
-        }
+        Require.notNegative(limit, "limit");
         return append("take", new Operator.Take(limit));
     }
 
@@ -189,7 +182,7 @@ public final class Pipeline<T> {
      */
     public Pipeline<T> buffer(int capacity, Overflow overflow) {
         Link.requireCapacity(capacity);
-        Objects.requireNonNull(overflow, "overflow must not be null");
+        Require.nonNull(overflow, "overflow");
         return replaceLast(last().withOutput(new LinkSpec(capacity, overflow)));
     }
 
@@ -200,7 +193,7 @@ public final class Pipeline<T> {
      * @throws IllegalArgumentException if the name is blank or already used by another stage
      */
     public Pipeline<T> named(String stageName) {
-        requireName(stageName, "stageName");
+        Require.notBlank(stageName, "stageName");
         for (int i = 0; i < stages.size() - 1; i++) {
             if (stages.get(i).name().equals(stageName)) {
                 throw new IllegalArgumentException("stage name '" + stageName + "' is already used by stage " + i);
@@ -215,7 +208,7 @@ public final class Pipeline<T> {
      * @throws IllegalStateException if the last stage has no function (the source, {@code batch}, {@code take})
      */
     public Pipeline<T> onError(ErrorPolicy policy) {
-        Objects.requireNonNull(policy, "policy must not be null");
+        Require.nonNull(policy, "policy");
         StageDeclaration last = last();
         if (!last.operator().hasFunction()) {
             throw new IllegalStateException("stage '" + last.name() + "' runs no function of yours, so an error policy"
@@ -228,12 +221,12 @@ public final class Pipeline<T> {
 
     /** Names the pipeline: the {@code pipeline} tag of its metrics, its thread names, its audit method. */
     public Pipeline<T> pipelineName(String pipelineName) {
-        return new Pipeline<>(stages, config.withName(requireName(pipelineName, "pipelineName")));
+        return new Pipeline<>(stages, config.withName(Require.notBlank(pipelineName, "pipelineName")));
     }
 
     /** Uses {@code correlationId} for every run, instead of a fresh random UUID per run. */
     public Pipeline<T> correlationId(String correlationId) {
-        return new Pipeline<>(stages, config.withCorrelationId(requireName(correlationId, "correlationId")));
+        return new Pipeline<>(stages, config.withCorrelationId(Require.notBlank(correlationId, "correlationId")));
     }
 
     /** Adds a listener, with progress every second. */
@@ -243,8 +236,8 @@ public final class Pipeline<T> {
 
     /** Adds a listener, with progress every {@code progressInterval}. */
     public Pipeline<T> listener(PipelineListener listener, Duration progressInterval) {
-        Objects.requireNonNull(listener, "listener must not be null");
-        requirePositive(progressInterval, "progressInterval");
+        Require.nonNull(listener, "listener");
+        Require.positive(progressInterval, "progressInterval");
         return new Pipeline<>(stages, config.withListener(listener, progressInterval));
     }
 
@@ -253,7 +246,7 @@ public final class Pipeline<T> {
      * each stage's counters and link fill. The Sluice answer to "log the items/sec every 1000 items".
      */
     public Pipeline<T> monitor(Duration interval, Consumer<? super PipelineSnapshot> monitor) {
-        Objects.requireNonNull(monitor, "monitor must not be null");
+        Require.nonNull(monitor, "monitor");
         return listener(
                 new PipelineListener() {
                     @Override
@@ -266,13 +259,12 @@ public final class Pipeline<T> {
 
     /** Registers the run's meters (see the README's Metrics section) in {@code registry}. */
     public Pipeline<T> meterRegistry(MeterRegistry registry) {
-        return new Pipeline<>(
-                stages, config.withMeterRegistry(Objects.requireNonNull(registry, "registry must not be null")));
+        return new Pipeline<>(stages, config.withMeterRegistry(Require.nonNull(registry, "registry")));
     }
 
     /** How often a stage that ignores cancellation is logged and reported to listeners. Default 10 s. */
     public Pipeline<T> watchdog(Duration interval) {
-        requirePositive(interval, "interval");
+        Require.positive(interval, "interval");
         return new Pipeline<>(stages, config.withWatchdogInterval(interval));
     }
 
@@ -284,7 +276,7 @@ public final class Pipeline<T> {
      * @throws IllegalArgumentException if the sink's name is already used by another stage
      */
     public <R> RunnablePipeline<R> to(Sink<? super T, R> sink) {
-        Objects.requireNonNull(sink, "sink must not be null");
+        Require.nonNull(sink, "sink");
         @SuppressWarnings("unchecked")
         Operator.ToSink op =
                 new Operator.ToSink((dev.sluice.pipeline.internal.SinkLogic<Object, ?>) (Object) sink.logic);
@@ -353,19 +345,6 @@ public final class Pipeline<T> {
         return new LinkSpec(DEFAULT_CAPACITY, Overflow.BLOCK);
     }
 
-    private static void requireConcurrency(int concurrency) {
-        if (concurrency < 1) {
-            throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
-        }
-    }
-
-    private static void requirePositive(Duration d, String argument) {
-        Objects.requireNonNull(d, argument + " must not be null");
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(argument + " must be positive, got " + d);
-        }
-    }
-
     private static void requireUniqueNames(List<StageDeclaration> all) {
         Set<String> seen = new HashSet<>();
         for (StageDeclaration s : all) {
@@ -374,13 +353,5 @@ public final class Pipeline<T> {
                         "stage name '" + s.name() + "' is used twice; name stages apart with named(...)");
             }
         }
-    }
-
-    static String requireName(String name, String argument) {
-        Objects.requireNonNull(name, argument + " must not be null");
-        if (name.isBlank()) {
-            throw new IllegalArgumentException(argument + " must not be blank, got '" + name + "'");
-        }
-        return name;
     }
 }

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import java.util.Objects;
+import dev.sluice.pipeline.internal.check.Require;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -17,7 +17,7 @@ public final class PipelineCancelledException extends CancellationException {
         super("pipeline '" + summary.pipelineName() + "' (correlation " + summary.correlationId() + ") "
                 + (summary.outcome() == Outcome.TIMED_OUT ? "passed its deadline" : "was cancelled")
                 + " after " + summary.duration().toMillis() + " ms, " + summary.itemCount() + " items in the sink");
-        this.summary = Objects.requireNonNull(summary, "summary");
+        this.summary = Require.nonNull(summary, "summary");
     }
 
     /** The partial summary: counts up to the cancellation; outcome CANCELLED or TIMED_OUT. */

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import java.util.Objects;
+import dev.sluice.pipeline.internal.check.Require;
 
 /**
  * A run failed: a stage threw (and its {@link ErrorPolicy} did not absorb it). Thrown by
@@ -13,7 +13,7 @@ public final class PipelineFailedException extends RuntimeException {
     private final transient PipelineSummary summary;
 
     public PipelineFailedException(PipelineSummary summary) {
-        super(describe(summary), Objects.requireNonNull(summary, "summary").failure());
+        super(describe(summary), Require.nonNull(summary, "summary").failure());
         this.summary = summary;
     }
 

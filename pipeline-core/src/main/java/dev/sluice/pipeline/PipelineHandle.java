@@ -1,8 +1,8 @@
 package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.PipelineRun;
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -45,10 +45,7 @@ public final class PipelineHandle<R> {
      * @throws IllegalArgumentException if {@code grace} is negative
      */
     public void stop(Duration grace) {
-        Objects.requireNonNull(grace, "grace must not be null");
-        if (grace.isNegative()) {
-            throw new IllegalArgumentException("grace must not be negative, got " + grace);
-        }
+        Require.notNegative(grace, "grace");
         run.stop(grace);
     }
 
@@ -77,7 +74,7 @@ public final class PipelineHandle<R> {
      * @throws InterruptedException if the waiting thread is interrupted; the run goes on
      */
     public PipelineResult<R> await(Duration timeout) throws InterruptedException, TimeoutException {
-        Objects.requireNonNull(timeout, "timeout must not be null");
+        Require.nonNull(timeout, "timeout");
         if (!run.awaitEnd(timeout)) {
             throw new TimeoutException("pipeline '" + run.pipelineName() + "' (correlation " + correlationId()
                     + ") has not ended after " + timeout);

@@ -1,8 +1,8 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The result of a run that completed (or was stopped and drained): the sink's value and the run's summary.
@@ -15,7 +15,7 @@ import java.util.Objects;
 public record PipelineResult<R>(R value, PipelineSummary summary) {
 
     public PipelineResult {
-        Objects.requireNonNull(summary, "summary");
+        Require.nonNull(summary, "summary");
     }
 
     /** {@link Outcome#COMPLETED} or {@link Outcome#STOPPED}. */

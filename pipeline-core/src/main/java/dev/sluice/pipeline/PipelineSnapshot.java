@@ -44,6 +44,7 @@ public record PipelineSnapshot(
 
     /** {@link #itemCount()} per second of {@link #elapsed()}; 0 before any time has passed. */
     public double itemsPerSecond() {
-        return PipelineSummary.perSecond(itemCount(), elapsed);
+        long nanos = elapsed.toNanos();
+        return nanos <= 0 ? 0.0 : itemCount() * 1_000_000_000.0 / nanos;
     }
 }

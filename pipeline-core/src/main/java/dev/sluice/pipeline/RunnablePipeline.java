@@ -3,9 +3,9 @@ package dev.sluice.pipeline;
 import dev.sluice.pipeline.internal.PipelineRun;
 import dev.sluice.pipeline.internal.RunConfig;
 import dev.sluice.pipeline.internal.StageDeclaration;
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * A complete pipeline description, source to sink, ready to run. Immutable and reusable: every {@link #run} or
@@ -60,10 +60,7 @@ public final class RunnablePipeline<R> {
      * @throws IllegalArgumentException if {@code timeout} is not positive
      */
     public PipelineHandle<R> start(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout must not be null");
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-        }
+        Require.positive(timeout, "timeout");
         return new PipelineHandle<>(PipelineRun.start(stages, config, timeout));
     }
 

@@ -1,11 +1,13 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.pipeline.internal.Nanos;
+import dev.sluice.pipeline.internal.StackDump;
+import dev.sluice.pipeline.internal.check.Require;
 import java.io.InterruptedIOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
@@ -121,10 +123,10 @@ public final class Scope implements AutoCloseable {
         long now = System.nanoTime();
         if (b.timeout != null) {
             this.deadline = saturatedPlus(Instant.now(), b.timeout);
-            this.deadlineNanos = now + saturatedNanos(b.timeout);
+            this.deadlineNanos = now + Nanos.saturated(b.timeout);
         } else if (b.deadline != null) {
             this.deadline = b.deadline;
-            this.deadlineNanos = now + saturatedNanos(betweenSaturated(Instant.now(), b.deadline));
+            this.deadlineNanos = now + Nanos.saturated(betweenSaturated(Instant.now(), b.deadline));
         } else {
             this.deadline = null;
             this.deadlineNanos = 0L;
@@ -167,8 +169,8 @@ public final class Scope implements AutoCloseable {
      *     or its deadline), or its deadline has passed (which cancels it)
      */
     public <T> Fork<T> fork(String forkName, Callable<? extends T> task) {
-        Objects.requireNonNull(forkName, "forkName must not be null");
-        Objects.requireNonNull(task, "task must not be null");
+        Require.nonNull(forkName, "forkName");
+        Require.nonNull(task, "task");
         ensureAcceptingForks();
         forkCount.incrementAndGet();
         ForkTask<T> fork = new ForkTask<>(forkName, task, MDC.getCopyOfContextMap());
@@ -356,11 +358,7 @@ public final class Scope implements AutoCloseable {
             if (!t.isAlive()) {
                 continue;
             }
-            StringBuilder where = new StringBuilder();
-            StackTraceElement[] stack = t.getStackTrace();
-            for (int i = 0; i < Math.min(stack.length, 24); i++) {
-                where.append("\n\tat ").append(stack[i]);
-            }
+            String where = StackDump.of(t.getStackTrace());
             log.warn(
                     "scope '{}': thread '{}' is still running {} ms after the scope was {}; it does not respond to"
                             + " interruption. It is at:{}",
@@ -529,17 +527,6 @@ public final class Scope implements AutoCloseable {
         return false;
     }
 
-    private static long saturatedNanos(Duration d) {
-        if (d.isNegative()) {
-            return 0L;
-        }
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException tooFar) {
-            return Long.MAX_VALUE / 4; // ~73 years: far enough, and no overflow when added to nanoTime()
-        }
-    }
-
     private static Duration betweenSaturated(Instant from, Instant to) {
         try {
             return Duration.between(from, to);
@@ -692,7 +679,7 @@ public final class Scope implements AutoCloseable {
 
         /** The scope's name, the prefix of its threads' names. Default {@code scope-<n>}. */
         public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name must not be null");
+            this.name = Require.nonNull(name, "name");
             return this;
         }
 
@@ -701,17 +688,14 @@ public final class Scope implements AutoCloseable {
          * {@link #join()} (see the class comment). Replaces a {@link #timeout(Duration)}.
          */
         public Builder deadline(Instant deadline) {
-            this.deadline = Objects.requireNonNull(deadline, "deadline must not be null");
+            this.deadline = Require.nonNull(deadline, "deadline");
             this.timeout = null;
             return this;
         }
 
         /** A deadline {@code timeout} after {@link #open()}. Replaces a {@link #deadline(Instant)}. */
         public Builder timeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-            }
+            Require.positive(timeout, "timeout");
             this.deadline = null;
             this.timeout = timeout;
             return this;
@@ -722,23 +706,20 @@ public final class Scope implements AutoCloseable {
          * {@code Thread.ofPlatform().factory()} for platform threads.
          */
         public Builder threadFactory(ThreadFactory threadFactory) {
-            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory must not be null");
+            this.threadFactory = Require.nonNull(threadFactory, "threadFactory");
             return this;
         }
 
         /** How often a fork that ignores cancellation is reported while the scope waits for it. Default 10 s. */
         public Builder stragglerReportInterval(Duration interval) {
-            Objects.requireNonNull(interval, "interval must not be null");
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("stragglerReportInterval must be positive, got " + interval);
-            }
+            Require.positive(interval, "stragglerReportInterval");
             this.stragglerReportInterval = interval;
             return this;
         }
 
         /** Called with each straggling thread, on the waiting thread, besides the WARN log line. */
         public Builder onStraggler(Consumer<Thread> onStraggler) {
-            this.onStraggler = Objects.requireNonNull(onStraggler, "onStraggler must not be null");
+            this.onStraggler = Require.nonNull(onStraggler, "onStraggler");
             return this;
         }
 

@@ -2,8 +2,8 @@ package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.SinkLogic;
 import dev.sluice.pipeline.internal.SubscriberSink;
+import dev.sluice.pipeline.internal.check.Require;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.Flow;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
@@ -36,7 +36,7 @@ public final class Sink<T, R> {
 
     /** Calls {@code action} for each item; the value is the number of items the action completed. */
     public static <T> Sink<T, Long> forEach(CheckedConsumer<? super T> action) {
-        Objects.requireNonNull(action, "action must not be null");
+        Require.nonNull(action, "action");
         return new Sink<>(
                 context -> new SinkLogic.State<T, Long>() {
                     long count;
@@ -66,10 +66,8 @@ public final class Sink<T, R> {
      * @throws IllegalArgumentException if {@code maxBatch < 1}
      */
     public static <T> Sink<T, Long> forEachBatch(int maxBatch, CheckedConsumer<? super List<T>> action) {
-        Objects.requireNonNull(action, "action must not be null");
-        if (maxBatch < 1) {
-            throw new IllegalArgumentException("maxBatch must be at least 1, got " + maxBatch);
-        }
+        Require.nonNull(action, "action");
+        Require.atLeast(maxBatch, 1, "maxBatch");
         return new Sink<>(
                 context -> new SinkLogic.State<T, Long>() {
                     long count;
@@ -104,7 +102,7 @@ public final class Sink<T, R> {
 
     /** Collects the items with a {@link Collector}; a fresh container per run. */
     public static <T, A, R> Sink<T, R> collect(Collector<? super T, A, R> collector) {
-        Objects.requireNonNull(collector, "collector must not be null");
+        Require.nonNull(collector, "collector");
         Supplier<A> supplier = collector.supplier();
         BiConsumer<A, ? super T> accumulator = collector.accumulator();
         Function<A, R> finisher = collector.finisher();
@@ -135,7 +133,7 @@ public final class Sink<T, R> {
 
     /** Folds the items into a value, starting from {@code identity}; the value is the last accumulation. */
     public static <T, R> Sink<T, R> reduce(R identity, BiFunction<R, ? super T, R> accumulator) {
-        Objects.requireNonNull(accumulator, "accumulator must not be null");
+        Require.nonNull(accumulator, "accumulator");
         return new Sink<>(
                 context -> new SinkLogic.State<T, R>() {
                     R value = identity;
@@ -166,7 +164,7 @@ public final class Sink<T, R> {
      * receivers learn how the stream ended. If the channel is closed by someone else, the run finishes early.
      */
     public static <T> Sink<T, Long> toChannel(Channel<? super T> channel) {
-        Objects.requireNonNull(channel, "channel must not be null");
+        Require.nonNull(channel, "channel");
         return new Sink<>(
                 new SinkLogic<T, Long>() {
                     @Override
@@ -217,18 +215,18 @@ public final class Sink<T, R> {
      * the subscription finishes the run early. All signals come from the sink stage's thread. Can run once.
      */
     public static <T> Sink<T, Long> toSubscriber(Flow.Subscriber<? super T> subscriber) {
-        Objects.requireNonNull(subscriber, "subscriber must not be null");
+        Require.nonNull(subscriber, "subscriber");
         return new Sink<>(new SubscriberSink<>(subscriber), "toSubscriber", ErrorPolicy.fail());
     }
 
     /** This sink with the given policy for items its function fails on. */
     public Sink<T, R> onError(ErrorPolicy policy) {
-        return new Sink<>(logic, name, Objects.requireNonNull(policy, "policy must not be null"));
+        return new Sink<>(logic, name, Require.nonNull(policy, "policy"));
     }
 
     /** This sink under another stage name (the default is the factory's name, such as {@code forEach}). */
     public Sink<T, R> named(String stageName) {
-        return new Sink<>(logic, Pipeline.requireName(stageName, "stageName"), errorPolicy);
+        return new Sink<>(logic, Require.notBlank(stageName, "stageName"), errorPolicy);
     }
 
     @Override

@@ -4,11 +4,11 @@ import dev.sluice.pipeline.internal.ChannelSource;
 import dev.sluice.pipeline.internal.IterableSource;
 import dev.sluice.pipeline.internal.PublisherSource;
 import dev.sluice.pipeline.internal.SingleUseSource;
+import dev.sluice.pipeline.internal.check.Require;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.Flow;
 import java.util.function.Supplier;
 import java.util.stream.LongStream;
@@ -47,10 +47,10 @@ public interface Source<T> {
     /** The given items, in order. The array is copied. */
     @SafeVarargs
     static <T> Source<T> of(T... items) {
-        Objects.requireNonNull(items, "items must not be null");
+        Require.nonNull(items, "items");
         List<T> copy = new ArrayList<>(items.length);
         for (int i = 0; i < items.length; i++) {
-            copy.add(Objects.requireNonNull(items[i], "items[" + i + "] must not be null"));
+            copy.add(Require.nonNull(items[i], "items[" + i + "]"));
         }
         return new IterableSource<>(List.copyOf(copy), true);
     }
@@ -61,19 +61,19 @@ public interface Source<T> {
      * {@code Iterable}'s iterator may block in {@code next()}, so each item is passed on as soon as it is there.
      */
     static <T> Source<T> from(Iterable<? extends T> items) {
-        Objects.requireNonNull(items, "items must not be null");
+        Require.nonNull(items, "items");
         return new IterableSource<>(items, items instanceof Collection<?>);
     }
 
     /** The remaining items of an iterator, which may block in {@code next()}. Can run once. */
     static <T> Source<T> from(Iterator<? extends T> iterator) {
-        Objects.requireNonNull(iterator, "iterator must not be null");
+        Require.nonNull(iterator, "iterator");
         return new SingleUseSource<>(() -> iterator, "an iterator");
     }
 
     /** The items of a stream, which is closed when the source ends. Can run once. */
     static <T> Source<T> from(Stream<? extends T> stream) {
-        Objects.requireNonNull(stream, "stream must not be null");
+        Require.nonNull(stream, "stream");
         return new SingleUseSource<>(stream::iterator, "a stream", stream);
     }
 
@@ -82,7 +82,7 @@ public interface Source<T> {
      * a {@code take}. The supplier runs on the source thread; returning null fails the run.
      */
     static <T> Source<T> generate(Supplier<? extends T> supplier) {
-        Objects.requireNonNull(supplier, "supplier must not be null");
+        Require.nonNull(supplier, "supplier");
         return emitter -> {
             for (; ; ) {
                 T item = supplier.get();
@@ -96,10 +96,11 @@ public interface Source<T> {
 
     /** The longs from {@code startInclusive} to {@code endExclusive}, in order. */
     static Source<Long> range(long startInclusive, long endExclusive) {
-        if (endExclusive < startInclusive) {
-            throw new IllegalArgumentException("endExclusive must not be below startInclusive, got range ["
-                    + startInclusive + ", " + endExclusive + ")");
-        }
+        Require.argument(
+                endExclusive >= startInclusive,
+                "endExclusive",
+                "not be below startInclusive",
+                "range [" + startInclusive + ", " + endExclusive + ")");
         return new IterableSource<>(
                 () -> LongStream.range(startInclusive, endExclusive).boxed().iterator(), true);
     }
@@ -109,7 +110,7 @@ public interface Source<T> {
      * runs, or other receivers, share the channel's items.
      */
     static <T> Source<T> fromChannel(Channel<? extends T> channel) {
-        Objects.requireNonNull(channel, "channel must not be null");
+        Require.nonNull(channel, "channel");
         return new ChannelSource<>(channel);
     }
 
@@ -127,10 +128,8 @@ public interface Source<T> {
      * @throws IllegalArgumentException if {@code prefetch < 1}
      */
     static <T> Source<T> fromPublisher(Flow.Publisher<? extends T> publisher, int prefetch) {
-        Objects.requireNonNull(publisher, "publisher must not be null");
-        if (prefetch < 1) {
-            throw new IllegalArgumentException("prefetch must be at least 1, got " + prefetch);
-        }
+        Require.nonNull(publisher, "publisher");
+        Require.atLeast(prefetch, 1, "prefetch");
         return new PublisherSource<>(publisher, prefetch);
     }
 

@@ -5,9 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +72,39 @@ class PipelineObservabilityTest {
         assertThat(s.itemCount()).isEqualTo(100);
         assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
         assertThat(s.itemsPerSecond()).isPositive();
+    }
+
+    @Test
+    void summaryIsTheRunsLastSnapshotPlusHowItEnded() throws Exception {
+        // given a run whose start snapshot a listener keeps
+        List<PipelineSnapshot> starts = new CopyOnWriteArrayList<>();
+        PipelineListener listener = new PipelineListener() {
+            @Override
+            public void onStart(PipelineSnapshot start) {
+                starts.add(start);
+            }
+        };
+
+        // when it completes
+        PipelineSummary s = Pipeline.from(Source.range(0, 50))
+                .pipelineName("summarised")
+                .listener(listener)
+                .to(Sink.count())
+                .run()
+                .summary();
+
+        // then the summary reads as its final snapshot, and adds the ending
+        PipelineSnapshot last = s.snapshot();
+        assertThat(last.runId()).isEqualTo(starts.get(0).runId()).isEqualTo(s.runId());
+        assertThat(last.pipelineName()).isEqualTo(s.pipelineName()).isEqualTo("summarised");
+        assertThat(last.correlationId()).isEqualTo(s.correlationId());
+        assertThat(last.startedAt()).isEqualTo(s.startedAt());
+        assertThat(last.elapsed()).isEqualTo(s.duration()).isPositive();
+        assertThat(last.stages()).isEqualTo(s.stages());
+        assertThat(last.itemCount()).isEqualTo(s.itemCount()).isEqualTo(50);
+        assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(s.failedStage()).isNull();
+        assertThat(s.errorMessage()).isEmpty();
     }
 
     @Test
@@ -212,21 +249,61 @@ class PipelineObservabilityTest {
         assertThat(counter(registry, "orders", "map", "processed")).isEqualTo(1_980);
         assertThat(counter(registry, "orders", "map", "skipped")).isEqualTo(20);
         assertThat(counter(registry, "orders", "count", "processed")).isEqualTo(1_980);
-        Timer run = registry.find("pipeline.run")
+        Timer run = registry.find("sluice.pipeline.run")
                 .tags("pipeline", "orders", "outcome", "completed")
                 .timer();
         assertThat(run).isNotNull();
         assertThat(run.count()).isEqualTo(2);
-        assertThat(registry.find("pipeline.stage.duration")
+        assertThat(registry.find("sluice.pipeline.stage.duration")
                         .tags("pipeline", "orders", "stage", "map")
                         .timer()
                         .count())
                 .isEqualTo(2);
-        Gauge capacity = registry.find("pipeline.channel.capacity")
+        Gauge capacity = registry.find("sluice.pipeline.channel.capacity")
                 .tags("pipeline", "orders", "stage", "map")
                 .gauge();
         assertThat(capacity).isNotNull();
         assertThat(capacity.value()).as("no run in progress").isZero();
+    }
+
+    @Test
+    void theMetersLiveUnderSluiceAndTheirPrometheusNamesDoubleNoSuffix() throws Exception {
+        // given
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+        // when
+        Pipeline.from(Source.range(0, 10))
+                .pipelineName("pinned")
+                .meterRegistry(registry)
+                .to(Sink.count())
+                .run();
+
+        // then: these names exactly, tagged by pipeline, stage and outcome only, counts with no unit
+        List<Meter.Id> ids = registry.getMeters().stream().map(Meter::getId).toList();
+        assertThat(ids)
+                .extracting(Meter.Id::getName)
+                .allMatch(name -> name.startsWith("sluice.pipeline."))
+                .containsOnly(
+                        "sluice.pipeline.items",
+                        "sluice.pipeline.channel.size",
+                        "sluice.pipeline.channel.capacity",
+                        "sluice.pipeline.stage.duration",
+                        "sluice.pipeline.run");
+        assertThat(ids)
+                .allSatisfy(id ->
+                        assertThat(id.getTags()).extracting(Tag::getKey).isSubsetOf("pipeline", "stage", "outcome"));
+        assertThat(ids)
+                .filteredOn(id ->
+                        !id.getName().endsWith(".duration") && !id.getName().endsWith(".run"))
+                .allSatisfy(id -> assertThat(id.getBaseUnit()).isNull());
+        assertThat(registry.scrape())
+                .contains(
+                        "sluice_pipeline_items_total{",
+                        "sluice_pipeline_channel_size{",
+                        "sluice_pipeline_channel_capacity{",
+                        "sluice_pipeline_stage_duration_seconds_count{",
+                        "sluice_pipeline_run_seconds_count{")
+                .doesNotContain("items_items", "\npipeline_");
     }
 
     @Test
@@ -246,7 +323,7 @@ class PipelineObservabilityTest {
         PipelineHandle<Long> first = p.start();
         PipelineHandle<Long> second = p.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> counter(registry, "shared", "source", "processed") == 1_000);
-        assertThat(registry.find("pipeline.channel.capacity")
+        assertThat(registry.find("sluice.pipeline.channel.capacity")
                         .tags("pipeline", "shared", "stage", "map")
                         .gauge()
                         .value())
@@ -277,10 +354,12 @@ class PipelineObservabilityTest {
     }
 
     private static double counter(MeterRegistry registry, String pipeline, String stage, String outcome) {
-        FunctionCounter c = registry.find("pipeline.items")
+        FunctionCounter c = registry.find("sluice.pipeline.items")
                 .tags("pipeline", pipeline, "stage", stage, "outcome", outcome)
                 .functionCounter();
-        assertThat(c).as("pipeline.items %s/%s/%s", pipeline, stage, outcome).isNotNull();
+        assertThat(c)
+                .as("sluice.pipeline.items %s/%s/%s", pipeline, stage, outcome)
+                .isNotNull();
         return c.count();
     }
 
@@ -298,7 +377,7 @@ class PipelineObservabilityTest {
                 .to(Sink.count())
                 .start();
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> registry.find("pipeline.items")
+                .until(() -> registry.find("sluice.pipeline.items")
                                 .tags("pipeline", "skipping", "stage", "map", "outcome", "processed")
                                 .functionCounter()
                         != null);

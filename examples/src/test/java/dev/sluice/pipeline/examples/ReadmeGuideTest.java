@@ -237,7 +237,7 @@ class ReadmeGuideTest {
                 .to(Sink.count())
                 .run();
 
-        assertThat(registry.find("pipeline.items")
+        assertThat(registry.find("sluice.pipeline.items")
                         .tags("pipeline", "users-bulk", "stage", "count", "outcome", "processed")
                         .functionCounter()
                         .count())

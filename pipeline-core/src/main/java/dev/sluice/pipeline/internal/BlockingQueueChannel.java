@@ -7,10 +7,10 @@ import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.ChannelFullException;
 import dev.sluice.pipeline.Overflow;
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.locks.Condition;
@@ -41,11 +41,9 @@ public final class BlockingQueueChannel<T> implements Link<T> {
     private volatile int waitingReceivers;
 
     public BlockingQueueChannel(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
-        }
+        Require.atLeast(capacity, 1, "capacity");
         this.capacity = capacity;
-        this.overflow = Objects.requireNonNull(overflow, "overflow must not be null");
+        this.overflow = Require.nonNull(overflow, "overflow");
         this.onDrop = onDrop;
         this.items = new ArrayBlockingQueue<>(capacity);
     }
@@ -102,7 +100,7 @@ public final class BlockingQueueChannel<T> implements Link<T> {
 
     @Override
     public void sendAll(Collection<? extends T> batch) throws InterruptedException {
-        Objects.requireNonNull(batch, "items must not be null");
+        Require.nonNull(batch, "items");
         Object[] snapshot = batch.toArray(); // read the caller's collection once
         for (Object item : snapshot) {
             requireItem(item);
@@ -262,10 +260,8 @@ public final class BlockingQueueChannel<T> implements Link<T> {
 
     @Override
     public int receiveMany(Collection<? super T> target, int maxItems) throws InterruptedException {
-        Objects.requireNonNull(target, "target must not be null");
-        if (maxItems < 1) {
-            throw new IllegalArgumentException("maxItems must be at least 1, got " + maxItems);
-        }
+        Require.nonNull(target, "target");
+        Require.atLeast(maxItems, 1, "maxItems");
         lock.lockInterruptibly();
         try {
             target.add(receiveLocked(0L, false));
@@ -279,10 +275,8 @@ public final class BlockingQueueChannel<T> implements Link<T> {
 
     @Override
     public int drainTo(Collection<? super T> target, int maxItems) {
-        Objects.requireNonNull(target, "target must not be null");
-        if (maxItems < 0) {
-            throw new IllegalArgumentException("maxItems must not be negative, got " + maxItems);
-        }
+        Require.nonNull(target, "target");
+        Require.notNegative(maxItems, "maxItems");
         lock.lock();
         try {
             Throwable f = failure;
@@ -317,7 +311,7 @@ public final class BlockingQueueChannel<T> implements Link<T> {
 
     @Override
     public boolean fail(Throwable cause) {
-        Objects.requireNonNull(cause, "cause must not be null");
+        Require.nonNull(cause, "cause");
         lock.lock();
         try {
             if (failure != null || (closed && items.isEmpty())) {

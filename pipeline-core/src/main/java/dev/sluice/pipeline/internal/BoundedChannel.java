@@ -5,13 +5,13 @@ import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.ChannelFullException;
 import dev.sluice.pipeline.Overflow;
+import dev.sluice.pipeline.internal.check.Require;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -137,12 +137,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     public static <T> BoundedChannel<T> create(
             int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
         Link.requireCapacity(capacity);
-        Objects.requireNonNull(overflow, "overflow must not be null");
-        Objects.requireNonNull(shape, "shape must not be null");
-        if (overflow == Overflow.DROP_OLDEST) {
-            throw new IllegalArgumentException("DROP_OLDEST is not lock-free here; use Link.create, which picks a"
-                    + " BlockingQueueChannel for it");
-        }
+        Require.nonNull(overflow, "overflow");
+        Require.nonNull(shape, "shape");
+        Require.argument(
+                overflow != Overflow.DROP_OLDEST,
+                "overflow",
+                "not be DROP_OLDEST, which is not lock-free here (Link.create picks a BlockingQueueChannel for it)",
+                overflow);
         return new BoundedChannel<>(capacity, overflow, onDrop, shape);
     }
 
@@ -203,7 +204,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public void sendAll(Collection<? extends T> items) throws InterruptedException {
-        Objects.requireNonNull(items, "items must not be null");
+        Require.nonNull(items, "items");
         // Read the caller's collection once, up front: no code of the caller's may run between a reservation and
         // its offer (a reservation never offered would stall every receiver).
         Object[] snapshot = items.toArray();
@@ -608,10 +609,8 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public int receiveMany(Collection<? super T> target, int maxItems) throws InterruptedException {
-        Objects.requireNonNull(target, "target must not be null");
-        if (maxItems < 1) {
-            throw new IllegalArgumentException("maxItems must be at least 1, got " + maxItems);
-        }
+        Require.nonNull(target, "target");
+        Require.atLeast(maxItems, 1, "maxItems");
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -624,10 +623,8 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public int drainTo(Collection<? super T> target, int maxItems) {
-        Objects.requireNonNull(target, "target must not be null");
-        if (maxItems < 0) {
-            throw new IllegalArgumentException("maxItems must not be negative, got " + maxItems);
-        }
+        Require.nonNull(target, "target");
+        Require.notNegative(maxItems, "maxItems");
         if (maxItems == 0) {
             Throwable f = failureNow();
             if (f != null) {
@@ -793,7 +790,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public boolean fail(Throwable cause) {
-        Objects.requireNonNull(cause, "cause must not be null");
+        Require.nonNull(cause, "cause");
         Pending claim = new Pending();
         for (; ; ) {
             Object e = ending;
@@ -954,19 +951,8 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     static long timeoutNanos(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout must not be null");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
-        }
-        return saturatedNanos(timeout);
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException overflow) {
-            return Long.MAX_VALUE / 2; // ~146 years: a deadline far enough away, without overflowing nanoTime sums
-        }
+        Require.notNegative(timeout, "timeout");
+        return Nanos.saturated(timeout);
     }
 
     private static final VarHandle STATE;

@@ -1,5 +1,7 @@
 package dev.sluice.pipeline.internal;
 
+import dev.sluice.pipeline.internal.check.Require;
+
 /**
  * How many threads may send and receive on a channel at the same time. A pipeline knows this for each of its
  * links and picks the cheapest queue that is still correct; users always get {@link #MPMC}.
@@ -35,10 +37,8 @@ public enum ChannelShape {
 
     /** The shape for the given numbers of producers and consumers (each at least 1). */
     public static ChannelShape of(int producers, int consumers) {
-        if (producers < 1 || consumers < 1) {
-            throw new IllegalArgumentException(
-                    "producers and consumers must be at least 1, got " + producers + " and " + consumers);
-        }
+        Require.atLeast(producers, 1, "producers");
+        Require.atLeast(consumers, 1, "consumers");
         if (producers == 1) {
             return consumers == 1 ? SPSC : SPMC;
         }

@@ -2,8 +2,8 @@ package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.Channel;
 import dev.sluice.pipeline.Overflow;
+import dev.sluice.pipeline.internal.check.Require;
 import java.util.List;
-import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -37,7 +37,7 @@ public interface Link<T> extends Channel<T> {
     /** A channel for the given shape; callers must keep the shape's promise about concurrent senders and receivers. */
     static <T> Link<T> create(int capacity, Overflow overflow, Consumer<? super T> onDrop, ChannelShape shape) {
         requireCapacity(capacity);
-        Objects.requireNonNull(overflow, "overflow must not be null");
+        Require.nonNull(overflow, "overflow");
         if (overflow == Overflow.DROP_OLDEST) {
             return new BlockingQueueChannel<>(capacity, overflow, onDrop);
         }
@@ -52,10 +52,11 @@ public interface Link<T> extends Channel<T> {
      * @throws IllegalArgumentException naming the value and the range
      */
     static int requireCapacity(int capacity) {
-        if (capacity < 1 || capacity > RingBuffers.MAX_CAPACITY) {
-            throw new IllegalArgumentException("capacity must be between 1 and " + RingBuffers.MAX_CAPACITY
-                    + " (2^30, the largest ring a channel's queue can hold), got " + capacity);
-        }
+        Require.argument(
+                capacity >= 1 && capacity <= RingBuffers.MAX_CAPACITY,
+                "capacity",
+                "be between 1 and " + RingBuffers.MAX_CAPACITY + " (2^30, the largest ring a channel's queue can hold)",
+                capacity);
         return capacity;
     }
 }

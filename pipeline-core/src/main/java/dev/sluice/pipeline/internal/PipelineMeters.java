@@ -24,11 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * have ended. Moving a run from one to the other happens under the same lock as reading, so the counters never
  * step back.
  *
- * <p>Meters (tags {@code pipeline}, {@code stage}, {@code outcome}; never an ID):
- * {@code pipeline.items} (function counter, outcome processed|skipped|dropped|failed),
- * {@code pipeline.channel.size} and {@code pipeline.channel.capacity} (gauges of each stage's input link),
- * {@code pipeline.stage.duration} (timer, one record per stage per run),
- * {@code pipeline.run} (timer, tag outcome).
+ * <p>Meters (tags {@code pipeline}, {@code stage}, {@code outcome}; never an ID), all under {@code sluice.pipeline}
+ * and with no base unit on the counts, so that Prometheus names carry no doubled suffix:
+ * {@code sluice.pipeline.items} (function counter, outcome processed|skipped|dropped|failed),
+ * {@code sluice.pipeline.channel.size} and {@code sluice.pipeline.channel.capacity} (gauges of each stage's input
+ * link), {@code sluice.pipeline.stage.duration} (timer, one record per stage per run),
+ * {@code sluice.pipeline.run} (timer, tag outcome).
  */
 final class PipelineMeters {
 
@@ -70,13 +71,13 @@ final class PipelineMeters {
         List<StageStats> stats = summary.stages();
         for (int i = 0; i < running.length; i++) {
             stages[i].runEnded(running[i], stats.get(i));
-            Timer.builder("pipeline.stage.duration")
+            Timer.builder("sluice.pipeline.stage.duration")
                     .description("How long each stage of a run ran, from the start of the run")
                     .tags("pipeline", pipelineName, "stage", running[i].name())
                     .register(registry)
                     .record(running[i].duration(runStartNanos, summary.duration()));
         }
-        Timer.builder("pipeline.run")
+        Timer.builder("sluice.pipeline.run")
                 .description("Pipeline runs, by how they ended")
                 .tags(
                         "pipeline",
@@ -104,15 +105,13 @@ final class PipelineMeters {
             counter(registry, m, tags, "skipped", StageMeters::skipped);
             counter(registry, m, tags, "dropped", StageMeters::dropped);
             counter(registry, m, tags, "failed", StageMeters::failed);
-            Gauge.builder("pipeline.channel.size", m, StageMeters::buffered)
+            Gauge.builder("sluice.pipeline.channel.size", m, StageMeters::buffered)
                     .description("Items waiting in the stage's input link, summed over the runs in progress")
                     .tags(tags)
-                    .baseUnit("items")
                     .register(registry);
-            Gauge.builder("pipeline.channel.capacity", m, StageMeters::capacity)
+            Gauge.builder("sluice.pipeline.channel.capacity", m, StageMeters::capacity)
                     .description("Capacity of the stage's input link, summed over the runs in progress")
                     .tags(tags)
-                    .baseUnit("items")
                     .register(registry);
             return m;
         }
@@ -123,11 +122,10 @@ final class PipelineMeters {
                 Tags tags,
                 String outcome,
                 java.util.function.ToDoubleFunction<StageMeters> f) {
-            FunctionCounter.builder("pipeline.items", m, f)
+            FunctionCounter.builder("sluice.pipeline.items", m, f)
                     .description("Items handled by a stage, by outcome")
                     .tags(tags)
                     .tag("outcome", outcome)
-                    .baseUnit("items")
                     .register(registry);
         }
 

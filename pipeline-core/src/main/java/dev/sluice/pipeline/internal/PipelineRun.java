@@ -98,7 +98,7 @@ public final class PipelineRun<R> {
                 ? config.correlationId()
                 : UUID.randomUUID().toString();
         this.hasDeadline = timeout != null;
-        this.deadlineNanos = timeout == null ? 0L : startNanos + saturatedNanos(timeout);
+        this.deadlineNanos = timeout == null ? 0L : startNanos + Nanos.saturated(timeout);
         int n = specs.size();
         this.links = new ArrayList<>(n - 1);
         for (int i = 0; i < n - 1; i++) {
@@ -150,7 +150,7 @@ public final class PipelineRun<R> {
         if (ending.get() != null || isDone()) {
             return;
         }
-        stopDeadlineNanos = System.nanoTime() + saturatedNanos(grace);
+        stopDeadlineNanos = System.nanoTime() + Nanos.saturated(grace);
         stopping = true;
         stages[0].interruptThreads();
         poke();
@@ -415,10 +415,7 @@ public final class PipelineRun<R> {
             }
             for (Thread t : stage.threads) {
                 StackTraceElement[] where = t.getStackTrace();
-                StringBuilder at = new StringBuilder();
-                for (int i = 0; i < Math.min(where.length, 24); i++) {
-                    at.append("\n\tat ").append(where[i]);
-                }
+                String at = StackDump.of(where);
                 log.warn(
                         "pipeline '{}': stage '{}' (thread '{}') is still running {} ms after the stages after it"
                                 + " finished; it does not respond to interruption. It is at:{}",
@@ -487,17 +484,7 @@ public final class PipelineRun<R> {
                 log.warn("pipeline '{}': the sink failed to report the aborted run", config.pipelineName(), ex);
             }
         }
-        return new PipelineSummary(
-                config.pipelineName(),
-                correlationId,
-                runId,
-                outcome,
-                startedAt,
-                Duration.ofNanos(endNanos - startNanos),
-                stageStats(),
-                attributes,
-                failedStage,
-                failure);
+        return new PipelineSummary(snapshot(), outcome, failedStage, failure);
     }
 
     // ------------------------------------------------------------------------------------------- views
@@ -534,7 +521,7 @@ public final class PipelineRun<R> {
     /** {@link #awaitEnd()} for at most {@code timeout}; whether the run has ended. */
     public boolean awaitEnd(Duration timeout) throws InterruptedException {
         refuseFromCoordinator();
-        return coordinator.join(Duration.ofNanos(saturatedNanos(timeout)));
+        return coordinator.join(Duration.ofNanos(Nanos.saturated(timeout)));
     }
 
     /** {@link #awaitEnd()} without heeding interrupts; an interrupt meanwhile is restored on return. */
@@ -579,10 +566,6 @@ public final class PipelineRun<R> {
                 config.pipelineName(), correlationId, runId, startedAt, elapsed, stageStats(elapsed), attributes);
     }
 
-    private List<StageStats> stageStats() {
-        return stageStats(Duration.ofNanos(endNanos - startNanos));
-    }
-
     private List<StageStats> stageStats(Duration elapsed) {
         List<StageStats> all = new ArrayList<>(stages.length);
         for (RunningStage s : stages) {
@@ -597,18 +580,6 @@ public final class PipelineRun<R> {
         return "PipelineRun[" + config.pipelineName() + ", correlation " + correlationId + ", "
                 + (s != null ? s.outcome() : ending.get() != null ? "aborting" : stopping ? "stopping" : "running")
                 + "]";
-    }
-
-    /** A duration in nanoseconds, negative as 0, beyond ~73 years as ~73 years: addable to nanoTime() safely. */
-    private static long saturatedNanos(Duration d) {
-        if (d.isNegative()) {
-            return 0L;
-        }
-        try {
-            return Math.min(d.toNanos(), Long.MAX_VALUE / 4);
-        } catch (ArithmeticException tooFar) {
-            return Long.MAX_VALUE / 4;
-        }
     }
 
     // ------------------------------------------------------------------------------------------ endings

@@ -1,9 +1,9 @@
 package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /** The {@link StageContext} of one stage in one run. */
@@ -44,7 +44,7 @@ final class RunningStageContext implements StageContext {
 
     @Override
     public void attribute(String key, Object value) {
-        Objects.requireNonNull(key, "key must not be null");
+        Require.nonNull(key, "key");
         if (value != null) {
             attributes.put(key, value);
         }
