@@ -18,7 +18,8 @@ public interface Emitter<T> {
      * <p>A graceful stop ({@link PipelineHandle#stop}) reaches the source as an interrupt. The item being emitted
      * when it comes (or the first emitted after it) is still delivered, since the source has already taken it from
      * its input; the interrupt is then restored, so that the source's next wait for input ends it, and a later
-     * {@code emit} throws {@link InterruptedException}.
+     * {@code emit} throws {@link InterruptedException}. Items the source has already taken from its input go
+     * through {@link #handOver}, which a stop does not refuse.
      *
      * @throws InterruptedException if the run is being cancelled, or stopped (see above), or the rest of the
      *     pipeline has finished early (after a {@code take}): let it propagate out of {@code produce}, which then
@@ -36,6 +37,41 @@ public interface Emitter<T> {
      * @throws NullPointerException if the list or any of its items is null (checked before any is sent)
      */
     void emitAll(List<? extends T> items) throws InterruptedException;
+
+    /**
+     * Hands over items the source has already taken from its input (a message queue's consumer, a socket, a
+     * callback buffer), which would be lost if the pipeline refused them: unlike {@link #emit} and {@link #emitAll},
+     * a graceful stop neither refuses nor shortens a hand-over. Use it for exactly those items; anything the source
+     * can still leave in its input should go through {@code emit}, so that a stop ends the source promptly.
+     *
+     * <p>The contract:
+     *
+     * <ul>
+     *   <li><b>Order and blocking.</b> Every item is sent downstream in list order, waiting for room as
+     *       {@link #emitAll} does; the wait is the source's backpressure.
+     *   <li><b>Graceful stop</b> ({@link PipelineHandle#stop}). Every item is delivered, whether the stop came
+     *       before the call or during it; an interrupt that arrives meanwhile does not end the call but is restored
+     *       when it returns, so the source's next interruptible wait for input ends the source. A source that keeps
+     *       handing over after a stop is ended by the stop's grace period, which aborts the run.
+     *   <li><b>Abort</b> ({@link PipelineHandle#cancel}, a failure, the deadline, a grace period that runs out) or an
+     *       early finish ({@code take}). The call ends at once with {@link InterruptedException}; items not yet sent
+     *       then are not delivered (the run's summary counts the source's {@code itemsOut} exactly).
+     *   <li><b>Threads.</b> As for every method of this interface: the thread that runs {@link Source#produce}, or
+     *       a thread it hands the emitter to with a happens-before edge.
+     * </ul>
+     *
+     * <p>The emitter a pipeline gives its source implements this contract. The default implementation, for
+     * emitters made elsewhere (a test's double), is {@link #emitAll}.
+     *
+     * @param items the items, not null and holding no null; not kept after the call, so it may be reused
+     * @throws InterruptedException if the run is aborting or has finished early (see above): let it propagate out
+     *     of {@code produce}
+     * @throws NullPointerException if the list or any of its items is null (checked before any is sent)
+     * @since 0.1
+     */
+    default void handOver(List<? extends T> items) throws InterruptedException {
+        emitAll(items);
+    }
 
     /** The run and stage this source runs in: correlation ID, attributes, meters. */
     StageContext context();

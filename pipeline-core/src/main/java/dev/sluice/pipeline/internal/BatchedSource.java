@@ -12,7 +12,7 @@ public interface BatchedSource<T> {
 
     /**
      * Produces every item, in groups of at most {@code batchSize}, each passed to {@code out} at once (with
-     * {@link dev.sluice.pipeline.Emitter#emitAll}, or {@link SourceOutput#handOver} for items already taken from an
+     * {@link dev.sluice.pipeline.Emitter#emitAll}, or {@link dev.sluice.pipeline.Emitter#handOver} for items already taken from an
      * input). The lists may be reused after each call.
      */
     void produceBatches(dev.sluice.pipeline.Emitter<T> out, int batchSize) throws Exception;

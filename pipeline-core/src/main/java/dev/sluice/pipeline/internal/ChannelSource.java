@@ -41,7 +41,7 @@ public final class ChannelSource<T> implements Source<T>, BatchedSource<T> {
         try {
             for (; ; ) {
                 channel.receiveMany(group, batchSize);
-                SourceOutput.handOver(out, group); // taken from the channel: delivered even during a stop
+                out.handOver(group); // taken from the channel: delivered even during a stop
                 group.clear();
             }
         } catch (ChannelFailedException e) {

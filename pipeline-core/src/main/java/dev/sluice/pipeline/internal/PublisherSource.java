@@ -78,7 +78,7 @@ public final class PublisherSource<T> implements Source<T> {
                 }
                 received += group.size();
                 // Received from the publisher: delivered even during a graceful stop.
-                SourceOutput.handOver(emitter, group);
+                emitter.handOver(group);
                 taken += group.size();
                 group.clear();
                 if (taken >= replenishAt) {
@@ -127,7 +127,7 @@ public final class PublisherSource<T> implements Source<T> {
 
     private static <T> void handOver(Emitter<T> emitter, List<T> group) throws InterruptedException {
         if (!group.isEmpty()) {
-            SourceOutput.handOver(emitter, group);
+            emitter.handOver(group);
             group.clear();
         }
     }

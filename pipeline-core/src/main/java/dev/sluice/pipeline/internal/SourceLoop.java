@@ -17,11 +17,11 @@ import java.util.List;
  * first after it, is still delivered: those items were already taken from its input (a channel, a stream, a
  * publisher), and dropping them would lose them. Then the interrupt is restored, so that the source's next wait
  * for input ends it; an {@code emit} after that is refused with {@link InterruptedException}. Sources built into
- * Sluice hand over everything they had already received through {@link SourceOutput#handOver}. If the rest of the
+ * Sluice hand over everything they had already received through {@link Emitter#handOver}. If the rest of the
  * pipeline cannot take the items within the grace period, the run is aborted, which fails the link and ends the
  * hand-over.
  */
-final class SourceLoop extends StageLoop implements Emitter<Object>, SourceOutput<Object> {
+final class SourceLoop extends StageLoop implements Emitter<Object> {
     private final Source<Object> source;
     /** The source has been told of a graceful stop: nothing new enters. Source thread only. */
     private boolean stopNoticed;
@@ -65,15 +65,8 @@ final class SourceLoop extends StageLoop implements Emitter<Object>, SourceOutpu
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void emitAll(List<?> items) throws InterruptedException {
-        for (Object item : items) {
-            if (item == null) {
-                throw new NullPointerException(
-                        "the source of pipeline '" + stage.context.pipelineName() + "' emitted null in a group");
-            }
-        }
-        emitChecked((List<Object>) items);
+        emitChecked(checked(items, "emitted"));
     }
 
     /** {@link #emitAll} once the items are known not to be null. */
@@ -93,8 +86,24 @@ final class SourceLoop extends StageLoop implements Emitter<Object>, SourceOutpu
     }
 
     @Override
-    public void handOver(List<Object> items) throws InterruptedException {
-        deliverDespiteInterrupts(items, 0);
+    public void handOver(List<?> items) throws InterruptedException {
+        deliverDespiteInterrupts(checked(items, "handed over"), 0);
+    }
+
+    /** The items, once known to be a list with no null in it. */
+    @SuppressWarnings("unchecked")
+    private List<Object> checked(List<?> items, String verb) {
+        if (items == null) {
+            throw new NullPointerException(
+                    "the source of pipeline '" + stage.context.pipelineName() + "' " + verb + " a null list");
+        }
+        for (Object item : items) {
+            if (item == null) {
+                throw new NullPointerException(
+                        "the source of pipeline '" + stage.context.pipelineName() + "' " + verb + " null in a group");
+            }
+        }
+        return (List<Object>) items;
     }
 
     /** Sends every item from {@code from} on; an interrupt is remembered and restored, never a reason to stop. */

@@ -4,7 +4,6 @@ import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.GrpcSource;
 import dev.sluice.pipeline.grpc.ResilienceOptions;
-import dev.sluice.pipeline.internal.SourceOutput;
 import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.ClientCall;
 import io.grpc.Status;
@@ -154,7 +153,7 @@ public final class GrpcSourceRun<Req, Resp> {
                 meters.received(n);
                 attempt.progressed(); // settled as a success for the breaker
                 // Received from the server: handed over whole, even during a graceful stop (they are ours now).
-                SourceOutput.handOver(emitter, group);
+                emitter.handOver(group);
                 delivered += n;
                 last = group.get(n - 1);
                 group.clear();
@@ -204,7 +203,7 @@ public final class GrpcSourceRun<Req, Resp> {
         buffer.drainTo(group);
         if (!group.isEmpty()) {
             meters.received(group.size());
-            SourceOutput.handOver(emitter, group);
+            emitter.handOver(group);
         }
         return new InterruptedException("the pipeline is stopping");
     }
