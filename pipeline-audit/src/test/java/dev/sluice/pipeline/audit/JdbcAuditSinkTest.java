@@ -416,8 +416,12 @@ class JdbcAuditSinkTest {
         data.put("quote\"and\\backslash", "'; DROP TABLE audit_logs; --");
         data.put("max", Long.MAX_VALUE);
         data.put("tiny", 1.5e-7);
-        AuditEvent event = AuditEvent.streaming(
-                "m", "unicode-" + UUID.randomUUID(), Events.BASE, 1, java.time.Duration.ofSeconds(1), true, null, data);
+        AuditEvent event = AuditEvent.streaming("m", "unicode-" + UUID.randomUUID())
+                .startedAt(Events.BASE)
+                .duration(java.time.Duration.ofSeconds(1))
+                .itemCount(1)
+                .additionalData(data)
+                .build();
 
         sink().write(List.of(event));
 
@@ -427,15 +431,12 @@ class JdbcAuditSinkTest {
     @Test
     void aOneMegabyteStringIsStored() {
         String big = "x".repeat(1_000_000);
-        AuditEvent event = AuditEvent.streaming(
-                "m",
-                "big-" + UUID.randomUUID(),
-                Events.BASE,
-                1,
-                java.time.Duration.ofSeconds(1),
-                true,
-                null,
-                Map.of("payload", big));
+        AuditEvent event = AuditEvent.streaming("m", "big-" + UUID.randomUUID())
+                .startedAt(Events.BASE)
+                .duration(java.time.Duration.ofSeconds(1))
+                .itemCount(1)
+                .additionalData(Map.of("payload", big))
+                .build();
 
         sink().write(List.of(event));
 
