@@ -34,15 +34,12 @@ final class AuditWrites {
         AuditEvent[] events = new AuditEvent[n];
         Instant start = Instant.parse("2025-01-01T00:00:00Z");
         for (int i = 0; i < n; i++) {
-            events[i] = AuditEvent.streaming(
-                    "sluice.items.v1.ItemService/StreamItems",
-                    "bench-" + new UUID(0x51CE, i),
-                    start.plusMillis(i),
-                    1000 + i,
-                    Duration.ofMillis(250),
-                    true,
-                    null,
-                    Map.of("client", "benchmark", "shard", i % 16));
+            events[i] = AuditEvent.streaming("sluice.items.v1.ItemService/StreamItems", "bench-" + new UUID(0x51CE, i))
+                    .startedAt(start.plusMillis(i))
+                    .duration(Duration.ofMillis(250))
+                    .itemCount(1000 + i)
+                    .additionalData(Map.of("client", "benchmark", "shard", i % 16))
+                    .build();
         }
         return events;
     }

@@ -2,6 +2,7 @@ package dev.sluice.pipeline.audit;
 
 import dev.sluice.pipeline.audit.internal.AuditJson;
 import dev.sluice.pipeline.audit.internal.Text;
+import dev.sluice.pipeline.internal.check.Require;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
@@ -78,7 +79,7 @@ public record AuditEvent(
         int resumes,
         Map<String, Object> additionalData) {
 
-    /** The event type of a gRPC stream, as the seed document's audit trail names it. */
+    /** The event type of a gRPC stream, as the .NET gRPC streaming guide's audit trail names it. */
     public static final String GRPC_STREAMING = "gRPC:Streaming";
     /** The event type of a pipeline run that reads no gRPC stream. */
     public static final String PIPELINE_RUN = "Pipeline:Run";
@@ -145,50 +146,37 @@ public record AuditEvent(
     }
 
     /**
-     * The finished event of a gRPC stream, with the arguments of the seed document's {@code LogStreamingAuditEvent}:
-     * type {@link #GRPC_STREAMING}, a fresh random {@code eventId}, {@code endedAt} = {@code startTime + duration},
-     * items per second = {@code itemCount} over the duration (0 for a zero duration), outcome {@link #COMPLETED} or
-     * {@link #FAILED}, no retries or resumes. {@link AuditWriter#logStreaming} submits one in a single call.
+     * A builder for the event of a gRPC stream (type {@link #GRPC_STREAMING}): the record that .NET's
+     * {@code LogStreamingAuditEvent} writes, by name rather than by position.
      *
-     * @param errorMessage null when there was no error
-     * @param additionalData null or further details, as {@link #additionalData()} says
+     * <pre>{@code
+     * AuditEvent event = AuditEvent.streaming("GetUsersOnlineStream", correlationId)
+     *         .startedAt(startTime)
+     *         .duration(Duration.between(startTime, Instant.now()))
+     *         .itemCount(processedCount)
+     *         .build();
+     * }</pre>
+     *
+     * @param methodName the gRPC method
+     * @param correlationId the correlation ID that ties the event to log lines and calls
+     * @return a builder; see {@link Builder} for what each value defaults to
+     * @since 0.1
      */
-    public static AuditEvent streaming(
-            String methodName,
-            String correlationId,
-            Instant startTime,
-            long itemCount,
-            Duration duration,
-            boolean success,
-            String errorMessage,
-            Map<String, ?> additionalData) {
-        Objects.requireNonNull(startTime, "startTime must not be null");
-        Objects.requireNonNull(duration, "duration must not be null");
-        if (duration.isNegative()) {
-            throw new IllegalArgumentException("duration must not be negative, got " + duration);
-        }
-        requireNotNegative(itemCount, "itemCount");
-        requireStorableTime(startTime.truncatedTo(ChronoUnit.MILLIS), "startTime");
-        if (duration.compareTo(Duration.between(startTime, LATEST_TIME)) > 0) {
-            throw new IllegalArgumentException("duration must end by " + LATEST_TIME + " (AuditEvent.LATEST_TIME), got "
-                    + duration + " from startTime " + startTime);
-        }
-        return new AuditEvent(
-                UUID.randomUUID(),
-                GRPC_STREAMING,
-                methodName,
-                correlationId,
-                startTime,
-                startTime.plus(duration),
-                duration.toMillis(),
-                itemCount,
-                rate(itemCount, duration),
-                success,
-                success ? COMPLETED : FAILED,
-                errorMessage,
-                0,
-                0,
-                copyOf(additionalData));
+    public static Builder streaming(String methodName, String correlationId) {
+        return new Builder(GRPC_STREAMING, methodName, correlationId);
+    }
+
+    /**
+     * A builder for an event of any type.
+     *
+     * @param eventType what kind of operation: {@link #GRPC_STREAMING}, {@link #PIPELINE_RUN}, or a type of your own
+     * @param methodName the operation: the gRPC method, the job's name
+     * @param correlationId the correlation ID that ties the event to log lines and calls
+     * @return a builder; see {@link Builder} for what each value defaults to
+     * @since 0.1
+     */
+    public static Builder builder(String eventType, String methodName, String correlationId) {
+        return new Builder(eventType, methodName, correlationId);
     }
 
     /**
@@ -329,5 +317,203 @@ public record AuditEvent(
     @SuppressWarnings("unchecked")
     private static Map<String, Object> copyOf(Map<String, ?> data) {
         return (Map<String, Object>) data; // the canonical constructor makes the real (deep) copy
+    }
+    /**
+     * Collects an event's values by name; {@link #build()} checks them as the canonical constructor does. Defaults: a
+     * fresh random {@code eventId}; no end (a running event) until {@link #endedAt} or {@link #duration} gives one;
+     * 0 items, retries and resumes; success, so outcome {@link #COMPLETED} (or {@link #FAILED} after
+     * {@code success(false)}); no error message; no additional data. A setter checks nothing but null where null is
+     * not allowed; {@code build()} checks the rest. Not thread-safe; may build many events.
+     *
+     * @since 0.1
+     */
+    public static final class Builder {
+        private final String eventType;
+        private final String methodName;
+        private final String correlationId;
+        private UUID eventId;
+        private Instant startedAt;
+        private Instant endedAt;
+        private Duration duration;
+        private long itemCount;
+        private boolean success = true;
+        private String outcome;
+        private String errorMessage;
+        private int retries;
+        private int resumes;
+        private Map<String, ?> additionalData;
+
+        private Builder(String eventType, String methodName, String correlationId) {
+            this.eventType = eventType;
+            this.methodName = methodName;
+            this.correlationId = correlationId;
+        }
+
+        /**
+         * The event's identity, for an event that must replace one written before (default: a fresh random UUID).
+         *
+         * @param eventId the ID
+         * @return this builder
+         */
+        public Builder eventId(UUID eventId) {
+            this.eventId = Require.nonNull(eventId, "eventId");
+            return this;
+        }
+
+        /**
+         * When the operation started; required.
+         *
+         * @param startedAt the start
+         * @return this builder
+         */
+        public Builder startedAt(Instant startedAt) {
+            this.startedAt = Require.nonNull(startedAt, "startedAt");
+            return this;
+        }
+
+        /**
+         * When the operation ended, which makes a finished event; replaces a {@link #duration} given before.
+         *
+         * @param endedAt the end, not before the start
+         * @return this builder
+         */
+        public Builder endedAt(Instant endedAt) {
+            this.endedAt = Require.nonNull(endedAt, "endedAt");
+            this.duration = null;
+            return this;
+        }
+
+        /**
+         * How long the operation ran, which makes a finished event ending at {@code startedAt + duration}; replaces an
+         * {@link #endedAt} given before.
+         *
+         * @param duration the duration, not negative
+         * @return this builder
+         */
+        public Builder duration(Duration duration) {
+            this.duration = Require.notNegative(duration, "duration");
+            this.endedAt = null;
+            return this;
+        }
+
+        /**
+         * Items processed (default 0); the items per second follow from it and the duration.
+         *
+         * @param itemCount the count, not negative
+         * @return this builder
+         */
+        public Builder itemCount(long itemCount) {
+            this.itemCount = itemCount;
+            return this;
+        }
+
+        /**
+         * Whether the operation ended well (default true), which makes the outcome {@link #COMPLETED} or
+         * {@link #FAILED} unless {@link #outcome} says otherwise.
+         *
+         * @param success whether it succeeded
+         * @return this builder
+         */
+        public Builder success(boolean success) {
+            this.success = success;
+            return this;
+        }
+
+        /**
+         * How the operation ended, such as a pipeline's {@code Outcome} name (default {@link #COMPLETED} or
+         * {@link #FAILED}, after {@link #success}).
+         *
+         * @param outcome the outcome
+         * @return this builder
+         */
+        public Builder outcome(String outcome) {
+            this.outcome = Require.nonNull(outcome, "outcome");
+            return this;
+        }
+
+        /**
+         * What went wrong (default none).
+         *
+         * @param errorMessage the message, or null for none
+         * @return this builder
+         */
+        public Builder errorMessage(String errorMessage) {
+            this.errorMessage = errorMessage;
+            return this;
+        }
+
+        /**
+         * Calls retried, for a gRPC stream (default 0).
+         *
+         * @param retries the count, not negative
+         * @return this builder
+         */
+        public Builder retries(int retries) {
+            this.retries = retries;
+            return this;
+        }
+
+        /**
+         * Times a stream resumed after a failure (default 0).
+         *
+         * @param resumes the count, not negative
+         * @return this builder
+         */
+        public Builder resumes(int resumes) {
+            this.resumes = resumes;
+            return this;
+        }
+
+        /**
+         * Further details, stored as JSON as {@link AuditEvent#additionalData()} says (default none).
+         *
+         * @param additionalData the details, or null for none
+         * @return this builder
+         */
+        public Builder additionalData(Map<String, ?> additionalData) {
+            this.additionalData = additionalData;
+            return this;
+        }
+
+        /**
+         * The event: finished if an end or a duration was given (its duration and items per second computed from
+         * them), else running (outcome {@link #RUNNING}, not a success).
+         *
+         * @return the event
+         * @throws NullPointerException if no start was given
+         * @throws IllegalArgumentException for values the canonical constructor refuses, or a duration that ends
+         *     after {@link #LATEST_TIME}
+         */
+        public AuditEvent build() {
+            Require.nonNull(startedAt, "startedAt");
+            Instant end = endedAt;
+            if (duration != null) {
+                requireStorableTime(startedAt.truncatedTo(ChronoUnit.MILLIS), "startedAt");
+                if (duration.compareTo(Duration.between(startedAt, LATEST_TIME)) > 0) {
+                    throw new IllegalArgumentException("duration must end by " + LATEST_TIME
+                            + " (AuditEvent.LATEST_TIME), got " + duration + " from startedAt " + startedAt);
+                }
+                end = startedAt.plus(duration);
+            }
+            Duration elapsed =
+                    end == null ? Duration.ZERO : duration != null ? duration : Duration.between(startedAt, end);
+            boolean running = end == null;
+            return new AuditEvent(
+                    eventId != null ? eventId : UUID.randomUUID(),
+                    eventType,
+                    methodName,
+                    correlationId,
+                    startedAt,
+                    end,
+                    elapsed.isNegative() ? 0 : elapsed.toMillis(),
+                    itemCount,
+                    running || elapsed.isNegative() ? 0.0 : rate(itemCount, elapsed),
+                    !running && success,
+                    outcome != null ? outcome : running ? RUNNING : success ? COMPLETED : FAILED,
+                    errorMessage,
+                    retries,
+                    resumes,
+                    copyOf(additionalData));
+        }
     }
 }

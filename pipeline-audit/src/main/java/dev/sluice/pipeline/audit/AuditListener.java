@@ -120,7 +120,7 @@ public final class AuditListener implements PipelineListener {
         try {
             UUID id = summary.runId();
             withRunningEvent.remove(id);
-            writer.submitQuietly(finished(id, summary));
+            writer.log(finished(id, summary));
         } catch (RuntimeException e) {
             log.error(
                     "the audit event of pipeline '{}' (correlation {}) could not be made",
@@ -134,7 +134,7 @@ public final class AuditListener implements PipelineListener {
         try {
             UUID id = s.runId();
             if (withRunningEvent.add(id)) {
-                writer.submitQuietly(running(id, s));
+                writer.log(running(id, s));
             }
         } catch (RuntimeException e) {
             log.error(

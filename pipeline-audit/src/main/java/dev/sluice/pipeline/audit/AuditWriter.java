@@ -10,12 +10,11 @@ import dev.sluice.pipeline.audit.internal.Spillover;
 import dev.sluice.pipeline.audit.internal.WriterCounters;
 import dev.sluice.pipeline.audit.internal.WriterMeters;
 import dev.sluice.pipeline.audit.internal.WriterState;
+import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -163,31 +162,24 @@ public final class AuditWriter implements AutoCloseable {
     }
 
     /**
-     * Submits the audit event of a gRPC stream in one call, with the arguments of the seed document's
-     * {@code LogStreamingAuditEvent}: see {@link AuditEvent#streaming}. Never throws for the store, and never throws
-     * {@link InterruptedException}: if interrupted while the queue is full, it puts the event in the spill file
-     * directly (or drops it, counted, without one) and keeps the interrupt flag set.
+     * {@link #submit}, for code that must not be interrupted by auditing: never throws {@link InterruptedException}.
+     * If interrupted while the queue is full, it puts the event in the spill file directly (or drops it, counted,
+     * without one) and keeps the interrupt flag set. Never throws for the store.
      *
-     * @return whether the event was taken or spilled
-     * @throws IllegalArgumentException or {@link NullPointerException} for arguments that make no event, as
-     *     {@link AuditEvent#streaming} says
+     * <pre>{@code
+     * audit.log(AuditEvent.streaming("GetUsersOnlineStream", correlationId)
+     *         .startedAt(startTime)
+     *         .endedAt(Instant.now())
+     *         .itemCount(processedCount)
+     *         .build());
+     * }</pre>
+     *
+     * @param event the event
+     * @return true if the event was taken or spilled; false if it was dropped, as for {@link #submit}
+     * @since 0.1
      */
-    public boolean logStreaming(
-            String methodName,
-            String correlationId,
-            Instant startTime,
-            long itemCount,
-            Duration duration,
-            boolean success,
-            String errorMessage,
-            Map<String, ?> additionalData) {
-        return submitQuietly(AuditEvent.streaming(
-                methodName, correlationId, startTime, itemCount, duration, success, errorMessage, additionalData));
-    }
-
-    /** {@link #submit}, but an interrupt while waiting sends the event to the spill file instead of failing. */
-    boolean submitQuietly(AuditEvent event) {
-        Objects.requireNonNull(event, "event must not be null");
+    public boolean log(AuditEvent event) {
+        Require.nonNull(event, "event");
         counters.submitted.incrementAndGet();
         try {
             return enqueue(event);

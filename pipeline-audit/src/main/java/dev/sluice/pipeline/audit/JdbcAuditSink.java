@@ -3,8 +3,10 @@ package dev.sluice.pipeline.audit;
 import dev.sluice.pipeline.audit.internal.AuditJson;
 import dev.sluice.pipeline.audit.internal.Dialect;
 import dev.sluice.pipeline.audit.internal.DriverManagerDataSource;
+import dev.sluice.pipeline.audit.internal.Lookups;
 import dev.sluice.pipeline.audit.internal.TableName;
 import dev.sluice.pipeline.audit.internal.WriteConnection;
+import dev.sluice.pipeline.internal.check.Require;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -21,35 +23,43 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 /**
- * Stores audit events in a table of SQLite (the embedded default) or PostgreSQL (the production target), and reads
- * them back. The database is recognised from the connection; no driver class is named here.
+ * Stores audit events in a table of SQLite (the embedded default), PostgreSQL, or MariaDB or MySQL, and reads them
+ * back. The database is recognised from the connection; no driver class is named here, and none comes with this
+ * module: add {@code org.xerial:sqlite-jdbc}, {@code org.postgresql:postgresql} or
+ * {@code org.mariadb.jdbc:mariadb-java-client} (MariaDB and MySQL) to your build.
  *
  * <h2>The table</h2>
- * {@value #DEFAULT_TABLE} unless {@link #withTable} names another, created with its indexes on first use if missing
- * (never altered or dropped):
+ * {@value #DEFAULT_TABLE} unless {@link #withTable} names another, in the connection's current schema unless
+ * {@link #withSchema} names one. The sink creates it with its indexes on first use if it is missing (never altering or
+ * dropping it), running the statements of the DDL file this module ships for the database,
+ * {@code db/sluice-audit/<sqlite|postgresql|mariadb>/V1__create_audit_logs.sql} on the class path; with
+ * {@link #withSchemaCreation withSchemaCreation(false)} it runs no DDL and uses a table created beforehand from that
+ * file (by a DBA, Flyway or Liquibase).
  * <pre>
- * id             bigint identity / INTEGER PRIMARY KEY
- * event_id       uuid / TEXT, unique       one row per event: writes are idempotent
- * event_type     text                      gRPC:Streaming, Pipeline:Run, …
- * correlation_id text                      indexed
- * method_name    text
- * created_date   timestamptz / INTEGER     when the operation started, UTC; SQLite: epoch milliseconds; indexed
- * success        boolean / INTEGER 0|1
+ * column         PostgreSQL / MariaDB / SQLite
+ * id             bigint identity / bigint auto_increment / INTEGER PRIMARY KEY
+ * event_id       uuid / char(36) / TEXT, unique     one row per event: writes are idempotent
+ * event_type     text / varchar(512) / TEXT         gRPC:Streaming, Pipeline:Run, …
+ * correlation_id text / varchar(512) / TEXT         indexed
+ * method_name    text / varchar(512) / TEXT
+ * created_date   timestamptz / datetime(3) / INTEGER   when the operation started, UTC (SQLite: epoch ms); indexed
+ * success        boolean / boolean / INTEGER 0|1
  * duration_ms    bigint
  * item_count     bigint
- * audit_data     jsonb / TEXT CHECK (json_valid(audit_data))   the whole event, {@link AuditEvent#toJson()}
+ * audit_data     jsonb / json / TEXT CHECK (json_valid(audit_data))   the whole event, {@link AuditEvent#toJson()}
  * </pre>
  * The JSON is queryable with the database's own operators, for instance
- * {@code audit_data->'additionalData'->>'userId'} on PostgreSQL, {@code audit_data ->> '$.additionalData.userId'} on
- * SQLite.
+ * {@code audit_data->'additionalData'->>'userId'} on PostgreSQL, {@code JSON_VALUE(audit_data,
+ * '$.additionalData.userId')} on MariaDB and MySQL, {@code audit_data ->> '$.additionalData.userId'} on SQLite.
  *
  * <h2>Writing</h2>
- * {@link #write} writes the batch in one transaction (inserts with {@code ON CONFLICT (event_id)}, so a duplicate
- * never aborts the batch) and commits, as multi-row inserts of up to 1,000 events each (about 1.5 times the events
- * per second of a JDBC batch of one-row inserts on PostgreSQL). Every value goes in as a statement parameter; the
- * table name, the only identifier spliced into SQL, must be a plain lowercase identifier. On SQLite each connection gets a busy timeout
- * of {@value dev.sluice.pipeline.audit.internal.Dialect#BUSY_TIMEOUT_MS} ms and the database WAL mode, so that an
- * application sharing the file can read while the audit trail writes.
+ * {@link #write} writes the batch in one transaction and commits, as multi-row inserts of up to 1,000 events each.
+ * A conflict on {@code event_id} never aborts the batch: PostgreSQL and SQLite resolve it with
+ * {@code ON CONFLICT (event_id)}, MariaDB and MySQL with {@code ON DUPLICATE KEY UPDATE}, keeping the row for a
+ * running event and replacing it for a finished one. Every value goes in as a statement parameter; the table and
+ * schema names, the only identifiers spliced into SQL, must be plain lowercase identifiers. On SQLite each connection
+ * gets a busy timeout of {@value dev.sluice.pipeline.audit.internal.Dialect#BUSY_TIMEOUT_MS} ms and the database WAL
+ * mode, so that an application sharing the file can read while the audit trail writes.
  *
  * <h2>Connections</h2>
  * A sink made by {@link #forDataSource} takes a connection from the DataSource for each batch and lookup and gives it
@@ -63,6 +73,8 @@ import javax.sql.DataSource;
  * while it runs, which is why an {@link AuditWriter} writes from a platform thread by default. Failures surface as
  * {@link AuditStoreException}, with the database's SQLState (for SQLite, whose driver gives none, the class of its
  * result code: a constraint, a trigger's {@code RAISE} give 23000, a value too big 54000, a type mismatch 22000).
+ *
+ * @since 0.1
  */
 public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
@@ -70,14 +82,16 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
     public static final String DEFAULT_TABLE = "audit_logs";
 
     private final DataSource dataSource;
-    private final String table;
+    private final TableName table;
+    private final boolean createsSchema;
     private final WriteConnection writeConnection; // null when the DataSource is the caller's (a pool, typically)
     private volatile Dialect dialect; // known after the first connection
     private volatile boolean schemaReady;
 
-    private JdbcAuditSink(DataSource dataSource, String table, boolean ownsConnections) {
+    private JdbcAuditSink(DataSource dataSource, TableName table, boolean createsSchema, boolean ownsConnections) {
         this.dataSource = dataSource;
         this.table = table;
+        this.createsSchema = createsSchema;
         this.writeConnection = ownsConnections ? new WriteConnection(dataSource) : null;
     }
 
@@ -100,7 +114,8 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
             throw new IllegalArgumentException(
                     "file must be in an existing directory, got " + file + " (no directory " + dir + ")");
         }
-        return new JdbcAuditSink(new DriverManagerDataSource("jdbc:sqlite:" + absolute), DEFAULT_TABLE, true);
+        return new JdbcAuditSink(
+                new DriverManagerDataSource("jdbc:sqlite:" + absolute), TableName.of(DEFAULT_TABLE), true, true);
     }
 
     /**
@@ -115,42 +130,88 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
             throw new IllegalArgumentException("jdbcUrl must start with 'jdbc:', got a URL starting '"
                     + DriverManagerDataSource.scheme(jdbcUrl) + "'");
         }
-        return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), DEFAULT_TABLE, true);
+        return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), TableName.of(DEFAULT_TABLE), true, true);
     }
 
     /** A sink that takes its connections from {@code dataSource} (a pool, typically), one per batch and lookup. */
     public static JdbcAuditSink forDataSource(DataSource dataSource) {
-        return new JdbcAuditSink(
-                Objects.requireNonNull(dataSource, "dataSource must not be null"), DEFAULT_TABLE, false);
+        return new JdbcAuditSink(Require.nonNull(dataSource, "dataSource"), TableName.of(DEFAULT_TABLE), true, false);
     }
 
     /**
-     * This sink, storing in table {@code table} instead.
+     * This sink, storing in table {@code table} instead (in the same schema).
      *
+     * @param table the table's name
+     * @return a new sink on the same connections
      * @throws IllegalArgumentException unless {@code table} is 1 to 40 lowercase letters, digits or underscores, not
      *     starting with a digit
+     * @since 0.1
      */
     public JdbcAuditSink withTable(String table) {
-        return new JdbcAuditSink(dataSource, TableName.check(table), writeConnection != null);
-    }
-
-    /** The table's name. */
-    public String table() {
-        return table;
+        TableName t = this.table.schema() == null
+                ? TableName.of(table)
+                : TableName.of(table).inSchema(this.table.schema());
+        return new JdbcAuditSink(dataSource, t, createsSchema, writeConnection != null);
     }
 
     /**
-     * Creates the table and its indexes if they are missing, and checks that an existing table has the audit columns.
-     * Idempotent, safe to call from several processes at once; otherwise done on first use. Call it at start-up to
-     * find a configuration error at once rather than in the writer's log.
+     * This sink, storing its table in {@code schema}: a PostgreSQL schema, or a MariaDB or MySQL database. Without it,
+     * the table lives in the connection's current schema ({@code search_path}, the database of the URL). SQLite has
+     * no schemas: a sink on SQLite with one fails at its first use.
      *
-     * @throws AuditStoreException if the database cannot be reached, is not SQLite or PostgreSQL, or holds a table of
-     *     that name without the audit columns
+     * @param schema the schema's name
+     * @return a new sink on the same connections
+     * @throws IllegalArgumentException unless {@code schema} is 1 to 40 lowercase letters, digits or underscores, not
+     *     starting with a digit
+     * @since 0.1
+     */
+    public JdbcAuditSink withSchema(String schema) {
+        return new JdbcAuditSink(dataSource, table.inSchema(schema), createsSchema, writeConnection != null);
+    }
+
+    /**
+     * This sink, creating its table on first use ({@code true}, the default) or never ({@code false}). Without
+     * creation the sink runs no DDL: it suits a database role that may only read and write rows, on a table created
+     * beforehand from the DDL file this module ships for each database
+     * ({@code db/sluice-audit/<postgresql|mariadb|sqlite>/V1__create_audit_logs.sql}, usable by Flyway or
+     * Liquibase). Its first use then checks that the table has the audit columns, and fails naming that file if not.
+     *
+     * @param create whether the sink creates the table and its indexes when they are missing
+     * @return a new sink on the same connections
+     * @since 0.1
+     */
+    public JdbcAuditSink withSchemaCreation(boolean create) {
+        return new JdbcAuditSink(dataSource, table, create, writeConnection != null);
+    }
+
+    /**
+     * The table's name, qualified by its schema if it has one ({@code audit.audit_logs}).
+     *
+     * @return the table's name
+     * @since 0.1
+     */
+    public String table() {
+        return table.toString();
+    }
+
+    /**
+     * Creates the table and its indexes if they are missing, and checks that the table has the audit columns; with
+     * {@link #withSchemaCreation withSchemaCreation(false)}, only checks. Idempotent, safe to call from several
+     * processes at once; otherwise done on first use. Call it at start-up to find a configuration error at once rather
+     * than in the writer's log. Blocks on the database.
+     *
+     * @throws AuditStoreException if the database cannot be reached, is not one the sink knows, or holds no table of
+     *     that name with the audit columns (and may not create one)
+     * @since 0.1
      */
     public void createSchema() {
         try (Connection c = connect()) {
             Dialect d = dialect;
-            d.createSchema(c, table);
+            if (createsSchema) {
+                d.createSchema(c, table);
+            } else {
+                d.verifySchema(c, table);
+            }
             schemaReady = true;
         } catch (SQLException e) {
             throw failure("creating the audit table", e);
@@ -222,7 +283,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         Objects.requireNonNull(correlationId, "correlationId must not be null");
         try (Connection c = connectWithSchema();
                 PreparedStatement ps = c.prepareStatement(dialect.selectByCorrelationIdSql(table))) {
-            ps.setString(1, correlationId);
+            dialect.bindCorrelationQuery(ps, correlationId);
             return read(ps);
         } catch (SQLException e) {
             throw failure("looking up audit events by correlation ID", e);
@@ -231,10 +292,14 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
     @Override
     public List<AuditEvent> findByType(String eventType, Instant from, Instant to, int limit) {
-        dev.sluice.pipeline.audit.internal.Lookups.checkTypeQuery(eventType, from, to, limit);
+        Lookups.checkTypeQuery(eventType, from, to, limit);
+        Instant[] range = Lookups.storedMillis(from, to);
+        if (range == null) {
+            return List.of();
+        }
         try (Connection c = connectWithSchema();
                 PreparedStatement ps = c.prepareStatement(dialect.selectByTypeSql(table))) {
-            dialect.bindTypeQuery(ps, eventType, from, to, limit);
+            dialect.bindTypeQuery(ps, eventType, range[0], range[1], limit);
             return read(ps);
         } catch (SQLException e) {
             throw failure("looking up audit events by type and time", e);
@@ -289,12 +354,20 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
             d = Dialect.of(c);
             dialect = d;
         }
+        if (d == Dialect.SQLITE && table.schema() != null) {
+            throw new SQLException("SQLite keeps one database per file and has no schemas; withSchema(\""
+                    + table.schema() + "\") is for PostgreSQL, MariaDB and MySQL");
+        }
         d.prepare(c);
     }
 
     private void ensureSchema(Connection c) throws SQLException {
         if (!schemaReady) {
-            dialect.createSchema(c, table);
+            if (createsSchema) {
+                dialect.createSchema(c, table);
+            } else {
+                dialect.verifySchema(c, table);
+            }
             schemaReady = true;
         }
     }
@@ -309,8 +382,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
     private AuditStoreException failure(String doing, SQLException e) {
         Dialect d = dialect;
-        String store = (d == null ? "audit database" : d == Dialect.SQLITE ? "SQLite" : "PostgreSQL") + " table \""
-                + table + "\"";
+        String store = (d == null ? "audit database" : d.displayName()) + " table \"" + table + "\"";
         String sqlState = d == null ? e.getSQLState() : d.sqlState(e);
         return new AuditStoreException(
                 doing + " in " + store + " failed: " + e.getMessage()

@@ -22,18 +22,15 @@ import org.junit.jupiter.api.Timeout;
 class AuditEventTest {
 
     @Test
-    void streamingMatchesTheSeedsLogStreamingAuditEvent() {
-        // when the seed's example is logged: 500 users in 1.234 s
+    void streamingMatchesTheDotNetGuidesLogStreamingAuditEvent() {
+        // when the .NET guide's example is logged: 500 users in 1.234 s
         Instant start = Instant.parse("2025-03-04T05:06:07.089Z");
-        AuditEvent e = AuditEvent.streaming(
-                "GetUsersOnlineStream",
-                "corr-1",
-                start,
-                500,
-                Duration.ofMillis(1234),
-                true,
-                null,
-                Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"));
+        AuditEvent e = AuditEvent.streaming("GetUsersOnlineStream", "corr-1")
+                .startedAt(start)
+                .duration(Duration.ofMillis(1234))
+                .itemCount(500)
+                .additionalData(Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"))
+                .build();
 
         // then
         assertThat(e.eventType()).isEqualTo("gRPC:Streaming");
@@ -56,8 +53,77 @@ class AuditEventTest {
     }
 
     @Test
+    void theBuilderMakesAFinishedEventFromAnEndAsFromADuration() {
+        // given a builder with every value named, and an end instead of a duration
+        UUID id = UUID.randomUUID();
+        Instant start = Instant.parse("2025-03-04T05:06:07Z");
+        AuditEvent e = AuditEvent.builder("batch:Export", "users-export", "corr-2")
+                .eventId(id)
+                .startedAt(start)
+                .endedAt(start.plusSeconds(4))
+                .itemCount(10)
+                .success(false)
+                .outcome("TIMED_OUT")
+                .errorMessage("deadline passed")
+                .retries(2)
+                .resumes(1)
+                .build();
+
+        // then every value is the one named, and the duration and rate follow from the times
+        assertThat(e)
+                .isEqualTo(new AuditEvent(
+                        id,
+                        "batch:Export",
+                        "users-export",
+                        "corr-2",
+                        start,
+                        start.plusSeconds(4),
+                        4000,
+                        10,
+                        2.5,
+                        false,
+                        "TIMED_OUT",
+                        "deadline passed",
+                        2,
+                        1,
+                        Map.of()));
+    }
+
+    @Test
+    void theBuilderWithoutAnEndMakesARunningEvent() {
+        AuditEvent e = AuditEvent.builder(AuditEvent.PIPELINE_RUN, "nightly", "corr-3")
+                .startedAt(Events.BASE)
+                .itemCount(5)
+                .build();
+
+        assertThat(e.running()).isTrue();
+        assertThat(e.outcome()).isEqualTo(AuditEvent.RUNNING);
+        assertThat(e.success()).isFalse();
+        assertThat(e.itemCount()).isEqualTo(5);
+    }
+
+    @Test
+    void theBuilderRefusesAnEventWithoutAStartOrEndingBeforeItStarted() {
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c").itemCount(1).build())
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("startedAt must not be null");
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c")
+                        .startedAt(Events.BASE)
+                        .endedAt(Events.BASE.minusMillis(1))
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("endedAt must not be before startedAt");
+    }
+
+    @Test
     void aFailedStreamIsAFailedEventWithItsMessage() {
-        AuditEvent e = AuditEvent.streaming("m", "c", Instant.EPOCH, 3, Duration.ZERO, false, "boom", null);
+        AuditEvent e = AuditEvent.streaming("m", "c")
+                .startedAt(Instant.EPOCH)
+                .duration(Duration.ZERO)
+                .itemCount(3)
+                .success(false)
+                .errorMessage("boom")
+                .build();
 
         assertThat(e.outcome()).isEqualTo(AuditEvent.FAILED);
         assertThat(e.errorMessage()).isEqualTo("boom");
@@ -135,7 +201,12 @@ class AuditEventTest {
         data.put("at", Instant.parse("2025-01-01T00:00:00Z"));
         data.put("record", new Point(1, 2));
 
-        AuditEvent e = AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, data);
+        AuditEvent e = AuditEvent.streaming("m", "c")
+                .startedAt(Instant.EPOCH)
+                .duration(Duration.ofSeconds(1))
+                .itemCount(1)
+                .additionalData(data)
+                .build();
         inner.put("x", 2);
         data.put("later", true);
 
@@ -154,15 +225,14 @@ class AuditEventTest {
 
     @Test
     void textThatNoStoreCanHoldIsReplaced() {
-        AuditEvent e = AuditEvent.streaming(
-                "m\u0000x",
-                "c",
-                Instant.EPOCH,
-                1,
-                Duration.ofSeconds(1),
-                false,
-                "lone \uD800 surrogate",
-                Map.of("k\u0000", "v\u0000\uDC00"));
+        AuditEvent e = AuditEvent.streaming("m\u0000x", "c")
+                .startedAt(Instant.EPOCH)
+                .duration(Duration.ofSeconds(1))
+                .itemCount(1)
+                .success(false)
+                .errorMessage("lone \uD800 surrogate")
+                .additionalData(Map.of("k\u0000", "v\u0000\uDC00"))
+                .build();
 
         assertThat(e.methodName()).isEqualTo("m\uFFFDx");
         assertThat(e.errorMessage()).isEqualTo("lone \uFFFD surrogate");
@@ -172,8 +242,13 @@ class AuditEventTest {
 
     @Test
     void aLongErrorMessageIsCutAndMarked() {
-        AuditEvent e = AuditEvent.streaming(
-                "m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), false, "e".repeat(20_000), null);
+        AuditEvent e = AuditEvent.streaming("m", "c")
+                .startedAt(Instant.EPOCH)
+                .duration(Duration.ofSeconds(1))
+                .itemCount(1)
+                .success(false)
+                .errorMessage("e".repeat(20_000))
+                .build();
 
         assertThat(e.errorMessage())
                 .hasSize(AuditEvent.MAX_ERROR_MESSAGE_LENGTH)
@@ -182,26 +257,20 @@ class AuditEventTest {
 
     @Test
     void aOneMegabyteStringFitsAndTwoAreRefusedWithTheSizeAndTheLimit() {
-        AuditEvent fits = AuditEvent.streaming(
-                "m",
-                "c",
-                Instant.EPOCH,
-                1,
-                Duration.ofSeconds(1),
-                true,
-                null,
-                Map.of("payload", "x".repeat(1_000_000)));
+        AuditEvent fits = AuditEvent.streaming("m", "c")
+                .startedAt(Instant.EPOCH)
+                .duration(Duration.ofSeconds(1))
+                .itemCount(1)
+                .additionalData(Map.of("payload", "x".repeat(1_000_000)))
+                .build();
         assertThat((String) fits.additionalData().get("payload")).hasSize(1_000_000);
 
-        assertThatThrownBy(() -> AuditEvent.streaming(
-                        "m",
-                        "c",
-                        Instant.EPOCH,
-                        1,
-                        Duration.ofSeconds(1),
-                        true,
-                        null,
-                        Map.of("payload", "x".repeat(2_000_000))))
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c")
+                        .startedAt(Instant.EPOCH)
+                        .duration(Duration.ofSeconds(1))
+                        .itemCount(1)
+                        .additionalData(Map.of("payload", "x".repeat(2_000_000)))
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("additionalData is 2000014 characters of JSON")
                 .hasMessageContaining("the limit is 1048576");
@@ -247,11 +316,18 @@ class AuditEventTest {
         assertThatThrownBy(() -> AuditEvent.started("t", "m", "c".repeat(513), Instant.EPOCH, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("correlationId must be at most 512 bytes of UTF-8");
-        assertThatThrownBy(() -> AuditEvent.streaming("m", "c", Instant.EPOCH, -1, Duration.ZERO, true, null, null))
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c")
+                        .startedAt(Instant.EPOCH)
+                        .duration(Duration.ZERO)
+                        .itemCount(-1)
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("itemCount must not be negative, got -1");
-        assertThatThrownBy(() ->
-                        AuditEvent.streaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(-1), true, null, null))
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c")
+                        .startedAt(Instant.EPOCH)
+                        .duration(Duration.ofSeconds(-1))
+                        .itemCount(1)
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("duration must not be negative, got PT-1S");
         assertThatThrownBy(() -> withRate(Double.NaN))
@@ -339,8 +415,11 @@ class AuditEventTest {
         // given the value that broke a PostgreSQL index: 1,000 non-ASCII characters (3,000 bytes)
         String wide = "漢".repeat(1000);
 
-        assertThatThrownBy(() ->
-                        AuditEvent.streaming("m", wide, Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, null))
+        assertThatThrownBy(() -> AuditEvent.streaming("m", wide)
+                        .startedAt(Instant.EPOCH)
+                        .duration(Duration.ofSeconds(1))
+                        .itemCount(1)
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("correlationId must be at most 512 bytes of UTF-8 (AuditEvent.MAX_NAME_BYTES, "
                         + "what every audit store can index), got 3000 bytes: '漢漢漢")
@@ -392,11 +471,17 @@ class AuditEventTest {
         assertThatThrownBy(() -> AuditEvent.started("t", "m", "c", Instant.EPOCH, null)
                         .completed(Instant.parse("+10000-01-01T00:00:00Z"), 1, true, null))
                 .hasMessageStartingWith("endedAt must be between");
-        assertThatThrownBy(() -> AuditEvent.streaming(
-                        "m", "c", Instant.parse("9999-12-31T00:00:00Z"), 1, Duration.ofDays(2), true, null, null))
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c")
+                        .startedAt(Instant.parse("9999-12-31T00:00:00Z"))
+                        .duration(Duration.ofDays(2))
+                        .itemCount(1)
+                        .build())
                 .hasMessageStartingWith("duration must end by 9999-12-31T23:59:59.999Z");
-        assertThatThrownBy(() -> AuditEvent.streaming(
-                        "m", "c", Instant.EPOCH, 1, Duration.ofSeconds(Long.MAX_VALUE), true, null, null))
+        assertThatThrownBy(() -> AuditEvent.streaming("m", "c")
+                        .startedAt(Instant.EPOCH)
+                        .duration(Duration.ofSeconds(Long.MAX_VALUE))
+                        .itemCount(1)
+                        .build())
                 .hasMessageStartingWith("duration must end by");
     }
 

@@ -292,7 +292,11 @@ class AuditWriterTest {
         writer.close(Duration.ofSeconds(5));
 
         assertThat(writer.submit(Events.finished("late", 1))).isFalse();
-        assertThat(writer.logStreaming("m", "c", Instant.EPOCH, 1, Duration.ofSeconds(1), true, null, null))
+        assertThat(writer.log(AuditEvent.streaming("m", "c")
+                        .startedAt(Instant.EPOCH)
+                        .duration(Duration.ofSeconds(1))
+                        .itemCount(1)
+                        .build()))
                 .isFalse();
         assertThat(writer.report().dropped()).isEqualTo(2);
         assertThat(writer.close(Duration.ofSeconds(1)).submitted()).isEqualTo(2);
@@ -362,7 +366,7 @@ class AuditWriterTest {
     }
 
     @Test
-    void logStreamingSpillsInsteadOfWaitingWhenItsThreadIsInterrupted() throws Exception {
+    void logSpillsInsteadOfWaitingWhenItsThreadIsInterrupted() throws Exception {
         // given a full queue in front of a held store
         ControllableSink sink = sink().hold();
         AuditWriter writer = track(fastRetries(sink)
@@ -374,12 +378,16 @@ class AuditWriterTest {
         assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
         writer.submit(Events.finished("i", 1));
 
-        // when a thread blocked in logStreaming is interrupted
+        // when a thread blocked in log is interrupted
         AtomicReference<Boolean> result = new AtomicReference<>();
         AtomicBoolean stillInterrupted = new AtomicBoolean();
         Thread t = Thread.ofVirtual().start(() -> {
-            result.set(writer.logStreaming(
-                    "GetUsersOnlineStream", "c", Instant.EPOCH, 5, Duration.ofSeconds(1), true, null, Map.of()));
+            result.set(writer.log(AuditEvent.streaming("GetUsersOnlineStream", "c")
+                    .startedAt(Instant.EPOCH)
+                    .duration(Duration.ofSeconds(1))
+                    .itemCount(5)
+                    .additionalData(Map.of())
+                    .build()));
             stillInterrupted.set(Thread.currentThread().isInterrupted());
         });
         await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.TIMED_WAITING);
@@ -396,8 +404,11 @@ class AuditWriterTest {
     void eachSubmittedEventIsLoggedAsOneLine() throws Exception {
         try (LogCapture logs = LogCapture.of(Slf4jAuditSink.DEFAULT_LOGGER)) {
             AuditWriter writer = track(AuditWriter.builder(sink()).build());
-            writer.logStreaming(
-                    "GetUsersOnlineStream", "corr-42", Instant.EPOCH, 500, Duration.ofMillis(1234), true, null, null);
+            writer.log(AuditEvent.streaming("GetUsersOnlineStream", "corr-42")
+                    .startedAt(Instant.EPOCH)
+                    .duration(Duration.ofMillis(1234))
+                    .itemCount(500)
+                    .build());
             writer.close(Duration.ofSeconds(5));
 
             assertThat(logs.messages())

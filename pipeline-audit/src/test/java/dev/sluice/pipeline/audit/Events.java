@@ -66,14 +66,11 @@ final class Events {
     }
 
     static AuditEvent streaming(String correlationId, Instant start, long items) {
-        return AuditEvent.streaming(
-                "GetUsersOnlineStream",
-                correlationId,
-                start,
-                items,
-                Duration.ofMillis(1500),
-                true,
-                null,
-                Map.of("userId", "SystemUser"));
+        return AuditEvent.streaming("GetUsersOnlineStream", correlationId)
+                .startedAt(start)
+                .duration(Duration.ofMillis(1500))
+                .itemCount(items)
+                .additionalData(Map.of("userId", "SystemUser"))
+                .build();
     }
 }

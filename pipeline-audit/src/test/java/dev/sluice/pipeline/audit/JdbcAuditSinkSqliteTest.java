@@ -10,15 +10,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqlite.SQLiteDataSource;
 
-/** The JDBC store contract on an SQLite file, and what is particular to SQLite. */
-class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
+/** What is particular to SQLite; {@link JdbcAuditSinkTest} runs the behaviour every store shares. */
+@Timeout(60)
+class JdbcAuditSinkSqliteTest {
 
     @TempDir
     Path dir;
@@ -31,43 +32,26 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
         dataSource.setUrl("jdbc:sqlite:" + dir.resolve("audit.db"));
     }
 
-    @Override
-    DataSource dataSource() {
-        return dataSource;
+    private JdbcAuditSink sink() {
+        return JdbcAuditSink.forDataSource(dataSource);
     }
 
-    @Override
-    String table() {
-        return "audit_logs";
-    }
-
-    @Override
-    void refusePoison() throws SQLException {
-        Refusing.sqliteTrigger(dataSource, table());
-    }
-
-    @Override
-    String refusalSqlState() {
-        return "23000"; // SQLite gives no SQLState: SQLITE_CONSTRAINT maps to the class
-    }
-
-    @Override
-    long createdDateMillis(UUID eventId) throws SQLException {
+    private List<String> strings(String sql, Object... params) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT typeof(created_date), created_date FROM audit_logs WHERE event_id = ?")) {
-            ps.setString(1, eventId.toString());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                assertThat(rs.getString(1))
-                        .as("SQLite stores times as epoch milliseconds")
-                        .isEqualTo("integer");
-                return rs.getLong(2);
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
             }
+            List<String> out = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
         }
     }
 
-    @Override
     @Test
     void theJsonIsQueryableWithTheDatabasesOwnOperators() throws SQLException {
         sink().write(List.of(Events.everyFieldSet(), Events.finished("json", 1)));
@@ -146,6 +130,15 @@ class JdbcAuditSinkSqliteTest extends JdbcAuditSinkContract {
                     .isInstanceOf(SQLException.class)
                     .hasMessageContaining("CHECK constraint failed");
         }
+    }
+
+    @Test
+    void aSchemaIsRefusedClearlyAtFirstUse() {
+        JdbcAuditSink sink = sink().withSchema("audit");
+
+        assertThatThrownBy(() -> sink.write(List.of(Events.finished("schema", 1))))
+                .isInstanceOf(AuditStoreException.class)
+                .hasMessageContaining("SQLite keeps one database per file and has no schemas");
     }
 
     @Test

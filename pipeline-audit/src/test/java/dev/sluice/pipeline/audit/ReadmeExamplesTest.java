@@ -54,22 +54,19 @@ class ReadmeExamplesTest {
     }
 
     @Test
-    void theSeedsLogStreamingAuditEvent() {
+    void theDotNetGuidesLogStreamingAuditEvent() {
         AuditWriter audit = AuditWriter.builder(new InMemoryAuditSink()).build();
         Instant startTime = Instant.now();
         int processedCount = 500;
         // README: manual
         String correlationId = UUID.randomUUID().toString();
         // ... stream, counting processedCount ...
-        audit.logStreaming(
-                "GetUsersOnlineStream",
-                correlationId,
-                startTime,
-                processedCount,
-                Duration.between(startTime, Instant.now()),
-                true,
-                null,
-                Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"));
+        audit.log(AuditEvent.streaming("GetUsersOnlineStream", correlationId)
+                .startedAt(startTime)
+                .duration(Duration.between(startTime, Instant.now()))
+                .itemCount(processedCount)
+                .additionalData(Map.of("UserId", "SystemUser", "OperationType", "BulkProcess"))
+                .build());
         // README: end
         AuditReport report = audit.close(Duration.ofSeconds(5));
         assertThat(report.written()).isEqualTo(1);
@@ -91,8 +88,11 @@ class ReadmeExamplesTest {
                     .build();
             // README: end
             String correlationId = "readme-" + UUID.randomUUID();
-            audit.logStreaming(
-                    "GetUsersOnlineStream", correlationId, Instant.now(), 5, Duration.ofSeconds(1), true, null, null);
+            audit.log(AuditEvent.streaming("GetUsersOnlineStream", correlationId)
+                    .startedAt(Instant.now())
+                    .duration(Duration.ofSeconds(1))
+                    .itemCount(5)
+                    .build());
             // README: close
             AuditReport report = audit.close(Duration.ofSeconds(10));
             // AuditReport[submitted=1, written=1, spilled=0, replayed=0, deadLettered=0, dropped=0, pending=0]

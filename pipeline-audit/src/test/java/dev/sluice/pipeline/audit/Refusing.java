@@ -30,6 +30,14 @@ final class Refusing {
                         + "_no_poison\" CHECK (correlation_id NOT LIKE '" + PREFIX + "%')");
     }
 
+    /** MariaDB: a CHECK constraint that refuses such events (error 4025, SQLState 23000). The table must exist. */
+    static void mariadbCheck(DataSource ds, String table) throws SQLException {
+        execute(
+                ds,
+                "ALTER TABLE `" + table + "` ADD CONSTRAINT `" + table + "_no_poison` CHECK (correlation_id NOT LIKE '"
+                        + PREFIX + "%')");
+    }
+
     private static void execute(DataSource ds, String sql) throws SQLException {
         try (Connection c = ds.getConnection();
                 Statement s = c.createStatement()) {

@@ -18,15 +18,11 @@ class Slf4jAuditSinkTest {
         try (LogCapture logs = LogCapture.of(Slf4jAuditSink.DEFAULT_LOGGER)) {
             Slf4jAuditSink.create()
                     .write(List.of(
-                            AuditEvent.streaming(
-                                    "GetUsersOnlineStream",
-                                    "c-1",
-                                    Instant.EPOCH,
-                                    500,
-                                    Duration.ofMillis(1234),
-                                    true,
-                                    null,
-                                    null),
+                            AuditEvent.streaming("GetUsersOnlineStream", "c-1")
+                                    .startedAt(Instant.EPOCH)
+                                    .duration(Duration.ofMillis(1234))
+                                    .itemCount(500)
+                                    .build(),
                             AuditEvent.started(
                                     AuditEvent.PIPELINE_RUN,
                                     "nightly",

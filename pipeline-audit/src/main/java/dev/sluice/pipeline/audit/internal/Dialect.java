@@ -1,48 +1,40 @@
 package dev.sluice.pipeline.audit.internal;
 
 import dev.sluice.pipeline.audit.AuditEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * What differs between the audit stores: column types, how times, UUIDs and JSON are bound, and the schema. Every
- * statement takes its values as parameters; the only text spliced into SQL is the table name, which
- * {@link #quote(String)} accepts only once it has been checked as a plain identifier.
+ * What differs between the audit stores: column types, identifier quotes, how times, UUIDs and JSON are bound, how a
+ * conflict on {@code event_id} is resolved, and the schema. Every statement takes its values as parameters; the only
+ * text spliced into SQL is the table's (and schema's) name, which {@link #quote(String)} accepts only once it has been
+ * checked as a plain identifier.
  *
- * <p>Writes rely on {@code INSERT … ON CONFLICT (event_id)}: {@code DO NOTHING} for a running event (a replayed or
- * late "started" row never overwrites anything), {@code DO UPDATE} for a finished one (it completes the running row;
- * written again it changes nothing). Neither aborts a batch on a duplicate, which a plain insert would do on
- * PostgreSQL.
+ * <p>The schema is the dialect's DDL file, {@code db/sluice-audit/<dialect>/V1__create_audit_logs.sql} on the class
+ * path, with the table's own name in place of {@code audit_logs}: the statements a sink runs are the ones a DBA
+ * applies by hand. The file's first statement creates the table, the others its indexes.
+ *
+ * <p>A running event is inserted so that a conflict on {@code event_id} leaves the stored row alone (a replayed or
+ * late "started" row never overwrites anything), a finished one so that the conflict replaces the row's values (it
+ * completes the running row; written again it changes nothing). Neither aborts a batch on a duplicate, which a plain
+ * insert would do.
  */
 public enum Dialect {
-    SQLITE {
-        @Override
-        List<String> schema(String table) {
-            String t = quote(table);
-            return List.of(
-                    "CREATE TABLE IF NOT EXISTS " + t + " ("
-                            + "id INTEGER PRIMARY KEY, "
-                            + "event_id TEXT NOT NULL UNIQUE, "
-                            + "event_type TEXT NOT NULL, "
-                            + "correlation_id TEXT NOT NULL, "
-                            + "method_name TEXT NOT NULL, "
-                            + "created_date INTEGER NOT NULL, " // UTC epoch milliseconds: ISO text sorts wrongly
-                            + "success INTEGER NOT NULL CHECK (success IN (0, 1)), "
-                            + "duration_ms INTEGER NOT NULL, "
-                            + "item_count INTEGER NOT NULL, "
-                            + "audit_data TEXT NOT NULL CHECK (json_valid(audit_data)))",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_correlation_id_idx") + " ON " + t
-                            + " (correlation_id)",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_date_idx") + " ON " + t
-                            + " (created_date)");
-        }
-
+    SQLITE("SQLite", "sqlite", '"') {
         @Override
         void prepareConnection(Connection c) throws SQLException {
             try (Statement s = c.createStatement()) {
@@ -57,16 +49,6 @@ public enum Dialect {
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode = WAL");
             }
-        }
-
-        @Override
-        String jsonParameter() {
-            return "?";
-        }
-
-        @Override
-        String jsonColumn() {
-            return "audit_data";
         }
 
         @Override
@@ -97,35 +79,14 @@ public enum Dialect {
         }
     },
 
-    POSTGRESQL {
+    POSTGRESQL("PostgreSQL", "postgresql", '"') {
         @Override
-        List<String> schema(String table) {
-            String t = quote(table);
-            return List.of(
-                    "CREATE TABLE IF NOT EXISTS " + t + " ("
-                            + "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                            + "event_id uuid NOT NULL UNIQUE, "
-                            + "event_type text NOT NULL, "
-                            + "correlation_id text NOT NULL, "
-                            + "method_name text NOT NULL, "
-                            + "created_date timestamptz NOT NULL, "
-                            + "success boolean NOT NULL, "
-                            + "duration_ms bigint NOT NULL, "
-                            + "item_count bigint NOT NULL, "
-                            + "audit_data jsonb NOT NULL)",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_correlation_id_idx") + " ON " + t
-                            + " (correlation_id)",
-                    "CREATE INDEX IF NOT EXISTS " + quote(table + "_created_date_idx") + " ON " + t
-                            + " (created_date)");
-        }
-
-        @Override
-        void lockSchema(Connection c, String table) throws SQLException {
+        void lockSchema(Connection c, TableName table) throws SQLException {
             // CREATE … IF NOT EXISTS is not safe against a concurrent creation of the same table in PostgreSQL (a
             // unique violation in the catalogue): serialise creators on an advisory lock held until commit.
             try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
                 ps.setInt(1, 0x51CE);
-                ps.setInt(2, table.hashCode());
+                ps.setInt(2, table.toString().hashCode());
                 ps.execute();
             }
         }
@@ -149,26 +110,118 @@ public enum Dialect {
         void bindTime(PreparedStatement ps, int i, Instant t) throws SQLException {
             ps.setObject(i, OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
         }
+    },
+
+    /** MariaDB, and MySQL, which speaks the same SQL for everything the audit trail does. */
+    MARIADB("MariaDB", "mariadb", '`') {
+        @Override
+        String onConflict(boolean replace) {
+            if (!replace) {
+                return "ON DUPLICATE KEY UPDATE id = id"; // INSERT IGNORE would also turn refusals into warnings
+            }
+            StringBuilder sql = new StringBuilder("ON DUPLICATE KEY UPDATE ");
+            for (String column : UPDATED_COLUMNS) {
+                sql.append(column.equals("event_type") ? "" : ", ")
+                        .append(column)
+                        .append(" = VALUES(")
+                        .append(column)
+                        .append(')');
+            }
+            return sql.toString();
+        }
+
+        /**
+         * The binary collation pads with spaces, as SQL's default does ({@code 'a' = 'a '}); an equal length makes
+         * the match exact.
+         */
+        @Override
+        String equalTo(String column) {
+            return column + " = ? AND LENGTH(" + column + ") = LENGTH(?)";
+        }
+
+        @Override
+        int bindEqualTo(PreparedStatement ps, int i, String value) throws SQLException {
+            ps.setString(i, value);
+            ps.setString(i + 1, value);
+            return i + 2;
+        }
+
+        @Override
+        void bindEventId(PreparedStatement ps, int i, AuditEvent e) throws SQLException {
+            ps.setString(i, e.eventId().toString());
+        }
+
+        /** {@code DATETIME(3)} holds the UTC wall-clock time; the driver sends a {@code LocalDateTime} as it is. */
+        @Override
+        void bindTime(PreparedStatement ps, int i, Instant t) throws SQLException {
+            ps.setObject(i, LocalDateTime.ofInstant(t, ZoneOffset.UTC));
+        }
     };
 
     /** How long an SQLite connection waits for another writer's lock before it fails, in milliseconds. */
     public static final int BUSY_TIMEOUT_MS = 5000;
 
+    /** The table name in the shipped DDL files, replaced by the sink's own. */
+    private static final String FILE_TABLE = "audit_logs";
+
     /** The parameters of one row: the nine columns of {@link #COLUMNS}. */
     private static final int PARAMETERS_PER_ROW = 9;
 
     /**
-     * The most rows in one insert: 9,000 parameters, under PostgreSQL's limit of 65,535 and SQLite's of 32,766 per
-     * statement.
+     * The most rows in one insert: 9,000 parameters, under PostgreSQL's limit of 65,535, SQLite's of 32,766 and
+     * MariaDB's of 65,535 per statement.
      */
     static final int ROWS_PER_STATEMENT = 1000;
 
+    /**
+     * An insert ends early once its rows' JSON reaches this many characters, so that a statement stays well inside
+     * MariaDB's {@code max_allowed_packet} (16 MiB by default) however large the events.
+     */
+    static final int CHARS_PER_STATEMENT = 4 << 20;
+
     private static final String COLUMNS =
             "event_id, event_type, correlation_id, method_name, created_date, success, duration_ms, item_count, audit_data";
+    private static final List<String> UPDATED_COLUMNS = List.of(
+            "event_type",
+            "correlation_id",
+            "method_name",
+            "created_date",
+            "success",
+            "duration_ms",
+            "item_count",
+            "audit_data");
 
     private static final int SQLITE_TOOBIG = 18;
     private static final int SQLITE_CONSTRAINT = 19;
     private static final int SQLITE_MISMATCH = 20;
+
+    private final String displayName;
+    private final String folder;
+    private final char quote;
+    private final Pattern fileNames;
+    private volatile List<String> fileStatements; // read once, on first use
+
+    Dialect(String displayName, String folder, char quote) {
+        this.displayName = displayName;
+        this.folder = folder;
+        this.quote = quote;
+        String q = Pattern.quote(String.valueOf(quote));
+        this.fileNames = Pattern.compile(q + FILE_TABLE + "(_[a-z_]+)?" + q);
+    }
+
+    /** The database's name as people write it: {@code SQLite}, {@code PostgreSQL}, {@code MariaDB}. */
+    public String displayName() {
+        return displayName;
+    }
+
+    /**
+     * The class-path resource that holds this dialect's DDL for table {@code audit_logs}.
+     *
+     * @return a path such as {@code db/sluice-audit/postgresql/V1__create_audit_logs.sql}
+     */
+    public String ddlResource() {
+        return "db/sluice-audit/" + folder + "/V1__create_audit_logs.sql";
+    }
 
     /** The SQLState of a failure of this database, or null if it has none. */
     public String sqlState(SQLException e) {
@@ -178,18 +231,72 @@ public enum Dialect {
     /** The dialect of the database behind {@code c}. */
     public static Dialect of(Connection c) throws SQLException {
         String product = c.getMetaData().getDatabaseProductName();
-        if ("SQLite".equalsIgnoreCase(product)) {
-            return SQLITE;
+        for (Dialect d : values()) {
+            if (d.displayName.equalsIgnoreCase(product)) {
+                return d;
+            }
         }
-        if ("PostgreSQL".equalsIgnoreCase(product)) {
-            return POSTGRESQL;
+        if ("MySQL".equalsIgnoreCase(product)) {
+            return MARIADB;
         }
-        throw new SQLException("the audit trail is stored in SQLite or PostgreSQL; this DataSource connects to '"
-                + Text.oneLine(product) + "'");
+        throw new SQLException("the audit trail is stored in SQLite, PostgreSQL, MariaDB or MySQL; this DataSource "
+                + "connects to '" + Text.oneLine(product) + "'");
     }
 
-    /** The statements that create the table, then its indexes, if they are missing. */
-    abstract List<String> schema(String table);
+    /**
+     * The statements that create the table, then its indexes, if they are missing: the DDL file's, for {@code table}.
+     */
+    List<String> schema(TableName table) {
+        List<String> statements = new ArrayList<>();
+        for (String s : fileStatements()) {
+            Matcher m = fileNames.matcher(s);
+            statements.add(m.replaceAll(r -> Matcher.quoteReplacement(
+                    r.group(1) == null ? qualified(table) : quote(table.table() + r.group(1)))));
+        }
+        return statements;
+    }
+
+    private List<String> fileStatements() {
+        List<String> statements = fileStatements;
+        if (statements == null) {
+            statements = parse(readDdl());
+            fileStatements = statements;
+        }
+        return statements;
+    }
+
+    private String readDdl() {
+        try (InputStream in = Dialect.class.getResourceAsStream("/" + ddlResource())) {
+            if (in == null) {
+                throw new IllegalStateException("the resource " + ddlResource() + " is missing from pipeline-audit");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + ddlResource(), e);
+        }
+    }
+
+    /** The statements of a DDL file: comment lines dropped, each statement ending with a semicolon at a line's end. */
+    static List<String> parse(String file) {
+        List<String> statements = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String line : file.split("\n")) {
+            String trimmed = line.strip();
+            if (trimmed.isEmpty() || trimmed.startsWith("--")) {
+                continue;
+            }
+            current.append(current.isEmpty() ? "" : "\n").append(line.stripTrailing());
+            if (trimmed.endsWith(";")) {
+                current.setLength(current.length() - 1);
+                statements.add(current.toString());
+                current.setLength(0);
+            }
+        }
+        if (!current.isEmpty()) {
+            statements.add(current.toString());
+        }
+        return List.copyOf(statements);
+    }
 
     /** Run once per connection before it is used. */
     void prepareConnection(Connection c) throws SQLException {}
@@ -198,38 +305,69 @@ public enum Dialect {
     void prepareDatabase(Connection c) throws SQLException {}
 
     /** Run inside the schema's transaction before the statements of {@link #schema}. */
-    void lockSchema(Connection c, String table) throws SQLException {}
+    void lockSchema(Connection c, TableName table) throws SQLException {}
 
-    abstract String jsonParameter();
+    /** The placeholder of the JSON column in an insert. */
+    String jsonParameter() {
+        return "?";
+    }
 
     /** The audit data, selected as text. */
-    abstract String jsonColumn();
+    String jsonColumn() {
+        return "audit_data";
+    }
 
     abstract void bindEventId(PreparedStatement ps, int i, AuditEvent e) throws SQLException;
 
     abstract void bindTime(PreparedStatement ps, int i, Instant t) throws SQLException;
 
+    /** What an insert does on a conflict on {@code event_id}: keep the row, or with {@code replace} replace it. */
+    String onConflict(boolean replace) {
+        if (!replace) {
+            return "ON CONFLICT (event_id) DO NOTHING";
+        }
+        StringBuilder sql = new StringBuilder("ON CONFLICT (event_id) DO UPDATE SET ");
+        for (String column : UPDATED_COLUMNS) {
+            sql.append(column.equals("event_type") ? "" : ", ")
+                    .append(column)
+                    .append(" = excluded.")
+                    .append(column);
+        }
+        return sql.toString();
+    }
+
+    /** A condition that {@code column} equals a text parameter exactly; {@link #bindEqualTo} binds it. */
+    String equalTo(String column) {
+        return column + " = ?";
+    }
+
+    /**
+     * Binds {@code value} to the parameters of {@link #equalTo} from {@code i}.
+     *
+     * @return the index of the next parameter
+     */
+    int bindEqualTo(PreparedStatement ps, int i, String value) throws SQLException {
+        ps.setString(i, value);
+        return i + 1;
+    }
+
+    /** {@code table} as SQL: quoted, and qualified by its schema if it has one. */
+    public String qualified(TableName table) {
+        return table.schema() == null ? quote(table.table()) : quote(table.schema()) + "." + quote(table.table());
+    }
+
     /**
      * Creates the table and indexes if missing, idempotent, checking that a table that was already there has the audit
      * columns before anything is added to it.
      */
-    public void createSchema(Connection c, String table) throws SQLException {
+    public void createSchema(Connection c, TableName table) throws SQLException {
         prepareDatabase(c);
         List<String> ddl = schema(table);
         inTransaction(c, () -> {
             try (Statement s = c.createStatement()) {
                 lockSchema(c, table);
                 s.execute(ddl.get(0));
-                try {
-                    s.executeQuery("SELECT id, " + COLUMNS + " FROM " + quote(table) + " WHERE 1 = 0")
-                            .close();
-                } catch (SQLException e) {
-                    throw new SQLException(
-                            "table " + quote(table) + " exists but lacks the audit columns (id, " + COLUMNS + "): "
-                                    + e.getMessage(),
-                            e.getSQLState(),
-                            e);
-                }
+                checkColumns(s, table, false);
                 for (String index : ddl.subList(1, ddl.size())) {
                     s.execute(index);
                 }
@@ -237,9 +375,40 @@ public enum Dialect {
         });
     }
 
+    /**
+     * Checks, without DDL, that the table exists with the audit columns: for a sink whose table was created
+     * beforehand from the DDL file.
+     */
+    public void verifySchema(Connection c, TableName table) throws SQLException {
+        inTransaction(c, () -> {
+            try (Statement s = c.createStatement()) {
+                checkColumns(s, table, true);
+            }
+        });
+    }
+
+    private void checkColumns(Statement s, TableName table, boolean mayBeMissing) throws SQLException {
+        try {
+            s.executeQuery("SELECT id, " + COLUMNS + " FROM " + qualified(table) + " WHERE 1 = 0")
+                    .close();
+        } catch (SQLException e) {
+            String what = mayBeMissing
+                    ? "is missing or lacks the audit columns (id, " + COLUMNS + "); create it from " + ddlResource()
+                            + " or let the sink create it (withSchemaCreation(true))"
+                    : "exists but lacks the audit columns (id, " + COLUMNS + ")";
+            throw new SQLException(
+                    "table " + qualified(table) + " " + what + ": " + e.getMessage(), e.getSQLState(), e);
+        }
+    }
+
     /** Work on a connection that may throw {@link SQLException}. */
     @FunctionalInterface
     public interface SqlWork {
+        /**
+         * Does the work.
+         *
+         * @throws SQLException if the database fails
+         */
         void run() throws SQLException;
     }
 
@@ -281,55 +450,64 @@ public enum Dialect {
      * the stored row alone, or with {@code replace} (finished events) replaces its values. The list must hold at most
      * one event per ID: PostgreSQL refuses to update the same row twice in one statement.
      *
-     * <p>One multi-row insert per {@value #ROWS_PER_STATEMENT} events. In the audit benchmark on PostgreSQL it stores
-     * about 1.5 times the events per second of a JDBC batch of one-row inserts (which makes the server run a
-     * statement per event) or of one statement taking each column as an array.
+     * <p>One multi-row insert per {@value #ROWS_PER_STATEMENT} events (fewer if their JSON is large): a server runs
+     * one statement for many rows, where a JDBC batch of one-row inserts makes it run one per event (the audit
+     * benchmark, {@code AuditWriterBenchmark}, compares the two).
      */
-    public void insert(Connection c, String table, List<AuditEvent> events, boolean replace) throws SQLException {
+    public void insert(Connection c, TableName table, List<AuditEvent> events, boolean replace) throws SQLException {
         String row = "(?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter() + ")";
-        for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
-            List<AuditEvent> rows = events.subList(from, Math.min(events.size(), from + ROWS_PER_STATEMENT));
-            StringBuilder sql = new StringBuilder(200 + rows.size() * (row.length() + 2))
+        int from = 0;
+        while (from < events.size()) {
+            int to = from;
+            long chars = 0;
+            List<String> json = new ArrayList<>();
+            while (to < events.size()
+                    && to - from < ROWS_PER_STATEMENT
+                    && (to == from || chars < CHARS_PER_STATEMENT)) {
+                String j = events.get(to).toJson();
+                json.add(j);
+                chars += j.length();
+                to++;
+            }
+            StringBuilder sql = new StringBuilder(200 + (to - from) * (row.length() + 2))
                     .append("INSERT INTO ")
-                    .append(quote(table))
+                    .append(qualified(table))
                     .append(" (")
                     .append(COLUMNS)
                     .append(") VALUES ");
-            for (int i = 0; i < rows.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append(row);
+            for (int i = from; i < to; i++) {
+                sql.append(i == from ? "" : ", ").append(row);
             }
             sql.append(' ').append(onConflict(replace));
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-                for (int i = 0; i < rows.size(); i++) {
-                    bind(ps, PARAMETERS_PER_ROW * i, rows.get(i));
+                for (int i = from; i < to; i++) {
+                    bind(ps, PARAMETERS_PER_ROW * (i - from), events.get(i), json.get(i - from));
                 }
                 ps.executeUpdate();
             }
+            from = to;
         }
     }
 
-    private static String onConflict(boolean replace) {
-        return replace
-                ? "ON CONFLICT (event_id) DO UPDATE SET event_type = excluded.event_type, "
-                        + "correlation_id = excluded.correlation_id, method_name = excluded.method_name, "
-                        + "created_date = excluded.created_date, success = excluded.success, "
-                        + "duration_ms = excluded.duration_ms, item_count = excluded.item_count, "
-                        + "audit_data = excluded.audit_data"
-                : "ON CONFLICT (event_id) DO NOTHING";
+    /** The lookup by correlation ID; {@link #bindCorrelationQuery} binds it. */
+    public String selectByCorrelationIdSql(TableName table) {
+        return "SELECT " + jsonColumn() + " FROM " + qualified(table) + " WHERE " + equalTo("correlation_id")
+                + " ORDER BY created_date, id";
     }
 
-    public String selectByCorrelationIdSql(String table) {
-        return "SELECT " + jsonColumn() + " FROM " + quote(table)
-                + " WHERE correlation_id = ? ORDER BY created_date, id";
+    /** Binds the parameters of {@link #selectByCorrelationIdSql}. */
+    public void bindCorrelationQuery(PreparedStatement ps, String correlationId) throws SQLException {
+        bindEqualTo(ps, 1, correlationId);
     }
 
-    public String selectByTypeSql(String table) {
-        return "SELECT " + jsonColumn() + " FROM " + quote(table)
-                + " WHERE event_type = ? AND created_date >= ? AND created_date < ? ORDER BY created_date, id LIMIT ?";
+    /** The lookup by type and an inclusive range of start times; {@link #bindTypeQuery} binds it. */
+    public String selectByTypeSql(TableName table) {
+        return "SELECT " + jsonColumn() + " FROM " + qualified(table) + " WHERE " + equalTo("event_type")
+                + " AND created_date >= ? AND created_date <= ? ORDER BY created_date, id LIMIT ?";
     }
 
-    /** Binds the event to the parameters after {@code offset}: one row of {@link #insert}. */
-    private void bind(PreparedStatement ps, int offset, AuditEvent e) throws SQLException {
+    /** Binds the event's values to the parameters after {@code offset}: one row of {@link #insert}. */
+    private void bind(PreparedStatement ps, int offset, AuditEvent e, String json) throws SQLException {
         bindEventId(ps, offset + 1, e);
         ps.setString(offset + 2, e.eventType());
         ps.setString(offset + 3, e.correlationId());
@@ -338,27 +516,30 @@ public enum Dialect {
         ps.setBoolean(offset + 6, e.success());
         ps.setLong(offset + 7, e.durationMs());
         ps.setLong(offset + 8, e.itemCount());
-        ps.setString(offset + 9, e.toJson());
-    }
-
-    /** Binds the parameters of {@link #selectByTypeSql}. */
-    public void bindTypeQuery(PreparedStatement ps, String eventType, Instant from, Instant to, int limit)
-            throws SQLException {
-        ps.setString(1, eventType);
-        bindTime(ps, 2, from);
-        bindTime(ps, 3, to);
-        ps.setInt(4, limit);
+        ps.setString(offset + 9, json);
     }
 
     /**
-     * The identifier in double quotes. Only for names already checked to be lowercase letters, digits and
+     * Binds the parameters of {@link #selectByTypeSql}: times the store can hold ({@code Lookups.storedMillis}), both
+     * included.
+     */
+    public void bindTypeQuery(PreparedStatement ps, String eventType, Instant first, Instant last, int limit)
+            throws SQLException {
+        int i = bindEqualTo(ps, 1, eventType);
+        bindTime(ps, i, first);
+        bindTime(ps, i + 1, last);
+        ps.setInt(i + 2, limit);
+    }
+
+    /**
+     * The identifier in this dialect's quotes. Only for names already checked to be lowercase letters, digits and
      * underscores ({@link TableName}); refuses anything else, as a second line of defence.
      */
-    static String quote(String identifier) {
+    String quote(String identifier) {
         if (!TableName.isPlainIdentifier(identifier)) {
             throw new IllegalArgumentException("refusing to quote '" + Text.oneLine(identifier) + "' as an identifier");
         }
-        return '"' + identifier + '"';
+        return quote + identifier + quote;
     }
 
     static void rollbackQuietly(Connection c, Throwable failure) {

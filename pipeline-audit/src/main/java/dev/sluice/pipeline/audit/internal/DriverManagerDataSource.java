@@ -31,7 +31,8 @@ public final class DriverManagerDataSource implements DataSource {
                     && e.getMessage().startsWith("No suitable driver")) {
                 throw new SQLException(
                         "no JDBC driver on the class path accepts " + scheme(url) + " URLs: add "
-                                + "org.xerial:sqlite-jdbc for SQLite or org.postgresql:postgresql for PostgreSQL",
+                                + "org.xerial:sqlite-jdbc for SQLite, org.postgresql:postgresql for PostgreSQL, or "
+                                + "org.mariadb.jdbc:mariadb-java-client for MariaDB and MySQL",
                         "08001",
                         e);
             }

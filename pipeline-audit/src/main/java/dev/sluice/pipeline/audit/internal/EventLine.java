@@ -5,7 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.event.Level;
 
 /**
- * The one log line of an audit event, as the seed document's audit trail logs it ("Streaming operation X completed:
+ * The one log line of an audit event, as the .NET gRPC streaming guide's audit trail logs it ("Streaming operation X completed:
  * N items in D ms (Correlation: C)"), with the outcome, the rate, retries, resumes and the error added. Every value is
  * escaped onto one line; the main fields also go as SLF4J key-values, for structured log encoders.
  */

@@ -3,33 +3,74 @@ package dev.sluice.pipeline.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * What every JDBC store must do; run against a real SQLite file and a real PostgreSQL by the subclasses, each test on a
- * table of its own.
+ * What every JDBC store must do, run against each real database ({@link JdbcStore}), each test on a table of its own.
+ * What is particular to one database is in its own test class.
  */
 @Timeout(60)
-abstract class JdbcAuditSinkContract {
+@ParameterizedClass(name = "{0}")
+@EnumSource(JdbcStore.class)
+class JdbcAuditSinkTest {
 
-    /** The store's DataSource. */
-    abstract DataSource dataSource();
+    private final JdbcStore store;
 
-    /** A table of this test's own. */
-    abstract String table();
+    @TempDir
+    Path dir;
+
+    private DataSource dataSource;
+    private String table;
+
+    JdbcAuditSinkTest(JdbcStore store) {
+        this.store = store;
+    }
+
+    @BeforeEach
+    void connect() {
+        dataSource = store.dataSource(dir);
+        table = Postgres.uniqueTable("sink_test");
+    }
+
+    @AfterEach
+    void dropTable() throws SQLException {
+        store.dropTable(dataSource, table);
+    }
+
+    DataSource dataSource() {
+        return dataSource;
+    }
+
+    String table() {
+        return table;
+    }
+
+    /** The table's name in the store's quotes, for a test's own SQL. */
+    String quoted() {
+        return store.quote(table);
+    }
 
     JdbcAuditSink sink() {
         return JdbcAuditSink.forDataSource(dataSource()).withTable(table());
@@ -37,7 +78,7 @@ abstract class JdbcAuditSinkContract {
 
     long count(String sqlAfterFrom, Object... params) throws SQLException {
         try (Connection c = dataSource().getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM \"" + table() + "\" " + sqlAfterFrom)) {
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + quoted() + " " + sqlAfterFrom)) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
             }
@@ -65,10 +106,14 @@ abstract class JdbcAuditSinkContract {
     }
 
     /** Makes the table refuse events whose correlation ID starts with {@link Refusing#PREFIX}, as a real table may. */
-    abstract void refusePoison() throws SQLException;
+    void refusePoison() throws SQLException {
+        store.refusePoison(dataSource, table);
+    }
 
     /** The SQLState this store's refusal carries. */
-    abstract String refusalSqlState();
+    String refusalSqlState() {
+        return store.refusalSqlState();
+    }
 
     @Test
     void theLargestNamesAndBothEndsOfTheTimeRangeAreStored() {
@@ -165,7 +210,7 @@ abstract class JdbcAuditSinkContract {
 
         try (Connection c = dataSource().getConnection();
                 PreparedStatement ps = c.prepareStatement("SELECT event_id, event_type, correlation_id, method_name, "
-                        + "success, duration_ms, item_count FROM \"" + table() + "\"");
+                        + "success, duration_ms, item_count FROM " + quoted());
                 ResultSet rs = ps.executeQuery()) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo(event.eventId().toString());
@@ -182,10 +227,9 @@ abstract class JdbcAuditSinkContract {
     }
 
     /** The created_date column of the event's row, as UTC epoch milliseconds. */
-    abstract long createdDateMillis(UUID eventId) throws SQLException;
-
-    @Test
-    abstract void theJsonIsQueryableWithTheDatabasesOwnOperators() throws SQLException;
+    long createdDateMillis(UUID eventId) throws SQLException {
+        return store.createdDateMillis(dataSource, table, eventId);
+    }
 
     @Test
     void writingAnEventAgainKeepsOneRow() throws SQLException {
@@ -242,7 +286,7 @@ abstract class JdbcAuditSinkContract {
         expected.addAll(running);
         finished.add(finished.indexOf("order-1501"), "order-pair");
         expected.addAll(finished);
-        assertThat(strings("SELECT correlation_id FROM \"" + table() + "\" ORDER BY id"))
+        assertThat(strings("SELECT correlation_id FROM " + quoted() + " ORDER BY id"))
                 .containsExactlyElementsOf(expected);
         assertThat(sink().findByCorrelationId("order-pair"))
                 .singleElement()
@@ -372,8 +416,12 @@ abstract class JdbcAuditSinkContract {
         data.put("quote\"and\\backslash", "'; DROP TABLE audit_logs; --");
         data.put("max", Long.MAX_VALUE);
         data.put("tiny", 1.5e-7);
-        AuditEvent event = AuditEvent.streaming(
-                "m", "unicode-" + UUID.randomUUID(), Events.BASE, 1, java.time.Duration.ofSeconds(1), true, null, data);
+        AuditEvent event = AuditEvent.streaming("m", "unicode-" + UUID.randomUUID())
+                .startedAt(Events.BASE)
+                .duration(java.time.Duration.ofSeconds(1))
+                .itemCount(1)
+                .additionalData(data)
+                .build();
 
         sink().write(List.of(event));
 
@@ -383,15 +431,12 @@ abstract class JdbcAuditSinkContract {
     @Test
     void aOneMegabyteStringIsStored() {
         String big = "x".repeat(1_000_000);
-        AuditEvent event = AuditEvent.streaming(
-                "m",
-                "big-" + UUID.randomUUID(),
-                Events.BASE,
-                1,
-                java.time.Duration.ofSeconds(1),
-                true,
-                null,
-                Map.of("payload", big));
+        AuditEvent event = AuditEvent.streaming("m", "big-" + UUID.randomUUID())
+                .startedAt(Events.BASE)
+                .duration(java.time.Duration.ofSeconds(1))
+                .itemCount(1)
+                .additionalData(Map.of("payload", big))
+                .build();
 
         sink().write(List.of(event));
 
@@ -403,7 +448,7 @@ abstract class JdbcAuditSinkContract {
 
     @Test
     void hostileTextIsStoredAsData() throws SQLException {
-        String hostile = "x'); DROP TABLE \"" + table() + "\"; --";
+        String hostile = "x'); DROP TABLE " + quoted() + "; --";
         AuditEvent event = new AuditEvent(
                 UUID.randomUUID(),
                 hostile,
@@ -432,12 +477,106 @@ abstract class JdbcAuditSinkContract {
     void anExistingTableWithoutTheAuditColumnsIsRefusedClearly() throws SQLException {
         try (Connection c = dataSource().getConnection();
                 Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE \"" + table() + "\" (id INTEGER PRIMARY KEY, something TEXT)");
+            s.execute("CREATE TABLE " + quoted() + " (id INTEGER PRIMARY KEY, something TEXT)");
         }
 
         assertThatThrownBy(() -> sink().createSchema())
                 .isInstanceOf(AuditStoreException.class)
-                .hasMessageContaining("table \"" + table() + "\"")
+                .hasMessageContaining("table " + quoted())
                 .hasMessageContaining("lacks the audit columns");
+    }
+
+    @Test
+    void lookupsMatchTextExactlyNotUpToTrailingSpaces() {
+        // given two events whose correlation IDs and types differ only by a trailing space
+        AuditEvent bare = AuditEvent.started("pad:Type", "m", "padded", Events.BASE, null);
+        AuditEvent spaced = AuditEvent.started("pad:Type ", "m", "padded ", Events.BASE, null);
+        sink().write(List.of(bare, spaced));
+
+        // when each is looked up, then only that one is found
+        assertThat(sink().findByCorrelationId("padded")).containsExactly(bare);
+        assertThat(sink().findByCorrelationId("padded ")).containsExactly(spaced);
+        assertThat(sink().findByType("pad:Type", Events.BASE, Events.BASE.plusSeconds(1), 10))
+                .containsExactly(bare);
+    }
+
+    @Test
+    void concurrentSchemaCreationIsHarmless() throws Exception {
+        // given several sinks on one new table, created at once (CREATE IF NOT EXISTS alone races in PostgreSQL)
+        List<Thread> threads = new ArrayList<>();
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch go = new CountDownLatch(1);
+        for (int i = 0; i < 6; i++) {
+            int n = i;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                    sink().write(List.of(Events.finished("concurrent", n)));
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }));
+        }
+
+        // when they all go
+        go.countDown();
+        for (Thread t : threads) {
+            assertThat(t.join(Duration.ofSeconds(30))).isTrue();
+        }
+
+        // then none failed and every event is there
+        assertThat(failures).isEmpty();
+        assertThat(count("")).isEqualTo(6);
+    }
+
+    @Test
+    void theShippedDdlMakesATableThatASinkWithoutSchemaCreationUses() throws Exception {
+        // given the table created as a DBA would, from the DDL file this module ships for the database, renamed
+        applyShippedDdl();
+
+        // when a sink that runs no DDL writes and reads
+        JdbcAuditSink sink = sink().withSchemaCreation(false);
+        sink.createSchema();
+        AuditEvent started = AuditEvent.started("ddl:Run", "job", "ddl-" + UUID.randomUUID(), Events.BASE, null);
+        AuditEvent done = started.completed(Events.BASE.plusSeconds(1), 3, true, null);
+        sink.write(List.of(started));
+        sink.write(List.of(done, started));
+
+        // then the row is there, complete, with the same semantics as a table the sink made
+        assertThat(sink.findByCorrelationId(started.correlationId())).containsExactly(done);
+        assertThat(sink.findByType("ddl:Run", Events.BASE, Events.BASE.plusSeconds(1), 10))
+                .containsExactly(done);
+        assertThat(count("")).isEqualTo(1);
+    }
+
+    @Test
+    void withoutSchemaCreationAMissingTableFailsNamingTheDdlFileAndIsNotCreated() throws SQLException {
+        JdbcAuditSink sink = sink().withSchemaCreation(false);
+
+        assertThatThrownBy(() -> sink.write(List.of(Events.finished("missing", 1))))
+                .isInstanceOf(AuditStoreException.class)
+                .hasMessageContaining("table " + quoted() + " is missing or lacks the audit columns")
+                .hasMessageContaining("db/sluice-audit/" + store.name().toLowerCase(java.util.Locale.ROOT)
+                        + "/V1__create_audit_logs.sql");
+        assertThatThrownBy(() -> count("")).isInstanceOf(SQLException.class);
+    }
+
+    /** Runs the shipped DDL file on this test's table, its name put in by text, as a DBA would. */
+    void applyShippedDdl() throws Exception {
+        String resource =
+                "/db/sluice-audit/" + store.name().toLowerCase(java.util.Locale.ROOT) + "/V1__create_audit_logs.sql";
+        String ddl;
+        try (java.io.InputStream in = JdbcAuditSink.class.getResourceAsStream(resource)) {
+            assertThat(in).as(resource).isNotNull();
+            ddl = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        try (Connection c = dataSource().getConnection();
+                Statement s = c.createStatement()) {
+            for (String statement : ddl.replaceAll("(?m)^--.*$", "").split(";\\s*\\n")) {
+                if (!statement.isBlank()) {
+                    s.execute(statement.replace("audit_logs", table()));
+                }
+            }
+        }
     }
 }
