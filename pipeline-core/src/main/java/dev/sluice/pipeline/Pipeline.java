@@ -257,7 +257,13 @@ public final class Pipeline<T> {
                 interval);
     }
 
-    /** Registers the run's meters (see the README's Metrics section) in {@code registry}. */
+    /**
+     * Registers each run's meters in {@code registry}, tagged {@code pipeline} and {@code stage}:
+     * {@code sluice.pipeline.items} (a counter per outcome), {@code sluice.pipeline.stage.duration},
+     * {@code sluice.pipeline.run} (timers), {@code sluice.pipeline.channel.size} and {@code .capacity} (gauges of
+     * each stage's input link). Stages keep plain counters that the meters read when the registry is scraped: no
+     * Micrometer call per item. Runs of one pipeline name share its meters.
+     */
     public Pipeline<T> meterRegistry(MeterRegistry registry) {
         return new Pipeline<>(stages, config.withMeterRegistry(Require.nonNull(registry, "registry")));
     }

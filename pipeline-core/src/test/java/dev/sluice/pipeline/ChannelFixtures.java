@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.Arguments;
 /** The channel implementations under test, and the capacities every contract test runs at. */
 public final class ChannelFixtures {
 
-    /** The capacities of issue 2: the smallest, a tiny power of two, a small one, a large one. */
+    /** The smallest capacity, a tiny power of two, a small one and a large one. */
     public static final int[] CAPACITIES = {1, 2, 16, 1024};
 
     private ChannelFixtures() {}

@@ -88,9 +88,9 @@ import org.jctools.queues.QueueProgressIndicators;
 public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Link<T> {
 
     /**
-     * Yields of a virtual thread before it parks. Measured (ChainBenchmark, HandOffBenchmark, ThreeStageBenchmark):
-     * two is enough for a partner on the same carrier to run; more only churn the scheduler when many stages wait,
-     * and spinning first (onSpinWait) is slower still on virtual threads.
+     * Yields of a virtual thread before it parks: two let a partner on the same carrier run; more only churn the
+     * scheduler when many stages wait, and spinning first (onSpinWait) costs more on virtual threads. Backed by
+     * ChainBenchmark, HandOffBenchmark and ThreeStageBenchmark.
      */
     private static final int VIRTUAL_YIELDS_BEFORE_PARK = 2;
     /** Spins of a platform thread before it parks: a few microseconds, less than a park/unpark round trip. */

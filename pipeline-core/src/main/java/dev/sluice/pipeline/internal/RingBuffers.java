@@ -16,18 +16,17 @@ import org.jctools.queues.atomic.SpscAtomicArrayQueue;
  *
  * <p>JCTools ships each queue twice: on {@code sun.misc.Unsafe}, and on {@code java.util.concurrent.atomic}
  * field updaters ({@code org.jctools.queues.atomic}). JDK 24 and later print a warning the first time a library
- * calls {@code Unsafe}'s memory access methods, and will remove them. The benchmarks module measures both
- * ({@code QueueFlavourBenchmark}); the choice and the figures are in the README's design notes. The
- * system property {@value #FLAVOUR_PROPERTY} ({@code atomic} or {@code unsafe}) overrides it, for measuring.
+ * calls {@code Unsafe}'s memory access methods, and will remove them. The atomic flavour is the default;
+ * {@code QueueFlavourBenchmark} compares the two. The system property {@value #FLAVOUR_PROPERTY} ({@code atomic}
+ * or {@code unsafe}) overrides the default.
  *
  * <p>The queue's own capacity is a power of two at least the channel's, so a queue offer after a successful
  * reservation in {@link BoundedChannel} finds room, apart from a transient moment in the multi-consumer queues: a
  * consumer claims a slot (advancing the consumer index, which is what frees room in the channel's count) before it
  * has read and released it, and an offer to that slot must wait. The multi-consumer queues therefore get twice the
- * slots, so that the offer an admitted send makes lands on a slot released a whole channel's worth of items ago.
- * That wait was about 30% of a hand-off's time at capacity 16 (HandOffBenchmark, {@code Channel.bounded(16)} on
- * virtual threads, full profile: 198.6 ± 2.4 ns an item before, 138.9 ± 3.7 after; see the README's Performance
- * section). The single-consumer queues release a slot before advancing their consumer index and need no more than
+ * slots, so that the offer an admitted send makes lands on a slot released a whole channel's worth of items ago
+ * instead of waiting for a consumer still reading it ({@code HandOffBenchmark} at small capacities shows the cost of
+ * that wait). The single-consumer queues release a slot before advancing their consumer index and need no more than
  * the channel's capacity.
  */
 final class RingBuffers {

@@ -11,11 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The seed document's two complete examples, written the Sluice way with a local source (gRPC and audit have
- * their own modules). The README shows these snippets; this test keeps them compiling and true.
+ * The README's two complete examples with a local source (gRPC and audit have their own modules): a stream
+ * processed item by item with an account of the run, and a fast producer held back by a slow consumer through a
+ * bounded link. The README shows these snippets; this test keeps them compiling and true.
  */
 @Timeout(60)
-class SeedExamplesTest {
+class ReadmeExamplesTest {
 
     record User(long id, String name) {}
 
