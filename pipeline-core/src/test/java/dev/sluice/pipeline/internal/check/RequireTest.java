@@ -15,6 +15,7 @@ class RequireTest {
         assertThat(Require.between(5, 1, 10, "attempts")).isEqualTo(5);
         assertThat(Require.positive(Duration.ofMillis(1), "timeout")).isEqualTo(Duration.ofMillis(1));
         assertThat(Require.notNegative(Duration.ZERO, "grace")).isEqualTo(Duration.ZERO);
+        assertThat(Require.notNegative(0L, "limit")).isZero();
         assertThat(Require.notBlank("users", "name")).isEqualTo("users");
         assertThat(Require.nonNull("x", "item")).isEqualTo("x");
     }
@@ -27,6 +28,12 @@ class RequireTest {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> Require.atLeast(-1L, 0L, "limit"))
                 .withMessage("limit must be at least 0, got -1");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> Require.notNegative(-1L, "limit"))
+                .withMessage("limit must not be negative, got -1");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> Require.argument(false, "overflow", "not be DROP_OLDEST", "DROP_OLDEST"))
+                .withMessage("overflow must not be DROP_OLDEST, got DROP_OLDEST");
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> Require.between(11, 1, 10, "maxRetryAttempts"))
                 .withMessage("maxRetryAttempts must be between 1 and 10, got 11");
@@ -45,5 +52,8 @@ class RequireTest {
         assertThatNullPointerException()
                 .isThrownBy(() -> Require.positive(null, "interval"))
                 .withMessage("interval must not be null");
+        assertThatNullPointerException()
+                .isThrownBy(() -> Require.nonNull(null, "sink"))
+                .withMessage("sink must not be null");
     }
 }
