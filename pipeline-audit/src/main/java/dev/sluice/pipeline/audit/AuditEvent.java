@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -113,19 +112,20 @@ public record AuditEvent(
      * @throws IllegalArgumentException or {@link NullPointerException} naming the argument, the value and the rule
      */
     public AuditEvent {
-        Objects.requireNonNull(eventId, "eventId must not be null");
+        Require.nonNull(eventId, "eventId");
         eventType = requireName(eventType, "eventType");
         methodName = requireName(methodName, "methodName");
         correlationId = requireName(correlationId, "correlationId");
         outcome = requireName(outcome, "outcome");
-        Objects.requireNonNull(startedAt, "startedAt must not be null");
+        Require.nonNull(startedAt, "startedAt");
         startedAt = requireStorableTime(startedAt.truncatedTo(ChronoUnit.MILLIS), "startedAt");
         if (endedAt != null) {
             endedAt = requireStorableTime(endedAt.truncatedTo(ChronoUnit.MILLIS), "endedAt");
-            if (endedAt.isBefore(startedAt)) {
-                throw new IllegalArgumentException(
-                        "endedAt must not be before startedAt, got endedAt " + endedAt + " and startedAt " + startedAt);
-            }
+            Require.argument(
+                    !endedAt.isBefore(startedAt),
+                    "endedAt",
+                    "not be before startedAt",
+                    "endedAt " + endedAt + " and startedAt " + startedAt);
             if (outcome.equals(RUNNING)) {
                 throw new IllegalArgumentException("outcome must not be " + RUNNING + " for an event with an endedAt ("
                         + endedAt + "); a running event has no end yet");
@@ -215,13 +215,14 @@ public record AuditEvent(
      * @throws IllegalArgumentException if {@code endedAt} is before the start or {@code itemCount} is negative
      */
     public AuditEvent completed(Instant endedAt, long itemCount, boolean success, String errorMessage) {
-        Objects.requireNonNull(endedAt, "endedAt must not be null");
+        Require.nonNull(endedAt, "endedAt");
         Duration d =
                 Duration.between(startedAt, requireStorableTime(endedAt.truncatedTo(ChronoUnit.MILLIS), "endedAt"));
-        if (d.isNegative()) {
-            throw new IllegalArgumentException(
-                    "endedAt must not be before startedAt, got endedAt " + endedAt + " and startedAt " + startedAt);
-        }
+        Require.argument(
+                !d.isNegative(),
+                "endedAt",
+                "not be before startedAt",
+                "endedAt " + endedAt + " and startedAt " + startedAt);
         requireNotNegative(itemCount, "itemCount");
         return new AuditEvent(
                 eventId,
@@ -262,7 +263,7 @@ public record AuditEvent(
      * @throws IllegalArgumentException if {@code json} is not such an event; the message says why
      */
     public static AuditEvent fromJson(String json) {
-        Objects.requireNonNull(json, "json must not be null");
+        Require.nonNull(json, "json");
         return AuditJson.fromJson(json);
     }
 
@@ -279,39 +280,44 @@ public record AuditEvent(
     private static final long MAX_SECONDS_IN_NANOS = Long.MAX_VALUE / 1_000_000_000L - 1;
 
     private static double roundRate(double perSecond) {
-        if (!Double.isFinite(perSecond) || perSecond < 0) {
-            throw new IllegalArgumentException("itemsPerSecond must be a finite number not below 0, got " + perSecond);
-        }
+        Require.argument(
+                Double.isFinite(perSecond) && perSecond >= 0,
+                "itemsPerSecond",
+                "be a finite number not below 0",
+                perSecond);
         return BigDecimal.valueOf(perSecond).setScale(2, RoundingMode.HALF_UP).doubleValue();
     }
 
     private static String requireName(String value, String argument) {
-        Objects.requireNonNull(value, () -> argument + " must not be null");
-        if (value.isBlank()) {
-            throw new IllegalArgumentException(argument + " must not be blank, got '" + Text.oneLine(value) + "'");
+        Require.nonNull(value, argument);
+        if (value.isBlank()) { // the value is built only when it is shown
+            Require.argument(false, argument, "not be blank", "'" + Text.oneLine(value) + "'");
         }
         String storable = Text.storable(value);
         int bytes = Text.utf8Length(storable);
-        if (bytes > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException(argument + " must be at most " + MAX_NAME_BYTES + " bytes of UTF-8 "
-                    + "(AuditEvent.MAX_NAME_BYTES, what every audit store can index), got " + bytes + " bytes: '"
-                    + Text.oneLine(Text.truncate(storable, 80)) + "'");
+        if (bytes > MAX_NAME_BYTES) { // the value is built only when it is shown
+            Require.argument(
+                    false,
+                    argument,
+                    "be at most " + MAX_NAME_BYTES
+                            + " bytes of UTF-8 (AuditEvent.MAX_NAME_BYTES, what every audit store can index)",
+                    bytes + " bytes: '" + Text.oneLine(Text.truncate(storable, 80)) + "'");
         }
         return storable;
     }
 
     private static Instant requireStorableTime(Instant t, String argument) {
-        if (t.isBefore(EARLIEST_TIME) || t.isAfter(LATEST_TIME)) {
-            throw new IllegalArgumentException(argument + " must be between " + EARLIEST_TIME + " and " + LATEST_TIME
-                    + " (AuditEvent.EARLIEST_TIME and LATEST_TIME, what every audit store can hold), got " + t);
-        }
+        Require.argument(
+                !t.isBefore(EARLIEST_TIME) && !t.isAfter(LATEST_TIME),
+                argument,
+                "be between " + EARLIEST_TIME + " and " + LATEST_TIME
+                        + " (AuditEvent.EARLIEST_TIME and LATEST_TIME, what every audit store can hold)",
+                t);
         return t;
     }
 
     private static void requireNotNegative(long value, String argument) {
-        if (value < 0) {
-            throw new IllegalArgumentException(argument + " must not be negative, got " + value);
-        }
+        Require.argument(value >= 0, argument, "not be negative", value);
     }
 
     @SuppressWarnings("unchecked")
@@ -489,10 +495,11 @@ public record AuditEvent(
             Instant end = endedAt;
             if (duration != null) {
                 requireStorableTime(startedAt.truncatedTo(ChronoUnit.MILLIS), "startedAt");
-                if (duration.compareTo(Duration.between(startedAt, LATEST_TIME)) > 0) {
-                    throw new IllegalArgumentException("duration must end by " + LATEST_TIME
-                            + " (AuditEvent.LATEST_TIME), got " + duration + " from startedAt " + startedAt);
-                }
+                Require.argument(
+                        duration.compareTo(Duration.between(startedAt, LATEST_TIME)) <= 0,
+                        "duration",
+                        "end by " + LATEST_TIME + " (AuditEvent.LATEST_TIME)",
+                        duration + " from startedAt " + startedAt);
                 end = startedAt.plus(duration);
             }
             Duration elapsed =

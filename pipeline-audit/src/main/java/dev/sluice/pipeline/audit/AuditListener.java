@@ -5,6 +5,7 @@ import dev.sluice.pipeline.PipelineListener;
 import dev.sluice.pipeline.PipelineSnapshot;
 import dev.sluice.pipeline.PipelineSummary;
 import dev.sluice.pipeline.StageStats;
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -84,8 +84,7 @@ public final class AuditListener implements PipelineListener {
     /** A listener that submits to {@code writer}, with a running event for runs longer than 10 s. */
     public static AuditListener to(AuditWriter writer) {
         return new AuditListener(
-                Objects.requireNonNull(writer, "writer must not be null"),
-                Duration.ofSeconds(DEFAULT_STARTED_ROW_AFTER_SECONDS));
+                Require.nonNull(writer, "writer"), Duration.ofSeconds(DEFAULT_STARTED_ROW_AFTER_SECONDS));
     }
 
     /**
@@ -94,10 +93,7 @@ public final class AuditListener implements PipelineListener {
      * @throws IllegalArgumentException if {@code threshold} is negative
      */
     public AuditListener startedRowAfter(Duration threshold) {
-        Objects.requireNonNull(threshold, "threshold must not be null");
-        if (threshold.isNegative()) {
-            throw new IllegalArgumentException("threshold must not be negative, got " + threshold);
-        }
+        Require.notNegative(threshold, "threshold");
         return new AuditListener(writer, threshold);
     }
 

@@ -1,8 +1,8 @@
 package dev.sluice.pipeline.audit;
 
 import dev.sluice.pipeline.audit.internal.CompositeAuditSink;
+import dev.sluice.pipeline.internal.check.Require;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Where audit events end: a database table ({@link JdbcAuditSink}), a log ({@link Slf4jAuditSink}), memory
@@ -41,12 +41,10 @@ public interface AuditSink extends AutoCloseable {
      * @throws IllegalArgumentException if no sink is given
      */
     static AuditSink composite(AuditSink... sinks) {
-        Objects.requireNonNull(sinks, "sinks must not be null");
-        if (sinks.length == 0) {
-            throw new IllegalArgumentException("sinks must name at least one sink, got none");
-        }
+        Require.nonNull(sinks, "sinks");
+        Require.argument(sinks.length > 0, "sinks", "name at least one sink", "none");
         for (int i = 0; i < sinks.length; i++) {
-            Objects.requireNonNull(sinks[i], "sinks[" + i + "] must not be null");
+            Require.nonNull(sinks[i], "sinks[" + i + "]");
         }
         return new CompositeAuditSink(List.of(sinks));
     }

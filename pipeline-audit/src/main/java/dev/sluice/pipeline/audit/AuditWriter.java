@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
@@ -62,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * again, until each refused event stands alone; the events around it are written. A refused event goes to the spill
  * file, and its replay sets it aside in the <b>dead-letter file</b> beside the spill file (see
  * {@link Builder#spillFile}): one JSON line each, with the time, the SQLState, the store's message and the event. Each
- * is counted ({@link AuditReport#deadLettered()}, {@code pipeline.audit.events{outcome=dead-lettered}}) and logged at
+ * is counted ({@link AuditReport#deadLettered()}, {@code sluice.audit.events{outcome=dead-lettered}}) and logged at
  * WARN, and the replay goes on past it. Without a spill file, a refused event is dropped and logged at ERROR with its
  * JSON. {@link AuditEvent} refuses at once the values that no store could hold, so a refusal comes from what the
  * table adds: a constraint, a trigger, a narrower column.
@@ -137,7 +136,7 @@ public final class AuditWriter implements AutoCloseable {
 
     /** A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes. */
     public static Builder builder(AuditSink sink) {
-        return new Builder(Objects.requireNonNull(sink, "sink must not be null"));
+        return new Builder(Require.nonNull(sink, "sink"));
     }
 
     // ------------------------------------------------------------------------------------------- submitting
@@ -151,7 +150,7 @@ public final class AuditWriter implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for room; the event was not taken and counts as dropped
      */
     public boolean submit(AuditEvent event) throws InterruptedException {
-        Objects.requireNonNull(event, "event must not be null");
+        Require.nonNull(event, "event");
         counters.submitted.incrementAndGet();
         try {
             return enqueue(event);
@@ -281,10 +280,7 @@ public final class AuditWriter implements AutoCloseable {
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public AuditReport close(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout must not be null");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must not be negative, got " + timeout);
-        }
+        Require.notNegative(timeout, "timeout");
         if (!closeStarted.compareAndSet(false, true)) {
             awaitQuietly(closeDone, timeout.toMillis() + CLOSE_GRACE_MS);
             return report();
@@ -405,35 +401,30 @@ public final class AuditWriter implements AutoCloseable {
 
         /** How many events may wait to be written (default {@value #DEFAULT_QUEUE_CAPACITY}); at least 1. */
         public Builder queueCapacity(int capacity) {
-            if (capacity < 1) {
-                throw new IllegalArgumentException("queueCapacity must be at least 1, got " + capacity);
-            }
-            this.queueCapacity = capacity;
+            this.queueCapacity = Require.atLeast(capacity, 1, "queueCapacity");
             return this;
         }
 
         /** The most events written in one transaction (default {@value #DEFAULT_BATCH_SIZE}); at least 1. */
         public Builder batchSize(int size) {
-            if (size < 1) {
-                throw new IllegalArgumentException("batchSize must be at least 1, got " + size);
-            }
-            this.batchSize = size;
+            this.batchSize = Require.atLeast(size, 1, "batchSize");
             return this;
         }
 
         /**
          * What {@code submit} does when the queue is full: {@link Overflow#BLOCK} waits (the default),
          * {@link Overflow#DROP_NEWEST} drops the event submitted, {@link Overflow#DROP_OLDEST} drops the oldest queued
-         * one. Drops are counted ({@code pipeline.audit.events{outcome=dropped}}).
+         * one. Drops are counted ({@code sluice.audit.events{outcome=dropped}}).
          *
          * @throws IllegalArgumentException for {@link Overflow#FAIL}: the writer never throws at its callers
          */
         public Builder whenFull(Overflow policy) {
-            Objects.requireNonNull(policy, "whenFull must not be null");
-            if (policy == Overflow.FAIL) {
-                throw new IllegalArgumentException("whenFull must be BLOCK, DROP_NEWEST or DROP_OLDEST, got FAIL: the "
-                        + "audit writer never throws at the code that submits");
-            }
+            Require.nonNull(policy, "whenFull");
+            Require.argument(
+                    policy != Overflow.FAIL,
+                    "whenFull",
+                    "be BLOCK, DROP_NEWEST or DROP_OLDEST",
+                    "FAIL: the audit writer never throws at the code that submits");
             this.whenFull = policy;
             return this;
         }
@@ -444,15 +435,19 @@ public final class AuditWriter implements AutoCloseable {
          * spill file is replayed once every {@code maxDelay}.
          */
         public Builder retry(int maxRetries, Duration initialDelay, Duration maxDelay) {
-            if (maxRetries < 0 || maxRetries > 10) {
-                throw new IllegalArgumentException("maxRetries must be between 0 and 10, got " + maxRetries);
-            }
-            requirePositive(initialDelay, "initialDelay");
-            requirePositive(maxDelay, "maxDelay");
-            if (maxDelay.compareTo(initialDelay) < 0) {
-                throw new IllegalArgumentException("maxDelay must not be below initialDelay, got maxDelay " + maxDelay
-                        + " and initialDelay " + initialDelay);
-            }
+            Require.between(maxRetries, 0, 10, "maxRetries");
+            Require.positive(initialDelay, "initialDelay");
+            Require.positive(maxDelay, "maxDelay");
+            Require.argument(
+                    initialDelay.toMillis() >= 1,
+                    "initialDelay",
+                    "be at least 1 ms (the backoff counts whole milliseconds)",
+                    initialDelay);
+            Require.argument(
+                    maxDelay.compareTo(initialDelay) >= 0,
+                    "maxDelay",
+                    "not be below initialDelay",
+                    "maxDelay " + maxDelay + " and initialDelay " + initialDelay);
             this.maxRetries = maxRetries;
             this.initialRetryDelay = initialDelay;
             this.maxRetryDelay = maxDelay;
@@ -468,27 +463,23 @@ public final class AuditWriter implements AutoCloseable {
          * {@code .jsonl} gets {@code .dead-letters.jsonl} added.
          */
         public Builder spillFile(Path file) {
-            this.spillFile = Objects.requireNonNull(file, "spillFile must not be null");
+            this.spillFile = Require.nonNull(file, "spillFile");
             return this;
         }
 
         /** How long {@link AuditWriter#close()} waits for the queue to be written (default 10 s); not negative. */
         public Builder closeTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "closeTimeout must not be null");
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("closeTimeout must not be negative, got " + timeout);
-            }
-            this.closeTimeout = timeout;
+            this.closeTimeout = Require.notNegative(timeout, "closeTimeout");
             return this;
         }
 
         /**
-         * Registers {@code pipeline.audit.events{outcome=written|spilled|dead-lettered|dropped}} and
-         * {@code pipeline.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
+         * Registers {@code sluice.audit.events{outcome=written|spilled|dead-lettered|dropped}} and
+         * {@code sluice.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
          * registry keeps the first meter of a name.
          */
         public Builder meterRegistry(MeterRegistry registry) {
-            this.registry = Objects.requireNonNull(registry, "registry must not be null");
+            this.registry = Require.nonNull(registry, "registry");
             return this;
         }
 
@@ -498,7 +489,7 @@ public final class AuditWriter implements AutoCloseable {
          * its carrier during every native call, including the wait of its busy timeout.
          */
         public Builder threadFactory(ThreadFactory factory) {
-            this.threadFactory = Objects.requireNonNull(factory, "threadFactory must not be null");
+            this.threadFactory = Require.nonNull(factory, "threadFactory");
             return this;
         }
 
@@ -534,13 +525,6 @@ public final class AuditWriter implements AutoCloseable {
                 throw e;
             }
             return writer;
-        }
-
-        private static void requirePositive(Duration d, String option) {
-            Objects.requireNonNull(d, () -> option + " must not be null");
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, got " + d);
-            }
         }
     }
 }

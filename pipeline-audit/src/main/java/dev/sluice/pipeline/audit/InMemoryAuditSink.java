@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.audit;
 
 import dev.sluice.pipeline.audit.internal.Lookups;
+import dev.sluice.pipeline.internal.check.Require;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,7 +27,7 @@ public final class InMemoryAuditSink implements AuditSink, AuditLookup {
 
     @Override
     public void write(List<AuditEvent> batch) {
-        Objects.requireNonNull(batch, "events must not be null");
+        Require.nonNull(batch, "events");
         lock.lock();
         try {
             for (AuditEvent e : batch) {
@@ -60,7 +61,7 @@ public final class InMemoryAuditSink implements AuditSink, AuditLookup {
 
     @Override
     public List<AuditEvent> findByCorrelationId(String correlationId) {
-        Objects.requireNonNull(correlationId, "correlationId must not be null");
+        Require.nonNull(correlationId, "correlationId");
         return find(e -> e.correlationId().equals(correlationId), Integer.MAX_VALUE);
     }
 

@@ -103,16 +103,16 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * @throws IllegalArgumentException if the file's directory does not exist or the path holds a {@code ?}
      */
     public static JdbcAuditSink sqlite(Path file) {
-        Objects.requireNonNull(file, "file must not be null");
+        Require.nonNull(file, "file");
         Path absolute = file.toAbsolutePath();
-        if (absolute.toString().indexOf('?') >= 0) {
-            throw new IllegalArgumentException(
-                    "file must not contain '?' (the SQLite driver reads what follows as " + "options), got " + file);
-        }
+        Require.argument(
+                absolute.toString().indexOf('?') < 0,
+                "file",
+                "not contain '?' (the SQLite driver reads what follows as options)",
+                file);
         Path dir = absolute.getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException(
-                    "file must be in an existing directory, got " + file + " (no directory " + dir + ")");
+        if (dir != null && !Files.isDirectory(dir)) { // the value is built only when it is shown
+            Require.argument(false, "file", "be in an existing directory", file + " (no directory " + dir + ")");
         }
         return new JdbcAuditSink(
                 new DriverManagerDataSource("jdbc:sqlite:" + absolute), TableName.of(DEFAULT_TABLE), true, true);
@@ -125,10 +125,13 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * @throws IllegalArgumentException if the URL does not start with {@code jdbc:}
      */
     public static JdbcAuditSink forUrl(String jdbcUrl) {
-        Objects.requireNonNull(jdbcUrl, "jdbcUrl must not be null");
-        if (!jdbcUrl.startsWith("jdbc:")) {
-            throw new IllegalArgumentException("jdbcUrl must start with 'jdbc:', got a URL starting '"
-                    + DriverManagerDataSource.scheme(jdbcUrl) + "'");
+        Require.nonNull(jdbcUrl, "jdbcUrl");
+        if (!jdbcUrl.startsWith("jdbc:")) { // the value shown is the scheme alone: a URL may hold a password
+            Require.argument(
+                    false,
+                    "jdbcUrl",
+                    "start with 'jdbc:'",
+                    "a URL starting '" + DriverManagerDataSource.scheme(jdbcUrl) + "'");
         }
         return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), TableName.of(DEFAULT_TABLE), true, true);
     }
@@ -220,7 +223,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
     @Override
     public void write(List<AuditEvent> events) {
-        Objects.requireNonNull(events, "events must not be null");
+        Require.nonNull(events, "events");
         if (events.isEmpty()) {
             return;
         }
@@ -280,7 +283,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
 
     @Override
     public List<AuditEvent> findByCorrelationId(String correlationId) {
-        Objects.requireNonNull(correlationId, "correlationId must not be null");
+        Require.nonNull(correlationId, "correlationId");
         try (Connection c = connectWithSchema();
                 PreparedStatement ps = c.prepareStatement(dialect.selectByCorrelationIdSql(table))) {
             dialect.bindCorrelationQuery(ps, correlationId);

@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.audit;
 
 import dev.sluice.pipeline.audit.internal.EventLine;
+import dev.sluice.pipeline.internal.check.Require;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -36,12 +37,12 @@ public final class Slf4jAuditSink implements AuditSink {
 
     /** A sink that logs to {@code logger}. */
     public static Slf4jAuditSink to(Logger logger) {
-        return new Slf4jAuditSink(Objects.requireNonNull(logger, "logger must not be null"));
+        return new Slf4jAuditSink(Require.nonNull(logger, "logger"));
     }
 
     @Override
     public void write(List<AuditEvent> events) {
-        Objects.requireNonNull(events, "events must not be null");
+        Require.nonNull(events, "events");
         for (AuditEvent e : events) {
             EventLine.log(log, Objects.requireNonNull(e, "events must not contain null"));
         }

@@ -99,7 +99,7 @@ class AuditWriterRefusalTest {
                 assertThat(writer.submit(e)).isTrue();
             }
             await().atMost(Duration.ofSeconds(60)).until(() -> writer.report().deadLettered() == 3);
-            assertThat(registry.get("pipeline.audit.events")
+            assertThat(registry.get("sluice.audit.events")
                             .tag("outcome", "dead-lettered")
                             .functionCounter()
                             .count())

@@ -205,7 +205,7 @@ class AuditWriterTest {
 
         assertThat(taken).isFalse();
         assertThat(writer.report().dropped()).isEqualTo(1);
-        assertThat(registry.get("pipeline.audit.events")
+        assertThat(registry.get("sluice.audit.events")
                         .tag("outcome", "dropped")
                         .functionCounter()
                         .count())
@@ -345,24 +345,24 @@ class AuditWriterTest {
             writer.submit(e);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> writer.report().spilled() == 20);
-        assertThat(registry.get("pipeline.audit.events")
+        assertThat(registry.get("sluice.audit.events")
                         .tag("outcome", "spilled")
                         .functionCounter()
                         .count())
                 .isEqualTo(20);
-        assertThat(registry.get("pipeline.audit.queue.size").gauge().value()).isZero();
+        assertThat(registry.get("sluice.audit.queue.size").gauge().value()).isZero();
 
         sink.up();
         await().atMost(Duration.ofSeconds(10)).until(() -> writer.report().replayed() == 20);
-        assertThat(registry.get("pipeline.audit.events")
+        assertThat(registry.get("sluice.audit.events")
                         .tag("outcome", "written")
                         .functionCounter()
                         .count())
                 .isEqualTo(20);
 
         writer.close(Duration.ofSeconds(5));
-        assertThat(registry.find("pipeline.audit.events").meters()).isEmpty();
-        assertThat(registry.find("pipeline.audit.queue.size").meters()).isEmpty();
+        assertThat(registry.find("sluice.audit.events").meters()).isEmpty();
+        assertThat(registry.find("sluice.audit.queue.size").meters()).isEmpty();
     }
 
     @Test
@@ -428,6 +428,9 @@ class AuditWriterTest {
                 .hasMessage("maxRetries must be between 0 and 10, got 11");
         assertThatThrownBy(() -> b.retry(1, Duration.ZERO, Duration.ofMillis(1)))
                 .hasMessage("initialDelay must be positive, got PT0S");
+        assertThatThrownBy(() -> b.retry(1, Duration.ofNanos(500_000), Duration.ofMillis(1)))
+                .hasMessage(
+                        "initialDelay must be at least 1 ms (the backoff counts whole milliseconds), got PT0.0005S");
         assertThatThrownBy(() -> b.retry(1, Duration.ofSeconds(2), Duration.ofSeconds(1)))
                 .hasMessage("maxDelay must not be below initialDelay, got maxDelay PT1S and initialDelay PT2S");
         assertThatThrownBy(() -> b.closeTimeout(Duration.ofSeconds(-1)))

@@ -19,9 +19,7 @@ public final class Lookups {
         Require.nonNull(eventType, "eventType");
         Require.nonNull(from, "from");
         Require.nonNull(to, "to");
-        if (to.isBefore(from)) {
-            throw new IllegalArgumentException("to must not be before from, got from " + from + " and to " + to);
-        }
+        Require.argument(!to.isBefore(from), "to", "not be before from", "from " + from + " and to " + to);
         Require.atLeast(limit, 1, "limit");
     }
 

@@ -56,8 +56,7 @@ public final class ReplayLoop implements Runnable {
         this.retry = retry;
         this.counters = counters;
         this.state = state;
-        this.delivery = new Delivery(
-                sink, new RetryPolicy(0, retry.initialDelay(), retry.maxDelay()), state, spillover::deadLetter);
+        this.delivery = new Delivery(sink, retry.withoutRetries(), state, spillover::deadLetter);
     }
 
     @Override

@@ -6,16 +6,21 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
- * The audit writer's meters: {@code pipeline.audit.events} (a function counter per outcome: written, spilled, dead-lettered,
- * dropped)
- * and {@code pipeline.audit.queue.size} (a gauge). They read the writer's own counters when the registry asks, so
- * writing an event makes no Micrometer call. Removed from the registry when the writer closes, so that a later writer
- * can register its own (a registry keeps the first meter registered under a name and tags).
+ * The audit writer's meters: {@value #EVENTS} (a function counter per outcome: written, spilled, dead-lettered,
+ * dropped) and {@value #QUEUE_SIZE} (a gauge), without base units, so that a Prometheus registry names them
+ * {@code sluice_audit_events_total} and {@code sluice_audit_queue_size}. They read the writer's own counters when the
+ * registry asks, so writing an event makes no Micrometer call. Removed from the registry when the writer closes, so
+ * that a later writer can register its own (a registry keeps the first meter registered under a name and tags).
  */
 public final class WriterMeters {
+    /** The counter of events by outcome. */
+    public static final String EVENTS = "sluice.audit.events";
+    /** The gauge of events waiting in the queue. */
+    public static final String QUEUE_SIZE = "sluice.audit.queue.size";
+
     private final MeterRegistry registry;
     private final List<Meter> meters;
 
@@ -53,9 +58,8 @@ public final class WriterMeters {
                                 "dropped",
                                 c -> c.dropped.get(),
                                 "Audit events lost: refused when the queue was full or the writer closed, or stored nowhere"),
-                        Gauge.builder("pipeline.audit.queue.size", queue, Collection::size)
+                        Gauge.builder(QUEUE_SIZE, queue, Collection::size)
                                 .description("Audit events waiting in the writer's queue")
-                                .baseUnit("events")
                                 .register(registry)));
     }
 
@@ -63,12 +67,11 @@ public final class WriterMeters {
             MeterRegistry registry,
             WriterCounters counters,
             String outcome,
-            Function<WriterCounters, Long> count,
+            ToLongFunction<WriterCounters> count,
             String description) {
-        return FunctionCounter.builder("pipeline.audit.events", counters, c -> count.apply(c))
+        return FunctionCounter.builder(EVENTS, counters, c -> count.applyAsLong(c))
                 .tag("outcome", outcome)
                 .description(description)
-                .baseUnit("events")
                 .register(registry);
     }
 
