@@ -7,6 +7,7 @@ import dev.sluice.pipeline.internal.PublisherView;
 import dev.sluice.pipeline.internal.RunConfig;
 import dev.sluice.pipeline.internal.StageDeclaration;
 import dev.sluice.pipeline.internal.check.Require;
+import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -272,6 +273,42 @@ public final class Pipeline<T> {
     public Pipeline<T> watchdog(Duration interval) {
         Require.positive(interval, "interval");
         return new Pipeline<>(stages, config.withWatchdogInterval(interval));
+    }
+
+    /**
+     * Whether each run's threads (its stages, {@code mapConcurrent}'s workers, the thread that calls the listeners)
+     * start with the context of the thread that calls {@code run()} or {@code start()}: its SLF4J MDC, under the
+     * run's own keys, and every thread-local that an accessor in context-propagation's global
+     * {@code io.micrometer.context.ContextRegistry} reads (Micrometer's current {@code Observation}, OpenTelemetry's
+     * context where its accessor is registered, a user's own). Captured when the run starts, cleared from each thread
+     * when it ends. Default {@code true}. With {@code false} the run's threads carry only the run's own MDC keys and
+     * what {@link #propagate(ThreadLocalAccessor)} names.
+     *
+     * @param propagate whether to carry the caller's context into the run's threads
+     * @return a pipeline like this one with the option set
+     * @since 0.1
+     */
+    public Pipeline<T> propagateContext(boolean propagate) {
+        return new Pipeline<>(stages, config.withPropagateContext(propagate));
+    }
+
+    /**
+     * Carries {@code accessor}'s thread-local from the thread that starts each run into every thread of the run,
+     * whether or not {@link #propagateContext(boolean)} is on: for a context that should travel with this pipeline
+     * only, rather than with everything that uses the global registry. An accessor with the same key replaces an
+     * earlier one. The value is read once, when the run starts; a thread-local with no value there is left alone.
+     * {@code ServerStreams} names gRPC's {@code Context} this way, so a served pipeline's calls carry the deadline and
+     * cancellation of the call it serves.
+     *
+     * @param accessor reads and sets the thread-local; called on the starting thread and on each of the run's
+     *     threads
+     * @return a pipeline like this one that carries the thread-local too
+     * @throws NullPointerException if {@code accessor} is null
+     * @since 0.1
+     */
+    public Pipeline<T> propagate(ThreadLocalAccessor<?> accessor) {
+        Require.nonNull(accessor, "accessor");
+        return new Pipeline<>(stages, config.withPropagated(accessor));
     }
 
     // --------------------------------------------------------------------------------------------- ends

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.pipeline.internal.CallerContext;
 import dev.sluice.pipeline.internal.Nanos;
 import dev.sluice.pipeline.internal.StackDump;
 import dev.sluice.pipeline.internal.check.Require;
@@ -7,7 +8,6 @@ import java.io.InterruptedIOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
@@ -44,8 +44,12 @@ import org.slf4j.MDC;
  * <h2>Supervision rules</h2>
  * <ul>
  *   <li>Each {@link #fork} runs its task on a new thread from the scope's thread factory (virtual threads by
- *       default), named {@code <scope name>/<fork name>}. The forking thread's SLF4J MDC is copied into the fork
- *       and cleared when the fork ends.</li>
+ *       default), named {@code <scope name>/<fork name>}. The fork starts with the forking thread's context: its
+ *       SLF4J MDC, and every thread-local that an accessor in context-propagation's global
+ *       {@code io.micrometer.context.ContextRegistry} reads (Micrometer's current {@code Observation},
+ *       OpenTelemetry's context where its accessor is registered, a user's own), captured when {@code fork} is
+ *       called; all of it is cleared when the fork ends. {@link Builder#propagateContext(boolean)} turns that
+ *       off.</li>
  *   <li>The scope is <b>cancelled</b> by the first fork that fails (throws), by {@link #cancel()} from any
  *       thread, by its deadline passing while a fork still runs (whether or not a thread waits in
  *       {@link #join()}), or by {@link #close()}. Cancelling interrupts every fork still running; forks started
@@ -99,6 +103,7 @@ public final class Scope implements AutoCloseable {
     private final ThreadFactory threadFactory;
     private final Duration stragglerReportInterval;
     private final Consumer<Thread> onStraggler;
+    private final boolean propagateContext;
 
     /** null while running, then the first ending: a {@link Failed} or a {@link Cancelled}. */
     private final AtomicReference<Ending> ending = new AtomicReference<>();
@@ -134,6 +139,7 @@ public final class Scope implements AutoCloseable {
         this.threadFactory = b.threadFactory;
         this.stragglerReportInterval = b.stragglerReportInterval;
         this.onStraggler = b.onStraggler;
+        this.propagateContext = b.propagateContext;
     }
 
     /** A scope with the defaults: virtual threads, no deadline, stragglers reported every 10 seconds. */
@@ -173,7 +179,8 @@ public final class Scope implements AutoCloseable {
         Require.nonNull(task, "task");
         ensureAcceptingForks();
         forkCount.incrementAndGet();
-        ForkTask<T> fork = new ForkTask<>(forkName, task, MDC.getCopyOfContextMap());
+        ForkTask<T> fork =
+                new ForkTask<>(forkName, task, propagateContext ? CallerContext.capture() : CallerContext.NONE);
         Thread thread = threadFactory.newThread(fork);
         if (thread == null) {
             throw new IllegalStateException("the thread factory of scope '" + name + "' returned no thread");
@@ -559,24 +566,22 @@ public final class Scope implements AutoCloseable {
     private final class ForkTask<T> implements Fork<T>, Runnable {
         private final String forkName;
         private final Callable<? extends T> task;
-        private final Map<String, String> mdc;
+        private final CallerContext context;
         private volatile boolean done;
         private volatile T result;
         private volatile Throwable failure;
 
-        ForkTask(String forkName, Callable<? extends T> task, Map<String, String> mdc) {
+        ForkTask(String forkName, Callable<? extends T> task, CallerContext context) {
             this.forkName = forkName;
             this.task = task;
-            this.mdc = mdc;
+            this.context = context;
         }
 
         @Override
         public void run() {
             Thread self = Thread.currentThread();
+            CallerContext.Restored restored = context.restore();
             try {
-                if (mdc != null) {
-                    MDC.setContextMap(mdc);
-                }
                 Ending e = ending.get();
                 if (e != null) {
                     failure = new CancellationException(
@@ -589,7 +594,8 @@ public final class Scope implements AutoCloseable {
                 forkFailed(t);
             } finally {
                 done = true;
-                MDC.clear();
+                restored.close();
+                MDC.clear(); // a task's own MDC entries end with it too
                 // Chain of terminations: wait for the previously ended fork's thread to terminate, so that when
                 // the last fork is seen terminated by a joiner, every earlier one is terminated too.
                 Thread previous = lastExited.getAndSet(self);
@@ -674,6 +680,7 @@ public final class Scope implements AutoCloseable {
         private ThreadFactory threadFactory = Thread.ofVirtual().factory();
         private Duration stragglerReportInterval = Duration.ofSeconds(10);
         private Consumer<Thread> onStraggler;
+        private boolean propagateContext = true;
 
         private Builder() {}
 
@@ -720,6 +727,20 @@ public final class Scope implements AutoCloseable {
         /** Called with each straggling thread, on the waiting thread, besides the WARN log line. */
         public Builder onStraggler(Consumer<Thread> onStraggler) {
             this.onStraggler = Require.nonNull(onStraggler, "onStraggler");
+            return this;
+        }
+
+        /**
+         * Whether each fork starts with the forking thread's context (its MDC and the thread-locals of
+         * context-propagation's global registry; see the class comment). Default {@code true}; with {@code false} a
+         * fork starts with an empty MDC and no thread-local of its caller.
+         *
+         * @param propagate whether to carry the forking thread's context into each fork
+         * @return this builder
+         * @since 0.1
+         */
+        public Builder propagateContext(boolean propagate) {
+            this.propagateContext = propagate;
             return this;
         }
 

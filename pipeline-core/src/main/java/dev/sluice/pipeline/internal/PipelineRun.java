@@ -36,7 +36,9 @@ import org.slf4j.MDC;
  * <p>The coordinator is a thread of the run like the stages: it carries the run's correlation ID and pipeline
  * name in its MDC (under the keys stage threads use, without a stage), so that listeners log with them, and clears
  * them when it ends. Whoever waits for the run ({@link #awaitEnd}) waits for the coordinator thread to terminate,
- * so no thread of the run is alive once the wait returns.
+ * so no thread of the run is alive once the wait returns. Every thread of the run, coordinator included, starts with
+ * the context of the thread that started the run ({@link CallerContext}, unless the pipeline turned it off) and
+ * ends with it cleared; the run's MDC keys go on top of the caller's.
  *
  * <h2>How a run ends</h2>
  * <ul>
@@ -75,6 +77,8 @@ public final class PipelineRun<R> {
     private final Condition changed = lock.newCondition();
     /** The coordinating thread; its termination is the run's end (see {@link #awaitEnd}). */
     private final Thread coordinator;
+    /** The context of the thread that started the run, restored on each of the run's threads. */
+    private final CallerContext callerContext;
 
     private boolean poked; // guarded by lock
     private volatile boolean stopping;
@@ -94,6 +98,7 @@ public final class PipelineRun<R> {
 
     private PipelineRun(List<StageDeclaration> specs, RunConfig config, Duration timeout) {
         this.config = config;
+        this.callerContext = config.captureContext();
         this.correlationId = config.correlationId() != null
                 ? config.correlationId()
                 : UUID.randomUUID().toString();
@@ -128,6 +133,7 @@ public final class PipelineRun<R> {
                 .name(config.pipelineName() + "#" + correlationId.substring(0, Math.min(8, correlationId.length())))
                 .stragglerReportInterval(config.watchdogInterval())
                 .onStraggler(this::reportStuck)
+                .propagateContext(false) // each fork restores the caller's context (runStageThread)
                 .open();
         this.coordinator =
                 Thread.ofVirtual().name(scope.name() + "/coordinator").unstarted(this::coordinate);
@@ -238,6 +244,12 @@ public final class PipelineRun<R> {
     // -------------------------------------------------------------------------------------- coordination
 
     private void coordinate() {
+        try (CallerContext.Restored restored = callerContext.restore()) {
+            coordinateInContext();
+        }
+    }
+
+    private void coordinateInContext() {
         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
         try {
@@ -312,6 +324,7 @@ public final class PipelineRun<R> {
     private Object runStageThread(RunningStage stage, Callable<Object> body) {
         Thread self = Thread.currentThread();
         stage.threads.add(self);
+        CallerContext.Restored restored = callerContext.restore();
         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
         MDC.put(StageContext.MDC_STAGE, stage.name());
@@ -335,6 +348,7 @@ public final class PipelineRun<R> {
             return null;
         } finally {
             CurrentStageContext.clear();
+            restored.close();
             stage.threads.remove(self);
             stage.threadEnded(System.nanoTime());
             if (liveThreads.decrementAndGet() == 0) {

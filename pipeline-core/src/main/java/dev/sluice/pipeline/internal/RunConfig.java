@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.PipelineListener;
+import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,45 +15,73 @@ import java.util.List;
  * @param listeners listeners with their progress intervals
  * @param meterRegistry where to register meters, or {@code null}
  * @param watchdogInterval how often stages that ignore cancellation are reported
+ * @param propagateContext whether a run's threads start with the caller's MDC and thread-local context
+ * @param propagated thread-locals carried into a run's threads in any case
  */
 public record RunConfig(
         String pipelineName,
         String correlationId,
         List<ListenerRegistration> listeners,
         MeterRegistry meterRegistry,
-        Duration watchdogInterval) {
+        Duration watchdogInterval,
+        boolean propagateContext,
+        List<ThreadLocalAccessor<?>> propagated) {
 
     public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
     public static final Duration DEFAULT_WATCHDOG_INTERVAL = Duration.ofSeconds(10);
 
     public RunConfig {
         listeners = List.copyOf(listeners);
+        propagated = List.copyOf(propagated);
     }
 
     public static RunConfig defaults() {
-        return new RunConfig("pipeline", null, List.of(), null, DEFAULT_WATCHDOG_INTERVAL);
+        return new RunConfig("pipeline", null, List.of(), null, DEFAULT_WATCHDOG_INTERVAL, true, List.of());
     }
 
     public RunConfig withName(String name) {
-        return new RunConfig(name, correlationId, listeners, meterRegistry, watchdogInterval);
+        return new RunConfig(
+                name, correlationId, listeners, meterRegistry, watchdogInterval, propagateContext, propagated);
     }
 
     public RunConfig withCorrelationId(String id) {
-        return new RunConfig(pipelineName, id, listeners, meterRegistry, watchdogInterval);
+        return new RunConfig(
+                pipelineName, id, listeners, meterRegistry, watchdogInterval, propagateContext, propagated);
     }
 
     public RunConfig withListener(PipelineListener listener, Duration progressInterval) {
         List<ListenerRegistration> more = new ArrayList<>(listeners);
         more.add(new ListenerRegistration(listener, progressInterval));
-        return new RunConfig(pipelineName, correlationId, more, meterRegistry, watchdogInterval);
+        return new RunConfig(
+                pipelineName, correlationId, more, meterRegistry, watchdogInterval, propagateContext, propagated);
     }
 
     public RunConfig withMeterRegistry(MeterRegistry registry) {
-        return new RunConfig(pipelineName, correlationId, listeners, registry, watchdogInterval);
+        return new RunConfig(
+                pipelineName, correlationId, listeners, registry, watchdogInterval, propagateContext, propagated);
     }
 
     public RunConfig withWatchdogInterval(Duration interval) {
-        return new RunConfig(pipelineName, correlationId, listeners, meterRegistry, interval);
+        return new RunConfig(
+                pipelineName, correlationId, listeners, meterRegistry, interval, propagateContext, propagated);
+    }
+
+    public RunConfig withPropagateContext(boolean propagate) {
+        return new RunConfig(
+                pipelineName, correlationId, listeners, meterRegistry, watchdogInterval, propagate, propagated);
+    }
+
+    public RunConfig withPropagated(ThreadLocalAccessor<?> accessor) {
+        List<ThreadLocalAccessor<?>> more = new ArrayList<>(propagated);
+        more.removeIf(a -> a.key().equals(accessor.key()));
+        more.add(accessor);
+        return new RunConfig(
+                pipelineName, correlationId, listeners, meterRegistry, watchdogInterval, propagateContext, more);
+    }
+
+    /** The context a run started now on this thread carries into its threads. */
+    CallerContext captureContext() {
+        return CallerContext.capture(propagateContext, propagated);
     }
 
     /** A listener and how often it wants progress. */

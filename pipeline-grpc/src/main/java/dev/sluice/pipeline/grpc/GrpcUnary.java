@@ -11,6 +11,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -41,6 +42,12 @@ import org.slf4j.LoggerFactory;
  * parsed never is (INTERNAL, the parse error as its cause). With a circuit breaker, each attempt takes a permission
  * first and an open breaker fails fast; what it records is stated in {@link GrpcCircuitBreakers}. Without options:
  * one attempt, no deadline but the call options'.
+ *
+ * <h2>The caller's gRPC context</h2>
+ * Each attempt is made in the gRPC {@code Context} current on the calling thread (a stage of a pipeline served by
+ * {@link ServerStreams} runs in the served call's; see {@link GrpcContextAccessor}): the earliest of its deadline, the
+ * call options' and the request timeout bounds the attempt, and its cancellation cancels the call in flight. Once that
+ * context is cancelled (or its deadline has passed), a failed attempt is not retried.
  *
  * <h2>Threads, cancellation, failure</h2>
  * Thread-safe: one instance serves any number of concurrent calls on the shared channel. {@link #call} blocks
@@ -109,8 +116,10 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         if (options != null) {
             Deadline perAttempt = Deadline.after(options.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
             Deadline given = callOptions.getDeadline();
-            ownDeadline = given == null || perAttempt.isBefore(given);
-            attemptOptions = callOptions.withDeadline(ownDeadline ? perAttempt : given);
+            Deadline inherited = Context.current().getDeadline(); // gRPC applies it too, at the call's start
+            ownDeadline = (given == null || perAttempt.isBefore(given))
+                    && (inherited == null || perAttempt.isBefore(inherited));
+            attemptOptions = callOptions.withDeadline(given == null || perAttempt.isBefore(given) ? perAttempt : given);
         }
         ClientCall<Req, Resp> call = EchoedCorrelationId.watch(
                 channel.newCall(method, attempt.callOptions(attemptOptions)), method.getFullMethodName(), context, log);

@@ -50,11 +50,16 @@ import org.slf4j.LoggerFactory;
  *       {@link #statusFor(Throwable)} gives the failure; when it passes its deadline, with DEADLINE_EXCEEDED.</li>
  *   <li>With {@link CorrelationIds#serverInterceptor()} on the service, the pipeline runs under the call's
  *       correlation ID, so its stage threads log with it.</li>
+ *   <li>Every thread of the pipeline runs in the call's gRPC {@link Context} (see {@link GrpcContextAccessor}), even
+ *       with {@code propagateContext(false)}: every call made from a stage ({@link GrpcSource}, {@link GrpcUnary},
+ *       a plain stub) is bounded by the served call's deadline and cancelled with it, as grpc-java does for calls
+ *       made on the handler's own thread.</li>
  * </ul>
  */
 public final class ServerStreams {
 
     private static final Logger log = LoggerFactory.getLogger(ServerStreams.class);
+    private static final GrpcContextAccessor CALL_CONTEXT = new GrpcContextAccessor();
 
     /** The name of the writer stage at the end of a served pipeline. */
     public static final String WRITER_STAGE = "grpc-writer";
@@ -94,8 +99,21 @@ public final class ServerStreams {
         // Both handlers must be set before the service method returns.
         call.setOnCancelHandler(end::clientCancelled);
         call.setOnReadyHandler(gate::signal);
+        // The call's context is cancelled with the call, and gRPC tells this listener before those of the calls the
+        // stages make later in the same context: so the run is cancelled before a stage's call fails for that reason,
+        // and ends CANCELLED rather than FAILED. A passing deadline is left to the run's own, the same instant.
+        Context callContext = Context.current();
+        callContext.addListener(
+                cancelled -> {
+                    Deadline d = cancelled.getDeadline();
+                    if (d == null || !d.isExpired()) {
+                        end.clientCancelled();
+                    }
+                },
+                Runnable::run);
 
-        Pipeline<T> p = pipeline.listener(end, Duration.ofDays(1)); // no progress callbacks wanted
+        Pipeline<T> p = pipeline.listener(end, Duration.ofDays(1)) // no progress callbacks wanted
+                .propagate(CALL_CONTEXT); // the stages' outbound calls inherit the call's deadline and cancellation
         String correlationId = CorrelationIds.current().orElse(null);
         if (correlationId != null) {
             p = p.correlationId(correlationId);

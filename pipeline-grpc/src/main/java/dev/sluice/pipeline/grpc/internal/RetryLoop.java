@@ -5,6 +5,7 @@ import dev.sluice.pipeline.grpc.ResilienceOptions;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.CallOptions;
+import io.grpc.Context;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
@@ -34,7 +35,9 @@ import org.slf4j.Logger;
  * <h2>What is retried</h2>
  * A failure whose code is in the status table, and a stream idle timeout, with backoff, at most
  * {@code maxRetryAttempts} times in a row without an item; a response that could not be parsed never is (the same
- * bytes would come again). A stream that broke past its first item is resumed only with a resume strategy.
+ * bytes would come again). A stream that broke past its first item is resumed only with a resume strategy. Nothing
+ * is retried once the gRPC {@code Context} the loop runs in is cancelled or past its deadline: a served call that
+ * ended, a caller that gave up.
  */
 public final class RetryLoop {
 
@@ -174,6 +177,14 @@ public final class RetryLoop {
                         status,
                         "the stream broke after its first item and the source has no ResumeStrategy, so it cannot"
                                 + " continue without repeating items");
+            }
+            Context context = Context.current();
+            if (context.isCancelled()) {
+                throw failed(
+                        status,
+                        context.getDeadline() != null && context.getDeadline().isExpired()
+                                ? "the gRPC Context the call runs in passed its deadline, so it is not retried"
+                                : "the gRPC Context the call runs in was cancelled, so it is not retried");
             }
             if (progressed) {
                 retriesWithoutProgress = 0;
