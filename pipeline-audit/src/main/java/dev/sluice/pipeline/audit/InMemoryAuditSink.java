@@ -25,6 +25,13 @@ public final class InMemoryAuditSink implements AuditSink, AuditLookup {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<UUID, AuditEvent> events = new LinkedHashMap<>(); // guarded by lock; order of first write
 
+    /**
+     * An empty store.
+     *
+     * @since 0.1
+     */
+    public InMemoryAuditSink() {}
+
     @Override
     public void write(List<AuditEvent> batch) {
         Require.nonNull(batch, "events");

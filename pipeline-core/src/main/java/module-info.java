@@ -1,0 +1,23 @@
+/**
+ * Sluice's core: channels, scopes and pipelines on virtual threads.
+ *
+ * <p>Exports its API package only. {@code dev.sluice.pipeline.internal.check}, the precondition helper every Sluice
+ * module checks its arguments with, is exported to Sluice's own modules and to no one else; the rest of
+ * {@code internal} is not exported (docs/adr/0001-qualified-export-of-preconditions.md).
+ *
+ * @since 0.1
+ */
+module dev.sluice.pipeline {
+    // Micrometer's MeterRegistry appears in the API (Pipeline.meterRegistry, StageContext); slf4j's types do not.
+    requires transitive micrometer.core;
+    requires org.jctools.core;
+    requires org.slf4j;
+    // Nullness annotations: read by compilers and analysers, never needed at run time.
+    requires static org.jspecify;
+
+    exports dev.sluice.pipeline;
+    exports dev.sluice.pipeline.internal.check to
+            dev.sluice.pipeline.grpc,
+            dev.sluice.pipeline.audit,
+            dev.sluice.pipeline.kafka;
+}
