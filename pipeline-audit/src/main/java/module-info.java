@@ -15,6 +15,7 @@ module dev.sluice.pipeline.audit {
     requires transitive org.slf4j;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.datatype.jsr310;
+    requires io.github.resilience4j.core;
     requires static org.jspecify;
 
     exports dev.sluice.pipeline.audit;

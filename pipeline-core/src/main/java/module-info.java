@@ -10,6 +10,8 @@
 module dev.sluice.pipeline {
     // Micrometer's MeterRegistry appears in the API (Pipeline.meterRegistry, StageContext); slf4j's types do not.
     requires transitive micrometer.core;
+    // Micrometer's context-propagation: ThreadLocalAccessor appears in the API (Pipeline.propagate).
+    requires transitive context.propagation;
     requires org.jctools.core;
     requires org.slf4j;
     // Nullness annotations: read by compilers and analysers, never needed at run time.
