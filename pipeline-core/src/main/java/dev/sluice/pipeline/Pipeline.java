@@ -188,10 +188,15 @@ public final class Pipeline<T> {
     }
 
     /**
-     * Names the last stage (the source, if no stage follows it yet). Names appear in summaries, metrics tags,
-     * thread names and the MDC; they must be unique within a pipeline.
+     * Names the last stage (the source, if no stage follows it yet), as {@link Sink#named} names the sink. Names
+     * appear in summaries, metrics tags, thread names and the MDC; they must be unique within a pipeline. Without
+     * a name a stage is called after its operator ({@code map}, {@code map-2}, ...).
      *
+     * @param stageName the stage's name, unique within the pipeline
+     * @return a new description whose last stage has that name; this one is unchanged
+     * @throws NullPointerException if {@code stageName} is null
      * @throws IllegalArgumentException if the name is blank or already used by another stage
+     * @since 0.1
      */
     public Pipeline<T> named(String stageName) {
         Require.notBlank(stageName, "stageName");
@@ -220,7 +225,17 @@ public final class Pipeline<T> {
 
     // ------------------------------------------------------------------------------------- run options
 
-    /** Names the pipeline: the {@code pipeline} tag of its metrics, its thread names, its audit method. */
+    /**
+     * Names the pipeline: the {@code pipeline} tag of its metrics, the prefix of its thread names, the
+     * {@code pipeline} key of its MDC, its audit method. Runs of one name share their meters. The default is
+     * {@code pipeline}.
+     *
+     * @param pipelineName the pipeline's name
+     * @return a new description with that name; this one is unchanged
+     * @throws NullPointerException if {@code pipelineName} is null
+     * @throws IllegalArgumentException if {@code pipelineName} is blank
+     * @since 0.1
+     */
     public Pipeline<T> pipelineName(String pipelineName) {
         return new Pipeline<>(stages, config.withName(Require.notBlank(pipelineName, "pipelineName")));
     }
@@ -264,6 +279,11 @@ public final class Pipeline<T> {
      * {@code sluice.pipeline.run} (timers), {@code sluice.pipeline.channel.size} and {@code .capacity} (gauges of
      * each stage's input link). Stages keep plain counters that the meters read when the registry is scraped: no
      * Micrometer call per item. Runs of one pipeline name share its meters.
+     *
+     * @param registry where the meters are registered, once per pipeline name and stage
+     * @return a new description that registers its meters there; this one is unchanged
+     * @throws NullPointerException if {@code registry} is null
+     * @since 0.1
      */
     public Pipeline<T> meterRegistry(MeterRegistry registry) {
         return new Pipeline<>(stages, config.withMeterRegistry(Require.nonNull(registry, "registry")));

@@ -21,10 +21,13 @@ import java.util.UUID;
  * @param outcome how the run ended
  * @param failedStage the stage whose failure ended the run, or {@code null}
  * @param failure that stage's exception, or {@code null}
+ * @since 0.1
  */
 public record PipelineSummary(PipelineSnapshot snapshot, Outcome outcome, String failedStage, Throwable failure) {
 
     /**
+     * Makes a summary; Sluice makes one per run, when its last thread has ended.
+     *
      * @throws NullPointerException if {@code snapshot} or {@code outcome} is null
      */
     public PipelineSummary {
@@ -32,63 +35,104 @@ public record PipelineSummary(PipelineSnapshot snapshot, Outcome outcome, String
         Require.nonNull(outcome, "outcome");
     }
 
-    /** The pipeline's name. */
+    /**
+     * {@return the pipeline's name}
+     *
+     * @since 0.1
+     */
     public String pipelineName() {
         return snapshot.pipelineName();
     }
 
-    /** The run's correlation ID (fixed per description, or fresh per run). */
+    /**
+     * {@return the run's correlation ID (fixed per description, or fresh per run)}
+     *
+     * @since 0.1
+     */
     public String correlationId() {
         return snapshot.correlationId();
     }
 
     /**
-     * A fresh random ID per run, the same in its snapshots: what tells two runs apart when they share a correlation
-     * ID.
+     * {@return a fresh random ID per run, the same in its snapshots: what tells two runs apart when they share a
+     * correlation ID}
+     *
+     * @since 0.1
      */
     public UUID runId() {
         return snapshot.runId();
     }
 
-    /** When the run started. */
+    /**
+     * {@return when the run started}
+     *
+     * @since 0.1
+     */
     public Instant startedAt() {
         return snapshot.startedAt();
     }
 
-    /** How long the run ran, until every stage thread had ended. */
+    /**
+     * {@return how long the run ran, until every stage thread had ended}
+     *
+     * @since 0.1
+     */
     public Duration duration() {
         return snapshot.elapsed();
     }
 
-    /** Each stage's final counters, source first, sink last. */
+    /**
+     * {@return each stage's final counters, source first, sink last}
+     *
+     * @since 0.1
+     */
     public List<StageStats> stages() {
         return snapshot.stages();
     }
 
     /**
-     * What stages recorded with {@link StageContext#attribute} (for a gRPC source: its method, final status,
-     * attempts and resumes).
+     * {@return what stages recorded with {@link StageContext#attribute} (for a gRPC source: its method, final
+     * status, attempts and resumes)}
+     *
+     * @since 0.1
      */
     public Map<String, Object> attributes() {
         return snapshot.attributes();
     }
 
-    /** Items the sink took in: for a completed run, everything that went all the way through. */
+    /**
+     * {@return items the sink took in: for a completed run, everything that went all the way through}
+     *
+     * @since 0.1
+     */
     public long itemCount() {
         return snapshot.itemCount();
     }
 
-    /** {@link #itemCount()} per second of {@link #duration()}; 0 for a run that took no measurable time. */
+    /**
+     * {@return {@link #itemCount()} per second of {@link #duration()}; 0 for a run that took no measurable time}
+     *
+     * @since 0.1
+     */
     public double itemsPerSecond() {
         return snapshot.itemsPerSecond();
     }
 
-    /** The stage of that name. */
+    /**
+     * {@return the stage of that name, if the pipeline has one}
+     *
+     * @param name a stage's name
+     * @since 0.1
+     */
     public Optional<StageStats> stage(String name) {
         return snapshot.stage(name);
     }
 
-    /** The failure's message (or its class name when it has none), if the run failed. */
+    /**
+     * {@return the failure's message (or its class name when it has none), if the run failed}
+     *
+     * @since 0.1
+     */
     public Optional<String> errorMessage() {
         if (failure == null) {
             return Optional.empty();

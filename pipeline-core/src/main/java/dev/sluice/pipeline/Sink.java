@@ -224,7 +224,16 @@ public final class Sink<T, R> {
         return new Sink<>(logic, name, Require.nonNull(policy, "policy"));
     }
 
-    /** This sink under another stage name (the default is the factory's name, such as {@code forEach}). */
+    /**
+     * This sink under another stage name (the default is the factory's name, such as {@code forEach}), as
+     * {@link Pipeline#named} names the other stages.
+     *
+     * @param stageName the sink stage's name, unique within the pipeline it completes
+     * @return a new sink with that name; this one is unchanged
+     * @throws NullPointerException if {@code stageName} is null
+     * @throws IllegalArgumentException if {@code stageName} is blank
+     * @since 0.1
+     */
     public Sink<T, R> named(String stageName) {
         return new Sink<>(logic, Require.notBlank(stageName, "stageName"), errorPolicy);
     }

@@ -107,7 +107,16 @@ public interface Source<T> {
 
     /**
      * The items received from a channel until it is closed and drained; a failed channel fails the run. Several
-     * runs, or other receivers, share the channel's items.
+     * runs, or other receivers, share the channel's items: each item goes to one of them. The source waits, on
+     * its own thread, while the channel is empty; cancelling or stopping the run ends that wait. Items it has
+     * received are delivered during a graceful stop. Not {@link #from(Iterable)}: that would iterate the
+     * channel afresh per run, without the stop's hand-over.
+     *
+     * @param channel the channel to receive from; the source never closes or fails it
+     * @param <T> the type of the items
+     * @return a source that can run any number of times
+     * @throws NullPointerException if {@code channel} is null
+     * @since 0.1
      */
     static <T> Source<T> fromChannel(Channel<? extends T> channel) {
         Require.nonNull(channel, "channel");
