@@ -5,7 +5,7 @@ package dev.sluice.pipeline.internal;
  * move them downstream a group at a time. A source whose next item may take long to arrive must not batch: an
  * item would wait in its group for the next one.
  */
-public interface BatchedSource<T> {
+interface BatchedSource<T> {
 
     /** Whether this instance batches (an {@code Iterable} that is not a collection does not). */
     boolean batches();

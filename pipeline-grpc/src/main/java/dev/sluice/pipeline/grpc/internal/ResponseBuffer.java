@@ -43,7 +43,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * While the stage thread waits on an empty buffer, demand is always outstanding (it re-requests what it took in
  * batches smaller than the prefetch), so this measures a silent server, never a slow consumer.
  */
-public final class ResponseBuffer<T> {
+final class ResponseBuffer<T> {
 
     /** {@link #take} result: the call completed normally and every message has been taken. */
     public static final int COMPLETED = -1;
