@@ -40,7 +40,7 @@ class ContextPropagationTest {
     private static final ThreadLocal<String> TENANT = new ThreadLocal<>();
 
     private static final String TENANT_KEY = "sluice.test.tenant";
-    private static final String OTEL_KEY = "sluice.test.otel";
+    private static final String OTEL_KEY = "opentelemetry"; // OtelContextAccessor's
 
     @BeforeAll
     static void registerAccessors() {
@@ -336,7 +336,7 @@ class ContextPropagationTest {
 
         @Override
         public Object key() {
-            return OTEL_KEY;
+            return "opentelemetry";
         }
 
         @Override

@@ -243,4 +243,10 @@ class WorkloadsTest {
         // The surefire JVM sets no sluice.channel.queues property.
         assertThat(QueueFlavourBenchmark.flavourInUse()).isEqualTo("atomic");
     }
+
+    @Test
+    void theContextPropagationRunSumsWithPropagationOnAndOff() throws InterruptedException {
+        assertThat(ContextPropagationBenchmark.run(true, 1_000)).isEqualTo(ThreeStages.expectedSum(1_000));
+        assertThat(ContextPropagationBenchmark.run(false, 1_000)).isEqualTo(ThreeStages.expectedSum(1_000));
+    }
 }
