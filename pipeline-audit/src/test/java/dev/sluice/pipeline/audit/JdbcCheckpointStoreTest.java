@@ -1,0 +1,117 @@
+package dev.sluice.pipeline.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.pipeline.CheckpointStore;
+import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineFailedException;
+import dev.sluice.pipeline.PositionTracker;
+import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.Source;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Checkpoints in SQLite and PostgreSQL: saved, replaced, loaded; and a job that resumes where it stopped. */
+@Timeout(60)
+class JdbcCheckpointStoreTest {
+
+    @TempDir
+    static Path dir;
+
+    static Stream<Object[]> stores() {
+        Supplier<CheckpointStore> sqlite = () -> JdbcCheckpointStore.sqlite(dir.resolve("checkpoints.db"));
+        Supplier<CheckpointStore> postgres = () -> JdbcCheckpointStore.forDataSource(Postgres.dataSource());
+        return Stream.of(new Object[] {"SQLite", sqlite}, new Object[] {"PostgreSQL", postgres});
+    }
+
+    private static String uniqueName() {
+        return "job-" + UUID.randomUUID();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void aSavedPositionIsLoadedAndReplacedBySaves(String db, Supplier<CheckpointStore> stores) {
+        // given
+        CheckpointStore store = stores.get();
+        String name = uniqueName();
+        // then
+        assertThat(store.load(name)).isEmpty();
+        // when
+        store.save(name, 41);
+        store.save(name, 1_000_000_000_000L);
+        // then: a fresh store on the same database sees the last save
+        assertThat(stores.get().load(name)).isEqualTo(OptionalLong.of(1_000_000_000_000L));
+        assertThatThrownBy(() -> store.save(" ", 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("name must not be blank, got ' '");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void aJobThatFailsResumesAfterItsLastCompletedPrefixAndReplaysOnlyWhatWasInFlight(
+            String db, Supplier<CheckpointStore> stores) throws Exception {
+        // given: 10,000 numbered records; the first run fails at record 6,000
+        int n = 10_000;
+        String name = uniqueName();
+        ConcurrentHashMap<Long, Integer> written = new ConcurrentHashMap<>(); // an upsert: id -> times written
+        AtomicInteger failAt = new AtomicInteger(6_000);
+        // when
+        assertThatThrownBy(() -> runJob(stores.get(), name, n, written, failAt.get()))
+                .isInstanceOf(PipelineFailedException.class);
+        long checkpoint = stores.get().load(name).orElseThrow();
+        // then: everything below the checkpoint was written, nothing at or after the failing record
+        assertThat(checkpoint).isBetween(1L, 6_000L);
+        for (long i = 0; i < checkpoint; i++) {
+            assertThat(written).containsKey(i);
+        }
+        assertThat(written.keySet()).allMatch(id -> id < 6_000);
+        int before = written.size();
+        // when: the job restarts and completes
+        runJob(stores.get(), name, n, written, -1);
+        // then: every record written; written twice only those the first run had done beyond its checkpoint
+        assertThat(stores.get().load(name)).isEqualTo(OptionalLong.of(n));
+        assertThat(written).hasSize(n);
+        long twice = written.values().stream().filter(c -> c > 1).count();
+        assertThat(twice).isEqualTo(before - checkpoint);
+        assertThat(twice).isLessThanOrEqualTo(Pipeline.DEFAULT_CAPACITY * 3L);
+    }
+
+    private static void runJob(
+            CheckpointStore store, String name, int n, ConcurrentHashMap<Long, Integer> written, int failAt)
+            throws Exception {
+        long resumeAt = store.load(name).orElse(0);
+        PositionTracker tracker = new PositionTracker(resumeAt);
+        Source<Long> records = emitter -> {
+            for (long i = resumeAt; i < n; i++) {
+                emitter.emit(i, tracker.track(i));
+            }
+        };
+        Pipeline.from(records)
+                .listener(store.saving(name, tracker), Duration.ofMillis(20))
+                .mapConcurrentUnordered(4, x -> x)
+                .batch(50, Duration.ofMillis(5))
+                .to(Sink.forEach((List<Long> batch) -> {
+                    for (Long id : batch) {
+                        if (id == failAt) {
+                            throw new IllegalStateException("the database went away at " + id);
+                        }
+                    }
+                    for (Long id : batch) {
+                        written.merge(id, 1, Integer::sum);
+                    }
+                }))
+                .run();
+    }
+}
