@@ -1,6 +1,7 @@
 package dev.sluice.pipeline;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How a {@link Source} pushes items into its pipeline. Used only from the thread that runs the source's
@@ -71,6 +72,32 @@ public interface Emitter<T> {
      */
     default void handOver(List<? extends T> items) throws InterruptedException {
         emitAll(items);
+    }
+
+    /**
+     * Like {@link #emit(Object)}, and asks to be told what becomes of the item: {@code ack} is called exactly once,
+     * when the pipeline is done with the item (see {@link Disposition}), from whichever pipeline thread finished
+     * it, and always before the run's {@code run()} or {@code await()} returns. If the item is not accepted (this
+     * method throws), {@code ack} is called with {@link Disposition#RELEASED} before it throws. The item goes
+     * through every stage as any other does (user functions see the plain value); items emitted with
+     * {@link #emit(Object)} are not tracked and cost nothing extra. A {@link PositionTracker} turns the
+     * acknowledgements of numbered items into the position a source may commit.
+     *
+     * <p>This default, for emitters outside a pipeline run, accepts nothing: it calls {@code ack} with
+     * {@code RELEASED} and throws {@link UnsupportedOperationException}. A run's emitter tracks the item.
+     *
+     * @param item the item, not null
+     * @param ack told once what became of the item, not null
+     * @throws InterruptedException as for {@link #emit(Object)} ({@code ack} has been told {@code RELEASED})
+     * @throws NullPointerException if {@code item} or {@code ack} is null ({@code ack}, if not null, has been told
+     *     {@code RELEASED})
+     * @since 0.1
+     */
+    default void emit(T item, Acknowledgement ack) throws InterruptedException {
+        Objects.requireNonNull(ack, "ack must not be null");
+        ack.done(Disposition.RELEASED);
+        throw new UnsupportedOperationException("this emitter (" + getClass().getName() + ") does not track items;"
+                + " emit(item, ack) is for the emitter a pipeline run gives its source");
     }
 
     /** The run and stage this source runs in: correlation ID, attributes, meters. */

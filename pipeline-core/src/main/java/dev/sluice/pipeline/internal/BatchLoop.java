@@ -10,6 +10,8 @@ import java.util.List;
 final class BatchLoop extends StageLoop {
     private final int size;
     private final long maxWaitNanos;
+    /** The references of the tracked items in the batch being filled; null while it holds none. */
+    private List<ItemAck> acks;
 
     BatchLoop(RunningStage stage, Operator.Batch op) {
         super(stage);
@@ -20,6 +22,7 @@ final class BatchLoop extends StageLoop {
     @Override
     public Object call() throws Exception {
         List<Object> batch = new ArrayList<>(size);
+        acks = null;
         long items = 0; // what the batch stands for: its size, unless its elements are batches themselves
         long deadline = 0L;
         try {
@@ -31,7 +34,12 @@ final class BatchLoop extends StageLoop {
                 int before = batch.size();
                 stage.input.drainTo(batch, size - batch.size());
                 for (int i = before; i < batch.size(); i++) {
-                    items += counted(batch.get(i));
+                    Object element = batch.get(i);
+                    items += counted(element);
+                    if (element instanceof Tracked t) {
+                        batch.set(i, t.value);
+                        ack(t);
+                    }
                 }
                 if (batch.size() < size) {
                     long remaining = deadline - System.nanoTime();
@@ -41,7 +49,7 @@ final class BatchLoop extends StageLoop {
                         continue;
                     }
                 }
-                sendBatch(batch, items);
+                sendBatch(outgoing(batch), items);
                 batch = new ArrayList<>(size);
                 items = 0;
             }
@@ -49,7 +57,7 @@ final class BatchLoop extends StageLoop {
             throw e;
         } catch (ChannelClosedException end) {
             if (!batch.isEmpty()) {
-                sendBatch(batch, items);
+                sendBatch(outgoing(batch), items);
             }
         }
         complete();
@@ -57,8 +65,35 @@ final class BatchLoop extends StageLoop {
     }
 
     private long take(List<Object> batch, Object element) {
-        batch.add(element);
-        return counted(element);
+        long w = counted(element);
+        if (element instanceof Tracked t) {
+            batch.add(t.value);
+            ack(t);
+        } else {
+            batch.add(element);
+        }
+        return w;
+    }
+
+    /** Keeps the reference of a tracked element that joined the batch. */
+    private void ack(Tracked t) {
+        if (acks == null) {
+            acks = new ArrayList<>();
+        }
+        acks.add(t.ack);
+    }
+
+    /**
+     * What to send for a full batch: the list itself, or, if any of its items is tracked, an envelope that holds
+     * their references, so that they are acknowledged together once the sink returns from the batch.
+     */
+    private Object outgoing(List<Object> batch) {
+        if (acks == null) {
+            return batch;
+        }
+        ItemAck ack = acks.size() == 1 ? acks.get(0) : new ItemAck.Group(acks);
+        acks = null;
+        return new Tracked(batch, ack);
     }
 
     /** Counts an element taken in: its weight, in the stage's input counter and the batch's size. */

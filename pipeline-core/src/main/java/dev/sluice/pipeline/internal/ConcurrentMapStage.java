@@ -144,17 +144,13 @@ final class ConcurrentMapStage {
                 }
                 Object result;
                 try {
-                    result = fn.apply(cell.input);
+                    result = fn.apply(Tracked.valueOf(cell.input));
                 } catch (Exception e) {
                     onItemError(cell.input, e);
                     cell.complete(null, Cell.SKIPPED);
                     continue;
                 }
-                if (result == null) {
-                    throw new NullPointerException(
-                            "stage '" + stage.name() + "' produced null; items must not be null");
-                }
-                cell.complete(result, Cell.DONE);
+                cell.complete(carry(cell.input, result), Cell.DONE);
             }
         }
     }
@@ -218,16 +214,12 @@ final class ConcurrentMapStage {
                 counters.addIn(weight(item));
                 Object result;
                 try {
-                    result = fn.apply(item);
+                    result = fn.apply(Tracked.valueOf(item));
                 } catch (Exception e) {
                     onItemError(item, e);
                     continue;
                 }
-                if (result == null) {
-                    throw new NullPointerException(
-                            "stage '" + stage.name() + "' produced null; items must not be null");
-                }
-                sendNow(result);
+                sendNow(carry(item, result));
             }
             if (running.decrementAndGet() == 0) {
                 stage.output.close();

@@ -88,6 +88,7 @@ public final class PipelineRun<R> {
     private volatile Object sinkValue;
     private volatile PipelineSummary summary;
     private SinkLoop sinkLoop;
+    private SourceLoop sourceLoop;
     private PipelineMeters meters;
     /** This run as its stage threads see it. */
     private final OwningRun asOwner = new AsOwner();
@@ -106,7 +107,7 @@ public final class PipelineRun<R> {
             ChannelShape shape = ChannelShape.of(
                     specs.get(i).operator().outputThreads(),
                     specs.get(i + 1).operator().inputThreads());
-            links.add(Link.create(link.capacity(), link.overflow(), null, shape));
+            links.add(Link.create(link.capacity(), link.overflow(), Tracked.ON_DROP, shape));
         }
         this.stages = new RunningStage[n];
         for (int i = 0; i < n; i++) {
@@ -264,6 +265,10 @@ public final class PipelineRun<R> {
         } finally {
             try {
                 scope.close();
+                if (sourceLoop != null) {
+                    // Every stage thread has ended: what was not acknowledged now never will be, but by this call.
+                    sourceLoop.releaseUnfinished();
+                }
                 finish();
             } finally {
                 MDC.remove(StageContext.MDC_CORRELATION_ID);
@@ -293,7 +298,10 @@ public final class PipelineRun<R> {
     private List<ConcurrentMapStage.Role> rolesOf(RunningStage stage) {
         Operator op = stage.spec.operator();
         return switch (op) {
-            case Operator.FromSource s -> List.of(new ConcurrentMapStage.Role(null, new SourceLoop(stage, s.source())));
+            case Operator.FromSource s -> {
+                sourceLoop = new SourceLoop(stage, s.source());
+                yield List.of(new ConcurrentMapStage.Role(null, sourceLoop));
+            }
             case Operator.Map m -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
             case Operator.Filter f -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
             case Operator.FlatMap f -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.internal;
 
+import dev.sluice.pipeline.Disposition;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,6 +8,10 @@ import java.util.List;
 final class SinkLoop extends StageLoop {
     private final SinkLogic<Object, ?> logic;
     private volatile SinkLogic.State<Object, ?> state;
+    /** A group's values and the references of its tracked elements, when the sink takes groups. Sink thread only. */
+    private final List<Object> groupValues = new ArrayList<>();
+
+    private final List<ItemAck> groupAcks = new ArrayList<>();
 
     SinkLoop(RunningStage stage, SinkLogic<Object, ?> logic) {
         super(stage);
@@ -53,31 +58,71 @@ final class SinkLoop extends StageLoop {
         }
     }
 
+    /**
+     * Feeds the sink one item at a time. A tracked item is acknowledged as processed once the sink has returned
+     * from it; one the sink refused ({@code accept} returned false) is left to the run's end, which releases it.
+     */
     private boolean acceptEach(SinkLogic.State<Object, ?> sink, List<Object> group) throws Exception {
         for (int i = 0, n = group.size(); i < n; i++) {
-            Object item = group.get(i);
+            Object element = group.get(i);
             try {
-                if (!sink.accept(item)) {
+                if (!sink.accept(Tracked.valueOf(element))) {
                     return false;
                 }
             } catch (Exception e) {
-                onItemError(item, e);
+                onItemError(element, e);
+                continue;
             }
+            Tracked.release(element, Disposition.PROCESSED);
         }
         return true;
     }
 
+    /**
+     * Feeds the sink a group. If any element is tracked, the sink gets their values in a list of its own, and every
+     * tracked element is acknowledged once the sink has returned from the group (or by the error policy).
+     */
     private boolean acceptGroup(SinkLogic.State<Object, ?> sink, List<Object> group) throws Exception {
-        try {
-            return sink.acceptGroup(group);
-        } catch (Exception e) {
-            long items = 0;
-            for (Object element : group) {
-                items += weight(element);
+        List<Object> items = group;
+        for (int i = 0, n = group.size(); i < n; i++) {
+            if (group.get(i) instanceof Tracked) {
+                items = unwrapGroup(group);
+                break;
             }
-            onItemError(List.copyOf(group), e, items);
+        }
+        boolean more;
+        try {
+            more = sink.acceptGroup(items);
+        } catch (Exception e) {
+            long count = 0;
+            for (Object element : group) {
+                count += weight(element);
+            }
+            onItemError(
+                    List.copyOf(items), items == group ? null : new ItemAck.Group(List.copyOf(groupAcks)), e, count);
             return true;
         }
+        if (items != group && more) {
+            for (ItemAck ack : groupAcks) {
+                ack.release(Disposition.PROCESSED);
+            }
+        }
+        return more;
+    }
+
+    /** The values of a group with tracked elements, in {@link #groupValues}; their references in {@link #groupAcks}. */
+    private List<Object> unwrapGroup(List<Object> group) {
+        groupValues.clear();
+        groupAcks.clear();
+        for (Object element : group) {
+            if (element instanceof Tracked t) {
+                groupValues.add(t.value);
+                groupAcks.add(t.ack);
+            } else {
+                groupValues.add(element);
+            }
+        }
+        return groupValues;
     }
 
     /** Whether the sink was opened in this run (else it may owe its consumer a signal). */

@@ -1,11 +1,14 @@
 package dev.sluice.pipeline.internal;
 
+import dev.sluice.pipeline.Acknowledgement;
 import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.Disposition;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.StageContext;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Runs a {@link Source}. An in-memory source moves its items in groups; any other source sends each item as it
@@ -25,6 +28,8 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
     private final Source<Object> source;
     /** The source has been told of a graceful stop: nothing new enters. Source thread only. */
     private boolean stopNoticed;
+    /** The items emitted with an acknowledgement, until acknowledged. Source thread only, then the coordinator. */
+    private final AckRegistry tracked = new AckRegistry();
 
     SourceLoop(RunningStage stage, Source<Object> source) {
         super(stage);
@@ -62,6 +67,32 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
                     "the source of pipeline '" + stage.context.pipelineName() + "' emitted null");
         }
         emitChecked(Collections.singletonList(item));
+    }
+
+    @Override
+    public void emit(Object item, Acknowledgement ack) throws InterruptedException {
+        Objects.requireNonNull(ack, "ack must not be null");
+        ItemAck.Root root = new ItemAck.Root(ack);
+        if (item == null) {
+            root.forceRelease(Disposition.RELEASED);
+            throw new NullPointerException(
+                    "the source of pipeline '" + stage.context.pipelineName() + "' emitted null");
+        }
+        tracked.add(root); // from here on, the run's end releases it if nothing else acknowledges it
+        try {
+            emitChecked(Collections.singletonList(new Tracked(item, root)));
+        } catch (Throwable notAccepted) {
+            root.forceRelease(Disposition.RELEASED);
+            throw notAccepted;
+        }
+    }
+
+    /**
+     * Acknowledges every tracked item the run did not finish as {@link Disposition#RELEASED}. Called once every
+     * stage thread has ended.
+     */
+    void releaseUnfinished() {
+        tracked.releaseAll();
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.sluice.pipeline.internal;
 import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.DeadLetter;
+import dev.sluice.pipeline.Disposition;
 import dev.sluice.pipeline.ErrorPolicy;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +68,24 @@ abstract class StageLoop implements Callable<Object> {
 
     /** How many items an element of the input stands for: a list from {@code batch} counts as its size. */
     final long weight(Object element) {
-        return stage.inputCarriesBatches && element instanceof List<?> list ? list.size() : 1;
+        return stage.inputCarriesBatches && Tracked.valueOf(element) instanceof List<?> list ? list.size() : 1;
+    }
+
+    /**
+     * The element to pass on for {@code result}, computed from the input element {@code in}: the result itself,
+     * or, if {@code in} is tracked, its envelope carrying the result (reused: the stage owns it).
+     *
+     * @throws NullPointerException if {@code result} is null
+     */
+    final Object carry(Object in, Object result) {
+        if (result == null) {
+            throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+        }
+        if (in instanceof Tracked t) {
+            t.value = result;
+            return t;
+        }
+        return result;
     }
 
     /** Queues a result for the next stage; sends the group if it is full or the next stage is waiting. */
@@ -103,8 +121,8 @@ abstract class StageLoop implements Callable<Object> {
         counters.addOut(1);
     }
 
-    /** Sends a list made by {@code batch}, counted as the {@code items} it holds. */
-    final void sendBatch(List<Object> batch, long items) throws InterruptedException {
+    /** Sends a list made by {@code batch} (or its {@link Tracked} envelope), counted as the {@code items} it holds. */
+    final void sendBatch(Object batch, long items) throws InterruptedException {
         out.send(batch);
         counters.addOut(items);
     }
@@ -116,26 +134,36 @@ abstract class StageLoop implements Callable<Object> {
     }
 
     /**
-     * Applies the stage's error policy to an exception its function threw for {@code item}. Returns if the item
-     * is to be skipped (skip, dead letter); throws if the run is to fail.
+     * Applies the stage's error policy to an exception its function threw for the input {@code element}. Returns if
+     * the item is to be skipped (skip, dead letter); throws if the run is to fail. A tracked element's reference is
+     * released as skipped, dead-lettered or failed.
      */
-    final void onItemError(Object item, Exception error) throws Exception {
-        onItemError(item, error, weight(item));
+    final void onItemError(Object element, Exception error) throws Exception {
+        onItemError(Tracked.valueOf(element), element instanceof Tracked t ? t.ack : null, error, weight(element));
     }
 
-    /** As {@link #onItemError(Object, Exception)}, for a group that stands for {@code items} items. */
-    final void onItemError(Object item, Exception error, long items) throws Exception {
+    /**
+     * As {@link #onItemError(Object, Exception)}, for {@code value} (what the user's function saw, also what a
+     * dead letter carries) that stands for {@code items} items and holds {@code ack} (null if untracked).
+     */
+    final void onItemError(Object value, ItemAck ack, Exception error, long items) throws Exception {
         if (error instanceof InterruptedException) {
-            throw error; // cancellation, never an item's failure
+            throw error; // cancellation, never an item's failure: the run releases the element when it ends
         }
         ErrorPolicy policy = stage.spec.errorPolicy();
         switch (policy) {
             case ErrorPolicy.Fail fail -> {
                 counters.addFailed(items);
+                if (ack != null) {
+                    ack.release(Disposition.FAILED);
+                }
                 throw error;
             }
             case ErrorPolicy.Skip skip -> {
                 counters.addSkipped(items);
+                if (ack != null) {
+                    ack.release(Disposition.SKIPPED);
+                }
                 if (skipsLogged < SKIPS_LOGGED_AS_WARN) {
                     skipsLogged++;
                     log.warn(
@@ -154,8 +182,11 @@ abstract class StageLoop implements Callable<Object> {
                 }
             }
             case ErrorPolicy.ToDeadLetter deadLetter -> {
-                deadLetter.handler().accept(new DeadLetter(stage.name(), item, error));
+                deadLetter.handler().accept(new DeadLetter(stage.name(), value, error));
                 counters.addFailed(items);
+                if (ack != null) {
+                    ack.release(Disposition.DEAD_LETTERED);
+                }
             }
         }
     }

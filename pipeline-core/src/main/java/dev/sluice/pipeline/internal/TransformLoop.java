@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.internal;
 
+import dev.sluice.pipeline.Disposition;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,38 +29,42 @@ final class TransformLoop extends StageLoop {
         return null;
     }
 
-    private void process(Object item) throws Exception {
+    /** Processes one input element: the item itself, or a {@link Tracked} envelope whose value the function sees. */
+    private void process(Object element) throws Exception {
+        Object item = Tracked.valueOf(element);
         switch (op) {
             case Operator.Map map -> {
                 Object result;
                 try {
                     result = map.fn().apply(item);
                 } catch (Exception e) {
-                    onItemError(item, e);
+                    onItemError(element, e);
                     return;
                 }
-                forward(result);
+                forward(carry(element, result));
             }
             case Operator.Filter filter -> {
                 boolean keep;
                 try {
                     keep = filter.predicate().test(item);
                 } catch (Exception e) {
-                    onItemError(item, e);
+                    onItemError(element, e);
                     return;
                 }
                 if (keep) {
-                    forward(item);
+                    forward(element);
+                } else {
+                    Tracked.release(element, Disposition.FILTERED);
                 }
             }
             case Operator.Peek peek -> {
                 try {
                     peek.action().accept(item);
                 } catch (Exception e) {
-                    onItemError(item, e);
+                    onItemError(element, e);
                     return;
                 }
-                forward(item);
+                forward(element);
             }
             case Operator.FlatMap flatMap -> {
                 // Errors while computing or iterating the expansion count against this item (results before the
@@ -72,9 +77,13 @@ final class TransformLoop extends StageLoop {
                     }
                     results = expansion.iterator();
                 } catch (Exception e) {
-                    onItemError(item, e);
+                    onItemError(element, e);
                     return;
                 }
+                // A tracked item: each child holds a reference of its own, taken before it is sent; the item's
+                // own reference is released last, neutrally (FILTERED is the least severe), so that the item is
+                // acknowledged when its last child is, or as FILTERED if it had none.
+                ItemAck ack = element instanceof Tracked t ? t.ack : null;
                 for (; ; ) {
                     Object next;
                     try {
@@ -83,10 +92,18 @@ final class TransformLoop extends StageLoop {
                         }
                         next = results.next();
                     } catch (Exception e) {
-                        onItemError(item, e);
+                        onItemError(element, e);
                         return;
                     }
-                    forward(next);
+                    if (ack == null) {
+                        forward(next);
+                    } else {
+                        ack.retain();
+                        forward(carry(new Tracked(null, ack), next));
+                    }
+                }
+                if (ack != null) {
+                    ack.release(Disposition.FILTERED);
                 }
             }
             default -> throw new IllegalStateException("not a transform: " + op);
