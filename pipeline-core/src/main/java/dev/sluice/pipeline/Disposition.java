@@ -5,7 +5,9 @@ package dev.sluice.pipeline;
  * Acknowledgement)}). An item that stands for several results (a {@code flatMap}'s children) gets the most severe
  * of its results' dispositions, in the order {@code FILTERED < PROCESSED < DROPPED < SKIPPED < DEAD_LETTERED <
  * RELEASED < FAILED}: so an item is {@code PROCESSED} only when every child was processed or filtered, and
- * {@code RELEASED} when any child was left unfinished.
+ * {@code RELEASED} when any child was left unfinished. A value made from a {@code batch} (the list, or anything a
+ * later stage derives from it) stands for all of the batch's items: they are acknowledged together, once everything
+ * derived from the batch is done, each with the most severe disposition of it all.
  *
  * @since 0.1
  */
