@@ -44,8 +44,8 @@ import java.util.function.Consumer;
  * A run holds at most the sum, over links, of capacity times items per element (a {@code batch} link carries
  * lists), plus what the stages hold: a single-threaded stage up to one group (see above); {@code batch(size, …)}
  * one batch; ordered {@code mapConcurrent(n)} a reorder window of {@code 2n} items plus a group on each side;
- * unordered {@code mapConcurrentUnordered(n)} n items. A fast source therefore never runs further ahead of a slow
- * sink than that.
+ * unordered {@code mapConcurrentUnordered(n)} n items; {@code mapConcurrentByKey} its window (plus a group of
+ * input). A fast source therefore never runs further ahead of a slow sink than that.
  *
  * <h2>Bad input</h2>
  * Every method checks its arguments at once (null functions, sizes below 1, non-positive durations, duplicate
@@ -141,6 +141,63 @@ public final class Pipeline<T> {
         return append(
                 "mapConcurrentUnordered",
                 new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, false));
+    }
+
+    /**
+     * Applies {@code fn} to up to {@code concurrency} items at once, keeping <b>input order within each key</b>:
+     * items with equal keys ({@code keyFn}, compared with {@code equals}) are processed one at a time, in input
+     * order, and each result is passed on before the key's next item starts; items of different keys run in
+     * parallel and their results pass on as they are ready. Made for consumer jobs that must keep order per account
+     * or per device.
+     *
+     * <p>The stage holds at most {@code 4 × concurrency} items (its window; see
+     * {@link #mapConcurrentByKey(int, int, CheckedFunction, CheckedFunction)}). A slow key holds back the others
+     * only once the window is full of its items: then the stage stops taking input until one of them is done.
+     *
+     * @param concurrency the most calls of {@code fn} at once, at least 1
+     * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s
+     * @param fn the function, called on a virtual thread of the stage; must not return null
+     * @return the extended pipeline
+     * @throws IllegalArgumentException if {@code concurrency < 1}
+     * @throws NullPointerException if {@code keyFn} or {@code fn} is null
+     * @since 0.1
+     */
+    public <R> Pipeline<R> mapConcurrentByKey(
+            int concurrency, CheckedFunction<? super T, ?> keyFn, CheckedFunction<? super T, ? extends R> fn) {
+        Require.atLeast(concurrency, 1, "concurrency");
+        return mapConcurrentByKey(concurrency, 4 * concurrency, keyFn, fn);
+    }
+
+    /**
+     * {@link #mapConcurrentByKey(int, CheckedFunction, CheckedFunction)} with a window of its own: the most items
+     * the stage holds between taking one in and passing its result on (queued behind their key, or in a call). The
+     * window bounds the stage's memory, and how far one slow key can fall behind the others: while it holds fewer
+     * than {@code window} items, the other keys go on; once the window is full of its items, the stage waits.
+     *
+     * @param concurrency the most calls of {@code fn} at once, at least 1
+     * @param window the most items held at once, at least {@code concurrency}
+     * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s
+     * @param fn the function, called on a virtual thread of the stage; must not return null
+     * @return the extended pipeline
+     * @throws IllegalArgumentException if {@code concurrency < 1} or {@code window < concurrency}
+     * @throws NullPointerException if {@code keyFn} or {@code fn} is null
+     * @since 0.1
+     */
+    @SuppressWarnings("unchecked")
+    public <R> Pipeline<R> mapConcurrentByKey(
+            int concurrency,
+            int window,
+            CheckedFunction<? super T, ?> keyFn,
+            CheckedFunction<? super T, ? extends R> fn) {
+        Require.atLeast(concurrency, 1, "concurrency");
+        Require.argument(window >= concurrency, "window", "be at least concurrency (" + concurrency + ")", window);
+        Require.between(window, 1, 1 << 30, "window");
+        Require.nonNull(keyFn, "keyFn");
+        Require.nonNull(fn, "fn");
+        return append(
+                "mapConcurrentByKey",
+                new Operator.KeyedMap(
+                        (CheckedFunction<Object, ?>) keyFn, (CheckedFunction<Object, Object>) fn, concurrency, window));
     }
 
     /**

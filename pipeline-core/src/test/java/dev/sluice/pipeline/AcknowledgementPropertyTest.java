@@ -40,6 +40,7 @@ class AcknowledgementPropertyTest {
         PEEK,
         MAP_CONCURRENT,
         MAP_CONCURRENT_UNORDERED,
+        MAP_CONCURRENT_BY_KEY,
         BATCH_AND_UNBATCH,
         BUFFER_DROPPING,
         TAKE
@@ -207,6 +208,9 @@ class AcknowledgementPropertyTest {
             case MAP_CONCURRENT_UNORDERED ->
                 p.mapConcurrentUnordered(1 + random.nextInt(4), v -> failsAt(v, stage) ? explode(v) : v)
                         .onError(ErrorPolicy.skip());
+            case MAP_CONCURRENT_BY_KEY ->
+                p.mapConcurrentByKey(1 + random.nextInt(4), v -> v.src() % 5, v -> failsAt(v, stage) ? explode(v) : v)
+                        .onError(ErrorPolicy.skip());
             case BATCH_AND_UNBATCH ->
                 p.batch(1 + random.nextInt(10), Duration.ofMillis(1 + random.nextInt(5)))
                         .flatMap(batch -> batch);
@@ -223,7 +227,7 @@ class AcknowledgementPropertyTest {
             List<V> next = new ArrayList<>();
             for (V x : values) {
                 switch (ops.get(s)) {
-                    case MAP_SKIPPING, MAP_CONCURRENT, MAP_CONCURRENT_UNORDERED -> {
+                    case MAP_SKIPPING, MAP_CONCURRENT, MAP_CONCURRENT_UNORDERED, MAP_CONCURRENT_BY_KEY -> {
                         if (!failsAt(x, stage)) {
                             next.add(x);
                         }

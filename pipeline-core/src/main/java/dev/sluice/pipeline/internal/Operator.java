@@ -62,6 +62,18 @@ public sealed interface Operator {
         }
     }
 
+    /**
+     * {@code mapConcurrentByKey}: items of one key in input order, keys in parallel, at most {@code window} items
+     * held. One dispatcher takes input; {@code concurrency} workers send output.
+     */
+    record KeyedMap(CheckedFunction<Object, ?> keyFn, CheckedFunction<Object, Object> fn, int concurrency, int window)
+            implements Operator {
+        @Override
+        public int outputThreads() {
+            return concurrency;
+        }
+    }
+
     record Batch(int size, Duration maxWait) implements Operator {
         @Override
         public boolean hasFunction() {

@@ -307,6 +307,7 @@ public final class PipelineRun<R> {
             case Operator.FlatMap f -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
             case Operator.Peek p -> List.of(new ConcurrentMapStage.Role(null, new TransformLoop(stage)));
             case Operator.ConcurrentMap c -> ConcurrentMapStage.roles(stage, c);
+            case Operator.KeyedMap k -> KeyedMapStage.roles(stage, k);
             case Operator.Batch b -> List.of(new ConcurrentMapStage.Role(null, new BatchLoop(stage, b)));
             case Operator.Take t -> List.of(new ConcurrentMapStage.Role(null, new TakeLoop(stage, t)));
             case Operator.ToSink s -> {

@@ -1,0 +1,191 @@
+package dev.sluice.pipeline.internal;
+
+import dev.sluice.pipeline.ChannelClosedException;
+import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.CheckedFunction;
+import dev.sluice.pipeline.Overflow;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code mapConcurrentByKey(n, window, keyFn, fn)}: the threads of one per-key ordered concurrent stage.
+ *
+ * <p>A dispatcher takes items in input order, computes each one's key, waits for one of {@code window} permits
+ * (the stage's memory bound: items taken in and not yet passed on) and appends the item to its key's queue. A key
+ * with queued items is <em>active</em>; an active key is either waiting in {@code ready} or being processed by
+ * exactly one worker, never both, so the items of a key are processed one at a time, in input order, and each
+ * result is sent on before the key's next item starts. n workers take active keys from {@code ready}, process the
+ * head item, send its result, return the permit, and put the key back at the tail of {@code ready} if it has more
+ * items (so that keys take turns) or retire it.
+ *
+ * <p>Invariants: every active key holds at least one item, and every item held holds a permit, so at most
+ * {@code window} keys are active and {@code ready} (capacity {@code window}) never makes a worker wait. A slow key
+ * holds back the other keys only once the window is full of its items: then the dispatcher waits for a permit.
+ * At the end of its input the dispatcher takes every permit back (all results sent), then ends the workers and
+ * closes the output.
+ */
+final class KeyedMapStage {
+
+    private KeyedMapStage() {}
+
+    static List<ConcurrentMapStage.Role> roles(RunningStage stage, Operator.KeyedMap op) {
+        Keys keys = new Keys(op.window());
+        BoundedChannel<KeyQueue> ready = BoundedChannel.create(op.window(), Overflow.BLOCK, null, ChannelShape.MPMC);
+        stage.internalChannels.add(ready);
+        List<ConcurrentMapStage.Role> roles = new ArrayList<>();
+        roles.add(new ConcurrentMapStage.Role("dispatcher", new Dispatcher(stage, op, keys, ready)));
+        for (int i = 0; i < op.concurrency(); i++) {
+            roles.add(new ConcurrentMapStage.Role("worker-" + (i + 1), new Worker(stage, op.fn(), keys, ready)));
+        }
+        return roles;
+    }
+
+    /** The queued items of one active key, in input order; the head is the one being processed or next. */
+    static final class KeyQueue {
+        final Object key;
+        final ArrayDeque<Object> items = new ArrayDeque<>(); // guarded by Keys.lock
+
+        KeyQueue(Object key) {
+            this.key = key;
+        }
+    }
+
+    /** The active keys and the window's permits, shared by the stage's threads. */
+    static final class Keys {
+        final ReentrantLock lock = new ReentrantLock();
+        final Map<Object, KeyQueue> active = new HashMap<>(); // guarded by lock
+        final Semaphore permits;
+        final int window;
+
+        Keys(int window) {
+            this.window = window;
+            this.permits = new Semaphore(window);
+        }
+    }
+
+    private static final class Dispatcher extends StageLoop {
+        private final CheckedFunction<Object, ?> keyFn;
+        private final Keys keys;
+        private final BoundedChannel<KeyQueue> ready;
+
+        Dispatcher(RunningStage stage, Operator.KeyedMap op, Keys keys, BoundedChannel<KeyQueue> ready) {
+            super(stage);
+            this.keyFn = op.keyFn();
+            this.keys = keys;
+            this.ready = ready;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            int max = stage.transferBatch(stage.input);
+            List<Object> group = new ArrayList<>(max);
+            while (receiveGroup(group, max) >= 0) {
+                for (Object element : group) {
+                    dispatch(element);
+                }
+                group.clear();
+            }
+            keys.permits.acquire(keys.window); // every item taken in has been passed on
+            ready.close();
+            stage.output.close();
+            return null;
+        }
+
+        private void dispatch(Object element) throws Exception {
+            Object key;
+            try {
+                key = keyFn.apply(Tracked.valueOf(element));
+                if (key == null) {
+                    throw new NullPointerException("the key function of stage '" + stage.name() + "' returned null");
+                }
+            } catch (Exception e) {
+                onItemError(element, e);
+                return;
+            }
+            keys.permits.acquire(); // waits while the window is full
+            KeyQueue queue;
+            boolean activated;
+            keys.lock.lock();
+            try {
+                queue = keys.active.get(key);
+                activated = queue == null;
+                if (activated) {
+                    queue = new KeyQueue(key);
+                    keys.active.put(key, queue);
+                }
+                queue.items.addLast(element);
+            } finally {
+                keys.lock.unlock();
+            }
+            if (activated) {
+                ready.send(queue); // never waits: at most `window` keys are active
+            }
+        }
+    }
+
+    private static final class Worker extends StageLoop {
+        private final CheckedFunction<Object, Object> fn;
+        private final Keys keys;
+        private final BoundedChannel<KeyQueue> ready;
+
+        Worker(RunningStage stage, CheckedFunction<Object, Object> fn, Keys keys, BoundedChannel<KeyQueue> ready) {
+            super(stage);
+            this.fn = fn;
+            this.keys = keys;
+            this.ready = ready;
+        }
+
+        @Override
+        public Object call() throws Exception {
+            for (; ; ) {
+                KeyQueue queue;
+                try {
+                    queue = ready.receive();
+                } catch (ChannelFailedException e) {
+                    throw e;
+                } catch (ChannelClosedException end) {
+                    return null;
+                }
+                Object element;
+                keys.lock.lock();
+                try {
+                    element = queue.items.peekFirst();
+                } finally {
+                    keys.lock.unlock();
+                }
+                process(element);
+                boolean more;
+                keys.lock.lock();
+                try {
+                    queue.items.pollFirst();
+                    more = !queue.items.isEmpty();
+                    if (!more) {
+                        keys.active.remove(queue.key);
+                    }
+                } finally {
+                    keys.lock.unlock();
+                }
+                keys.permits.release();
+                if (more) {
+                    ready.send(queue); // never waits (see the class comment); the key takes its turn again
+                }
+            }
+        }
+
+        private void process(Object element) throws Exception {
+            Object result;
+            try {
+                result = fn.apply(Tracked.valueOf(element));
+            } catch (Exception e) {
+                onItemError(element, e);
+                return;
+            }
+            sendNow(carry(element, result));
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.sluice.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code mapConcurrentByKey}: order within a key, parallelism across keys, the window's bound. */
+@Timeout(60)
+class KeyedConcurrentMapTest {
+
+    record Event(int key, int seq) {}
+
+    @RepeatedTest(5)
+    void itemsOfOneKeyAreProcessedOneAtATimeAndPassedOnInInputOrderUnderRandomDelays() throws Exception {
+        // given: 5000 events over 37 keys, with random call times
+        List<Event> events = new ArrayList<>();
+        Map<Integer, Integer> next = new HashMap<>();
+        for (int i = 0; i < 5000; i++) {
+            int key = ThreadLocalRandom.current().nextInt(37);
+            events.add(new Event(key, next.merge(key, 1, Integer::sum)));
+        }
+        Map<Integer, AtomicInteger> inCall = new ConcurrentHashMap<>();
+        List<String> overlaps = new CopyOnWriteArrayList<>();
+        // when
+        List<Event> out = Pipeline.from(Source.from(events))
+                .mapConcurrentByKey(8, Event::key, e -> {
+                    AtomicInteger calls = inCall.computeIfAbsent(e.key(), k -> new AtomicInteger());
+                    if (calls.incrementAndGet() > 1) {
+                        overlaps.add("two calls at once for key " + e.key());
+                    }
+                    if (ThreadLocalRandom.current().nextInt(10) == 0) {
+                        Thread.sleep(0, ThreadLocalRandom.current().nextInt(500_000));
+                    }
+                    calls.decrementAndGet();
+                    return e;
+                })
+                .to(Sink.toList())
+                .run()
+                .value();
+        // then
+        assertThat(overlaps).isEmpty();
+        assertThat(out).hasSize(events.size()).containsExactlyInAnyOrderElementsOf(events);
+        Map<Integer, Integer> lastSeq = new HashMap<>();
+        for (Event e : out) {
+            int previous = lastSeq.getOrDefault(e.key(), 0);
+            assertThat(e.seq()).as("key %d", e.key()).isEqualTo(previous + 1);
+            lastSeq.put(e.key(), e.seq());
+        }
+    }
+
+    @Test
+    void differentKeysRunInParallel() throws Exception {
+        // given: key 1's call can finish only while key 2's call runs, and the other way round
+        CountDownLatch oneIn = new CountDownLatch(1);
+        CountDownLatch twoIn = new CountDownLatch(1);
+        // when
+        List<Integer> out = Pipeline.from(Source.of(1, 2))
+                .mapConcurrentByKey(2, k -> k, k -> {
+                    (k == 1 ? oneIn : twoIn).countDown();
+                    if (!(k == 1 ? twoIn : oneIn).await(10, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the two keys did not run at the same time");
+                    }
+                    return k;
+                })
+                .to(Sink.toList())
+                .run()
+                .value();
+        // then
+        assertThat(out).containsExactlyInAnyOrder(1, 2);
+    }
+
+    @Test
+    void aSlowKeyHoldsTheOthersBackOnlyOnceTheWindowIsFullOfItsItems() throws Exception {
+        // given: key 0 is stuck; every third item is key 0, the others have keys of their own; window 6
+        int window = 6;
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> done = new CopyOnWriteArrayList<>();
+        List<Integer> items = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            items.add(i);
+        }
+        // when
+        PipelineHandle<Long> handle = Pipeline.from(Source.from(items))
+                .buffer(1)
+                .mapConcurrentByKey(3, window, i -> i % 3 == 0 ? 0 : i, i -> {
+                    if (i % 3 == 0) {
+                        release.await();
+                    }
+                    done.add(i);
+                    return i;
+                })
+                .to(Sink.count())
+                .start();
+        // then: the other keys go on until the window holds `window` items of key 0 (0, 3, …, 15); the items
+        // before the sixth of them (15) are all done, and nothing after it is taken in
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 1; i < 3 * window - 3; i++) {
+            if (i % 3 != 0) {
+                expected.add(i);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(done).containsExactlyInAnyOrderElementsOf(expected));
+        await().during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(done).hasSameSizeAs(expected));
+        // when the slow key is released, everything completes
+        release.countDown();
+        assertThat(handle.await().value()).isEqualTo(300L);
+    }
+
+    @Test
+    void keyedItemsAreAcknowledgedAndAFailingKeyFunctionGoesToTheErrorPolicy() throws Exception {
+        AckRecorder acks = new AckRecorder(1000);
+        Pipeline.from(acks.source())
+                .mapConcurrentByKey(
+                        4,
+                        x -> {
+                            if (x == 10) {
+                                throw new IllegalStateException("no key for 10");
+                            }
+                            return x % 13;
+                        },
+                        x -> {
+                            if (x == 20) {
+                                throw new IllegalStateException("bad 20");
+                            }
+                            return x;
+                        })
+                .onError(ErrorPolicy.skip())
+                .to(Sink.count())
+                .run();
+        acks.assertEachToldOnce();
+        assertThat(acks.of(10)).isEqualTo(Disposition.SKIPPED);
+        assertThat(acks.of(20)).isEqualTo(Disposition.SKIPPED);
+        assertThat(acks.counts()).containsEntry(Disposition.PROCESSED, 998);
+    }
+
+    @Test
+    void badArgumentsAreRefusedWithTheirNames() {
+        Pipeline<Integer> p = Pipeline.from(Source.of(1));
+        assertThatThrownBy(() -> p.mapConcurrentByKey(0, x -> x, x -> x))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("concurrency must be at least 1, got 0");
+        assertThatThrownBy(() -> p.mapConcurrentByKey(4, 3, x -> x, x -> x))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("window must be at least concurrency (4), got 3");
+        assertThatThrownBy(() -> p.mapConcurrentByKey(4, null, x -> x))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("keyFn must not be null");
+    }
+}
