@@ -65,10 +65,13 @@ public final class KafkaSink<K, V> implements AutoCloseable {
 
     private final Producer<K, V> producer;
     private final int maxInFlight;
+    /** Null unless the sink is transactional. */
+    private final Transactions transactions;
 
-    private KafkaSink(Producer<K, V> producer, int maxInFlight) {
+    private KafkaSink(Producer<K, V> producer, int maxInFlight, boolean transactional) {
         this.producer = producer;
         this.maxInFlight = maxInFlight;
+        this.transactions = transactional ? new Transactions(producer) : null;
     }
 
     /**
@@ -99,8 +102,28 @@ public final class KafkaSink<K, V> implements AutoCloseable {
                 .named("kafka");
     }
 
-    /** Sends every record, then waits until the broker acknowledged each; the first failure is thrown. */
+    /** The transactions of a transactional sink, or null. */
+    Transactions transactions() {
+        return transactions;
+    }
+
     private void sendAll(List<ProducerRecord<K, V>> records) throws InterruptedException {
+        if (transactions == null) {
+            sendAndAwait(records);
+            return;
+        }
+        transactions.lock().lockInterruptibly();
+        try {
+            transactions.beginGroup();
+            sendAndAwait(records);
+            transactions.endGroup();
+        } finally {
+            transactions.lock().unlock();
+        }
+    }
+
+    /** Sends every record, then waits until the broker acknowledged each; the first failure is thrown. */
+    private void sendAndAwait(List<ProducerRecord<K, V>> records) throws InterruptedException {
         List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
         for (ProducerRecord<K, V> record : records) {
             sent.add(producer.send(record));
@@ -148,6 +171,7 @@ public final class KafkaSink<K, V> implements AutoCloseable {
         private String bootstrapServers;
         private final Map<String, Object> properties = new LinkedHashMap<>();
         private int maxInFlight = 1_000;
+        private String transactionalId;
 
         private Builder(Serializer<K> keySerializer, Serializer<V> valueSerializer) {
             this.keySerializer = keySerializer;
@@ -206,7 +230,31 @@ public final class KafkaSink<K, V> implements AutoCloseable {
         }
 
         /**
-         * The sink, with its producer (which connects when it first sends).
+         * Makes the sink transactional, for a consume-process-produce job whose output and input offsets commit
+         * together, exactly once within Kafka: pass the sink to {@link KafkaSource.Builder#exactlyOnce} as well.
+         * The source's run then commits, at its commit interval, a transaction holding the records sent since the
+         * last one and the offsets of the input records finished by then; records are sent only inside a
+         * transaction. The transactional ID must be unique among the running copies of the job (a restarted copy
+         * may reuse its ID, which fences its former self). A transactional sink serves one run at a time.
+         * Consumers of the output topic read it with {@code isolation.level=read_committed}.
+         *
+         * <p>Exactly once needs the pipeline to keep the order of each partition's records up to the sink (every
+         * operator does except {@code mapConcurrentUnordered}, and a per-key map whose keys split a partition); a
+         * transaction waits while a later record of a partition has been written and an earlier one is unfinished.
+         *
+         * @param transactionalId the producer's {@code transactional.id}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code transactionalId} is blank
+         * @since 0.1
+         */
+        public Builder<K, V> transactionalId(String transactionalId) {
+            this.transactionalId = Require.notBlank(transactionalId, "transactionalId");
+            return this;
+        }
+
+        /**
+         * The sink, with its producer (which connects when it first sends; a transactional one connects here, to
+         * register its transactional ID).
          *
          * @return a sink with these options; close it when done
          * @throws IllegalStateException if the bootstrap servers are not set
@@ -218,10 +266,23 @@ public final class KafkaSink<K, V> implements AutoCloseable {
                 throw new IllegalStateException(
                         "bootstrapServers must be set before build(), got nothing (KafkaSink.Builder.bootstrapServers)");
             }
-            return new KafkaSink<>(
-                    new KafkaProducer<>(
-                            producerProperties(bootstrapServers, properties), keySerializer, valueSerializer),
-                    maxInFlight);
+            Map<String, Object> props = producerProperties(bootstrapServers, properties);
+            if (transactionalId != null) {
+                props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            }
+            KafkaProducer<K, V> producer = new KafkaProducer<>(props, keySerializer, valueSerializer);
+            if (transactionalId != null) {
+                try {
+                    producer.initTransactions();
+                } catch (RuntimeException e) {
+                    producer.close(Duration.ZERO);
+                    throw new KafkaException(
+                            "registering transactional ID '" + transactionalId + "' at " + bootstrapServers
+                                    + " failed: " + e,
+                            e);
+                }
+            }
+            return new KafkaSink<>(producer, maxInFlight, transactionalId != null);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.kafka;
 
+import dev.sluice.pipeline.Acknowledgement;
 import dev.sluice.pipeline.DeadLetter;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.ErrorPolicy;
@@ -88,6 +89,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
     private final Duration drainTimeout;
     private final Duration connectTimeout;
     private final ErrorPolicy deserializationErrors;
+    private final Transactions transactions;
     /** The latest run's peak hand-over, for tests of the memory bound. */
     private volatile SourceRun lastRun;
 
@@ -102,6 +104,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         this.drainTimeout = b.drainTimeout;
         this.connectTimeout = b.connectTimeout;
         this.deserializationErrors = b.deserializationErrors;
+        this.transactions = b.exactlyOnce == null ? null : b.exactlyOnce.transactions();
     }
 
     /**
@@ -148,12 +151,13 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
                 run.tookRecords();
                 for (Intake.Fetched fetched : taken) {
                     ConsumerRecord<byte[], byte[]> raw = fetched.record();
-                    if (!fetched.partition().admit(raw.offset())) {
-                        continue;
-                    }
                     ConsumerRecord<K, V> record = deserialize(raw, context);
-                    if (record != null) {
-                        emitter.emit(record);
+                    if (record == null) {
+                        continue; // the policy absorbed it: never tracked, so it counts as finished
+                    }
+                    Acknowledgement ack = fetched.partition().admit(raw.offset());
+                    if (ack != null) { // else its partition was revoked
+                        emitter.emit(record, ack);
                     }
                 }
             }
@@ -162,7 +166,11 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         }
     }
 
-    /** The record with its key and value deserialised, or null if it could not be and the policy absorbed it. */
+    /**
+     * The record with its key and value deserialised; or null if it could not be and the policy absorbed it (skipped,
+     * or written to a dead-letter handler that returned). Such a record is never tracked: a position not tracked
+     * counts as finished, and it lies below every position tracked after it.
+     */
     private ConsumerRecord<K, V> deserialize(ConsumerRecord<byte[], byte[]> raw, StageContext context)
             throws Exception {
         K key;
@@ -237,6 +245,10 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         return connectTimeout;
     }
 
+    Transactions transactions() {
+        return transactions;
+    }
+
     @Override
     public String toString() {
         return "KafkaSource" + topics + "@" + bootstrapServers + " group "
@@ -266,6 +278,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         private Duration drainTimeout = Duration.ofSeconds(10);
         private Duration connectTimeout = Duration.ofSeconds(30);
         private ErrorPolicy deserializationErrors = ErrorPolicy.fail();
+        private KafkaSink<?, ?> exactlyOnce;
 
         private Builder(Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer) {
             this.keyDeserializer = keyDeserializer;
@@ -419,6 +432,27 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         }
 
         /**
+         * Commits the offsets of finished records in the transactions of {@code sink} instead of through the consumer,
+         * together with the records the sink wrote: a consume-process-produce job whose output is exactly once within
+         * Kafka (see {@link KafkaSink.Builder#transactionalId}). The consumer then reads with
+         * {@code isolation.level=read_committed}. If records of revoked partitions cannot finish within the drain
+         * timeout, the run fails rather than write their output twice; at the end of a run, the last transaction is
+         * committed if every emitted record finished within the drain timeout, and aborted otherwise.
+         *
+         * @param sink a sink built with a transactional ID, used as the sink of the pipeline this source runs in
+         * @return this builder
+         * @throws IllegalArgumentException if {@code sink} is not transactional
+         * @since 0.1
+         */
+        public Builder<K, V> exactlyOnce(KafkaSink<?, ?> sink) {
+            Require.nonNull(sink, "sink");
+            Require.argument(
+                    sink.transactions() != null, "sink", "be transactional (KafkaSink.Builder.transactionalId)", sink);
+            this.exactlyOnce = sink;
+            return this;
+        }
+
+        /**
          * The source.
          *
          * @return a source with these options
@@ -433,6 +467,9 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
             requireSet(topics.isEmpty() ? null : topics, "topics");
             Map<String, Object> props = new HashMap<>();
             props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            if (exactlyOnce != null) {
+                props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            }
             props.putAll(properties);
             props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -40,13 +42,22 @@ final class SourceRun {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration SETTLE_CHECK = Duration.ofMillis(5);
 
     private final KafkaSource<?, ?> options;
+    private final Committer committer = new Committer();
     private final String pipelineName;
     private final KafkaMeters meters;
     private final Intake intake = new Intake();
     private final Map<TopicPartition, PartitionState> assigned = new ConcurrentHashMap<>();
     private final int resumeAt;
+    /** Null unless the source commits through a transactional sink. */
+    private final Transactions transactions;
+    /** Partitions being revoked, whose offsets a transaction commits with the rest. Poll thread. */
+    private volatile List<PartitionState> revoking = List.of();
+    /** The consumer's group metadata as of the last poll, for transactions. */
+    private volatile ConsumerGroupMetadata groupMetadata;
+
     private Thread pollThread;
     /** Set by the source thread to end the poll loop. */
     private volatile boolean closing;
@@ -63,6 +74,7 @@ final class SourceRun {
         this.pipelineName = pipelineName;
         this.meters = meters;
         this.resumeAt = options.maxBuffered() / 2;
+        this.transactions = options.transactions();
     }
 
     Intake intake() {
@@ -71,6 +83,9 @@ final class SourceRun {
 
     /** Starts the poll thread. */
     void start() {
+        if (transactions != null) {
+            transactions.attach(committer, options.commitInterval());
+        }
         pollThread = Thread.ofPlatform()
                 .daemon()
                 .name("sluice-kafka-poll-" + pipelineName)
@@ -88,24 +103,78 @@ final class SourceRun {
     }
 
     /**
-     * Ends the run: nothing more is taken, then the poll thread commits what is committable, closes the consumer
-     * (leaving the group) and ends. Waits for it uninterruptibly, as closing is bounded. Source thread.
+     * Ends the run. Nothing more is taken; the records already emitted get up to the drain timeout to finish (an
+     * interrupt cuts the wait short: the run is being cancelled, or its grace period is over), while the poll thread
+     * keeps polling with its partitions paused. Then what finished is committed (a transaction is committed if
+     * everything finished and aborted otherwise), and the poll thread closes the consumer, leaving the group, and
+     * ends. Returns once it has; the interrupt status is kept. Source thread.
      */
     void close() {
+        boolean interrupted = Thread.interrupted();
         draining = true;
         intake.close();
+        boolean settled = !interrupted && awaitSettled(List.copyOf(assigned.values()), true);
+        interrupted |= Thread.interrupted();
+        if (transactions != null) {
+            try {
+                if (settled) {
+                    transactions.commit();
+                } else {
+                    transactions.abort();
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                transactions.abort();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline '{}': the last transaction failed; its input will be read again", pipelineName, e);
+            }
+        }
         closing = true;
         wakeup();
-        boolean interrupted = false;
-        while (pollThread.isAlive()) {
+        while (pollThread != null && pollThread.isAlive()) {
             try {
                 pollThread.join();
             } catch (InterruptedException e) {
                 interrupted = true;
             }
         }
+        if (transactions != null) {
+            transactions.detach(committer);
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Waits, up to the drain timeout, until every record admitted of {@code states} has been acknowledged.
+     *
+     * @param interruptible whether an interrupt ends the wait (the source thread's); else it is kept for later
+     * @return whether they all were
+     */
+    private boolean awaitSettled(List<PartitionState> states, boolean interruptible) {
+        long deadline = System.nanoTime() + options.drainTimeout().toNanos();
+        boolean interrupted = false;
+        try {
+            while (!states.stream().allMatch(PartitionState::settled)) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(SETTLE_CHECK);
+                } catch (InterruptedException e) {
+                    if (interruptible) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -139,6 +208,7 @@ final class SourceRun {
                     continue;
                 }
                 hand(polled);
+                groupMetadata = c.groupMetadata();
                 updateLag();
                 if (System.nanoTime() - nextCommitNanos >= 0) {
                     commit(false);
@@ -146,8 +216,10 @@ final class SourceRun {
                             System.nanoTime() + options.commitInterval().toNanos();
                 }
             }
-            commit(true);
-            c.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(CLOSE_TIMEOUT));
+            if (transactions == null) {
+                commit(true);
+            }
+            c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
         } catch (WakeupException closingWhileInCommit) {
             // close() woke a final commitSync or the consumer's close: nothing more to do.
         } catch (Throwable t) {
@@ -223,12 +295,21 @@ final class SourceRun {
         }
     }
 
-    /** Commits the committable offset of each assigned partition that moved since its last commit. */
-    private void commit(boolean sync) {
+    /**
+     * Commits the committable offset of each assigned partition that moved since its last commit: through the
+     * consumer, or with a transaction of the sink's.
+     */
+    private void commit(boolean sync) throws InterruptedException {
+        if (transactions != null) {
+            if (transactions.commit()) {
+                meters.committed(true);
+            }
+            return;
+        }
         commit(assigned.values(), sync);
     }
 
-    private void commit(Collection<PartitionState> states, boolean sync) {
+    private static Map<TopicPartition, OffsetAndMetadata> committable(Collection<PartitionState> states) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (PartitionState state : states) {
             long committable = state.committable();
@@ -236,6 +317,11 @@ final class SourceRun {
                 offsets.put(state.topicPartition(), new OffsetAndMetadata(committable));
             }
         }
+        return offsets;
+    }
+
+    private void commit(Collection<PartitionState> states, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = committable(states);
         if (offsets.isEmpty()) {
             return;
         }
@@ -288,6 +374,7 @@ final class SourceRun {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            groupMetadata = consumer.groupMetadata();
             for (TopicPartition tp : partitions) {
                 PartitionState state = new PartitionState(tp, consumer.position(tp));
                 assigned.put(tp, state);
@@ -305,9 +392,16 @@ final class SourceRun {
                 return;
             }
             List<PartitionState> revoked = release(partitions);
-            awaitFinished(revoked);
-            commit(revoked, true);
             meters.rebalanced("revoked");
+            if (closing) {
+                return; // close() has drained and committed
+            }
+            boolean settled = awaitSettled(revoked, false);
+            if (transactions == null) {
+                commit(revoked, true);
+            } else {
+                commitRevoked(revoked, settled);
+            }
             LOG.info("pipeline '{}': revoked {}", pipelineName, partitions);
         }
 
@@ -340,8 +434,63 @@ final class SourceRun {
         }
     }
 
-    /** Waits, up to the drain timeout, for the records admitted of {@code states} to be finished. */
-    private void awaitFinished(List<PartitionState> states) {
-        // Filled in with acknowledgements.
+    /**
+     * Commits a transaction with the offsets of revoked partitions along with the rest. If records of theirs are still
+     * unfinished, their output could only be written after the new owner read them again: exactly once cannot hold,
+     * and the run fails (its open transaction is aborted).
+     */
+    private void commitRevoked(List<PartitionState> revoked, boolean settled) {
+        if (!settled) {
+            transactions.abort();
+            throw new KafkaSourceException(
+                    "records of revoked partitions " + revoked + " did not finish within the drain timeout ("
+                            + options.drainTimeout() + "), so their output could not be committed exactly once; the run"
+                            + " fails and the open transaction is aborted (raise drainTimeout, or speed up the job)",
+                    null);
+        }
+        revoking = revoked;
+        try {
+            if (!transactions.commit()) {
+                throw new KafkaSourceException(
+                        "the offsets of revoked partitions " + revoked + " could not be committed with the output"
+                                + " (a later record was written before an earlier one finished: exactly once needs"
+                                + " each partition's order kept up to the sink)",
+                        null);
+            }
+            meters.committed(true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaSourceException("interrupted while committing a transaction on revocation", e);
+        } finally {
+            revoking = List.of();
+        }
+    }
+
+    /** The source run as the transactions see it. The methods run under the transactions' lock. */
+    private final class Committer implements Transactions.Committer {
+
+        @Override
+        public Map<TopicPartition, OffsetAndMetadata> offsets() {
+            List<PartitionState> states = new ArrayList<>(assigned.values());
+            states.addAll(revoking);
+            for (PartitionState state : states) {
+                if (state.processedBeyondCommittable()) {
+                    return null;
+                }
+            }
+            return committable(states);
+        }
+
+        @Override
+        public ConsumerGroupMetadata groupMetadata() {
+            return groupMetadata;
+        }
+
+        @Override
+        public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+            List<PartitionState> states = new ArrayList<>(assigned.values());
+            states.addAll(revoking);
+            SourceRun.committed(offsets, states);
+        }
     }
 }

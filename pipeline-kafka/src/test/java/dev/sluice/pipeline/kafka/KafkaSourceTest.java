@@ -107,6 +107,40 @@ class KafkaSourceTest {
     }
 
     @Test
+    void onlyFinishedRecordsAreCommittedAndAStopCommitsEverythingFinished() throws Exception {
+        // given a sink that holds record 50 of partition 0 until released
+        String topic = Topics.unique("commit");
+        String group = topic + "-group";
+        broker.createTopic(topic, 1);
+        Topics.write(broker, topic, Topics.numbers(200), 1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Queue<String> received = new ConcurrentLinkedQueue<>();
+        KafkaSource<String, String> source =
+                source(topic, group).commitInterval(Duration.ofMillis(100)).build();
+
+        // when
+        PipelineHandle<Long> run = Pipeline.from(source)
+                .mapConcurrent(4, r -> {
+                    if (r.offset() == 50) {
+                        release.await();
+                    }
+                    return r;
+                })
+                .to(Sink.forEach((ConsumerRecord<String, String> r) -> received.add(r.value())))
+                .start();
+
+        // then the commit stops at the record in progress
+        await().atMost(PATIENCE)
+                .until(() -> Topics.committed(broker, group).values().contains(50L));
+        assertThat(Topics.committed(broker, group).values()).containsExactly(50L);
+        release.countDown();
+        await().atMost(PATIENCE).until(() -> received.size() >= 200);
+        run.stop(Duration.ofSeconds(10));
+        run.await(PATIENCE);
+        assertThat(Topics.committed(broker, group).values()).containsExactly(200L);
+    }
+
+    @Test
     void lagIsAGaugePerAssignedPartition() throws Exception {
         // given
         String topic = Topics.unique("lag");
