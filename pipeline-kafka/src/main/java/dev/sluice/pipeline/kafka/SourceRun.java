@@ -66,7 +66,9 @@ final class SourceRun {
 
     // Poll thread only.
     private KafkaConsumer<byte[], byte[]> consumer;
-    private boolean paused;
+    /** Written by the poll thread; read by the source thread to decide whether to wake it. */
+    private volatile boolean paused;
+
     private long nextCommitNanos;
 
     SourceRun(KafkaSource<?, ?> options, String pipelineName, KafkaMeters meters) {
@@ -220,8 +222,6 @@ final class SourceRun {
                 commit(true);
             }
             c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
-        } catch (WakeupException closingWhileInCommit) {
-            // close() woke a final commitSync or the consumer's close: nothing more to do.
         } catch (Throwable t) {
             intake.fail(t instanceof KafkaSourceException ? t : describe(t));
         } finally {
@@ -327,15 +327,15 @@ final class SourceRun {
         }
         if (sync) {
             try {
-                consumer.commitSync(offsets);
+                despiteWakeups(() -> {
+                    consumer.commitSync(offsets);
+                    return null;
+                });
                 committed(offsets, states);
                 meters.committed(true);
             } catch (RuntimeException e) {
                 meters.committed(false);
                 LOG.warn("pipeline '{}': committing {} failed; they will be read again", pipelineName, offsets, e);
-                if (e instanceof WakeupException) {
-                    throw e;
-                }
             }
         } else {
             consumer.commitAsync(offsets, (done, failure) -> {
@@ -350,6 +350,18 @@ final class SourceRun {
                             failure);
                 }
             });
+        }
+    }
+
+    /**
+     * Calls the consumer, again if a {@link #wakeup()} meant for the poll ends the call: a wake-up is consumed by the
+     * first blocking call it ends, so the second attempt runs through.
+     */
+    private static <T> T despiteWakeups(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (WakeupException meantForThePoll) {
+            return call.get();
         }
     }
 
@@ -376,7 +388,7 @@ final class SourceRun {
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             groupMetadata = consumer.groupMetadata();
             for (TopicPartition tp : partitions) {
-                PartitionState state = new PartitionState(tp, consumer.position(tp));
+                PartitionState state = new PartitionState(tp, despiteWakeups(() -> consumer.position(tp)));
                 assigned.put(tp, state);
                 meters.assigned(state);
             }
