@@ -1,0 +1,508 @@
+package dev.sluice.pipeline.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * One run of a KafkaSource: a consumer owned by a poll thread of its own, and the hand-over (Intake) from which the
+ * source stage's thread takes records.
+ *
+ * Invariants:
+ * - Only the poll thread calls the consumer, except wakeup(), which any thread may call. The rebalance listener and
+ *   commit callbacks run inside poll(), so on the poll thread too.
+ * - The poll thread never waits for the pipeline. When the intake holds maxBuffered records or more it pauses every
+ *   assigned partition and keeps polling (membership and heartbeats go on; poll returns nothing new), and resumes
+ *   once the intake is down to half of that. So the intake holds at most maxBuffered plus one poll's records
+ *   (max.poll.records), and max.poll.interval.ms is never overrun however slow the pipeline is.
+ * - A record is emitted only if its partition's state admits it, i.e. the assignment it was fetched under still
+ *   holds (PartitionState).
+ */
+final class SourceRun {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration SETTLE_CHECK = Duration.ofMillis(5);
+
+    private final KafkaSource<?, ?> options;
+    private final Committer committer = new Committer();
+    private final String pipelineName;
+    private final KafkaMeters meters;
+    private final Intake intake = new Intake();
+    private final Map<TopicPartition, PartitionState> assigned = new ConcurrentHashMap<>();
+    private final int resumeAt;
+    /** Null unless the source commits through a transactional sink. */
+    private final Transactions transactions;
+    /** Partitions being revoked, whose offsets a transaction commits with the rest. Poll thread. */
+    private volatile List<PartitionState> revoking = List.of();
+    /** The consumer's group metadata as of the last poll, for transactions. */
+    private volatile ConsumerGroupMetadata groupMetadata;
+
+    private Thread pollThread;
+    /** Set by the source thread to end the poll loop. */
+    private volatile boolean closing;
+    /** Set by the source thread once it takes nothing more: the poll thread pauses everything. */
+    private volatile boolean draining;
+
+    // Poll thread only.
+    private KafkaConsumer<byte[], byte[]> consumer;
+    /** Written by the poll thread; read by the source thread to decide whether to wake it. */
+    private volatile boolean paused;
+
+    private long nextCommitNanos;
+
+    SourceRun(KafkaSource<?, ?> options, String pipelineName, KafkaMeters meters) {
+        this.options = options;
+        this.pipelineName = pipelineName;
+        this.meters = meters;
+        this.resumeAt = options.maxBuffered() / 2;
+        this.transactions = options.transactions();
+    }
+
+    Intake intake() {
+        return intake;
+    }
+
+    /** Starts the poll thread. */
+    void start() {
+        if (transactions != null) {
+            transactions.attach(committer, options.commitInterval());
+        }
+        pollThread = Thread.ofPlatform()
+                .daemon()
+                .name("sluice-kafka-poll-" + pipelineName)
+                .start(this::pollLoop);
+    }
+
+    /**
+     * Wakes the poll thread if the intake has gone down to where paused partitions resume, so that they resume
+     * without waiting for the poll timeout. Source thread, after each take.
+     */
+    void tookRecords() {
+        if (paused && intake.size() <= resumeAt) {
+            wakeup();
+        }
+    }
+
+    /**
+     * Ends the run. Nothing more is taken; the records already emitted get up to the drain timeout to finish (an
+     * interrupt cuts the wait short: the run is being cancelled, or its grace period is over), while the poll thread
+     * keeps polling with its partitions paused. Then what finished is committed (a transaction is committed if
+     * everything finished and aborted otherwise), and the poll thread closes the consumer, leaving the group, and
+     * ends. Returns once it has; the interrupt status is kept. Source thread.
+     */
+    void close() {
+        boolean interrupted = Thread.interrupted();
+        draining = true;
+        intake.close();
+        boolean settled = !interrupted && awaitSettled(List.copyOf(assigned.values()), true);
+        interrupted |= Thread.interrupted();
+        if (transactions != null) {
+            try {
+                if (settled) {
+                    transactions.commit();
+                } else {
+                    transactions.abort();
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                transactions.abort();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline '{}': the last transaction failed; its input will be read again", pipelineName, e);
+            }
+        }
+        closing = true;
+        wakeup();
+        while (pollThread != null && pollThread.isAlive()) {
+            try {
+                pollThread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (transactions != null) {
+            transactions.detach(committer);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Waits, up to the drain timeout, until every record admitted of {@code states} has been acknowledged.
+     *
+     * @param interruptible whether an interrupt ends the wait (the source thread's); else it is kept for later
+     * @return whether they all were
+     */
+    private boolean awaitSettled(List<PartitionState> states, boolean interruptible) {
+        long deadline = System.nanoTime() + options.drainTimeout().toNanos();
+        boolean interrupted = false;
+        try {
+            while (!states.stream().allMatch(PartitionState::settled)) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(SETTLE_CHECK);
+                } catch (InterruptedException e) {
+                    if (interruptible) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The most records the intake held at once. */
+    int peakBuffered() {
+        return intake.peak();
+    }
+
+    private void wakeup() {
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ poll thread
+
+    private void pollLoop() {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                options.consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer = c;
+            requireTopics();
+            c.subscribe(options.topics(), new Rebalance());
+            nextCommitNanos = System.nanoTime() + options.commitInterval().toNanos();
+            while (!closing) {
+                pauseOrResume();
+                ConsumerRecords<byte[], byte[]> polled;
+                try {
+                    polled = c.poll(POLL_TIMEOUT);
+                } catch (WakeupException woken) {
+                    continue;
+                }
+                hand(polled);
+                groupMetadata = c.groupMetadata();
+                updateLag();
+                if (System.nanoTime() - nextCommitNanos >= 0) {
+                    commit(false);
+                    nextCommitNanos =
+                            System.nanoTime() + options.commitInterval().toNanos();
+                }
+            }
+            if (transactions == null) {
+                commit(true);
+            }
+            c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
+        } catch (Throwable t) {
+            intake.fail(t instanceof KafkaSourceException ? t : describe(t));
+        } finally {
+            for (PartitionState state : assigned.values()) {
+                meters.unassigned(state);
+            }
+            assigned.clear();
+        }
+    }
+
+    /**
+     * Fails fast, with a clear message, if Kafka cannot be reached within the connect timeout or a topic does not
+     * exist; the consumer itself would retry both quietly for ever.
+     */
+    private void requireTopics() {
+        for (String topic : options.topics()) {
+            List<PartitionInfo> partitions;
+            try {
+                partitions = consumer.partitionsFor(topic, options.connectTimeout());
+            } catch (TimeoutException e) {
+                throw new KafkaSourceException(
+                        "Kafka could not be reached at " + options.bootstrapServers() + " within "
+                                + options.connectTimeout() + " (bootstrap.servers; the connect timeout is "
+                                + "KafkaSource.Builder.connectTimeout)",
+                        e);
+            }
+            if (partitions == null || partitions.isEmpty()) {
+                throw new KafkaSourceException(
+                        "topic '" + topic + "' does not exist on " + options.bootstrapServers()
+                                + " (create it first; KafkaSource does not create topics)",
+                        null);
+            }
+        }
+    }
+
+    private void pauseOrResume() {
+        int held = intake.size();
+        if (!paused && (draining || held >= options.maxBuffered())) {
+            paused = true;
+            meters.paused();
+        } else if (paused && !draining && held <= resumeAt) {
+            paused = false;
+            consumer.resume(consumer.assignment());
+        }
+        if (paused) {
+            // Also pauses partitions assigned since the last pause; pausing a paused partition changes nothing.
+            consumer.pause(consumer.assignment());
+        }
+    }
+
+    private void hand(ConsumerRecords<byte[], byte[]> polled) {
+        if (polled.isEmpty()) {
+            return;
+        }
+        List<Intake.Fetched> fetched = new ArrayList<>(polled.count());
+        for (ConsumerRecord<byte[], byte[]> record : polled) {
+            PartitionState state = assigned.get(new TopicPartition(record.topic(), record.partition()));
+            if (state != null) {
+                fetched.add(new Intake.Fetched(record, state));
+            }
+        }
+        intake.add(fetched);
+    }
+
+    private void updateLag() {
+        for (PartitionState state : assigned.values()) {
+            OptionalLong lag = consumer.currentLag(state.topicPartition());
+            if (lag.isPresent()) {
+                state.lag(lag.getAsLong());
+            }
+        }
+    }
+
+    /**
+     * Commits the committable offset of each assigned partition that moved since its last commit: through the
+     * consumer, or with a transaction of the sink's.
+     */
+    private void commit(boolean sync) throws InterruptedException {
+        if (transactions != null) {
+            if (transactions.commit()) {
+                meters.committed(true);
+            }
+            return;
+        }
+        commit(assigned.values(), sync);
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> committable(Collection<PartitionState> states) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (PartitionState state : states) {
+            long committable = state.committable();
+            if (committable > state.committed()) {
+                offsets.put(state.topicPartition(), new OffsetAndMetadata(committable));
+            }
+        }
+        return offsets;
+    }
+
+    private void commit(Collection<PartitionState> states, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = committable(states);
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            try {
+                despiteWakeups(() -> {
+                    consumer.commitSync(offsets);
+                    return null;
+                });
+                committed(offsets, states);
+                meters.committed(true);
+            } catch (RuntimeException e) {
+                meters.committed(false);
+                LOG.warn("pipeline '{}': committing {} failed; they will be read again", pipelineName, offsets, e);
+            }
+        } else {
+            consumer.commitAsync(offsets, (done, failure) -> {
+                meters.committed(failure == null);
+                if (failure == null) {
+                    committed(done, states);
+                } else {
+                    LOG.debug(
+                            "pipeline '{}': committing {} failed; a later commit covers them",
+                            pipelineName,
+                            done,
+                            failure);
+                }
+            });
+        }
+    }
+
+    /**
+     * Calls the consumer, again if a {@link #wakeup()} meant for the poll ends the call: a wake-up is consumed by the
+     * first blocking call it ends, so the second attempt runs through.
+     */
+    private static <T> T despiteWakeups(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (WakeupException meantForThePoll) {
+            return call.get();
+        }
+    }
+
+    private static void committed(Map<TopicPartition, OffsetAndMetadata> offsets, Collection<PartitionState> states) {
+        for (PartitionState state : states) {
+            OffsetAndMetadata offset = offsets.get(state.topicPartition());
+            if (offset != null && offset.offset() > state.committed()) {
+                state.committed(offset.offset());
+            }
+        }
+    }
+
+    private KafkaSourceException describe(Throwable t) {
+        return new KafkaSourceException(
+                "the Kafka consumer of pipeline '" + pipelineName + "' (topics " + options.topics() + " at "
+                        + options.bootstrapServers() + ") failed: " + t,
+                t);
+    }
+
+    /** Runs inside {@code poll()}, on the poll thread. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            groupMetadata = consumer.groupMetadata();
+            for (TopicPartition tp : partitions) {
+                PartitionState state = new PartitionState(tp, despiteWakeups(() -> consumer.position(tp)));
+                assigned.put(tp, state);
+                meters.assigned(state);
+            }
+            if (!partitions.isEmpty()) {
+                meters.rebalanced("assigned");
+                LOG.info("pipeline '{}': assigned {}", pipelineName, partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            List<PartitionState> revoked = release(partitions);
+            meters.rebalanced("revoked");
+            if (closing) {
+                return; // close() has drained and committed
+            }
+            boolean settled = awaitSettled(revoked, false);
+            if (transactions == null) {
+                commit(revoked, true);
+            } else {
+                commitRevoked(revoked, settled);
+            }
+            LOG.info("pipeline '{}': revoked {}", pipelineName, partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            release(partitions);
+            meters.rebalanced("lost");
+            LOG.warn(
+                    "pipeline '{}': lost {} (another member may already own them; nothing committed)",
+                    pipelineName,
+                    partitions);
+        }
+
+        /** Stops taking records of {@code partitions}: none more is admitted, those not yet taken are dropped. */
+        private List<PartitionState> release(Collection<TopicPartition> partitions) {
+            List<PartitionState> released = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+                PartitionState state = assigned.remove(tp);
+                if (state != null) {
+                    state.revoke();
+                    meters.unassigned(state);
+                    released.add(state);
+                }
+            }
+            intake.removeAll(partitions);
+            return released;
+        }
+    }
+
+    /**
+     * Commits a transaction with the offsets of revoked partitions along with the rest. If records of theirs are still
+     * unfinished, their output could only be written after the new owner read them again: exactly once cannot hold,
+     * and the run fails (its open transaction is aborted).
+     */
+    private void commitRevoked(List<PartitionState> revoked, boolean settled) {
+        if (!settled) {
+            transactions.abort();
+            throw new KafkaSourceException(
+                    "records of revoked partitions " + revoked + " did not finish within the drain timeout ("
+                            + options.drainTimeout() + "), so their output could not be committed exactly once; the run"
+                            + " fails and the open transaction is aborted (raise drainTimeout, or speed up the job)",
+                    null);
+        }
+        revoking = revoked;
+        try {
+            if (!transactions.commit()) {
+                throw new KafkaSourceException(
+                        "the offsets of revoked partitions " + revoked + " could not be committed with the output"
+                                + " (a later record was written before an earlier one finished: exactly once needs"
+                                + " each partition's order kept up to the sink)",
+                        null);
+            }
+            meters.committed(true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaSourceException("interrupted while committing a transaction on revocation", e);
+        } finally {
+            revoking = List.of();
+        }
+    }
+
+    /** The source run as the transactions see it. The methods run under the transactions' lock. */
+    private final class Committer implements Transactions.Committer {
+
+        @Override
+        public Map<TopicPartition, OffsetAndMetadata> offsets() {
+            List<PartitionState> states = new ArrayList<>(assigned.values());
+            states.addAll(revoking);
+            for (PartitionState state : states) {
+                if (state.processedBeyondCommittable()) {
+                    return null;
+                }
+            }
+            return committable(states);
+        }
+
+        @Override
+        public ConsumerGroupMetadata groupMetadata() {
+            return groupMetadata;
+        }
+
+        @Override
+        public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+            List<PartitionState> states = new ArrayList<>(assigned.values());
+            states.addAll(revoking);
+            SourceRun.committed(offsets, states);
+        }
+    }
+}
