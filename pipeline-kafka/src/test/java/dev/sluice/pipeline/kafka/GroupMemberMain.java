@@ -65,7 +65,7 @@ final class GroupMemberMain {
                     .maxInFlight(50)
                     .build();
             run = Pipeline.from(source.exactlyOnce(sink).build())
-                    .named("member")
+                    .pipelineName("member")
                     .mapConcurrent(4, r -> delayed(r, maxDelay))
                     .map(r -> new ProducerRecord<>(args[6], r.key(), r.value()))
                     .to(sink.sink())
@@ -74,7 +74,7 @@ final class GroupMemberMain {
             FileChannel out = FileChannel.open(
                     output, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             run = Pipeline.from(source.build())
-                    .named("member")
+                    .pipelineName("member")
                     .mapConcurrent(4, r -> delayed(r, maxDelay))
                     .buffer(16)
                     .to(Sink.forEach((ConsumerRecord<String, String> r) -> write(out, r)))
