@@ -16,7 +16,7 @@ module dev.sluice.pipeline.audit {
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.datatype.jsr310;
     requires io.github.resilience4j.core;
-    requires static org.jspecify;
+    requires static transitive org.jspecify;
 
     exports dev.sluice.pipeline.audit;
 }

@@ -3,7 +3,7 @@
  *
  * <p>Exports its API package only. {@code dev.sluice.pipeline.internal.check}, the precondition helper every Sluice
  * module checks its arguments with, is exported to Sluice's own modules and to no one else; the rest of
- * {@code internal} is not exported (docs/adr/0001-qualified-export-of-preconditions.md).
+ * {@code internal} is not exported (docs/adr/0011-qualified-export-of-preconditions.md).
  *
  * @since 0.1
  */
@@ -14,8 +14,9 @@ module dev.sluice.pipeline {
     requires transitive context.propagation;
     requires org.jctools.core;
     requires org.slf4j;
-    // Nullness annotations: read by compilers and analysers, never needed at run time.
-    requires static org.jspecify;
+    // Nullness annotations (type-use, in API signatures): read by compilers and analysers of this module and of its
+    // readers, never needed at run time.
+    requires static transitive org.jspecify;
 
     exports dev.sluice.pipeline;
     exports dev.sluice.pipeline.internal.check to

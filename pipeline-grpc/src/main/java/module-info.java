@@ -15,7 +15,7 @@ module dev.sluice.pipeline.grpc {
     requires transitive io.github.resilience4j.circuitbreaker;
     requires io.github.resilience4j.core;
     requires org.slf4j;
-    requires static org.jspecify;
+    requires static transitive org.jspecify;
 
     exports dev.sluice.pipeline.grpc;
 }

@@ -10,6 +10,8 @@ package dev.sluice.pipeline;
  * is logged and otherwise ignored; the run goes on. Typical bodies record the outcome in a
  * {@link PositionTracker}, or count.
  *
+ * <p>Incubating: may change in a minor release.
+ *
  * @since 0.1
  */
 @FunctionalInterface

@@ -10,6 +10,7 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded, closable queue that blocking code waits on: the link between two stages of a pipeline, and a
@@ -83,7 +84,7 @@ public interface Channel<T> extends Iterable<T> {
      * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      * @throws NullPointerException if {@code overflow} is null
      */
-    static <T> Channel<T> bounded(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+    static <T> Channel<T> bounded(int capacity, Overflow overflow, @Nullable Consumer<? super T> onDrop) {
         return Link.create(capacity, overflow, onDrop, ChannelShape.MPMC);
     }
 
@@ -95,7 +96,7 @@ public interface Channel<T> extends Iterable<T> {
      * @throws IllegalArgumentException if {@code capacity < 1}
      * @throws NullPointerException if {@code overflow} is null
      */
-    static <T> Channel<T> backedByBlockingQueue(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
+    static <T> Channel<T> backedByBlockingQueue(int capacity, Overflow overflow, @Nullable Consumer<? super T> onDrop) {
         return new BlockingQueueChannel<>(capacity, overflow, onDrop);
     }
 
@@ -162,6 +163,7 @@ public interface Channel<T> extends Iterable<T> {
      * @throws InterruptedException if interrupted on entry or while waiting; no item was taken
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
+    @Nullable
     T receive(Duration timeout) throws InterruptedException;
 
     /**
@@ -171,6 +173,7 @@ public interface Channel<T> extends Iterable<T> {
      * @throws ChannelClosedException once the channel is closed and drained
      * @throws ChannelFailedException if the channel is failed
      */
+    @Nullable
     T tryReceive();
 
     /**

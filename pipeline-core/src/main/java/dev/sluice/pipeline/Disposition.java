@@ -9,6 +9,8 @@ package dev.sluice.pipeline;
  * later stage derives from it) stands for all of the batch's items: they are acknowledged together, once everything
  * derived from the batch is done, each with the most severe disposition of it all.
  *
+ * <p>Incubating: may change in a minor release.
+ *
  * @since 0.1
  */
 public enum Disposition {

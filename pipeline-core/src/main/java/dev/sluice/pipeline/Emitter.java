@@ -86,6 +86,8 @@ public interface Emitter<T> {
      * <p>This default, for emitters outside a pipeline run, accepts nothing: it calls {@code ack} with
      * {@code RELEASED} and throws {@link UnsupportedOperationException}. A run's emitter tracks the item.
      *
+     * <p>Incubating: may change in a minor release.
+     *
      * @param item the item, not null
      * @param ack told once what became of the item, not null
      * @throws InterruptedException as for {@link #emit(Object)} ({@code ack} has been told {@code RELEASED})

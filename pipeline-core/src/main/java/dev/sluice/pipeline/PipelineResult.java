@@ -3,6 +3,7 @@ package dev.sluice.pipeline;
 import dev.sluice.pipeline.internal.check.Require;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of a run that completed (or was stopped and drained): the sink's value and the run's summary.
@@ -12,7 +13,7 @@ import java.util.List;
  * @param summary how the run went
  * @param <R> the type of the sink's value
  */
-public record PipelineResult<R>(R value, PipelineSummary summary) {
+public record PipelineResult<R>(@Nullable R value, PipelineSummary summary) {
 
     public PipelineResult {
         Require.nonNull(summary, "summary");

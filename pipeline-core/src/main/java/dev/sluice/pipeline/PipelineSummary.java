@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a run ended and what it did: given to {@link PipelineListener#onFinish}, and carried by
@@ -23,7 +24,11 @@ import java.util.UUID;
  * @param failure that stage's exception, or {@code null}
  * @since 0.1
  */
-public record PipelineSummary(PipelineSnapshot snapshot, Outcome outcome, String failedStage, Throwable failure) {
+public record PipelineSummary(
+        PipelineSnapshot snapshot,
+        Outcome outcome,
+        @Nullable String failedStage,
+        @Nullable Throwable failure) {
 
     /**
      * Makes a summary; Sluice makes one per run, when its last thread has ended.

@@ -36,6 +36,8 @@ import java.util.function.LongConsumer;
  * behind a slow item are not, so a source that may run far ahead of one slow item should watch {@code inFlight()}
  * and pause.
  *
+ * <p>Incubating: may change in a minor release.
+ *
  * @since 0.1
  */
 public final class PositionTracker {

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One entry of the audit trail: a stream or a pipeline run, what it did and how it ended. Immutable and thread-safe;
@@ -73,7 +74,7 @@ public record AuditEvent(
         double itemsPerSecond,
         boolean success,
         String outcome,
-        String errorMessage,
+        @Nullable String errorMessage,
         int retries,
         int resumes,
         Map<String, Object> additionalData) {
@@ -214,7 +215,7 @@ public record AuditEvent(
      *
      * @throws IllegalArgumentException if {@code endedAt} is before the start or {@code itemCount} is negative
      */
-    public AuditEvent completed(Instant endedAt, long itemCount, boolean success, String errorMessage) {
+    public AuditEvent completed(Instant endedAt, long itemCount, boolean success, @Nullable String errorMessage) {
         Require.nonNull(endedAt, "endedAt");
         Duration d =
                 Duration.between(startedAt, requireStorableTime(endedAt.truncatedTo(ChronoUnit.MILLIS), "endedAt"));
@@ -344,7 +345,7 @@ public record AuditEvent(
         private long itemCount;
         private boolean success = true;
         private String outcome;
-        private String errorMessage;
+        private @Nullable String errorMessage;
         private int retries;
         private int resumes;
         private Map<String, ?> additionalData;
@@ -443,7 +444,7 @@ public record AuditEvent(
          * @param errorMessage the message, or null for none
          * @return this builder
          */
-        public Builder errorMessage(String errorMessage) {
+        public Builder errorMessage(@Nullable String errorMessage) {
             this.errorMessage = errorMessage;
             return this;
         }

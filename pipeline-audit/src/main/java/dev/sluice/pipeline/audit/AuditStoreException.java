@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.audit;
 
 import java.sql.SQLException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An audit store could not take or give events: the database is down, refused a statement, or holds a table of
@@ -17,13 +18,13 @@ public final class AuditStoreException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The SQLState, or null. */
-    private final String sqlState;
+    private final @Nullable String sqlState;
 
     /**
      * An exception with a message that names the store, the operation and the reason, and the cause (or null). Its
      * {@link #sqlState()} is the first SQLState found along the cause's chain of causes, if any.
      */
-    public AuditStoreException(String message, Throwable cause) {
+    public AuditStoreException(String message, @Nullable Throwable cause) {
         this(message, cause, sqlStateOf(cause));
     }
 
@@ -31,17 +32,17 @@ public final class AuditStoreException extends RuntimeException {
      * An exception with a message, a cause (or null) and the SQLState of the store's error (or null), for a store
      * whose driver gives none itself (SQLite's) or a sink that is no database at all.
      */
-    public AuditStoreException(String message, Throwable cause, String sqlState) {
+    public AuditStoreException(String message, @Nullable Throwable cause, @Nullable String sqlState) {
         super(message, cause);
         this.sqlState = sqlState;
     }
 
     /** The five-character SQLState of the store's error (the SQL standard's classes), or null if it has none. */
-    public String sqlState() {
+    public @Nullable String sqlState() {
         return sqlState;
     }
 
-    private static String sqlStateOf(Throwable cause) {
+    private static @Nullable String sqlStateOf(@Nullable Throwable cause) {
         int depth = 0;
         for (Throwable t = cause; t != null && depth < 16; t = t.getCause(), depth++) {
             if (t instanceof AuditStoreException a && a.sqlState != null) {

@@ -15,5 +15,12 @@
  * </ul>
  *
  * The sub-package {@code internal} is not part of the API.
+ *
+ * <p>Nullness: everything here is non-null unless annotated {@code @Nullable} (JSpecify's {@code @NullMarked}).
+ *
+ * @since 0.1
  */
+@NullMarked
 package dev.sluice.pipeline.audit;
+
+import org.jspecify.annotations.NullMarked;

@@ -8,5 +8,12 @@
  *
  * <p>Generic over any {@code MethodDescriptor}: the module depends on no generated code. Channels are the
  * application's: one {@code ManagedChannel} per target, shared by every call; nothing here builds or closes one.
+ *
+ * <p>Nullness: everything here is non-null unless annotated {@code @Nullable} (JSpecify's {@code @NullMarked}).
+ *
+ * @since 0.1
  */
+@NullMarked
 package dev.sluice.pipeline.grpc;
+
+import org.jspecify.annotations.NullMarked;

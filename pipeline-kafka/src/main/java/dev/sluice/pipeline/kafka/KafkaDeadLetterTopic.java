@@ -44,7 +44,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * so an item acknowledged as dead-lettered is in the topic; a write that fails throws, which fails the run.
  * Thread-safe; {@link #close()} closes the producer.
  *
- * <p><b>Incubating:</b> the Kafka module's API may still change in a minor release.
+ * <p>Incubating: may change in a minor release.
  *
  * @since 0.1
  */

@@ -46,7 +46,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * <p>Thread-safe: the producer is shared by every run of every pipeline this sink is used in, and closed by
  * {@link #close()}, after which a run using the sink fails.
  *
- * <p><b>Incubating:</b> the Kafka module's API may still change in a minor release.
+ * <p>Incubating: may change in a minor release.
  *
  * @param <K> the type of the record keys
  * @param <V> the type of the record values
@@ -159,7 +159,7 @@ public final class KafkaSink<K, V> implements AutoCloseable {
      * The options of a {@link KafkaSink}. Each setter checks its argument at once; {@link #build()} checks that the
      * producer settings are valid. Not thread-safe.
      *
-     * <p><b>Incubating:</b> the Kafka module's API may still change in a minor release.
+     * <p>Incubating: may change in a minor release.
      *
      * @param <K> the type of the record keys
      * @param <V> the type of the record values

@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * (several members of a group in one JVM) use the deserialisers concurrently, so they must then be thread-safe (the
  * ones Kafka ships are). Deserialisers are used as given: {@code configure} is not called.
  *
- * <p><b>Incubating:</b> the Kafka module's API may still change in a minor release.
+ * <p>Incubating: may change in a minor release.
  *
  * @param <K> the type of the record keys
  * @param <V> the type of the record values
@@ -260,7 +260,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
      * {@link IllegalArgumentException} or {@link NullPointerException} naming it, its value and the rule); {@link
      * #build()} checks that the options hold together. Not thread-safe.
      *
-     * <p><b>Incubating:</b> the Kafka module's API may still change in a minor release.
+     * <p>Incubating: may change in a minor release.
      *
      * @param <K> the type of the record keys
      * @param <V> the type of the record values

@@ -9,7 +9,7 @@ import java.io.Serial;
  * {@link dev.sluice.pipeline.PipelineFailedException}); the message says what failed and where, and the cause, if
  * any, is the consumer's exception.
  *
- * <p><b>Incubating:</b> the Kafka module's API may still change in a minor release.
+ * <p>Incubating: may change in a minor release.
  *
  * @since 0.1
  */
