@@ -16,10 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,7 +91,7 @@ public final class AuditWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
     private static final Logger eventLog = LoggerFactory.getLogger(Slf4jAuditSink.DEFAULT_LOGGER);
     private static final long BLOCKED_SUBMIT_RECHECK_MS = 100;
-    private static final long CLOSE_GRACE_MS = 500;
+    private static final long CLOSE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final AuditSink sink;
     private final ArrayBlockingQueue<AuditEvent> queue;
@@ -101,19 +99,11 @@ public final class AuditWriter implements AutoCloseable {
     private final Duration closeTimeout;
     private final boolean logEvents;
     private final WriterCounters counters = new WriterCounters();
-    private final WriterState state = new WriterState();
+    private final WriterState state; // the lifecycle and the store's belief, shared with the threads
     private final Spillover spillover;
     private final DrainLoop loop;
     private final List<Thread> threads; // the draining thread, then the replaying one if there is a spill file
     private final WriterMeters meters; // null without a registry
-
-    // close() has drained the queue: a submitter whose event arrives later takes it back.
-    private volatile boolean sealed;
-    private volatile boolean closeReturned;
-    private final AtomicBoolean closeStarted = new AtomicBoolean();
-    private final AtomicBoolean released = new AtomicBoolean();
-    private final CountDownLatch threadsDone;
-    private final CountDownLatch closeDone = new CountDownLatch(1);
 
     private AuditWriter(Builder b, SpillFile spill) {
         this.sink = b.sink;
@@ -122,14 +112,15 @@ public final class AuditWriter implements AutoCloseable {
         this.closeTimeout = b.closeTimeout;
         this.logEvents = b.logEvents;
         this.spillover = new Spillover(spill, counters);
+        this.state = new WriterState(spill == null ? 1 : 2); // the draining thread, and the replaying one
         RetryPolicy retry = new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay);
         this.loop = new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state);
         List<Runnable> bodies = spill == null
                 ? List.of(loop)
                 : List.of(loop, new ReplayLoop(sink, b.batchSize, retry, spillover, counters, state));
-        this.threadsDone = new CountDownLatch(bodies.size());
-        this.threads =
-                bodies.stream().map(body -> newThread(b.threadFactory, body)).toList();
+        this.threads = bodies.stream()
+                .map(body -> newThread(b.threadFactory, body, body == loop))
+                .toList();
         this.meters =
                 b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
     }
@@ -218,27 +209,26 @@ public final class AuditWriter implements AutoCloseable {
             default -> {
                 // Wait for room, but notice a close that will never make any: re-check every so often.
                 while (!queue.offer(event, BLOCKED_SUBMIT_RECHECK_MS, TimeUnit.MILLISECONDS)) {
-                    if (sealed || state.hasDrainEnded()) {
+                    if (state.sealed() || state.hasDrainEnded()) {
                         return spillover.storeAside(List.of(event), "the audit writer closed while the queue was full");
                     }
                 }
             }
         }
         // close() drains the queue after sealing it; an event that got in after that drain is taken back here.
-        if (sealed && queue.remove(event)) {
+        if (state.sealed() && queue.remove(event)) {
             return spillover.storeAside(List.of(event), "the audit writer closed as the event arrived");
         }
         return true;
     }
 
-    private Thread newThread(ThreadFactory factory, Runnable body) {
+    private Thread newThread(ThreadFactory factory, Runnable body, boolean draining) {
         Thread t = factory.newThread(() -> {
             try {
                 body.run();
             } finally {
-                threadsDone.countDown();
-                if (closeReturned && threadsDone.getCount() == 0) {
-                    release(); // close() returned while a thread was still busy
+                if (state.threadEnded(draining)) {
+                    release(); // close() returned while this thread was still busy
                 }
             }
         });
@@ -281,32 +271,27 @@ public final class AuditWriter implements AutoCloseable {
      */
     public AuditReport close(Duration timeout) {
         Require.notNegative(timeout, "timeout");
-        if (!closeStarted.compareAndSet(false, true)) {
-            awaitQuietly(closeDone, timeout.toMillis() + CLOSE_GRACE_MS);
+        if (!state.beginClose(System.nanoTime() + timeout.toNanos())) {
+            state.awaitClosed(timeout.toNanos() + CLOSE_GRACE_NANOS);
             return report();
         }
         try {
-            state.beginClose(System.nanoTime() + timeout.toNanos());
             queue.offer(DrainLoop.WAKE_UP);
-            if (!awaitQuietly(threadsDone, timeout.toMillis())) {
+            if (!state.awaitThreadsEnded(timeout.toNanos())) {
                 log.warn(
                         "the audit writer did not finish within {}; interrupting it ({} events pending)",
                         timeout,
                         counters.pending());
                 threads.forEach(Thread::interrupt);
-                awaitQuietly(threadsDone, CLOSE_GRACE_MS);
+                state.awaitThreadsEnded(CLOSE_GRACE_NANOS);
             }
-            sealed = true;
+            state.seal();
             List<AuditEvent> left = loop.takeLeftovers();
             if (!left.isEmpty()) {
                 takeLeftovers(left, state.hasDrainEnded());
             }
             if (meters != null) {
                 meters.remove();
-            }
-            closeReturned = true;
-            if (threadsDone.getCount() == 0) {
-                release();
             }
             AuditReport r = report();
             log.info(
@@ -319,7 +304,9 @@ public final class AuditWriter implements AutoCloseable {
                     r.pending());
             return r;
         } finally {
-            closeDone.countDown();
+            if (state.closeReturned()) {
+                release(); // every thread had ended
+            }
         }
     }
 
@@ -341,24 +328,13 @@ public final class AuditWriter implements AutoCloseable {
         spillover.storeAside(left, "the audit writer closed before they could be written");
     }
 
+    /** Closes the spill file and the sink; called once, by whoever the writer's state says must. */
     private void release() {
-        if (!released.compareAndSet(false, true)) {
-            return;
-        }
         spillover.close();
         try {
             sink.close();
         } catch (RuntimeException e) {
             log.warn("closing audit sink {} failed", sink, e);
-        }
-    }
-
-    private static boolean awaitQuietly(CountDownLatch latch, long millis) {
-        try {
-            return latch.await(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return latch.getCount() == 0;
         }
     }
 
