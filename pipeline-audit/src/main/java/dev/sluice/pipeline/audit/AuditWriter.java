@@ -85,6 +85,8 @@ import org.slf4j.LoggerFactory;
  * spill-file line cut by the kill is set aside on replay (that event is one of those). Everything appended to the
  * spill file before the kill is replayed by the next writer on the file; an event that a replay set aside just before
  * the kill may be set aside a second time.
+ *
+ * @since 0.1
  */
 public final class AuditWriter implements AutoCloseable {
 
@@ -125,7 +127,13 @@ public final class AuditWriter implements AutoCloseable {
                 b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
     }
 
-    /** A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes. */
+    /**
+     * A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes.
+     *
+     * @param sink the sink; the writer owns it
+     * @return a builder with the defaults
+     * @since 0.1
+     */
     public static Builder builder(AuditSink sink) {
         return new Builder(Require.nonNull(sink, "sink"));
     }
@@ -138,6 +146,8 @@ public final class AuditWriter implements AutoCloseable {
      *
      * @return true if the event was taken (it will be written or spilled); false if it was dropped: the queue was
      *     full under a dropping policy, or the writer is closing or closed
+     * @param event the event
+     * @since 0.1
      * @throws InterruptedException if interrupted while waiting for room; the event was not taken and counts as dropped
      */
     public boolean submit(AuditEvent event) throws InterruptedException {
@@ -240,7 +250,12 @@ public final class AuditWriter implements AutoCloseable {
 
     // -------------------------------------------------------------------------------------------- closing
 
-    /** What the writer has done so far. */
+    /**
+     * What the writer has done so far.
+     *
+     * @return the counts now; exact each, not taken at one instant
+     * @since 0.1
+     */
     public AuditReport report() {
         long pending = counters.pending();
         return new AuditReport(
@@ -267,6 +282,9 @@ public final class AuditWriter implements AutoCloseable {
      * thread of the writer is still stuck in a store call when this returns, the spill file stays locked until that
      * call ends: a new writer on the same spill file is refused meanwhile.
      *
+     * @param timeout how long to wait for the queue to be written, not negative
+     * @return the final counts
+     * @since 0.1
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public AuditReport close(Duration timeout) {
@@ -375,13 +393,25 @@ public final class AuditWriter implements AutoCloseable {
             this.sink = sink;
         }
 
-        /** How many events may wait to be written (default {@value #DEFAULT_QUEUE_CAPACITY}); at least 1. */
+        /**
+         * How many events may wait to be written (default {@value #DEFAULT_QUEUE_CAPACITY}); at least 1.
+         *
+         * @param capacity the capacity
+         * @return this builder
+         * @throws IllegalArgumentException if {@code capacity} is below 1
+         */
         public Builder queueCapacity(int capacity) {
             this.queueCapacity = Require.atLeast(capacity, 1, "queueCapacity");
             return this;
         }
 
-        /** The most events written in one transaction (default {@value #DEFAULT_BATCH_SIZE}); at least 1. */
+        /**
+         * The most events written in one transaction (default {@value #DEFAULT_BATCH_SIZE}); at least 1.
+         *
+         * @param size the batch size
+         * @return this builder
+         * @throws IllegalArgumentException if {@code size} is below 1
+         */
         public Builder batchSize(int size) {
             this.batchSize = Require.atLeast(size, 1, "batchSize");
             return this;
@@ -392,6 +422,8 @@ public final class AuditWriter implements AutoCloseable {
          * {@link Overflow#DROP_NEWEST} drops the event submitted, {@link Overflow#DROP_OLDEST} drops the oldest queued
          * one. Drops are counted ({@code sluice.audit.events{outcome=dropped}}).
          *
+         * @param policy the policy
+         * @return this builder
          * @throws IllegalArgumentException for {@link Overflow#FAIL}: the writer never throws at its callers
          */
         public Builder whenFull(Overflow policy) {
@@ -409,6 +441,12 @@ public final class AuditWriter implements AutoCloseable {
          * How a failed batch is retried before it is spilled: {@code maxRetries} retries (0 to 10, default 3), retry r
          * waiting min(initialDelay × 2<sup>r−1</sup>, maxDelay) (defaults 100 ms and 1 s). While the store is down, the
          * spill file is replayed once every {@code maxDelay}.
+         *
+         * @param maxRetries retries after the first attempt
+         * @param initialDelay the wait before the first retry, at least 1 ms
+         * @param maxDelay the longest wait, not below {@code initialDelay}
+         * @return this builder
+         * @throws IllegalArgumentException for a value outside those ranges
          */
         public Builder retry(int maxRetries, Duration initialDelay, Duration maxDelay) {
             Require.between(maxRetries, 0, 10, "maxRetries");
@@ -437,13 +475,22 @@ public final class AuditWriter implements AutoCloseable {
          * refuses for good are set aside beside it, in a dead-letter file created at its first record (see the class
          * comment): {@code audit-spill.jsonl} gives {@code audit-spill.dead-letters.jsonl}, and a name not ending in
          * {@code .jsonl} gets {@code .dead-letters.jsonl} added.
+         *
+         * @param file the spill file
+         * @return this builder
          */
         public Builder spillFile(Path file) {
             this.spillFile = Require.nonNull(file, "spillFile");
             return this;
         }
 
-        /** How long {@link AuditWriter#close()} waits for the queue to be written (default 10 s); not negative. */
+        /**
+         * How long {@link AuditWriter#close()} waits for the queue to be written (default 10 s); not negative.
+         *
+         * @param timeout the timeout
+         * @return this builder
+         * @throws IllegalArgumentException if {@code timeout} is negative
+         */
         public Builder closeTimeout(Duration timeout) {
             this.closeTimeout = Require.notNegative(timeout, "closeTimeout");
             return this;
@@ -453,6 +500,9 @@ public final class AuditWriter implements AutoCloseable {
          * Registers {@code sluice.audit.events{outcome=written|spilled|dead-lettered|dropped}} and
          * {@code sluice.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
          * registry keeps the first meter of a name.
+         *
+         * @param registry the registry
+         * @return this builder
          */
         public Builder meterRegistry(MeterRegistry registry) {
             this.registry = Require.nonNull(registry, "registry");
@@ -463,6 +513,9 @@ public final class AuditWriter implements AutoCloseable {
          * Makes the writer's threads: the writer thread, and with a spill file the replaying thread (default: platform
          * daemon threads named {@code sluice-audit-writer-N}). Virtual threads suit PostgreSQL's driver; SQLite's pins
          * its carrier during every native call, including the wait of its busy timeout.
+         *
+         * @param factory the factory; it must return a thread for each call
+         * @return this builder
          */
         public Builder threadFactory(ThreadFactory factory) {
             this.threadFactory = Require.nonNull(factory, "threadFactory");
@@ -472,6 +525,9 @@ public final class AuditWriter implements AutoCloseable {
         /**
          * Whether each submitted event is also logged as one line to the SLF4J logger
          * {@value Slf4jAuditSink#DEFAULT_LOGGER} (default true).
+         *
+         * @param log whether to log each event
+         * @return this builder
          */
         public Builder logEvents(boolean log) {
             this.logEvents = log;
@@ -482,6 +538,7 @@ public final class AuditWriter implements AutoCloseable {
          * Opens the spill file, if any, and starts the writer's threads; the replaying thread replays at once what the
          * spill file holds.
          *
+         * @return a running writer
          * @throws IllegalStateException if another writer holds the spill file
          * @throws java.io.UncheckedIOException if the spill file cannot be created or opened
          */
