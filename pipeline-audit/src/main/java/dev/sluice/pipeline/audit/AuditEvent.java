@@ -44,6 +44,7 @@ import org.jspecify.annotations.Nullable;
  * Anything else out of range is refused with an {@link IllegalArgumentException} (or a {@link NullPointerException}
  * for a missing value) that names the argument, the value and the rule.
  *
+ * @since 0.1
  * @param eventId the event's identity: a store keeps one row per ID
  * @param eventType what kind of operation: {@link #GRPC_STREAMING}, {@link #PIPELINE_RUN}, or a type of your own
  * @param methodName the operation: the gRPC method, or the pipeline's name
@@ -183,6 +184,15 @@ public record AuditEvent(
     /**
      * A running event: the row a long operation writes when it starts, so that a crash still leaves a trace. Complete
      * it with {@link #completed}; the finished event keeps this one's {@code eventId} and replaces it.
+     *
+     * @param eventType what kind of operation
+     * @param methodName the operation
+     * @param correlationId the correlation ID
+     * @param startedAt when it started
+     * @param additionalData further details, or null
+     * @return the running event
+     * @throws IllegalArgumentException or {@link NullPointerException} for values the canonical constructor refuses
+     * @since 0.1
      */
     public static AuditEvent started(
             String eventType,
@@ -213,6 +223,12 @@ public record AuditEvent(
      * duration and items per second follow from the times and {@code itemCount}; outcome {@link #COMPLETED} or
      * {@link #FAILED}.
      *
+     * @param endedAt when it ended
+     * @param itemCount items processed
+     * @param success whether it ended well
+     * @param errorMessage what went wrong, or null
+     * @return the finished event, with this one's ID
+     * @since 0.1
      * @throws IllegalArgumentException if {@code endedAt} is before the start or {@code itemCount} is negative
      */
     public AuditEvent completed(Instant endedAt, long itemCount, boolean success, @Nullable String errorMessage) {
@@ -243,17 +259,32 @@ public record AuditEvent(
                 additionalData);
     }
 
-    /** Whether this is a running event (no {@code endedAt} yet). */
+    /**
+     * Whether this is a running event (no {@code endedAt} yet).
+     *
+     * @return true while {@code endedAt} is null
+     * @since 0.1
+     */
     public boolean running() {
         return endedAt == null;
     }
 
-    /** {@link #durationMs()} as a {@code Duration}. */
+    /**
+     * {@link #durationMs()} as a {@code Duration}.
+     *
+     * @return the duration
+     * @since 0.1
+     */
     public Duration duration() {
         return Duration.ofMillis(durationMs);
     }
 
-    /** This event as one line of JSON: the {@code audit_data} of its row, and its line in a spill file. */
+    /**
+     * This event as one line of JSON: the {@code audit_data} of its row, and its line in a spill file.
+     *
+     * @return the JSON, on one line
+     * @since 0.1
+     */
     public String toJson() {
         return AuditJson.toJson(this);
     }
@@ -261,6 +292,9 @@ public record AuditEvent(
     /**
      * The event that {@link #toJson()} wrote (properties it does not know are ignored).
      *
+     * @param json a line that {@link #toJson()} wrote
+     * @return the event
+     * @since 0.1
      * @throws IllegalArgumentException if {@code json} is not such an event; the message says why
      */
     public static AuditEvent fromJson(String json) {

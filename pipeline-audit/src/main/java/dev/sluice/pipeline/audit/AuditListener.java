@@ -57,6 +57,8 @@ import org.slf4j.LoggerFactory;
  * the writer's queue is full (with the writer's default policy), which delays the return of {@code run()}, never the
  * stages. One listener can serve any number of runs, concurrently too; it keeps a little state per run that has a
  * running event, until the run finishes.
+ *
+ * @since 0.1
  */
 public final class AuditListener implements PipelineListener {
 
@@ -81,7 +83,13 @@ public final class AuditListener implements PipelineListener {
         this.startedRowAfter = startedRowAfter;
     }
 
-    /** A listener that submits to {@code writer}, with a running event for runs longer than 10 s. */
+    /**
+     * A listener that submits to {@code writer}, with a running event for runs longer than 10 s.
+     *
+     * @param writer the writer that takes the events; the listener never closes it
+     * @return a listener that writes a running event for runs longer than 10 s
+     * @since 0.1
+     */
     public static AuditListener to(AuditWriter writer) {
         return new AuditListener(
                 Require.nonNull(writer, "writer"), Duration.ofSeconds(DEFAULT_STARTED_ROW_AFTER_SECONDS));
@@ -90,6 +98,9 @@ public final class AuditListener implements PipelineListener {
     /**
      * A listener like this one that writes a running event for runs still going after {@code threshold}.
      *
+     * @param threshold how long a run goes before its running event is written; zero for at once
+     * @return a new listener with that threshold
+     * @since 0.1
      * @throws IllegalArgumentException if {@code threshold} is negative
      */
     public AuditListener startedRowAfter(Duration threshold) {

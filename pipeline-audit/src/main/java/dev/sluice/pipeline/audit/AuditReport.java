@@ -10,6 +10,7 @@ package dev.sluice.pipeline.audit;
  * for good, into the dead-letter file ({@code deadLettered}). Once a writer has replayed its whole spill file,
  * {@code replayed + deadLettered} is what it spilled, plus what an earlier writer on the same file had left.
  *
+ * @since 0.1
  * @param submitted events given to {@code submit} (and its variants)
  * @param written events the sink took directly
  * @param spilled events put in the spill file because the sink would not take them, or refused them (a refused event

@@ -13,6 +13,8 @@ import java.util.List;
  * fails. Implementations must be thread-safe and <b>idempotent per event ID</b>: writing an event again, or a running
  * event after the finished event with the same ID, changes nothing; a finished event replaces the running event
  * with its ID. That is what makes retries and replays of a spill file exactly-once.
+ *
+ * @since 0.1
  */
 public interface AuditSink extends AutoCloseable {
 
@@ -20,6 +22,7 @@ public interface AuditSink extends AutoCloseable {
      * Stores the events, all or (as far as the store allows) none: a JDBC sink writes them in one transaction.
      * Blocks while it writes.
      *
+     * @param events the events, in order; a later event with the same ID wins as the class comment says
      * @throws AuditStoreException if the store failed; the events may be written again later. A failure whose
      *     {@link AuditStoreException#sqlState() SQLState} is of class 22, 23 or 54 says the store refuses some of the
      *     events for good: an {@link AuditWriter} then writes the batch in parts to find them and sets them aside
@@ -38,6 +41,9 @@ public interface AuditSink extends AutoCloseable {
      * (see {@link AuditWriter.Builder#logEvents}), so an SLF4J sink belongs in a composite only for direct use.
      * Closing the composite closes each sink.
      *
+     * @param sinks the sinks, at least one
+     * @return a sink that writes to each
+     * @since 0.1
      * @throws IllegalArgumentException if no sink is given
      */
     static AuditSink composite(AuditSink... sinks) {

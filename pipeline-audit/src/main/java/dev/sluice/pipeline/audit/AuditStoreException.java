@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * events hold, and no retry can change that; the writer then finds the events it refuses and sets them aside. Any
  * other state, or none, means the store is failing; the writer retries, then spills. Code that writes to a sink
  * directly decides for itself.
+ *
+ * @since 0.1
  */
 public final class AuditStoreException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -23,6 +25,10 @@ public final class AuditStoreException extends RuntimeException {
     /**
      * An exception with a message that names the store, the operation and the reason, and the cause (or null). Its
      * {@link #sqlState()} is the first SQLState found along the cause's chain of causes, if any.
+     *
+     * @param message what failed, where and why
+     * @param cause the underlying exception, or null
+     * @since 0.1
      */
     public AuditStoreException(String message, @Nullable Throwable cause) {
         this(message, cause, sqlStateOf(cause));
@@ -31,13 +37,23 @@ public final class AuditStoreException extends RuntimeException {
     /**
      * An exception with a message, a cause (or null) and the SQLState of the store's error (or null), for a store
      * whose driver gives none itself (SQLite's) or a sink that is no database at all.
+     *
+     * @param message what failed, where and why
+     * @param cause the underlying exception, or null
+     * @param sqlState the SQLState, or null
+     * @since 0.1
      */
     public AuditStoreException(String message, @Nullable Throwable cause, @Nullable String sqlState) {
         super(message, cause);
         this.sqlState = sqlState;
     }
 
-    /** The five-character SQLState of the store's error (the SQL standard's classes), or null if it has none. */
+    /**
+     * The five-character SQLState of the store's error (the SQL standard's classes), or null if it has none.
+     *
+     * @return the SQLState, or null
+     * @since 0.1
+     */
     public @Nullable String sqlState() {
         return sqlState;
     }

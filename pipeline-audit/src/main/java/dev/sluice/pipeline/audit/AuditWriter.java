@@ -16,10 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,13 +85,15 @@ import org.slf4j.LoggerFactory;
  * spill-file line cut by the kill is set aside on replay (that event is one of those). Everything appended to the
  * spill file before the kill is replayed by the next writer on the file; an event that a replay set aside just before
  * the kill may be set aside a second time.
+ *
+ * @since 0.1
  */
 public final class AuditWriter implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
     private static final Logger eventLog = LoggerFactory.getLogger(Slf4jAuditSink.DEFAULT_LOGGER);
     private static final long BLOCKED_SUBMIT_RECHECK_MS = 100;
-    private static final long CLOSE_GRACE_MS = 500;
+    private static final long CLOSE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final AuditSink sink;
     private final ArrayBlockingQueue<AuditEvent> queue;
@@ -101,19 +101,11 @@ public final class AuditWriter implements AutoCloseable {
     private final Duration closeTimeout;
     private final boolean logEvents;
     private final WriterCounters counters = new WriterCounters();
-    private final WriterState state = new WriterState();
+    private final WriterState state; // the lifecycle and the store's belief, shared with the threads
     private final Spillover spillover;
     private final DrainLoop loop;
     private final List<Thread> threads; // the draining thread, then the replaying one if there is a spill file
     private final WriterMeters meters; // null without a registry
-
-    // close() has drained the queue: a submitter whose event arrives later takes it back.
-    private volatile boolean sealed;
-    private volatile boolean closeReturned;
-    private final AtomicBoolean closeStarted = new AtomicBoolean();
-    private final AtomicBoolean released = new AtomicBoolean();
-    private final CountDownLatch threadsDone;
-    private final CountDownLatch closeDone = new CountDownLatch(1);
 
     private AuditWriter(Builder b, SpillFile spill) {
         this.sink = b.sink;
@@ -122,19 +114,26 @@ public final class AuditWriter implements AutoCloseable {
         this.closeTimeout = b.closeTimeout;
         this.logEvents = b.logEvents;
         this.spillover = new Spillover(spill, counters);
+        this.state = new WriterState(spill == null ? 1 : 2); // the draining thread, and the replaying one
         RetryPolicy retry = new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay);
         this.loop = new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state);
         List<Runnable> bodies = spill == null
                 ? List.of(loop)
                 : List.of(loop, new ReplayLoop(sink, b.batchSize, retry, spillover, counters, state));
-        this.threadsDone = new CountDownLatch(bodies.size());
-        this.threads =
-                bodies.stream().map(body -> newThread(b.threadFactory, body)).toList();
+        this.threads = bodies.stream()
+                .map(body -> newThread(b.threadFactory, body, body == loop))
+                .toList();
         this.meters =
                 b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
     }
 
-    /** A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes. */
+    /**
+     * A builder for a writer that writes to {@code sink}; the writer owns the sink and closes it when it closes.
+     *
+     * @param sink the sink; the writer owns it
+     * @return a builder with the defaults
+     * @since 0.1
+     */
     public static Builder builder(AuditSink sink) {
         return new Builder(Require.nonNull(sink, "sink"));
     }
@@ -147,6 +146,8 @@ public final class AuditWriter implements AutoCloseable {
      *
      * @return true if the event was taken (it will be written or spilled); false if it was dropped: the queue was
      *     full under a dropping policy, or the writer is closing or closed
+     * @param event the event
+     * @since 0.1
      * @throws InterruptedException if interrupted while waiting for room; the event was not taken and counts as dropped
      */
     public boolean submit(AuditEvent event) throws InterruptedException {
@@ -218,27 +219,26 @@ public final class AuditWriter implements AutoCloseable {
             default -> {
                 // Wait for room, but notice a close that will never make any: re-check every so often.
                 while (!queue.offer(event, BLOCKED_SUBMIT_RECHECK_MS, TimeUnit.MILLISECONDS)) {
-                    if (sealed || state.hasDrainEnded()) {
+                    if (state.sealed() || state.hasDrainEnded()) {
                         return spillover.storeAside(List.of(event), "the audit writer closed while the queue was full");
                     }
                 }
             }
         }
         // close() drains the queue after sealing it; an event that got in after that drain is taken back here.
-        if (sealed && queue.remove(event)) {
+        if (state.sealed() && queue.remove(event)) {
             return spillover.storeAside(List.of(event), "the audit writer closed as the event arrived");
         }
         return true;
     }
 
-    private Thread newThread(ThreadFactory factory, Runnable body) {
+    private Thread newThread(ThreadFactory factory, Runnable body, boolean draining) {
         Thread t = factory.newThread(() -> {
             try {
                 body.run();
             } finally {
-                threadsDone.countDown();
-                if (closeReturned && threadsDone.getCount() == 0) {
-                    release(); // close() returned while a thread was still busy
+                if (state.threadEnded(draining)) {
+                    release(); // close() returned while this thread was still busy
                 }
             }
         });
@@ -250,7 +250,12 @@ public final class AuditWriter implements AutoCloseable {
 
     // -------------------------------------------------------------------------------------------- closing
 
-    /** What the writer has done so far. */
+    /**
+     * What the writer has done so far.
+     *
+     * @return the counts now; exact each, not taken at one instant
+     * @since 0.1
+     */
     public AuditReport report() {
         long pending = counters.pending();
         return new AuditReport(
@@ -277,36 +282,34 @@ public final class AuditWriter implements AutoCloseable {
      * thread of the writer is still stuck in a store call when this returns, the spill file stays locked until that
      * call ends: a new writer on the same spill file is refused meanwhile.
      *
+     * @param timeout how long to wait for the queue to be written, not negative
+     * @return the final counts
+     * @since 0.1
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public AuditReport close(Duration timeout) {
         Require.notNegative(timeout, "timeout");
-        if (!closeStarted.compareAndSet(false, true)) {
-            awaitQuietly(closeDone, timeout.toMillis() + CLOSE_GRACE_MS);
+        if (!state.beginClose(System.nanoTime() + timeout.toNanos())) {
+            state.awaitClosed(timeout.toNanos() + CLOSE_GRACE_NANOS);
             return report();
         }
         try {
-            state.beginClose(System.nanoTime() + timeout.toNanos());
             queue.offer(DrainLoop.WAKE_UP);
-            if (!awaitQuietly(threadsDone, timeout.toMillis())) {
+            if (!state.awaitThreadsEnded(timeout.toNanos())) {
                 log.warn(
                         "the audit writer did not finish within {}; interrupting it ({} events pending)",
                         timeout,
                         counters.pending());
                 threads.forEach(Thread::interrupt);
-                awaitQuietly(threadsDone, CLOSE_GRACE_MS);
+                state.awaitThreadsEnded(CLOSE_GRACE_NANOS);
             }
-            sealed = true;
+            state.seal();
             List<AuditEvent> left = loop.takeLeftovers();
             if (!left.isEmpty()) {
                 takeLeftovers(left, state.hasDrainEnded());
             }
             if (meters != null) {
                 meters.remove();
-            }
-            closeReturned = true;
-            if (threadsDone.getCount() == 0) {
-                release();
             }
             AuditReport r = report();
             log.info(
@@ -319,7 +322,9 @@ public final class AuditWriter implements AutoCloseable {
                     r.pending());
             return r;
         } finally {
-            closeDone.countDown();
+            if (state.closeReturned()) {
+                release(); // every thread had ended
+            }
         }
     }
 
@@ -341,24 +346,13 @@ public final class AuditWriter implements AutoCloseable {
         spillover.storeAside(left, "the audit writer closed before they could be written");
     }
 
+    /** Closes the spill file and the sink; called once, by whoever the writer's state says must. */
     private void release() {
-        if (!released.compareAndSet(false, true)) {
-            return;
-        }
         spillover.close();
         try {
             sink.close();
         } catch (RuntimeException e) {
             log.warn("closing audit sink {} failed", sink, e);
-        }
-    }
-
-    private static boolean awaitQuietly(CountDownLatch latch, long millis) {
-        try {
-            return latch.await(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return latch.getCount() == 0;
         }
     }
 
@@ -399,13 +393,25 @@ public final class AuditWriter implements AutoCloseable {
             this.sink = sink;
         }
 
-        /** How many events may wait to be written (default {@value #DEFAULT_QUEUE_CAPACITY}); at least 1. */
+        /**
+         * How many events may wait to be written (default {@value #DEFAULT_QUEUE_CAPACITY}); at least 1.
+         *
+         * @param capacity the capacity
+         * @return this builder
+         * @throws IllegalArgumentException if {@code capacity} is below 1
+         */
         public Builder queueCapacity(int capacity) {
             this.queueCapacity = Require.atLeast(capacity, 1, "queueCapacity");
             return this;
         }
 
-        /** The most events written in one transaction (default {@value #DEFAULT_BATCH_SIZE}); at least 1. */
+        /**
+         * The most events written in one transaction (default {@value #DEFAULT_BATCH_SIZE}); at least 1.
+         *
+         * @param size the batch size
+         * @return this builder
+         * @throws IllegalArgumentException if {@code size} is below 1
+         */
         public Builder batchSize(int size) {
             this.batchSize = Require.atLeast(size, 1, "batchSize");
             return this;
@@ -416,6 +422,8 @@ public final class AuditWriter implements AutoCloseable {
          * {@link Overflow#DROP_NEWEST} drops the event submitted, {@link Overflow#DROP_OLDEST} drops the oldest queued
          * one. Drops are counted ({@code sluice.audit.events{outcome=dropped}}).
          *
+         * @param policy the policy
+         * @return this builder
          * @throws IllegalArgumentException for {@link Overflow#FAIL}: the writer never throws at its callers
          */
         public Builder whenFull(Overflow policy) {
@@ -433,6 +441,12 @@ public final class AuditWriter implements AutoCloseable {
          * How a failed batch is retried before it is spilled: {@code maxRetries} retries (0 to 10, default 3), retry r
          * waiting min(initialDelay × 2<sup>r−1</sup>, maxDelay) (defaults 100 ms and 1 s). While the store is down, the
          * spill file is replayed once every {@code maxDelay}.
+         *
+         * @param maxRetries retries after the first attempt
+         * @param initialDelay the wait before the first retry, at least 1 ms
+         * @param maxDelay the longest wait, not below {@code initialDelay}
+         * @return this builder
+         * @throws IllegalArgumentException for a value outside those ranges
          */
         public Builder retry(int maxRetries, Duration initialDelay, Duration maxDelay) {
             Require.between(maxRetries, 0, 10, "maxRetries");
@@ -461,13 +475,22 @@ public final class AuditWriter implements AutoCloseable {
          * refuses for good are set aside beside it, in a dead-letter file created at its first record (see the class
          * comment): {@code audit-spill.jsonl} gives {@code audit-spill.dead-letters.jsonl}, and a name not ending in
          * {@code .jsonl} gets {@code .dead-letters.jsonl} added.
+         *
+         * @param file the spill file
+         * @return this builder
          */
         public Builder spillFile(Path file) {
             this.spillFile = Require.nonNull(file, "spillFile");
             return this;
         }
 
-        /** How long {@link AuditWriter#close()} waits for the queue to be written (default 10 s); not negative. */
+        /**
+         * How long {@link AuditWriter#close()} waits for the queue to be written (default 10 s); not negative.
+         *
+         * @param timeout the timeout
+         * @return this builder
+         * @throws IllegalArgumentException if {@code timeout} is negative
+         */
         public Builder closeTimeout(Duration timeout) {
             this.closeTimeout = Require.notNegative(timeout, "closeTimeout");
             return this;
@@ -477,6 +500,9 @@ public final class AuditWriter implements AutoCloseable {
          * Registers {@code sluice.audit.events{outcome=written|spilled|dead-lettered|dropped}} and
          * {@code sluice.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
          * registry keeps the first meter of a name.
+         *
+         * @param registry the registry
+         * @return this builder
          */
         public Builder meterRegistry(MeterRegistry registry) {
             this.registry = Require.nonNull(registry, "registry");
@@ -487,6 +513,9 @@ public final class AuditWriter implements AutoCloseable {
          * Makes the writer's threads: the writer thread, and with a spill file the replaying thread (default: platform
          * daemon threads named {@code sluice-audit-writer-N}). Virtual threads suit PostgreSQL's driver; SQLite's pins
          * its carrier during every native call, including the wait of its busy timeout.
+         *
+         * @param factory the factory; it must return a thread for each call
+         * @return this builder
          */
         public Builder threadFactory(ThreadFactory factory) {
             this.threadFactory = Require.nonNull(factory, "threadFactory");
@@ -496,6 +525,9 @@ public final class AuditWriter implements AutoCloseable {
         /**
          * Whether each submitted event is also logged as one line to the SLF4J logger
          * {@value Slf4jAuditSink#DEFAULT_LOGGER} (default true).
+         *
+         * @param log whether to log each event
+         * @return this builder
          */
         public Builder logEvents(boolean log) {
             this.logEvents = log;
@@ -506,6 +538,7 @@ public final class AuditWriter implements AutoCloseable {
          * Opens the spill file, if any, and starts the writer's threads; the replaying thread replays at once what the
          * spill file holds.
          *
+         * @return a running writer
          * @throws IllegalStateException if another writer holds the spill file
          * @throws java.io.UncheckedIOException if the spill file cannot be created or opened
          */

@@ -19,10 +19,13 @@ import java.util.function.Predicate;
  * answers the same lookups. Thread-safe: every method takes one short lock and never blocks otherwise. Nothing is
  * ever evicted, so the memory it holds grows with the events written. {@link #close()} does nothing: the events
  * stay readable.
+ *
+ * @since 0.1
  */
 public final class InMemoryAuditSink implements AuditSink, AuditLookup {
 
     private final ReentrantLock lock = new ReentrantLock();
+
     private final Map<UUID, AuditEvent> events = new LinkedHashMap<>(); // guarded by lock; order of first write
 
     /**
@@ -46,7 +49,12 @@ public final class InMemoryAuditSink implements AuditSink, AuditLookup {
         }
     }
 
-    /** Every event held, in the order each ID was first written. */
+    /**
+     * Every event held, in the order each ID was first written.
+     *
+     * @return a copy of the events held
+     * @since 0.1
+     */
     public List<AuditEvent> events() {
         lock.lock();
         try {
@@ -56,7 +64,12 @@ public final class InMemoryAuditSink implements AuditSink, AuditLookup {
         }
     }
 
-    /** How many events (distinct IDs) are held. */
+    /**
+     * How many events (distinct IDs) are held.
+     *
+     * @return the number of events held
+     * @since 0.1
+     */
     public int size() {
         lock.lock();
         try {

@@ -100,6 +100,9 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * {@code org.xerial:sqlite-jdbc} on the class path, which this module does not bring. Keeps one connection open
      * for writing (see the class comment); connects only when first used.
      *
+     * @param file the database file
+     * @return a sink on that file
+     * @since 0.1
      * @throws IllegalArgumentException if the file's directory does not exist or the path holds a {@code ?}
      */
     public static JdbcAuditSink sqlite(Path file) {
@@ -122,6 +125,9 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * A sink that connects with {@code jdbcUrl} through {@link java.sql.DriverManager}: one connection kept open for
      * writing, one opened per lookup. The URL is never logged (it may hold a password).
      *
+     * @param jdbcUrl the JDBC URL, which may hold credentials
+     * @return a sink on that database
+     * @since 0.1
      * @throws IllegalArgumentException if the URL does not start with {@code jdbc:}
      */
     public static JdbcAuditSink forUrl(String jdbcUrl) {
@@ -136,7 +142,13 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), TableName.of(DEFAULT_TABLE), true, true);
     }
 
-    /** A sink that takes its connections from {@code dataSource} (a pool, typically), one per batch and lookup. */
+    /**
+     * A sink that takes its connections from {@code dataSource} (a pool, typically), one per batch and lookup.
+     *
+     * @param dataSource the DataSource, typically a pool
+     * @return a sink on that DataSource
+     * @since 0.1
+     */
     public static JdbcAuditSink forDataSource(DataSource dataSource) {
         return new JdbcAuditSink(Require.nonNull(dataSource, "dataSource"), TableName.of(DEFAULT_TABLE), true, false);
     }

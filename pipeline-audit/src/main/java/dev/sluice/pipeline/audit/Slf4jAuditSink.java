@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  * a line break inside one cannot forge another log line; the main fields also go as SLF4J key-values. Thread-safe;
  * never throws for a logging problem (that is the logging backend's business); never blocks beyond what the backend
  * does. Logging is not storage: a writer's {@link AuditWriter.Builder#logEvents} already logs each event once.
+ *
+ * @since 0.1
  */
 public final class Slf4jAuditSink implements AuditSink {
 
@@ -30,12 +32,23 @@ public final class Slf4jAuditSink implements AuditSink {
         this.log = log;
     }
 
-    /** A sink that logs to the logger {@value #DEFAULT_LOGGER}. */
+    /**
+     * A sink that logs to the logger {@value #DEFAULT_LOGGER}.
+     *
+     * @return a sink on the default logger
+     * @since 0.1
+     */
     public static Slf4jAuditSink create() {
         return new Slf4jAuditSink(LoggerFactory.getLogger(DEFAULT_LOGGER));
     }
 
-    /** A sink that logs to {@code logger}. */
+    /**
+     * A sink that logs to {@code logger}.
+     *
+     * @param logger the logger
+     * @return a sink on that logger
+     * @since 0.1
+     */
     public static Slf4jAuditSink to(Logger logger) {
         return new Slf4jAuditSink(Require.nonNull(logger, "logger"));
     }

@@ -6,7 +6,7 @@
  *   <li>{@link dev.sluice.pipeline.audit.AuditEvent}: the record (type, method, correlation ID, times, items, items per
  *       second, outcome, error, retries, resumes, additional data as JSON).</li>
  *   <li>{@link dev.sluice.pipeline.audit.AuditSink}: where events are stored: {@link dev.sluice.pipeline.audit.JdbcAuditSink}
- *       (SQLite or PostgreSQL), {@link dev.sluice.pipeline.audit.Slf4jAuditSink},
+ *       (SQLite, PostgreSQL, MariaDB or MySQL), {@link dev.sluice.pipeline.audit.Slf4jAuditSink},
  *       {@link dev.sluice.pipeline.audit.InMemoryAuditSink}, or several at once.</li>
  *   <li>{@link dev.sluice.pipeline.audit.AuditWriter}: the asynchronous writer in front of a sink: bounded queue, JDBC
  *       batches, retry, spill file, replay, a report on close.</li>

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The snippets of the README's audit section, kept compiling and running here. Between each pair of {@code README}
- * markers is the text the README shows.
+ * The snippets of docs/audit.md, kept compiling and running here. Between each pair of markers is the text the page
+ * shows.
  */
 @Timeout(60)
 class ReadmeExamplesTest {
@@ -126,5 +126,25 @@ class ReadmeExamplesTest {
                 .run();
         // README: end
         assertThat(audit.close(Duration.ofSeconds(5)).written()).isEqualTo(1);
+    }
+
+    @Test
+    void mariaDbWithoutDdl() throws Exception {
+        DataSource mariaDbPool = MariaDb.dataSource();
+        String auditSchema = "sluice_audit_docs";
+        MariaDb.execute(mariaDbPool, "CREATE DATABASE IF NOT EXISTS " + auditSchema);
+        JdbcAuditSink.forDataSource(mariaDbPool).withSchema(auditSchema).createSchema(); // the DBA's part
+        try {
+            // docs/audit.md: mariadb
+            JdbcAuditSink store = JdbcAuditSink.forDataSource(mariaDbPool)
+                    .withSchema(auditSchema) // a database of its own; without it, the URL's
+                    .withSchemaCreation(false); // the table comes from the shipped DDL, applied beforehand
+            // docs/audit.md: end
+            AuditEvent event = Events.finished("docs-" + UUID.randomUUID(), 1);
+            store.write(List.of(event));
+            assertThat(store.findByCorrelationId(event.correlationId())).containsExactly(event);
+        } finally {
+            MariaDb.execute(mariaDbPool, "DROP TABLE IF EXISTS " + auditSchema + ".audit_logs");
+        }
     }
 }

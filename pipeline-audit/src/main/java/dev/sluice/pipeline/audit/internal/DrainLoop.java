@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Closing</h2>
  * After {@link WriterState#beginClose}, the thread writes what the queue holds and ends when it is empty. It never
  * waits out a retry delay that would pass the close deadline: it spills instead. An interrupt (the closer giving up)
- * ends it at its next wait; the batch it holds is spilled.
+ * ends it at its next wait; the batch it holds is spilled. The thread that runs it tells the {@link WriterState} when
+ * it has ended.
  */
 public final class DrainLoop implements Runnable {
     // The writer's logger: what happens to events is the writer's story, configured in one place.
@@ -125,8 +126,6 @@ public final class DrainLoop implements Runnable {
             if (!batch.isEmpty()) {
                 spillover.spillOrDrop(batch, "the audit writer's thread failed");
             }
-        } finally {
-            state.drainEnded();
         }
     }
 

@@ -6,49 +6,236 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
- * What an audit writer's threads share: whether a close was asked for and by when it must end, whether the store is
- * taken to be down and when to try it again, and whether the draining thread has ended. Every change signals one
- * condition, on which a thread waits for its next job or out a retry delay. The threads take turns at the store
- * ({@link #takeTurn}). Thread-safe.
+ * What an audit writer's threads share: the writer's lifecycle, and whether the store is taken to be down and when to
+ * try it again. Every change signals one condition, on which a thread waits for its next job, out a retry delay, or
+ * for the writer's threads to end. The threads take turns at the store ({@link #takeTurn}). Thread-safe.
  *
- * <p>The store's state is a belief, not a fact: the draining thread takes the store to be down when a batch still
- * fails after its retries, and spills without calling the store until the replaying thread finds it up again (a replay
- * that gets an event through, or that the store refuses for good, which it does only when it answers).
+ * <h2>The lifecycle</h2>
+ * One immutable {@link Lifecycle} value, replaced under the lock and read without it: the {@link Stage}, the close
+ * deadline, whether the draining thread still runs, how many of the writer's threads run, and whether the writer has
+ * released its sink and spill file. The stages only move forward:
+ * <ol>
+ *   <li>{@link Stage#OPEN}: events are taken.</li>
+ *   <li>{@link Stage#CLOSING} ({@link #beginClose}, once): events are refused; the threads write what is queued by
+ *       the deadline, then end.</li>
+ *   <li>{@link Stage#SEALED} ({@link #seal}): the closer has taken what was left in the queue; a submitter whose
+ *       event got in after that takes it back.</li>
+ *   <li>{@link Stage#CLOSED} ({@link #closeReturned}): {@code close()} has returned its report.</li>
+ * </ol>
+ * The writer releases its sink and spill file exactly once, when it is closed and none of its threads runs, whichever
+ * of the two comes last: {@link #closeReturned} or {@link #threadEnded} returns true to the one caller that must.
+ *
+ * <h2>The store</h2>
+ * The store's state is a belief, not a fact: the draining thread takes the store to be down when a batch still fails
+ * after its retries, and spills without calling the store until the replaying thread finds it up again (a replay that
+ * gets an event through, or that the store refuses for good, which it does only when it answers).
  */
 public final class WriterState {
+
+    /** Where a writer is in its life; the stages only move forward. */
+    public enum Stage {
+        /** Taking events. */
+        OPEN,
+        /** Asked to close: refusing events, writing what is queued by the close deadline. */
+        CLOSING,
+        /** The closer has taken what was left in the queue. */
+        SEALED,
+        /** {@code close()} has returned. */
+        CLOSED
+    }
+
+    /**
+     * The writer's lifecycle at one moment.
+     *
+     * @param stage where the writer is
+     * @param closeDeadlineNanos by when the threads must end ({@link System#nanoTime()} time); meaningful from
+     *     {@link Stage#CLOSING} on
+     * @param draining whether the draining thread still runs
+     * @param threadsRunning how many of the writer's threads have not ended
+     * @param released whether the sink and spill file have been released
+     */
+    public record Lifecycle(
+            Stage stage, long closeDeadlineNanos, boolean draining, int threadsRunning, boolean released) {}
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     // Fair: the draining and the replaying thread take turns at the store, so that a replay's batches, back to back,
     // never keep new events waiting for more than one of them (a store's own locks need not be fair: SQLite's are not).
     private final ReentrantLock storeTurn = new ReentrantLock(true);
 
-    // Each written by one thread and read by others; closing is written after its deadline, so a reader that sees it
-    // sees the deadline.
-    private volatile long closeDeadlineNanos;
-    private volatile boolean closing;
+    // Replaced under lock, read without it.
+    private volatile Lifecycle life;
+
+    // The store's belief: written by one thread at a time and read by others; storeDown is written after
+    // nextProbeNanos, so a reader that sees it down sees its probe time.
     private volatile boolean storeDown;
     private volatile long nextProbeNanos;
-    private volatile boolean drainEnded;
 
-    /** Asks the threads to finish by {@code deadlineNanos} ({@link System#nanoTime()} time). */
-    public void beginClose(long deadlineNanos) {
-        closeDeadlineNanos = deadlineNanos;
-        closing = true;
-        signal();
+    /**
+     * A writer's state, open, with {@code threads} threads about to run (the first of them the draining thread).
+     *
+     * @param threads how many threads the writer starts, at least 1
+     */
+    public WriterState(int threads) {
+        this.life = new Lifecycle(Stage.OPEN, 0, true, threads, false);
     }
 
+    /** The lifecycle now. */
+    public Lifecycle lifecycle() {
+        return life;
+    }
+
+    /**
+     * Asks the threads to finish by {@code deadlineNanos} ({@link System#nanoTime()} time): {@link Stage#OPEN} to
+     * {@link Stage#CLOSING}.
+     *
+     * @return true for the one caller that closes; false if a close had begun already
+     */
+    public boolean beginClose(long deadlineNanos) {
+        lock.lock();
+        try {
+            Lifecycle l = life;
+            if (l.stage() != Stage.OPEN) {
+                return false;
+            }
+            life = new Lifecycle(Stage.CLOSING, deadlineNanos, l.draining(), l.threadsRunning(), l.released());
+            changed.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a close has begun: events are refused. */
     public boolean closing() {
-        return closing;
+        return life.stage() != Stage.OPEN;
+    }
+
+    /** {@link Stage#CLOSING} to {@link Stage#SEALED}: the closer has taken what was left in the queue. */
+    public void seal() {
+        lock.lock();
+        try {
+            Lifecycle l = life;
+            if (l.stage() == Stage.CLOSING) {
+                life = new Lifecycle(
+                        Stage.SEALED, l.closeDeadlineNanos(), l.draining(), l.threadsRunning(), l.released());
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the closer has taken what was left in the queue. */
+    public boolean sealed() {
+        Stage s = life.stage();
+        return s == Stage.SEALED || s == Stage.CLOSED;
+    }
+
+    /**
+     * {@code close()} returns: {@link Stage#CLOSING} or {@link Stage#SEALED} to {@link Stage#CLOSED}.
+     *
+     * @return true if the caller must now release the sink and spill file (no thread runs any more)
+     */
+    public boolean closeReturned() {
+        lock.lock();
+        try {
+            Lifecycle l = life;
+            if (l.stage() != Stage.CLOSING && l.stage() != Stage.SEALED) {
+                return false;
+            }
+            boolean release = l.threadsRunning() == 0 && !l.released();
+            life = new Lifecycle(
+                    Stage.CLOSED, l.closeDeadlineNanos(), l.draining(), l.threadsRunning(), l.released() || release);
+            changed.signalAll();
+            return release;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One of the writer's threads has ended.
+     *
+     * @param drainingThread whether it is the draining thread: nothing more comes from the queue
+     * @return true if the caller must now release the sink and spill file ({@code close()} has returned, and this was
+     *     the last thread)
+     * @throws IllegalStateException if every thread has ended already
+     */
+    public boolean threadEnded(boolean drainingThread) {
+        lock.lock();
+        try {
+            Lifecycle l = life;
+            if (l.threadsRunning() == 0) {
+                throw new IllegalStateException("threadEnded: every thread of the writer has ended already");
+            }
+            int running = l.threadsRunning() - 1;
+            boolean release = l.stage() == Stage.CLOSED && running == 0 && !l.released();
+            life = new Lifecycle(
+                    l.stage(),
+                    l.closeDeadlineNanos(),
+                    l.draining() && !drainingThread,
+                    running,
+                    l.released() || release);
+            changed.signalAll();
+            return release;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the draining thread has ended: nothing more comes from the queue. */
+    public boolean hasDrainEnded() {
+        return !life.draining();
+    }
+
+    /**
+     * Waits at most {@code nanos} for every thread of the writer to end.
+     *
+     * @return whether they all have; false at once if interrupted (the flag is kept)
+     */
+    public boolean awaitThreadsEnded(long nanos) {
+        return await(nanos, l -> l.threadsRunning() == 0);
+    }
+
+    /**
+     * Waits at most {@code nanos} for {@code close()} to return, for a second caller of {@code close()}.
+     *
+     * @return whether it has; false at once if interrupted (the flag is kept)
+     */
+    public boolean awaitClosed(long nanos) {
+        return await(nanos, l -> l.stage() == Stage.CLOSED);
+    }
+
+    private boolean await(long nanos, java.util.function.Predicate<Lifecycle> done) {
+        long end = System.nanoTime() + nanos;
+        lock.lock();
+        try {
+            while (!done.test(life)) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(left);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return done.test(life);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Whether a close was asked for and its deadline has passed. */
     public boolean pastCloseDeadline() {
-        return closing && System.nanoTime() - closeDeadlineNanos >= 0;
+        Lifecycle l = life;
+        return l.stage() != Stage.OPEN && System.nanoTime() - l.closeDeadlineNanos() >= 0;
     }
 
     /** Whether there is time left before the close deadline (always, before a close). */
     public boolean beforeCloseDeadline() {
-        return !closing || System.nanoTime() - closeDeadlineNanos < 0;
+        return !pastCloseDeadline();
     }
 
     /** The store failed: take it to be down, and let it be tried again once {@code retryAfterNanos} have passed. */
@@ -95,16 +282,6 @@ public final class WriterState {
         storeTurn.unlock();
     }
 
-    /** The draining thread has ended: nothing more comes from the queue. */
-    public void drainEnded() {
-        drainEnded = true;
-        signal();
-    }
-
-    public boolean hasDrainEnded() {
-        return drainEnded;
-    }
-
     /** Wakes the threads that wait in {@link #awaitChange}: something changed, such as a spill. */
     public void signal() {
         lock.lock();
@@ -141,7 +318,8 @@ public final class WriterState {
         lock.lock();
         try {
             for (; ; ) {
-                if (closing && end - closeDeadlineNanos > 0) {
+                Lifecycle l = life;
+                if (l.stage() != Stage.OPEN && end - l.closeDeadlineNanos() > 0) {
                     return false;
                 }
                 long left = end - System.nanoTime();
