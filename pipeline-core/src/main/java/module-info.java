@@ -12,6 +12,8 @@ module dev.sluice.pipeline {
     requires transitive micrometer.core;
     // Micrometer's context-propagation: ThreadLocalAccessor appears in the API (Pipeline.propagate).
     requires transitive context.propagation;
+    // Micrometer's ObservationRegistry appears in the API (Pipeline.observationRegistry).
+    requires transitive micrometer.observation;
     requires org.jctools.core;
     requires org.slf4j;
     // Nullness annotations: read by compilers and analysers, never needed at run time.
