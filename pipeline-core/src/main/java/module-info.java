@@ -12,6 +12,8 @@ module dev.sluice.pipeline {
     requires transitive micrometer.core;
     // Micrometer's context-propagation: ThreadLocalAccessor appears in the API (Pipeline.propagate).
     requires transitive context.propagation;
+    // Micrometer's ObservationRegistry appears in the API (Pipeline.observationRegistry).
+    requires transitive micrometer.observation;
     requires org.jctools.core;
     requires org.slf4j;
     // Nullness annotations (type-use, in API signatures): read by compilers and analysers of this module and of its

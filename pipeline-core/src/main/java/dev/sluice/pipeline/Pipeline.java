@@ -9,6 +9,7 @@ import dev.sluice.pipeline.internal.StageDeclaration;
 import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -344,6 +345,24 @@ public final class Pipeline<T> {
      */
     public Pipeline<T> meterRegistry(MeterRegistry registry) {
         return new Pipeline<>(stages, config.withMeterRegistry(Require.nonNull(registry, "registry")));
+    }
+
+    /**
+     * Records each run as one Micrometer {@code Observation} in {@code registry}, named {@code sluice.pipeline.run}:
+     * started when the run starts, with the observation current on the starting thread as its parent; current in
+     * every thread of the run, so that a tracer bridged to the registry shows the run as a span, and calls made from a
+     * stage with an observation interceptor on their channel as its children; stopped when the run ends. Its key
+     * values: {@code pipeline} and {@code outcome} (low cardinality), {@code correlation.id}, {@code items} and, on
+     * failure, {@code stage} (high cardinality); a failure is recorded as its error. Observation handlers run on the
+     * run's threads; one that throws is logged, and the run goes on.
+     *
+     * @param registry where each run's observation is recorded
+     * @return a pipeline like this one whose runs are observed
+     * @throws NullPointerException if {@code registry} is null
+     * @since 0.1
+     */
+    public Pipeline<T> observationRegistry(ObservationRegistry registry) {
+        return new Pipeline<>(stages, config.withObservationRegistry(Require.nonNull(registry, "registry")));
     }
 
     /** How often a stage that ignores cancellation is logged and reported to listeners. Default 10 s. */

@@ -9,6 +9,7 @@ import dev.sluice.pipeline.PipelineSummary;
 import dev.sluice.pipeline.Scope;
 import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.StageStats;
+import io.micrometer.observation.Observation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -79,6 +80,8 @@ public final class PipelineRun<R> {
     private final Thread coordinator;
     /** The context of the thread that started the run, restored on each of the run's threads. */
     private final CallerContext callerContext;
+    /** The run's Observation, or none without an observation registry. */
+    private final RunObservation observation;
 
     private boolean poked; // guarded by lock
     private volatile boolean stopping;
@@ -103,6 +106,7 @@ public final class PipelineRun<R> {
         this.correlationId = config.correlationId() != null
                 ? config.correlationId()
                 : UUID.randomUUID().toString();
+        this.observation = RunObservation.create(config.observationRegistry(), config.pipelineName(), correlationId);
         this.hasDeadline = timeout != null;
         this.deadlineNanos = timeout == null ? 0L : startNanos + Nanos.saturated(timeout);
         int n = specs.size();
@@ -246,7 +250,10 @@ public final class PipelineRun<R> {
 
     private void coordinate() {
         try (CallerContext.Restored restored = callerContext.restore()) {
-            coordinateInContext();
+            observation.start();
+            try (Observation.Scope scope = observation.open()) {
+                coordinateInContext();
+            }
         }
     }
 
@@ -334,6 +341,7 @@ public final class PipelineRun<R> {
         Thread self = Thread.currentThread();
         stage.threads.add(self);
         CallerContext.Restored restored = callerContext.restore();
+        Observation.Scope observed = observation.open();
         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
         MDC.put(StageContext.MDC_STAGE, stage.name());
@@ -357,6 +365,7 @@ public final class PipelineRun<R> {
             return null;
         } finally {
             CurrentStageContext.clear();
+            observed.close();
             restored.close();
             stage.threads.remove(self);
             stage.threadEnded(System.nanoTime());
@@ -465,6 +474,11 @@ public final class PipelineRun<R> {
         endNanos = System.nanoTime();
         PipelineSummary s = summarize();
         summary = s;
+        try {
+            observation.stop(s);
+        } catch (Throwable ex) {
+            log.warn("pipeline '{}': recording the run's observation failed", config.pipelineName(), ex);
+        }
         if (meters != null) {
             try {
                 meters.runEnded(stages, startNanos, s);

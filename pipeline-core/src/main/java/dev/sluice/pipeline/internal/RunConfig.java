@@ -3,6 +3,7 @@ package dev.sluice.pipeline.internal;
 import dev.sluice.pipeline.PipelineListener;
 import io.micrometer.context.ThreadLocalAccessor;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.List;
  * @param watchdogInterval how often stages that ignore cancellation are reported
  * @param propagateContext whether a run's threads start with the caller's MDC and thread-local context
  * @param propagated thread-locals carried into a run's threads in any case
+ * @param observationRegistry where each run records its {@code Observation}, or {@code null}
  */
 public record RunConfig(
         String pipelineName,
@@ -25,7 +27,8 @@ public record RunConfig(
         MeterRegistry meterRegistry,
         Duration watchdogInterval,
         boolean propagateContext,
-        List<ThreadLocalAccessor<?>> propagated) {
+        List<ThreadLocalAccessor<?>> propagated,
+        ObservationRegistry observationRegistry) {
 
     public static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(1);
     public static final Duration DEFAULT_WATCHDOG_INTERVAL = Duration.ofSeconds(10);
@@ -36,39 +39,81 @@ public record RunConfig(
     }
 
     public static RunConfig defaults() {
-        return new RunConfig("pipeline", null, List.of(), null, DEFAULT_WATCHDOG_INTERVAL, true, List.of());
+        return new RunConfig("pipeline", null, List.of(), null, DEFAULT_WATCHDOG_INTERVAL, true, List.of(), null);
     }
 
     public RunConfig withName(String name) {
         return new RunConfig(
-                name, correlationId, listeners, meterRegistry, watchdogInterval, propagateContext, propagated);
+                name,
+                correlationId,
+                listeners,
+                meterRegistry,
+                watchdogInterval,
+                propagateContext,
+                propagated,
+                observationRegistry);
     }
 
     public RunConfig withCorrelationId(String id) {
         return new RunConfig(
-                pipelineName, id, listeners, meterRegistry, watchdogInterval, propagateContext, propagated);
+                pipelineName,
+                id,
+                listeners,
+                meterRegistry,
+                watchdogInterval,
+                propagateContext,
+                propagated,
+                observationRegistry);
     }
 
     public RunConfig withListener(PipelineListener listener, Duration progressInterval) {
         List<ListenerRegistration> more = new ArrayList<>(listeners);
         more.add(new ListenerRegistration(listener, progressInterval));
         return new RunConfig(
-                pipelineName, correlationId, more, meterRegistry, watchdogInterval, propagateContext, propagated);
+                pipelineName,
+                correlationId,
+                more,
+                meterRegistry,
+                watchdogInterval,
+                propagateContext,
+                propagated,
+                observationRegistry);
     }
 
     public RunConfig withMeterRegistry(MeterRegistry registry) {
         return new RunConfig(
-                pipelineName, correlationId, listeners, registry, watchdogInterval, propagateContext, propagated);
+                pipelineName,
+                correlationId,
+                listeners,
+                registry,
+                watchdogInterval,
+                propagateContext,
+                propagated,
+                observationRegistry);
     }
 
     public RunConfig withWatchdogInterval(Duration interval) {
         return new RunConfig(
-                pipelineName, correlationId, listeners, meterRegistry, interval, propagateContext, propagated);
+                pipelineName,
+                correlationId,
+                listeners,
+                meterRegistry,
+                interval,
+                propagateContext,
+                propagated,
+                observationRegistry);
     }
 
     public RunConfig withPropagateContext(boolean propagate) {
         return new RunConfig(
-                pipelineName, correlationId, listeners, meterRegistry, watchdogInterval, propagate, propagated);
+                pipelineName,
+                correlationId,
+                listeners,
+                meterRegistry,
+                watchdogInterval,
+                propagate,
+                propagated,
+                observationRegistry);
     }
 
     public RunConfig withPropagated(ThreadLocalAccessor<?> accessor) {
@@ -76,7 +121,26 @@ public record RunConfig(
         more.removeIf(a -> a.key().equals(accessor.key()));
         more.add(accessor);
         return new RunConfig(
-                pipelineName, correlationId, listeners, meterRegistry, watchdogInterval, propagateContext, more);
+                pipelineName,
+                correlationId,
+                listeners,
+                meterRegistry,
+                watchdogInterval,
+                propagateContext,
+                more,
+                observationRegistry);
+    }
+
+    public RunConfig withObservationRegistry(ObservationRegistry registry) {
+        return new RunConfig(
+                pipelineName,
+                correlationId,
+                listeners,
+                meterRegistry,
+                watchdogInterval,
+                propagateContext,
+                propagated,
+                registry);
     }
 
     /** The context a run started now on this thread carries into its threads. */
