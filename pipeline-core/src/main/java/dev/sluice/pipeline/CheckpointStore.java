@@ -49,6 +49,16 @@ public interface CheckpointStore {
     void save(String name, long position);
 
     /**
+     * Removes the checkpoint saved under {@code name}, if any: the job it belonged to has completed, and its next run
+     * starts afresh.
+     *
+     * @param name the checkpoint's name, not blank
+     * @throws IllegalArgumentException if {@code name} is blank
+     * @throws RuntimeException (the implementation's own) if the store cannot be written
+     */
+    void delete(String name);
+
+    /**
      * A listener that saves {@code tracker.committable()} under {@code name} at each progress report of the run
      * (the interval given with {@link Pipeline#listener(PipelineListener, java.time.Duration)}) when it has moved,
      * and once more when the run ends, after every item has been acknowledged, so that the final checkpoint is
@@ -104,6 +114,11 @@ public interface CheckpointStore {
             @Override
             public void save(String name, long position) {
                 positions.put(Require.notBlank(name, "name"), position);
+            }
+
+            @Override
+            public void delete(String name) {
+                positions.remove(Require.notBlank(name, "name"));
             }
         };
     }

@@ -118,6 +118,21 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         }
     }
 
+    @Override
+    public void delete(String name) {
+        Require.notBlank(name, "name");
+        try (Connection c = connect();
+                PreparedStatement delete = c.prepareStatement("DELETE FROM " + TABLE + " WHERE name = ?")) {
+            delete.setString(1, name);
+            delete.executeUpdate();
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+        } catch (SQLException e) {
+            throw new AuditStoreException("deleting checkpoint '" + name + "' failed: " + e.getMessage(), e);
+        }
+    }
+
     /** A connection, the table created first if this store has not yet made sure of it. */
     private Connection connect() throws SQLException {
         Connection c = dataSource.getConnection();

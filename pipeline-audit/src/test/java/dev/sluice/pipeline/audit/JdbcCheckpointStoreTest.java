@@ -42,7 +42,7 @@ class JdbcCheckpointStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
-    void aSavedPositionIsLoadedAndReplacedBySaves(String db, Supplier<CheckpointStore> stores) {
+    void aSavedPositionIsLoadedReplacedAndDeleted(String db, Supplier<CheckpointStore> stores) {
         // given
         CheckpointStore store = stores.get();
         String name = uniqueName();
@@ -53,6 +53,10 @@ class JdbcCheckpointStoreTest {
         store.save(name, 1_000_000_000_000L);
         // then: a fresh store on the same database sees the last save
         assertThat(stores.get().load(name)).isEqualTo(OptionalLong.of(1_000_000_000_000L));
+        // when
+        store.delete(name);
+        // then
+        assertThat(stores.get().load(name)).isEmpty();
         assertThatThrownBy(() -> store.save(" ", 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("name must not be blank, got ' '");
@@ -60,7 +64,7 @@ class JdbcCheckpointStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
-    void aJobThatFailsResumesAfterItsLastCompletedPrefixAndReplaysOnlyWhatWasInFlight(
+    void aJobThatFailsResumesAfterItsLastCompletedPrefixAndRewritesOnlyWhatItDidBeyondIt(
             String db, Supplier<CheckpointStore> stores) throws Exception {
         // given: 10,000 numbered records; the first run fails at record 6,000
         int n = 10_000;
@@ -85,7 +89,6 @@ class JdbcCheckpointStoreTest {
         assertThat(written).hasSize(n);
         long twice = written.values().stream().filter(c -> c > 1).count();
         assertThat(twice).isEqualTo(before - checkpoint);
-        assertThat(twice).isLessThanOrEqualTo(Pipeline.DEFAULT_CAPACITY * 3L);
     }
 
     private static void runJob(

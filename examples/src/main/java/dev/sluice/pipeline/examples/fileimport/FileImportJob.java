@@ -5,11 +5,13 @@ import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.PositionTracker;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.audit.AuditListener;
 import dev.sluice.pipeline.audit.AuditWriter;
 import dev.sluice.pipeline.audit.JdbcAuditSink;
+import dev.sluice.pipeline.audit.JdbcCheckpointStore;
 import dev.sluice.pipeline.examples.CommandLine;
 import dev.sluice.pipeline.examples.CommandLine.BadInput;
 import dev.sluice.pipeline.examples.CommandLine.HelpRequested;
@@ -25,6 +27,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
 
 /**
  * A batch job with no gRPC: a large orders file is parsed, transformed and written to a database in batches.
@@ -52,7 +55,8 @@ public final class FileImportJob {
               LINES            or how many lines to generate and import (default 1,000,000): the file
                                DIR/orders-LINES.csv is written once, with one malformed line in every thousand
               --data-dir DIR   the job's folder, created if missing (default sluice-data/import): the database
-                               import.db (its table orders is recreated on every run), rejected-lines.tsv (the
+                               import.db (its table orders is recreated on every run, unless the last import of
+                               the same file was interrupted: then it resumes), rejected-lines.tsv (the
                                malformed lines: line number, reason, text; tab-separated), generated files
               --help           this text
             Exits 0 if every well-formed line was written once; 1 if the import did not complete;
@@ -73,7 +77,8 @@ public final class FileImportJob {
             Path rejectedFile,
             OrderTable.Totals totals,
             Path input,
-            Path database) {}
+            Path database,
+            boolean resumed) {}
 
     public static void main(String[] args) throws Exception {
         System.exit(run(List.of(args)));
@@ -163,6 +168,13 @@ public final class FileImportJob {
                 o.totals().rows(),
                 o.totals().distinctIds(),
                 o.totals().amountCents());
+        if (o.resumed()) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "resumed an interrupted import: %,d rows written again%n",
+                    o.totals().rewrites());
+            return o.totals().rows() == o.totals().distinctIds() ? 0 : 1;
+        }
         return o.totals().rows() == o.result().itemCount() ? 0 : 1;
     }
 
@@ -176,22 +188,36 @@ public final class FileImportJob {
         return importFile(file, absolute);
     }
 
-    /** Imports {@code file} into the database in {@code dir}; malformed lines go to the rejected file there. */
+    /**
+     * Imports {@code file} into the database in {@code dir}; malformed lines go to the rejected file there.
+     *
+     * <p>Restartable: every batch is upserted together with the checkpoint (the first line not yet done) in one
+     * transaction, so an import killed at any moment, even with {@code kill -9}, resumes at its checkpoint when run
+     * again on the same file, keeping the rows it wrote, and rewrites at most the last batch it had written (the
+     * upsert makes that harmless). An import that completes removes its checkpoint: the next run starts afresh.
+     */
     static Outcome importFile(Path file, Path dir) throws Exception {
         Path absolute = CommandLine.createDirectory("--data-dir", dir);
         Path database = absolute.resolve(DATABASE_FILE);
         String url = "jdbc:sqlite:" + database;
-        try (RejectedLines rejected = new RejectedLines(absolute.resolve(REJECTED_FILE));
-                OrderTable table = OrderTable.recreate(url);
+        JdbcCheckpointStore checkpoints = JdbcCheckpointStore.sqlite(database);
+        String checkpoint = checkpointName(file);
+        OptionalLong saved = checkpoints.load(checkpoint);
+        long resumeAt = saved.orElse(1); // a line number: the first line not known to be done
+        try (RejectedLines rejected = new RejectedLines(absolute.resolve(REJECTED_FILE), saved.isPresent());
+                OrderTable table = saved.isPresent() ? OrderTable.reopen(url) : OrderTable.recreate(url);
                 AuditWriter audit =
                         AuditWriter.builder(JdbcAuditSink.forUrl(url)).build()) {
+            PositionTracker tracker = new PositionTracker(resumeAt);
             Source<Line> fileLines = emitter -> {
                 // undecodable bytes become U+FFFD: a line is malformed or not by its fields, never by its encoding
                 try (BufferedReader reader =
                         new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8))) {
                     long number = 0;
                     for (String text; (text = reader.readLine()) != null; ) {
-                        emitter.emit(new Line(++number, text));
+                        if (++number >= resumeAt) {
+                            emitter.emit(new Line(number, text), tracker.track(number));
+                        }
                     }
                 }
             };
@@ -204,10 +230,18 @@ public final class FileImportJob {
                     .map(Order::normalized)
                     .named("transform")
                     .batch(1_000, Duration.ofMillis(100))
-                    .to(Sink.<List<Order>>forEach(table::insert).named("write"))
+                    .to(Sink.<List<Order>>forEach(batch -> table.upsert(batch, checkpoint, tracker.committable()))
+                            .named("write"))
                     .run();
-            return new Outcome(result, rejected.count(), rejected.file(), table.totals(), file, database);
+            checkpoints.delete(checkpoint);
+            return new Outcome(
+                    result, rejected.count(), rejected.file(), table.totals(), file, database, saved.isPresent());
         }
+    }
+
+    /** The checkpoint of an import of {@code file}: one per file, so that imports of different files never mix. */
+    static String checkpointName(Path file) {
+        return "orders-file-import:" + file.toAbsolutePath().normalize();
     }
 
     /** Writes {@code lines} order lines, one in {@value #MALFORMED_EVERY} malformed. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * The malformed lines of an import, written where the user can read them: a tab-separated file with a header
@@ -25,19 +26,29 @@ final class RejectedLines implements AutoCloseable {
     private BufferedWriter out;
     private long count;
 
-    /** A record of rejected lines in {@code file}; a file of that name left by an earlier import is removed. */
-    RejectedLines(Path file) throws IOException {
+    /**
+     * A record of rejected lines in {@code file}. A file of that name left by an earlier import is removed, unless
+     * {@code resuming} an interrupted import: then lines are added to it (a line the interrupted run had set aside
+     * after its checkpoint is set aside again).
+     */
+    RejectedLines(Path file, boolean resuming) throws IOException {
         this.file = file;
-        Files.deleteIfExists(file);
+        if (!resuming) {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** Writes the line a dead letter holds, with the reason it was refused. */
     void add(DeadLetter rejected) throws IOException {
         FileImportJob.Line line = (FileImportJob.Line) rejected.item();
         if (out == null) {
-            out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-            out.write(HEADER);
-            out.newLine();
+            boolean fresh = !Files.exists(file);
+            out = Files.newBufferedWriter(
+                    file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            if (fresh) {
+                out.write(HEADER);
+                out.newLine();
+            }
         }
         out.write(Long.toString(line.number()));
         out.write('\t');
