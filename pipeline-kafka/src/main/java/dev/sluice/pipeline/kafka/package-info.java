@@ -1,5 +1,11 @@
 /**
- * Apache Kafka for Sluice pipelines: consumer jobs that read topics through Kafka's consumer groups, so that
- * several copies of a job on several machines share a topic's partitions.
+ * Apache Kafka for Sluice pipelines: consumer jobs that read topics through Kafka's consumer groups, so that several
+ * copies of a job on several machines share a topic's partitions ({@link dev.sluice.pipeline.kafka.KafkaSource}),
+ * a producer sink ({@link dev.sluice.pipeline.kafka.KafkaSink}) with transactions for consume-process-produce jobs,
+ * and a dead-letter topic ({@link dev.sluice.pipeline.kafka.KafkaDeadLetterTopic}).
+ *
+ * <p><b>Incubating:</b> this package's API may still change in a minor release.
+ *
+ * @since 0.1
  */
 package dev.sluice.pipeline.kafka;

@@ -42,7 +42,7 @@ class KafkaDocsExamplesTest {
                     .onDeserializationError(ErrorPolicy.deadLetter(poison))
                     .build();
             PipelineHandle<Long> job = Pipeline.from(events)
-                    .named("user-events-job")
+                    .pipelineName("user-events-job")
                     .mapConcurrent(16, record -> enrich(record))
                     .onError(ErrorPolicy.deadLetter(poison))
                     .to(Sink.forEach(event -> upsert(event)))

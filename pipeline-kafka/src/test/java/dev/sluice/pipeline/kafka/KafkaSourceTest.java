@@ -82,7 +82,7 @@ class KafkaSourceTest {
         // when
         PipelineHandle<Long> run = Pipeline.from(source)
                 .buffer(4)
-                .named(topic)
+                .pipelineName(topic)
                 .meterRegistry(registry)
                 .to(Sink.forEach((ConsumerRecord<String, String> r) -> {
                     Thread.sleep(40);
@@ -151,7 +151,7 @@ class KafkaSourceTest {
 
         // when
         PipelineHandle<Long> run = Pipeline.from(source(topic, topic + "-group").build())
-                .named(topic)
+                .pipelineName(topic)
                 .meterRegistry(registry)
                 .to(Sink.forEach((ConsumerRecord<String, String> r) -> received.add(r.value())))
                 .start();
@@ -289,7 +289,7 @@ class KafkaSourceTest {
             PipelineHandle<Long> run = Pipeline.from(source(topic, topic).build())
                     .map(r -> r)
                     .peek(r -> Integer.parseInt(r.value()))
-                    .as("parse")
+                    .named("parse")
                     .onError(ErrorPolicy.deadLetter(dlt))
                     .map(r -> Integer.parseInt(r.value()))
                     .to(Sink.forEach(received::add))
