@@ -50,19 +50,47 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class KafkaDeadLetterTopic implements CheckedConsumer<DeadLetter>, AutoCloseable {
 
-    /** Header: the name of the stage that failed. */
+    /**
+     * Header: the name of the stage that failed.
+     *
+     * @since 0.1
+     */
     public static final String STAGE = "sluice.dlt.stage";
-    /** Header: the class name of the error. */
+    /**
+     * Header: the class name of the error.
+     *
+     * @since 0.1
+     */
     public static final String ERROR_CLASS = "sluice.dlt.error.class";
-    /** Header: the error's message (absent if it has none). */
+    /**
+     * Header: the error's message (absent if it has none).
+     *
+     * @since 0.1
+     */
     public static final String ERROR_MESSAGE = "sluice.dlt.error.message";
-    /** Header: the error's stack trace, cut to 8 KiB. */
+    /**
+     * Header: the error's stack trace, cut to 8 KiB.
+     *
+     * @since 0.1
+     */
     public static final String ERROR_STACK_TRACE = "sluice.dlt.error.stacktrace";
-    /** Header: the topic the failed record was read from. */
+    /**
+     * Header: the topic the failed record was read from.
+     *
+     * @since 0.1
+     */
     public static final String ORIGINAL_TOPIC = "sluice.dlt.original.topic";
-    /** Header: the partition the failed record was read from. */
+    /**
+     * Header: the partition the failed record was read from.
+     *
+     * @since 0.1
+     */
     public static final String ORIGINAL_PARTITION = "sluice.dlt.original.partition";
-    /** Header: the offset of the failed record. */
+    /**
+     * Header: the offset of the failed record.
+     *
+     * @since 0.1
+     */
     public static final String ORIGINAL_OFFSET = "sluice.dlt.original.offset";
 
     private static final int STACK_TRACE_LIMIT = 8 * 1024;

@@ -47,16 +47,30 @@ import org.slf4j.LoggerFactory;
  * pipeline is ({@code max.poll.interval.ms} is never overrun), and resumes them when half of that has been taken.
  * Memory: the pipeline's own bound plus the hand-over's.
  *
+ * <h2>Offsets</h2>
+ * Each record is emitted with an {@link Acknowledgement}, and a {@link dev.sluice.pipeline.PositionTracker} per
+ * partition gives the lowest offset below which every record is finished (processed, filtered, skipped or
+ * dead-lettered). Only that offset is committed: every {@link Builder#commitInterval(Duration) commitInterval}, when
+ * partitions are revoked, and at the end of the run. So a copy of the job that dies replays, on the member that takes
+ * its partitions, at most what it had in flight: at-least-once with a bounded replay (effectively once with an
+ * idempotent sink, such as an upsert). With {@link Builder#exactlyOnce} the offsets are committed in the sink's
+ * transactions instead.
+ *
  * <h2>Failure and stop</h2>
  * Kafka that cannot be reached within {@link Builder#connectTimeout(Duration) connectTimeout}, a topic that does not
  * exist, or a consumer that fails, fails the run with a {@link KafkaSourceException} that says so. A record whose
- * key or value cannot be deserialised follows {@link Builder#onDeserializationError(ErrorPolicy)}. On a graceful stop
- * or any end of the run, the consumer commits, closes and leaves its group before {@code produce} returns; records
- * fetched but not yet emitted are dropped (they were not committed, so the group reads them again).
+ * key or value cannot be deserialised follows {@link Builder#onDeserializationError(ErrorPolicy)}. When the run is
+ * stopped (or ends in any way), the source takes no more records, gives those already emitted up to
+ * {@link Builder#drainTimeout(Duration) drainTimeout} to finish (a further interrupt, such as the end of a stop's
+ * grace period, cuts that short), commits what finished, and closes the consumer, leaving its group, before
+ * {@code produce} returns; records fetched but not yet emitted are dropped (the group reads them again). A run that
+ * is cancelled acknowledges its records only once every stage has ended, so a cancel waits out the drain timeout.
  *
  * <h2>Rebalances</h2>
- * When partitions are revoked, their records not yet emitted are dropped and no more of them is emitted; when
- * partitions are lost, the same, without commit.
+ * When partitions are revoked, their records not yet emitted are dropped and no more of them is emitted; those in
+ * flight get up to the drain timeout to finish (inside the poll, which is why it must be below
+ * {@code max.poll.interval.ms}); then what finished is committed, and the rest is left to the next owner. Lost
+ * partitions are dropped without a commit.
  *
  * <p>A {@code KafkaSource} is immutable and may run any number of times, one consumer per run; concurrent runs
  * (several members of a group in one JVM) use the deserialisers concurrently, so they must then be thread-safe (the

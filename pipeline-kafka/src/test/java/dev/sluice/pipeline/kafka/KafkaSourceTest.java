@@ -82,7 +82,7 @@ class KafkaSourceTest {
         // when
         PipelineHandle<Long> run = Pipeline.from(source)
                 .buffer(4)
-                .named(topic)
+                .pipelineName(topic)
                 .meterRegistry(registry)
                 .to(Sink.forEach((ConsumerRecord<String, String> r) -> {
                     Thread.sleep(40);
