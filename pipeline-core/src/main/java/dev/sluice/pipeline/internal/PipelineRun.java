@@ -291,6 +291,8 @@ public final class PipelineRun<R> {
             case Operator.ConcurrentMap c -> ConcurrentMapStage.roles(stage, c);
             case Operator.Batch b -> List.of(new ConcurrentMapStage.Role(null, new BatchRunner(stage, b)));
             case Operator.Take t -> List.of(new ConcurrentMapStage.Role(null, new TakeRunner(stage, t)));
+            case Operator.Custom c ->
+                List.of(new ConcurrentMapStage.Role(null, new CustomStageRunner(stage, c.body())));
             case Operator.ToSink s -> {
                 sinkRunner = new SinkRunner(stage, s.logic());
                 yield List.of(new ConcurrentMapStage.Role(null, sinkRunner));
