@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * <p>What counts as which is {@link RetryLoop}'s rule; the gate only makes sure a call is settled once, and that a
  * stream settled at its first item never holds the breaker's permission while it runs.
  */
-final class CircuitGate {
+public final class CircuitGate {
     private final CircuitBreaker breaker;
     private long startNanos;
     private boolean settled = true;
