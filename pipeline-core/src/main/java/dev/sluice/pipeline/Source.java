@@ -2,6 +2,7 @@ package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.ChannelSource;
 import dev.sluice.pipeline.internal.IterableSource;
+import dev.sluice.pipeline.internal.PositionedSource;
 import dev.sluice.pipeline.internal.PublisherSource;
 import dev.sluice.pipeline.internal.SingleUseSource;
 import dev.sluice.pipeline.internal.check.Require;
@@ -11,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Flow;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
@@ -43,6 +45,27 @@ public interface Source<T> {
 
     /** Produces the items, pushing each with {@code emitter.emit}. Runs on the source stage's thread. */
     void produce(Emitter<T> emitter) throws Exception;
+
+    /**
+     * {@code source} with every item tracked at its position: each item is emitted with
+     * {@code tracker.track(position(item))}, so that {@code tracker.committable()} is where a restarted job
+     * resumes, after the last item <em>finished</em>, not only delivered (a server stream's cursor, a queue's
+     * sequence number). Items the source hands over during a graceful stop are refused and told
+     * {@link Disposition#RELEASED} like any tracked item, to be replayed from the checkpoint.
+     *
+     * @param source the source, which may itself emit with acknowledgements (both are then told)
+     * @param position the position of an item: increasing in the order the source emits
+     * @param tracker the tracker of this run, whose next position is where the source starts
+     * @return the tracked source
+     * @throws NullPointerException if an argument is null
+     * @since 0.1
+     */
+    static <T> Source<T> tracked(Source<T> source, ToLongFunction<? super T> position, PositionTracker tracker) {
+        Require.nonNull(source, "source");
+        Require.nonNull(position, "position");
+        Require.nonNull(tracker, "tracker");
+        return new PositionedSource<>(source, position, tracker);
+    }
 
     /** The given items, in order. The array is copied. */
     @SafeVarargs

@@ -68,8 +68,8 @@ class PositionTrackerLinearizabilityTest {
     @Timeout(120)
     void thePositionTrackerIsLinearizable() {
         new ModelCheckingOptions()
-                .iterations(6)
-                .invocationsPerIteration(200)
+                .iterations(5)
+                .invocationsPerIteration(100)
                 .threads(3)
                 .actorsPerThread(3)
                 .check(Tracker.class);
