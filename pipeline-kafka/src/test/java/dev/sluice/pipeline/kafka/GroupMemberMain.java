@@ -20,7 +20,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * One copy of a consumer job, run in a JVM of its own by the scale-out tests: reads a topic with a {@link KafkaSource}
- * in a group, processes each record with a random delay through an ordered concurrent map, and either appends
+ * in a group, processes each record with a random delay through the ordered {@code mapConcurrent} (which keeps each
+ * partition's order, so each key's), and either appends
  * {@code <partition> <offset> <key> <value>} to its output file (each line written before the record is acknowledged,
  * with no buffer a kill could lose) or writes the record to an output topic in transactions. A SIGTERM stops it
  * gracefully.
@@ -48,7 +49,8 @@ final class GroupMemberMain {
                 .commitInterval(Duration.ofMillis(200))
                 .drainTimeout(Duration.ofSeconds(5))
                 .property(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50)
-                .property(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+                .property(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol)
+                .property(ConsumerConfig.CLIENT_ID_CONFIG, output.getFileName().toString());
         if (protocol.equals("classic")) {
             source.property(
                             ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,

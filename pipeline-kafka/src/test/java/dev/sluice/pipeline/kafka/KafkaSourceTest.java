@@ -141,6 +141,49 @@ class KafkaSourceTest {
     }
 
     @Test
+    void mapConcurrentByKeyKeepsEachKeysOrderUnderRandomDelaysAndEveryOffsetIsCommitted() throws Exception {
+        // given
+        String topic = Topics.unique("by-key");
+        String group = topic + "-group";
+        broker.createTopic(topic, 4);
+        int count = 2_000;
+        Topics.write(broker, topic, Topics.numbers(count), 50);
+        Queue<ConsumerRecord<String, String>> received = new ConcurrentLinkedQueue<>();
+
+        // when
+        PipelineHandle<Long> run = Pipeline.from(source(topic, group)
+                        .commitInterval(Duration.ofMillis(100))
+                        .build())
+                .mapConcurrentByKey(8, ConsumerRecord::key, r -> {
+                    Thread.sleep(
+                            java.util.concurrent.ThreadLocalRandom.current().nextInt(3));
+                    return r;
+                })
+                .to(Sink.forEach(received::add))
+                .start();
+        await().atMost(PATIENCE).until(() -> received.size() >= count);
+        await("every offset committed")
+                .atMost(PATIENCE)
+                .until(() -> Topics.committed(broker, group).values().stream()
+                                .mapToLong(Long::longValue)
+                                .sum()
+                        == count);
+        run.stop(Duration.ofSeconds(10));
+        run.await(PATIENCE);
+
+        // then
+        Map<String, Integer> last = new HashMap<>();
+        for (ConsumerRecord<String, String> r : received) {
+            int value = Integer.parseInt(r.value());
+            Integer before = last.put(r.key(), value);
+            assertThat(before == null || before < value)
+                    .as("key %s: %s after %s", r.key(), value, before)
+                    .isTrue();
+        }
+        assertThat(received).hasSize(count);
+    }
+
+    @Test
     void lagIsAGaugePerAssignedPartition() throws Exception {
         // given
         String topic = Topics.unique("lag");

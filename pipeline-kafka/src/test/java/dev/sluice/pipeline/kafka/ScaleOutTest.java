@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Timeout;
@@ -68,6 +70,9 @@ class ScaleOutTest {
             // and a fourth joins, and more records come
             outputs.add(dir.resolve("member-3"));
             members.add(member(topic, group, outputs.get(3), protocol));
+            await("the killed member is gone and the fourth holds partitions")
+                    .atMost(PATIENCE)
+                    .until(() -> membersHoldingPartitions(group).equals(Set.of("member-0", "member-2", "member-3")));
             List<String> second = new ArrayList<>();
             for (int i = half; i < 2 * half; i++) {
                 second.add(Integer.toString(i));
@@ -107,6 +112,23 @@ class ScaleOutTest {
         }
     }
 
+    /** The client IDs (a member's output file name) of the group's members, if each of them holds partitions. */
+    private Set<String> membersHoldingPartitions(String group) throws Exception {
+        ConsumerGroupDescription description = broker.admin()
+                .describeConsumerGroups(List.of(group))
+                .all()
+                .get()
+                .get(group);
+        Set<String> members = new HashSet<>();
+        for (MemberDescription member : description.members()) {
+            if (member.assignment().topicPartitions().isEmpty()) {
+                return Set.of();
+            }
+            members.add(member.clientId());
+        }
+        return members;
+    }
+
     private boolean committedEverything(String topic, String group) throws Exception {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         for (int p = 0; p < PARTITIONS; p++) {
@@ -122,6 +144,7 @@ class ScaleOutTest {
         return ChildJvm.builder(GroupMemberMain.class)
                 .jvmArgs("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
                 .args(broker.bootstrapServers(), topic, group, output.toString(), protocol, "10")
+                .output(output.resolveSibling(output.getFileName() + ".log"))
                 .start();
     }
 
