@@ -226,6 +226,25 @@ public final class Pipeline<T> {
         return append("take", new Operator.Take(limit));
     }
 
+    /**
+     * Passes the items through a stage of your own (see {@link Stage} for its contract), named {@code via} unless
+     * {@link #named} says otherwise. The stage runs on one thread of its own, like {@code map}, and holds whatever its
+     * body holds on top of the links.
+     *
+     * <p><b>Incubating:</b> this hook may change in a minor release.
+     *
+     * @param stage the stage's body, run once per run
+     * @param <R> the type of the stage's output
+     * @return the pipeline with the stage appended
+     * @throws NullPointerException if {@code stage} is null
+     * @since 0.1
+     */
+    @SuppressWarnings("unchecked")
+    public <R> Pipeline<R> via(Stage<? super T, ? extends R> stage) {
+        Require.nonNull(stage, "stage");
+        return append("via", new Operator.Custom((Stage<Object, Object>) (Object) stage));
+    }
+
     // ------------------------------------------------------------------------- modifiers of the last stage
 
     /** Sets the capacity of the link after the last stage (overflow {@link Overflow#BLOCK}). */

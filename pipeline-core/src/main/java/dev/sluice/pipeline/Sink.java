@@ -219,6 +219,98 @@ public final class Sink<T, R> {
         return new Sink<>(new SubscriberSink<>(subscriber), "toSubscriber", ErrorPolicy.fail());
     }
 
+    /**
+     * A sink of your own: {@code open} makes a fresh {@link Writer} for each run, on the sink stage's thread, and the
+     * writer takes the items one by one and gives the run's value. This is how a module outside the core (a gRPC
+     * client stream, a database writer) ends a pipeline with full control over the run's value and its abort. The
+     * stage is named {@code sink} unless {@link #named} says otherwise; an exception thrown by {@link Writer#write}
+     * is handled by the sink's {@link ErrorPolicy} (by default it fails the run).
+     *
+     * <p><b>Incubating:</b> this hook may change in a minor release.
+     *
+     * @param open makes one run's writer; runs on the sink stage's thread when the run reaches the sink, and may
+     *     block (an exception it throws fails the run)
+     * @param <T> the type of the items
+     * @param <R> the type of the run's value
+     * @return a sink that can serve any number of runs, one writer each
+     * @throws NullPointerException if {@code open} is null
+     * @since 0.1
+     */
+    public static <T, R> Sink<T, R> of(CheckedFunction<? super StageContext, ? extends Writer<T, R>> open) {
+        Require.nonNull(open, "open");
+        return new Sink<>(
+                context -> {
+                    Writer<T, R> writer = open.apply(context);
+                    if (writer == null) {
+                        throw new NullPointerException("the open function of Sink.of returned null");
+                    }
+                    return new SinkLogic.State<T, R>() {
+                        @Override
+                        public boolean accept(T item) throws Exception {
+                            writer.write(item);
+                            return true;
+                        }
+
+                        @Override
+                        public R finish() throws Exception {
+                            return writer.complete();
+                        }
+
+                        @Override
+                        public void abort(Throwable cause) {
+                            writer.abort(cause);
+                        }
+                    };
+                },
+                "sink",
+                ErrorPolicy.fail());
+    }
+
+    /**
+     * One run's state of a sink made with {@link Sink#of}. Every method is called on the sink stage's thread, one at
+     * a time: {@link #write} for each item in order, then exactly one of {@link #complete} (the input ended) or
+     * {@link #abort} (the run is failing, being cancelled, or passed its deadline). Not called concurrently, so an
+     * implementation needs no locking of its own for the calls themselves.
+     *
+     * <p><b>Incubating:</b> this hook may change in a minor release.
+     *
+     * @param <T> the type of the items
+     * @param <R> the type of the run's value
+     * @since 0.1
+     */
+    public interface Writer<T, R> {
+
+        /**
+         * Takes one item. May block, interruptibly: a run that is cancelled interrupts the sink's thread, and the
+         * writer should let the {@link InterruptedException} propagate.
+         *
+         * @param item the next item, never null
+         * @throws InterruptedException if the run is cancelled while the writer waits
+         * @throws Exception handled by the sink's {@link ErrorPolicy}; by default it fails the run
+         * @since 0.1
+         */
+        void write(T item) throws Exception;
+
+        /**
+         * The input has ended normally: finish the work and return the run's value. May block, interruptibly.
+         *
+         * @return the run's value ({@link PipelineResult#value()}); may be null
+         * @throws Exception fails the run
+         * @since 0.1
+         */
+        R complete() throws Exception;
+
+        /**
+         * The run is aborting: release what the writer holds (cancel a call, roll back). Must not block for long
+         * and should not throw; an exception it throws is attached to the run's failure as suppressed. The default
+         * does nothing.
+         *
+         * @param cause why the run aborts: its failure, or a {@link java.util.concurrent.CancellationException}
+         * @since 0.1
+         */
+        default void abort(Throwable cause) {}
+    }
+
     /** This sink with the given policy for items its function fails on. */
     public Sink<T, R> onError(ErrorPolicy policy) {
         return new Sink<>(logic, name, Require.nonNull(policy, "policy"));

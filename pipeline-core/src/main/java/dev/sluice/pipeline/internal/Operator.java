@@ -93,6 +93,14 @@ public sealed interface Operator {
         }
     }
 
+    /** {@code via}: a user's stage body, which owns its items (so no error policy applies). */
+    record Custom(dev.sluice.pipeline.Stage<Object, Object> body) implements Operator {
+        @Override
+        public boolean hasFunction() {
+            return false;
+        }
+    }
+
     record ToSink(SinkLogic<Object, ?> logic) implements Operator {
         @Override
         public int outputThreads() {

@@ -329,6 +329,7 @@ public final class PipelineRun<R> {
             case Operator.KeyedMap k -> KeyedMapStage.roles(stage, k);
             case Operator.Batch b -> List.of(new ConcurrentMapStage.Role(null, new BatchLoop(stage, b)));
             case Operator.Take t -> List.of(new ConcurrentMapStage.Role(null, new TakeLoop(stage, t)));
+            case Operator.Custom c -> List.of(new ConcurrentMapStage.Role(null, new CustomStageLoop(stage, c.body())));
             case Operator.ToSink s -> {
                 sinkLoop = new SinkLoop(stage, s.logic());
                 yield List.of(new ConcurrentMapStage.Role(null, sinkLoop));
