@@ -18,6 +18,7 @@ public final class ReadyGate {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private boolean signalled; // guarded by lock
+    private volatile boolean closed;
 
     public ReadyGate(CallStreamObserver<?> call) {
         this.call = call;
@@ -34,19 +35,37 @@ public final class ReadyGate {
         }
     }
 
-    /** Returns once the call is ready; waits (parks) while it is not. Interruptible. */
-    public void awaitReady() throws InterruptedException {
+    /**
+     * The call has ended (a callback that ends it, on any thread): a writer waiting for readiness, which will never
+     * come, is released.
+     */
+    public void close() {
+        closed = true;
+        signal();
+    }
+
+    /**
+     * Returns once the call is ready, or has been {@linkplain #close() closed}; waits (parks) while neither.
+     * Interruptible.
+     *
+     * @return true if the call is ready, false if it was closed
+     */
+    public boolean awaitReady() throws InterruptedException {
         if (call.isReady()) {
-            return; // the common case, without the lock
+            return true; // the common case, without the lock
         }
         lock.lock();
         try {
             while (!call.isReady()) {
+                if (closed) {
+                    return false;
+                }
                 if (!signalled) {
                     ready.await();
                 }
                 signalled = false;
             }
+            return true;
         } finally {
             lock.unlock();
         }
