@@ -49,7 +49,7 @@ public interface Stage<T, R> {
     /**
      * Runs the stage for one run of the pipeline.
      *
-     * @param input the stage's input, read from this thread only
+     * @param input the stage's input, read from one thread at a time
      * @param output where the stage's results go; {@link Emitter#context()} is the stage's context
      * @throws Exception fails the run (see the class comment)
      * @since 0.1
@@ -57,7 +57,9 @@ public interface Stage<T, R> {
     void run(Input<T> input, Emitter<R> output) throws Exception;
 
     /**
-     * The input of a {@link Stage}: the items of the stage before it, in order. Used from the stage's thread only.
+     * The input of a {@link Stage}: the items of the stage before it, in order. Read from one thread at a time: the
+     * stage's thread, or one thread it hands the input to, with a happens-before edge between them (a scope's fork
+     * and join give one).
      *
      * <p><b>Incubating:</b> this hook may change in a minor release.
      *

@@ -13,8 +13,9 @@ import java.util.List;
 /**
  * Runs a user's {@link Stage}: its input is read in groups and handed out one item at a time, and what it emits
  * is sent on at once (the body may emit from a thread of its own, so nothing is held back waiting for a flush).
- * The input is read only by the stage's thread and the output written only by the thread that holds the emitter,
- * so each counter keeps a single writer.
+ * The input is read by one thread at a time and the output written by one thread at a time (the contract of
+ * {@link Stage}), so each counter keeps a single writer; {@code ended} is read by the stage's thread after the body
+ * returned, which joined any thread it handed the input to.
  */
 final class CustomStageLoop extends StageLoop implements Stage.Input<Object>, Emitter<Object> {
     private final Stage<Object, Object> body;
