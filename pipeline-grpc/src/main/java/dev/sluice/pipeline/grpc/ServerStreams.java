@@ -8,7 +8,9 @@ import dev.sluice.pipeline.PipelineSummary;
 import dev.sluice.pipeline.RunnablePipeline;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.grpc.internal.ClientStreamAnswer;
 import dev.sluice.pipeline.grpc.internal.ExceptionStatusInterceptor;
+import dev.sluice.pipeline.grpc.internal.IncomingStream;
 import dev.sluice.pipeline.grpc.internal.ReadyGate;
 import dev.sluice.pipeline.grpc.internal.StatusMapping;
 import dev.sluice.pipeline.internal.check.Require;
@@ -21,6 +23,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,6 +140,150 @@ public final class ServerStreams {
             started.cancel(); // the client cancelled before the handle was there
         }
         return started;
+    }
+
+    /** The default number of client messages a served client or bidirectional stream requests ahead. */
+    public static final int DEFAULT_INBOUND_PREFETCH = 64;
+
+    /**
+     * Serves a client-streaming call with a pipeline: the client's messages are the pipeline's {@link Source}, and
+     * the run's value is the one response. Call it from the service method and return what it returns:
+     *
+     * <pre>{@code
+     * @Override
+     * public StreamObserver<Item> upload(StreamObserver<UploadSummary> responses) {
+     *     return ServerStreams.clientStreaming(responses, items -> Pipeline.from(items)
+     *             .map(this::store)
+     *             .to(Sink.reduce(UploadSummary.getDefaultInstance(),
+     *                     (summary, stored) -> summary.toBuilder().setCount(summary.getCount() + 1).build())));
+     * }
+     * }</pre>
+     *
+     * <p>Equivalent to {@link #clientStreaming(StreamObserver, int, Function)} with a prefetch of
+     * {@value #DEFAULT_INBOUND_PREFETCH}.
+     *
+     * <p><b>Incubating:</b> this API may change in a minor release.
+     *
+     * @param responses the observer gRPC passed to the service method
+     * @param handler builds the pipeline from the client's messages; called once, at once, on this thread
+     * @param <Req> the type of the client's messages
+     * @param <Resp> the type of the response
+     * @return the request observer for gRPC
+     * @throws IllegalArgumentException if {@code responses} is not the observer of a server call
+     * @since 0.1
+     */
+    public static <Req, Resp> StreamObserver<Req> clientStreaming(
+            StreamObserver<Resp> responses, Function<? super Source<Req>, RunnablePipeline<Resp>> handler) {
+        return clientStreaming(responses, DEFAULT_INBOUND_PREFETCH, handler);
+    }
+
+    /**
+     * Serves a client-streaming call with a pipeline, requesting the client's messages {@code prefetch} ahead.
+     *
+     * <ul>
+     *   <li>Flow control: the source requests {@code prefetch} messages when the run starts and, each time half of
+     *       that has gone downstream, exactly as many again: a slow pipeline stops requesting, and the client's
+     *       {@code isReady} turns false once the transport is full. The server holds at most {@code prefetch}
+     *       messages beyond its pipeline's links.</li>
+     *   <li>The run starts at once, with the call's remaining deadline as its own, and this method returns without
+     *       blocking. When the run completes, its value is sent as the response and the call completes (a null value
+     *       closes the call with INTERNAL); when it fails, the call is closed with {@link #statusFor(Throwable)} of
+     *       the failure; when it passes its deadline, with DEADLINE_EXCEEDED.</li>
+     *   <li>A client that cancels (or whose deadline passes) cancels the run: every stage thread is interrupted. A
+     *       client stream that fails ends the source with the call's status.</li>
+     *   <li>One virtual thread per call waits for the run's end to answer the call; it ends with the run. The source
+     *       can run once.</li>
+     * </ul>
+     *
+     * <p><b>Incubating:</b> this API may change in a minor release.
+     *
+     * @param responses the observer gRPC passed to the service method: a {@link ServerCallStreamObserver}
+     * @param prefetch the most client messages requested ahead and buffered, at least 1
+     * @param handler builds the pipeline from the client's messages; called once, at once, on this thread
+     * @param <Req> the type of the client's messages
+     * @param <Resp> the type of the response
+     * @return the request observer for gRPC, to be returned by the service method
+     * @throws IllegalArgumentException if {@code responses} is not the observer of a server call, or
+     *     {@code prefetch < 1}
+     * @since 0.1
+     */
+    public static <Req, Resp> StreamObserver<Req> clientStreaming(
+            StreamObserver<Resp> responses,
+            int prefetch,
+            Function<? super Source<Req>, RunnablePipeline<Resp>> handler) {
+        ServerCallStreamObserver<Resp> call = serverCall(responses);
+        Require.atLeast(prefetch, 1, "prefetch");
+        Require.nonNull(handler, "handler");
+        IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch);
+        RunnablePipeline<Resp> runnable = Require.nonNull(handler.apply(incoming.source()), "the handler's pipeline");
+        ClientStreamAnswer.start(call, runnable);
+        return incoming.observer();
+    }
+
+    /**
+     * Serves a bidirectional-streaming call with a pipeline: the client's messages are the pipeline's
+     * {@link Source}, and its items are the responses, written as {@link #serve(Pipeline, StreamObserver)} writes them
+     * (only while the call is ready; cancellation, deadline and failure as there). Equivalent to
+     * {@link #bidiStreaming(StreamObserver, int, Function)} with a prefetch of {@value #DEFAULT_INBOUND_PREFETCH}.
+     *
+     * <pre>{@code
+     * @Override
+     * public StreamObserver<Item> exchange(StreamObserver<Item> responses) {
+     *     return ServerStreams.bidiStreaming(responses, items -> Pipeline.from(items).map(this::answer));
+     * }
+     * }</pre>
+     *
+     * <p><b>Incubating:</b> this API may change in a minor release.
+     *
+     * @param responses the observer gRPC passed to the service method
+     * @param handler builds the pipeline from the client's messages; called once, at once, on this thread
+     * @param <Req> the type of the client's messages
+     * @param <Resp> the type of the responses
+     * @return the request observer for gRPC
+     * @throws IllegalArgumentException if {@code responses} is not the observer of a server call
+     * @since 0.1
+     */
+    public static <Req, Resp> StreamObserver<Req> bidiStreaming(
+            StreamObserver<Resp> responses, Function<? super Source<Req>, Pipeline<Resp>> handler) {
+        return bidiStreaming(responses, DEFAULT_INBOUND_PREFETCH, handler);
+    }
+
+    /**
+     * Serves a bidirectional-streaming call with a pipeline, requesting the client's messages {@code prefetch} ahead
+     * (flow control as in {@link #clientStreaming(StreamObserver, int, Function)}). The server holds at most
+     * {@code prefetch} client messages, its pipeline's links, and one response waiting for the call to be ready.
+     * When the client half-closes, the source ends and the pipeline drains; when it completes, the call completes.
+     *
+     * <p><b>Incubating:</b> this API may change in a minor release.
+     *
+     * @param responses the observer gRPC passed to the service method: a {@link ServerCallStreamObserver}
+     * @param prefetch the most client messages requested ahead and buffered, at least 1
+     * @param handler builds the pipeline from the client's messages; called once, at once, on this thread
+     * @param <Req> the type of the client's messages
+     * @param <Resp> the type of the responses
+     * @return the request observer for gRPC, to be returned by the service method
+     * @throws IllegalArgumentException if {@code responses} is not the observer of a server call, or
+     *     {@code prefetch < 1}
+     * @since 0.1
+     */
+    public static <Req, Resp> StreamObserver<Req> bidiStreaming(
+            StreamObserver<Resp> responses, int prefetch, Function<? super Source<Req>, Pipeline<Resp>> handler) {
+        ServerCallStreamObserver<Resp> call = serverCall(responses);
+        Require.atLeast(prefetch, 1, "prefetch");
+        Require.nonNull(handler, "handler");
+        IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch);
+        serve(Require.nonNull(handler.apply(incoming.source()), "the handler's pipeline"), call);
+        return incoming.observer();
+    }
+
+    private static <T> ServerCallStreamObserver<T> serverCall(StreamObserver<T> responses) {
+        Require.nonNull(responses, "responses");
+        Require.argument(
+                responses instanceof ServerCallStreamObserver<T>,
+                "responses",
+                "be the ServerCallStreamObserver gRPC passed to the service method",
+                responses.getClass().getName());
+        return (ServerCallStreamObserver<T>) responses;
     }
 
     /**

@@ -1,0 +1,103 @@
+package dev.sluice.pipeline.grpc.internal;
+
+import dev.sluice.pipeline.PipelineCancelledException;
+import dev.sluice.pipeline.PipelineFailedException;
+import dev.sluice.pipeline.PipelineHandle;
+import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.RunnablePipeline;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the pipeline that serves a client-streaming call and answers the call with the run's value. The cancel handler
+ * (set here, so from the service method) cancels the run; one virtual thread waits for the run's end and closes the
+ * call: the value and OK, or the failure's status. After a client cancellation the call is not answered.
+ */
+public final class ClientStreamAnswer {
+
+    private static final Logger log = LoggerFactory.getLogger("dev.sluice.pipeline.grpc.ServerStreams");
+
+    private ClientStreamAnswer() {}
+
+    /** Sets the call's cancel handler, starts the run, and returns at once. Call it from the service method. */
+    public static <Resp> void start(ServerCallStreamObserver<Resp> call, RunnablePipeline<Resp> runnable) {
+        AtomicReference<PipelineHandle<Resp>> handle = new AtomicReference<>();
+        Cancel cancel = new Cancel(handle);
+        call.setOnCancelHandler(cancel::run);
+        Deadline deadline = Context.current().getDeadline();
+        PipelineHandle<Resp> started = deadline == null
+                ? runnable.start()
+                : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
+        handle.set(started);
+        if (cancel.cancelled) {
+            started.cancel(); // the client cancelled before the handle was there
+        }
+        Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> answer(call, started, cancel));
+    }
+
+    private static <Resp> void answer(ServerCallStreamObserver<Resp> call, PipelineHandle<Resp> run, Cancel cancel) {
+        Status status;
+        Resp value = null;
+        try {
+            PipelineResult<Resp> result = run.await();
+            value = result.value();
+            status = value == null
+                    ? Status.INTERNAL.withDescription("the server's pipeline completed without a response value")
+                    : Status.OK;
+        } catch (PipelineFailedException e) {
+            status = StatusMapping.toStatus(e);
+            if (status.getCode() == Status.Code.INTERNAL) {
+                log.warn(
+                        "pipeline '{}' serving a client stream failed; closing the call with INTERNAL",
+                        e.summary().pipelineName(),
+                        e);
+            }
+        } catch (PipelineCancelledException e) {
+            status = e.summary().outcome() == dev.sluice.pipeline.Outcome.TIMED_OUT
+                    ? Status.DEADLINE_EXCEEDED.withDescription("the server's pipeline passed the call's deadline")
+                    : Status.CANCELLED.withDescription("the server's pipeline was cancelled");
+        } catch (InterruptedException e) {
+            run.cancel();
+            status = Status.CANCELLED.withDescription("the server is shutting down");
+        }
+        if (cancel.cancelled) {
+            return; // the client is gone: nobody to answer
+        }
+        try {
+            if (status.isOk()) {
+                call.onNext(value);
+                call.onCompleted();
+            } else {
+                call.onError(status.asRuntimeException());
+            }
+        } catch (IllegalStateException | io.grpc.StatusRuntimeException callAlreadyClosed) {
+            log.debug("the client-streaming call ended before its answer: {}", callAlreadyClosed.toString());
+        }
+    }
+
+    /** The cancel handler (gRPC thread): cancel the run; never waits. */
+    private static final class Cancel implements Runnable {
+        private final AtomicReference<? extends PipelineHandle<?>> handle;
+        volatile boolean cancelled;
+
+        Cancel(AtomicReference<? extends PipelineHandle<?>> handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public void run() {
+            cancelled = true;
+            PipelineHandle<?> h = handle.get();
+            if (h != null) {
+                h.cancel();
+            }
+        }
+    }
+}
