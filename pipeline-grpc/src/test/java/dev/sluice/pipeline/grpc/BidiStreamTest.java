@@ -51,7 +51,7 @@ class BidiStreamTest {
             // when
             PipelineResult<List<Long>> result = Pipeline.from(ClientStreamTest.items(10_000, 16))
                     .via(exchange(servers))
-                    .as("exchange")
+                    .named("exchange")
                     .map(Item::getSequence)
                     .to(Sink.toList())
                     .run(Duration.ofSeconds(60));
@@ -116,7 +116,7 @@ class BidiStreamTest {
         try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
             assertThatThrownBy(() -> Pipeline.from(ClientStreamTest.items(10_000, 16))
                             .via(exchange(servers))
-                            .as("exchange")
+                            .named("exchange")
                             .to(Sink.forEach((Item item) -> passedOn.incrementAndGet()))
                             .run(Duration.ofSeconds(30)))
                     .isInstanceOfSatisfying(PipelineFailedException.class, e -> {

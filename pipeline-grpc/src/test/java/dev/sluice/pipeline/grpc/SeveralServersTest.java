@@ -71,7 +71,7 @@ class SeveralServersTest {
                                         .resilience(ResilienceOptions.defaults())
                                         .resumeWith(Items.RESUME_AFTER_CURSOR)
                                         .build())
-                        .named("several-servers")
+                        .pipelineName("several-servers")
                         .to(Sink.forEach((Item item) -> {
                             if (item.getSequence() == KILL_AT) {
                                 paused.countDown();
