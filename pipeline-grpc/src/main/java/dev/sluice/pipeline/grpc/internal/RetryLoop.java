@@ -8,8 +8,12 @@ import io.grpc.CallOptions;
 import io.grpc.Context;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import org.slf4j.Logger;
 
 /**
@@ -35,9 +39,10 @@ import org.slf4j.Logger;
  * <h2>What is retried</h2>
  * A failure whose code is in the status table, and a stream idle timeout, with backoff, at most
  * {@code maxRetryAttempts} times in a row without an item; a response that could not be parsed never is (the same
- * bytes would come again). A stream that broke past its first item is resumed only with a resume strategy. Nothing
- * is retried once the gRPC {@code Context} the loop runs in is cancelled or past its deadline: a served call that
- * ended, a caller that gave up.
+ * bytes would come again), nor a TLS handshake that failed on a certificate (the same certificates would fail
+ * again; grpc-java reports it as UNAVAILABLE, which the status table would otherwise retry). A stream that broke past
+ * its first item is resumed only with a resume strategy. Nothing is retried once the gRPC {@code Context} the loop
+ * runs in is cancelled or past its deadline: a served call that ended, a caller that gave up.
  */
 public final class RetryLoop {
 
@@ -69,7 +74,12 @@ public final class RetryLoop {
         /** A stream silent for the request timeout while messages were requested: always retryable. */
         IDLE,
         /** A response the client could not parse: never retried. */
-        UNPARSABLE
+        UNPARSABLE,
+        /**
+         * A TLS handshake that failed on a certificate (untrusted, expired, refused by the peer): never retried (the same
+         * certificates would fail again), and neutral for the breaker (the target is not unhealthy, the setup is wrong).
+         */
+        SECURITY
     }
 
     private final String method;
@@ -161,6 +171,12 @@ public final class RetryLoop {
                                 ? "the source has no ResilienceOptions, so it makes one call"
                                 : "the call has no ResilienceOptions, so it makes one attempt");
             }
+            if (failure.kind() == Kind.SECURITY) {
+                throw failed(
+                        status,
+                        "the TLS handshake failed on a certificate, which is never retried (the same certificates"
+                                + " would fail again): check the trust store and the key pair on both sides");
+            }
             if (failure.kind() == Kind.UNPARSABLE) {
                 throw failed(
                         status,
@@ -205,6 +221,8 @@ public final class RetryLoop {
         Status.Code code = failure.status().getCode();
         if (progressed) {
             gate.progress(); // already settled at the first item; a no-op then
+        } else if (failure.kind() == Kind.SECURITY) {
+            gate.neutral();
         } else if (failure.kind() != Kind.STATUS
                 || code == Status.Code.DEADLINE_EXCEEDED
                 || (options == null
@@ -282,7 +300,31 @@ public final class RetryLoop {
         if (ResponseParsing.unparsable(status)) {
             return new Failure<>(ResponseParsing.failureStatus(status), Kind.UNPARSABLE, delivered);
         }
+        if (failedOnACertificate(status.getCause())) {
+            return new Failure<>(status, Kind.SECURITY, delivered);
+        }
         return new Failure<>(status, Kind.STATUS, delivered);
+    }
+
+    /**
+     * Whether the cause chain holds a TLS failure over a certificate: a handshake exception, a certificate exception,
+     * or a TLS alert about a certificate (OpenSSL reports the peer's {@code bad_certificate},
+     * {@code certificate_required} or {@code unknown_ca} as an {@code SSLException} whose message names the alert).
+     * Other TLS exceptions (an engine closed by a server going away) stay with the status table.
+     */
+    private static boolean failedOnACertificate(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SSLHandshakeException || t instanceof CertificateException) {
+                return true;
+            }
+            if (t instanceof SSLException && t.getMessage() != null) {
+                String message = t.getMessage().toUpperCase(Locale.ROOT);
+                if (message.contains("CERTIFICATE") || message.contains("UNKNOWN_CA")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The failure of an attempt that waited for the channel for {@code bound} and never reached a connection. */
