@@ -228,7 +228,7 @@ public final class Pipeline<T> {
 
     /**
      * Passes the items through a stage of your own (see {@link Stage} for its contract), named {@code via} unless
-     * {@link #as} says otherwise. The stage runs on one thread of its own, like {@code map}, and holds whatever its
+     * {@link #named} says otherwise. The stage runs on one thread of its own, like {@code map}, and holds whatever its
      * body holds on top of the links.
      *
      * <p><b>Incubating:</b> this hook may change in a minor release.

@@ -32,6 +32,9 @@ package dev.sluice.pipeline;
  *       body passes that on by cancelling its scope.</li>
  *   <li>Memory: the body holds what it keeps itself, on top of the pipeline's links. Document that bound on a
  *       stage you publish.</li>
+ *   <li>Acknowledgements: the body owns its items, and nothing tells which outputs come from which input, so an
+ *       item whose source asked to know when it is finished is released ({@link Disposition#RELEASED}: nothing
+ *       claimed about it) as the stage takes it, and the stage's outputs are not tracked.</li>
  * </ul>
  *
  * <p><b>Incubating:</b> this hook may change in a minor release.

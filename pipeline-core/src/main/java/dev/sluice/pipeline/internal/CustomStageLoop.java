@@ -2,6 +2,7 @@ package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.Disposition;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Stage;
 import dev.sluice.pipeline.StageContext;
@@ -49,7 +50,10 @@ final class CustomStageLoop extends StageLoop implements Stage.Input<Object>, Em
             ended = true;
             return null;
         }
-        pending.addAll(group);
+        for (Object element : group) {
+            pending.add(Tracked.valueOf(element));
+            Tracked.release(element, Disposition.RELEASED);
+        }
         group.clear();
         return pending.poll();
     }

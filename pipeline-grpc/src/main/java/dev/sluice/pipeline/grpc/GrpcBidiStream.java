@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * GrpcBidiStream<Item, Item> exchange = GrpcBidiStream.builder(channel, ShapeServiceGrpc.getExchangeMethod())
  *     .prefetch(64)
  *     .build();
- * Pipeline.from(items).via(exchange).as("exchange").to(Sink.forEach(this::store)).run();
+ * Pipeline.from(items).via(exchange).named("exchange").to(Sink.forEach(this::store)).run();
  * }</pre>
  *
  * <h2>Flow control and the memory bound</h2>

@@ -2,7 +2,6 @@ package dev.sluice.pipeline.grpc;
 
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.StageContext;
-import dev.sluice.pipeline.grpc.internal.CircuitGate;
 import dev.sluice.pipeline.grpc.internal.ClientStreamCall;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
@@ -175,7 +174,7 @@ public final class GrpcClientStream<Req, Resp> {
     /** A call whose items go out as they arrive; settles the breaker itself. Sink thread only. */
     private final class Live {
         private final ClientStreamCall<Req, Resp> call;
-        private final CircuitGate gate = new CircuitGate(breaker);
+        private final Gate gate = new Gate();
 
         Live(StageContext context, SentMeter meter) {
             try {
@@ -233,6 +232,49 @@ public final class GrpcClientStream<Req, Resp> {
                     call.sent(),
                     what + " (a client-streaming call without whole-call retry is made once)",
                     s.asRuntimeException());
+        }
+    }
+
+    /**
+     * A live call's passage through the optional breaker, settled once: {@link #enter} before the call, then one of
+     * {@link #progress}, {@link #failure}, {@link #neutral} (the rule of {@link GrpcCircuitBreakers}). Sink thread only.
+     */
+    private final class Gate {
+        private long startNanos;
+        private boolean settled = true;
+
+        void enter() {
+            if (breaker != null && !breaker.tryAcquirePermission()) {
+                throw CallNotPermittedException.createCallNotPermittedException(breaker);
+            }
+            startNanos = System.nanoTime();
+            settled = false;
+        }
+
+        void progress() {
+            if (settle()) {
+                breaker.onSuccess(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        void failure(Throwable cause) {
+            if (settle()) {
+                breaker.onError(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS, cause);
+            }
+        }
+
+        void neutral() {
+            if (settle()) {
+                breaker.releasePermission();
+            }
+        }
+
+        private boolean settle() {
+            if (settled) {
+                return false;
+            }
+            settled = true;
+            return breaker != null;
         }
     }
 

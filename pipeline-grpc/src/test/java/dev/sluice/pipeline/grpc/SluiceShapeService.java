@@ -57,7 +57,7 @@ class SluiceShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
                 PREFETCH,
                 items -> Pipeline.from(items)
                         .buffer(LINK)
-                        .named("upload-server")
+                        .pipelineName("upload-server")
                         .listener(recorder, Duration.ofDays(1))
                         .map(this::consume)
                         .to(Sink.reduce(
@@ -77,7 +77,7 @@ class SluiceShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
                 PREFETCH,
                 items -> Pipeline.from(items)
                         .buffer(LINK)
-                        .named("exchange-server")
+                        .pipelineName("exchange-server")
                         .listener(recorder, Duration.ofDays(1))
                         .map(this::consume)
                         .buffer(LINK)
