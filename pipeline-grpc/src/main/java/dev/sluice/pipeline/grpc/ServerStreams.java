@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
  *       a plain stub) is bounded by the served call's deadline and cancelled with it, as grpc-java does for calls
  *       made on the handler's own thread.</li>
  * </ul>
+ *
+ * @since 0.1
  */
 public final class ServerStreams {
 
