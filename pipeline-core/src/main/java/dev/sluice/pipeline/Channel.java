@@ -53,12 +53,16 @@ import org.jspecify.annotations.Nullable;
  * <p>Nulls are rejected with {@link NullPointerException}.
  *
  * @param <T> the type of the items
+ * @since 0.1
  */
 public interface Channel<T> extends Iterable<T> {
 
     /**
      * A channel with the given exact capacity that waits for room when full ({@link Overflow#BLOCK}).
      *
+     * @param <T> the type of the items
+     * @param capacity the most items the channel buffers, exactly (not rounded up)
+     * @return a new, open, empty channel, safe for any number of senders and receivers
      * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      */
     static <T> Channel<T> bounded(int capacity) {
@@ -68,6 +72,10 @@ public interface Channel<T> extends Iterable<T> {
     /**
      * A channel with the given exact capacity and overflow policy.
      *
+     * @param <T> the type of the items
+     * @param capacity the most items the channel buffers, exactly (not rounded up)
+     * @param overflow what a send does when the channel is full
+     * @return a new, open, empty channel, safe for any number of senders and receivers
      * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      * @throws NullPointerException if {@code overflow} is null
      */
@@ -80,7 +88,11 @@ public interface Channel<T> extends Iterable<T> {
      * sending thread, once for each item the policy discards, before the send returns; an exception it throws
      * propagates from the send, and the incoming item is then not enqueued.
      *
+     * @param <T> the type of the items
+     * @param capacity the most items the channel buffers, exactly (not rounded up)
+     * @param overflow what a send does when the channel is full
      * @param onDrop called with each discarded item, or {@code null} to only count them
+     * @return a new, open, empty channel, safe for any number of senders and receivers
      * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      * @throws NullPointerException if {@code overflow} is null
      */
@@ -93,6 +105,11 @@ public interface Channel<T> extends Iterable<T> {
      * lock and an {@link java.util.concurrent.ArrayBlockingQueue}. Slower under contention; useful as a
      * baseline and as an oracle in tests.
      *
+     * @param <T> the type of the items
+     * @param capacity the most items the channel buffers
+     * @param overflow what a send does when the channel is full
+     * @param onDrop called with each discarded item, or {@code null} to only count them
+     * @return a new, open, empty channel
      * @throws IllegalArgumentException if {@code capacity < 1}
      * @throws NullPointerException if {@code overflow} is null
      */
@@ -104,6 +121,7 @@ public interface Channel<T> extends Iterable<T> {
      * Sends an item, waiting while the channel is full if the policy is {@link Overflow#BLOCK}. Under the other
      * policies it never waits: a drop policy may discard an item, {@link Overflow#FAIL} throws.
      *
+     * @param item the item; under {@link Overflow#DROP_NEWEST} it may be the one discarded
      * @throws ChannelClosedException if the channel is closed or failed (before or while waiting)
      * @throws ChannelFullException if the channel is full and its policy is {@link Overflow#FAIL}
      * @throws InterruptedException if interrupted on entry or while waiting; the item was not sent
@@ -113,6 +131,8 @@ public interface Channel<T> extends Iterable<T> {
     /**
      * Sends an item, waiting at most {@code timeout} for room under {@link Overflow#BLOCK}.
      *
+     * @param item the item to send
+     * @param timeout the longest to wait for room; ignored by the policies that never wait
      * @return {@code true} if the item was enqueued; {@code false} if the wait timed out, or if
      *     {@link Overflow#DROP_NEWEST} discarded it
      * @throws ChannelClosedException if the channel is closed or failed
@@ -127,6 +147,7 @@ public interface Channel<T> extends Iterable<T> {
      * and {@link Overflow#FAIL}, drops the item and returns {@code false} under {@link Overflow#DROP_NEWEST},
      * and discards its oldest item under {@link Overflow#DROP_OLDEST}.
      *
+     * @param item the item to send
      * @return {@code true} if the item was enqueued
      * @throws ChannelClosedException if the channel is closed or failed
      */
@@ -138,6 +159,11 @@ public interface Channel<T> extends Iterable<T> {
      * change meanwhile without effect. If it throws, a prefix of {@code items} has been sent; with an
      * {@code InterruptedException} or {@code ChannelClosedException}, the rest was not.
      *
+     * @param items the items to send, in iteration order
+     * @throws ChannelClosedException if the channel is closed or failed (before or while waiting)
+     * @throws ChannelFullException if the channel is full and its policy is {@link Overflow#FAIL}
+     * @throws InterruptedException if interrupted on entry or while waiting; the items from that one on were not
+     *     sent
      * @throws NullPointerException if {@code items} or any of its elements is null (checked before any is sent)
      */
     void sendAll(Collection<? extends T> items) throws InterruptedException;
@@ -145,6 +171,7 @@ public interface Channel<T> extends Iterable<T> {
     /**
      * Takes the next item, waiting while the channel is empty.
      *
+     * @return the oldest buffered item
      * @throws ChannelClosedException once the channel is closed and every item sent has been received
      * @throws ChannelFailedException if the channel is failed, at once, even if items are buffered
      * @throws InterruptedException if interrupted on entry or while waiting; no item was taken
@@ -157,6 +184,7 @@ public interface Channel<T> extends Iterable<T> {
      * instructions away): after a send has returned, a receive that starts later never reports the channel empty
      * while that item is in it. The same holds for {@link #tryReceive()}.
      *
+     * @param timeout the longest to wait for an item
      * @return the item, or {@code null} if none arrived in time
      * @throws ChannelClosedException once the channel is closed and drained
      * @throws ChannelFailedException if the channel is failed
@@ -186,6 +214,8 @@ public interface Channel<T> extends Iterable<T> {
      * each sender's items in its order). If the channel fails meanwhile, this throws
      * {@link ChannelFailedException}, and the items already added to {@code target} stay there.
      *
+     * @param target where the items are added, in the order received
+     * @param maxItems the most items to move
      * @return the number of items added, at least 1
      * @throws ChannelClosedException once the channel is closed and drained
      * @throws ChannelFailedException if the channel is failed
@@ -199,6 +229,8 @@ public interface Channel<T> extends Iterable<T> {
      * {@link java.util.concurrent.BlockingQueue#drainTo(Collection, int)}. Not atomic, like
      * {@link #receiveMany}: a run of {@link #tryReceive()}s that other operations may interleave with.
      *
+     * @param target where the items are added, in the order received
+     * @param maxItems the most items to move; 0 moves none
      * @return the number of items added; 0 if the channel is empty or drained
      * @throws ChannelFailedException if the channel is failed
      * @throws IllegalArgumentException if {@code maxItems < 0}
@@ -221,34 +253,62 @@ public interface Channel<T> extends Iterable<T> {
      * Fails the channel: from now on every send and receive throws {@link ChannelFailedException} with
      * {@code cause}, and buffered items are abandoned. Wakes every waiting thread. Never waits.
      *
+     * @param cause why the channel failed; every later operation throws a {@link ChannelFailedException} with it
      * @return {@code true} if this call failed the channel; {@code false} if it was already failed, or closed
      *     and fully drained
      * @throws NullPointerException if {@code cause} is null
      */
     boolean fail(Throwable cause);
 
-    /** Whether sends are refused: the channel is closed or failed. */
+    /**
+     * Whether sends are refused: the channel is closed or failed.
+     *
+     * @return {@code true} once {@link #close()} or {@link #fail(Throwable)} has taken effect; never false again
+     */
     boolean isClosedForSend();
 
-    /** Whether receives are over: the channel is failed, or closed and every item has been received. */
+    /**
+     * Whether receives are over: the channel is failed, or closed and every item has been received.
+     *
+     * @return {@code true} once every receive would throw; never false again
+     */
     boolean isClosedForReceive();
 
-    /** The cause given to {@link #fail(Throwable)}, if the channel has failed. */
+    /**
+     * The cause given to {@link #fail(Throwable)}, if the channel has failed.
+     *
+     * @return the failure's cause; empty while the channel is open or was only closed
+     */
     Optional<Throwable> failure();
 
-    /** The number of buffered items (a moment's snapshot under concurrency), between 0 and {@link #capacity()}. */
+    /**
+     * The number of buffered items (a moment's snapshot under concurrency), between 0 and {@link #capacity()}.
+     *
+     * @return the items sent and not yet received
+     */
     int size();
 
-    /** The exact number of items the channel can hold. */
+    /**
+     * The exact number of items the channel can hold.
+     *
+     * @return the capacity given at creation
+     */
     int capacity();
 
-    /** The overflow policy chosen at creation. */
+    /**
+     * The overflow policy chosen at creation.
+     *
+     * @return what a send does when the channel is full
+     */
     Overflow overflow();
 
     /**
      * How many items the overflow policy has discarded so far. A drop counts from the moment the send decided it:
      * any operation that saw the channel after that decision (a receive that freed room, a close) is followed by
      * a count that includes it, even if the dropping send has not returned yet.
+     *
+     * @return the total of items discarded since creation; always 0 under {@link Overflow#BLOCK} and
+     *     {@link Overflow#FAIL}
      */
     long droppedCount();
 
@@ -259,6 +319,8 @@ public interface Channel<T> extends Iterable<T> {
      * restored and {@code hasNext()} throws {@link CancellationException} (an iterator cannot throw
      * {@code InterruptedException}). Each iterator takes items from the shared channel: two iterators, or an
      * iterator and other receivers, split the items between them.
+     *
+     * @return a new iterator over the items still to be received; {@code remove()} is not supported
      */
     @Override
     default Iterator<T> iterator() {

@@ -7,14 +7,27 @@ package dev.sluice.pipeline;
  *
  * <p>A channel that ended abortively throws the subtype {@link ChannelFailedException}, which carries the
  * cause.
+ *
+ * @since 0.1
  */
 public class ChannelClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message says which operation found the channel closed
+     */
     public ChannelClosedException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception for a subtype that carries why the channel ended.
+     *
+     * @param message says which operation found the channel closed
+     * @param cause why the channel ended
+     */
     protected ChannelClosedException(String message, Throwable cause) {
         super(message, cause);
     }

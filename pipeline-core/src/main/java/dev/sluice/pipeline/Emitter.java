@@ -9,6 +9,7 @@ import java.util.Objects;
  * them, such as a lock).
  *
  * @param <T> the type of the items
+ * @since 0.1
  */
 public interface Emitter<T> {
 
@@ -25,6 +26,7 @@ public interface Emitter<T> {
      * @throws InterruptedException if the run is being cancelled, or stopped (see above), or the rest of the
      *     pipeline has finished early (after a {@code take}): let it propagate out of {@code produce}, which then
      *     ends cleanly
+     * @param item the item, delivered to the next stage unless the run aborts first
      * @throws NullPointerException if {@code item} is null
      */
     void emit(T item) throws InterruptedException;
@@ -34,6 +36,7 @@ public interface Emitter<T> {
      * with fewer wake-ups than one {@code emit} per item. On a graceful stop, the whole group is delivered (see
      * {@link #emit}). The list is not kept after the call.
      *
+     * @param items the items, in the order they are to be delivered; may be reused once the call returns
      * @throws InterruptedException as for {@link #emit}
      * @throws NullPointerException if the list or any of its items is null (checked before any is sent)
      */
@@ -102,6 +105,10 @@ public interface Emitter<T> {
                 + " emit(item, ack) is for the emitter a pipeline run gives its source");
     }
 
-    /** The run and stage this source runs in: correlation ID, attributes, meters. */
+    /**
+     * The run and stage this source runs in: correlation ID, attributes, meters.
+     *
+     * @return the source stage's context, the same for the whole run
+     */
     StageContext context();
 }

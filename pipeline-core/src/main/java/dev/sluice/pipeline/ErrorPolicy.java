@@ -14,34 +14,56 @@ import dev.sluice.pipeline.internal.check.Require;
  *       and the stage goes on; the item is counted as failed. If the handler itself throws, the run fails.</li>
  * </ul>
  * {@link InterruptedException} is never handled by a policy: it means the run is being cancelled.
+ *
+ * @since 0.1
  */
 public sealed interface ErrorPolicy permits ErrorPolicy.Fail, ErrorPolicy.Skip, ErrorPolicy.ToDeadLetter {
 
-    /** The run fails (the default). */
+    /**
+     * The run fails (the default).
+     *
+     * @return the shared fail policy
+     */
     static ErrorPolicy fail() {
         return Fail.INSTANCE;
     }
 
-    /** The item is skipped, counted and logged. */
+    /**
+     * The item is skipped, counted and logged.
+     *
+     * @return the shared skip policy
+     */
     static ErrorPolicy skip() {
         return Skip.INSTANCE;
     }
 
-    /** The item and its error go to {@code handler}; the item is counted as failed. */
+    /**
+     * The item and its error go to {@code handler}; the item is counted as failed.
+     *
+     * @param handler called on the stage's thread with each failed item; if it throws, the run fails
+     * @return a policy that hands failed items to {@code handler}
+     * @throws NullPointerException if {@code handler} is {@code null}
+     */
     static ErrorPolicy deadLetter(CheckedConsumer<? super DeadLetter> handler) {
         return new ToDeadLetter(Require.nonNull(handler, "handler"));
     }
 
     /** See {@link #fail()}. */
     enum Fail implements ErrorPolicy {
+        /** The only instance, returned by {@link ErrorPolicy#fail()}. */
         INSTANCE
     }
 
     /** See {@link #skip()}. */
     enum Skip implements ErrorPolicy {
+        /** The only instance, returned by {@link ErrorPolicy#skip()}. */
         INSTANCE
     }
 
-    /** See {@link #deadLetter(CheckedConsumer)}. */
+    /**
+     * See {@link #deadLetter(CheckedConsumer)}.
+     *
+     * @param handler receives each item the stage failed on, with the error
+     */
     record ToDeadLetter(CheckedConsumer<? super DeadLetter> handler) implements ErrorPolicy {}
 }

@@ -1,6 +1,10 @@
 package dev.sluice.pipeline;
 
-/** How a pipeline run ended. */
+/**
+ * How a pipeline run ended.
+ *
+ * @since 0.1
+ */
 public enum Outcome {
     /** The source ended and every item went through to the sink. */
     COMPLETED,
@@ -13,7 +17,11 @@ public enum Outcome {
     /** The run's deadline passed; the run was aborted. */
     TIMED_OUT;
 
-    /** Whether the run ended without an abort (COMPLETED or STOPPED). */
+    /**
+     * Whether the run ended without an abort (COMPLETED or STOPPED).
+     *
+     * @return {@code true} for COMPLETED and STOPPED, {@code false} for FAILED, CANCELLED and TIMED_OUT
+     */
     public boolean isSuccess() {
         return this == COMPLETED || this == STOPPED;
     }

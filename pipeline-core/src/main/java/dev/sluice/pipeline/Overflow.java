@@ -5,6 +5,8 @@ package dev.sluice.pipeline;
  *
  * <p>Only {@link #BLOCK} ever makes a sender wait; the other policies decide at once. Every item a policy
  * discards is counted ({@link Channel#droppedCount()}) and handed to the channel's drop callback, if it has one.
+ *
+ * @since 0.1
  */
 public enum Overflow {
     /** The sender waits until there is room: backpressure. The default. */

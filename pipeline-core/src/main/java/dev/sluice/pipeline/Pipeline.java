@@ -55,6 +55,7 @@ import java.util.function.Consumer;
  * the value and the rule; a description that was built is valid.
  *
  * @param <T> the type of the items the last stage produces
+ * @since 0.1
  */
 public final class Pipeline<T> {
 
@@ -71,7 +72,14 @@ public final class Pipeline<T> {
         this.config = config;
     }
 
-    /** A pipeline that starts with {@code source}. The source stage is named {@code source}. */
+    /**
+     * A pipeline that starts with {@code source}. The source stage is named {@code source}.
+     *
+     * @param <T> the type of the items
+     * @param source run on a thread of its own in each run of the pipeline
+     * @return a new, immutable description with the default name and run options
+     * @throws NullPointerException if {@code source} is {@code null}
+     */
     @SuppressWarnings("unchecked")
     public static <T> Pipeline<T> from(Source<? extends T> source) {
         Require.nonNull(source, "source");
@@ -82,14 +90,27 @@ public final class Pipeline<T> {
 
     // ------------------------------------------------------------------------------------------- operators
 
-    /** Applies {@code fn} to each item. {@code fn} must not return null. */
+    /**
+     * Applies {@code fn} to each item. {@code fn} must not return null.
+     *
+     * @param <R> the type of the results
+     * @param fn called on the stage's thread, one item at a time, in order
+     * @return a new description with the stage appended; this one is unchanged
+     * @throws NullPointerException if {@code fn} is {@code null}
+     */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> map(CheckedFunction<? super T, ? extends R> fn) {
         Require.nonNull(fn, "fn");
         return append("map", new Operator.Map((CheckedFunction<Object, Object>) fn));
     }
 
-    /** Keeps the items for which {@code predicate} holds. */
+    /**
+     * Keeps the items for which {@code predicate} holds.
+     *
+     * @param predicate called on the stage's thread, one item at a time; an item it rejects is dropped
+     * @return a new description with the stage appended; this one is unchanged
+     * @throws NullPointerException if {@code predicate} is {@code null}
+     */
     @SuppressWarnings("unchecked")
     public Pipeline<T> filter(CheckedPredicate<? super T> predicate) {
         Require.nonNull(predicate, "predicate");
@@ -99,6 +120,11 @@ public final class Pipeline<T> {
     /**
      * Replaces each item with the items of the {@code Iterable} that {@code fn} returns, in order. The iterable is
      * consumed lazily, each result sent on as the next stage takes it, so a large expansion stays bounded.
+     *
+     * @param <R> the type of the results
+     * @param fn called on the stage's thread for each item; an empty iterable drops the item
+     * @return a new description with the stage appended; this one is unchanged
+     * @throws NullPointerException if {@code fn} is {@code null}
      */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> flatMap(CheckedFunction<? super T, ? extends Iterable<? extends R>> fn) {
@@ -106,7 +132,13 @@ public final class Pipeline<T> {
         return append("flatMap", new Operator.FlatMap((CheckedFunction<Object, ? extends Iterable<?>>) (Object) fn));
     }
 
-    /** Calls {@code action} with each item and passes the item on unchanged. */
+    /**
+     * Calls {@code action} with each item and passes the item on unchanged.
+     *
+     * @param action called on the stage's thread before the item is passed on
+     * @return a new description with the stage appended; this one is unchanged
+     * @throws NullPointerException if {@code action} is {@code null}
+     */
     @SuppressWarnings("unchecked")
     public Pipeline<T> peek(CheckedConsumer<? super T> action) {
         Require.nonNull(action, "action");
@@ -120,6 +152,11 @@ public final class Pipeline<T> {
      * items; then the stage stops taking input until the oldest is done. (It holds at most the window plus one
      * group of input and one of output; see Memory above.)
      *
+     * @param <R> the type of the results
+     * @param concurrency the most calls of {@code fn} at once
+     * @param fn called on a virtual thread of the stage; must not return null
+     * @return a new description with the stage appended; this one is unchanged
+     * @throws NullPointerException if {@code fn} is {@code null}
      * @throws IllegalArgumentException if {@code concurrency < 1}
      */
     @SuppressWarnings("unchecked")
@@ -134,6 +171,11 @@ public final class Pipeline<T> {
      * Like {@link #mapConcurrent} but passes each result on as soon as it is ready, in no particular order: no
      * reorder window, so a slow item never holds back the others.
      *
+     * @param <R> the type of the results
+     * @param concurrency the most calls of {@code fn} at once
+     * @param fn called on a virtual thread of the stage; must not return null
+     * @return a new description with the stage appended; this one is unchanged
+     * @throws NullPointerException if {@code fn} is {@code null}
      * @throws IllegalArgumentException if {@code concurrency < 1}
      */
     @SuppressWarnings("unchecked")
@@ -156,6 +198,7 @@ public final class Pipeline<T> {
      * {@link #mapConcurrentByKey(int, int, CheckedFunction, CheckedFunction)}). A slow key holds back the others
      * only once the window is full of its items: then the stage stops taking input until one of them is done.
      *
+     * @param <R> the type of the results
      * @param concurrency the most calls of {@code fn} at once, at least 1
      * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s
      * @param fn the function, called on a virtual thread of the stage; must not return null
@@ -176,6 +219,7 @@ public final class Pipeline<T> {
      * window bounds the stage's memory, and how far one slow key can fall behind the others: while it holds fewer
      * than {@code window} items, the other keys go on; once the window is full of its items, the stage waits.
      *
+     * @param <R> the type of the results
      * @param concurrency the most calls of {@code fn} at once, at least 1
      * @param window the most items held at once, at least {@code concurrency}
      * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s
@@ -207,6 +251,10 @@ public final class Pipeline<T> {
      * passed since its first item arrived, and at the end of the input. Lists are never empty, never larger than
      * {@code size}, and keep the input order.
      *
+     * @param size the number of items in a full list
+     * @param maxWait the longest the first item of a list waits for the list to fill
+     * @return a new description with the stage appended, whose items are the lists; this one is unchanged
+     * @throws NullPointerException if {@code maxWait} is {@code null}
      * @throws IllegalArgumentException if {@code size < 1} or {@code maxWait} is not positive
      */
     public Pipeline<List<T>> batch(int size, Duration maxWait) {
@@ -219,6 +267,8 @@ public final class Pipeline<T> {
      * Passes on the first {@code limit} items, then finishes: the stages before it are stopped (their threads
      * interrupted, what they hold abandoned) and the stages after it drain and complete normally.
      *
+     * @param limit the most items passed on
+     * @return a new description with the stage appended; this one is unchanged
      * @throws IllegalArgumentException if {@code limit < 0}
      */
     public Pipeline<T> take(long limit) {
@@ -247,7 +297,13 @@ public final class Pipeline<T> {
 
     // ------------------------------------------------------------------------- modifiers of the last stage
 
-    /** Sets the capacity of the link after the last stage (overflow {@link Overflow#BLOCK}). */
+    /**
+     * Sets the capacity of the link after the last stage (overflow {@link Overflow#BLOCK}).
+     *
+     * @param capacity the most items the link holds (default {@value #DEFAULT_CAPACITY})
+     * @return a new description with that link; this one is unchanged
+     * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
+     */
     public Pipeline<T> buffer(int capacity) {
         return buffer(capacity, Overflow.BLOCK);
     }
@@ -256,6 +312,10 @@ public final class Pipeline<T> {
      * Sets the capacity and overflow policy of the link after the last stage. With a drop policy the items
      * discarded are counted in that stage's {@code dropped}; with {@link Overflow#FAIL} a full link fails the run.
      *
+     * @param capacity the most items the link holds (default {@value #DEFAULT_CAPACITY})
+     * @param overflow what the last stage's send does when the link is full
+     * @return a new description with that link; this one is unchanged
+     * @throws NullPointerException if {@code overflow} is {@code null}
      * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      */
     public Pipeline<T> buffer(int capacity, Overflow overflow) {
@@ -288,6 +348,9 @@ public final class Pipeline<T> {
     /**
      * Sets what the last stage does when its function throws (default {@link ErrorPolicy#fail()}).
      *
+     * @param policy the last stage's policy, replacing an earlier one
+     * @return a new description with that policy; this one is unchanged
+     * @throws NullPointerException if {@code policy} is {@code null}
      * @throws IllegalStateException if the last stage has no function (the source, {@code batch}, {@code take})
      */
     public Pipeline<T> onError(ErrorPolicy policy) {
@@ -317,17 +380,38 @@ public final class Pipeline<T> {
         return new Pipeline<>(stages, config.withName(Require.notBlank(pipelineName, "pipelineName")));
     }
 
-    /** Uses {@code correlationId} for every run, instead of a fresh random UUID per run. */
+    /**
+     * Uses {@code correlationId} for every run, instead of a fresh random UUID per run.
+     *
+     * @param correlationId the ID of every run, in its MDC, its summary and its audit record
+     * @return a new description with that ID; this one is unchanged
+     * @throws NullPointerException if {@code correlationId} is {@code null}
+     * @throws IllegalArgumentException if {@code correlationId} is blank
+     */
     public Pipeline<T> correlationId(String correlationId) {
         return new Pipeline<>(stages, config.withCorrelationId(Require.notBlank(correlationId, "correlationId")));
     }
 
-    /** Adds a listener, with progress every second. */
+    /**
+     * Adds a listener, with progress every second.
+     *
+     * @param listener called on a thread of each run (see {@link PipelineListener}); added to any earlier ones
+     * @return a new description with the listener; this one is unchanged
+     * @throws NullPointerException if {@code listener} is {@code null}
+     */
     public Pipeline<T> listener(PipelineListener listener) {
         return listener(listener, RunConfig.DEFAULT_PROGRESS_INTERVAL);
     }
 
-    /** Adds a listener, with progress every {@code progressInterval}. */
+    /**
+     * Adds a listener, with progress every {@code progressInterval}.
+     *
+     * @param listener called on a thread of each run (see {@link PipelineListener}); added to any earlier ones
+     * @param progressInterval the time between two {@link PipelineListener#onProgress} calls
+     * @return a new description with the listener; this one is unchanged
+     * @throws NullPointerException if {@code listener} is {@code null}
+     * @throws IllegalArgumentException if {@code progressInterval} is not positive
+     */
     public Pipeline<T> listener(PipelineListener listener, Duration progressInterval) {
         Require.nonNull(listener, "listener");
         Require.positive(progressInterval, "progressInterval");
@@ -337,6 +421,12 @@ public final class Pipeline<T> {
     /**
      * Calls {@code monitor} with a snapshot every {@code interval} while a run goes on: items, items per second,
      * each stage's counters and link fill. The Sluice answer to "log the items/sec every 1000 items".
+     *
+     * @param interval the time between two calls
+     * @param monitor called as a listener's {@code onProgress}, never on a stage thread
+     * @return a new description with the monitor; this one is unchanged
+     * @throws NullPointerException if {@code monitor} is {@code null}
+     * @throws IllegalArgumentException if {@code interval} is not positive
      */
     public Pipeline<T> monitor(Duration interval, Consumer<? super PipelineSnapshot> monitor) {
         Require.nonNull(monitor, "monitor");
@@ -384,7 +474,13 @@ public final class Pipeline<T> {
         return new Pipeline<>(stages, config.withObservationRegistry(Require.nonNull(registry, "registry")));
     }
 
-    /** How often a stage that ignores cancellation is logged and reported to listeners. Default 10 s. */
+    /**
+     * How often a stage that ignores cancellation is logged and reported to listeners. Default 10 s.
+     *
+     * @param interval the time between two reports of the same stuck stage
+     * @return a new description with that interval; this one is unchanged
+     * @throws IllegalArgumentException if {@code interval} is not positive
+     */
     public Pipeline<T> watchdog(Duration interval) {
         Require.positive(interval, "interval");
         return new Pipeline<>(stages, config.withWatchdogInterval(interval));
@@ -431,6 +527,10 @@ public final class Pipeline<T> {
     /**
      * Completes the description with a sink. The sink stage is named after the sink (see {@link Sink#named}).
      *
+     * @param <R> the type of the run's value
+     * @param sink the last stage, whose value each run returns
+     * @return a runnable pipeline; each run or start is independent
+     * @throws NullPointerException if {@code sink} is {@code null}
      * @throws IllegalArgumentException if the sink's name is already used by another stage
      */
     public <R> RunnablePipeline<R> to(Sink<? super T, R> sink) {
@@ -448,6 +548,8 @@ public final class Pipeline<T> {
      * This pipeline as a {@code Flow.Publisher}: each subscription runs it anew, into a
      * {@link Sink#toSubscriber} sink, so the subscriber's demand paces the whole pipeline and cancelling the
      * subscription finishes the run. Reactor, RxJava and Akka Streams subscribe to it as to any publisher.
+     *
+     * @return a publisher that starts one run per subscription
      */
     public Flow.Publisher<T> toPublisher() {
         return new PublisherView<>(

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeoutException;
  * await or look at it.
  *
  * @param <R> the type of the sink's value
+ * @since 0.1
  */
 public final class PipelineHandle<R> {
 
@@ -19,7 +20,11 @@ public final class PipelineHandle<R> {
         this.run = run;
     }
 
-    /** The run's correlation ID. */
+    /**
+     * The run's correlation ID.
+     *
+     * @return the ID fixed on the pipeline, or the one generated for this run
+     */
     public String correlationId() {
         return run.correlationId();
     }
@@ -42,6 +47,8 @@ public final class PipelineHandle<R> {
      * {@link #await()} throws {@link PipelineCancelledException}. A consumer job's shutdown hook calls this, then
      * {@code await()}.
      *
+     * @param grace how long the pipeline may take to drain, counted from this call; when it runs out, the rest is
+     *     cancelled
      * @throws IllegalArgumentException if {@code grace} is negative
      */
     public void stop(Duration grace) {
@@ -68,6 +75,9 @@ public final class PipelineHandle<R> {
     /**
      * Waits at most {@code timeout} for the run to end, as {@link #await()} does.
      *
+     * @param timeout the longest to wait; the run itself has no deadline from it
+     * @return the result, if the run completed or was stopped and drained
+     * @throws NullPointerException if {@code timeout} is {@code null}
      * @throws TimeoutException if it has not ended by then; the run goes on
      * @throws PipelineFailedException if a stage failed
      * @throws PipelineCancelledException if the run was cancelled or passed its deadline
@@ -82,12 +92,20 @@ public final class PipelineHandle<R> {
         return run.outcomeOrThrow();
     }
 
-    /** Whether the run has ended: every thread of it has terminated (see {@link #await()}). */
+    /**
+     * Whether the run has ended: every thread of it has terminated (see {@link #await()}).
+     *
+     * @return {@code true} once {@link #await()} would return or throw without waiting
+     */
     public boolean isDone() {
         return run.isDone();
     }
 
-    /** The live counters of the run (final once it has ended). */
+    /**
+     * The live counters of the run (final once it has ended).
+     *
+     * @return a new snapshot, read now; it does not change afterwards
+     */
     public PipelineSnapshot snapshot() {
         return run.snapshot();
     }

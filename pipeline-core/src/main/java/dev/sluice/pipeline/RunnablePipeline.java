@@ -12,6 +12,7 @@ import java.util.List;
  * {@link #start} is a new, independent run (with its own correlation ID unless one was fixed).
  *
  * @param <R> the type of the sink's value
+ * @since 0.1
  */
 public final class RunnablePipeline<R> {
 
@@ -43,13 +44,23 @@ public final class RunnablePipeline<R> {
      * a {@link PipelineCancelledException} with outcome {@link Outcome#TIMED_OUT} is thrown once every stage
      * thread has ended. Otherwise as {@link #run()}.
      *
+     * @param timeout the longest the run may take, counted from its start
+     * @return the result of a run that completed before its deadline
+     * @throws PipelineFailedException if a stage failed; it carries the partial summary
+     * @throws PipelineCancelledException if the deadline passed, with outcome {@link Outcome#TIMED_OUT}
+     * @throws InterruptedException if the calling thread is interrupted: the run is cancelled and awaited, and the
+     *     interrupt flag is restored before this is thrown
      * @throws IllegalArgumentException if {@code timeout} is not positive
      */
     public PipelineResult<R> run(Duration timeout) throws InterruptedException {
         return start(timeout).awaitCancellingOnInterrupt();
     }
 
-    /** Starts a run and returns at once with its handle. */
+    /**
+     * Starts a run and returns at once with its handle.
+     *
+     * @return the handle to await, stop, cancel or watch the new run; the run goes on whether or not it is awaited
+     */
     public PipelineHandle<R> start() {
         return new PipelineHandle<>(PipelineRun.start(stages, config, null));
     }
@@ -57,6 +68,9 @@ public final class RunnablePipeline<R> {
     /**
      * Starts a run with a deadline (see {@link #run(Duration)}) and returns at once with its handle.
      *
+     * @param timeout the longest the run may take, counted from now
+     * @return the handle of the new run, which is aborted with outcome {@link Outcome#TIMED_OUT} when the deadline
+     *     passes
      * @throws IllegalArgumentException if {@code timeout} is not positive
      */
     public PipelineHandle<R> start(Duration timeout) {

@@ -89,6 +89,8 @@ import org.slf4j.MDC;
  * refuse to run on one of the scope's own forks (they would wait for themselves): they throw
  * {@link IllegalStateException}. Memory consistency: actions in a fork happen-before
  * {@code join()} returns or throws; actions before {@code fork} happen-before the task starts.
+ *
+ * @since 0.1
  */
 public final class Scope implements AutoCloseable {
 
@@ -142,27 +144,51 @@ public final class Scope implements AutoCloseable {
         this.propagateContext = b.propagateContext;
     }
 
-    /** A scope with the defaults: virtual threads, no deadline, stragglers reported every 10 seconds. */
+    /**
+     * A scope with the defaults: virtual threads, no deadline, stragglers reported every 10 seconds.
+     *
+     * @return a new, open scope named {@code scope-<n>}; close it, best with try-with-resources
+     */
     public static Scope open() {
         return new Builder().open();
     }
 
-    /** Options for a new scope. */
+    /**
+     * Options for a new scope.
+     *
+     * @return a new builder with the defaults of {@link #open()}
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The scope's name: the prefix of its threads' names. */
+    /**
+     * The scope's name: the prefix of its threads' names.
+     *
+     * @return the name given to the builder, or the generated {@code scope-<n>}
+     */
     public String name() {
         return name;
     }
 
-    /** The deadline, if the scope has one. */
+    /**
+     * The deadline, if the scope has one.
+     *
+     * @return the deadline given, or the scope's opening time plus the timeout given; empty without either
+     */
     public Optional<Instant> deadline() {
         return Optional.ofNullable(deadline);
     }
 
-    /** Forks a task named {@code fork-<n>}. See {@link #fork(String, Callable)}. */
+    /**
+     * Forks a task named {@code fork-<n>}. See {@link #fork(String, Callable)}.
+     *
+     * @param <T> the type of the task's result
+     * @param task the work to run on the new thread
+     * @return the fork, to read its result after {@link #join()}
+     * @throws NullPointerException if {@code task} is {@code null}
+     * @throws IllegalStateException if the scope is closed, cancelled, or past its deadline
+     */
     public <T> Fork<T> fork(Callable<? extends T> task) {
         return fork("fork-" + (forkCount.get() + 1), task);
     }
@@ -170,7 +196,11 @@ public final class Scope implements AutoCloseable {
     /**
      * Starts {@code task} on a new thread owned by this scope. Never waits.
      *
+     * @param <T> the type of the task's result
      * @param forkName the fork's name, appended to the scope's to name the thread
+     * @param task the work to run on the new thread; if it throws, the scope is cancelled
+     * @return the fork, to read its result after {@link #join()}
+     * @throws NullPointerException if {@code forkName} or {@code task} is {@code null}
      * @throws IllegalStateException if the scope is closed, or already cancelled (by a failure, {@code cancel()}
      *     or its deadline), or its deadline has passed (which cancels it)
      */
@@ -437,12 +467,21 @@ public final class Scope implements AutoCloseable {
         }
     }
 
-    /** Whether the scope has been cancelled, by any cause (a failure included). */
+    /**
+     * Whether the scope has been cancelled, by any cause (a failure included).
+     *
+     * @return {@code true} once a failure, {@link #cancel()}, the deadline or {@link #close()} has cancelled it;
+     *     never false again
+     */
     public boolean isCancelled() {
         return ending.get() != null;
     }
 
-    /** The number of forked threads that have not yet terminated. 0 after {@code join()} or {@code close()}. */
+    /**
+     * The number of forked threads that have not yet terminated. 0 after {@code join()} or {@code close()}.
+     *
+     * @return the forks whose threads are still alive, a moment's snapshot
+     */
     public int activeCount() {
         Thread last = lastExited.get();
         return running.get() + (last != null && last.isAlive() ? 1 : 0);
@@ -684,7 +723,13 @@ public final class Scope implements AutoCloseable {
 
         private Builder() {}
 
-        /** The scope's name, the prefix of its threads' names. Default {@code scope-<n>}. */
+        /**
+         * The scope's name, the prefix of its threads' names. Default {@code scope-<n>}.
+         *
+         * @param name the scope's name
+         * @return this builder
+         * @throws NullPointerException if {@code name} is {@code null}
+         */
         public Builder name(String name) {
             this.name = Require.nonNull(name, "name");
             return this;
@@ -693,6 +738,10 @@ public final class Scope implements AutoCloseable {
         /**
          * A deadline: the forks still running when it passes are cancelled then, whether or not a thread waits in
          * {@link #join()} (see the class comment). Replaces a {@link #timeout(Duration)}.
+         *
+         * @param deadline the wall-clock instant; one already past makes the first fork cancel the scope
+         * @return this builder
+         * @throws NullPointerException if {@code deadline} is {@code null}
          */
         public Builder deadline(Instant deadline) {
             this.deadline = Require.nonNull(deadline, "deadline");
@@ -700,7 +749,13 @@ public final class Scope implements AutoCloseable {
             return this;
         }
 
-        /** A deadline {@code timeout} after {@link #open()}. Replaces a {@link #deadline(Instant)}. */
+        /**
+         * A deadline {@code timeout} after {@link #open()}. Replaces a {@link #deadline(Instant)}.
+         *
+         * @param timeout how long after opening the scope its forks are cancelled
+         * @return this builder
+         * @throws IllegalArgumentException if {@code timeout} is not positive
+         */
         public Builder timeout(Duration timeout) {
             Require.positive(timeout, "timeout");
             this.deadline = null;
@@ -711,20 +766,36 @@ public final class Scope implements AutoCloseable {
         /**
          * Where the threads come from; the scope names them. Default: virtual threads. Pass
          * {@code Thread.ofPlatform().factory()} for platform threads.
+         *
+         * @param threadFactory makes one thread per fork (and the deadline's watcher); it must not return {@code null}
+         * @return this builder
+         * @throws NullPointerException if {@code threadFactory} is {@code null}
          */
         public Builder threadFactory(ThreadFactory threadFactory) {
             this.threadFactory = Require.nonNull(threadFactory, "threadFactory");
             return this;
         }
 
-        /** How often a fork that ignores cancellation is reported while the scope waits for it. Default 10 s. */
+        /**
+         * How often a fork that ignores cancellation is reported while the scope waits for it. Default 10 s.
+         *
+         * @param interval the time between two reports of the same straggler
+         * @return this builder
+         * @throws IllegalArgumentException if {@code interval} is not positive
+         */
         public Builder stragglerReportInterval(Duration interval) {
             Require.positive(interval, "stragglerReportInterval");
             this.stragglerReportInterval = interval;
             return this;
         }
 
-        /** Called with each straggling thread, on the waiting thread, besides the WARN log line. */
+        /**
+         * Called with each straggling thread, on the waiting thread, besides the WARN log line.
+         *
+         * @param onStraggler receives each fork thread that has not ended, once per report interval
+         * @return this builder
+         * @throws NullPointerException if {@code onStraggler} is {@code null}
+         */
         public Builder onStraggler(Consumer<Thread> onStraggler) {
             this.onStraggler = Require.nonNull(onStraggler, "onStraggler");
             return this;
@@ -744,7 +815,11 @@ public final class Scope implements AutoCloseable {
             return this;
         }
 
-        /** Opens a scope with these options. */
+        /**
+         * Opens a scope with these options.
+         *
+         * @return a new, open scope; a timeout starts counting now
+         */
         public Scope open() {
             return new Scope(this);
         }

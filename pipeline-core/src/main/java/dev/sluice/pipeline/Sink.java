@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
  *
  * @param <T> the type of the items
  * @param <R> the type of the run's value
+ * @since 0.1
  */
 public final class Sink<T, R> {
 
@@ -34,7 +35,14 @@ public final class Sink<T, R> {
         this.errorPolicy = errorPolicy;
     }
 
-    /** Calls {@code action} for each item; the value is the number of items the action completed. */
+    /**
+     * Calls {@code action} for each item; the value is the number of items the action completed.
+     *
+     * @param <T> the type of the items
+     * @param action called on the sink stage's thread with each item, in arrival order
+     * @return a sink that can serve any number of runs, each counting from zero
+     * @throws NullPointerException if {@code action} is {@code null}
+     */
     public static <T> Sink<T, Long> forEach(CheckedConsumer<? super T> action) {
         Require.nonNull(action, "action");
         return new Sink<>(
@@ -63,6 +71,11 @@ public final class Sink<T, R> {
      * time limit, use {@link Pipeline#batch} before the sink. The value is the number of items in groups the
      * action completed. A dead-letter policy receives the whole group. The list is not to be kept after the call.
      *
+     * @param <T> the type of the items
+     * @param maxBatch the most items in one group
+     * @param action called on the sink stage's thread with each group, in arrival order
+     * @return a sink that can serve any number of runs, each counting from zero
+     * @throws NullPointerException if {@code action} is {@code null}
      * @throws IllegalArgumentException if {@code maxBatch < 1}
      */
     public static <T> Sink<T, Long> forEachBatch(int maxBatch, CheckedConsumer<? super List<T>> action) {
@@ -100,7 +113,16 @@ public final class Sink<T, R> {
                 ErrorPolicy.fail());
     }
 
-    /** Collects the items with a {@link Collector}; a fresh container per run. */
+    /**
+     * Collects the items with a {@link Collector}; a fresh container per run.
+     *
+     * @param <T> the type of the items
+     * @param <A> the collector's accumulation type
+     * @param <R> the type of the run's value
+     * @param collector used on the sink stage's thread only, so it need not be concurrent
+     * @return a sink whose value is the collector's finished result
+     * @throws NullPointerException if {@code collector} is {@code null}
+     */
     public static <T, A, R> Sink<T, R> collect(Collector<? super T, A, R> collector) {
         Require.nonNull(collector, "collector");
         Supplier<A> supplier = collector.supplier();
@@ -125,13 +147,27 @@ public final class Sink<T, R> {
                 ErrorPolicy.fail());
     }
 
-    /** The items in a list, in arrival order. */
+    /**
+     * The items in a list, in arrival order.
+     *
+     * @param <T> the type of the items
+     * @return a sink named {@code toList}, whose value is a new list per run
+     */
     public static <T> Sink<T, List<T>> toList() {
         Sink<T, List<T>> list = collect(Collectors.<T>toList());
         return list.named("toList");
     }
 
-    /** Folds the items into a value, starting from {@code identity}; the value is the last accumulation. */
+    /**
+     * Folds the items into a value, starting from {@code identity}; the value is the last accumulation.
+     *
+     * @param <T> the type of the items
+     * @param <R> the type of the run's value
+     * @param identity each run's starting value, and its value if no item arrives
+     * @param accumulator combines the value so far with the next item, on the sink stage's thread
+     * @return a sink whose value is the final accumulation
+     * @throws NullPointerException if {@code accumulator} is {@code null}
+     */
     public static <T, R> Sink<T, R> reduce(R identity, BiFunction<R, ? super T, R> accumulator) {
         Require.nonNull(accumulator, "accumulator");
         return new Sink<>(
@@ -153,7 +189,12 @@ public final class Sink<T, R> {
                 ErrorPolicy.fail());
     }
 
-    /** Counts the items. */
+    /**
+     * Counts the items.
+     *
+     * @param <T> the type of the items
+     * @return a sink named {@code count}, whose value is the number of items it took in
+     */
     public static <T> Sink<T, Long> count() {
         return Sink.<T>forEach(item -> {}).named("count");
     }
@@ -162,6 +203,11 @@ public final class Sink<T, R> {
      * Sends the items into a channel, waiting while it is full; the value is the number sent. When the run
      * completes the channel is closed; when it fails or is cancelled, the channel is failed with the cause, so its
      * receivers learn how the stream ended. If the channel is closed by someone else, the run finishes early.
+     *
+     * @param <T> the type of the items
+     * @param channel receives the items; the sink closes or fails it when the run ends
+     * @return a sink whose value is the number of items sent
+     * @throws NullPointerException if {@code channel} is {@code null}
      */
     public static <T> Sink<T, Long> toChannel(Channel<? super T> channel) {
         Require.nonNull(channel, "channel");
@@ -213,6 +259,11 @@ public final class Sink<T, R> {
      * {@code onSubscribe} when the run starts, then {@code onNext}, then {@code onComplete}, or {@code onError}
      * with the failure (or a {@link java.util.concurrent.CancellationException}) if the run aborts. Cancelling
      * the subscription finishes the run early. All signals come from the sink stage's thread. Can run once.
+     *
+     * @param <T> the type of the items
+     * @param subscriber subscribed once, by the first run
+     * @return a sink whose value is the number of items delivered
+     * @throws NullPointerException if {@code subscriber} is {@code null}
      */
     public static <T> Sink<T, Long> toSubscriber(Flow.Subscriber<? super T> subscriber) {
         Require.nonNull(subscriber, "subscriber");
@@ -311,7 +362,13 @@ public final class Sink<T, R> {
         default void abort(Throwable cause) {}
     }
 
-    /** This sink with the given policy for items its function fails on. */
+    /**
+     * This sink with the given policy for items its function fails on.
+     *
+     * @param policy what to do with an item (or group) the sink's function throws for
+     * @return a new sink, the same but for the policy; this one is unchanged
+     * @throws NullPointerException if {@code policy} is {@code null}
+     */
     public Sink<T, R> onError(ErrorPolicy policy) {
         return new Sink<>(logic, name, Require.nonNull(policy, "policy"));
     }

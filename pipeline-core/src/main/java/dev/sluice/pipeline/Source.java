@@ -39,11 +39,18 @@ import java.util.stream.Stream;
  * a {@link Stream}, which can run once (a second run fails with {@link IllegalStateException}).
  *
  * @param <T> the type of the items
+ * @since 0.1
  */
 @FunctionalInterface
 public interface Source<T> {
 
-    /** Produces the items, pushing each with {@code emitter.emit}. Runs on the source stage's thread. */
+    /**
+     * Produces the items, pushing each with {@code emitter.emit}. Runs on the source stage's thread.
+     *
+     * @param emitter hands the items to the next stage, waiting while it is full; only for this run
+     * @throws Exception any failure, which fails the run unless the run is being stopped or downstream has
+     *     finished early; an {@link InterruptedException} from the emitter should be let through
+     */
     void produce(Emitter<T> emitter) throws Exception;
 
     /**
@@ -57,6 +64,7 @@ public interface Source<T> {
      * @param position the position of an item: increasing in the order the source emits
      * @param tracker the tracker of this run, whose next position is where the source starts
      * @return the tracked source
+     * @param <T> the type of the items
      * @throws NullPointerException if an argument is null
      * @since 0.1
      */
@@ -67,7 +75,14 @@ public interface Source<T> {
         return new PositionedSource<>(source, position, tracker);
     }
 
-    /** The given items, in order. The array is copied. */
+    /**
+     * The given items, in order. The array is copied.
+     *
+     * @param <T> the type of the items
+     * @param items the items, none null
+     * @return a source that can run any number of times, emitting the same items each time
+     * @throws NullPointerException if {@code items} or any of its elements is {@code null}, naming its index
+     */
     @SafeVarargs
     static <T> Source<T> of(T... items) {
         Require.nonNull(items, "items");
@@ -82,19 +97,38 @@ public interface Source<T> {
      * The items of an {@code Iterable}, in iteration order, with a fresh iterator for each run. A
      * {@link Collection} is taken to be in memory, and its items move downstream in groups; any other
      * {@code Iterable}'s iterator may block in {@code next()}, so each item is passed on as soon as it is there.
+     *
+     * @param <T> the type of the items
+     * @param items iterated afresh by each run; not copied, so a run sees its contents at that time
+     * @return a source that can run any number of times
+     * @throws NullPointerException if {@code items} is {@code null}
      */
     static <T> Source<T> from(Iterable<? extends T> items) {
         Require.nonNull(items, "items");
         return new IterableSource<>(items, items instanceof Collection<?>);
     }
 
-    /** The remaining items of an iterator, which may block in {@code next()}. Can run once. */
+    /**
+     * The remaining items of an iterator, which may block in {@code next()}. Can run once.
+     *
+     * @param <T> the type of the items
+     * @param iterator the iterator, consumed by the first run
+     * @return a source whose second run fails with {@link IllegalStateException}
+     * @throws NullPointerException if {@code iterator} is {@code null}
+     */
     static <T> Source<T> from(Iterator<? extends T> iterator) {
         Require.nonNull(iterator, "iterator");
         return new SingleUseSource<>(() -> iterator, "an iterator");
     }
 
-    /** The items of a stream, which is closed when the source ends. Can run once. */
+    /**
+     * The items of a stream, which is closed when the source ends. Can run once.
+     *
+     * @param <T> the type of the items
+     * @param stream the stream, consumed and closed by the first run
+     * @return a source whose second run fails with {@link IllegalStateException}
+     * @throws NullPointerException if {@code stream} is {@code null}
+     */
     static <T> Source<T> from(Stream<? extends T> stream) {
         Require.nonNull(stream, "stream");
         return new SingleUseSource<>(stream::iterator, "a stream", stream);
@@ -103,6 +137,11 @@ public interface Source<T> {
     /**
      * An endless source: {@code supplier.get()} for each item until the run is stopped, cancelled, or finished by
      * a {@code take}. The supplier runs on the source thread; returning null fails the run.
+     *
+     * @param <T> the type of the items
+     * @param supplier called once per item, on the source's thread; it should not block uninterruptibly
+     * @return a source that can run any number of times and never ends by itself
+     * @throws NullPointerException if {@code supplier} is {@code null}
      */
     static <T> Source<T> generate(Supplier<? extends T> supplier) {
         Require.nonNull(supplier, "supplier");
@@ -117,7 +156,14 @@ public interface Source<T> {
         };
     }
 
-    /** The longs from {@code startInclusive} to {@code endExclusive}, in order. */
+    /**
+     * The longs from {@code startInclusive} to {@code endExclusive}, in order.
+     *
+     * @param startInclusive the first item
+     * @param endExclusive one past the last item; equal to {@code startInclusive} for an empty source
+     * @return a source that can run any number of times
+     * @throws IllegalArgumentException if {@code endExclusive < startInclusive}
+     */
     static Source<Long> range(long startInclusive, long endExclusive) {
         Require.argument(
                 endExclusive >= startInclusive,
@@ -157,6 +203,11 @@ public interface Source<T> {
      * silent for 10 ms or has used up the demand it was granted; an item signalled later is not taken, and is
      * logged at WARN.
      *
+     * @param <T> the type of the items
+     * @param publisher subscribed to anew by each run
+     * @param prefetch the most items requested and not yet passed downstream
+     * @return a source that can run as many times as the publisher accepts subscribers
+     * @throws NullPointerException if {@code publisher} is {@code null}
      * @throws IllegalArgumentException if {@code prefetch < 1}
      */
     static <T> Source<T> fromPublisher(Flow.Publisher<? extends T> publisher, int prefetch) {
@@ -165,7 +216,14 @@ public interface Source<T> {
         return new PublisherSource<>(publisher, prefetch);
     }
 
-    /** {@link #fromPublisher(Flow.Publisher, int)} with a prefetch of 256. */
+    /**
+     * {@link #fromPublisher(Flow.Publisher, int)} with a prefetch of 256.
+     *
+     * @param <T> the type of the items
+     * @param publisher subscribed to anew by each run
+     * @return a source that can run as many times as the publisher accepts subscribers
+     * @throws NullPointerException if {@code publisher} is {@code null}
+     */
     static <T> Source<T> fromPublisher(Flow.Publisher<? extends T> publisher) {
         return fromPublisher(publisher, 256);
     }

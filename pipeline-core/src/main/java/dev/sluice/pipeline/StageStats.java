@@ -18,6 +18,7 @@ package dev.sluice.pipeline;
  *     {@code itemsOut}, over the elapsed time
  * @param buffered items waiting in the stage's input link (a moment's reading; 0 for a source)
  * @param capacity the capacity of the stage's input link (0 for a source)
+ * @since 0.1
  */
 public record StageStats(
         String name,

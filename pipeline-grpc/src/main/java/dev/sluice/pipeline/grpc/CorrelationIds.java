@@ -40,6 +40,8 @@ import java.util.regex.Pattern;
  *       length and the replacement.</li>
  * </ul>
  * Both interceptors are stateless and thread-safe; install each once per channel or service.
+ *
+ * @since 0.1
  */
 public final class CorrelationIds {
 
@@ -61,24 +63,43 @@ public final class CorrelationIds {
 
     private CorrelationIds() {}
 
-    /** Whether {@code value} may be used as a correlation ID as it is: 1 to 128 characters of {@code [A-Za-z0-9._:-]}. */
+    /**
+     * Whether {@code value} may be used as a correlation ID as it is: 1 to 128 characters of {@code [A-Za-z0-9._:-]}.
+     *
+     * @param value the candidate ID; {@code null} is allowed and is not valid
+     * @return {@code true} if the interceptors would pass {@code value} on unchanged, {@code false} if they would
+     *     replace it
+     */
     public static boolean isValid(String value) {
         return value != null
                 && value.length() <= MAX_LENGTH
                 && VALID.matcher(value).matches();
     }
 
-    /** The correlation ID of the current gRPC call on a server with {@link #serverInterceptor()}, if any. */
+    /**
+     * The correlation ID of the current gRPC call on a server with {@link #serverInterceptor()}, if any.
+     *
+     * @return the ID read from the calling thread's gRPC {@code Context}; empty outside a call's callbacks or on a
+     *     service without the server interceptor
+     */
     public static Optional<String> current() {
         return Optional.ofNullable(CONTEXT_KEY.get());
     }
 
-    /** The client interceptor (see the class comment). */
+    /**
+     * The client interceptor (see the class comment).
+     *
+     * @return a shared, stateless interceptor that attaches the caller's correlation ID to each call
+     */
     public static ClientInterceptor clientInterceptor() {
         return CorrelationClientInterceptor.INSTANCE;
     }
 
-    /** The server interceptor (see the class comment). */
+    /**
+     * The server interceptor (see the class comment).
+     *
+     * @return a shared, stateless interceptor that validates or creates the call's correlation ID and echoes it back
+     */
     public static ServerInterceptor serverInterceptor() {
         return CorrelationServerInterceptor.INSTANCE;
     }

@@ -13,22 +13,30 @@ import io.grpc.Status;
  *
  * <p>A cancellation the caller asked for never surfaces as this exception: it stays an interruption or
  * cancellation of the pipeline.
+ *
+ * @since 0.1
  */
 public final class GrpcCallException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final transient Status status;
+    /** The full gRPC method name. */
     private final String methodName;
+    /** Calls made, the failed one included. */
     private final int attempts;
+    /** Items passed downstream before the failure. */
     private final long itemsDelivered;
 
     /**
+     * Creates the exception; its message is built from the arguments.
+     *
      * @param status the status the call failed with (for an open breaker: UNAVAILABLE)
      * @param methodName the full gRPC method name
      * @param attempts calls made, the failed one included (0 if the breaker refused the first)
      * @param itemsDelivered items passed downstream before the failure (0 for unary calls)
      * @param reason why the failure is final, in words
      * @param cause the last call's exception
+     * @throws NullPointerException if {@code status} or {@code methodName} is {@code null}
      */
     public GrpcCallException(
             Status status, String methodName, int attempts, long itemsDelivered, String reason, Throwable cause) {
@@ -39,27 +47,47 @@ public final class GrpcCallException extends RuntimeException {
         this.itemsDelivered = itemsDelivered;
     }
 
-    /** The status the last call ended with. */
+    /**
+     * The status the last call ended with.
+     *
+     * @return the gRPC status, UNAVAILABLE when an open circuit breaker refused the call; never {@code null}
+     */
     public Status status() {
         return status;
     }
 
-    /** Shorthand for {@code status().getCode()}. */
+    /**
+     * Shorthand for {@code status().getCode()}.
+     *
+     * @return the last call's status code
+     */
     public Status.Code code() {
         return status.getCode();
     }
 
-    /** The full gRPC method name, such as {@code sluice.items.v1.ItemService/StreamItems}. */
+    /**
+     * The full gRPC method name, such as {@code sluice.items.v1.ItemService/StreamItems}.
+     *
+     * @return the failed method's full name
+     */
     public String methodName() {
         return methodName;
     }
 
-    /** Calls made, the failed one included. */
+    /**
+     * Calls made, the failed one included.
+     *
+     * @return the number of calls started, 0 if the circuit breaker refused the first
+     */
     public int attempts() {
         return attempts;
     }
 
-    /** Items passed downstream before the failure. */
+    /**
+     * Items passed downstream before the failure.
+     *
+     * @return the count of items delivered over all attempts, 0 for a unary call
+     */
     public long itemsDelivered() {
         return itemsDelivered;
     }

@@ -41,6 +41,8 @@ import java.time.Duration;
  * }</pre>
  * Each breaker then has {@code resilience4j.circuitbreaker.state} (a gauge per state, tagged {@code name} and
  * {@code state}, 1 for the current one), {@code resilience4j.circuitbreaker.calls} and the rest of resilience4j's set.
+ *
+ * @since 0.1
  */
 public final class GrpcCircuitBreakers {
 
@@ -54,6 +56,8 @@ public final class GrpcCircuitBreakers {
     /**
      * Opens after {@value #DEFAULT_FAILURE_THRESHOLD} consecutive failed calls, for 30 seconds, then lets one trial
      * call through (half-open): its success closes the breaker, its failure opens it again.
+     *
+     * @return a new config with the default threshold and open duration, and no slow-call rule
      */
     public static CircuitBreakerConfig defaultConfig() {
         return config(DEFAULT_FAILURE_THRESHOLD, DEFAULT_OPEN_DURATION);
@@ -63,6 +67,9 @@ public final class GrpcCircuitBreakers {
      * Opens after {@code failureThreshold} consecutive failed calls, for {@code openDuration}, then lets one trial
      * call through.
      *
+     * @param failureThreshold consecutive failed calls that open the breaker; also the size of its count-based window
+     * @param openDuration how long the breaker refuses calls before its half-open trial call
+     * @return a new config; a call is never counted as slow, however long it runs
      * @throws IllegalArgumentException if {@code failureThreshold < 1} or {@code openDuration} is not positive
      */
     public static CircuitBreakerConfig config(int failureThreshold, Duration openDuration) {
@@ -82,7 +89,14 @@ public final class GrpcCircuitBreakers {
                 .build();
     }
 
-    /** The breaker of {@code channel}'s target in {@code registry}, named after {@link Channel#authority()}. */
+    /**
+     * The breaker of {@code channel}'s target in {@code registry}, named after {@link Channel#authority()}.
+     *
+     * @param registry where the breaker is looked up, or created with the registry's default config
+     * @param channel the channel whose authority names the target
+     * @return the registry's breaker for that authority: the same instance for every channel to the same target
+     * @throws NullPointerException if {@code registry} or {@code channel} is {@code null}
+     */
     public static CircuitBreaker forTarget(CircuitBreakerRegistry registry, Channel channel) {
         Require.nonNull(registry, "registry");
         Require.nonNull(channel, "channel");

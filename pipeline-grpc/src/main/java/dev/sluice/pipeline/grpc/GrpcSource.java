@@ -82,6 +82,7 @@ import java.time.Duration;
  *
  * @param <Req> the request type
  * @param <Resp> the type of the streamed messages, the source's items
+ * @since 0.1
  */
 public final class GrpcSource<Req, Resp> implements Source<Resp> {
 
@@ -114,6 +115,13 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
      * with a copy of {@code method} whose response marshaller marks its parse errors: interceptors see the same name,
      * type and messages, in another {@code MethodDescriptor} instance.
      *
+     * @param <Req> the request type
+     * @param <Resp> the type of the streamed messages
+     * @param channel the channel the calls are made on (with any interceptors already applied)
+     * @param method the server-streaming method to call
+     * @param request the request sent with every call; a {@link ResumeStrategy} may replace it on a resume
+     * @return a new builder with the defaults, each of which can be changed before {@link Builder#build()}
+     * @throws NullPointerException if {@code channel}, {@code method} or {@code request} is {@code null}
      * @throws IllegalArgumentException if {@code method} is not server-streaming
      */
     public static <Req, Resp> Builder<Req, Resp> builder(
@@ -121,7 +129,18 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         return new Builder<>(channel, method, request);
     }
 
-    /** A source with the defaults: prefetch {@value #DEFAULT_PREFETCH}, one call, no retry. */
+    /**
+     * A source with the defaults: prefetch {@value #DEFAULT_PREFETCH}, one call, no retry.
+     *
+     * @param <Req> the request type
+     * @param <Resp> the type of the streamed messages
+     * @param channel the channel the call is made on
+     * @param method the server-streaming method to call
+     * @param request the request sent with the call
+     * @return a new source; each pipeline run that uses it makes its own call
+     * @throws NullPointerException if {@code channel}, {@code method} or {@code request} is {@code null}
+     * @throws IllegalArgumentException if {@code method} is not server-streaming
+     */
     public static <Req, Resp> GrpcSource<Req, Resp> of(
             Channel channel, MethodDescriptor<Req, Resp> method, Req request) {
         return builder(channel, method, request).build();
@@ -133,7 +152,11 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         new GrpcSourceRun<>(spec).run(emitter);
     }
 
-    /** The full gRPC method name. */
+    /**
+     * The full gRPC method name.
+     *
+     * @return the called method's full name, such as {@code sluice.items.v1.ItemService/StreamItems}
+     */
     public String methodName() {
         return spec.method().getFullMethodName();
     }
@@ -177,13 +200,23 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * Call options for every call: credentials, compression, executor, wait-for-ready. A deadline in them is
          * absolute and bounds every call of every run made until then, resumes included; a stream usually wants
          * none (see {@link ResilienceOptions} for the idle timeout).
+         *
+         * @param callOptions the options every call starts from (default {@link CallOptions#DEFAULT})
+         * @return this builder
+         * @throws NullPointerException if {@code callOptions} is {@code null}
          */
         public Builder<Req, Resp> callOptions(CallOptions callOptions) {
             this.callOptions = Require.nonNull(callOptions, "callOptions");
             return this;
         }
 
-        /** Headers sent with every call (copied now). */
+        /**
+         * Headers sent with every call (copied now).
+         *
+         * @param headers the headers; later changes to this object do not reach the calls
+         * @return this builder
+         * @throws NullPointerException if {@code headers} is {@code null}
+         */
         public Builder<Req, Resp> headers(Metadata headers) {
             Require.nonNull(headers, "headers");
             Metadata copy = new Metadata();
@@ -195,6 +228,10 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         /**
          * Messages requested ahead of the pipeline, and the most the source buffers: at least 1 (default
          * {@value GrpcSource#DEFAULT_PREFETCH}). Memory per run: prefetch × message size.
+         *
+         * @param prefetch messages requested from the server before any is consumed
+         * @return this builder
+         * @throws IllegalArgumentException if {@code prefetch < 1}
          */
         public Builder<Req, Resp> prefetch(int prefetch) {
             this.prefetch = Require.atLeast(prefetch, 1, "prefetch");
@@ -205,6 +242,11 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * How many messages the source passes downstream before it requests that many again: 1 to prefetch
          * (default half the prefetch, at least 1). Smaller batches mean more request frames, larger ones a
          * burstier server.
+         *
+         * @param replenishBatch messages consumed between two requests for more; checked against the prefetch by
+         *     {@link #build()}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code replenishBatch < 1}
          */
         public Builder<Req, Resp> replenishBatch(int replenishBatch) {
             this.replenishBatch = Require.atLeast(replenishBatch, 1, "replenishBatch");
@@ -215,19 +257,38 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
          * While messages flow, the longest the source waits for a replenish batch of them before it passes on what
          * has arrived: 0 to 1 s (default {@link GrpcSource#DEFAULT_MAX_BATCH_DELAY}, 200 µs). A message that finds
          * the source waiting for one is never held; {@link Duration#ZERO} holds none (see the class comment).
+         *
+         * @param maxBatchDelay the longest a message that arrived may wait for others before it is passed on
+         * @return this builder
+         * @throws NullPointerException if {@code maxBatchDelay} is {@code null}
+         * @throws IllegalArgumentException if {@code maxBatchDelay} is negative or longer than
+         *     {@link GrpcSource#MAX_BATCH_DELAY_LIMIT}
          */
         public Builder<Req, Resp> maxBatchDelay(Duration maxBatchDelay) {
             this.maxBatchDelay = Require.between(maxBatchDelay, Duration.ZERO, MAX_BATCH_DELAY_LIMIT, "maxBatchDelay");
             return this;
         }
 
-        /** Retries, backoff and the stream idle timeout; without them the source makes one call. */
+        /**
+         * Retries, backoff and the stream idle timeout; without them the source makes one call.
+         *
+         * @param resilience which failures are retried, how often and after what delay, and the idle timeout
+         * @return this builder
+         * @throws NullPointerException if {@code resilience} is {@code null}
+         */
         public Builder<Req, Resp> resilience(ResilienceOptions resilience) {
             this.resilience = Require.nonNull(resilience, "resilience");
             return this;
         }
 
-        /** How to continue a stream that broke past its first item; without one such a failure is final. */
+        /**
+         * How to continue a stream that broke past its first item; without one such a failure is final.
+         *
+         * @param resume builds the request of the resumed call from the last item delivered; needs
+         *     {@link #resilience} too, else {@link #build()} refuses it
+         * @return this builder
+         * @throws NullPointerException if {@code resume} is {@code null}
+         */
         public Builder<Req, Resp> resumeWith(ResumeStrategy<Req, Resp> resume) {
             this.resume = Require.nonNull(resume, "resume");
             return this;
@@ -236,6 +297,10 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         /**
          * The circuit breaker of the target, shared by all its calls (see {@link GrpcCircuitBreakers}). Each call
          * takes a permission first; while the breaker is open, the source fails fast.
+         *
+         * @param breaker the target's breaker, usually from {@link GrpcCircuitBreakers#forTarget}
+         * @return this builder
+         * @throws NullPointerException if {@code breaker} is {@code null}
          */
         public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
             this.breaker = Require.nonNull(breaker, "breaker");
@@ -245,6 +310,7 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         /**
          * Builds the source.
          *
+         * @return a new, immutable source with this builder's options; the builder can be changed and reused
          * @throws IllegalArgumentException if {@code replenishBatch} exceeds {@code prefetch}, or a resume strategy
          *     is set without resilience options (it would never be used)
          */

@@ -58,6 +58,7 @@ import org.slf4j.LoggerFactory;
  *
  * @param <Req> the request type
  * @param <Resp> the response type
+ * @since 0.1
  */
 public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
 
@@ -82,6 +83,12 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
      * whose response marshaller marks its parse errors: interceptors see the same name, type and messages, in
      * another {@code MethodDescriptor} instance.
      *
+     * @param <Req> the request type
+     * @param <Resp> the response type
+     * @param channel the channel the calls are made on (with any interceptors already applied)
+     * @param method the unary method to call
+     * @return a new builder with the defaults: one attempt, no breaker, {@link CallOptions#DEFAULT}
+     * @throws NullPointerException if {@code channel} or {@code method} is {@code null}
      * @throws IllegalArgumentException if {@code method} is not unary
      */
     public static <Req, Resp> Builder<Req, Resp> builder(Channel channel, MethodDescriptor<Req, Resp> method) {
@@ -91,6 +98,9 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     /**
      * Calls the method, retrying as configured, and waits for the response.
      *
+     * @param request the request sent with every attempt
+     * @return the response of the first successful attempt
+     * @throws NullPointerException if {@code request} is {@code null}
      * @throws GrpcCallException if the call failed for good
      * @throws InterruptedException if the calling thread was interrupted; the call in flight was cancelled
      */
@@ -171,24 +181,45 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
          * Call options for every attempt: credentials, compression, executor. A deadline in them is absolute (gRPC
          * fixes it when the options are made), so it bounds every call made with this instance until then; for a
          * deadline per attempt use {@link ResilienceOptions.Builder#requestTimeout}.
+         *
+         * @param callOptions the options every attempt starts from (default {@link CallOptions#DEFAULT})
+         * @return this builder
+         * @throws NullPointerException if {@code callOptions} is {@code null}
          */
         public Builder<Req, Resp> callOptions(CallOptions callOptions) {
             this.callOptions = Require.nonNull(callOptions, "callOptions");
             return this;
         }
 
-        /** Retries, backoff and the per-attempt deadline; without them one attempt is made. */
+        /**
+         * Retries, backoff and the per-attempt deadline; without them one attempt is made.
+         *
+         * @param resilience which failures are retried, how often and after what delay, and each attempt's timeout
+         * @return this builder
+         * @throws NullPointerException if {@code resilience} is {@code null}
+         */
         public Builder<Req, Resp> resilience(ResilienceOptions resilience) {
             this.resilience = Require.nonNull(resilience, "resilience");
             return this;
         }
 
-        /** The circuit breaker of the target, shared by all its calls (see {@link GrpcCircuitBreakers}). */
+        /**
+         * The circuit breaker of the target, shared by all its calls (see {@link GrpcCircuitBreakers}).
+         *
+         * @param breaker the target's breaker; each attempt takes a permission first and fails fast while it is open
+         * @return this builder
+         * @throws NullPointerException if {@code breaker} is {@code null}
+         */
         public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
             this.breaker = Require.nonNull(breaker, "breaker");
             return this;
         }
 
+        /**
+         * Builds the unary call.
+         *
+         * @return a new {@link GrpcUnary} with this builder's options; the builder can be changed and reused
+         */
         public GrpcUnary<Req, Resp> build() {
             return new GrpcUnary<>(this);
         }

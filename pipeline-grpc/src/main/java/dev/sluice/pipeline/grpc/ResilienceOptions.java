@@ -67,6 +67,8 @@ import java.util.Set;
  *
  * <p>Do not also configure a retry policy in the channel's service config: its attempts would multiply with
  * these. gRPC's built-in retry also stops once response headers arrive, while Sluice resumes past them.
+ *
+ * @since 0.1
  */
 public final class ResilienceOptions {
 
@@ -112,17 +114,29 @@ public final class ResilienceOptions {
                 : IntervalFunction.ofExponentialRandomBackoff(initialMillis, MULTIPLIER, jitter, maxMillis);
     }
 
-    /** The defaults: 3 retries, 100 ms initial delay, 1000 ms max delay, 30 s timeout, no jitter. */
+    /**
+     * The defaults: 3 retries, 100 ms initial delay, 1000 ms max delay, 30 s timeout, no jitter.
+     *
+     * @return the shared default options, retrying the default status table with {@link Sleeper#system()}
+     */
     public static ResilienceOptions defaults() {
         return DEFAULTS;
     }
 
-    /** A builder starting from the defaults. */
+    /**
+     * A builder starting from the defaults.
+     *
+     * @return a new builder holding {@link #defaults()}' values
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder starting from these options. */
+    /**
+     * A builder starting from these options.
+     *
+     * @return a new builder holding these options' values, to change some of them; these options stay as they are
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.maxRetryAttempts = maxRetryAttempts;
@@ -135,40 +149,75 @@ public final class ResilienceOptions {
         return b;
     }
 
-    /** The most retries in a row without progress: a failing call is made at most this many times plus one. */
+    /**
+     * The most retries in a row without progress: a failing call is made at most this many times plus one.
+     *
+     * @return the retry limit, 1 to 10
+     */
     public int maxRetryAttempts() {
         return maxRetryAttempts;
     }
 
+    /**
+     * The wait before the first retry, doubled for each further one up to {@link #maxRetryDelay()}.
+     *
+     * @return the first backoff, 50 to 5000 ms
+     */
     public Duration initialRetryDelay() {
         return initialRetryDelay;
     }
 
+    /**
+     * The cap on the wait between retries, jitter included.
+     *
+     * @return the longest backoff, 500 to 10000 ms
+     */
     public Duration maxRetryDelay() {
         return maxRetryDelay;
     }
 
-    /** Per-attempt deadline of a unary call; idle timeout of a stream (see the class comment). */
+    /**
+     * Per-attempt deadline of a unary call; idle timeout of a stream (see the class comment).
+     *
+     * @return the timeout, 10 to 300 s
+     */
     public Duration requestTimeout() {
         return requestTimeout;
     }
 
-    /** The randomization factor of each wait (see the class comment); 0 for none. */
+    /**
+     * The randomization factor of each wait (see the class comment); 0 for none.
+     *
+     * @return the jitter, 0.0 to 1.0
+     */
     public double jitter() {
         return jitter;
     }
 
-    /** The codes that are retried. */
+    /**
+     * The codes that are retried.
+     *
+     * @return an unmodifiable set, never containing OK
+     */
     public Set<Status.Code> retryableCodes() {
         return retryableCodes;
     }
 
-    /** What waits between attempts. */
+    /**
+     * What waits between attempts.
+     *
+     * @return the sleeper the retry loop calls with each backoff
+     */
     public Sleeper sleeper() {
         return sleeper;
     }
 
-    /** Whether a call that ended with {@code code} is retried. */
+    /**
+     * Whether a call that ended with {@code code} is retried.
+     *
+     * @param code a call's final status code
+     * @return {@code true} if {@code code} is in {@link #retryableCodes()}
+     */
     public boolean isRetryable(Status.Code code) {
         return retryableCodes.contains(code);
     }
@@ -177,6 +226,8 @@ public final class ResilienceOptions {
      * The wait before retry {@code retry} without jitter: {@code min(initialRetryDelay × 2^(retry−1), maxRetryDelay)},
      * in whole milliseconds.
      *
+     * @param retry which retry, 1 for the first
+     * @return the deterministic wait before that retry
      * @throws IllegalArgumentException if {@code retry < 1}
      */
     public Duration backoff(int retry) {
@@ -187,6 +238,8 @@ public final class ResilienceOptions {
      * The wait before retry {@code retry}, drawn at random within the range the class comment gives if a jitter is
      * set, else {@link #backoff(int)}: what the retry loop sleeps. Thread-safe.
      *
+     * @param retry which retry, 1 for the first
+     * @return the wait before that retry; a fresh random draw on each call when a jitter is set
      * @throws IllegalArgumentException if {@code retry < 1}
      */
     public Duration jitteredBackoff(int retry) {
@@ -220,25 +273,48 @@ public final class ResilienceOptions {
 
         private Builder() {}
 
-        /** Retries in a row without progress, 1–10 (default 3). Checked by {@link #build()}. */
+        /**
+         * Retries in a row without progress, 1–10 (default 3). Checked by {@link #build()}.
+         *
+         * @param maxRetryAttempts the retry limit; a call that delivers progress resets the count
+         * @return this builder
+         */
         public Builder maxRetryAttempts(int maxRetryAttempts) {
             this.maxRetryAttempts = maxRetryAttempts;
             return this;
         }
 
-        /** The wait before the first retry, 50–5000 ms (default 100 ms). Checked by {@link #build()}. */
+        /**
+         * The wait before the first retry, 50–5000 ms (default 100 ms). Checked by {@link #build()}.
+         *
+         * @param initialRetryDelay the first backoff, doubled for each further retry
+         * @return this builder
+         * @throws NullPointerException if {@code initialRetryDelay} is {@code null}
+         */
         public Builder initialRetryDelay(Duration initialRetryDelay) {
             this.initialRetryDelay = Require.nonNull(initialRetryDelay, "initialRetryDelay");
             return this;
         }
 
-        /** The longest wait between retries, 500–10000 ms (default 1000 ms). Checked by {@link #build()}. */
+        /**
+         * The longest wait between retries, 500–10000 ms (default 1000 ms). Checked by {@link #build()}.
+         *
+         * @param maxRetryDelay the cap on every backoff
+         * @return this builder
+         * @throws NullPointerException if {@code maxRetryDelay} is {@code null}
+         */
         public Builder maxRetryDelay(Duration maxRetryDelay) {
             this.maxRetryDelay = Require.nonNull(maxRetryDelay, "maxRetryDelay");
             return this;
         }
 
-        /** Unary deadline per attempt, stream idle timeout, 10–300 s (default 30 s). Checked by {@link #build()}. */
+        /**
+         * Unary deadline per attempt, stream idle timeout, 10–300 s (default 30 s). Checked by {@link #build()}.
+         *
+         * @param requestTimeout the timeout of one unary attempt, or the longest a stream may go without a message
+         * @return this builder
+         * @throws NullPointerException if {@code requestTimeout} is {@code null}
+         */
         public Builder requestTimeout(Duration requestTimeout) {
             this.requestTimeout = Require.nonNull(requestTimeout, "requestTimeout");
             return this;
@@ -248,13 +324,22 @@ public final class ResilienceOptions {
          * The randomization factor of each wait, 0.0–1.0 (default 0, none): a wait is drawn from {@code 1 − jitter} to
          * {@code 1 + jitter} times the schedule's value before its cap, then capped at the max delay (see the class
          * comment). Checked by {@link #build()}.
+         *
+         * @param jitter the randomization factor
+         * @return this builder
          */
         public Builder jitter(double jitter) {
             this.jitter = jitter;
             return this;
         }
 
-        /** Replaces the status table: the codes to retry. Must not contain OK. Checked by {@link #build()}. */
+        /**
+         * Replaces the status table: the codes to retry. Must not contain OK. Checked by {@link #build()}.
+         *
+         * @param codes the codes to retry (copied now); an empty collection retries nothing
+         * @return this builder
+         * @throws NullPointerException if {@code codes} or one of its elements is {@code null}
+         */
         public Builder retryableCodes(Collection<Status.Code> codes) {
             Require.nonNull(codes, "retryableCodes");
             EnumSet<Status.Code> copy = EnumSet.noneOf(Status.Code.class);
@@ -265,13 +350,25 @@ public final class ResilienceOptions {
             return this;
         }
 
-        /** Replaces the status table: the codes to retry. */
+        /**
+         * Replaces the status table: the codes to retry.
+         *
+         * @param codes the codes to retry; none retries nothing
+         * @return this builder
+         * @throws NullPointerException if {@code codes} or one of its elements is {@code null}
+         */
         public Builder retryableCodes(Status.Code... codes) {
             Require.nonNull(codes, "retryableCodes");
             return retryableCodes(Arrays.asList(codes));
         }
 
-        /** What waits between attempts (default {@link Sleeper#system()}); tests inject a recording one. */
+        /**
+         * What waits between attempts (default {@link Sleeper#system()}); tests inject a recording one.
+         *
+         * @param sleeper called on the retrying thread with each backoff
+         * @return this builder
+         * @throws NullPointerException if {@code sleeper} is {@code null}
+         */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Require.nonNull(sleeper, "sleeper");
             return this;
@@ -280,6 +377,7 @@ public final class ResilienceOptions {
         /**
          * Checks every option and builds.
          *
+         * @return new, immutable options; the builder can be changed and reused
          * @throws IllegalArgumentException naming the first option out of its range, its value and the range
          */
         public ResilienceOptions build() {

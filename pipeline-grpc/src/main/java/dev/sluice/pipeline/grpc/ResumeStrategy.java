@@ -16,6 +16,7 @@ package dev.sluice.pipeline.grpc;
  *
  * @param <Req> the request type
  * @param <Resp> the item (response message) type
+ * @since 0.1
  */
 @FunctionalInterface
 public interface ResumeStrategy<Req, Resp> {

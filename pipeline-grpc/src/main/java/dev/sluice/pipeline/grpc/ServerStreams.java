@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
  *       a plain stub) is bounded by the served call's deadline and cancelled with it, as grpc-java does for calls
  *       made on the handler's own thread.</li>
  * </ul>
+ *
+ * @since 0.1
  */
 public final class ServerStreams {
 
@@ -72,6 +74,9 @@ public final class ServerStreams {
     /**
      * Serves {@code source}'s items into {@code responses}; see {@link #serve(Pipeline, StreamObserver)}.
      *
+     * @param <T> the response message type
+     * @param source produces the response messages, as the source of a pipeline run started now
+     * @param responses the observer gRPC passed to the service method: a {@link ServerCallStreamObserver}
      * @return the handle of the pipeline run (tests and metrics may watch it; the call owns its lifecycle)
      */
     public static <T> PipelineHandle<Long> serve(Source<? extends T> source, StreamObserver<T> responses) {
@@ -83,8 +88,12 @@ public final class ServerStreams {
      * Runs {@code pipeline} into the call behind {@code responses} and returns at once. Call it from the service
      * method itself (not later, and not from another thread), since it sets the call's handlers.
      *
+     * @param <T> the response message type
+     * @param pipeline the pipeline whose items are written as the call's responses, with the call's flow control;
+     *     it is run now, with a {@value #WRITER_STAGE} stage added at its end
      * @param responses the observer gRPC passed to the service method: a {@link ServerCallStreamObserver}
      * @return the handle of the pipeline run
+     * @throws NullPointerException if {@code pipeline} or {@code responses} is {@code null}
      * @throws IllegalArgumentException if {@code responses} is not the observer of a server call
      */
     public static <T> PipelineHandle<Long> serve(Pipeline<T> pipeline, StreamObserver<T> responses) {
@@ -293,6 +302,10 @@ public final class ServerStreams {
      * IllegalStateException → FAILED_PRECONDITION; TimeoutException → DEADLINE_EXCEEDED; a cancellation or
      * interruption → CANCELLED; anything else → INTERNAL, with only the exception's class name as description
      * (its message stays in the server's log). A pipeline failure is mapped by its cause.
+     *
+     * @param failure what ended the call or the pipeline
+     * @return the status to close the call with; never OK
+     * @throws NullPointerException if {@code failure} is {@code null}
      */
     public static Status statusFor(Throwable failure) {
         return StatusMapping.toStatus(Require.nonNull(failure, "failure"));
@@ -301,6 +314,8 @@ public final class ServerStreams {
     /**
      * A server interceptor that closes a call whose handler throws with {@link #statusFor(Throwable)}'s status,
      * instead of gRPC's UNKNOWN. Stateless; install once per service.
+     *
+     * @return a shared, stateless interceptor
      */
     public static ServerInterceptor exceptionMapping() {
         return ExceptionStatusInterceptor.INSTANCE;
