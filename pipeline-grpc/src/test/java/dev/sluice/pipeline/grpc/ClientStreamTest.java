@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.ByteString;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Pipeline;
-import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.PipelineResult;
@@ -149,13 +148,7 @@ class ClientStreamTest {
         try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
             PipelineHandle<UploadSummary> run =
                     Pipeline.from(items(100_000, 16)).to(upload(servers).sink()).start();
-            await().atMost(Duration.ofSeconds(30)).until(() -> service.received.get() >= 50);
-            // when
-            run.cancel();
-            // then
-            assertThatThrownBy(run::await).isInstanceOf(PipelineCancelledException.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> service.cancelled.get() == 1);
-            service.release.countDown();
+            CallFailures.assertCancellingTheRunCancelsTheCall(service, run);
         }
     }
 
@@ -169,15 +162,11 @@ class ClientStreamTest {
                             servers.channel, ShapeServiceGrpc.getUploadMethod())
                     .callOptions(CallOptions.DEFAULT.withDeadlineAfter(500, TimeUnit.MILLISECONDS))
                     .build();
-            assertThatThrownBy(() -> Pipeline.from(items(1_000_000, 1_024))
+            CallFailures.assertRunFailsWithStatus(
+                    () -> Pipeline.from(items(1_000_000, 1_024))
                             .to(withDeadline.sink())
-                            .run(Duration.ofSeconds(30)))
-                    .isInstanceOfSatisfying(
-                            PipelineFailedException.class,
-                            e -> assertThat(e.getCause())
-                                    .isInstanceOfSatisfying(
-                                            GrpcCallException.class,
-                                            g -> assertThat(g.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED)));
+                            .run(Duration.ofSeconds(30)),
+                    Status.Code.DEADLINE_EXCEEDED);
             service.release.countDown();
         }
     }

@@ -8,7 +8,6 @@ import com.google.protobuf.ByteString;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Outcome;
 import dev.sluice.pipeline.Pipeline;
-import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
@@ -265,15 +264,11 @@ class ServerShapesTest {
             GrpcClientStream<Item, UploadSummary> upload = GrpcClientStream.builder(
                             servers.channel, ShapeServiceGrpc.getUploadMethod())
                     .build();
-            assertThatThrownBy(() -> Pipeline.from(ClientStreamTest.items(10_000, 16))
+            CallFailures.assertRunFailsWithStatus(
+                    () -> Pipeline.from(ClientStreamTest.items(10_000, 16))
                             .to(upload.sink())
-                            .run(Duration.ofSeconds(30)))
-                    .isInstanceOfSatisfying(
-                            PipelineFailedException.class,
-                            e -> assertThat(e.getCause())
-                                    .isInstanceOfSatisfying(
-                                            GrpcCallException.class,
-                                            g -> assertThat(g.code()).isEqualTo(Status.Code.INVALID_ARGUMENT)));
+                            .run(Duration.ofSeconds(30)),
+                    Status.Code.INVALID_ARGUMENT);
             await().atMost(Duration.ofSeconds(10)).until(() -> service.lastOutcome.get() == Outcome.FAILED);
         }
     }
@@ -287,16 +282,12 @@ class ServerShapesTest {
             GrpcBidiStream<Item, Item> exchange = GrpcBidiStream.builder(
                             servers.channel, ShapeServiceGrpc.getExchangeMethod())
                     .build();
-            assertThatThrownBy(() -> Pipeline.from(ClientStreamTest.items(10_000, 16))
+            CallFailures.assertRunFailsWithStatus(
+                    () -> Pipeline.from(ClientStreamTest.items(10_000, 16))
                             .via(exchange)
                             .to(Sink.count())
-                            .run(Duration.ofSeconds(30)))
-                    .isInstanceOfSatisfying(
-                            PipelineFailedException.class,
-                            e -> assertThat(e.getCause())
-                                    .isInstanceOfSatisfying(
-                                            GrpcCallException.class,
-                                            g -> assertThat(g.code()).isEqualTo(Status.Code.INVALID_ARGUMENT)));
+                            .run(Duration.ofSeconds(30)),
+                    Status.Code.INVALID_ARGUMENT);
         }
     }
 
@@ -310,16 +301,12 @@ class ServerShapesTest {
                             servers.channel, ShapeServiceGrpc.getExchangeMethod())
                     .callOptions(io.grpc.CallOptions.DEFAULT.withDeadlineAfter(500, TimeUnit.MILLISECONDS))
                     .build();
-            assertThatThrownBy(() -> Pipeline.from(ClientStreamTest.items(1_000, 16))
+            CallFailures.assertRunFailsWithStatus(
+                    () -> Pipeline.from(ClientStreamTest.items(1_000, 16))
                             .via(exchange)
                             .to(Sink.count())
-                            .run(Duration.ofSeconds(30)))
-                    .isInstanceOfSatisfying(
-                            PipelineFailedException.class,
-                            e -> assertThat(e.getCause())
-                                    .isInstanceOfSatisfying(
-                                            GrpcCallException.class,
-                                            g -> assertThat(g.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED)));
+                            .run(Duration.ofSeconds(30)),
+                    Status.Code.DEADLINE_EXCEEDED);
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> service.lastOutcome.get() == Outcome.TIMED_OUT
                             || service.lastOutcome.get() == Outcome.CANCELLED);
