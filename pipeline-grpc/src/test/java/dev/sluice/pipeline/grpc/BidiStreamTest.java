@@ -90,9 +90,7 @@ class BidiStreamTest {
                     .start();
             // when
             await().atMost(Duration.ofSeconds(30)).until(() -> service.received.get() == 500);
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(50))
-                    .until(ClientStreamTest.unchangedFor(produced, Duration.ofMillis(500)));
+            AtRest.awaitAtRest(produced);
             // then: ahead by at most the link, the group the stage took from it, the writer's item, the transport,
             // and the producer's item
             long ahead = produced.get() - service.received.get();

@@ -102,9 +102,7 @@ class ClientStreamTest {
                     .start();
             // when: the server has stalled and the producer has come to rest
             await().atMost(Duration.ofSeconds(30)).until(() -> service.received.get() == 500);
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(50))
-                    .until(unchangedFor(produced, Duration.ofMillis(500)));
+            AtRest.awaitAtRest(produced);
             // then: the producer is ahead of the server by at most the link, the group the sink took from it, what
             // the transport holds, and the item the producer is emitting
             long ahead = produced.get() - service.received.get();
@@ -267,20 +265,5 @@ class ClientStreamTest {
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("itemsPerCall");
         }
-    }
-
-    /** True once {@code counter} has not changed for {@code quiet}, polled by Awaitility. */
-    static java.util.concurrent.Callable<Boolean> unchangedFor(AtomicLong counter, Duration quiet) {
-        long[] last = {counter.get(), System.nanoTime()};
-        return () -> {
-            long now = System.nanoTime();
-            long value = counter.get();
-            if (value != last[0]) {
-                last[0] = value;
-                last[1] = now;
-                return false;
-            }
-            return now - last[1] >= quiet.toNanos();
-        };
     }
 }

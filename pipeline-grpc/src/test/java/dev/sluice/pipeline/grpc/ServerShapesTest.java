@@ -134,9 +134,7 @@ class ServerShapesTest {
                     .start();
             // when
             await().atMost(Duration.ofSeconds(30)).until(() -> service.consumed.get() == 500);
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(50))
-                    .until(ClientStreamTest.unchangedFor(produced, Duration.ofMillis(500)));
+            AtRest.awaitAtRest(produced);
             // then: client (link, sink's group, producer's item) + transport + server (prefetch, link, map's group)
             long ahead = produced.get() - service.consumed.get();
             long bound = CLIENT_LINK
@@ -182,9 +180,7 @@ class ServerShapesTest {
                     .start();
             // when
             await().atMost(Duration.ofSeconds(30)).until(() -> taken.get() == 500);
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(50))
-                    .until(ClientStreamTest.unchangedFor(produced, Duration.ofMillis(500)));
+            AtRest.awaitAtRest(produced);
             // then: the requests' way (client link, the stage's group, the writer's item, transport), the server
             // (prefetch; three links and three groups of LINK; the writer's item), the responses' way back (transport,
             // which carries the payload back too; the stage's prefetch), and the client's link and sink group
