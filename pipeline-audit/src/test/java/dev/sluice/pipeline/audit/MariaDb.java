@@ -1,15 +1,11 @@
 package dev.sluice.pipeline.audit;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.mariadb.jdbc.MariaDbDataSource;
 
@@ -22,8 +18,8 @@ final class MariaDb {
     /** The tests' database. */
     static final String DATABASE = "sluice_test";
 
-    private static final ReentrantLock START = new ReentrantLock();
-    private static volatile boolean checked;
+    private static final LocalServer SERVER =
+            new LocalServer("MariaDB", MariaDb::reachable, MariaDb::start, MariaDb::createDatabase);
 
     private MariaDb() {}
 
@@ -49,27 +45,14 @@ final class MariaDb {
     }
 
     static void ensureRunning() {
-        if (checked) {
-            return;
-        }
-        START.lock();
+        SERVER.ensureRunning();
+    }
+
+    private static void createDatabase() {
         try {
-            if (checked) {
-                return;
-            }
-            if (!reachable()) {
-                start();
-                await("MariaDB to accept connections")
-                        .atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(250))
-                        .until(MariaDb::reachable);
-            }
             execute(dataSource("root", ""), "CREATE DATABASE IF NOT EXISTS " + DATABASE);
-            checked = true;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create the test database " + DATABASE + ": " + e.getMessage(), e);
-        } finally {
-            START.unlock();
         }
     }
 

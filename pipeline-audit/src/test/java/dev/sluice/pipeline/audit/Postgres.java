@@ -1,7 +1,5 @@
 package dev.sluice.pipeline.audit;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +7,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
@@ -32,8 +28,8 @@ public final class Postgres {
 
     private static final String ADMIN_DATABASE = "postgres";
     private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-    private static final ReentrantLock START = new ReentrantLock();
-    private static volatile boolean checked;
+    private static final LocalServer SERVER =
+            new LocalServer("PostgreSQL", Postgres::reachable, Postgres::start, () -> createIfMissing(DATABASE));
 
     private Postgres() {}
 
@@ -119,26 +115,7 @@ public final class Postgres {
     }
 
     public static void ensureRunning() {
-        if (checked) {
-            return;
-        }
-        START.lock();
-        try {
-            if (checked) {
-                return;
-            }
-            if (!reachable()) {
-                start();
-                await("PostgreSQL to accept connections")
-                        .atMost(Duration.ofSeconds(60))
-                        .pollInterval(Duration.ofMillis(250))
-                        .until(Postgres::reachable);
-            }
-            createIfMissing(DATABASE);
-            checked = true;
-        } finally {
-            START.unlock();
-        }
+        SERVER.ensureRunning();
     }
 
     private static boolean reachable() {

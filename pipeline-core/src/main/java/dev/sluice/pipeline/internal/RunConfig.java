@@ -7,6 +7,7 @@ import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The run-level options of a pipeline description.
@@ -43,104 +44,78 @@ public record RunConfig(
     }
 
     public RunConfig withName(String name) {
-        return new RunConfig(
-                name,
-                correlationId,
-                listeners,
-                meterRegistry,
-                watchdogInterval,
-                propagateContext,
-                propagated,
-                observationRegistry);
+        return with(copy -> copy.pipelineName = name);
     }
 
     public RunConfig withCorrelationId(String id) {
-        return new RunConfig(
-                pipelineName,
-                id,
-                listeners,
-                meterRegistry,
-                watchdogInterval,
-                propagateContext,
-                propagated,
-                observationRegistry);
+        return with(copy -> copy.correlationId = id);
     }
 
     public RunConfig withListener(PipelineListener listener, Duration progressInterval) {
         List<ListenerRegistration> more = new ArrayList<>(listeners);
         more.add(new ListenerRegistration(listener, progressInterval));
-        return new RunConfig(
-                pipelineName,
-                correlationId,
-                more,
-                meterRegistry,
-                watchdogInterval,
-                propagateContext,
-                propagated,
-                observationRegistry);
+        return with(copy -> copy.listeners = more);
     }
 
     public RunConfig withMeterRegistry(MeterRegistry registry) {
-        return new RunConfig(
-                pipelineName,
-                correlationId,
-                listeners,
-                registry,
-                watchdogInterval,
-                propagateContext,
-                propagated,
-                observationRegistry);
+        return with(copy -> copy.meterRegistry = registry);
     }
 
     public RunConfig withWatchdogInterval(Duration interval) {
-        return new RunConfig(
-                pipelineName,
-                correlationId,
-                listeners,
-                meterRegistry,
-                interval,
-                propagateContext,
-                propagated,
-                observationRegistry);
+        return with(copy -> copy.watchdogInterval = interval);
     }
 
     public RunConfig withPropagateContext(boolean propagate) {
-        return new RunConfig(
-                pipelineName,
-                correlationId,
-                listeners,
-                meterRegistry,
-                watchdogInterval,
-                propagate,
-                propagated,
-                observationRegistry);
+        return with(copy -> copy.propagateContext = propagate);
     }
 
     public RunConfig withPropagated(ThreadLocalAccessor<?> accessor) {
         List<ThreadLocalAccessor<?>> more = new ArrayList<>(propagated);
         more.removeIf(a -> a.key().equals(accessor.key()));
         more.add(accessor);
-        return new RunConfig(
-                pipelineName,
-                correlationId,
-                listeners,
-                meterRegistry,
-                watchdogInterval,
-                propagateContext,
-                more,
-                observationRegistry);
+        return with(copy -> copy.propagated = more);
     }
 
     public RunConfig withObservationRegistry(ObservationRegistry registry) {
+        return with(copy -> copy.observationRegistry = registry);
+    }
+
+    /** A copy of this configuration with what {@code change} sets on the copy's components. */
+    private RunConfig with(Consumer<Copy> change) {
+        Copy copy = new Copy(this);
+        change.accept(copy);
         return new RunConfig(
-                pipelineName,
-                correlationId,
-                listeners,
-                meterRegistry,
-                watchdogInterval,
-                propagateContext,
-                propagated,
-                registry);
+                copy.pipelineName,
+                copy.correlationId,
+                copy.listeners,
+                copy.meterRegistry,
+                copy.watchdogInterval,
+                copy.propagateContext,
+                copy.propagated,
+                copy.observationRegistry);
+    }
+
+    /** The components of a configuration being copied, for one to be replaced. */
+    private static final class Copy {
+        String pipelineName;
+        String correlationId;
+        List<ListenerRegistration> listeners;
+        MeterRegistry meterRegistry;
+        Duration watchdogInterval;
+        boolean propagateContext;
+        List<ThreadLocalAccessor<?>> propagated;
+        ObservationRegistry observationRegistry;
+
+        Copy(RunConfig config) {
+            pipelineName = config.pipelineName;
+            correlationId = config.correlationId;
+            listeners = config.listeners;
+            meterRegistry = config.meterRegistry;
+            watchdogInterval = config.watchdogInterval;
+            propagateContext = config.propagateContext;
+            propagated = config.propagated;
+            observationRegistry = config.observationRegistry;
+        }
     }
 
     /** The context a run started now on this thread carries into its threads. */

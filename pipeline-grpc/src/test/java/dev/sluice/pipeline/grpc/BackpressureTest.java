@@ -98,9 +98,7 @@ class BackpressureTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> consumed.get() == STALL_AT);
 
             // then: the producer stops, within the bound
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(50))
-                    .until(unchangedFor(service.produced, Duration.ofMillis(500)));
+            AtRest.awaitAtRest(service.produced);
             long ahead = service.produced.get() - consumed.get();
             assertThat(service.produced.get()).isLessThan(TOTAL);
             assertThat(service.maxAhead.get())
@@ -118,20 +116,5 @@ class BackpressureTest {
                     .isLessThanOrEqualTo(bound);
             return ahead;
         }
-    }
-
-    /** True once {@code counter} has not changed for {@code quiet}, polled by Awaitility. */
-    private static java.util.concurrent.Callable<Boolean> unchangedFor(AtomicLong counter, Duration quiet) {
-        long[] last = {counter.get(), System.nanoTime()};
-        return () -> {
-            long now = System.nanoTime();
-            long value = counter.get();
-            if (value != last[0]) {
-                last[0] = value;
-                last[1] = now;
-                return false;
-            }
-            return now - last[1] >= quiet.toNanos();
-        };
     }
 }

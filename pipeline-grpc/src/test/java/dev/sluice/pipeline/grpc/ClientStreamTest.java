@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.ByteString;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Pipeline;
-import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.PipelineResult;
@@ -103,9 +102,7 @@ class ClientStreamTest {
                     .start();
             // when: the server has stalled and the producer has come to rest
             await().atMost(Duration.ofSeconds(30)).until(() -> service.received.get() == 500);
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(50))
-                    .until(unchangedFor(produced, Duration.ofMillis(500)));
+            AtRest.awaitAtRest(produced);
             // then: the producer is ahead of the server by at most the link, the group the sink took from it, what
             // the transport holds, and the item the producer is emitting
             long ahead = produced.get() - service.received.get();
@@ -149,13 +146,7 @@ class ClientStreamTest {
         try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
             PipelineHandle<UploadSummary> run =
                     Pipeline.from(items(100_000, 16)).to(upload(servers).sink()).start();
-            await().atMost(Duration.ofSeconds(30)).until(() -> service.received.get() >= 50);
-            // when
-            run.cancel();
-            // then
-            assertThatThrownBy(run::await).isInstanceOf(PipelineCancelledException.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> service.cancelled.get() == 1);
-            service.release.countDown();
+            CallFailures.assertCancellingTheRunCancelsTheCall(service, run);
         }
     }
 
@@ -169,15 +160,11 @@ class ClientStreamTest {
                             servers.channel, ShapeServiceGrpc.getUploadMethod())
                     .callOptions(CallOptions.DEFAULT.withDeadlineAfter(500, TimeUnit.MILLISECONDS))
                     .build();
-            assertThatThrownBy(() -> Pipeline.from(items(1_000_000, 1_024))
+            CallFailures.assertRunFailsWithStatus(
+                    () -> Pipeline.from(items(1_000_000, 1_024))
                             .to(withDeadline.sink())
-                            .run(Duration.ofSeconds(30)))
-                    .isInstanceOfSatisfying(
-                            PipelineFailedException.class,
-                            e -> assertThat(e.getCause())
-                                    .isInstanceOfSatisfying(
-                                            GrpcCallException.class,
-                                            g -> assertThat(g.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED)));
+                            .run(Duration.ofSeconds(30)),
+                    Status.Code.DEADLINE_EXCEEDED);
             service.release.countDown();
         }
     }
@@ -278,20 +265,5 @@ class ClientStreamTest {
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("itemsPerCall");
         }
-    }
-
-    /** True once {@code counter} has not changed for {@code quiet}, polled by Awaitility. */
-    static java.util.concurrent.Callable<Boolean> unchangedFor(AtomicLong counter, Duration quiet) {
-        long[] last = {counter.get(), System.nanoTime()};
-        return () -> {
-            long now = System.nanoTime();
-            long value = counter.get();
-            if (value != last[0]) {
-                last[0] = value;
-                last[1] = now;
-                return false;
-            }
-            return now - last[1] >= quiet.toNanos();
-        };
     }
 }

@@ -17,7 +17,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -203,15 +202,12 @@ public final class KafkaSink<K, V> implements AutoCloseable {
          * @since 0.1
          */
         public Builder<K, V> property(String name, Object value) {
-            Require.notBlank(name, "name");
-            Require.nonNull(value, "value");
-            Require.argument(
-                    !SET_BY_BUILDER.contains(name),
-                    "name",
-                    "not be one of " + SET_BY_BUILDER + " (the builder sets them; idempotence and acks=all are"
-                            + " always on)",
-                    name);
-            properties.put(name, value);
+            BuilderSettings.put(
+                    properties,
+                    SET_BY_BUILDER,
+                    "the builder sets them; idempotence and acks=all are always on",
+                    name,
+                    value);
             return this;
         }
 
@@ -262,10 +258,7 @@ public final class KafkaSink<K, V> implements AutoCloseable {
          * @since 0.1
          */
         public KafkaSink<K, V> build() {
-            if (bootstrapServers == null) {
-                throw new IllegalStateException(
-                        "bootstrapServers must be set before build(), got nothing (KafkaSink.Builder.bootstrapServers)");
-            }
+            BuilderSettings.requireSet(bootstrapServers, "KafkaSink.Builder", "bootstrapServers");
             Map<String, Object> props = producerProperties(bootstrapServers, properties);
             if (transactionalId != null) {
                 props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -299,13 +292,7 @@ public final class KafkaSink<K, V> implements AutoCloseable {
         check.put(
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
                 org.apache.kafka.common.serialization.ByteArraySerializer.class);
-        try {
-            new ProducerConfig(check);
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(
-                    "property values must be valid Kafka producer settings, got " + properties + ": " + e.getMessage(),
-                    e);
-        }
+        BuilderSettings.parse("producer", properties, () -> new ProducerConfig(check));
         return props;
     }
 }

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
@@ -360,15 +359,13 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
          * @since 0.1
          */
         public Builder<K, V> property(String name, Object value) {
-            Require.notBlank(name, "name");
-            Require.nonNull(value, "value");
-            Require.argument(
-                    !SET_BY_BUILDER.contains(name),
-                    "name",
-                    "not be one of " + SET_BY_BUILDER + " (bootstrapServers(...), groupId(...) and the deserialisers"
-                            + " of builder(...) set them; the source commits itself)",
-                    name);
-            properties.put(name, value);
+            BuilderSettings.put(
+                    properties,
+                    SET_BY_BUILDER,
+                    "bootstrapServers(...), groupId(...) and the deserialisers of builder(...) set them; the source"
+                            + " commits itself",
+                    name,
+                    value);
             return this;
         }
 
@@ -476,9 +473,9 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
          * @since 0.1
          */
         public KafkaSource<K, V> build() {
-            requireSet(bootstrapServers, "bootstrapServers");
-            requireSet(groupId, "groupId");
-            requireSet(topics.isEmpty() ? null : topics, "topics");
+            BuilderSettings.requireSet(bootstrapServers, "KafkaSource.Builder", "bootstrapServers");
+            BuilderSettings.requireSet(groupId, "KafkaSource.Builder", "groupId");
+            BuilderSettings.requireSet(topics.isEmpty() ? null : topics, "KafkaSource.Builder", "topics");
             Map<String, Object> props = new HashMap<>();
             props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             if (exactlyOnce != null) {
@@ -490,15 +487,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
             props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
             props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-            ConsumerConfig config;
-            try {
-                config = new ConsumerConfig(props);
-            } catch (ConfigException e) {
-                throw new IllegalArgumentException(
-                        "property values must be valid Kafka consumer settings, got " + properties + ": "
-                                + e.getMessage(),
-                        e);
-            }
+            ConsumerConfig config = BuilderSettings.parse("consumer", properties, () -> new ConsumerConfig(props));
             int maxPollInterval = config.getInt(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
             Require.argument(
                     drainTimeout.toMillis() < maxPollInterval,
@@ -507,13 +496,6 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
                             + " inside a poll",
                     drainTimeout);
             return new KafkaSource<>(this, props);
-        }
-
-        private static void requireSet(Object value, String option) {
-            if (value == null) {
-                throw new IllegalStateException(
-                        option + " must be set before build(), got nothing (KafkaSource.Builder." + option + ")");
-            }
         }
     }
 }
