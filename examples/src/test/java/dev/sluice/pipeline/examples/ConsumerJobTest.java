@@ -55,7 +55,7 @@ class ConsumerJobTest {
         // then it exits promptly, as a process ended by SIGINT does (128 + 2)
         assertThat(job.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
-        String err = new String(job.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = Jvm.stderr(job);
         assertThat(job.exitValue()).as(err).isEqualTo(130);
         await().atMost(Duration.ofSeconds(5)).until(() -> lines.stream().anyMatch(l -> l.startsWith("stopped")));
         String stopped =

@@ -26,11 +26,29 @@ public final class Jvm {
         }
     }
 
+    /**
+     * Starts {@code main} in a JVM of its own. Its stdout is the process's input stream, for the test to read as it
+     * goes; its stderr goes to a file ({@link #stderr}), so that a child that logs much while nobody reads can never
+     * block on a full pipe.
+     */
     public static Process start(Class<?> main, Path workingDir, String... args) throws IOException {
-        return new ProcessBuilder(command(main, args))
+        Path err = Files.createTempFile("sluice-jvm-", ".stderr");
+        err.toFile().deleteOnExit();
+        Process process = new ProcessBuilder(command(main, args))
                 .directory(workingDir.toFile())
+                .redirectError(err.toFile())
                 .start();
+        STDERR.put(process, err);
+        return process;
     }
+
+    /** What a process started by {@link #start} has written to stderr so far. */
+    public static String stderr(Process process) throws IOException {
+        Path err = STDERR.get(process);
+        return err == null ? "" : Files.readString(err);
+    }
+
+    private static final java.util.Map<Process, Path> STDERR = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Runs {@code main} to its end in {@code workingDir} and returns how it ended; fails if it runs longer than
