@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class AcknowledgementPropertyTest {
 
-    private static final int RUNS = 300;
+    private static final int RUNS = 200;
 
     /** A value on its way: the source item it came from, and which of its descendants it is. */
     record V(int src, int child) {}

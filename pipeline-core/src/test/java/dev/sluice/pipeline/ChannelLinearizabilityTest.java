@@ -492,17 +492,24 @@ class ChannelLinearizabilityTest {
 
     // ------------------------------------------------------------------------------------------- checks
 
-    private static ModelCheckingOptions options(Class<?> specification, int threads, int actorsPerThread) {
+    /** Random scenarios for a whole mix of operations. */
+    private static final int MIX_ITERATIONS = 8;
+
+    /** Random scenarios after the hand-written ones, which carry the race a check is about. */
+    private static final int EDGE_ITERATIONS = 3;
+
+    private static ModelCheckingOptions options(
+            Class<?> specification, int iterations, int threads, int actorsPerThread) {
         return new ModelCheckingOptions()
                 .sequentialSpecification(specification)
-                .iterations(12)
-                .invocationsPerIteration(400)
+                .iterations(iterations)
+                .invocationsPerIteration(300)
                 .threads(threads)
                 .actorsPerThread(actorsPerThread);
     }
 
     private static void check(Class<?> test, Class<?> specification, int threads, int actorsPerThread) {
-        options(specification, threads, actorsPerThread).check(test);
+        options(specification, MIX_ITERATIONS, threads, actorsPerThread).check(test);
     }
 
     /** One operation of {@code test} with its arguments, for a scenario written out by hand. */
@@ -531,7 +538,7 @@ class ChannelLinearizabilityTest {
      * last item of a closed channel.
      */
     private static void checkCloseAndFail(Class<?> test) {
-        options(SequentialQueue.class, 3, 2)
+        options(SequentialQueue.class, EDGE_ITERATIONS, 3, 2)
                 .addCustomScenario(scenario(List.of(), List.of(op(test, "close")), List.of(op(test, "fail"))))
                 .addCustomScenario(scenario(
                         List.of(op(test, "trySend", 1)), List.of(op(test, "close")), List.of(op(test, "fail"))))
@@ -547,7 +554,7 @@ class ChannelLinearizabilityTest {
      * read of the count on the same thread; then random scenarios.
      */
     private static void checkDropNewest(Class<?> test) {
-        options(SequentialDropNewest.class, 3, 2)
+        options(SequentialDropNewest.class, EDGE_ITERATIONS, 3, 2)
                 .addCustomScenario(scenario(
                         List.of(op(test, "trySend", 1)),
                         List.of(op(test, "trySend", 2)),
@@ -561,7 +568,7 @@ class ChannelLinearizabilityTest {
 
     /** A zero-timeout receive after a close that a send in flight preceded; then random scenarios. */
     private static void checkReceiveNow(Class<?> test) {
-        options(SequentialQueue.class, 3, 2)
+        options(SequentialQueue.class, EDGE_ITERATIONS, 3, 2)
                 .addCustomScenario(scenario(
                         List.of(), List.of(op(test, "trySend", 1)), List.of(op(test, "close"), op(test, "receiveNow"))))
                 .addCustomScenario(scenario(
