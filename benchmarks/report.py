@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Prints the comparison table of a benchmark run from JMH's JSON results.
 
-Usage: report.py RESULTS_DIR [--markdown FILE]
+Usage: report.py RESULTS_DIR [--markdown FILE] [--page FILE]
 
 Reads every *.json in RESULTS_DIR (JMH's -rf json output: main.json, flavour-atomic.json, ...), prints each
 benchmark's figures in ns per item (the audit benchmark, 7, in events per second), Sluice's beside its peers', the
-ratios against the targets of issue 7, and,
+ratios against the targets, and,
 if the run had -prof gc, the bytes allocated per item. A benchmark that did not run (or failed: the run script
 reports failures from JMH's log) shows as '-'. Exits 1 if a result file cannot be read.
+
+--page FILE writes the results page (benchmarks/RESULTS.md): the run's command and machine (from env.txt in
+RESULTS_DIR), every table, the targets with their verdicts, and the hand-written section on the misses and their
+reasons, which it keeps from the page it replaces (everything from the line MISSES_HEADING on).
 """
 
 import glob
@@ -249,6 +253,52 @@ def audit_writer(r, out, targets):
                 ["store"] + [n for n, _ in impls] + ["writer / one insert"], rows, labels=1)
 
 
+def acknowledgements(r, out, targets):
+    impls = [("untracked", "untracked"), ("one counting ack", "trackedCounting"),
+             ("position tracker", "trackedPositions")]
+    untracked = r.score("AcknowledgementBenchmark.untracked")
+    row = [cell(r.get("AcknowledgementBenchmark." + m)) for _, m in impls]
+    row += [fmt(ratio(r.score("AcknowledgementBenchmark." + m), untracked), 2) for _, m in impls[1:]]
+    print_table(out, "8. Acknowledgements: the three-stage pipeline, 1,000,000 items emitted one by one: ns per item",
+                [n for n, _ in impls] + ["counting / untracked", "tracker / untracked"], [row])
+
+
+def keyed_map(r, out, targets):
+    rows = []
+    for n in (16, 256):
+        by_key = r.score("KeyedMapBenchmark.sluiceByKey", concurrency=n)
+        unordered = r.score("KeyedMapBenchmark.sluiceUnordered", concurrency=n)
+        # Throughput share: ns per item of the unordered map over ns per item of the keyed one.
+        share = ratio(unordered, by_key)
+        rows.append([n, cell(r.get("KeyedMapBenchmark.sluiceByKey", concurrency=n)),
+                     cell(r.get("KeyedMapBenchmark.sluiceUnordered", concurrency=n)), fmt(share, 2)])
+        targets.at_least(f"mapConcurrentByKey({n}), 4,096 keys: throughput / mapConcurrentUnordered", share, 0.9)
+    print_table(out, "9. Ordered per key: mapConcurrentByKey against mapConcurrentUnordered, 4,096 keys: ns per item",
+                ["n", "by key", "unordered", "by key / unordered, throughput"], rows, labels=1)
+
+
+def context_propagation(r, out, targets):
+    on = r.get("ContextPropagationBenchmark.threeStageRun", propagate="true")
+    off = r.get("ContextPropagationBenchmark.threeStageRun", propagate="false")
+    son = None if on is None else on["primaryMetric"]["score"]
+    soff = None if off is None else off["primaryMetric"]["score"]
+    extra = None if son is None or soff is None else son - soff
+    print_table(out, "10. Context propagation: one run of the three-stage pipeline, 1,000 items, caller's MDC of two"
+                " keys: µs per run", ["propagated", "not propagated", "difference, µs per run", "on / off"],
+                [[cell(on), cell(off), fmt(extra, 1), fmt(ratio(son, soff), 2)]])
+
+
+def kafka_source(r, out, targets):
+    sluice = r.score("KafkaSourceBenchmark.sluiceSource")
+    plain = r.score("KafkaSourceBenchmark.plainConsumer")
+    share = ratio(plain, sluice)
+    print_table(out, "11. Kafka: records from a local broker into a counting sink, acknowledgements on: ns per record",
+                ["KafkaSource -> sink", "plain KafkaConsumer poll loop", "Sluice / plain, throughput"],
+                [[cell(r.get("KafkaSourceBenchmark.sluiceSource")), cell(r.get("KafkaSourceBenchmark.plainConsumer")),
+                  fmt(share, 2)]])
+    targets.at_least("Kafka: KafkaSource / plain consumer loop, throughput", share, 0.9)
+
+
 def flavours(r, out):
     rows = []
     for method, label in (("spsc", "SPSC"), ("mpmc", "MPMC")):
@@ -294,12 +344,57 @@ def allocation(r, out):
                     ["benchmark", "params", "B / item", "GCs"], rows, labels=2)
 
 
+MISSES_HEADING = "## Where Sluice misses its targets, by how much, and why"
+
+PAGE_INTRO = """# Benchmark results
+
+Sluice against the libraries you would pick instead, measured with the JMH benchmarks of the `benchmarks` module
+(every benchmark checks what it moved, so a broken run cannot look fast). Figures are nanoseconds per item, lower is
+better, unless a table says otherwise; each is the mean of the measured iterations ± its 99.9% confidence interval.
+Ratios compare figures of the same run. *Sluice SPSC* is the single-producer, single-consumer link a pipeline puts
+between two single-threaded stages; *Sluice MPMC* is `Channel.bounded`; *Sluice ref* is
+`Channel.backedByBlockingQueue`, the reference implementation. `benchmarks/README.md` says what each benchmark does.
+
+This page is written by the run it reports (`benchmarks/run ... --write-results`); earlier runs are in git history.
+"""
+
+
+def write_page(path, folder, tables, target_rows):
+    env = []
+    env_path = os.path.join(folder, "env.txt")
+    if os.path.exists(env_path):
+        with open(env_path) as f:
+            env = [line.rstrip("\n") for line in f if line.strip()]
+    command = next((line.removeprefix("command: ") for line in env if line.startswith("command: ")), None)
+    misses = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        at = old.find(MISSES_HEADING)
+        if at >= 0:
+            misses = old[at:]
+    if not misses:
+        misses = MISSES_HEADING + "\n\n(to be written: for each missed target, by how much and why)\n"
+    page = [PAGE_INTRO, "## The run", ""]
+    if command:
+        page += ["```", command, "```", ""]
+    page += [f"- {line}" for line in env if not line.startswith("command: ")]
+    page += ["", "## Tables"]
+    page += ["**" + line + "**" if line and not line.startswith(("|", "(", "Note")) else line for line in tables]
+    page += ["", "## Targets", "", "Each ratio compares figures of this run; the rule is the target's."]
+    page += target_rows
+    page += ["", misses.rstrip("\n"), ""]
+    with open(path, "w") as f:
+        f.write("\n".join(page))
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     folder = argv[1]
     markdown = argv[argv.index("--markdown") + 1] if "--markdown" in argv else None
+    page = argv[argv.index("--page") + 1] if "--page" in argv else None
     r = Results()
     files = sorted(glob.glob(os.path.join(folder, "*.json")))
     if not files:
@@ -320,18 +415,25 @@ def main(argv):
     map_concurrent(r, out, targets)
     grpc_source(r, out, targets)
     audit_writer(r, out, targets)
+    acknowledgements(r, out, targets)
+    keyed_map(r, out, targets)
+    context_propagation(r, out, targets)
+    kafka_source(r, out, targets)
     flavours(r, out)
     hot_path(r, out)
     scheduler(r, out)
     allocation(r, out)
 
+    tables = list(out)
     out.append("")
-    out.append("Targets (issue 7), ratios from this run:")
+    out.append("Targets, ratios from this run:")
     rows = []
     for label, value, rule, ok in targets.rows:
         verdict = ok if isinstance(ok, str) else "not run" if ok is None else ("met" if ok else "MISSED")
         rows.append([label, fmt(value, 2), rule, verdict])
-    print_table(out, "", ["target", "ratio", "rule", "verdict"], rows, labels=1)
+    target_rows = []
+    print_table(target_rows, "", ["target", "ratio", "rule", "verdict"], rows, labels=1)
+    out += target_rows
     if broken:
         out.append("")
         out.append("Unreadable result files: " + "; ".join(broken))
@@ -340,6 +442,8 @@ def main(argv):
     if markdown:
         with open(markdown, "w") as f:
             f.write(text + "\n")
+    if page:
+        write_page(page, folder, tables, target_rows)
     return 1 if broken else 0
 
 

@@ -16,10 +16,12 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -84,6 +86,28 @@ public class KafkaSourceBenchmark {
             for (Future<RecordMetadata> s : sent) {
                 s.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
             }
+        }
+        settleGroupCoordinator();
+    }
+
+    /**
+     * Makes the broker create its offsets topic and elect the group coordinator before anything is measured: the
+     * first group commit on a new broker takes seconds, and must not fall on whichever benchmark runs first.
+     */
+    private void settleGroupCoordinator() {
+        TopicPartition first = new TopicPartition(topic, 0);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "bench-settle-" + UUID.randomUUID(),
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.assign(List.of(first));
+            consumer.commitSync(Map.of(first, new OffsetAndMetadata(0)), PATIENCE);
         }
     }
 
