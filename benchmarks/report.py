@@ -32,6 +32,18 @@ class Results:
     def __init__(self):
         self.by_key = {}
         self.benchmarks_seen = set()
+        self.latencies = {}
+
+    def load_latencies(self, folder):
+        """The LATENCY lines LatencyBenchmark prints at the end of each fork, from the run's JMH logs."""
+        self.latencies = {}
+        for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
+            with open(path, errors="replace") as f:
+                for line in f:
+                    at = line.find("LATENCY {")
+                    if at >= 0:
+                        entry = json.loads(line[at + len("LATENCY "):])
+                        self.latencies[(entry["pipeline"], int(entry["load"]))] = entry
 
     def load(self, path):
         with open(path) as f:
@@ -299,6 +311,31 @@ def kafka_source(r, out, targets):
     targets.at_least("Kafka: KafkaSource / plain consumer loop, throughput", share, 0.9)
 
 
+def latency(r, out, targets):
+    turn = r.score("SchedulerBenchmark.pingPong")
+    floor = None if turn is None else 2 * turn
+    rows = []
+    for load in (10, 50, 90):
+        row = [f"{load}%"]
+        for pipeline in ("sluice", "reactor"):
+            e = r.latencies.get((pipeline, load))
+            row += ["-"] * 3 if e is None else [fmt(e["p50"] / 1000, 1), fmt(e["p99"] / 1000, 1),
+                                                fmt(e["p999"] / 1000, 1)]
+        s, x = r.latencies.get(("sluice", load)), r.latencies.get(("reactor", load))
+        row.append("-" if s is None else f"{s['intervalNanos']:,}")
+        rows.append(row)
+        targets.at_most(f"latency at {load}% load: Sluice p99 / Reactor p99",
+                        None if s is None or x is None else ratio(s["p99"], x["p99"]), 1.0)
+    s10 = r.latencies.get(("sluice", 10))
+    targets.at_most("latency at 10% load: Sluice p50 / floor (2 hops of the scheduler's hand-off)",
+                    None if s10 is None else ratio(s10["p50"], floor), 2.0)
+    print_table(out, "12. Latency through the three-stage pipeline, paced at a share of Sluice's saturated throughput:"
+                " µs from an item's due time to the sink (floor: 2 hand-offs of the scheduler = "
+                + ("-" if floor is None else fmt(floor / 1000, 2)) + " µs)",
+                ["load", "Sluice p50", "Sluice p99", "Sluice p99.9", "Reactor p50", "Reactor p99", "Reactor p99.9",
+                 "interval, ns"], rows, labels=1)
+
+
 def flavours(r, out):
     rows = []
     for method, label in (("spsc", "SPSC"), ("mpmc", "MPMC")):
@@ -406,6 +443,10 @@ def main(argv):
             r.load(path)
         except (OSError, ValueError) as e:
             broken.append(f"{path}: {e}")
+    try:
+        r.load_latencies(folder)
+    except (OSError, ValueError) as e:
+        broken.append(f"latency lines: {e}")
     out = []
     targets = Targets()
     hand_off(r, out, targets)
@@ -419,6 +460,7 @@ def main(argv):
     keyed_map(r, out, targets)
     context_propagation(r, out, targets)
     kafka_source(r, out, targets)
+    latency(r, out, targets)
     flavours(r, out)
     hot_path(r, out)
     scheduler(r, out)

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -105,6 +106,36 @@ class WorkloadsTest {
             b.dispose();
             c.dispose();
         }
+    }
+
+    @Test
+    void bothPacedPipelinesRecordTheLatencyOfEveryItemNoLessThanItsTrip() throws InterruptedException {
+        int n = 2_000;
+        long interval = 20_000;
+        Histogram sluice = new Histogram(3);
+        Histogram reactor = new Histogram(3);
+        Scheduler a = Schedulers.newSingle("test-source");
+        Scheduler b = Schedulers.newSingle("test-map");
+        Scheduler c = Schedulers.newSingle("test-sink");
+        try {
+            long t0 = System.nanoTime();
+            assertThat(Latency.sluice(n, interval, sluice)).isEqualTo(n);
+            assertThat(System.nanoTime() - t0)
+                    .as("paced: the run lasts n intervals")
+                    .isGreaterThan(n * interval);
+            assertThat(Latency.reactor(n, interval, reactor, a, b, c)).isEqualTo(n);
+        } finally {
+            a.dispose();
+            b.dispose();
+            c.dispose();
+        }
+        assertThat(sluice.getTotalCount()).isEqualTo(n);
+        assertThat(reactor.getTotalCount()).isEqualTo(n);
+        assertThat(sluice.getMinValue()).isPositive();
+        assertThat(reactor.getMinValue()).isPositive();
+        assertThatThrownBy(() -> Latency.sluice(10, 0, sluice))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("intervalNanos must be at least 1, got 0");
     }
 
     @Test
