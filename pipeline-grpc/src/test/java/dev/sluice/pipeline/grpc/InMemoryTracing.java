@@ -40,20 +40,24 @@ final class InMemoryTracing implements AutoCloseable {
                 .setSampler(Sampler.alwaysOn())
                 .addSpanProcessor(SimpleSpanProcessor.create(exporter))
                 .build();
+        // docs/context.md: tracer
         ContextPropagators propagators = ContextPropagators.create(W3CTraceContextPropagator.getInstance());
         OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
                 .setTracerProvider(provider)
                 .setPropagators(propagators)
                 .build();
-        io.opentelemetry.api.trace.Tracer otel = sdk.getTracer("sluice-tests");
+        io.opentelemetry.api.trace.Tracer otel = sdk.getTracer("sluice");
         OtelCurrentTraceContext current = new OtelCurrentTraceContext();
-        tracer = new OtelTracer(otel, current, event -> {}, new OtelBaggageManager(current, List.of(), List.of()));
+        Tracer tracer =
+                new OtelTracer(otel, current, event -> {}, new OtelBaggageManager(current, List.of(), List.of()));
         Propagator propagator = new OtelPropagator(propagators, otel);
         registry.observationConfig()
                 .observationHandler(new FirstMatchingCompositeObservationHandler(
-                        new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-                        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-                        new DefaultTracingObservationHandler(tracer)));
+                        new PropagatingSenderTracingObservationHandler<>(tracer, propagator), // client calls
+                        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator), // served calls
+                        new DefaultTracingObservationHandler(tracer))); // runs
+        // docs/context.md: end
+        this.tracer = tracer;
     }
 
     /** The spans ended so far, in the order they ended. */

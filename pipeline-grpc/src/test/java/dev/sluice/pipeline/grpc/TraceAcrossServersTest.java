@@ -16,10 +16,13 @@ import dev.sluice.pipeline.proto.items.GetItemRequest;
 import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
 import dev.sluice.pipeline.proto.items.StreamItemsRequest;
+import io.grpc.Channel;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.binder.grpc.ObservationGrpcServerInterceptor;
+import io.micrometer.observation.ObservationRegistry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -46,6 +49,7 @@ class TraceAcrossServersTest {
     private static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
 
     private final InMemoryTracing tracing = new InMemoryTracing();
+    private final ObservationRegistry registry = tracing.registry;
 
     @AfterEach
     void closeTracer() {
@@ -77,21 +81,25 @@ class TraceAcrossServersTest {
         private final GrpcUnary<GetItemRequest, Item> getItem;
 
         Middle(io.grpc.Channel toC) {
-            this.getItem = GrpcUnary.builder(toC, ItemServiceGrpc.getGetItemMethod())
-                    .observationRegistry(tracing.registry)
+            // docs/context.md: unary
+            getItem = GrpcUnary.builder(toC, ItemServiceGrpc.getGetItemMethod())
+                    .observationRegistry(registry) // each call: a span, its trace context in the call's metadata
                     .build();
+            // docs/context.md: end
         }
 
         @Override
         public void streamItems(StreamItemsRequest request, StreamObserver<Item> responses) {
             long end = request.getCount() == 0 ? Long.MAX_VALUE : request.getCount() + 1;
+            // docs/context.md: served
             ServerStreams.serve(
                     Pipeline.from(Source.range(1, end))
                             .pipelineName("b")
-                            .observationRegistry(tracing.registry)
+                            .observationRegistry(registry) // a child of the served call's span
                             .map(n -> getItem.call(
                                     GetItemRequest.newBuilder().setSequence(n).build())),
                     responses);
+            // docs/context.md: end
         }
     }
 
@@ -101,21 +109,29 @@ class TraceAcrossServersTest {
         final TestServer b;
 
         Chain(long failAtC) {
-            ObservationGrpcServerInterceptor observed = new ObservationGrpcServerInterceptor(tracing.registry);
+            Downstream downstream = new Downstream(failAtC);
             c = TestServer.start(
-                    Transport.NETTY, ServerInterceptors.intercept(new Downstream(failAtC).bindService(), observed));
-            b = TestServer.start(
                     Transport.NETTY,
-                    ServerInterceptors.intercept(new Middle(c.connectedChannel()).bindService(), observed));
+                    ServerInterceptors.intercept(
+                            downstream.bindService(), new ObservationGrpcServerInterceptor(registry)));
+            Middle middle = new Middle(c.connectedChannel());
+            // docs/context.md: server
+            ServerServiceDefinition observed =
+                    ServerInterceptors.intercept(middle.bindService(), new ObservationGrpcServerInterceptor(registry));
+            // docs/context.md: end
+            b = TestServer.start(Transport.NETTY, observed);
         }
 
         /** Pipeline "a": reads {@code count} items from B. */
         Pipeline<Item> a(long count) {
-            return Pipeline.from(GrpcSource.builder(b.connectedChannel(), Items.STREAM, Items.request(count))
-                            .observationRegistry(tracing.registry)
+            Channel channel = b.connectedChannel();
+            // docs/context.md: client
+            return Pipeline.from(GrpcSource.builder(channel, Items.STREAM, Items.request(count))
+                            .observationRegistry(registry) // the call: a span, its trace context in its metadata
                             .build())
                     .pipelineName("a")
-                    .observationRegistry(tracing.registry);
+                    .observationRegistry(registry); // the run: a span, current in every stage
+            // docs/context.md: end
         }
 
         @Override
