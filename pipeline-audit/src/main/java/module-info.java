@@ -16,6 +16,9 @@ module dev.sluice.pipeline.audit {
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.datatype.jsr310;
     requires io.github.resilience4j.core;
+    // Micrometer Tracing: only AuditEnricher.traceIds(Tracer) names it (in the API, hence transitive), for
+    // applications that trace with it; optional, never needed at run time by any other.
+    requires static transitive micrometer.tracing;
     requires static transitive org.jspecify;
 
     exports dev.sluice.pipeline.audit;

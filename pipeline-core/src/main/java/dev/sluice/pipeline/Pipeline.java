@@ -462,7 +462,9 @@ public final class Pipeline<T> {
      * every thread of the run, so that a tracer bridged to the registry shows the run as a span, and calls made from a
      * stage with an observation interceptor on their channel as its children; stopped when the run ends. Its key
      * values: {@code pipeline} and {@code outcome} (low cardinality), {@code correlation.id}, {@code items} and, on
-     * failure, {@code stage} (high cardinality); a failure is recorded as its error. Observation handlers run on the
+     * failure, {@code stage} (high cardinality); a failure is recorded as its error, and so is a passed deadline (a
+     * {@code java.util.concurrent.TimeoutException}), while a cancelled or stopped run has none. Observation handlers
+     * run on the
      * run's threads; one that throws is logged, and the run goes on.
      *
      * @param registry where each run's observation is recorded

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -142,5 +143,10 @@ class RunObservationTest {
 
         // then
         assertThat(stopped).extracting(c -> value(c, "outcome")).containsExactly("timed_out", "cancelled");
+        // and the passed deadline is the timed-out run's error, while the cancelled run, ended as asked, has none
+        assertThat(stopped.get(0).getError())
+                .isInstanceOf(TimeoutException.class)
+                .hasMessageContaining("passed its deadline");
+        assertThat(stopped.get(1).getError()).isNull();
     }
 }

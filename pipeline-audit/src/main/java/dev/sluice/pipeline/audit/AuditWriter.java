@@ -2,6 +2,7 @@ package dev.sluice.pipeline.audit;
 
 import dev.sluice.pipeline.Overflow;
 import dev.sluice.pipeline.audit.internal.DrainLoop;
+import dev.sluice.pipeline.audit.internal.Enrichment;
 import dev.sluice.pipeline.audit.internal.EventLine;
 import dev.sluice.pipeline.audit.internal.ReplayLoop;
 import dev.sluice.pipeline.audit.internal.RetryPolicy;
@@ -14,6 +15,7 @@ import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadFactory;
@@ -106,6 +108,7 @@ public final class AuditWriter implements AutoCloseable {
     private final DrainLoop loop;
     private final List<Thread> threads; // the draining thread, then the replaying one if there is a spill file
     private final WriterMeters meters; // null without a registry
+    private final Enrichment enrichment;
 
     private AuditWriter(Builder b, SpillFile spill) {
         this.sink = b.sink;
@@ -113,6 +116,7 @@ public final class AuditWriter implements AutoCloseable {
         this.whenFull = b.whenFull;
         this.closeTimeout = b.closeTimeout;
         this.logEvents = b.logEvents;
+        this.enrichment = new Enrichment(b.enrichers, counters, log);
         this.spillover = new Spillover(spill, counters);
         this.state = new WriterState(spill == null ? 1 : 2); // the draining thread, and the replaying one
         RetryPolicy retry = new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay);
@@ -152,6 +156,7 @@ public final class AuditWriter implements AutoCloseable {
      */
     public boolean submit(AuditEvent event) throws InterruptedException {
         Require.nonNull(event, "event");
+        event = enrichment.apply(event);
         counters.submitted.incrementAndGet();
         try {
             return enqueue(event);
@@ -180,6 +185,7 @@ public final class AuditWriter implements AutoCloseable {
      */
     public boolean log(AuditEvent event) {
         Require.nonNull(event, "event");
+        event = enrichment.apply(event);
         counters.submitted.incrementAndGet();
         try {
             return enqueue(event);
@@ -388,6 +394,7 @@ public final class AuditWriter implements AutoCloseable {
         private ThreadFactory threadFactory =
                 Thread.ofPlatform().name("sluice-audit-writer-", 0).daemon(true).factory();
         private boolean logEvents = true;
+        private final List<AuditEnricher> enrichers = new ArrayList<>();
 
         private Builder(AuditSink sink) {
             this.sink = sink;
@@ -497,8 +504,8 @@ public final class AuditWriter implements AutoCloseable {
         }
 
         /**
-         * Registers {@code sluice.audit.events{outcome=written|spilled|dead-lettered|dropped}} and
-         * {@code sluice.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
+         * Registers {@code sluice.audit.events{outcome=written|spilled|dead-lettered|dropped}},
+         * {@code sluice.audit.enrichment.failures} and {@code sluice.audit.queue.size} in {@code registry}, until the writer closes. One writer per registry: a
          * registry keeps the first meter of a name.
          *
          * @param registry the registry
@@ -531,6 +538,20 @@ public final class AuditWriter implements AutoCloseable {
          */
         public Builder logEvents(boolean log) {
             this.logEvents = log;
+            return this;
+        }
+
+        /**
+         * Adds attributes to every event the writer takes (none by default), on the submitting thread before the event
+         * is queued: see {@link AuditEnricher} for what wins when keys meet, and what happens when an enricher fails
+         * (the event is written without its attributes, the failure counted and logged). May be called more than
+         * once: enrichers apply in the order given.
+         *
+         * @param enricher the enricher, such as {@link AuditEnricher#mdc AuditEnricher.mdc("tenant")}
+         * @return this builder
+         */
+        public Builder enricher(AuditEnricher enricher) {
+            enrichers.add(Require.nonNull(enricher, "enricher"));
             return this;
         }
 

@@ -1,9 +1,11 @@
 package dev.sluice.pipeline.internal;
 
+import dev.sluice.pipeline.Outcome;
 import dev.sluice.pipeline.PipelineSummary;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.util.Locale;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +16,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Key values: low cardinality {@code pipeline} (the pipeline's name) and {@code outcome} (completed, stopped,
  * failed, cancelled, timed_out); high cardinality {@code correlation.id}, {@code items} (what the sink took) and, on
- * failure, {@code stage}. Its parent is the observation current where the run was started, if any.
+ * failure, {@code stage}. Its error is the failure of a failed run, and a {@link TimeoutException} for a run that
+ * passed its deadline, so a tracer marks both spans as errors; a cancelled or stopped run has none (it ended as its
+ * caller asked). Its parent is the observation current where the run was started, if any.
  *
  * <p>Without a registry it is {@link #NONE}: nothing is created and opening a scope costs nothing.
  */
@@ -85,6 +89,9 @@ final class RunObservation {
         if (summary.failure() != null) {
             observation.highCardinalityKeyValue("stage", String.valueOf(summary.failedStage()));
             observation.error(summary.failure());
+        } else if (summary.outcome() == Outcome.TIMED_OUT) {
+            observation.error(new TimeoutException("pipeline '" + summary.pipelineName()
+                    + "' passed its deadline after " + summary.duration().toMillis() + " ms"));
         }
         observation.stop();
     }

@@ -5,6 +5,7 @@ import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Scope;
 import dev.sluice.pipeline.Stage;
 import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.grpc.internal.CallObservations;
 import dev.sluice.pipeline.grpc.internal.EchoedCorrelationId;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.InboundBuffer;
@@ -21,6 +22,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
+import io.micrometer.observation.ObservationRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,7 +87,7 @@ public final class GrpcBidiStream<Req, Resp> implements Stage<Req, Resp> {
     private final int replenishBatch;
 
     private GrpcBidiStream(Builder<Req, Resp> b, int replenishBatch) {
-        this.channel = b.channel;
+        this.channel = CallObservations.observed(b.channel, b.observations);
         this.method = b.method;
         this.callOptions = b.callOptions;
         this.prefetch = b.prefetch;
@@ -268,6 +270,7 @@ public final class GrpcBidiStream<Req, Resp> implements Stage<Req, Resp> {
         private CallOptions callOptions = CallOptions.DEFAULT;
         private int prefetch = DEFAULT_PREFETCH;
         private int replenishBatch;
+        private ObservationRegistry observations;
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method) {
             this.channel = Require.nonNull(channel, "channel");
@@ -319,6 +322,24 @@ public final class GrpcBidiStream<Req, Resp> implements Stage<Req, Resp> {
          */
         public Builder<Req, Resp> replenishBatch(int replenishBatch) {
             this.replenishBatch = Require.atLeast(replenishBatch, 1, "replenishBatch");
+            return this;
+        }
+
+        /**
+         * Records the call of each run of the stage as a Micrometer {@code Observation} named {@code grpc.client} in {@code registry},
+         * with Micrometer's own {@code ObservationGrpcClientInterceptor} in front of the channel: a child of the
+         * observation current where the call starts, which in a stage is the run's when the pipeline has
+         * {@code observationRegistry} too. With a tracer bridged to the registry, each call is a span and carries the
+         * trace context in its metadata to the server. Each attempt of a retried call is a call of its own. Without it
+         * (the default) calls are observed only if the channel has such an interceptor already.
+         *
+         * @param registry where each call's observation is recorded
+         * @return this builder
+         * @throws NullPointerException if {@code registry} is {@code null}
+         * @since 0.1
+         */
+        public Builder<Req, Resp> observationRegistry(ObservationRegistry registry) {
+            this.observations = Require.nonNull(registry, "registry");
             return this;
         }
 

@@ -2,6 +2,7 @@ package dev.sluice.pipeline.grpc;
 
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.grpc.internal.CallObservations;
 import dev.sluice.pipeline.grpc.internal.GrpcSourceRun;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
 import dev.sluice.pipeline.grpc.internal.StreamSpec;
@@ -13,6 +14,7 @@ import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.MetadataUtils;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 
 /**
@@ -184,6 +186,7 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         private ResilienceOptions resilience;
         private ResumeStrategy<Req, Resp> resume;
         private CircuitBreaker breaker;
+        private ObservationRegistry observations;
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method, Req request) {
             this.channel = Require.nonNull(channel, "channel");
@@ -308,6 +311,24 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
         }
 
         /**
+         * Records each call (the stream, and each retry or resume of it) as a Micrometer {@code Observation} named {@code grpc.client} in {@code registry},
+         * with Micrometer's own {@code ObservationGrpcClientInterceptor} in front of the channel: a child of the
+         * observation current where the call starts, which in a stage is the run's when the pipeline has
+         * {@code observationRegistry} too. With a tracer bridged to the registry, each call is a span and carries the
+         * trace context in its metadata to the server. Each attempt of a retried call is a call of its own. Without it
+         * (the default) calls are observed only if the channel has such an interceptor already.
+         *
+         * @param registry where each call's observation is recorded
+         * @return this builder
+         * @throws NullPointerException if {@code registry} is {@code null}
+         * @since 0.1
+         */
+        public Builder<Req, Resp> observationRegistry(ObservationRegistry registry) {
+            this.observations = Require.nonNull(registry, "registry");
+            return this;
+        }
+
+        /**
          * Builds the source.
          *
          * @return a new, immutable source with this builder's options; the builder can be changed and reused
@@ -323,9 +344,10 @@ public final class GrpcSource<Req, Resp> implements Source<Resp> {
                     "come with resilience(...) (without ResilienceOptions a failed call is never retried, so the"
                             + " strategy would never be used)",
                     "a ResumeStrategy and no ResilienceOptions");
+            Channel observed = CallObservations.observed(channel, observations);
             Channel target = headers == null
-                    ? channel
-                    : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+                    ? observed
+                    : ClientInterceptors.intercept(observed, MetadataUtils.newAttachHeadersInterceptor(headers));
             return new GrpcSource<>(new StreamSpec<>(
                     target,
                     ResponseParsing.guarded(method),

@@ -2,6 +2,7 @@ package dev.sluice.pipeline.grpc;
 
 import dev.sluice.pipeline.CheckedFunction;
 import dev.sluice.pipeline.StageContext;
+import dev.sluice.pipeline.grpc.internal.CallObservations;
 import dev.sluice.pipeline.grpc.internal.EchoedCorrelationId;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
@@ -16,6 +17,7 @@ import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
+import io.micrometer.observation.ObservationRegistry;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -71,7 +73,7 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
     private final CircuitBreaker breaker;
 
     private GrpcUnary(Builder<Req, Resp> b) {
-        this.channel = b.channel;
+        this.channel = CallObservations.observed(b.channel, b.observations);
         this.method = b.method;
         this.callOptions = b.callOptions;
         this.options = b.resilience;
@@ -165,6 +167,7 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
         private CallOptions callOptions = CallOptions.DEFAULT;
         private ResilienceOptions resilience;
         private CircuitBreaker breaker;
+        private ObservationRegistry observations;
 
         private Builder(Channel channel, MethodDescriptor<Req, Resp> method) {
             this.channel = Require.nonNull(channel, "channel");
@@ -212,6 +215,24 @@ public final class GrpcUnary<Req, Resp> implements CheckedFunction<Req, Resp> {
          */
         public Builder<Req, Resp> circuitBreaker(CircuitBreaker breaker) {
             this.breaker = Require.nonNull(breaker, "breaker");
+            return this;
+        }
+
+        /**
+         * Records each call (each attempt of {@link GrpcUnary#call}) as a Micrometer {@code Observation} named {@code grpc.client} in {@code registry},
+         * with Micrometer's own {@code ObservationGrpcClientInterceptor} in front of the channel: a child of the
+         * observation current where the call starts, which in a stage is the run's when the pipeline has
+         * {@code observationRegistry} too. With a tracer bridged to the registry, each call is a span and carries the
+         * trace context in its metadata to the server. Each attempt of a retried call is a call of its own. Without it
+         * (the default) calls are observed only if the channel has such an interceptor already.
+         *
+         * @param registry where each call's observation is recorded
+         * @return this builder
+         * @throws NullPointerException if {@code registry} is {@code null}
+         * @since 0.1
+         */
+        public Builder<Req, Resp> observationRegistry(ObservationRegistry registry) {
+            this.observations = Require.nonNull(registry, "registry");
             return this;
         }
 

@@ -15,6 +15,8 @@ public final class WriterCounters {
     public final AtomicLong deadLettered = new AtomicLong();
 
     public final AtomicLong dropped = new AtomicLong();
+    /** Times an enricher failed on an event (which was written without that enricher's attributes). */
+    public final AtomicLong enrichmentFailures = new AtomicLong();
 
     /** Events given to the writer and not yet written, spilled or dropped. */
     public long pending() {

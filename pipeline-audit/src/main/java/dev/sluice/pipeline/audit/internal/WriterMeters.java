@@ -10,7 +10,7 @@ import java.util.function.ToLongFunction;
 
 /**
  * The audit writer's meters: {@value #EVENTS} (a function counter per outcome: written, spilled, dead-lettered,
- * dropped) and {@value #QUEUE_SIZE} (a gauge), without base units, so that a Prometheus registry names them
+ * dropped), {@value #ENRICHMENT_FAILURES} (a function counter) and {@value #QUEUE_SIZE} (a gauge), without base units, so that a Prometheus registry names them
  * {@code sluice_audit_events_total} and {@code sluice_audit_queue_size}. They read the writer's own counters when the
  * registry asks, so writing an event makes no Micrometer call. Removed from the registry when the writer closes, so
  * that a later writer can register its own (a registry keeps the first meter registered under a name and tags).
@@ -18,6 +18,8 @@ import java.util.function.ToLongFunction;
 public final class WriterMeters {
     /** The counter of events by outcome. */
     public static final String EVENTS = "sluice.audit.events";
+    /** The counter of enricher failures. */
+    public static final String ENRICHMENT_FAILURES = "sluice.audit.enrichment.failures";
     /** The gauge of events waiting in the queue. */
     public static final String QUEUE_SIZE = "sluice.audit.queue.size";
 
@@ -58,6 +60,10 @@ public final class WriterMeters {
                                 "dropped",
                                 c -> c.dropped.get(),
                                 "Audit events lost: refused when the queue was full or the writer closed, or stored nowhere"),
+                        FunctionCounter.builder(ENRICHMENT_FAILURES, counters, c -> c.enrichmentFailures.get())
+                                .description("Times an audit enricher failed; the event was written without its"
+                                        + " attributes")
+                                .register(registry),
                         Gauge.builder(QUEUE_SIZE, queue, Collection::size)
                                 .description("Audit events waiting in the writer's queue")
                                 .register(registry)));
