@@ -123,7 +123,7 @@ public final class ServerStreams {
         AtomicReference<PipelineHandle<Long>> handle = new AtomicReference<>();
         CallEnd end = new CallEnd(call, handle, meters);
         // Both handlers must be set before the service method returns.
-        call.setOnCancelHandler(end::clientCancelled);
+        call.setOnCancelHandler(end::cancelHandler);
         call.setOnReadyHandler(gate::signal);
         // The call's context is cancelled with the call, and gRPC tells this listener before those of the calls the
         // stages make later in the same context: so the run is cancelled before a stage's call fails for that reason,
@@ -380,10 +380,19 @@ public final class ServerStreams {
             this.meters = meters;
         }
 
-        /** The cancel handler (gRPC thread): cancel the run; never waits. */
+        /**
+         * The call's cancel handler (gRPC thread), run only for a call cancelled from the client's side: counts it
+         * and cancels the run. (The call's context, whose listener also cancels the run, is cancelled at every end
+         * of the call, a normal one too.)
+         */
+        void cancelHandler() {
+            meters.cancelled();
+            clientCancelled();
+        }
+
+        /** Cancel the run (gRPC thread); never waits. */
         void clientCancelled() {
             cancelled = true;
-            meters.cancelled();
             PipelineHandle<Long> h = handle.get();
             if (h != null) {
                 h.cancel();

@@ -38,13 +38,17 @@ class GrpcMetersTest {
 
     private static final int ITEMS = 100;
 
-    /** Item and shape services whose served pipelines (named after their method) report into {@code registry}. */
+    /**
+     * Item and shape services whose served pipelines (named after their method) report into {@code registry}; a
+     * stream of count 0 is endless.
+     */
     private static ServerServiceDefinition[] services(MeterRegistry registry) {
         ItemServiceGrpc.ItemServiceImplBase items = new ItemServiceGrpc.ItemServiceImplBase() {
             @Override
             public void streamItems(StreamItemsRequest request, StreamObserver<Item> responses) {
                 ServerStreams.serve(
-                        Pipeline.from(ClientStreamTest.items(request.getCount(), 8))
+                        Pipeline.from(ClientStreamTest.items(
+                                        request.getCount() == 0 ? Long.MAX_VALUE : request.getCount(), 8))
                                 .pipelineName("stream-items")
                                 .meterRegistry(registry),
                         responses);
@@ -171,6 +175,49 @@ class GrpcMetersTest {
             assertThat(count(registry, "sluice.grpc.server.received", "exchange"))
                     .isEqualTo(ITEMS);
             assertThat(count(registry, "sluice.grpc.server.sent", "exchange")).isEqualTo(ITEMS);
+            assertThat(count(registry, "sluice.grpc.server.cancellations", "exchange"))
+                    .isZero();
+        }
+    }
+
+    @Test
+    void aServedServerStreamCountsTheCallAndWhatWentButNoCancellation() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (ShapeServers servers = ShapeServers.start(Transport.NETTY, services(registry))) {
+            long items = Pipeline.from(GrpcSource.of(servers.channel, Items.STREAM, Items.request(ITEMS)))
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30))
+                    .value();
+
+            assertThat(items).isEqualTo(ITEMS);
+            assertThat(count(registry, "sluice.grpc.server.calls", "stream-items"))
+                    .isEqualTo(1);
+            assertThat(count(registry, "sluice.grpc.server.sent", "stream-items"))
+                    .isEqualTo(ITEMS);
+            assertThat(count(registry, "sluice.grpc.server.received", "stream-items"))
+                    .isZero();
+            assertThat(count(registry, "sluice.grpc.server.cancellations", "stream-items"))
+                    .isZero();
+        }
+    }
+
+    @Test
+    void aServerStreamTheClientCancelsIsCountedOnce() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (ShapeServers servers = ShapeServers.start(Transport.NETTY, services(registry))) {
+            // when: the client takes 10 items of an endless stream, and so cancels the call
+            long taken = Pipeline.from(GrpcSource.of(servers.channel, Items.STREAM, Items.request(0)))
+                    .take(10)
+                    .to(Sink.count())
+                    .run(Duration.ofSeconds(30))
+                    .value();
+
+            // then
+            assertThat(taken).isEqualTo(10);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> count(registry, "sluice.grpc.server.cancellations", "stream-items") == 1);
+            assertThat(count(registry, "sluice.grpc.server.calls", "stream-items"))
+                    .isEqualTo(1);
         }
     }
 
