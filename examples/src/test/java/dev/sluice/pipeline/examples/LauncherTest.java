@@ -63,7 +63,7 @@ class LauncherTest {
     @Test
     void anUnknownCommand() throws Exception {
         assertThat(refusedWithOneLine(launch("consumr")))
-                .isEqualTo("run-demo: unknown command 'consumr'; the commands are demo, consumer and import"
+                .isEqualTo("run-demo: unknown command 'consumr'; the commands are demo, consumer, import and upload"
                         + " (see ./run-demo --help)");
     }
 

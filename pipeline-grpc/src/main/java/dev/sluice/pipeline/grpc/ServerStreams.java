@@ -12,6 +12,7 @@ import dev.sluice.pipeline.grpc.internal.ClientStreamAnswer;
 import dev.sluice.pipeline.grpc.internal.ExceptionStatusInterceptor;
 import dev.sluice.pipeline.grpc.internal.IncomingStream;
 import dev.sluice.pipeline.grpc.internal.ReadyGate;
+import dev.sluice.pipeline.grpc.internal.ServerMeters;
 import dev.sluice.pipeline.grpc.internal.StatusMapping;
 import dev.sluice.pipeline.internal.check.Require;
 import io.grpc.Context;
@@ -59,6 +60,14 @@ import org.slf4j.LoggerFactory;
  *       made on the handler's own thread.</li>
  * </ul>
  *
+ * <h2>Meters</h2>
+ * With a meter registry on the served pipeline, every call served here (by {@code serve}, {@code clientStreaming} or
+ * {@code bidiStreaming}) is counted in function counters tagged {@code pipeline} (the served pipeline's name; name
+ * each method's pipeline to tell them apart): {@code sluice.grpc.server.calls} (calls whose pipeline started),
+ * {@code sluice.grpc.server.cancellations} (of those, the ones cancelled from the client's side: a cancel, the
+ * deadline, a lost connection), {@code sluice.grpc.server.received} (client messages the pipeline's source took) and
+ * {@code sluice.grpc.server.sent} (responses written; one per completed client-streaming call).
+ *
  * @since 0.1
  */
 public final class ServerStreams {
@@ -97,6 +106,11 @@ public final class ServerStreams {
      * @throws IllegalArgumentException if {@code responses} is not the observer of a server call
      */
     public static <T> PipelineHandle<Long> serve(Pipeline<T> pipeline, StreamObserver<T> responses) {
+        return serve(pipeline, responses, new ServerMeters.Call());
+    }
+
+    private static <T> PipelineHandle<Long> serve(
+            Pipeline<T> pipeline, StreamObserver<T> responses, ServerMeters.Call meters) {
         Require.nonNull(pipeline, "pipeline");
         Require.nonNull(responses, "responses");
         Require.argument(
@@ -107,9 +121,9 @@ public final class ServerStreams {
         ServerCallStreamObserver<T> call = (ServerCallStreamObserver<T>) responses;
         ReadyGate gate = new ReadyGate(call);
         AtomicReference<PipelineHandle<Long>> handle = new AtomicReference<>();
-        CallEnd end = new CallEnd(call, handle);
+        CallEnd end = new CallEnd(call, handle, meters);
         // Both handlers must be set before the service method returns.
-        call.setOnCancelHandler(end::clientCancelled);
+        call.setOnCancelHandler(end::cancelHandler);
         call.setOnReadyHandler(gate::signal);
         // The call's context is cancelled with the call, and gRPC tells this listener before those of the calls the
         // stages make later in the same context: so the run is cancelled before a stage's call fails for that reason,
@@ -130,9 +144,9 @@ public final class ServerStreams {
         if (correlationId != null) {
             p = p.correlationId(correlationId);
         }
-        RunnablePipeline<Long> runnable = p.to(Sink.<T>forEach(item -> {
-                    gate.awaitReady();
-                    call.onNext(item);
+        RunnablePipeline<Long> runnable = p.to(Sink.<T, Long>of(context -> {
+                    meters.started(context);
+                    return new CallWriter<>(call, gate, meters);
                 })
                 .named(WRITER_STAGE));
 
@@ -223,9 +237,10 @@ public final class ServerStreams {
         ServerCallStreamObserver<Resp> call = serverCall(responses);
         Require.atLeast(prefetch, 1, "prefetch");
         Require.nonNull(handler, "handler");
-        IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch);
+        ServerMeters.Call meters = new ServerMeters.Call();
+        IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch, meters);
         RunnablePipeline<Resp> runnable = Require.nonNull(handler.apply(incoming.source()), "the handler's pipeline");
-        ClientStreamAnswer.start(call, runnable);
+        ClientStreamAnswer.start(call, runnable, meters);
         return incoming.observer();
     }
 
@@ -280,8 +295,9 @@ public final class ServerStreams {
         ServerCallStreamObserver<Resp> call = serverCall(responses);
         Require.atLeast(prefetch, 1, "prefetch");
         Require.nonNull(handler, "handler");
-        IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch);
-        serve(Require.nonNull(handler.apply(incoming.source()), "the handler's pipeline"), call);
+        ServerMeters.Call meters = new ServerMeters.Call();
+        IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch, meters);
+        serve(Require.nonNull(handler.apply(incoming.source()), "the handler's pipeline"), call, meters);
         return incoming.observer();
     }
 
@@ -321,18 +337,60 @@ public final class ServerStreams {
         return ExceptionStatusInterceptor.INSTANCE;
     }
 
+    /** The writer stage: sends each item once the call is ready; its value is the number sent. Its thread only. */
+    private static final class CallWriter<T> implements Sink.Writer<T, Long> {
+        private final ServerCallStreamObserver<T> call;
+        private final ReadyGate gate;
+        private final ServerMeters.Call meters;
+        private long sent;
+
+        CallWriter(ServerCallStreamObserver<T> call, ReadyGate gate, ServerMeters.Call meters) {
+            this.call = call;
+            this.gate = gate;
+            this.meters = meters;
+        }
+
+        @Override
+        public void write(T item) throws InterruptedException {
+            gate.awaitReady();
+            call.onNext(item);
+            sent++;
+            meters.sent();
+        }
+
+        @Override
+        public Long complete() {
+            return sent;
+        }
+    }
+
     /** Ends the call when the run ends; runs on the run's coordinating thread, after every stage has ended. */
     private static final class CallEnd implements PipelineListener {
         private final ServerCallStreamObserver<?> call;
         private final AtomicReference<PipelineHandle<Long>> handle;
+        private final ServerMeters.Call meters;
         volatile boolean cancelled;
 
-        CallEnd(ServerCallStreamObserver<?> call, AtomicReference<PipelineHandle<Long>> handle) {
+        CallEnd(
+                ServerCallStreamObserver<?> call,
+                AtomicReference<PipelineHandle<Long>> handle,
+                ServerMeters.Call meters) {
             this.call = call;
             this.handle = handle;
+            this.meters = meters;
         }
 
-        /** The cancel handler (gRPC thread): cancel the run; never waits. */
+        /**
+         * The call's cancel handler (gRPC thread), run only for a call cancelled from the client's side: counts it
+         * and cancels the run. (The call's context, whose listener also cancels the run, is cancelled at every end
+         * of the call, a normal one too.)
+         */
+        void cancelHandler() {
+            meters.cancelled();
+            clientCancelled();
+        }
+
+        /** Cancel the run (gRPC thread); never waits. */
         void clientCancelled() {
             cancelled = true;
             PipelineHandle<Long> h = handle.get();

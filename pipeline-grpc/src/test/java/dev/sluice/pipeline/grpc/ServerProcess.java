@@ -10,13 +10,17 @@ import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An item server ({@link CountingItemService} on Netty over loopback) in a JVM of its own, so that a test can kill
+ * An item server ({@link CountingItemService}'s stream and {@link UpsertStore}'s idempotent calls on Netty over
+ * loopback) in a JVM of its own, so that a test can kill
  * it as an operator or a crash would: {@link #kill()} ends the process at once, the operating system closes its
  * sockets without an HTTP/2 goodbye, and its clients see UNAVAILABLE, then refused connections until a server
  * listens on the port again.
@@ -25,21 +29,32 @@ import java.util.concurrent.TimeUnit;
  * throwaway server started and stopped) but not listening; {@link #listen(int)} then binds in milliseconds, so a
  * test can start a replacement beforehand and bring it up on the old port at a precise moment. The child reads
  * commands from its standard input and ends when that closes, so it cannot outlive the test's JVM.
+ *
+ * <p>The IDs the child's {@link UpsertStore} stored are collected in {@link #stored()} as it reports them, and stay
+ * there after a kill; {@link #hold(long)} arms the store's hold and {@link #holding()} tells whether a call is held.
  */
 final class ServerProcess implements AutoCloseable {
 
     private static final String ANSWER = "server-process: ";
+    private static final String STORED = ANSWER + "stored ";
+    private static final String HOLDING = ANSWER + "holding ";
     private static final long ANSWER_TIMEOUT_SECONDS = 60;
 
     private final Process process;
     private final Writer commands;
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    private final Set<Long> stored = ConcurrentHashMap.newKeySet();
+    private final Thread reader;
+    private volatile boolean holding;
     private boolean ready;
 
     private ServerProcess(Process process) {
         this.process = process;
         this.commands = process.outputWriter(StandardCharsets.UTF_8);
-        Thread.ofPlatform().daemon().name("server-process-" + process.pid()).start(this::readAnswers);
+        this.reader = Thread.ofPlatform()
+                .daemon()
+                .name("server-process-" + process.pid())
+                .start(this::readAnswers);
     }
 
     /** Starts a server process; it gets ready to listen meanwhile (see {@link #awaitReady()}). */
@@ -78,12 +93,43 @@ final class ServerProcess implements AutoCloseable {
         return Integer.parseInt(expect("listening "));
     }
 
-    /** Kills the process at once (SIGKILL) and waits until it is gone, so its port is free. */
+    /**
+     * Kills the process at once (SIGKILL) and waits until it is gone, so its port is free, and until what it wrote
+     * before has been read, so {@link #stored()} is final.
+     */
     void kill() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("server process " + process.pid() + " still alive 30 s after a kill");
         }
+        reader.join(Duration.ofSeconds(10));
+    }
+
+    /** Makes the store hold the first call that reaches {@code id} (see {@link UpsertStore}). */
+    void hold(long id) throws IOException, InterruptedException {
+        command("hold " + id, "armed");
+    }
+
+    /** Ends the hold: none from now on, and a held call goes on. */
+    void disarm() throws IOException, InterruptedException {
+        command("disarm", "disarmed");
+    }
+
+    /** Whether a call reached the armed ID and is held. */
+    boolean holding() {
+        return holding;
+    }
+
+    /** The IDs this server stored so far (all of them, once it has been killed). */
+    Set<Long> stored() {
+        return Set.copyOf(stored);
+    }
+
+    private void command(String command, String answer) throws IOException, InterruptedException {
+        awaitReady();
+        commands.write(command + "\n");
+        commands.flush();
+        expect(answer);
     }
 
     @Override
@@ -108,7 +154,11 @@ final class ServerProcess implements AutoCloseable {
     private void readAnswers() {
         try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
             for (String line; (line = out.readLine()) != null; ) {
-                if (line.startsWith(ANSWER)) {
+                if (line.startsWith(STORED)) {
+                    stored.add(Long.parseLong(line.substring(STORED.length())));
+                } else if (line.startsWith(HOLDING)) {
+                    holding = true;
+                } else if (line.startsWith(ANSWER)) {
                     answers.add(line.substring(ANSWER.length()));
                 }
             }
@@ -117,9 +167,13 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    /** The child: {@code listen PORT} binds and answers {@code listening PORT}; end of input ends the process. */
+    /**
+     * The child: {@code listen PORT} binds and answers {@code listening PORT}; {@code hold ID} and {@code disarm} set
+     * the store's hold; end of input ends the process.
+     */
     public static void main(String[] args) throws Exception {
         PrintStream out = System.out;
+        UpsertStore store = new UpsertStore(out, ANSWER);
         // Warm up: load and run the server's classes once, so that a later bind takes milliseconds.
         Server warm = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new CountingItemService())
@@ -132,15 +186,23 @@ final class ServerProcess implements AutoCloseable {
         for (String line; (line = in.readLine()) != null; ) {
             if (line.startsWith("listen ")) {
                 int port = Integer.parseInt(line.substring("listen ".length()).trim());
-                Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-                        .addService(new CountingItemService())
-                        .build();
+                NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port));
+                store.services().forEach(builder::addService);
+                Server server = builder.build();
                 try {
                     server.start();
                     out.println(ANSWER + "listening " + server.getPort());
                 } catch (IOException e) {
                     out.println(ANSWER + "cannot listen on port " + port + ": " + e);
                 }
+                out.flush();
+            } else if (line.startsWith("hold ")) {
+                store.arm(Long.parseLong(line.substring("hold ".length()).trim()));
+                out.println(ANSWER + "armed");
+                out.flush();
+            } else if (line.equals("disarm")) {
+                store.disarm();
+                out.println(ANSWER + "disarmed");
                 out.flush();
             }
         }

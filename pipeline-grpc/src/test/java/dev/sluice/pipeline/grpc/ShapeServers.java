@@ -36,22 +36,24 @@ final class ShapeServers implements AutoCloseable {
         this.channel = channel;
     }
 
-    static ShapeServers start(Transport transport, ServerServiceDefinition service) throws IOException {
+    static ShapeServers start(Transport transport, ServerServiceDefinition... services) throws IOException {
         Server server;
         ManagedChannel channel;
         if (transport == Transport.IN_PROCESS) {
             String name = "shapes-" + System.nanoTime();
-            server = InProcessServerBuilder.forName(name)
-                    .addService(service)
-                    .build()
-                    .start();
+            InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
+            for (ServerServiceDefinition service : services) {
+                builder.addService(service);
+            }
+            server = builder.build().start();
             channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         } else {
-            server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                    .flowControlWindow(NETTY_WINDOW)
-                    .addService(service)
-                    .build()
-                    .start();
+            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                    .flowControlWindow(NETTY_WINDOW);
+            for (ServerServiceDefinition service : services) {
+                builder.addService(service);
+            }
+            server = builder.build().start();
             channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
                     .usePlaintext()
                     .flowControlWindow(NETTY_WINDOW)

@@ -27,6 +27,7 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
             Usage: ./run-demo [demo] [options]        a gRPC stream of users imported into a database, audited, checked
                    ./run-demo consumer [options]      a job that consumes until Ctrl-C, then stops gracefully
                    ./run-demo import [FILE | LINES]   a file imported in batches, malformed lines set aside
+                   ./run-demo upload [options]        the imported users streamed back to a server, flow controlled
             (each with --help for its own options)
 
             Options of the demo:
@@ -73,7 +74,7 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
                     throw CommandLine.isOption(arg)
                             ? CommandLine.unknownOption(arg)
                             : new BadInput("unexpected argument '" + arg
-                                    + "' (the commands are demo, consumer and import, before any option)");
+                                    + "' (the commands are demo, consumer, import and upload, before any option)");
             }
         }
         return new DemoOptions(users, failEvery, slowSink, jdbcUrl, dataDir);

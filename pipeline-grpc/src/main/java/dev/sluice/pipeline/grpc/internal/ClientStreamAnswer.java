@@ -27,9 +27,10 @@ public final class ClientStreamAnswer {
     private ClientStreamAnswer() {}
 
     /** Sets the call's cancel handler, starts the run, and returns at once. Call it from the service method. */
-    public static <Resp> void start(ServerCallStreamObserver<Resp> call, RunnablePipeline<Resp> runnable) {
+    public static <Resp> void start(
+            ServerCallStreamObserver<Resp> call, RunnablePipeline<Resp> runnable, ServerMeters.Call meters) {
         AtomicReference<PipelineHandle<Resp>> handle = new AtomicReference<>();
-        Cancel cancel = new Cancel(handle);
+        Cancel cancel = new Cancel(handle, meters);
         call.setOnCancelHandler(cancel::run);
         Deadline deadline = Context.current().getDeadline();
         PipelineHandle<Resp> started = deadline == null
@@ -39,10 +40,11 @@ public final class ClientStreamAnswer {
         if (cancel.cancelled) {
             started.cancel(); // the client cancelled before the handle was there
         }
-        Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> answer(call, started, cancel));
+        Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> answer(call, started, cancel, meters));
     }
 
-    private static <Resp> void answer(ServerCallStreamObserver<Resp> call, PipelineHandle<Resp> run, Cancel cancel) {
+    private static <Resp> void answer(
+            ServerCallStreamObserver<Resp> call, PipelineHandle<Resp> run, Cancel cancel, ServerMeters.Call meters) {
         Status status;
         Resp value = null;
         try {
@@ -73,6 +75,7 @@ public final class ClientStreamAnswer {
         try {
             if (status.isOk()) {
                 call.onNext(value);
+                meters.sent();
                 call.onCompleted();
             } else {
                 call.onError(status.asRuntimeException());
@@ -85,15 +88,18 @@ public final class ClientStreamAnswer {
     /** The cancel handler (gRPC thread): cancel the run; never waits. */
     private static final class Cancel implements Runnable {
         private final AtomicReference<? extends PipelineHandle<?>> handle;
+        private final ServerMeters.Call meters;
         volatile boolean cancelled;
 
-        Cancel(AtomicReference<? extends PipelineHandle<?>> handle) {
+        Cancel(AtomicReference<? extends PipelineHandle<?>> handle, ServerMeters.Call meters) {
             this.handle = handle;
+            this.meters = meters;
         }
 
         @Override
         public void run() {
             cancelled = true;
+            meters.cancelled();
             PipelineHandle<?> h = handle.get();
             if (h != null) {
                 h.cancel();

@@ -25,10 +25,12 @@ public final class IncomingStream<Req> {
     private final int batch;
     private final InboundBuffer<Req> buffer;
     private final AtomicBoolean run = new AtomicBoolean();
+    private final ServerMeters.Call meters;
 
     /** Turns off the call's automatic requests: call it from the service method. */
-    public IncomingStream(ServerCallStreamObserver<?> call, int prefetch) {
+    public IncomingStream(ServerCallStreamObserver<?> call, int prefetch, ServerMeters.Call meters) {
         this.call = call;
+        this.meters = meters;
         this.prefetch = prefetch;
         this.batch = Math.max(1, prefetch / 2);
         this.buffer = new InboundBuffer<>(prefetch);
@@ -65,9 +67,11 @@ public final class IncomingStream<Req> {
             throw new IllegalStateException(
                     "the source of a client stream can run once: the call's messages cannot" + " be read twice");
         }
+        meters.started(out.context());
         call.request(prefetch);
         int sinceRequest = 0;
         for (Req message; (message = buffer.take()) != null; ) {
+            meters.received();
             out.emit(message);
             if (++sinceRequest == batch) {
                 call.request(batch);
