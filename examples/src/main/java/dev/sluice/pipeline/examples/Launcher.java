@@ -3,6 +3,7 @@ package dev.sluice.pipeline.examples;
 import dev.sluice.pipeline.examples.consumer.ConsumerJob;
 import dev.sluice.pipeline.examples.demo.DemoMain;
 import dev.sluice.pipeline.examples.fileimport.FileImportJob;
+import dev.sluice.pipeline.examples.kafka.KafkaDemo;
 import java.util.List;
 
 /**
@@ -12,6 +13,7 @@ import java.util.List;
  * ./run-demo [demo] [options]         the demo (the default when the first argument is an option, or there is none)
  * ./run-demo consumer [options]       the consumer job, until Ctrl-C
  * ./run-demo import [FILE | LINES]    the file import
+ * ./run-demo kafka [options]          a Kafka consumer job scaled out over JVMs, one killed, the table checked
  * </pre>
  *
  * Each takes {@code --help}. Bad input ends with one line on stderr and exit code {@value
@@ -35,10 +37,11 @@ public final class Launcher {
             case "demo" -> DemoMain.run(rest);
             case "consumer" -> ConsumerJob.run(rest);
             case "import" -> FileImportJob.run(rest);
+            case "kafka" -> KafkaDemo.run(rest);
             default ->
                 CommandLine.run("run-demo", "", () -> {
-                    throw new CommandLine.BadInput(
-                            "unknown command '" + args.getFirst() + "'; the commands are demo, consumer and import");
+                    throw new CommandLine.BadInput("unknown command '" + args.getFirst()
+                            + "'; the commands are demo, consumer, import and kafka");
                 });
         };
     }

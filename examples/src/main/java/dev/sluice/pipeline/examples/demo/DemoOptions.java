@@ -27,6 +27,7 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
             Usage: ./run-demo [demo] [options]        a gRPC stream of users imported into a database, audited, checked
                    ./run-demo consumer [options]      a job that consumes until Ctrl-C, then stops gracefully
                    ./run-demo import [FILE | LINES]   a file imported in batches, malformed lines set aside
+                   ./run-demo kafka [options]         a Kafka consumer job on several JVMs, one killed, checked
             (each with --help for its own options)
 
             Options of the demo:
