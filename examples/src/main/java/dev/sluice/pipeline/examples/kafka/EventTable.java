@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  * The job's destination: table {@value #TABLE} of PostgreSQL, one row per event, written by an upsert. A replayed
  * event (read again after a member died before committing its offset) updates its row instead of adding one, and
  * counts itself in {@code times_written}: so the table holds every event once however often it was processed, and
- * the demo can tell how many were processed twice.
+ * the demo can tell how many were processed twice. {@code first_write} numbers the rows in the order they were
+ * first written (an update leaves it alone), so the demo can tell whether each user's events were written in the
+ * order they were produced, replays apart.
  *
  * <p>One instance per thread: the job's sink stage uses one, on its own connection.
  */
@@ -52,10 +54,10 @@ final class EventTable implements AutoCloseable {
         Connection c = Database.open(jdbcUrl);
         try (Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS " + TABLE);
-            s.execute(
-                    "CREATE TABLE " + TABLE + " (event_id BIGINT PRIMARY KEY, user_id VARCHAR(32) NOT NULL,"
-                            + " seq BIGINT NOT NULL, kind VARCHAR(16) NOT NULL, country VARCHAR(2) NOT NULL,"
-                            + " segment VARCHAR(16) NOT NULL, written_by VARCHAR(64) NOT NULL, times_written INTEGER NOT NULL)");
+            s.execute("CREATE TABLE " + TABLE + " (event_id BIGINT PRIMARY KEY, user_id VARCHAR(32) NOT NULL,"
+                    + " seq BIGINT NOT NULL, kind VARCHAR(16) NOT NULL, country VARCHAR(2) NOT NULL,"
+                    + " segment VARCHAR(16) NOT NULL, written_by VARCHAR(64) NOT NULL, times_written INTEGER NOT NULL,"
+                    + " first_write BIGINT GENERATED ALWAYS AS IDENTITY)");
             c.commit();
             return new EventTable(c, "demo");
         } catch (SQLException e) {
@@ -88,7 +90,9 @@ final class EventTable implements AutoCloseable {
                 events,
                 rows(),
                 query("SELECT count(*) FROM " + TABLE + " WHERE event_id >= 0 AND event_id < " + events),
-                query("SELECT coalesce(sum(times_written), 0) - count(*) FROM " + TABLE));
+                query("SELECT coalesce(sum(times_written), 0) - count(*) FROM " + TABLE),
+                query("SELECT count(*) FROM (SELECT first_write, lag(first_write) OVER (PARTITION BY user_id ORDER BY"
+                        + " seq) AS previous FROM " + TABLE + ") AS w WHERE previous > first_write"));
     }
 
     /**
@@ -98,8 +102,9 @@ final class EventTable implements AutoCloseable {
      * @param rows the rows in the table
      * @param expectedRows the rows of produced events (each row is one event: the event ID is the key)
      * @param duplicates the writes of an event after its first: events processed twice
+     * @param outOfOrder events first written after a later event of the same user
      */
-    record Check(long expected, long rows, long expectedRows, long duplicates) {
+    record Check(long expected, long rows, long expectedRows, long duplicates, long outOfOrder) {
 
         /** Whether every event produced is in the table, once, and nothing else is. */
         boolean everyEventOnce() {

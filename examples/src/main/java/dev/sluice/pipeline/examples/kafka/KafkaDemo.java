@@ -195,12 +195,18 @@ public final class KafkaDemo {
                 EventTable.TABLE,
                 check.everyEventOnce() ? "every event exactly once" : "NOT every event exactly once");
         out.printf(
+                "order per user: %s%n",
+                check.outOfOrder() == 0
+                        ? "kept (each user's events were first written in the order they were produced)"
+                        : String.format(
+                                "%,d events were written before an earlier event of their user", check.outOfOrder()));
+        out.printf(
                 "duplicates processed: %,d (replays of what a killed copy had not committed; at most %,d) %s%n",
                 check.duplicates(), duplicatesBound, duplicatesOk ? "ok" : "TOO MANY");
         out.printf(
                 "audit trail (audit_logs, correlation %s-*): run rows %s; rebalance rows %s %s%n",
                 runId, audit.runs(), audit.rebalances(), auditOk ? "ok" : "MISSING ROWS");
-        boolean passed = check.everyEventOnce() && duplicatesOk && auditOk;
+        boolean passed = check.everyEventOnce() && check.outOfOrder() == 0 && duplicatesOk && auditOk;
         out.println(passed ? "PASSED" : "FAILED");
         return passed ? 0 : 1;
     }

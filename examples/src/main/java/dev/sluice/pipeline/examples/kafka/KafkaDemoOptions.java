@@ -44,8 +44,10 @@ record KafkaDemoOptions(
             In that database the demo drops and recreates the table kafka_demo_events on every run, and adds its
             audit rows to audit_logs. Each run uses a topic and a consumer group of its own, and deletes the topic
             at the end.
-            Exits 0 only if every event is in the table exactly once and the events processed twice are no more
-            than a killed copy had in flight; 1 otherwise; 2 for a bad option or a database it cannot use.""";
+            Exits 0 only if every event is in the table exactly once, each user's events were written in the order
+            they were produced, the events processed twice are no more than a killed copy had in flight, and the
+            audit trail has a row for each copy's run and its rebalances; 1 otherwise; 2 for a bad option or a
+            database it cannot use.""";
 
     /** The options in {@code args}; {@code --help} anywhere throws {@link HelpRequested}. */
     static KafkaDemoOptions parse(List<String> args) throws BadInput, HelpRequested {
