@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
  * first written (an update leaves it alone), so the demo can tell whether each user's events were written in the
  * order they were produced, replays apart.
  *
- * <p>One instance per thread: the job's sink stage uses one, on its own connection.
+ * <p>One thread writes (the job's sink stage, on the table's own connection); {@link #written} may be read by any.
  */
 final class EventTable implements AutoCloseable {
 
@@ -32,6 +33,8 @@ final class EventTable implements AutoCloseable {
 
     private final Connection connection;
     private final String writtenBy;
+    /** Events written, replays included; read by other threads. */
+    private final AtomicLong written = new AtomicLong();
 
     private EventTable(Connection connection, String writtenBy) {
         this.connection = connection;
@@ -77,6 +80,12 @@ final class EventTable implements AutoCloseable {
             insert.setString(6, e.segment());
             insert.setString(7, writtenBy);
         });
+        written.addAndGet(events.size());
+    }
+
+    /** The events this instance has written, replays included. */
+    long written() {
+        return written.get();
     }
 
     /** The rows in the table. */

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -32,22 +31,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * an audit row for its run and one for each rebalance. Start more copies with the same group and they share the
  * topic's partitions; kill one and the others take its partitions over, and read again what it had not committed.
  *
- * <pre>{@code
- * KafkaSource<String, String> events = KafkaSource.builder(new StringDeserializer(), new StringDeserializer())
- *         .bootstrapServers(bootstrapServers)
- *         .groupId(group)
- *         .topics(topic)
- *         .property(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer")   // Kafka 4's group protocol
- *         .onRebalance(RebalanceAudit.to(audit))                        // an audit row per rebalance
- *         .build();
- * Pipeline.from(events)
- *         .pipelineName("user-events-job")
- *         .listener(AuditListener.to(audit).startedRowAfter(Duration.ZERO)) // an audit row per run
- *         .mapConcurrentByKey(8, ConsumerRecord::key, r -> profiles.enrich(UserEvent.parse(r.value())))
- *         .batch(100, Duration.ofMillis(50))
- *         .to(Sink.forEach(table::upsert))
- *         .start();
- * }</pre>
+ * <p>The heart of it is a source and a pipeline, both in {@code consume}: see docs/kafka.md and docs/demo.md.
+ *
  *
  * SIGTERM or Ctrl-C stops it gracefully: the source stops, what is inside is written, the offsets of what finished are
  * committed, the member leaves the group (its partitions go to the others at once), and the audit trail is flushed.
@@ -134,57 +119,32 @@ public final class UserEventsJob {
         EventTable table = EventTable.open(jdbcUrl, correlationId);
         AuditWriter audit = AuditWriter.builder(JdbcAuditSink.forUrl(jdbcUrl)).build();
         ProfileService profiles = new ProfileService();
-        AtomicLong processed = new AtomicLong();
-        Set<TopicPartition> held = new HashSet<>(); // the poll thread's only
+        Progress progress = new Progress(table, out);
 
         KafkaSource<String, String> events = KafkaSource.builder(new StringDeserializer(), new StringDeserializer())
                 .bootstrapServers(bootstrap)
                 .groupId(group)
                 .topics(topic)
+                .property(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer") // Kafka 4's consumer group protocol
+                .onRebalance(RebalanceAudit.to(audit).andThen(progress::rebalanced)) // an audit row per rebalance
                 .maxBuffered(MAX_BUFFERED)
-                .commitInterval(COMMIT_INTERVAL)
-                .property(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer")
                 .property(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS)
-                .property(ConsumerConfig.CLIENT_ID_CONFIG, correlationId)
-                .onRebalance(RebalanceAudit.to(audit).andThen((KafkaRebalance r) -> {
-                    if (r.kind() == KafkaRebalance.Kind.ASSIGNED) {
-                        held.addAll(r.partitions());
-                    } else {
-                        r.partitions().forEach(held::remove);
-                    }
-                    out.println("partitions " + held.size());
-                }))
+                .commitInterval(COMMIT_INTERVAL)
                 .build();
         PipelineHandle<Long> job = Pipeline.from(events)
                 .buffer(LINK)
                 .pipelineName(PIPELINE_NAME)
                 .correlationId(correlationId)
-                .listener(AuditListener.to(audit).startedRowAfter(Duration.ZERO)) // a row at once: it runs for hours
+                .listener(AuditListener.to(audit).startedRowAfter(Duration.ZERO)) // an audit row per run, at once
                 .mapConcurrentByKey(
-                        CONCURRENCY,
-                        (ConsumerRecord<String, String> r) -> r.key(),
-                        r -> profiles.enrich(UserEvent.parse(r.value())))
+                        CONCURRENCY, ConsumerRecord::key, record -> profiles.enrich(UserEvent.parse(record.value())))
                 .named("enrich")
                 .buffer(LINK)
                 .batch(BATCH, Duration.ofMillis(50))
                 .buffer(2)
-                .to(Sink.<List<EnrichedEvent>>forEach(batch -> {
-                            table.upsert(batch);
-                            processed.addAndGet(batch.size());
-                        })
-                        .named("upsert"))
+                .to(Sink.forEach(table::upsert).named("upsert"))
                 .start();
-
-        Thread progress = Thread.ofVirtual().name("progress").start(() -> {
-            try {
-                while (!job.isDone()) {
-                    out.println("processed " + processed.get());
-                    Thread.sleep(PROGRESS_INTERVAL);
-                }
-            } catch (InterruptedException e) {
-                // the job is over
-            }
-        });
+        Thread reporter = Thread.ofVirtual().name("progress").start(() -> progress.reportUntil(job));
 
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
@@ -198,10 +158,10 @@ public final class UserEventsJob {
                             try {
                                 job.stop(Duration.ofSeconds(10));
                                 PipelineResult<Long> result = job.await();
-                                progress.interrupt();
+                                reporter.interrupt();
                                 audit.close(Duration.ofSeconds(5));
                                 table.close();
-                                out.println("stopped " + result.outcome() + " " + processed.get());
+                                out.println("stopped " + result.outcome() + " " + table.written());
                             } catch (Exception e) {
                                 out.println("stopping failed: " + CommandLine.oneLine(e.toString()));
                             } finally {
@@ -222,5 +182,41 @@ public final class UserEventsJob {
         }
         stopped.await();
         return 0;
+    }
+
+    /**
+     * What the job tells the demo on stdout: the partitions it holds after each rebalance, and the events written
+     * every {@link #PROGRESS_INTERVAL}. {@link #rebalanced} runs on the source's poll thread, {@link #reportUntil} on
+     * a thread of its own.
+     */
+    private static final class Progress {
+        private final EventTable table;
+        private final PrintStream out;
+        private final Set<TopicPartition> held = new HashSet<>(); // the poll thread's only
+
+        Progress(EventTable table, PrintStream out) {
+            this.table = table;
+            this.out = out;
+        }
+
+        void rebalanced(KafkaRebalance r) {
+            if (r.kind() == KafkaRebalance.Kind.ASSIGNED) {
+                held.addAll(r.partitions());
+            } else {
+                r.partitions().forEach(held::remove);
+            }
+            out.println("partitions " + held.size());
+        }
+
+        void reportUntil(PipelineHandle<?> job) {
+            try {
+                while (!job.isDone()) {
+                    out.println("processed " + table.written());
+                    Thread.sleep(PROGRESS_INTERVAL);
+                }
+            } catch (InterruptedException e) {
+                // the job is stopping: its last word says how many
+            }
+        }
     }
 }
