@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The Kafka broker of the demo: one given with {@code --bootstrap-servers}, which the demo leaves alone; or the one
@@ -20,6 +21,7 @@ final class DemoBroker implements AutoCloseable {
     private final String bootstrapServers;
     private final Path script;
     private final PrintStream out;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private DemoBroker(String bootstrapServers, Path script, PrintStream out) {
         this.bootstrapServers = bootstrapServers;
@@ -61,12 +63,21 @@ final class DemoBroker implements AutoCloseable {
         return bootstrapServers;
     }
 
-    /** Stops the broker if the demo started it. */
+    /** Stops the broker if the demo started it; once, whoever calls first. */
     @Override
     public void close() throws InterruptedException {
-        if (script != null) {
+        if (script != null && closed.compareAndSet(false, true)) {
             out.println("Kafka: stopping the broker the demo started (scripts/kafka start keeps one running)");
             run(script, "stop");
+        }
+    }
+
+    /** As {@link #close()}, for a shutdown hook: an interrupt ends the wait for the script, nothing else. */
+    void closeQuietly() {
+        try {
+            close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

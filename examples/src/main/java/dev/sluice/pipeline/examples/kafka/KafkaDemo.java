@@ -10,11 +10,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -48,7 +48,10 @@ public final class KafkaDemo {
     private final KafkaDemoOptions options;
     private final PrintStream out;
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
-    private final List<JobInstance> instances = new ArrayList<>();
+    /** Set when the demo is stopped by a signal: the copies' ends are then expected. */
+    private volatile boolean signalled;
+    /** Added to by the demo's thread; read by the cleanup at exit too. */
+    private final List<JobInstance> instances = new CopyOnWriteArrayList<>();
 
     private KafkaDemo(KafkaDemoOptions options, PrintStream out) {
         this.options = options;
@@ -71,7 +74,15 @@ public final class KafkaDemo {
         Path logs = CommandLine.createDirectory("--data-dir", options.dataDir());
         try (EventTable table = EventTable.recreate(options.jdbcUrl());
                 DemoBroker broker = DemoBroker.open(options.bootstrapServers(), out)) {
-            Thread cleanup = new Thread(this::destroyInstances, "kafka-demo-cleanup");
+            // Ctrl-C: the copies stop (they get the signal too, and follow their parent), and so does a broker started
+            // here
+            Thread cleanup = new Thread(
+                    () -> {
+                        signalled = true;
+                        destroyInstances();
+                        broker.closeQuietly();
+                    },
+                    "kafka-demo-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             String topic = "user-events-" + runId;
             String group = "user-events-job-" + runId;
@@ -82,7 +93,9 @@ public final class KafkaDemo {
                     return runJobs(table, broker.bootstrapServers(), topic, group, logs);
                 } finally {
                     destroyInstances();
-                    admin.deleteTopics(List.of(topic));
+                    if (!signalled) {
+                        admin.deleteTopics(List.of(topic));
+                    }
                 }
             } finally {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -159,7 +172,7 @@ public final class KafkaDemo {
                 }
             }
             for (JobInstance j : instances) {
-                if (!j.killed() && !j.isAlive()) {
+                if (!j.killed() && !j.isAlive() && !signalled) {
                     out.printf("copy #%d ended by itself (%s); its log: %s%n", j.number(), j.lastWord(), log(logs, j));
                     return 1;
                 }
