@@ -49,7 +49,7 @@ class KafkaDemoTest {
                     "--instances",
                     "3",
                     "-n",
-                    "20000",
+                    "15000",
                     "--jdbc-url",
                     Postgres.jdbcUrl(database),
                     "--data-dir",
@@ -62,16 +62,16 @@ class KafkaDemoTest {
             assertThat(exit.out())
                     .contains("Kafka: starting the broker of scripts/kafka")
                     .containsPattern("partitions held: #1 \\d+, #2 \\d+, #3 \\d+")
-                    .contains("produced 20,000 user events")
+                    .contains("produced 15,000 user events")
                     .containsPattern("killed copy #3 \\(SIGKILL, pid \\d+\\) after [\\d,]+ events")
                     .containsPattern("copy #1 stopped: outcome STOPPED")
                     .containsPattern("copy #2 stopped: outcome STOPPED")
-                    .contains("check: 20,000 events produced, 20,000 rows in kafka_demo_events, every event exactly"
+                    .contains("check: 15,000 events produced, 15,000 rows in kafka_demo_events, every event exactly"
                             + " once")
                     .containsPattern("duplicates processed: [\\d,]+ \\(.*; at most [\\d,]+\\) ok")
                     .containsPattern("run rows \\{RUNNING=1, STOPPED=2\\}; rebalance rows \\{ASSIGNED=\\d+,"
                             + " REVOKED=\\d+\\} ok")
-                    .contains("PASSED")
+                    .containsPattern("PASSED in [\\d.]+ s")
                     .contains("Kafka: stopping the broker the demo started");
             String afterTheKill = exit.out().substring(exit.out().indexOf("killed copy #3"));
             assertThat(afterTheKill

@@ -156,8 +156,8 @@ final class JobInstance {
     }
 
     /**
-     * Stops it as SIGTERM does (its shutdown hook drains and commits), waiting up to {@code seconds} before killing
-     * it; returns its exit code.
+     * Stops it with SIGTERM (its shutdown hook drains and commits; a second SIGTERM changes nothing), waiting up to
+     * {@code seconds} before killing it; returns its exit code.
      */
     int stop(long seconds) throws InterruptedException {
         process.toHandle().destroy(); // not Process.destroy, which closes its output before its last line is read

@@ -47,6 +47,7 @@ public final class KafkaDemo {
 
     private final KafkaDemoOptions options;
     private final PrintStream out;
+    private final long started = System.nanoTime();
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
     /** Set when the demo is stopped by a signal: the copies' ends are then expected. */
     private volatile boolean signalled;
@@ -182,6 +183,11 @@ public final class KafkaDemo {
         out.println("every event is in the table: stopping the copies (SIGTERM: drain, commit, leave the group)");
         for (JobInstance j : instances) {
             if (!j.killed()) {
+                j.destroy(); // all at once: each drains and leaves the group in parallel
+            }
+        }
+        for (JobInstance j : instances) {
+            if (!j.killed()) {
                 int code = j.stop(30);
                 String[] stopped = j.lastWord().split(" ");
                 if (stopped.length == 3 && stopped[0].equals("stopped")) {
@@ -220,7 +226,7 @@ public final class KafkaDemo {
                 "audit trail (audit_logs, correlation %s-*): run rows %s; rebalance rows %s %s%n",
                 runId, audit.runs(), audit.rebalances(), auditOk ? "ok" : "MISSING ROWS");
         boolean passed = check.everyEventOnce() && check.outOfOrder() == 0 && duplicatesOk && auditOk;
-        out.println(passed ? "PASSED" : "FAILED");
+        out.printf("%s in %.1f s%n", passed ? "PASSED" : "FAILED", seconds(System.nanoTime() - started));
         return passed ? 0 : 1;
     }
 
