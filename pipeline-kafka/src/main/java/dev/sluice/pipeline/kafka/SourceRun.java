@@ -1,7 +1,6 @@
 package dev.sluice.pipeline.kafka;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -48,7 +47,7 @@ final class SourceRun {
     private final KafkaSource<?, ?> options;
     private final Committer committer = new Committer();
     private final String pipelineName;
-    private final String correlationId;
+    private final RebalanceReports reports;
     private final KafkaMeters meters;
     private final Intake intake = new Intake();
     private final Map<TopicPartition, PartitionState> assigned = new ConcurrentHashMap<>();
@@ -76,7 +75,8 @@ final class SourceRun {
     SourceRun(KafkaSource<?, ?> options, String pipelineName, String correlationId, KafkaMeters meters) {
         this.options = options;
         this.pipelineName = pipelineName;
-        this.correlationId = correlationId;
+        this.reports =
+                new RebalanceReports(options.rebalanceListener(), pipelineName, correlationId, options.groupId());
         this.meters = meters;
         this.resumeAt = options.maxBuffered() / 2;
         this.transactions = options.transactions();
@@ -462,36 +462,20 @@ final class SourceRun {
             return new Released(released, dropped);
         }
 
-        /** Tells the source's rebalance listener; a listener that throws is logged, never fails the run. */
+        /** Tells the source's rebalance listener of a change, with the group metadata of this moment if there is one. */
         private void report(
                 KafkaRebalance.Kind kind,
                 Collection<TopicPartition> partitions,
                 Map<TopicPartition, Long> offsets,
                 int dropped,
                 int unfinished) {
+            ConsumerGroupMetadata group = groupMetadata;
             try {
-                ConsumerGroupMetadata group = groupMetadata;
-                try {
-                    group = consumer.groupMetadata();
-                } catch (RuntimeException closedOrNotInAGroup) {
-                    // the metadata of the last poll then
-                }
-                options.rebalanceListener()
-                        .accept(new KafkaRebalance(
-                                kind,
-                                pipelineName,
-                                correlationId,
-                                options.groupId(),
-                                group == null ? "" : group.memberId(),
-                                group == null ? -1 : group.generationId(),
-                                List.copyOf(partitions),
-                                offsets,
-                                dropped,
-                                unfinished,
-                                Instant.now()));
-            } catch (RuntimeException e) {
-                LOG.warn("pipeline '{}': the rebalance listener failed on {} {}", pipelineName, kind, partitions, e);
+                group = consumer.groupMetadata();
+            } catch (RuntimeException closedOrNotInAGroup) {
+                // the metadata of the last poll then
             }
+            reports.report(kind, partitions, offsets, dropped, unfinished, group);
         }
     }
 

@@ -74,7 +74,7 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
                     throw CommandLine.isOption(arg)
                             ? CommandLine.unknownOption(arg)
                             : new BadInput("unexpected argument '" + arg
-                                    + "' (the commands are demo, consumer and import, before any option)");
+                                    + "' (the commands are demo, consumer, import and kafka, before any option)");
             }
         }
         return new DemoOptions(users, failEvery, slowSink, jdbcUrl, dataDir);
