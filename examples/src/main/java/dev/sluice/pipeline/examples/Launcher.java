@@ -4,6 +4,7 @@ import dev.sluice.pipeline.examples.consumer.ConsumerJob;
 import dev.sluice.pipeline.examples.demo.DemoMain;
 import dev.sluice.pipeline.examples.demo.UploadMain;
 import dev.sluice.pipeline.examples.fileimport.FileImportJob;
+import dev.sluice.pipeline.examples.kafka.KafkaDemo;
 import java.util.List;
 
 /**
@@ -14,6 +15,7 @@ import java.util.List;
  * ./run-demo consumer [options]       the consumer job, until Ctrl-C
  * ./run-demo import [FILE | LINES]    the file import
  * ./run-demo upload [options]         the imported users streamed back to a server as a client stream
+ * ./run-demo kafka [options]          a Kafka consumer job scaled out over JVMs, one killed, the table checked
  * </pre>
  *
  * Each takes {@code --help}. Bad input ends with one line on stderr and exit code {@value
@@ -38,10 +40,11 @@ public final class Launcher {
             case "consumer" -> ConsumerJob.run(rest);
             case "import" -> FileImportJob.run(rest);
             case "upload" -> UploadMain.run(rest);
+            case "kafka" -> KafkaDemo.run(rest);
             default ->
                 CommandLine.run("run-demo", "", () -> {
                     throw new CommandLine.BadInput("unknown command '" + args.getFirst()
-                            + "'; the commands are demo, consumer, import and upload");
+                            + "'; the commands are demo, consumer, import, upload and kafka");
                 });
         };
     }

@@ -56,11 +56,19 @@ public final class Jvm {
      */
     public static Exit run(Duration timeout, Class<?> main, Path workingDir, String... args)
             throws IOException, InterruptedException {
+        return run(timeout, java.util.Map.of(), main, workingDir, args);
+    }
+
+    /** As {@link #run(Duration, Class, Path, String...)}, with {@code environment} added to the child's. */
+    public static Exit run(
+            Duration timeout, java.util.Map<String, String> environment, Class<?> main, Path workingDir, String... args)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("jvm-out", ".txt");
         Path err = Files.createTempFile("jvm-err", ".txt");
         try {
-            Process p = new ProcessBuilder(command(main, args))
-                    .directory(workingDir.toFile())
+            ProcessBuilder builder = new ProcessBuilder(command(main, args));
+            builder.environment().putAll(environment);
+            Process p = builder.directory(workingDir.toFile())
                     .redirectInput(
                             ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(out.toFile())

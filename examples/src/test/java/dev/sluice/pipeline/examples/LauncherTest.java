@@ -63,7 +63,7 @@ class LauncherTest {
     @Test
     void anUnknownCommand() throws Exception {
         assertThat(refusedWithOneLine(launch("consumr")))
-                .isEqualTo("run-demo: unknown command 'consumr'; the commands are demo, consumer, import and upload"
+                .isEqualTo("run-demo: unknown command 'consumr'; the commands are demo, consumer, import, upload and kafka"
                         + " (see ./run-demo --help)");
     }
 
@@ -136,6 +136,21 @@ class LauncherTest {
                 .isEqualTo("run-demo consumer: unknown option '--rate' (see ./run-demo consumer --help)");
         assertThat(refusedWithOneLine(launch("consumer", "--data-dir")))
                 .isEqualTo("run-demo consumer: --data-dir needs a value (see ./run-demo consumer --help)");
+    }
+
+    @Test
+    void badOptionsOfTheKafkaDemoAndItsHelp() throws Exception {
+        assertThat(refusedWithOneLine(launch("kafka", "--instances", "13")))
+                .isEqualTo("run-demo kafka: --instances must be at most 12 (the topic's partitions: a copy more would"
+                        + " get none), got 13 (see ./run-demo kafka --help)");
+        assertThat(refusedWithOneLine(launch("kafka", "-n", "lots")))
+                .isEqualTo("run-demo kafka: -n needs a whole number, got 'lots' (see ./run-demo kafka --help)");
+        assertThat(refusedWithOneLine(launch("kafka", "--jdbc-url", "jdbc:sqlite:demo.db")))
+                .isEqualTo("run-demo kafka: --jdbc-url must be a jdbc:postgresql: URL, got 'jdbc:sqlite:demo.db'"
+                        + " (see ./run-demo kafka --help)");
+        Jvm.Exit help = launch("kafka", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).startsWith("Usage: ./run-demo kafka [options]").contains("--instances N");
     }
 
     @Test

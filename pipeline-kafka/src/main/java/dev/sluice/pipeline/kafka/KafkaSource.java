@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -69,7 +70,8 @@ import org.slf4j.LoggerFactory;
  * When partitions are revoked, their records not yet emitted are dropped and no more of them is emitted; those in
  * flight get up to the drain timeout to finish (inside the poll, which is why it must be below
  * {@code max.poll.interval.ms}); then what finished is committed, and the rest is left to the next owner. Lost
- * partitions are dropped without a commit.
+ * partitions are dropped without a commit. {@link Builder#onRebalance} tells a listener of each change, with the
+ * offsets and the numbers of records dropped: one {@link KafkaRebalance} each.
  *
  * <p>A {@code KafkaSource} is immutable and may run any number of times, one consumer per run; concurrent runs
  * (several members of a group in one JVM) use the deserialisers concurrently, so they must then be thread-safe (the
@@ -103,6 +105,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
     private final Duration connectTimeout;
     private final ErrorPolicy deserializationErrors;
     private final Transactions transactions;
+    private final Consumer<? super KafkaRebalance> rebalanceListener;
     /** The latest run's peak hand-over, for tests of the memory bound. */
     private volatile SourceRun lastRun;
 
@@ -118,6 +121,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         this.connectTimeout = b.connectTimeout;
         this.deserializationErrors = b.deserializationErrors;
         this.transactions = b.exactlyOnce == null ? null : b.exactlyOnce.transactions();
+        this.rebalanceListener = b.rebalanceListener;
     }
 
     /**
@@ -152,7 +156,10 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
     public void produce(Emitter<ConsumerRecord<K, V>> emitter) throws Exception {
         StageContext context = emitter.context();
         SourceRun run = new SourceRun(
-                this, context.pipelineName(), KafkaMeters.of(context.meterRegistry(), context.pipelineName()));
+                this,
+                context.pipelineName(),
+                context.correlationId(),
+                KafkaMeters.of(context.meterRegistry(), context.pipelineName()));
         lastRun = run;
         run.start();
         try {
@@ -238,6 +245,10 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         return topics;
     }
 
+    String groupId() {
+        return (String) consumerProperties.get(ConsumerConfig.GROUP_ID_CONFIG);
+    }
+
     Map<String, Object> consumerProperties() {
         return consumerProperties;
     }
@@ -260,6 +271,10 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
 
     Transactions transactions() {
         return transactions;
+    }
+
+    Consumer<? super KafkaRebalance> rebalanceListener() {
+        return rebalanceListener;
     }
 
     @Override
@@ -292,6 +307,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         private Duration connectTimeout = Duration.ofSeconds(30);
         private ErrorPolicy deserializationErrors = ErrorPolicy.fail();
         private KafkaSink<?, ?> exactlyOnce;
+        private Consumer<? super KafkaRebalance> rebalanceListener = rebalance -> {};
 
         private Builder(Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer) {
             this.keyDeserializer = keyDeserializer;
@@ -460,6 +476,27 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
             Require.argument(
                     sink.transactions() != null, "sink", "be transactional (KafkaSink.Builder.transactionalId)", sink);
             this.exactlyOnce = sink;
+            return this;
+        }
+
+        /**
+         * A listener told of each change a rebalance makes to a run's partitions (assigned, revoked, lost), once the
+         * source has handled it: for a revocation, after the records in flight had their drain timeout and what
+         * finished was committed. A run that ends reports the revocation of what it still held. For an audit trail
+         * of the group's moves, or a log; replaces any listener given before (default none).
+         *
+         * <p>The listener runs on the run's poll thread, inside the consumer's poll: it must return quickly (a slow
+         * one delays the poll, and {@code max.poll.interval.ms} counts it), and must not call the pipeline in ways
+         * that wait for it. One listener serves every run of the source, concurrent runs too, so it must then be
+         * thread-safe. An exception it throws is logged and otherwise ignored: it never fails the run.
+         *
+         * @param listener takes each {@link KafkaRebalance}
+         * @return this builder
+         * @throws NullPointerException if {@code listener} is null
+         * @since 0.1
+         */
+        public Builder<K, V> onRebalance(Consumer<? super KafkaRebalance> listener) {
+            this.rebalanceListener = Require.nonNull(listener, "listener");
             return this;
         }
 

@@ -98,6 +98,11 @@ final class PartitionState {
         return tracker.unacknowledged() == 0;
     }
 
+    /** How many admitted records have not been acknowledged yet. */
+    int unfinished() {
+        return tracker.unacknowledged();
+    }
+
     long committed() {
         return committed;
     }

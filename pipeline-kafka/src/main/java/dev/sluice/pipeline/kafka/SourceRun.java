@@ -47,6 +47,7 @@ final class SourceRun {
     private final KafkaSource<?, ?> options;
     private final Committer committer = new Committer();
     private final String pipelineName;
+    private final RebalanceReports reports;
     private final KafkaMeters meters;
     private final Intake intake = new Intake();
     private final Map<TopicPartition, PartitionState> assigned = new ConcurrentHashMap<>();
@@ -71,9 +72,11 @@ final class SourceRun {
 
     private long nextCommitNanos;
 
-    SourceRun(KafkaSource<?, ?> options, String pipelineName, KafkaMeters meters) {
+    SourceRun(KafkaSource<?, ?> options, String pipelineName, String correlationId, KafkaMeters meters) {
         this.options = options;
         this.pipelineName = pipelineName;
+        this.reports =
+                new RebalanceReports(options.rebalanceListener(), pipelineName, correlationId, options.groupId());
         this.meters = meters;
         this.resumeAt = options.maxBuffered() / 2;
         this.transactions = options.transactions();
@@ -387,14 +390,17 @@ final class SourceRun {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             groupMetadata = consumer.groupMetadata();
+            Map<TopicPartition, Long> positions = new HashMap<>();
             for (TopicPartition tp : partitions) {
                 PartitionState state = new PartitionState(tp, despiteWakeups(() -> consumer.position(tp)));
                 assigned.put(tp, state);
                 meters.assigned(state);
+                positions.put(tp, state.committed());
             }
             if (!partitions.isEmpty()) {
                 meters.rebalanced("assigned");
                 LOG.info("pipeline '{}': assigned {}", pipelineName, partitions);
+                report(KafkaRebalance.Kind.ASSIGNED, partitions, positions, 0, 0);
             }
         }
 
@@ -403,18 +409,24 @@ final class SourceRun {
             if (partitions.isEmpty()) {
                 return;
             }
-            List<PartitionState> revoked = release(partitions);
+            Released released = release(partitions);
             meters.rebalanced("revoked");
-            if (closing) {
-                return; // close() has drained and committed
+            if (!closing) { // else close() has drained and committed
+                boolean settled = awaitSettled(released.states(), false);
+                if (transactions == null) {
+                    commit(released.states(), true);
+                } else {
+                    commitRevoked(released.states(), settled);
+                }
+                LOG.info("pipeline '{}': revoked {}", pipelineName, partitions);
             }
-            boolean settled = awaitSettled(revoked, false);
-            if (transactions == null) {
-                commit(revoked, true);
-            } else {
-                commitRevoked(revoked, settled);
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            int unfinished = 0;
+            for (PartitionState state : released.states()) {
+                committed.put(state.topicPartition(), state.committed());
+                unfinished += state.unfinished();
             }
-            LOG.info("pipeline '{}': revoked {}", pipelineName, partitions);
+            report(KafkaRebalance.Kind.REVOKED, partitions, committed, released.dropped(), unfinished);
         }
 
         @Override
@@ -422,16 +434,21 @@ final class SourceRun {
             if (partitions.isEmpty()) {
                 return;
             }
-            release(partitions);
+            Released released = release(partitions);
             meters.rebalanced("lost");
             LOG.warn(
                     "pipeline '{}': lost {} (another member may already own them; nothing committed)",
                     pipelineName,
                     partitions);
+            int unfinished = 0;
+            for (PartitionState state : released.states()) {
+                unfinished += state.unfinished();
+            }
+            report(KafkaRebalance.Kind.LOST, partitions, Map.of(), released.dropped(), unfinished);
         }
 
         /** Stops taking records of {@code partitions}: none more is admitted, those not yet taken are dropped. */
-        private List<PartitionState> release(Collection<TopicPartition> partitions) {
+        private Released release(Collection<TopicPartition> partitions) {
             List<PartitionState> released = new ArrayList<>();
             for (TopicPartition tp : partitions) {
                 PartitionState state = assigned.remove(tp);
@@ -441,10 +458,29 @@ final class SourceRun {
                     released.add(state);
                 }
             }
-            intake.removeAll(partitions);
-            return released;
+            int dropped = intake.removeAll(partitions);
+            return new Released(released, dropped);
+        }
+
+        /** Tells the source's rebalance listener of a change, with the group metadata of this moment if there is one. */
+        private void report(
+                KafkaRebalance.Kind kind,
+                Collection<TopicPartition> partitions,
+                Map<TopicPartition, Long> offsets,
+                int dropped,
+                int unfinished) {
+            ConsumerGroupMetadata group = groupMetadata;
+            try {
+                group = consumer.groupMetadata();
+            } catch (RuntimeException closedOrNotInAGroup) {
+                // the metadata of the last poll then
+            }
+            reports.report(kind, partitions, offsets, dropped, unfinished, group);
         }
     }
+
+    /** The states of released partitions, and how many of their fetched records were dropped before being taken. */
+    private record Released(List<PartitionState> states, int dropped) {}
 
     /**
      * Commits a transaction with the offsets of revoked partitions along with the rest. If records of theirs are still

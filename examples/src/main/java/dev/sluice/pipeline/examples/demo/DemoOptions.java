@@ -28,6 +28,7 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
                    ./run-demo consumer [options]      a job that consumes until Ctrl-C, then stops gracefully
                    ./run-demo import [FILE | LINES]   a file imported in batches, malformed lines set aside
                    ./run-demo upload [options]        the imported users streamed back to a server, flow controlled
+                   ./run-demo kafka [options]         a Kafka consumer job on several JVMs, one killed, checked
             (each with --help for its own options)
 
             Options of the demo:
@@ -74,7 +75,7 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
                     throw CommandLine.isOption(arg)
                             ? CommandLine.unknownOption(arg)
                             : new BadInput("unexpected argument '" + arg
-                                    + "' (the commands are demo, consumer, import and upload, before any option)");
+                                    + "' (the commands are demo, consumer, import, upload and kafka, before any option)");
             }
         }
         return new DemoOptions(users, failEvery, slowSink, jdbcUrl, dataDir);
