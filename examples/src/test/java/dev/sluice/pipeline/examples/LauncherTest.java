@@ -63,8 +63,9 @@ class LauncherTest {
     @Test
     void anUnknownCommand() throws Exception {
         assertThat(refusedWithOneLine(launch("consumr")))
-                .isEqualTo("run-demo: unknown command 'consumr'; the commands are demo, consumer, import, upload and kafka"
-                        + " (see ./run-demo --help)");
+                .isEqualTo(
+                        "run-demo: unknown command 'consumr'; the commands are demo, consumer, import, upload and kafka"
+                                + " (see ./run-demo --help)");
     }
 
     @Test

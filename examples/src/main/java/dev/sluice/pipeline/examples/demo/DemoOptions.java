@@ -74,8 +74,9 @@ public record DemoOptions(long users, long failEvery, long slowSinkMillis, Strin
                 default ->
                     throw CommandLine.isOption(arg)
                             ? CommandLine.unknownOption(arg)
-                            : new BadInput("unexpected argument '" + arg
-                                    + "' (the commands are demo, consumer, import, upload and kafka, before any option)");
+                            : new BadInput(
+                                    "unexpected argument '" + arg
+                                            + "' (the commands are demo, consumer, import, upload and kafka, before any option)");
             }
         }
         return new DemoOptions(users, failEvery, slowSink, jdbcUrl, dataDir);
