@@ -16,6 +16,8 @@ module dev.sluice.pipeline.audit {
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.datatype.jsr310;
     requires io.github.resilience4j.core;
+    // Flight-recorder events of its internals; recorded only while a JFR recording enables them.
+    requires jdk.jfr;
     requires static transitive org.jspecify;
 
     exports dev.sluice.pipeline.audit;
