@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineResult;
 import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.ScriptedItemService.Plan;
 import dev.sluice.pipeline.grpc.TestServer.Transport;
 import dev.sluice.pipeline.proto.items.GetItemRequest;
@@ -23,6 +24,7 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.MDC;
 
 /**
  * What the gRPC calls put on a flight recording: a {@code dev.sluice.GrpcRetry} event per retried attempt and a
@@ -53,15 +55,21 @@ class FlightRecorderEventsTest {
                     .build();
             long caller = Thread.currentThread().threadId();
 
-            // when a call succeeds on its third attempt
-            Item answer =
-                    getItem.call(GetItemRequest.newBuilder().setSequence(7).build());
+            // when a call made with a correlation ID in the MDC succeeds on its third attempt
+            Item answer;
+            MDC.put(StageContext.MDC_CORRELATION_ID, "jfr-unary");
+            try {
+                answer = getItem.call(GetItemRequest.newBuilder().setSequence(7).build());
+            } finally {
+                MDC.remove(StageContext.MDC_CORRELATION_ID);
+            }
 
             // then each of the two retries is recorded, on the calling thread
             assertThat(answer.getSequence()).isEqualTo(7);
             List<RecordedEvent> retries =
                     recorded.awaitCount(RETRY, 2, e -> e.getThread().getJavaThreadId() == caller);
             assertThat(retries).extracting(e -> e.getString("method")).containsOnly(GET_ITEM);
+            assertThat(retries).extracting(e -> e.getString("correlationId")).containsOnly("jfr-unary");
             assertThat(retries).extracting(e -> e.getInt("attempt")).containsExactly(1, 2);
             assertThat(retries).extracting(e -> e.getInt("retry")).containsExactly(1, 2);
             assertThat(retries).extracting(e -> e.getInt("maxRetries")).containsOnly(options.maxRetryAttempts());
@@ -100,6 +108,7 @@ class FlightRecorderEventsTest {
             RecordedEvent retry = recorded.awaitCount(RETRY, 1, onPipeline("jfr-stream-retried"))
                     .get(0);
             assertThat(retry.getString("method")).isEqualTo(STREAM_ITEMS);
+            assertThat(retry.getString("correlationId")).isEqualTo(result.correlationId());
             assertThat(retry.getInt("attempt")).isEqualTo(1);
             assertThat(retry.getString("status")).isEqualTo("UNAVAILABLE");
             assertThat(recorded.all(RESUME)).isEmpty();
@@ -130,6 +139,7 @@ class FlightRecorderEventsTest {
             assertThat(result.value()).isEqualTo(100);
             List<RecordedEvent> resumes = recorded.awaitCount(RESUME, 2, onPipeline("jfr-stream-resumed"));
             assertThat(resumes).extracting(e -> e.getString("method")).containsOnly(STREAM_ITEMS);
+            assertThat(resumes).extracting(e -> e.getString("correlationId")).containsOnly(result.correlationId());
             assertThat(resumes).extracting(e -> e.getInt("attempt")).containsExactly(1, 2);
             assertThat(resumes).extracting(e -> e.getLong("position")).containsExactly(37L, 74L);
             assertThat(resumes).extracting(e -> e.getLong("itemsInCall")).containsOnly(37L);

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.grpc.internal;
 
+import dev.sluice.pipeline.StageContext;
 import io.grpc.Status;
 import java.time.Duration;
 import jdk.jfr.Category;
@@ -28,6 +29,10 @@ final class GrpcResumeEvent extends Event {
     @Label("Method")
     @Description("The full name of the gRPC method")
     String method;
+
+    @Label("Correlation ID")
+    @Description("The correlation ID the call carries: its run's, the served call's or the MDC's, if any")
+    String correlationId;
 
     @Label("Attempt")
     @Description("The call that broke: 1 for the first call")
@@ -66,6 +71,9 @@ final class GrpcResumeEvent extends Event {
             return null;
         }
         event.method = method;
+        event.correlationId = StageContext.current()
+                .map(StageContext::correlationId)
+                .orElseGet(CorrelationClientInterceptor::callerId);
         event.attempt = attempt;
         event.status = status.getCode().name();
         event.statusDescription = status.getDescription();
