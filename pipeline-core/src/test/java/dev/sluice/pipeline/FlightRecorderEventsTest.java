@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Test;
@@ -47,6 +52,7 @@ class FlightRecorderEventsTest {
             assertThat(run.getDuration()).isPositive();
             assertThat(run.getEventType().getCategoryNames()).containsExactly("Sluice", "Pipeline");
             assertThat(run.getEventType().getLabel()).isEqualTo("Pipeline Run");
+            assertThat(ownFields(run)).as("docs/metrics.md").containsExactlyInAnyOrderElementsOf(documentedFields(RUN));
         }
     }
 
@@ -106,8 +112,11 @@ class FlightRecorderEventsTest {
             assertThat(stuck.getDuration("threshold")).isEqualTo(Duration.ofMillis(100));
             assertThat(stuck.getDuration("stuckFor")).isGreaterThanOrEqualTo(Duration.ofMillis(100));
             assertThat(stuck.getString("cause")).isEqualTo("the run was aborted: cancelled");
-            assertThat(stuck.getThread("stageThread").getJavaName()).contains("stubborn");
+            assertThat(stuck.getString("stageThread")).startsWith("jfr-stuck#").endsWith("/stubborn");
             assertThat(stuck.getString("where")).contains("awaitIgnoringInterrupts");
+            assertThat(ownFields(stuck))
+                    .as("docs/metrics.md")
+                    .containsExactlyInAnyOrderElementsOf(documentedFields(STUCK));
         }
     }
 
@@ -150,6 +159,29 @@ class FlightRecorderEventsTest {
         }
     }
 
+    /** The fields docs/metrics.md lists for {@code event}: the names in backquotes in the last column of its row. */
+    private static List<String> documentedFields(String event) throws IOException {
+        String row = Files.readAllLines(Path.of("..", "docs", "metrics.md")).stream()
+                .filter(line -> line.startsWith("| `" + event + "` |"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("docs/metrics.md has no row for " + event));
+        String[] columns = row.split("\\|");
+        return Pattern.compile("`([a-zA-Z]+)`")
+                .matcher(columns[columns.length - 1])
+                .results()
+                .map(m -> m.group(1))
+                .toList();
+    }
+
+    /** The fields of an event of Sluice's own, without those every JFR event has. */
+    private static List<String> ownFields(RecordedEvent event) {
+        return event.getFields().stream()
+                .map(ValueDescriptor::getName)
+                .filter(n -> !List.of("startTime", "duration", "eventThread", "stackTrace")
+                        .contains(n))
+                .toList();
+    }
+
     /** A recording of the named events, streamed into a list as JFR flushes them (about once a second). */
     private static final class Recorded implements AutoCloseable {
         private final RecordingStream stream = new RecordingStream();
@@ -160,6 +192,7 @@ class FlightRecorderEventsTest {
                 stream.enable(name);
                 stream.onEvent(name, events::add);
             }
+            stream.setReuse(false); // the events are kept: each must be an object of its own
             stream.startAsync();
         }
 

@@ -3,12 +3,16 @@ package dev.sluice.pipeline.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Test;
@@ -67,6 +71,9 @@ class FlightRecorderEventsTest {
                     .contains("the audit store failed")
                     .isSubsetOf("the audit store failed", "the audit store is down");
             assertThat(recorded.matching(action("dropped"))).isEmpty();
+            assertThat(ownFields(spilled.get(0)))
+                    .as("docs/metrics.md")
+                    .containsExactlyInAnyOrderElementsOf(documentedFields(SPILL));
             writer.close(Duration.ofSeconds(10));
         }
     }
@@ -131,6 +138,29 @@ class FlightRecorderEventsTest {
         return e -> action.equals(e.getString("action"));
     }
 
+    /** The fields docs/metrics.md lists for {@code event}: the names in backquotes in the last column of its row. */
+    private static List<String> documentedFields(String event) throws IOException {
+        String row = Files.readAllLines(Path.of("..", "docs", "metrics.md")).stream()
+                .filter(line -> line.startsWith("| `" + event + "` |"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("docs/metrics.md has no row for " + event));
+        String[] columns = row.split("\\|");
+        return Pattern.compile("`([a-zA-Z]+)`")
+                .matcher(columns[columns.length - 1])
+                .results()
+                .map(m -> m.group(1))
+                .toList();
+    }
+
+    /** The fields of an event of Sluice's own, without those every JFR event has. */
+    private static List<String> ownFields(RecordedEvent event) {
+        return event.getFields().stream()
+                .map(ValueDescriptor::getName)
+                .filter(n -> !List.of("startTime", "duration", "eventThread", "stackTrace")
+                        .contains(n))
+                .toList();
+    }
+
     /** A recording of the audit spill events, streamed into a list as JFR flushes them (about once a second). */
     private static final class Recorded implements AutoCloseable {
         private final RecordingStream stream = new RecordingStream();
@@ -139,17 +169,20 @@ class FlightRecorderEventsTest {
         Recorded() {
             stream.enable(SPILL);
             stream.onEvent(SPILL, events::add);
+            stream.setReuse(false); // the events are kept: each must be an object of its own
             stream.startAsync();
         }
 
         /** Waits until the matching events count {@code count} audit events, and returns them. */
         List<RecordedEvent> awaitCount(int count, Predicate<RecordedEvent> which) {
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> matching(which).stream()
-                                    .mapToInt(e -> e.getInt("count"))
-                                    .sum()
-                            == count);
-            return matching(which);
+            await().atMost(Duration.ofSeconds(10)).until(() -> sum(matching(which)) >= count);
+            List<RecordedEvent> matching = matching(which);
+            assertThat(sum(matching)).as("audit events in %s", matching).isEqualTo(count);
+            return matching;
+        }
+
+        private static int sum(List<RecordedEvent> recorded) {
+            return recorded.stream().mapToInt(e -> e.getInt("count")).sum();
         }
 
         List<RecordedEvent> matching(Predicate<RecordedEvent> which) {

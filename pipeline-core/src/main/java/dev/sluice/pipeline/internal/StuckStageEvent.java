@@ -37,8 +37,8 @@ final class StuckStageEvent extends Event {
     String stage;
 
     @Label("Stage Thread")
-    @Description("The thread of the stage that has not ended")
-    Thread stageThread;
+    @Description("The name of the stage's thread that has not ended")
+    String stageThread;
 
     @Label("Stuck For")
     @Description("How long ago the stage was told to end")
@@ -75,7 +75,7 @@ final class StuckStageEvent extends Event {
         event.pipeline = pipeline;
         event.correlationId = correlationId;
         event.stage = stage;
-        event.stageThread = thread;
+        event.stageThread = thread.getName();
         event.stuckFor = stuckForNanos;
         event.threshold = threshold.toNanos();
         event.cause = cause;

@@ -14,12 +14,17 @@ import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
 import dev.sluice.pipeline.proto.items.StreamItemsRequest;
 import io.grpc.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Test;
@@ -80,6 +85,9 @@ class FlightRecorderEventsTest {
             assertThat(retries)
                     .extracting(e -> e.getDuration("delay"))
                     .containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
+            assertThat(ownFields(retries.get(0)))
+                    .as("docs/metrics.md")
+                    .containsExactlyInAnyOrderElementsOf(documentedFields(RETRY));
             assertThat(recorded.all(RESUME)).isEmpty();
         }
     }
@@ -145,6 +153,9 @@ class FlightRecorderEventsTest {
             assertThat(resumes).extracting(e -> e.getLong("itemsInCall")).containsOnly(37L);
             assertThat(resumes).extracting(e -> e.getString("status")).containsOnly("UNAVAILABLE");
             assertThat(resumes).extracting(e -> e.getDuration("delay")).containsOnly(Duration.ofMillis(100));
+            assertThat(ownFields(resumes.get(0)))
+                    .as("docs/metrics.md")
+                    .containsExactlyInAnyOrderElementsOf(documentedFields(RESUME));
             assertThat(recorded.all(RETRY)).isEmpty();
         }
     }
@@ -154,6 +165,29 @@ class FlightRecorderEventsTest {
         return e -> e.getThread() != null
                 && e.getThread().getJavaName() != null
                 && e.getThread().getJavaName().startsWith(pipeline + "#");
+    }
+
+    /** The fields docs/metrics.md lists for {@code event}: the names in backquotes in the last column of its row. */
+    private static List<String> documentedFields(String event) throws IOException {
+        String row = Files.readAllLines(Path.of("..", "docs", "metrics.md")).stream()
+                .filter(line -> line.startsWith("| `" + event + "` |"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("docs/metrics.md has no row for " + event));
+        String[] columns = row.split("\\|");
+        return Pattern.compile("`([a-zA-Z]+)`")
+                .matcher(columns[columns.length - 1])
+                .results()
+                .map(m -> m.group(1))
+                .toList();
+    }
+
+    /** The fields of an event of Sluice's own, without those every JFR event has. */
+    private static List<String> ownFields(RecordedEvent event) {
+        return event.getFields().stream()
+                .map(ValueDescriptor::getName)
+                .filter(n -> !List.of("startTime", "duration", "eventThread", "stackTrace")
+                        .contains(n))
+                .toList();
     }
 
     /** A recording of the named events, streamed into a list as JFR flushes them (about once a second). */
@@ -166,6 +200,7 @@ class FlightRecorderEventsTest {
                 stream.enable(name);
                 stream.onEvent(name, events::add);
             }
+            stream.setReuse(false); // the events are kept: each must be an object of its own
             stream.startAsync();
         }
 
