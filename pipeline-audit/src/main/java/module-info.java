@@ -19,6 +19,8 @@ module dev.sluice.pipeline.audit {
     // Micrometer Tracing: only AuditEnricher.traceIds(Tracer) names it (in the API, hence transitive), for
     // applications that trace with it; optional, never needed at run time by any other.
     requires static transitive micrometer.tracing;
+    // Flight-recorder events of its internals; recorded only while a JFR recording enables them.
+    requires jdk.jfr;
     requires static transitive org.jspecify;
 
     exports dev.sluice.pipeline.audit;

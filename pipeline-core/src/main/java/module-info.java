@@ -15,6 +15,8 @@ module dev.sluice.pipeline {
     // Micrometer's ObservationRegistry appears in the API (Pipeline.observationRegistry).
     requires transitive micrometer.observation;
     requires org.jctools.core;
+    // Flight-recorder events of its internals; recorded only while a JFR recording enables them.
+    requires jdk.jfr;
     requires org.slf4j;
     // Nullness annotations (type-use, in API signatures): read by compilers and analysers of this module and of its
     // readers, never needed at run time.

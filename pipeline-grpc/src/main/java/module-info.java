@@ -14,6 +14,8 @@ module dev.sluice.pipeline.grpc {
     requires transitive io.grpc.stub;
     requires transitive io.github.resilience4j.circuitbreaker;
     requires io.github.resilience4j.core;
+    // Flight-recorder events of its internals; recorded only while a JFR recording enables them.
+    requires jdk.jfr;
     requires org.slf4j;
     requires static transitive org.jspecify;
 

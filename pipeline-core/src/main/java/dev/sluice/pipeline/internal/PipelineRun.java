@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -82,9 +83,13 @@ public final class PipelineRun<R> {
     private final CallerContext callerContext;
     /** The run's Observation, or none without an observation registry. */
     private final RunObservation observation;
+    /** The run's JFR event, committed when it ends if a recording takes it. */
+    private final PipelineRunEvent runEvent = PipelineRunEvent.started();
 
     private boolean poked; // guarded by lock
     private volatile boolean stopping;
+    /** When the run was first aborted (or, after its sink completed, its stragglers interrupted), or 0. */
+    private volatile long abortedNanos;
     /** When stages were first told to end early (a take, a cancelled subscriber), or 0. */
     private volatile long finishedEarlyNanos;
     /** The sink returned its value: the run has completed, and a later abort only interrupts stragglers. */
@@ -188,6 +193,9 @@ public final class PipelineRun<R> {
     }
 
     private boolean abort(Ending cause) {
+        if (abortedNanos == 0L) {
+            abortedNanos = System.nanoTime(); // racing aborts write nearly the same time; any of them will do
+        }
         if (sinkCompleted) {
             // The run has completed (the sink has its value, its consumer was told): too late to change how it
             // ended. Only stragglers remain, and they are interrupted.
@@ -458,6 +466,15 @@ public final class PipelineRun<R> {
                         since.toMillis(),
                         at);
                 listeners.stuck(stage.name(), where);
+                StuckStageEvent.report(
+                        config.pipelineName(),
+                        correlationId,
+                        stage.name(),
+                        t,
+                        where,
+                        since.toNanos(),
+                        config.watchdogInterval(),
+                        "the stages after it finished early");
             }
         }
     }
@@ -465,7 +482,20 @@ public final class PipelineRun<R> {
     private void reportStuck(Thread thread) {
         for (RunningStage stage : stages) {
             if (stage.threads.contains(thread)) {
-                listeners.stuck(stage.name(), thread.getStackTrace());
+                StackTraceElement[] where = thread.getStackTrace();
+                listeners.stuck(stage.name(), where);
+                Ending e = ending.get();
+                StuckStageEvent.report(
+                        config.pipelineName(),
+                        correlationId,
+                        stage.name(),
+                        thread,
+                        where,
+                        System.nanoTime() - abortedNanos,
+                        config.watchdogInterval(),
+                        e == null
+                                ? "the run had completed, and its remaining threads were interrupted"
+                                : "the run was aborted: " + e.outcome().name().toLowerCase(Locale.ROOT));
                 return;
             }
         }
@@ -496,6 +526,7 @@ public final class PipelineRun<R> {
                     s.itemCount(),
                     s.duration().toMillis());
         }
+        runEvent.ended(s);
         listeners.finish(s);
     }
 

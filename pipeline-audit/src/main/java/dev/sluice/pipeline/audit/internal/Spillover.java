@@ -42,6 +42,7 @@ public final class Spillover {
         try {
             spill.append(events);
             counters.spilled.addAndGet(events.size());
+            AuditSpillEvent.report(AuditSpillEvent.SPILLED, events.size(), reason, null, spill.path());
         } catch (IOException | RuntimeException e) {
             log.error("appending to audit spill file {} failed", spill.path(), e);
             drop(events, reason + " and so did the spill file", true);
@@ -60,6 +61,7 @@ public final class Spillover {
             try {
                 if (spill.tryAppend(events, SPILL_LOCK_WAIT_MS)) {
                     counters.spilled.addAndGet(events.size());
+                    AuditSpillEvent.report(AuditSpillEvent.SPILLED, events.size(), reason, null, spill.path());
                     return true;
                 }
             } catch (IOException | RuntimeException e) {
@@ -97,6 +99,7 @@ public final class Spillover {
             return false;
         }
         counters.deadLettered.incrementAndGet();
+        AuditSpillEvent.report(AuditSpillEvent.DEAD_LETTERED, 1, reason, sqlState, file.path());
         log.warn(
                 "the audit store refuses event {} for good (SQLState {}: {}); it is set aside in {}",
                 event.eventId(),
@@ -117,6 +120,7 @@ public final class Spillover {
      */
     public void drop(List<AuditEvent> events, String reason, boolean withJson) {
         counters.dropped.addAndGet(events.size());
+        AuditSpillEvent.report(AuditSpillEvent.DROPPED, events.size(), reason, null, null);
         if (withJson) {
             log.error("{} audit events lost: {}; their JSON follows", events.size(), reason);
             for (AuditEvent e : events) {

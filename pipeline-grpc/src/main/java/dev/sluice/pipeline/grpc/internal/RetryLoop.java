@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
+import jdk.jfr.Event;
 import org.slf4j.Logger;
 
 /**
@@ -256,11 +257,18 @@ public final class RetryLoop {
                     options.maxRetryAttempts(),
                     wait.toMillis());
         }
+        Event recorded = resuming // null unless a flight recording takes it
+                ? GrpcResumeEvent.backingOff(method, attempts, status, delivered, deliveredInCall, wait)
+                : GrpcRetryEvent.backingOff(method, attempts, retry, options.maxRetryAttempts(), status, wait);
         try {
             options.sleeper().sleep(wait);
         } catch (InterruptedException e) {
             lastCode = Status.Code.CANCELLED;
             throw e;
+        } finally {
+            if (recorded != null) {
+                recorded.commit();
+            }
         }
         if (resuming) {
             resumes++;
