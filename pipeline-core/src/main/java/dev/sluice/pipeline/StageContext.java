@@ -52,6 +52,18 @@ public interface StageContext {
     Optional<MeterRegistry> meterRegistry();
 
     /**
+     * Whether the run is being aborted: it failed, was cancelled or passed its deadline. Its stages are being
+     * interrupted, and nothing in flight will be processed any more: an item emitted with an acknowledgement will be
+     * told {@link Disposition#RELEASED} once every stage has ended. A source that would otherwise wait for what it
+     * emitted to finish (to commit it) ends at once when this is true. False during a graceful stop, and after the
+     * run completed.
+     *
+     * @return true once the run has begun to abort; never false again after that
+     * @since 0.1
+     */
+    boolean isAborting();
+
+    /**
      * The context of the stage running on the calling thread, if it is a stage thread.
      *
      * @return the stage's context; empty on any thread that is not a stage thread of a run

@@ -60,6 +60,48 @@ class PipelineCancellationTest {
     }
 
     @Test
+    void aSourceSeesItsRunAbortingWhenCancelledAndNotDuringAGracefulStop() throws Exception {
+        for (boolean cancel : new boolean[] {false, true}) {
+            // given a source that, once ended, records whether its run was aborting
+            AtomicBoolean abortingAtEnd = new AtomicBoolean(!cancel);
+            AtomicBoolean abortingWhileRunning = new AtomicBoolean(true);
+            CountDownLatch running = new CountDownLatch(1);
+            PipelineHandle<Long> handle = Pipeline.from((Source<Long>) emitter -> {
+                        abortingWhileRunning.set(emitter.context().isAborting());
+                        running.countDown();
+                        try {
+                            for (long i = 0; ; i++) {
+                                emitter.emit(i);
+                            }
+                        } finally {
+                            abortingAtEnd.set(emitter.context().isAborting());
+                        }
+                    })
+                    .to(Sink.count())
+                    .start();
+            running.await();
+
+            // when
+            if (cancel) {
+                handle.cancel();
+            } else {
+                handle.stop(Duration.ofSeconds(5));
+            }
+            try {
+                handle.await();
+            } catch (PipelineCancelledException expected) {
+                assertThat(cancel).isTrue();
+            }
+
+            // then
+            assertThat(abortingWhileRunning.get()).as("while running").isFalse();
+            assertThat(abortingAtEnd.get())
+                    .as(cancel ? "after cancel()" : "after stop(grace)")
+                    .isEqualTo(cancel);
+        }
+    }
+
+    @Test
     void noThreadOfTheRunIsAliveWhenRunOrAwaitReturns() throws Exception {
         // given a listener that records the thread that calls it: the run's coordinator
         Set<Thread> coordinators = ConcurrentHashMap.newKeySet();

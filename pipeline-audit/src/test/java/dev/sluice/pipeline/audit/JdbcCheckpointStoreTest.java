@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Checkpoints in SQLite and PostgreSQL: saved, replaced, loaded; and a job that resumes where it stopped. */
+/**
+ * Checkpoints in SQLite, PostgreSQL and MariaDB: saved, replaced, loaded; and a job that resumes where it stopped.
+ */
 @Timeout(60)
 class JdbcCheckpointStoreTest {
 
@@ -33,7 +35,10 @@ class JdbcCheckpointStoreTest {
     static Stream<Object[]> stores() {
         Supplier<CheckpointStore> sqlite = () -> JdbcCheckpointStore.sqlite(dir.resolve("checkpoints.db"));
         Supplier<CheckpointStore> postgres = () -> JdbcCheckpointStore.forDataSource(Postgres.dataSource());
-        return Stream.of(new Object[] {"SQLite", sqlite}, new Object[] {"PostgreSQL", postgres});
+        Supplier<CheckpointStore> mariadb = () -> JdbcCheckpointStore.forDataSource(MariaDb.dataSource());
+        return Stream.of(
+                new Object[] {"SQLite", sqlite}, new Object[] {"PostgreSQL", postgres}, new Object[] {"MariaDB", mariadb
+                });
     }
 
     private static String uniqueName() {

@@ -127,7 +127,12 @@ public final class PipelineRun<R> {
         for (int i = 0; i < n; i++) {
             StageDeclaration spec = specs.get(i);
             RunningStageContext context = new RunningStageContext(
-                    config.pipelineName(), spec.name(), correlationId, attributes, config.meterRegistry());
+                    config.pipelineName(),
+                    spec.name(),
+                    correlationId,
+                    attributes,
+                    config.meterRegistry(),
+                    asOwner::isAborting);
             boolean batchedInput = i > 0 && specs.get(i - 1).operator() instanceof Operator.Batch;
             stages[i] = new RunningStage(
                     i,

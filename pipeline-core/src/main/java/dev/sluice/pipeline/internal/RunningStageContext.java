@@ -5,6 +5,7 @@ import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /** The {@link StageContext} of one stage in one run. */
 final class RunningStageContext implements StageContext {
@@ -13,18 +14,21 @@ final class RunningStageContext implements StageContext {
     private final String correlationId;
     private final Map<String, Object> attributes;
     private final MeterRegistry registry;
+    private final BooleanSupplier aborting;
 
     RunningStageContext(
             String pipelineName,
             String stageName,
             String correlationId,
             Map<String, Object> attributes,
-            MeterRegistry registry) {
+            MeterRegistry registry,
+            BooleanSupplier aborting) {
         this.pipelineName = pipelineName;
         this.stageName = stageName;
         this.correlationId = correlationId;
         this.attributes = attributes;
         this.registry = registry;
+        this.aborting = aborting;
     }
 
     @Override
@@ -53,6 +57,11 @@ final class RunningStageContext implements StageContext {
     @Override
     public Optional<MeterRegistry> meterRegistry() {
         return Optional.ofNullable(registry);
+    }
+
+    @Override
+    public boolean isAborting() {
+        return aborting.getAsBoolean();
     }
 
     @Override

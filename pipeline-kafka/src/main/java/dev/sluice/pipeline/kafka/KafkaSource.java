@@ -64,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * {@link Builder#drainTimeout(Duration) drainTimeout} to finish (a further interrupt, such as the end of a stop's
  * grace period, cuts that short), commits what finished, and closes the consumer, leaving its group, before
  * {@code produce} returns; records fetched but not yet emitted are dropped (the group reads them again). A run that
- * is cancelled acknowledges its records only once every stage has ended, so a cancel waits out the drain timeout.
+ * fails, is cancelled or passes its deadline does not wait for what is in flight (it will not be processed): what
+ * had finished is committed at once and the consumer closed.
  *
  * <h2>Rebalances</h2>
  * When partitions are revoked, their records not yet emitted are dropped and no more of them is emitted; those in
@@ -182,7 +183,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
                 }
             }
         } finally {
-            run.close();
+            run.close(context.isAborting());
         }
     }
 

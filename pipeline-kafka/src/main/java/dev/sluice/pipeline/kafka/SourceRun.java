@@ -108,17 +108,18 @@ final class SourceRun {
     }
 
     /**
-     * Ends the run. Nothing more is taken; the records already emitted get up to the drain timeout to finish (an
-     * interrupt cuts the wait short: the run is being cancelled, or its grace period is over), while the poll thread
-     * keeps polling with its partitions paused. Then what finished is committed (a transaction is committed if
+     * Ends the run. Nothing more is taken; unless the run is {@code aborting} (failed, cancelled, past its deadline:
+     * nothing in flight will finish any more), the records already emitted get up to the drain timeout to finish (an
+     * interrupt cuts the wait short: the stop's grace period is over), while the poll thread keeps polling with its
+     * partitions paused. Then what finished is committed (a transaction is committed if
      * everything finished and aborted otherwise), and the poll thread closes the consumer, leaving the group, and
      * ends. Returns once it has; the interrupt status is kept. Source thread.
      */
-    void close() {
+    void close(boolean aborting) {
         boolean interrupted = Thread.interrupted();
         draining = true;
         intake.close();
-        boolean settled = !interrupted && awaitSettled(List.copyOf(assigned.values()), true);
+        boolean settled = !interrupted && !aborting && awaitSettled(List.copyOf(assigned.values()), true);
         interrupted |= Thread.interrupted();
         if (transactions != null) {
             try {

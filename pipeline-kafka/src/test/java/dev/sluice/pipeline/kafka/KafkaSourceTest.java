@@ -107,6 +107,39 @@ class KafkaSourceTest {
     }
 
     @Test
+    void aCancelledRunDoesNotWaitOutTheDrainTimeoutAndCommitsWhatFinished() throws Exception {
+        // given a drain timeout of a minute, and a sink that holds record 80 until it is interrupted
+        String topic = Topics.unique("cancel");
+        String group = topic + "-group";
+        broker.createTopic(topic, 1);
+        Topics.write(broker, topic, Topics.numbers(200), 1);
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        KafkaSource<String, String> source =
+                source(topic, group).drainTimeout(Duration.ofMinutes(1)).build();
+        PipelineHandle<Long> run = Pipeline.from(source)
+                .to(Sink.forEach((ConsumerRecord<String, String> r) -> {
+                    if (r.offset() == 80) {
+                        holding.countDown();
+                        never.await();
+                    }
+                }))
+                .start();
+        assertThat(holding.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        // when
+        long cancelled = System.nanoTime();
+        run.cancel();
+        assertThatThrownBy(() -> run.await(Duration.ofSeconds(20)))
+                .isInstanceOf(dev.sluice.pipeline.PipelineCancelledException.class);
+        long tookMillis = (System.nanoTime() - cancelled) / 1_000_000;
+
+        // then: over well before the drain timeout, the 80 finished records committed, the held one not
+        assertThat(tookMillis).isLessThan(15_000);
+        assertThat(Topics.committed(broker, group).values()).containsExactly(80L);
+    }
+
+    @Test
     void onlyFinishedRecordsAreCommittedAndAStopCommitsEverythingFinished() throws Exception {
         // given a sink that holds record 50 of partition 0 until released
         String topic = Topics.unique("commit");
