@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One copy of {@link UserEventsJob} in a JVM of its own, started by the demo on the demo's own class path: what it
@@ -23,7 +24,8 @@ final class JobInstance {
     private volatile int partitions;
     private volatile long processed;
     private volatile String lastWord = "";
-    /** Processed counts with the time they came, for what the copy did just before it was killed. Guarded by this. */
+    private final ReentrantLock historyLock = new ReentrantLock();
+    /** Processed counts with the time they came, for what the copy did just before it was killed. Guarded by historyLock. */
     private final List<long[]> history = new ArrayList<>();
 
     private volatile boolean killed;
@@ -85,8 +87,11 @@ final class JobInstance {
                     case "partitions" -> partitions = Integer.parseInt(words[1]);
                     case "processed" -> {
                         processed = Long.parseLong(words[1]);
-                        synchronized (this) {
+                        historyLock.lock();
+                        try {
                             history.add(new long[] {System.nanoTime(), processed});
+                        } finally {
+                            historyLock.unlock();
                         }
                     }
                     default -> lastWord = line;
@@ -141,7 +146,8 @@ final class JobInstance {
 
     /** The events it wrote in the second before its last progress report. */
     long processedInLastSecond() {
-        synchronized (this) {
+        historyLock.lock();
+        try {
             if (history.isEmpty()) {
                 return 0;
             }
@@ -152,6 +158,8 @@ final class JobInstance {
                 }
             }
             return last[1];
+        } finally {
+            historyLock.unlock();
         }
     }
 
