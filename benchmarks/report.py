@@ -417,7 +417,11 @@ def write_page(path, folder, tables, target_rows):
         page += ["```", command, "```", ""]
     page += [f"- {line}" for line in env if not line.startswith("command: ")]
     page += ["", "## Tables"]
-    page += ["**" + line + "**" if line and not line.startswith(("|", "(", "Note")) else line for line in tables]
+    for line in tables:
+        if line and not line.startswith(("|", "(", "Note")):
+            page += ["**" + line + "**", ""]  # a title, then the blank line a Markdown table needs before it
+        else:
+            page.append(line)
     page += ["", "## Targets", "", "Each ratio compares figures of this run; the rule is the target's."]
     page += target_rows
     page += ["", misses.rstrip("\n"), ""]
