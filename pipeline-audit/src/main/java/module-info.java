@@ -16,9 +16,9 @@ module dev.sluice.pipeline.audit {
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.datatype.jsr310;
     requires io.github.resilience4j.core;
-    // Micrometer Tracing: only AuditEnricher.traceIds(Tracer) names it (in the API, hence transitive), for
-    // applications that trace with it; optional, never needed at run time by any other.
-    requires static transitive micrometer.tracing;
+    // Micrometer Tracing: only AuditEnricher.traceIds(Tracer) names it, for applications that trace with it and
+    // require it themselves; optional, so not transitive (a module that reads this one must compile without it).
+    requires static micrometer.tracing;
     // Flight-recorder events of its internals; recorded only while a JFR recording enables them.
     requires jdk.jfr;
     requires static transitive org.jspecify;

@@ -141,6 +141,7 @@ public interface AuditEnricher {
      * @throws NullPointerException if {@code tracer} is null
      * @since 0.1
      */
+    @SuppressWarnings("exports") // Tracer is the caller's own: it requires micrometer.tracing to have one
     static AuditEnricher traceIds(Tracer tracer) {
         return new TraceIds(Require.nonNull(tracer, "tracer"));
     }
