@@ -9,7 +9,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,6 +121,50 @@ class JdbcAuditSinkSqliteTest {
         }
         assertThat(failure.get()).isNull();
         assertThat(sink.findByCorrelationId("busy-1")).hasSize(1);
+    }
+
+    @Test
+    void sinksOpeningOneNewFileAtOnceAllWrite() throws Exception {
+        // given new database files, each opened by six sinks at once (each switches the file to WAL mode, which
+        // SQLite refuses at once, not after the busy timeout, while another connection holds the file)
+        for (int round = 0; round < 40; round++) {
+            SQLiteDataSource fresh = new SQLiteDataSource();
+            fresh.setUrl("jdbc:sqlite:" + dir.resolve("new-" + round + ".db"));
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                int n = i;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        go.await();
+                        JdbcAuditSink.forDataSource(fresh).write(List.of(Events.finished("new-file", n)));
+                    } catch (Throwable t) {
+                        failures.add(t);
+                    }
+                }));
+            }
+
+            // when they all write their first event
+            go.countDown();
+            for (Thread t : threads) {
+                assertThat(t.join(Duration.ofSeconds(30))).isTrue();
+            }
+
+            // then none failed, every event is stored, and the file is in WAL mode
+            assertThat(failures).as("round %d", round).isEmpty();
+            try (Connection c = fresh.getConnection();
+                    Statement s = c.createStatement()) {
+                try (ResultSet count = s.executeQuery("SELECT count(*) FROM " + JdbcAuditSink.DEFAULT_TABLE)) {
+                    assertThat(count.next()).isTrue();
+                    assertThat(count.getLong(1)).isEqualTo(6);
+                }
+                try (ResultSet mode = s.executeQuery("PRAGMA journal_mode")) {
+                    assertThat(mode.next()).isTrue();
+                    assertThat(mode.getString(1)).isEqualTo("wal");
+                }
+            }
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -15,6 +16,8 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -42,12 +45,39 @@ public enum Dialect {
             }
         }
 
+        /**
+         * WAL lets readers (the lookups, the application's own queries) go on while the writer writes; it is a
+         * property of the database file and stays set. Switching needs the file to itself, and SQLite answers a
+         * switch that meets another connection's lock with {@code SQLITE_BUSY} at once, without waiting out the
+         * busy timeout (several sinks opening one new file do that): the switch is tried again until the file is
+         * in WAL mode, for at most the busy timeout.
+         */
         @Override
         void prepareDatabase(Connection c) throws SQLException {
-            // WAL lets readers (the lookups, the application's own queries) go on while the writer writes; it is a
-            // property of the database file and stays set.
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BUSY_TIMEOUT_MS);
             try (Statement s = c.createStatement()) {
-                s.execute("PRAGMA journal_mode = WAL");
+                while (true) {
+                    try {
+                        if (!isWal(s)) {
+                            s.execute("PRAGMA journal_mode = WAL");
+                        }
+                        return;
+                    } catch (SQLException e) {
+                        if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || System.nanoTime() - deadline > 0) {
+                            throw e;
+                        }
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                        if (Thread.currentThread().isInterrupted()) {
+                            throw e;
+                        }
+                    }
+                }
+            }
+        }
+
+        private static boolean isWal(Statement s) throws SQLException {
+            try (ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+                return rs.next() && "wal".equalsIgnoreCase(rs.getString(1));
             }
         }
 
@@ -192,6 +222,7 @@ public enum Dialect {
             "audit_data");
 
     private static final int SQLITE_TOOBIG = 18;
+    private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_CONSTRAINT = 19;
     private static final int SQLITE_MISMATCH = 20;
 
