@@ -66,7 +66,7 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
             throw new NullPointerException(
                     "the source of pipeline '" + stage.context.pipelineName() + "' emitted null");
         }
-        emitChecked(Collections.singletonList(item));
+        emitOne(item);
     }
 
     @Override
@@ -80,7 +80,7 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
         }
         tracked.add(root); // from here on, the run's end releases it if nothing else acknowledges it
         try {
-            emitChecked(Collections.singletonList(new Tracked(item, root)));
+            emitOne(new Tracked(item, root));
         } catch (Throwable notAccepted) {
             root.forceRelease(Disposition.RELEASED);
             throw notAccepted;
@@ -114,6 +114,30 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
             stopNoticed = true;
             deliverDespiteInterrupts(items, sent);
         }
+    }
+
+    /** {@link #emitChecked} for one item known not to be null, without wrapping it in a list. */
+    private void emitOne(Object item) throws InterruptedException {
+        if (stopNoticed) {
+            throw new InterruptedException("the pipeline is stopping: the source takes no more items in");
+        }
+        if (!Thread.currentThread().isInterrupted()) {
+            try {
+                stage.output.send(item);
+                counters.addOut(1);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // as sendGroup leaves it: the item was not sent
+            } catch (ChannelClosedException e) {
+                throw endOfEmission(e);
+            }
+        }
+        if (!stage.run.isStopping()) {
+            Thread.interrupted();
+            throw new InterruptedException();
+        }
+        stopNoticed = true;
+        deliverDespiteInterrupts(Collections.singletonList(item), 0);
     }
 
     @Override
