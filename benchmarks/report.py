@@ -33,6 +33,30 @@ class Results:
         self.by_key = {}
         self.benchmarks_seen = set()
         self.latencies = {}
+        self.probes = {}
+
+    def load_probes(self, folder):
+        """The CHANNEL_PROBE lines the chain and hand-off print per fork when run with the channel probe on."""
+        self.probes = {}
+        for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
+            with open(path, errors="replace") as f:
+                for line in f:
+                    at = line.find("CHANNEL_PROBE {")
+                    if at >= 0:
+                        start = at + len("CHANNEL_PROBE ")
+                        entry = json.loads(line[start:line.index("}", start) + 1])
+                        name = entry["benchmark"].removeprefix(PKG)
+                        self.probes.setdefault((name, entry["params"]), []).append(entry)
+
+    def probe(self, name, params=""):
+        """Switches (parks and yields) per item-hop over the forks of one probed benchmark, or None."""
+        entries = self.probes.get((name, params))
+        if not entries:
+            return None
+        hops = sum(e["hops"] for e in entries)
+        switches = sum(e["senderParks"] + e["receiverParks"] + e["yields"] for e in entries)
+        parks = sum(e["senderParks"] + e["receiverParks"] for e in entries)
+        return (switches / hops, parks / hops) if hops else None
 
     def load_latencies(self, folder):
         """The LATENCY lines LatencyBenchmark prints at the end of each fork, from the run's JMH logs."""
@@ -194,6 +218,15 @@ def chain(r, out, targets):
     abq = r.score("ChainBenchmark.arrayBlockingQueue")
     for label, m in impls[:3]:
         targets.at_most(f"chain: {label} / ABQ", ratio(r.score("ChainBenchmark." + m), abq), 0.5)
+    rows = []
+    for label, m in impls[:3]:
+        p = r.probe("ChainBenchmark." + m)
+        rows.append([label, fmt(None if p is None else p[0], 3), fmt(None if p is None else p[1], 3)])
+        targets.at_most(f"chain: {label}, switches per item-hop (floor: 2 / capacity 16)",
+                        None if p is None else p[0], 2 / 16)
+    print_table(out, "3b. Chain, the channel probe's pass (-Dsluice.channel.probe=true): thread switches per item "
+                "and hop (a switch: a waiting stage parks, or yields its carrier)",
+                ["channel", "switches per item-hop", "of which parks"], rows, labels=1)
 
 
 def three_stage(r, out, targets):
@@ -491,7 +524,8 @@ def main(argv):
     markdown = argv[argv.index("--markdown") + 1] if "--markdown" in argv else None
     page = argv[argv.index("--page") + 1] if "--page" in argv else None
     r = Results()
-    files = sorted(glob.glob(os.path.join(folder, "*.json")))
+    # The probe pass's figures are taken with the probe counting: only its CHANNEL_PROBE lines are read.
+    files = sorted(p for p in glob.glob(os.path.join(folder, "*.json")) if not os.path.basename(p).startswith("probe"))
     if not files:
         print(f"no JMH results (*.json) in {folder}", file=sys.stderr)
         return 1
@@ -503,8 +537,9 @@ def main(argv):
             broken.append(f"{path}: {e}")
     try:
         r.load_latencies(folder)
+        r.load_probes(folder)
     except (OSError, ValueError) as e:
-        broken.append(f"latency lines: {e}")
+        broken.append(f"latency or probe lines: {e}")
     out = []
     targets = Targets()
     hand_off(r, out, targets)

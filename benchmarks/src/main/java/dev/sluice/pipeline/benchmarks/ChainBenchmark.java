@@ -42,21 +42,24 @@ public class ChainBenchmark {
     /** Sluice's SPSC channel between every two stages (what a pipeline uses). */
     @Benchmark
     @OperationsPerInvocation(ITEM_HOPS)
-    public long sluiceSpsc() throws InterruptedException {
+    public long sluiceSpsc(ProbeLine probe) throws InterruptedException {
+        probe.moved(ITEM_HOPS);
         return StageChain.byHand(LinkKind.SLUICE_SPSC, STAGES, CAPACITY, items);
     }
 
     /** Sluice's public channel between every two stages. */
     @Benchmark
     @OperationsPerInvocation(ITEM_HOPS)
-    public long sluiceMpmc() throws InterruptedException {
+    public long sluiceMpmc(ProbeLine probe) throws InterruptedException {
+        probe.moved(ITEM_HOPS);
         return StageChain.byHand(LinkKind.SLUICE_MPMC, STAGES, CAPACITY, items);
     }
 
     /** A Sluice pipeline of 98 identity maps with {@code buffer(16)} links: moves items in groups of up to 16. */
     @Benchmark
     @OperationsPerInvocation(ITEM_HOPS)
-    public long sluicePipeline() throws InterruptedException {
+    public long sluicePipeline(ProbeLine probe) throws InterruptedException {
+        probe.moved(ITEM_HOPS);
         return StageChain.pipeline(STAGES, CAPACITY, items);
     }
 

@@ -49,14 +49,16 @@ public class HandOffBenchmark {
     /** Sluice's SPSC channel, as a pipeline links two single-threaded stages. */
     @Benchmark
     @OperationsPerInvocation(ITEMS)
-    public long sluiceSpsc() throws InterruptedException {
+    public long sluiceSpsc(ProbeLine probe) throws InterruptedException {
+        probe.moved(ITEMS);
         return run(LinkKind.SLUICE_SPSC);
     }
 
     /** Sluice's public channel, {@code Channel.bounded(capacity)}. */
     @Benchmark
     @OperationsPerInvocation(ITEMS)
-    public long sluiceMpmc() throws InterruptedException {
+    public long sluiceMpmc(ProbeLine probe) throws InterruptedException {
+        probe.moved(ITEMS);
         return run(LinkKind.SLUICE_MPMC);
     }
 

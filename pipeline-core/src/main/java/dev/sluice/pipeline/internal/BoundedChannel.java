@@ -311,8 +311,22 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     private void signalReceiver() {
         if (receivers.count() != 0) {
-            receivers.signalOne();
+            wakeReceiver();
         }
+    }
+
+    private void wakeReceiver() {
+        if (ChannelProbe.ENABLED) {
+            ChannelProbe.receiverWoken();
+        }
+        receivers.signalOne();
+    }
+
+    private void wakeSender() {
+        if (ChannelProbe.ENABLED) {
+            ChannelProbe.senderWoken();
+        }
+        senders.signalOne();
     }
 
     /** Offers a reserved item; the room is there, bar a multi-consumer queue's transient claimed slot. */
@@ -442,6 +456,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         WaitQueue.Waiter waiter = queue.enqueue();
         boolean ready = queue == receivers ? hasItemOrEnded() : hasRoomOrClosed();
         if (!ready) {
+            if (ChannelProbe.ENABLED) {
+                if (queue == receivers) {
+                    ChannelProbe.receiverParked();
+                } else {
+                    ChannelProbe.senderParked();
+                }
+            }
             if (timed) {
                 LockSupport.parkNanos(this, nanos);
             } else {
@@ -460,6 +481,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private static boolean backOff(int attempt) {
         if (Thread.currentThread().isVirtual()) {
             if (attempt < VIRTUAL_YIELDS_BEFORE_PARK) {
+                if (ChannelProbe.ENABLED) {
+                    ChannelProbe.yielded();
+                }
                 Thread.yield();
                 return true;
             }
@@ -489,7 +513,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     /** A sender woken for room it did not use hands the wake-up to the next sender, if there is room. */
     private void passOnSenderSignal() {
         if (senders.count() != 0 && hasRoomOrClosed()) {
-            senders.signalOne();
+            wakeSender();
         }
     }
 
@@ -582,7 +606,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             }
         }
         if (signalRoom && block && senders.count() != 0) {
-            senders.signalOne();
+            wakeSender();
         }
         if (dropNewest) {
             dropBarrier();
@@ -594,7 +618,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private void tookBatch(boolean checkFailure) {
         VarHandle.fullFence();
         if (block && senders.count() != 0) {
-            senders.signalOne();
+            wakeSender();
         }
         if (checkFailure && ending != null) {
             Throwable f = failureNow();
@@ -760,7 +784,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     /** A receiver woken for an item it did not need hands the wake-up on while items remain. */
     private void passOnReceiverSignal() {
         if (!singleConsumer && receivers.count() != 0 && hasItemOrEnded()) {
-            receivers.signalOne();
+            wakeReceiver();
         }
     }
 
