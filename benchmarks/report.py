@@ -26,6 +26,17 @@ PKG = "dev.sluice.pipeline.benchmarks."
 # benchmark 7 (AuditWriterBenchmark) runs in throughput mode and scores events per second (higher is better).
 
 
+def marked_entries(folder, marker):
+    """The flat JSON objects that benchmarks print after MARKER in the run's JMH logs, anywhere in a line."""
+    for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
+        with open(path, errors="replace") as f:
+            for line in f:
+                at = line.find(marker + " {")
+                if at >= 0:
+                    start = at + len(marker) + 1
+                    yield json.loads(line[start:line.index("}", start) + 1])
+
+
 class Results:
     """JMH results indexed by (Class.method, frozenset of params)."""
 
@@ -38,15 +49,9 @@ class Results:
     def load_probes(self, folder):
         """The CHANNEL_PROBE lines the chain and hand-off print per fork when run with the channel probe on."""
         self.probes = {}
-        for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
-            with open(path, errors="replace") as f:
-                for line in f:
-                    at = line.find("CHANNEL_PROBE {")
-                    if at >= 0:
-                        start = at + len("CHANNEL_PROBE ")
-                        entry = json.loads(line[start:line.index("}", start) + 1])
-                        name = entry["benchmark"].removeprefix(PKG)
-                        self.probes.setdefault((name, entry["params"]), []).append(entry)
+        for entry in marked_entries(folder, "CHANNEL_PROBE"):
+            name = entry["benchmark"].removeprefix(PKG)
+            self.probes.setdefault((name, entry["params"]), []).append(entry)
 
     def probe(self, name, params=""):
         """Switches (parks and yields) per item-hop over the forks of one probed benchmark, or None."""
@@ -61,13 +66,8 @@ class Results:
     def load_latencies(self, folder):
         """The LATENCY lines LatencyBenchmark prints at the end of each fork, from the run's JMH logs."""
         self.latencies = {}
-        for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
-            with open(path, errors="replace") as f:
-                for line in f:
-                    at = line.find("LATENCY {")
-                    if at >= 0:
-                        entry = json.loads(line[at + len("LATENCY "):])
-                        self.latencies[(entry["pipeline"], int(entry["load"]))] = entry
+        for entry in marked_entries(folder, "LATENCY"):
+            self.latencies[(entry["pipeline"], int(entry["load"]))] = entry
 
     def load(self, path):
         with open(path) as f:
