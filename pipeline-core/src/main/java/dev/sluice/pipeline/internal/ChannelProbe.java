@@ -4,9 +4,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A test-only count of the waiting a {@link BoundedChannel} does: parks of senders and receivers (each a thread
- * switch), yields of waiting threads, and the wake-ups channels issue. Off unless the JVM runs with {@code -Dsluice.channel.probe=true}; when
- * off, {@link #ENABLED} is a constant false and the JIT folds every counting site away. The counts are global (the
- * sum over every channel of the JVM), which is what "switches per item and hop" needs: divide by items × hops.
+ * switch), yields of waiting threads, and the wake-ups channels issue. Off unless the JVM runs with
+ * {@code -Dsluice.channel.probe=true}; when off, {@link #ENABLED} is a constant false and the JIT folds every
+ * counting site away. The counts are global (the sum over every channel of the JVM), which is what "switches per
+ * item and hop" needs: divide by items × hops.
  * Not part of the API: tests and benchmarks read it.
  *
  * @since 0.1
@@ -50,7 +51,7 @@ public final class ChannelProbe {
     /**
      * The counts since the last reset.
      *
-     * @return a snapshot of the four counts
+     * @return a snapshot of the counts
      */
     public static Counts counts() {
         return new Counts(
@@ -71,8 +72,9 @@ public final class ChannelProbe {
      *
      * @param senderParks times a sender parked on a full channel
      * @param receiverParks times a receiver parked on an empty channel
-     * @param senderWakes wake-ups issued to parked senders (signals to one sender; a close counts one)
-     * @param receiverWakes wake-ups issued to parked receivers
+     * @param senderWakes wake-ups issued to one parked sender each (a close or fail wakes every waiter and is not
+     *     counted)
+     * @param receiverWakes wake-ups issued to one parked receiver each (likewise)
      * @param yields times a waiting thread yielded its carrier instead of parking (a switch when another virtual
      *     thread was ready to run)
      */
@@ -85,21 +87,6 @@ public final class ChannelProbe {
          */
         public long parks() {
             return senderParks + receiverParks;
-        }
-
-        /**
-         * The counts since an earlier snapshot.
-         *
-         * @param earlier the snapshot to subtract
-         * @return this minus earlier
-         */
-        public Counts minus(Counts earlier) {
-            return new Counts(
-                    senderParks - earlier.senderParks,
-                    receiverParks - earlier.receiverParks,
-                    senderWakes - earlier.senderWakes,
-                    receiverWakes - earlier.receiverWakes,
-                    yields - earlier.yields);
         }
     }
 }

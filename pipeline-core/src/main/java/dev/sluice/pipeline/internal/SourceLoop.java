@@ -102,25 +102,16 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
 
     /** {@link #emitAll} once the items are known not to be null. */
     private void emitChecked(List<Object> items) throws InterruptedException {
-        if (stopNoticed) {
-            throw new InterruptedException("the pipeline is stopping: the source takes no more items in");
-        }
+        refuseOnceStopNoticed();
         int sent = send(items, 0);
         if (sent < items.size()) {
-            if (!stage.run.isStopping()) {
-                Thread.interrupted();
-                throw new InterruptedException();
-            }
-            stopNoticed = true;
-            deliverDespiteInterrupts(items, sent);
+            interruptedWhileEmitting(items, sent);
         }
     }
 
     /** {@link #emitChecked} for one item known not to be null, without wrapping it in a list. */
     private void emitOne(Object item) throws InterruptedException {
-        if (stopNoticed) {
-            throw new InterruptedException("the pipeline is stopping: the source takes no more items in");
-        }
+        refuseOnceStopNoticed();
         if (!Thread.currentThread().isInterrupted()) {
             try {
                 stage.output.send(item);
@@ -132,12 +123,26 @@ final class SourceLoop extends StageLoop implements Emitter<Object> {
                 throw endOfEmission(e);
             }
         }
+        interruptedWhileEmitting(Collections.singletonList(item), 0);
+    }
+
+    private void refuseOnceStopNoticed() throws InterruptedException {
+        if (stopNoticed) {
+            throw new InterruptedException("the pipeline is stopping: the source takes no more items in");
+        }
+    }
+
+    /**
+     * An emit was interrupted before {@code items} from {@code from} on were sent: a graceful stop delivers them
+     * still (and refuses every later emit); any other interrupt ends the emit, unsent.
+     */
+    private void interruptedWhileEmitting(List<Object> items, int from) throws InterruptedException {
         if (!stage.run.isStopping()) {
             Thread.interrupted();
             throw new InterruptedException();
         }
         stopNoticed = true;
-        deliverDespiteInterrupts(Collections.singletonList(item), 0);
+        deliverDespiteInterrupts(items, from);
     }
 
     @Override

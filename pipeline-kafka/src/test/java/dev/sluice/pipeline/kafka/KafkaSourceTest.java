@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.ErrorPolicy;
 import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.Sink;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -113,8 +115,8 @@ class KafkaSourceTest {
         String group = topic + "-group";
         broker.createTopic(topic, 1);
         Topics.write(broker, topic, Topics.numbers(200), 1);
-        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        CountDownLatch holding = new CountDownLatch(1);
         KafkaSource<String, String> source =
                 source(topic, group).drainTimeout(Duration.ofMinutes(1)).build();
         PipelineHandle<Long> run = Pipeline.from(source)
@@ -130,8 +132,7 @@ class KafkaSourceTest {
         // when
         long cancelled = System.nanoTime();
         run.cancel();
-        assertThatThrownBy(() -> run.await(Duration.ofSeconds(20)))
-                .isInstanceOf(dev.sluice.pipeline.PipelineCancelledException.class);
+        assertThatThrownBy(() -> run.await(Duration.ofSeconds(20))).isInstanceOf(PipelineCancelledException.class);
         long tookMillis = (System.nanoTime() - cancelled) / 1_000_000;
 
         // then: over well before the drain timeout, the 80 finished records committed, the held one not
@@ -146,7 +147,7 @@ class KafkaSourceTest {
         String group = topic + "-group";
         broker.createTopic(topic, 1);
         Topics.write(broker, topic, Topics.numbers(200), 1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         Queue<String> received = new ConcurrentLinkedQueue<>();
         KafkaSource<String, String> source =
                 source(topic, group).commitInterval(Duration.ofMillis(100)).build();
