@@ -158,6 +158,10 @@ class Targets:
     def at_least(self, label, value, limit):
         self.rows.append((label, value, f"≥ {limit:g}", None if value is None else value >= limit))
 
+    def informative(self, label, value, note):
+        """A ratio shown beside the targets with no rule: its verdict is the note, as a target not judged has."""
+        self.rows.append((label, value, "-", note))
+
 
 def hand_off(r, out, targets):
     impls = [("Sluice SPSC", "sluiceSpsc"), ("Sluice MPMC", "sluiceMpmc"), ("Sluice ref", "sluiceReference"),
@@ -301,18 +305,24 @@ def grpc_source(r, out, targets):
 
 
 def audit_writer(r, out, targets):
-    impls = [("async writer", "asyncWriter"), ("one insert per event", "oneInsertPerEvent")]
+    impls = [("async writer", "asyncWriter"), ("server's ceiling", "serverCeiling"),
+             ("one insert per event", "oneInsertPerEvent")]
     rows = []
     for store, label in (("postgresql", "PostgreSQL"), ("sqlite", "SQLite")):
         row = [label] + [cell(r.get("AuditWriterBenchmark." + m, store=store)) for _, m in impls]
-        speedup = ratio(r.score("AuditWriterBenchmark.asyncWriter", store=store),
-                        r.score("AuditWriterBenchmark.oneInsertPerEvent", store=store))
-        row.append(fmt(speedup, 1))
+        writer = r.score("AuditWriterBenchmark.asyncWriter", store=store)
+        share = ratio(writer, r.score("AuditWriterBenchmark.serverCeiling", store=store))
+        speedup = ratio(writer, r.score("AuditWriterBenchmark.oneInsertPerEvent", store=store))
+        row += [fmt(share, 2), fmt(speedup, 1)]
         rows.append(row)
         if store == "postgresql":
-            targets.at_least("audit, PostgreSQL: writer / one insert per event, events per second", speedup, 10)
-    print_table(out, "7. Audit events into a store: EVENTS PER SECOND (higher is better; ± 99.9% CI)",
-                ["store"] + [n for n, _ in impls] + ["writer / one insert"], rows, labels=1)
+            targets.at_least("audit, PostgreSQL: writer / server's own ceiling (INSERT ... SELECT), events per second",
+                             share, 0.8)
+            targets.informative("audit, PostgreSQL: writer / one insert per event, events per second", speedup,
+                                "informative: follows the disk's commit latency")
+    print_table(out, "7. Audit events into a store: EVENTS PER SECOND (higher is better; ± 99.9% CI); the server's "
+                "ceiling is the same rows moved by one INSERT ... SELECT inside the store (SQLite: the engine's)",
+                ["store"] + [n for n, _ in impls] + ["writer / ceiling", "writer / one insert"], rows, labels=1)
 
 
 def acknowledgements(r, out, targets):

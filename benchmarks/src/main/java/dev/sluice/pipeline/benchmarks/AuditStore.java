@@ -51,6 +51,21 @@ enum AuditStore {
         }
 
         @Override
+        String stagingTableSql(String staging) {
+            return "CREATE UNLOGGED TABLE \"" + staging + "\" (event_id uuid NOT NULL, event_type text NOT NULL,"
+                    + " correlation_id text NOT NULL, method_name text NOT NULL, created_date timestamptz NOT NULL,"
+                    + " success boolean NOT NULL, duration_ms bigint NOT NULL, item_count bigint NOT NULL,"
+                    + " audit_data text NOT NULL)";
+        }
+
+        @Override
+        String ceilingSql(String table, String staging) {
+            return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") SELECT event_id, event_type, correlation_id,"
+                    + " method_name, created_date, success, duration_ms, item_count, CAST(audit_data AS jsonb) FROM \""
+                    + staging + "\" " + WRITERS_UPSERT;
+        }
+
+        @Override
         void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
             ps.setObject(1, e.eventId());
             bindCommon(ps, e);
@@ -83,6 +98,21 @@ enum AuditStore {
         }
 
         @Override
+        String stagingTableSql(String staging) {
+            return "CREATE TABLE \"" + staging + "\" (event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
+                    + " correlation_id TEXT NOT NULL, method_name TEXT NOT NULL, created_date INTEGER NOT NULL,"
+                    + " success INTEGER NOT NULL, duration_ms INTEGER NOT NULL, item_count INTEGER NOT NULL,"
+                    + " audit_data TEXT NOT NULL)";
+        }
+
+        /** {@code WHERE true}: SQLite's grammar needs it between a SELECT and an upsert's {@code ON CONFLICT}. */
+        @Override
+        String ceilingSql(String table, String staging) {
+            return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") SELECT " + COLUMNS + " FROM \"" + staging
+                    + "\" WHERE true " + WRITERS_UPSERT;
+        }
+
+        @Override
         void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
             ps.setString(1, e.eventId().toString());
             bindCommon(ps, e);
@@ -105,11 +135,39 @@ enum AuditStore {
     /** A sink on {@code table} of this store, as a user makes one; the table is created on first use if missing. */
     abstract JdbcAuditSink sink(Path dir, String table);
 
+    /**
+     * The audit writer's conflict clause for finished events, as pipeline-audit's {@code Dialect} writes it for
+     * PostgreSQL and SQLite: a row with the same {@code event_id} gets every value of the new one.
+     */
+    static final String WRITERS_UPSERT = "ON CONFLICT (event_id) DO UPDATE SET event_type = excluded.event_type,"
+            + " correlation_id = excluded.correlation_id, method_name = excluded.method_name,"
+            + " created_date = excluded.created_date, success = excluded.success, duration_ms = excluded.duration_ms,"
+            + " item_count = excluded.item_count, audit_data = excluded.audit_data";
+
     /** A new connection to this store, autocommit on. */
     abstract Connection connect(Path dir) throws SQLException;
 
     /** A plain, parameterised insert of one row into the audit table: what a one-row-per-event library sends. */
     abstract String insertSql(String table);
+
+    /**
+     * Creates a staging table of the audit table's nine values without its indexes or constraints beyond NOT NULL:
+     * {@code event_id}, times and flags in the audit table's own types, {@code audit_data} as text, as the writer
+     * sends it. On PostgreSQL it is unlogged (kept in shared buffers, no WAL): it is only read while measuring.
+     */
+    abstract String stagingTableSql(String staging);
+
+    /** A plain insert of one staging row; {@link #bind} binds it, the JSON as the text {@code toJson} returns. */
+    String stagingInsertSql(String staging) {
+        return "INSERT INTO \"" + staging + "\" (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+
+    /**
+     * Every staging row into {@code table} in one statement, with the writer's conflict clause ({@link
+     * #WRITERS_UPSERT}); on PostgreSQL the JSON is parsed into {@code jsonb} by the statement, as it is for the
+     * writer's rows.
+     */
+    abstract String ceilingSql(String table, String staging);
 
     /** Binds {@code e} to {@link #insertSql}'s parameters, as the audit sink stores it ({@code toJson} included). */
     abstract void bind(PreparedStatement ps, AuditEvent e) throws SQLException;

@@ -3,8 +3,10 @@ package dev.sluice.pipeline.benchmarks;
 import dev.sluice.pipeline.audit.AuditEvent;
 import dev.sluice.pipeline.audit.AuditReport;
 import dev.sluice.pipeline.audit.AuditWriter;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -13,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Benchmark 7: audit events into a store, through Sluice's asynchronous writer or one insert per event. Every variant
+ * Benchmark 7: audit events into a store, through Sluice's asynchronous writer, one insert per event, or from a staging
+ * table inside the store (its own ceiling). Every variant
  * checks that each event was stored (a report or an update count that says otherwise throws) and returns the number
  * of events written.
  */
@@ -126,5 +129,41 @@ final class AuditWrites {
             }
         }
         return events.length;
+    }
+
+    /**
+     * Creates {@code staging} ({@link AuditStore#stagingTableSql}) on {@code c} and fills it with {@code events}, bound
+     * as the one-insert baseline binds them ({@link AuditStore#bind}: the JSON is {@code toJson()}'s text, the
+     * document the writer stores), in one transaction. Setup, not measured.
+     */
+    static void stage(AuditStore store, Connection c, String staging, AuditEvent[] events) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(store.stagingTableSql(staging));
+        }
+        c.setAutoCommit(false);
+        try (PreparedStatement insert = c.prepareStatement(store.stagingInsertSql(staging))) {
+            for (AuditEvent e : events) {
+                store.bind(insert, e);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+            c.commit();
+        } finally {
+            c.setAutoCommit(true);
+        }
+        Items.expect("rows in " + staging, events.length, AuditStore.count(c, staging));
+    }
+
+    /**
+     * The store's own ceiling: every row of the staging table into the audit table by one {@code INSERT ... SELECT}
+     * with the writer's conflict clause ({@link AuditStore#ceilingSql}), in autocommit, so in a transaction of its
+     * own, committed when this returns.
+     *
+     * @param ceiling {@link AuditStore#ceilingSql} prepared on the connection that made the staging table, in
+     *     autocommit
+     * @param expected the staging table's rows; an update count that differs throws
+     */
+    static long serverCeiling(PreparedStatement ceiling, int expected) throws SQLException {
+        return Items.expect("rows moved by the INSERT ... SELECT", expected, ceiling.executeUpdate());
     }
 }

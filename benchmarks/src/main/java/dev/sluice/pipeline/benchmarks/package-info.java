@@ -13,7 +13,8 @@
  *   <li>{@link dev.sluice.pipeline.benchmarks.GrpcSourceBenchmark}: benchmark 6, a server stream of 1,000,000 small
  *       items in-process and over Netty: the gRPC source against the async and blocking stubs.</li>
  *   <li>{@link dev.sluice.pipeline.benchmarks.AuditWriterBenchmark}: benchmark 7, audit events into PostgreSQL and
- *       SQLite through the asynchronous writer and one insert per event; scored in events per second.</li>
+ *       SQLite through the asynchronous writer, against the store's own ceiling for the same rows (one
+ *       {@code INSERT ... SELECT} from a staging table) and one insert per event; scored in events per second.</li>
  *   <li>{@link dev.sluice.pipeline.benchmarks.QueueFlavourBenchmark}: JCTools' Unsafe queues against their atomic
  *       variants inside the channel; {@link dev.sluice.pipeline.benchmarks.ChannelHotPathBenchmark}: the
  *       uncontended send and receive, for {@code -prof gc}.</li>

@@ -8,6 +8,11 @@ import dev.sluice.pipeline.audit.AuditWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
@@ -227,6 +232,72 @@ class WorkloadsTest {
             }
         } finally {
             AuditStore.deleteDirectory(dir);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(AuditStore.class)
+    void theCeilingStoresTheRowsTheWriterStores(AuditStore store) throws Exception {
+        // given the writer's table and the ceiling's, and the same events for both
+        Path dir = AuditStore.newDirectory();
+        String writerTable = AuditStore.uniqueTable("bench_audit_test_writer");
+        String ceilingTable = AuditStore.uniqueTable("bench_audit_test_ceiling");
+        String staging = AuditStore.uniqueTable("bench_audit_test_staging");
+        AuditEvent[] events = AuditWrites.events(300);
+        try (Connection observer = store.connect(dir)) {
+            store.createTable(dir, writerTable);
+            store.createTable(dir, ceilingTable);
+            try {
+                // when the writer writes them, and the ceiling moves them from its staging table, twice
+                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), events[0]);
+                AuditWrites.throughWriter(writer, Arrays.copyOfRange(events, 1, events.length), 1);
+                AuditWrites.closeAndCheck(writer, 300);
+                long moved;
+                try (Connection c = store.connect(dir)) {
+                    AuditWrites.stage(store, c, staging, events);
+                    try (PreparedStatement ceiling = c.prepareStatement(store.ceilingSql(ceilingTable, staging))) {
+                        AuditWrites.serverCeiling(ceiling, 300);
+                        moved = AuditWrites.serverCeiling(ceiling, 300); // the conflict clause replaces every row
+                        // and a staging table that holds other than the expected rows fails the run
+                        assertThatThrownBy(() -> AuditWrites.serverCeiling(ceiling, 301))
+                                .isInstanceOf(IllegalStateException.class)
+                                .hasMessageContaining("expected 301, got 300");
+                    } finally {
+                        AuditStore.drop(c, staging);
+                    }
+                }
+
+                // then both tables hold the same 300 rows, value for value, the JSON documents included
+                assertThat(moved).isEqualTo(300);
+                assertThat(AuditStore.count(observer, ceilingTable)).isEqualTo(300);
+                assertThat(sameRows(observer, writerTable, ceilingTable)).isEqualTo(300);
+            } finally {
+                AuditStore.drop(observer, writerTable);
+                AuditStore.drop(observer, ceilingTable);
+            }
+        } finally {
+            AuditStore.deleteDirectory(dir);
+        }
+    }
+
+    private static long sameRows(Connection c, String a, String b) throws SQLException {
+        StringBuilder sql = new StringBuilder(
+                "SELECT count(*) FROM \"" + a + "\" a JOIN \"" + b + "\" b ON a.event_id = b.event_id");
+        for (String column : List.of(
+                "event_type",
+                "correlation_id",
+                "method_name",
+                "created_date",
+                "success",
+                "duration_ms",
+                "item_count",
+                "audit_data")) {
+            sql.append(" AND a.").append(column).append(" = b.").append(column);
+        }
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql.toString())) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
