@@ -371,6 +371,17 @@ def kafka_source(r, out, targets):
     targets.at_least("Kafka: KafkaSource / plain consumer loop, throughput", share, 0.9)
 
 
+def kafka_job(r, out, targets):
+    sluice = r.get("KafkaJobBenchmark.sluiceJob")
+    plain = r.get("KafkaJobBenchmark.plainLoop")
+    share = ratio(r.score("KafkaJobBenchmark.plainLoop"), r.score("KafkaJobBenchmark.sluiceJob"))
+    print_table(out, "11b. Kafka job against a plain consumer loop: the demo job's shape (parse, 2 ms enrichment 8 at a"
+                " time, upserts of 100 into PostgreSQL, commits), 3,200 records, a new group each: ns per record",
+                ["Sluice job", "plain consumer loop", "Sluice / plain, throughput"],
+                [[cell(sluice), cell(plain), fmt(share, 2)]])
+    targets.at_least("Kafka job: Sluice job / plain consumer loop, throughput", share, 0.9)
+
+
 def latency(r, out, targets):
     turn = r.score("SchedulerBenchmark.pingPong")
     floor = None if turn is None else 2 * turn
@@ -563,6 +574,7 @@ def main(argv):
     keyed_map(r, out, targets)
     context_propagation(r, out, targets)
     kafka_source(r, out, targets)
+    kafka_job(r, out, targets)
     latency(r, out, targets)
     stability(r, out, targets)
     flavours(r, out)

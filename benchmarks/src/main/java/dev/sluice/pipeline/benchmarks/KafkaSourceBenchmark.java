@@ -4,26 +4,14 @@ import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.kafka.KafkaSource;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -59,63 +47,20 @@ public class KafkaSourceBenchmark {
 
     static final int RECORDS = 200_000;
     static final int TOPIC_PARTITIONS = 4;
-    private static final Duration PATIENCE = Duration.ofSeconds(120);
-
+    private BenchTopic topic;
     private String bootstrap;
-    private String topic;
 
     @Setup
     public void setUp() throws Exception {
-        bootstrap = System.getProperty("sluice.kafka.bootstrap", "127.0.0.1:9092");
-        topic = "bench-" + UUID.randomUUID();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(topic, TOPIC_PARTITIONS, (short) 1)))
-                    .all()
-                    .get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-        }
         byte[] value = new byte[100];
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
-                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 5),
-                new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            List<Future<RecordMetadata>> sent = new ArrayList<>();
-            for (int i = 0; i < RECORDS; i++) {
-                sent.add(producer.send(
-                        new ProducerRecord<>(topic, Integer.toString(i).getBytes(), value)));
-            }
-            for (Future<RecordMetadata> s : sent) {
-                s.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-            }
-        }
-        settleGroupCoordinator();
-    }
-
-    /**
-     * Makes the broker create its offsets topic and elect the group coordinator before anything is measured: the
-     * first group commit on a new broker takes seconds, and must not fall on whichever benchmark runs first.
-     */
-    private void settleGroupCoordinator() {
-        TopicPartition first = new TopicPartition(topic, 0);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "bench-settle-" + UUID.randomUUID(),
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                        false),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            consumer.assign(List.of(first));
-            consumer.commitSync(Map.of(first, new OffsetAndMetadata(0)), PATIENCE);
-        }
+        topic = BenchTopic.create(
+                TOPIC_PARTITIONS, RECORDS, i -> Integer.toString(i).getBytes(), i -> value);
+        bootstrap = topic.bootstrapServers();
     }
 
     @TearDown
     public void tearDown() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.deleteTopics(List.of(topic)).all().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-        }
+        topic.close();
     }
 
     /** {@code Pipeline.from(KafkaSource).take(RECORDS).to(Sink.count()).run()}, as a new group. */
@@ -126,7 +71,7 @@ public class KafkaSourceBenchmark {
                         new ByteArrayDeserializer(), new ByteArrayDeserializer())
                 .bootstrapServers(bootstrap)
                 .groupId("bench-" + UUID.randomUUID())
-                .topics(topic)
+                .topics(topic.name())
                 .build();
         long count = Pipeline.from(source).take(RECORDS).to(Sink.count()).run().value();
         return check(count);
@@ -148,7 +93,7 @@ public class KafkaSourceBenchmark {
         long count = 0;
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
+            consumer.subscribe(List.of(topic.name()));
             while (count < RECORDS) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
                     if (record.value() != null) {
