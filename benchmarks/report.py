@@ -407,6 +407,29 @@ def latency(r, out, targets):
                  "interval, ns"], rows, labels=1)
 
 
+def end_to_end(r, out, targets):
+    parts = [("stream: gRPC source -> counting sink", "stream"),
+             ("enrich: mapConcurrent(64, 200 µs lookup) -> counting sink", "enrich"),
+             ("insert: batches of 500 into SQLite, one thread, a plain loop", "insert")]
+    rows = []
+    for label, m in parts:
+        run = r.get("EndToEndBenchmark." + m)
+        rows.append([label, cell(run), fmt(ratio(1e9, r.score("EndToEndBenchmark." + m)), 0), ""])
+    scores = {m: r.score("EndToEndBenchmark." + m) for _, m in parts}
+    job = r.score("EndToEndBenchmark.job")
+    # The slowest part takes the most ns per user. Throughput is the inverse of ns per user, so the job's share of the
+    # slowest part's throughput is the part's ns per user over the job's. Judged only when every part ran.
+    slowest = None if None in scores.values() else max(scores, key=scores.get)
+    share = None if slowest is None else ratio(scores[slowest], job)
+    rows.append(["job: source -> enrich -> batch(500, 100 ms) -> buffer(4) -> SQLite sink",
+                 cell(r.get("EndToEndBenchmark.job")), fmt(ratio(1e9, job), 0),
+                 "-" if share is None else f"{fmt(share, 2)} (slowest part: {slowest})"])
+    print_table(out, "14. End to end: the demo's job against its parts, 20,000 users per invocation: ns per user"
+                " (users per second)", ["part", "ns per user", "users / s", "job / slowest part, throughput"], rows,
+                labels=1)
+    targets.at_least("end to end, demo job: whole / slowest part, throughput", share, 0.8)
+
+
 def flavours(r, out):
     rows = []
     for method, label in (("spsc", "SPSC"), ("mpmc", "MPMC")):
@@ -577,6 +600,7 @@ def main(argv):
     kafka_job(r, out, targets)
     latency(r, out, targets)
     stability(r, out, targets)
+    end_to_end(r, out, targets)
     flavours(r, out)
     hot_path(r, out)
     scheduler(r, out)

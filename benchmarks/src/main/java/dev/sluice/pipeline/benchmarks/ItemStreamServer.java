@@ -98,7 +98,7 @@ final class ItemStreamServer implements AutoCloseable {
         }
         ItemStreamServer s = new ItemStreamServer(server, channel);
         try {
-            s.awaitConnected();
+            awaitReady(channel, "item server");
         } catch (RuntimeException e) {
             s.close();
             throw e;
@@ -119,18 +119,19 @@ final class ItemStreamServer implements AutoCloseable {
                 .build();
     }
 
-    private void awaitConnected() {
+    /** Connects {@code channel} and waits until it is ready (at most 30 s), so that no call pays for connecting. */
+    static void awaitReady(ManagedChannel channel, String server) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         ConnectivityState state;
         while ((state = channel.getState(true)) != ConnectivityState.READY) {
             if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("the channel to the item server is still " + state + " after 30 s");
+                throw new IllegalStateException("the channel to the " + server + " is still " + state + " after 30 s");
             }
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while connecting to the item server", e);
+                throw new IllegalStateException("interrupted while connecting to the " + server, e);
             }
         }
     }

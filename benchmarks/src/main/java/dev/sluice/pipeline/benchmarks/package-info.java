@@ -15,13 +15,15 @@
  *   <li>{@link dev.sluice.pipeline.benchmarks.AuditWriterBenchmark}: benchmark 7, audit events into PostgreSQL and
  *       SQLite through the asynchronous writer, against the store's own ceiling for the same rows (one
  *       {@code INSERT ... SELECT} from a staging table) and one insert per event; scored in events per second.</li>
+ *   <li>{@link dev.sluice.pipeline.benchmarks.EndToEndBenchmark}: benchmark 14, the examples' demo job (a gRPC
+ *       stream, a blocking enrichment 64 at a time, batches into SQLite) against each of its parts alone.</li>
  *   <li>{@link dev.sluice.pipeline.benchmarks.QueueFlavourBenchmark}: JCTools' Unsafe queues against their atomic
  *       variants inside the channel; {@link dev.sluice.pipeline.benchmarks.ChannelHotPathBenchmark}: the
  *       uncontended send and receive, for {@code -prof gc}.</li>
  * </ul>
  *
  * <p>The workloads ({@link dev.sluice.pipeline.benchmarks.HandOff}, {@code StageChain}, {@code ThreeStages},
- * {@code ConcurrentMapping}, {@code GrpcStreams}, {@code AuditWrites}) are plain static methods, so the tests run every
+ * {@code ConcurrentMapping}, {@code GrpcStreams}, {@code AuditWrites}, {@code DemoJob}) are plain static methods, so the tests run every
  * one of them on small inputs and the benchmark classes stay declarations of what is measured.
  */
 package dev.sluice.pipeline.benchmarks;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.pipeline.audit.AuditEvent;
 import dev.sluice.pipeline.audit.AuditWriter;
+import dev.sluice.pipeline.proto.workflow.User;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -318,6 +319,46 @@ class WorkloadsTest {
         assertThatThrownBy(() -> AuditWrites.closeAndCheck(writer, 3))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("should have written 3 events");
+    }
+
+    @Test
+    void theDemoJobAndEachOfItsPartsMoveEveryUserOnce() throws Exception {
+        // given the demo's server over 2,000 users and the demo's table in a file of its own
+        int n = 2_000;
+        User[] users = DemoJob.users(n);
+        Path dir = UserTable.newDirectory();
+        try (UserStreamServer server = UserStreamServer.start(users);
+                UserTable writer = UserTable.open(dir);
+                UserTable observer = UserTable.open(dir)) {
+            writer.recreate();
+            // when each part and the whole job run twice, the table emptied before each run that writes
+            for (int run = 0; run < 2; run++) {
+                // then each one moves every user once
+                assertThat(DemoJob.stream(server.channel(), n)).isEqualTo(n);
+                assertThat(DemoJob.enrich(Arrays.asList(users), DemoJob.scoreSum(users)))
+                        .isEqualTo(n);
+                observer.clear();
+                assertThat(DemoJob.insert(writer, DemoJob.enrichedBatches(users)))
+                        .isEqualTo(n);
+                assertThat(observer.count()).isEqualTo(new UserTable.Count(n, n));
+                observer.clear();
+                assertThat(observer.count()).isEqualTo(new UserTable.Count(0, 0));
+                assertThat(DemoJob.job(server.channel(), writer, n)).isEqualTo(n);
+                assertThat(observer.count()).isEqualTo(new UserTable.Count(n, n));
+            }
+        } finally {
+            AuditStore.deleteDirectory(dir);
+        }
+    }
+
+    @Test
+    void aTableThatDoesNotHoldEveryUserOnceFailsTheRun() {
+        assertThatThrownBy(() -> new UserTable.Count(2_000, 1_999).expectExactlyOnce("job", 2_000))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("distinct users in demo_users: expected 2000, got 1999");
+        assertThatThrownBy(() -> new UserTable.Count(1_999, 1_999).expectExactlyOnce("job", 2_000))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("rows in demo_users: expected 2000, got 1999");
     }
 
     @Test
