@@ -90,8 +90,13 @@ final class UserTable implements AutoCloseable {
         }
         connection.commit();
         connection.setAutoCommit(true); // a checkpoint cannot run inside a transaction
-        try (Statement s = connection.createStatement()) {
-            s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        try (Statement s = connection.createStatement();
+                ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+            // One row: whether another connection kept the checkpoint from completing, the log's pages, those copied.
+            if (!r.next() || r.getInt(1) != 0 || r.getInt(2) > 0) {
+                throw new IllegalStateException("the write-ahead log of " + FILE + " was not checkpointed and emptied"
+                        + " (another connection held it): the next invocation would not start from an empty log");
+            }
         } finally {
             connection.setAutoCommit(false);
         }
