@@ -43,8 +43,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * nanoseconds per user; the report turns them into users per second and the job's share of its slowest part's
  * throughput (slowest part's ns per user / the job's; target: at least 0.8). The secondary results {@code cpuNanos}
  * and {@code users} carry the CPU time the process spent in the same invocations, which the report turns into CPU
- * nanoseconds per user: where the cores are the limit, the job cannot take less wall time per user than the sum of its
- * parts' CPU per user over the cores.
+ * nanoseconds per user: the job cannot take less wall time per user than its own CPU per user over the cores it gets,
+ * and where its parts keep the cores busy their CPU costs add up in it.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
