@@ -152,6 +152,14 @@ final class ItemStreamServer implements AutoCloseable {
 
     @Override
     public void close() {
+        shutDown(channel, server);
+    }
+
+    /**
+     * Shuts a channel and its server down at once and waits up to 10 s for each to end; an interrupt ends the wait
+     * and is kept.
+     */
+    static void shutDown(ManagedChannel channel, Server server) {
         channel.shutdownNow();
         server.shutdownNow();
         try {

@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The server side of the end-to-end benchmark, shaped as the examples' demo's: a {@code WorkflowService} whose
@@ -76,14 +75,7 @@ final class UserStreamServer implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdownNow();
-        server.shutdownNow();
-        try {
-            channel.awaitTermination(10, TimeUnit.SECONDS);
-            server.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ItemStreamServer.shutDown(channel, server);
     }
 
     /** Streams the users from the start, or from the one after {@code resume_after}'s cursor. */
