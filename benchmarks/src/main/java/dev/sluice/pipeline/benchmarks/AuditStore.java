@@ -153,7 +153,7 @@ enum AuditStore {
     /**
      * Creates a staging table of the audit table's nine values without its indexes or constraints beyond NOT NULL:
      * {@code event_id}, times and flags in the audit table's own types, {@code audit_data} as text, as the writer
-     * sends it. On PostgreSQL it is unlogged (kept in shared buffers, no WAL): it is only read while measuring.
+     * sends it. On PostgreSQL it is unlogged (no WAL): it is only read while measuring.
      */
     abstract String stagingTableSql(String staging);
 

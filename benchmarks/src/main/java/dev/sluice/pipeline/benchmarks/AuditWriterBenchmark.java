@@ -34,8 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       score.</li>
  *   <li>{@code serverCeiling}: the store's own ceiling for the same rows. The same {@value #WRITER_EVENTS} events,
  *       bound as the baseline binds them (the JSON as {@code toJson()}'s text, the document the writer stores), are
- *       put in a staging table before the first invocation, outside the score (on PostgreSQL an unlogged table, in
- *       shared buffers); each invocation moves them all into the audit table by one {@code INSERT ... SELECT} that
+ *       put in a staging table before the first invocation, outside the score (on PostgreSQL an unlogged
+ *       table); each invocation moves them all into the audit table by one {@code INSERT ... SELECT} that
  *       carries the writer's {@code ON CONFLICT (event_id) DO UPDATE} clause and, on PostgreSQL, parses the text into
  *       {@code jsonb} as the writer's inserts do, in autocommit, so in one transaction that is committed before the
  *       invocation ends. No client sends a row: what is left is the store's own cost per row (heap, indexes, JSON,

@@ -32,7 +32,7 @@ final class DemoJob {
     static final int BATCH = 500;
     static final Duration BATCH_WAIT = Duration.ofMillis(100);
     static final int BUFFER = 4;
-    /** Far beyond any healthy run here (20,000 users take well under a second). */
+    /** Far beyond any healthy run of the benchmark's users. */
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     private DemoJob() {}

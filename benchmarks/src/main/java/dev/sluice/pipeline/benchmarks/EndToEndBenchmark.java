@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * The server and one channel to it start once per fork, as does the SQLite file (in a directory of the benchmark's
  * own); before each invocation, outside the score, the table is emptied and its write-ahead log checkpointed, and
- * after it the table is counted: it must hold exactly {@value #USERS} distinct users, or the run fails. Score:
+ * after it the table is counted: it must hold exactly {@value #USERS} distinct users whose scores add up to the
+ * lookups' (the enrichment's results, not only their number), or the run fails. Score:
  * nanoseconds per user; the report turns them into users per second and the job's share of its slowest part's
  * throughput (slowest part's ns per user / the job's; target: at least 0.8). The secondary results {@code cpuNanos}
  * and {@code users} carry the CPU time the process spent in the same invocations, which the report turns into CPU
@@ -75,7 +76,9 @@ public class EndToEndBenchmark {
     /**
      * The CPU time the whole process spent in the invocations of an iteration (every thread: the server's and the
      * client's, the JIT's and the collector's), and the users they moved: the report divides, for the CPU each part
-     * and the job cost per user. On a machine whose cores the parts keep busy, their costs add up in the job.
+     * and the job cost per user. On a machine whose cores the parts keep busy, their costs add up in the job. The
+     * operating system counts a process's CPU time in ticks (10 ms on Linux), so the figure is a mean over the many
+     * invocations of a run, not a per-invocation measure.
      */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.EVENTS)
@@ -144,12 +147,12 @@ public class EndToEndBenchmark {
         @Setup(Level.Invocation)
         public void empty() throws SQLException {
             observer.clear();
-            observer.count().expectExactlyOnce("before the invocation", 0);
+            observer.count().expectExactlyOnce("before the invocation", 0, 0);
         }
 
         @TearDown(Level.Invocation)
-        public void check() throws SQLException {
-            observer.count().expectExactlyOnce("after the invocation", USERS);
+        public void check(EndToEndBenchmark b) throws SQLException {
+            observer.count().expectExactlyOnce("after the invocation", USERS, b.scoreSum);
         }
 
         @TearDown(Level.Trial)

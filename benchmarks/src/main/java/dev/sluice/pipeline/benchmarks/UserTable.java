@@ -102,12 +102,16 @@ final class UserTable implements AutoCloseable {
         }
     }
 
-    /** What the table holds: all rows, and distinct users. */
-    record Count(long rows, long distinctUsers) {
-        /** Throws unless the table holds exactly {@code expected} rows, each of a different user. */
-        void expectExactlyOnce(String who, long expected) {
+    /** What the table holds: all rows, distinct users, and the sum of the rows' scores. */
+    record Count(long rows, long distinctUsers, long scoreSum) {
+        /**
+         * Throws unless the table holds exactly {@code expected} rows, each of a different user, whose scores add up to
+         * {@code expectedScoreSum} (the enrichment's results, not only their number).
+         */
+        void expectExactlyOnce(String who, long expected, long expectedScoreSum) {
             Items.expect(who + ": rows in " + TABLE, expected, rows);
             Items.expect(who + ": distinct users in " + TABLE, expected, distinctUsers);
+            Items.expect(who + ": sum of scores in " + TABLE, expectedScoreSum, scoreSum);
         }
     }
 
@@ -115,9 +119,10 @@ final class UserTable implements AutoCloseable {
     Count count() throws SQLException {
         Count count;
         try (Statement s = connection.createStatement();
-                ResultSet r = s.executeQuery("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM " + TABLE)) {
+                ResultSet r = s.executeQuery(
+                        "SELECT COUNT(*), COUNT(DISTINCT user_id), COALESCE(SUM(score), 0) FROM " + TABLE)) {
             r.next();
-            count = new Count(r.getLong(1), r.getLong(2));
+            count = new Count(r.getLong(1), r.getLong(2), r.getLong(3));
         }
         connection.commit(); // with the statement closed, this ends the read transaction and its snapshot
         return count;

@@ -340,11 +340,11 @@ class WorkloadsTest {
                 observer.clear();
                 assertThat(DemoJob.insert(writer, DemoJob.enrichedBatches(users)))
                         .isEqualTo(n);
-                assertThat(observer.count()).isEqualTo(new UserTable.Count(n, n));
+                assertThat(observer.count()).isEqualTo(new UserTable.Count(n, n, DemoJob.scoreSum(users)));
                 observer.clear();
-                assertThat(observer.count()).isEqualTo(new UserTable.Count(0, 0));
+                assertThat(observer.count()).isEqualTo(new UserTable.Count(0, 0, 0));
                 assertThat(DemoJob.job(server.channel(), writer, n)).isEqualTo(n);
-                assertThat(observer.count()).isEqualTo(new UserTable.Count(n, n));
+                assertThat(observer.count()).isEqualTo(new UserTable.Count(n, n, DemoJob.scoreSum(users)));
             }
         } finally {
             AuditStore.deleteDirectory(dir);
@@ -353,12 +353,15 @@ class WorkloadsTest {
 
     @Test
     void aTableThatDoesNotHoldEveryUserOnceFailsTheRun() {
-        assertThatThrownBy(() -> new UserTable.Count(2_000, 1_999).expectExactlyOnce("job", 2_000))
+        assertThatThrownBy(() -> new UserTable.Count(2_000, 1_999, 7).expectExactlyOnce("job", 2_000, 7))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("distinct users in demo_users: expected 2000, got 1999");
-        assertThatThrownBy(() -> new UserTable.Count(1_999, 1_999).expectExactlyOnce("job", 2_000))
+        assertThatThrownBy(() -> new UserTable.Count(1_999, 1_999, 7).expectExactlyOnce("job", 2_000, 7))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("rows in demo_users: expected 2000, got 1999");
+        assertThatThrownBy(() -> new UserTable.Count(2_000, 2_000, 6).expectExactlyOnce("job", 2_000, 7))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("sum of scores in demo_users: expected 7, got 6");
     }
 
     @Test
