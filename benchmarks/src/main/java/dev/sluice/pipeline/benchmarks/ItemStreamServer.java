@@ -96,14 +96,8 @@ final class ItemStreamServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("starting the " + transport + " item server failed", e);
         }
-        ItemStreamServer s = new ItemStreamServer(server, channel);
-        try {
-            awaitReady(channel, "item server");
-        } catch (RuntimeException e) {
-            s.close();
-            throw e;
-        }
-        return s;
+        awaitReadyOrShutDown(channel, server, "item server");
+        return new ItemStreamServer(server, channel);
     }
 
     /** The channel to the server, shared by every call (one channel per target). */
@@ -117,6 +111,19 @@ final class ItemStreamServer implements AutoCloseable {
                 .setCount(count)
                 .setPayloadSize(PAYLOAD_SIZE)
                 .build();
+    }
+
+    /**
+     * {@link #awaitReady}; if the channel does not become ready, shuts the channel and {@code server} down before
+     * the failure is thrown, so that a failed start leaves nothing running.
+     */
+    static void awaitReadyOrShutDown(ManagedChannel channel, Server server, String name) {
+        try {
+            awaitReady(channel, name);
+        } catch (RuntimeException e) {
+            shutDown(channel, server);
+            throw e;
+        }
     }
 
     /** Connects {@code channel} and waits until it is ready (at most 30 s), so that no call pays for connecting. */

@@ -58,14 +58,8 @@ final class UserStreamServer implements AutoCloseable {
                 .usePlaintext()
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
                 .build();
-        UserStreamServer s = new UserStreamServer(server, channel);
-        try {
-            ItemStreamServer.awaitReady(channel, "user server");
-        } catch (RuntimeException e) {
-            s.close();
-            throw e;
-        }
-        return s;
+        ItemStreamServer.awaitReadyOrShutDown(channel, server, "user server");
+        return new UserStreamServer(server, channel);
     }
 
     /** The channel to the server, shared by every call (one channel per target). */
