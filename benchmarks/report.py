@@ -421,12 +421,13 @@ def end_to_end(r, out, targets):
              ("enrich: mapConcurrent(64, 200 µs lookup) -> counting sink", "enrich"),
              ("insert: batches of 500 into SQLite, one thread, a plain loop", "insert")]
     rows = []
+    scores = {}
+    cpu = []
     for label, m in parts:
         run = r.get("EndToEndBenchmark." + m)
-        rows.append([label, cell(run), fmt(ratio(1e9, r.score("EndToEndBenchmark." + m)), 0),
-                     fmt(cpu_per_item(run)), ""])
-    scores = {m: r.score("EndToEndBenchmark." + m) for _, m in parts}
-    cpu = [cpu_per_item(r.get("EndToEndBenchmark." + m)) for _, m in parts]
+        scores[m] = r.score("EndToEndBenchmark." + m)
+        cpu.append(cpu_per_item(run))
+        rows.append([label, cell(run), fmt(ratio(1e9, scores[m]), 0), fmt(cpu[-1]), ""])
     job_run = r.get("EndToEndBenchmark.job")
     job = r.score("EndToEndBenchmark.job")
     # The slowest part takes the most ns per user. Throughput is the inverse of ns per user, so the job's share of the
