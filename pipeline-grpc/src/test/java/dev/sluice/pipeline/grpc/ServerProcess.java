@@ -120,8 +120,14 @@ final class ServerProcess implements AutoCloseable {
         return holding;
     }
 
-    /** The IDs this server stored so far (all of them, once it has been killed). */
-    Set<Long> stored() {
+    /**
+     * The IDs this server stored so far: every one it reported before this call, since a live server answers a
+     * {@code sync} after the lines it wrote before (all of them, once it has been killed).
+     */
+    Set<Long> stored() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            command("sync", "synced");
+        }
         return Set.copyOf(stored);
     }
 
@@ -169,7 +175,7 @@ final class ServerProcess implements AutoCloseable {
 
     /**
      * The child: {@code listen PORT} binds and answers {@code listening PORT}; {@code hold ID} and {@code disarm} set
-     * the store's hold; end of input ends the process.
+     * the store's hold; {@code sync} answers after every line written before it; end of input ends the process.
      */
     public static void main(String[] args) throws Exception {
         PrintStream out = System.out;
@@ -203,6 +209,9 @@ final class ServerProcess implements AutoCloseable {
             } else if (line.equals("disarm")) {
                 store.disarm();
                 out.println(ANSWER + "disarmed");
+                out.flush();
+            } else if (line.equals("sync")) {
+                out.println(ANSWER + "synced");
                 out.flush();
             }
         }

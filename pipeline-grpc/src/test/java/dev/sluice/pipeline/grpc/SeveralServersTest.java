@@ -25,6 +25,7 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -243,9 +244,11 @@ class SeveralServersTest {
         }
 
         /** The IDs the three servers stored, together, are exactly 1..total. */
-        void assertStoredExactly(int total) {
+        void assertStoredExactly(int total) throws IOException, InterruptedException {
             Set<Long> union = new TreeSet<>();
-            processes.forEach(p -> union.addAll(p.stored()));
+            for (ServerProcess p : processes) {
+                union.addAll(p.stored());
+            }
             assertThat(union)
                     .hasSize(total)
                     .containsExactlyElementsOf(
@@ -253,11 +256,14 @@ class SeveralServersTest {
         }
 
         /** The two servers alive stored every ID of from..total between them, and each stored some of them. */
-        void assertTheOthersStored(ServerProcess victim, long from, int total) {
-            List<Set<Long>> others = processes.stream()
-                    .filter(p -> p != victim)
-                    .map(ServerProcess::stored)
-                    .toList();
+        void assertTheOthersStored(ServerProcess victim, long from, int total)
+                throws IOException, InterruptedException {
+            List<Set<Long>> others = new ArrayList<>();
+            for (ServerProcess p : processes) {
+                if (p != victim) {
+                    others.add(p.stored());
+                }
+            }
             Set<Long> union = new TreeSet<>();
             others.forEach(union::addAll);
             assertThat(union)
