@@ -10,9 +10,11 @@ import dev.sluice.pipeline.Sink;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,6 +24,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link KafkaSource.Builder#onRebalance}: what each member of a group is told when another joins. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -109,6 +113,86 @@ class KafkaRebalanceTest {
                 .isSubsetOf(ends.keySet());
         assertThat(b.getLast().kind()).isEqualTo(KafkaRebalance.Kind.REVOKED);
         assertThat(processed).hasValue(400);
+    }
+
+    /**
+     * A member that stops leaves the group: its partitions move at once, not after the session timeout, and it reports
+     * them revoked at the offsets it committed (the consumer group protocol's client gives them up as lost when it
+     * closes; the run has committed them by then).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"consumer", "classic"})
+    void aStoppingMemberLeavesAtOnceAndReportsItsPartitionsRevokedAtTheirCommittedOffsets(String protocol)
+            throws Exception {
+        // given two members of a group sharing a topic they have read to the end
+        String topic = Topics.unique("leave-" + protocol);
+        broker.createTopic(topic, 4);
+        Topics.write(broker, topic, Topics.numbers(400), 40);
+        Map<TopicPartition, Long> ends = endOffsets(topic, 4);
+        Queue<KafkaRebalance> reported = new ConcurrentLinkedQueue<>();
+        AtomicLong processed = new AtomicLong();
+        KafkaSource.Builder<String, String> builder = KafkaSource.builder(
+                        new StringDeserializer(), new StringDeserializer())
+                .bootstrapServers(broker.bootstrapServers())
+                .groupId(topic + "-group")
+                .topics(topic)
+                .property(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol)
+                .onRebalance(reported::add);
+        if (protocol.equals("classic")) {
+            // the consumer protocol's session timeout is the broker's (10 s here)
+            builder.property(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "60000");
+        }
+        KafkaSource<String, String> source = builder.build();
+        PipelineHandle<Long> first = Pipeline.from(source)
+                .correlationId("member-a")
+                .to(Sink.forEach(r -> processed.incrementAndGet()))
+                .start();
+        await().atMost(PATIENCE).until(() -> processed.get() == 400);
+        PipelineHandle<Long> second = Pipeline.from(source)
+                .correlationId("member-b")
+                .to(Sink.forEach(r -> processed.incrementAndGet()))
+                .start();
+        await("the members share the partitions")
+                .atMost(PATIENCE)
+                .until(() -> held("member-a", reported).size() == 2
+                        && held("member-b", reported).size() == 2);
+        Set<TopicPartition> firstHeld = held("member-a", reported);
+
+        // when the first member stops
+        long stopping = System.nanoTime();
+        first.stop(Duration.ofSeconds(30));
+        first.await(PATIENCE);
+        await("the second member holds every partition")
+                .atMost(PATIENCE)
+                .until(() -> held("member-b", reported).size() == 4);
+        Duration movedAfter = Duration.ofNanos(System.nanoTime() - stopping);
+        second.stop(Duration.ofSeconds(30));
+        second.await(PATIENCE);
+
+        // then its partitions moved well within the session timeout, and it reported them revoked where it committed
+        assertThat(movedAfter).isLessThan(Duration.ofSeconds(7));
+        KafkaRebalance last = of("member-a", reported).getLast();
+        assertThat(last.kind()).isEqualTo(KafkaRebalance.Kind.REVOKED);
+        assertThat(last.partitions()).containsExactlyInAnyOrderElementsOf(firstHeld);
+        for (TopicPartition tp : firstHeld) {
+            assertThat(last.offsets()).containsEntry(tp, ends.get(tp));
+        }
+        assertThat(last.unfinishedRecords()).isZero();
+        assertThat(reported).noneMatch(r -> r.kind() == KafkaRebalance.Kind.LOST);
+        assertThat(processed).hasValue(400);
+    }
+
+    /** The partitions {@code member} holds by what it reported: those assigned minus those revoked or lost. */
+    private static Set<TopicPartition> held(String member, Queue<KafkaRebalance> reported) {
+        Set<TopicPartition> held = new HashSet<>();
+        for (KafkaRebalance r : of(member, reported)) {
+            if (r.kind() == KafkaRebalance.Kind.ASSIGNED) {
+                held.addAll(r.partitions());
+            } else {
+                r.partitions().forEach(held::remove);
+            }
+        }
+        return held;
     }
 
     @Test
