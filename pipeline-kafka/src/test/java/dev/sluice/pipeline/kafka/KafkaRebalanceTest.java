@@ -117,8 +117,7 @@ class KafkaRebalanceTest {
 
     /**
      * A member that stops leaves the group: its partitions move at once, not after the session timeout, and it reports
-     * them revoked at the offsets it committed (the consumer group protocol's client gives them up as lost when it
-     * closes; the run has committed them by then).
+     * them revoked at the offsets it committed.
      */
     @ParameterizedTest
     @ValueSource(strings = {"consumer", "classic"})
