@@ -376,7 +376,7 @@ def kafka_job(r, out, targets):
     plain = r.get("KafkaJobBenchmark.plainLoop")
     share = ratio(r.score("KafkaJobBenchmark.plainLoop"), r.score("KafkaJobBenchmark.sluiceJob"))
     print_table(out, "11b. Kafka job against a plain consumer loop: the demo job's shape (parse, 2 ms enrichment 8 at a"
-                " time, upserts of 100 into PostgreSQL, commits), 3,200 records, a new group each: ns per record",
+                " time, upserts of 100 into PostgreSQL, commits), 16,000 records of 5,000 users, a new group each: ns per record",
                 ["Sluice job", "plain consumer loop", "Sluice / plain, throughput"],
                 [[cell(sluice), cell(plain), fmt(share, 2)]])
     targets.at_least("Kafka job: Sluice job / plain consumer loop, throughput", share, 0.9)

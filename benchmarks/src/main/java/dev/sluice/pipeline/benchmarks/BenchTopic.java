@@ -64,7 +64,11 @@ final class BenchTopic implements AutoCloseable {
             topic.settleGroupCoordinator();
             return topic;
         } catch (Exception e) {
-            admin.close();
+            try {
+                topic.close(); // deletes the topic if it was made, and closes the admin client
+            } catch (Exception notMadeOrUnreachable) {
+                e.addSuppressed(notMadeOrUnreachable);
+            }
             throw e;
         }
     }

@@ -157,9 +157,9 @@ public class EndToEndBenchmark {
 
         @TearDown(Level.Trial)
         public void close() throws SQLException {
-            try {
-                writer.close();
-                observer.close();
+            try (UserTable w = writer;
+                    UserTable o = observer) {
+                // both closed, the observer first, whichever close fails
             } finally {
                 AuditStore.deleteDirectory(dir);
             }

@@ -45,8 +45,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * record. Target: the Sluice job at least 0.9× the plain loop's throughput (plain ns / Sluice ns at least 0.9).
  *
  * <p>Each fork writes a topic of its own ({@value #PARTITIONS} partitions, as the demo's) of {@value #RECORDS} user
- * events ({@code eventId,userId,seq,kind}, keyed by user, {@value #USERS} users as in the demo, so the events of a
- * poll are of distinct users), and creates a table of the job's columns in the local PostgreSQL. Each invocation reads
+ * events ({@code eventId,userId,seq,kind}, keyed by user; {@value #USERS} users as in the demo, event {@code i} of user
+ * {@code i % USERS}, so each user has three or four events spread through the topic and its order is kept across
+ * polls), and creates a table of the job's columns in the local PostgreSQL. Each invocation reads
  * the whole topic from the start as a new consumer group (both sides pay one group join, with Kafka 4's
  * {@code group.protocol=consumer} as the job) and handles every record the same way: parse, enrich with the job's
  * blocking profile call ({@link UserEvents#enrich}, a {@value UserEvents#LATENCY_MILLIS} ms sleep on either side), at
@@ -72,7 +73,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * The loop does each step after the last (poll, then enrich, then store, then commit), as a plain consumer loop does;
  * the job overlaps them. After each invocation, outside the score, the table must hold every event once and the
- * group's committed offsets must cover every record (either wrong fails the run); the table is emptied before the
+ * group's committed offsets must cover every record and each user's events must have been written in order (any
+ * of these wrong fails the run); the table is emptied before the
  * next. The broker is {@code scripts/kafka start}'s ({@code -Dsluice.kafka.bootstrap}, 127.0.0.1:9092 by default);
  * PostgreSQL is the local server ({@code -Dsluice.bench.postgres.url}), started with {@code pg_ctlcluster} if down.
  */
@@ -86,7 +88,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class KafkaJobBenchmark {
 
-    static final int RECORDS = 3_200;
+    static final int RECORDS = 16_000;
     static final int PARTITIONS = 12;
     static final int USERS = 5_000;
     static final int CONCURRENCY = 8;
@@ -106,11 +108,20 @@ public class KafkaJobBenchmark {
     @Setup
     public void setUp() throws Exception {
         table = UserEvents.Table.create();
-        topic = BenchTopic.create(
-                PARTITIONS,
-                RECORDS,
-                i -> Event.of(i, USERS).userId().getBytes(StandardCharsets.UTF_8),
-                i -> Event.of(i, USERS).value().getBytes(StandardCharsets.UTF_8));
+        try {
+            topic = BenchTopic.create(
+                    PARTITIONS,
+                    RECORDS,
+                    i -> Event.of(i, USERS).userId().getBytes(StandardCharsets.UTF_8),
+                    i -> Event.of(i, USERS).value().getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            try {
+                table.close();
+            } catch (Exception dropFailed) {
+                e.addSuppressed(dropFailed);
+            }
+            throw e;
+        }
     }
 
     @TearDown

@@ -147,7 +147,8 @@ final class UserEvents {
         }
 
         /**
-         * Checks that the table holds events {@code 0 .. events - 1}, each written once, and nothing else; throws
+         * Checks that the table holds events {@code 0 .. events - 1}, each written once, and nothing else, and that
+         * each user's events were first written in the order of their {@code seq}; throws
          * {@link IllegalStateException} saying what is wrong if not.
          */
         void checkEveryEventOnce(long events) throws SQLException {
@@ -157,6 +158,12 @@ final class UserEvents {
             if (rows != events || expected != events || writes != events) {
                 throw new IllegalStateException("the table holds " + rows + " rows (" + expected + " of the " + events
                         + " events produced) written " + writes + " times in all; expected each event once");
+            }
+            long outOfOrder = query("SELECT count(*) FROM (SELECT seq, lag(seq) OVER (PARTITION BY user_id"
+                    + " ORDER BY first_write) AS before FROM " + name + ") w WHERE before > seq");
+            if (outOfOrder != 0) {
+                throw new IllegalStateException(outOfOrder + " events were written before an earlier event of their"
+                        + " user; expected each user's events in order");
             }
         }
 

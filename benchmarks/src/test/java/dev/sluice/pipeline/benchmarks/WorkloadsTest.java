@@ -365,6 +365,31 @@ class WorkloadsTest {
     }
 
     @Test
+    void theKafkaJobsTableCheckFailsOnAMissingEventOrAUserOutOfOrder() throws Exception {
+        // events 0..5 of 3 users: user-0 has events 0 and 3 (seq 0 and 1), and so on
+        List<UserEvents.Enriched> events = java.util.stream.IntStream.range(0, 6)
+                .mapToObj(i -> new UserEvents.Enriched(UserEvents.Event.of(i, 3), "DE", "new"))
+                .toList();
+        try (UserEvents.Table table = UserEvents.Table.create()) {
+            table.upsert(events);
+            table.checkEveryEventOnce(6);
+
+            table.clear();
+            table.upsert(events.subList(0, 5));
+            assertThatThrownBy(() -> table.checkEveryEventOnce(6))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("holds 5 rows");
+
+            table.clear();
+            table.upsert(List.of(events.get(3), events.get(1), events.get(2), events.get(0)));
+            table.upsert(events.subList(4, 6));
+            assertThatThrownBy(() -> table.checkEveryEventOnce(6))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("1 events were written before an earlier event of their user");
+        }
+    }
+
+    @Test
     void aWrongResultFailsTheRun() {
         assertThatThrownBy(() -> Items.expect("sum", 10, 9))
                 .isInstanceOf(IllegalStateException.class)
