@@ -46,8 +46,8 @@ enum AuditStore {
         }
 
         @Override
-        String insertSql(String table) {
-            return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb))";
+        String rowValues() {
+            return "(?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb))";
         }
 
         @Override
@@ -66,10 +66,10 @@ enum AuditStore {
         }
 
         @Override
-        void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
-            ps.setObject(1, e.eventId());
-            bindCommon(ps, e);
-            ps.setObject(5, OffsetDateTime.ofInstant(e.startedAt(), ZoneOffset.UTC));
+        void bind(PreparedStatement ps, int first, AuditEvent e) throws SQLException {
+            ps.setObject(first, e.eventId());
+            bindCommon(ps, first, e);
+            ps.setObject(first + 4, OffsetDateTime.ofInstant(e.startedAt(), ZoneOffset.UTC));
         }
 
         @Override
@@ -93,8 +93,8 @@ enum AuditStore {
         }
 
         @Override
-        String insertSql(String table) {
-            return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        String rowValues() {
+            return "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
         }
 
         @Override
@@ -113,10 +113,10 @@ enum AuditStore {
         }
 
         @Override
-        void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
-            ps.setString(1, e.eventId().toString());
-            bindCommon(ps, e);
-            ps.setLong(5, e.startedAt().toEpochMilli()); // the audit table's UTC epoch milliseconds
+        void bind(PreparedStatement ps, int first, AuditEvent e) throws SQLException {
+            ps.setString(first, e.eventId().toString());
+            bindCommon(ps, first, e);
+            ps.setLong(first + 4, e.startedAt().toEpochMilli()); // the audit table's UTC epoch milliseconds
         }
 
         @Override
@@ -147,8 +147,25 @@ enum AuditStore {
     /** A new connection to this store, autocommit on. */
     abstract Connection connect(Path dir) throws SQLException;
 
+    /** One row's nine parameters in a VALUES list, the JSON parsed as the audit sink's inserts parse it. */
+    abstract String rowValues();
+
     /** A plain, parameterised insert of one row into the audit table: what a one-row-per-event library sends. */
-    abstract String insertSql(String table);
+    String insertSql(String table) {
+        return "INSERT INTO \"" + table + "\" (" + COLUMNS + ") VALUES " + rowValues();
+    }
+
+    /**
+     * One insert of {@code rows} rows into the audit table with the writer's conflict clause ({@link #WRITERS_UPSERT}):
+     * the statement a hand-written batch loop sends, as the audit sink shapes its own.
+     */
+    String batchInsertSql(String table, int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO \"" + table + "\" (" + COLUMNS + ") VALUES ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append(rowValues());
+        }
+        return sql.append(' ').append(WRITERS_UPSERT).toString();
+    }
 
     /**
      * Creates a staging table of the audit table's nine values without its indexes or constraints beyond NOT NULL:
@@ -169,8 +186,11 @@ enum AuditStore {
      */
     abstract String ceilingSql(String table, String staging);
 
-    /** Binds {@code e} to {@link #insertSql}'s parameters, as the audit sink stores it ({@code toJson} included). */
-    abstract void bind(PreparedStatement ps, AuditEvent e) throws SQLException;
+    /**
+     * Binds {@code e} to a row's nine parameters from parameter {@code first} on ({@link #insertSql} has one row, from
+     * 1), as the audit sink stores it ({@code toJson} included).
+     */
+    abstract void bind(PreparedStatement ps, int first, AuditEvent e) throws SQLException;
 
     /** Empties {@code table}. */
     abstract void clear(Connection c, String table) throws SQLException;
@@ -232,14 +252,14 @@ enum AuditStore {
         }
     }
 
-    private static void bindCommon(PreparedStatement ps, AuditEvent e) throws SQLException {
-        ps.setString(2, e.eventType());
-        ps.setString(3, e.correlationId());
-        ps.setString(4, e.methodName());
-        ps.setBoolean(6, e.success());
-        ps.setLong(7, e.durationMs());
-        ps.setLong(8, e.itemCount());
-        ps.setString(9, e.toJson());
+    private static void bindCommon(PreparedStatement ps, int first, AuditEvent e) throws SQLException {
+        ps.setString(first + 1, e.eventType());
+        ps.setString(first + 2, e.correlationId());
+        ps.setString(first + 3, e.methodName());
+        ps.setBoolean(first + 5, e.success());
+        ps.setLong(first + 6, e.durationMs());
+        ps.setLong(first + 7, e.itemCount());
+        ps.setString(first + 8, e.toJson());
     }
 
     static String postgresUrl() {

@@ -43,13 +43,18 @@ import org.openjdk.jmh.annotations.Warmup;
  *       same file: it has no server, but the question is the same (how close does the writer come to the engine
  *       storing the rows with no statement per batch), and the figure costs one short fork; only PostgreSQL's share
  *       is a target.</li>
+ *   <li>{@code handWrittenBatches}: the writer's peer, what a careful team writes by hand: the same
+ *       {@value #WRITER_EVENTS} events in transactions of 500, each one insert of 500 rows with the writer's
+ *       {@code ON CONFLICT} clause, prepared once and bound and committed on the benchmark thread, on one connection
+ *       held for the fork. The writer's statements and commits, without its queue, thread or retries. Shown, not
+ *       judged: it tells what the writer costs over the statements it sends.</li>
  *   <li>{@code oneInsertPerEvent}: {@value #SINGLE_EVENTS} events, one parameterised INSERT each on one connection in
  *       autocommit, on the benchmark thread: what the seed's library does. Fewer events only because each costs a
  *       commit: the score is a rate either way.</li>
  * </ul>
- * All three write the same events (built before measuring) into tables of the same columns and indexes (the audit
- * table's, made by {@code JdbcAuditSink.createSchema()}); the writer's inserts and the ceiling's carry the writer's
- * {@code ON CONFLICT} clause, the baseline's are plain. After each invocation the rows are counted on a connection of
+ * All four write the same events (built before measuring) into tables of the same columns and indexes (the audit
+ * table's, made by {@code JdbcAuditSink.createSchema()}); the writer's inserts, the hand-written ones and the ceiling's carry the
+ * writer's {@code ON CONFLICT} clause, the baseline's are plain. After each invocation the rows are counted on a connection of
  * the benchmark's own (a wrong count fails the run) and the table emptied, so every invocation starts on an empty
  * table. The target: on PostgreSQL the writer's rate is at least 0.8 of the ceiling's, measured in the same run. The
  * report also shows the writer's rate over the baseline's, not judged: the baseline pays a commit per event, so that
@@ -166,6 +171,30 @@ public class AuditWriterBenchmark {
         }
     }
 
+    /** One connection with autocommit off and the batch insert prepared on it, for the whole fork. */
+    @State(Scope.Thread)
+    public static class HandWritten extends Table {
+        Connection connection;
+        PreparedStatement insert;
+
+        @Setup(Level.Trial)
+        public void open(AuditWriterBenchmark b) throws SQLException {
+            create(b, "bench_audit_hand");
+            expectedRows = WRITER_EVENTS;
+            connection = b.auditStore.connect(b.dir);
+            connection.setAutoCommit(false);
+            insert = connection.prepareStatement(
+                    b.auditStore.batchInsertSql(table, AuditWriter.Builder.DEFAULT_BATCH_SIZE));
+        }
+
+        @TearDown(Level.Trial)
+        public void close(AuditWriterBenchmark b) throws SQLException {
+            insert.close();
+            connection.close();
+            drop(b);
+        }
+    }
+
     /**
      * The ceiling's staging table, filled with the benchmark's events before the first invocation, and the
      * {@code INSERT ... SELECT} prepared on the connection that made it, in autocommit, for the whole fork.
@@ -212,6 +241,16 @@ public class AuditWriterBenchmark {
     @OperationsPerInvocation(WRITER_EVENTS)
     public long serverCeiling(ServerCeiling c) throws SQLException {
         return AuditWrites.serverCeiling(c.ceiling, WRITER_EVENTS);
+    }
+
+    /**
+     * The writer's peer, a hand-written loop: the same {@value #WRITER_EVENTS} events as transactions of 500 rows, one
+     * batch insert each, on the benchmark thread; events per second.
+     */
+    @Benchmark
+    @OperationsPerInvocation(WRITER_EVENTS)
+    public long handWrittenBatches(HandWritten h) throws SQLException {
+        return AuditWrites.handWrittenBatches(auditStore, h.insert, events, AuditWriter.Builder.DEFAULT_BATCH_SIZE);
     }
 
     /** One INSERT per event in autocommit, {@value #SINGLE_EVENTS} events; events per second. */

@@ -122,11 +122,33 @@ final class AuditWrites {
      */
     static long oneInsertPerEvent(AuditStore store, PreparedStatement insert, AuditEvent[] events) throws SQLException {
         for (AuditEvent e : events) {
-            store.bind(insert, e);
+            store.bind(insert, 1, e);
             int rows = insert.executeUpdate();
             if (rows != 1) {
                 throw new IllegalStateException("an insert of event " + e.eventId() + " stored " + rows + " rows");
             }
+        }
+        return events.length;
+    }
+
+    /**
+     * What a careful hand-written loop does, the writer's peer: {@code events} in transactions of {@code batch} rows,
+     * each one statement of that many rows with the writer's conflict clause ({@link AuditStore#batchInsertSql}),
+     * bound and committed on the calling thread. Same rows, statements and commits as the writer's; no queue, no
+     * thread hand-off, no retry.
+     *
+     * @param insert {@link AuditStore#batchInsertSql} of {@code batch} rows, prepared on a connection whose autocommit
+     *     is off; {@code events.length} must be a multiple of {@code batch}
+     */
+    static long handWrittenBatches(AuditStore store, PreparedStatement insert, AuditEvent[] events, int batch)
+            throws SQLException {
+        Connection c = insert.getConnection();
+        for (int from = 0; from < events.length; from += batch) {
+            for (int i = 0; i < batch; i++) {
+                store.bind(insert, 1 + 9 * i, events[from + i]);
+            }
+            Items.expect("rows stored by one batch insert", batch, insert.executeUpdate());
+            c.commit();
         }
         return events.length;
     }
@@ -143,7 +165,7 @@ final class AuditWrites {
         c.setAutoCommit(false);
         try (PreparedStatement insert = c.prepareStatement(store.stagingInsertSql(staging))) {
             for (AuditEvent e : events) {
-                store.bind(insert, e);
+                store.bind(insert, 1, e);
                 insert.addBatch();
             }
             insert.executeBatch();

@@ -281,6 +281,44 @@ class WorkloadsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(AuditStore.class)
+    void theHandWrittenBatchesStoreTheRowsTheWriterStores(AuditStore store) throws Exception {
+        // given the writer's table and the hand-written loop's, and the same events for both
+        Path dir = AuditStore.newDirectory();
+        String writerTable = AuditStore.uniqueTable("bench_audit_test_writer");
+        String handTable = AuditStore.uniqueTable("bench_audit_test_hand");
+        AuditEvent[] events = AuditWrites.events(300);
+        try (Connection observer = store.connect(dir)) {
+            store.createTable(dir, writerTable);
+            store.createTable(dir, handTable);
+            try {
+                // when the writer writes them, and the loop writes them in batches of 100, twice
+                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), events[0]);
+                AuditWrites.throughWriter(writer, Arrays.copyOfRange(events, 1, events.length), 1);
+                AuditWrites.closeAndCheck(writer, 300);
+                long written;
+                try (Connection c = store.connect(dir)) {
+                    c.setAutoCommit(false);
+                    try (PreparedStatement insert = c.prepareStatement(store.batchInsertSql(handTable, 100))) {
+                        AuditWrites.handWrittenBatches(store, insert, events, 100);
+                        written = AuditWrites.handWrittenBatches(store, insert, events, 100); // replaces every row
+                    }
+                }
+
+                // then both tables hold the same 300 rows, value for value, the JSON documents included
+                assertThat(written).isEqualTo(300);
+                assertThat(AuditStore.count(observer, handTable)).isEqualTo(300);
+                assertThat(sameRows(observer, writerTable, handTable)).isEqualTo(300);
+            } finally {
+                AuditStore.drop(observer, writerTable);
+                AuditStore.drop(observer, handTable);
+            }
+        } finally {
+            AuditStore.deleteDirectory(dir);
+        }
+    }
+
     private static long sameRows(Connection c, String a, String b) throws SQLException {
         StringBuilder sql = new StringBuilder(
                 "SELECT count(*) FROM \"" + a + "\" a JOIN \"" + b + "\" b ON a.event_id = b.event_id");
