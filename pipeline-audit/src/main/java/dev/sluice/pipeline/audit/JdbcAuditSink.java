@@ -247,7 +247,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         try {
             if (writeConnection == null) {
                 try (Connection c = connectWithSchema()) {
-                    writeTransaction(c, running, finished);
+                    writeTransaction(c, running, finished, Dialect.FRESH);
                 }
                 return;
             }
@@ -258,7 +258,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
                     prepare(c);
                     ensureSchema(c);
                 }
-                writeTransaction(writeConnection.get(), running, finished);
+                writeTransaction(writeConnection.get(), running, finished, writeConnection);
             } catch (SQLException | RuntimeException e) {
                 writeConnection.discard(); // whatever went wrong, the next batch starts on a fresh connection
                 throw e;
@@ -270,12 +270,13 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         }
     }
 
-    private void writeTransaction(Connection c, List<AuditEvent> running, List<AuditEvent> finished)
+    private void writeTransaction(
+            Connection c, List<AuditEvent> running, List<AuditEvent> finished, Dialect.Statements statements)
             throws SQLException {
         Dialect d = dialect;
         Dialect.inTransaction(c, () -> {
-            d.insert(c, table, running, false);
-            d.insert(c, table, finished, true);
+            d.insert(c, table, running, false, statements);
+            d.insert(c, table, finished, true, statements);
         });
     }
 

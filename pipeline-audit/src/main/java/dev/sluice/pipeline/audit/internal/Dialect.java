@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -477,16 +478,53 @@ public enum Dialect {
     }
 
     /**
+     * Where {@link #insert} gets its statements: {@link #FRESH} prepares each anew and closes it after use; a
+     * {@link WriteConnection} keeps the last few open on its connection, so that a writer sending batches of one size
+     * prepares that statement once.
+     */
+    public interface Statements {
+        /**
+         * The statement whose text is {@code sql}; {@code key} tells statements apart as their texts do.
+         *
+         * @throws SQLException if the database refuses to prepare it
+         */
+        PreparedStatement prepare(Connection c, Object key, Supplier<String> sql) throws SQLException;
+
+        /**
+         * Done with {@code ps}, which this closes unless it keeps it.
+         *
+         * @throws SQLException if closing fails
+         */
+        void release(PreparedStatement ps) throws SQLException;
+    }
+
+    /** Statements prepared for one use and closed after it. */
+    public static final Statements FRESH = new Statements() {
+        @Override
+        public PreparedStatement prepare(Connection c, Object key, Supplier<String> sql) throws SQLException {
+            return c.prepareStatement(sql.get());
+        }
+
+        @Override
+        public void release(PreparedStatement ps) throws SQLException {
+            ps.close();
+        }
+    };
+
+    /** What tells apart the statements {@link #insert} prepares: their texts differ by these alone. */
+    private record InsertKey(Dialect dialect, TableName table, int rows, boolean replace) {}
+
+    /**
      * Inserts {@code events} inside the caller's transaction, in their order. A conflict on {@code event_id} leaves
      * the stored row alone, or with {@code replace} (finished events) replaces its values. The list must hold at most
      * one event per ID: PostgreSQL refuses to update the same row twice in one statement.
      *
      * <p>One multi-row insert per {@value #ROWS_PER_STATEMENT} events (fewer if their JSON is large): a server runs
      * one statement for many rows, where a JDBC batch of one-row inserts makes it run one per event (the audit
-     * benchmark, {@code AuditWriterBenchmark}, compares the two).
+     * benchmark, {@code AuditWriterBenchmark}, compares the two). Statements come from {@code statements}.
      */
-    public void insert(Connection c, TableName table, List<AuditEvent> events, boolean replace) throws SQLException {
-        String row = "(?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter() + ")";
+    public void insert(Connection c, TableName table, List<AuditEvent> events, boolean replace, Statements statements)
+            throws SQLException {
         int from = 0;
         while (from < events.size()) {
             int to = from;
@@ -500,24 +538,33 @@ public enum Dialect {
                 chars += j.length();
                 to++;
             }
-            StringBuilder sql = new StringBuilder(200 + (to - from) * (row.length() + 2))
-                    .append("INSERT INTO ")
-                    .append(qualified(table))
-                    .append(" (")
-                    .append(COLUMNS)
-                    .append(") VALUES ");
-            for (int i = from; i < to; i++) {
-                sql.append(i == from ? "" : ", ").append(row);
-            }
-            sql.append(' ').append(onConflict(replace));
-            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int rows = to - from;
+            PreparedStatement ps = statements.prepare(
+                    c, new InsertKey(this, table, rows, replace), () -> insertSql(table, rows, replace));
+            try {
                 for (int i = from; i < to; i++) {
                     bind(ps, PARAMETERS_PER_ROW * (i - from), events.get(i), json.get(i - from));
                 }
                 ps.executeUpdate();
+            } finally {
+                statements.release(ps);
             }
             from = to;
         }
+    }
+
+    private String insertSql(TableName table, int rows, boolean replace) {
+        String row = "(?, ?, ?, ?, ?, ?, ?, ?, " + jsonParameter() + ")";
+        StringBuilder sql = new StringBuilder(200 + rows * (row.length() + 2))
+                .append("INSERT INTO ")
+                .append(qualified(table))
+                .append(" (")
+                .append(COLUMNS)
+                .append(") VALUES ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append(row);
+        }
+        return sql.append(' ').append(onConflict(replace)).toString();
     }
 
     /** The lookup by correlation ID; {@link #bindCorrelationQuery} binds it. */
