@@ -64,7 +64,9 @@ import javax.sql.DataSource;
  * <h2>Connections</h2>
  * A sink made by {@link #forDataSource} takes a connection from the DataSource for each batch and lookup and gives it
  * back: give it a pool. A sink made by {@link #sqlite} or {@link #forUrl} opens its own connections: it keeps one open
- * for writing (reopened after a failure, closed by {@link #close()}), and opens one per lookup. For SQLite this matters
+ * for writing (reopened after a failure, closed by {@link #close()}), with the last four batch inserts it used
+ * prepared on it (on the server too, once the driver prepares them there: count them against a limit such as MySQL's
+ * {@code max_prepared_stmt_count}), and opens one per lookup. For SQLite this matters
  * beyond the cost of connecting: closing the last connection to a WAL database copies the whole log into the database
  * file, so a sink on a bare SQLite DataSource would do that after every batch; prefer {@link #sqlite}.
  *
@@ -259,7 +261,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
                     ensureSchema(c);
                 }
                 writeTransaction(writeConnection.get(), running, finished, writeConnection);
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException | RuntimeException | Error e) {
                 writeConnection.discard(); // whatever went wrong, the next batch starts on a fresh connection
                 throw e;
             } finally {

@@ -87,6 +87,38 @@ class JdbcAuditSinkSqliteTest {
     }
 
     @Test
+    void aBatchAfterAFailedOneIsWrittenOnAFreshConnectionWithFreshStatements() throws SQLException {
+        // given a sink that keeps its write connection, with its insert for batches of 3 prepared by a first batch
+        JdbcAuditSink sink = JdbcAuditSink.sqlite(dir.resolve("kept.db"));
+        SQLiteDataSource plain = new SQLiteDataSource();
+        plain.setUrl("jdbc:sqlite:" + dir.resolve("kept.db"));
+        sink.write(batch("first", 0));
+
+        // when the table is away while a batch of the same size is written, that batch fails
+        execute(plain, "ALTER TABLE audit_logs RENAME TO audit_logs_away");
+        assertThatThrownBy(() -> sink.write(batch("lost", 3))).isInstanceOf(AuditStoreException.class);
+        execute(plain, "ALTER TABLE audit_logs_away RENAME TO audit_logs");
+
+        // then the next one is written whole, on a fresh connection with its insert prepared anew
+        sink.write(batch("after", 6));
+        assertThat(strings(plain, "SELECT correlation_id FROM audit_logs ORDER BY id"))
+                .containsExactly("first-0", "first-1", "first-2", "after-6", "after-7", "after-8");
+        sink.close();
+    }
+
+    private static void execute(DataSource ds, String sql) throws SQLException {
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static List<AuditEvent> batch(String prefix, int first) {
+        return List.of(
+                Events.finished(prefix, first), Events.finished(prefix, first + 1), Events.finished(prefix, first + 2));
+    }
+
+    @Test
     void aWriteWaitsForAnotherWritersLockRatherThanFailing() throws Exception {
         // given a DataSource whose connections would give up on a lock at once, and another connection holding the
         // database's write lock

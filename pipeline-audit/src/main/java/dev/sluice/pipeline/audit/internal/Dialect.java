@@ -456,7 +456,8 @@ public enum Dialect {
         try {
             work.run();
             c.commit();
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException | Error e) {
+            // An Error too: restoring auto-commit below would otherwise commit the part of the work already done.
             failure = e;
             rollbackQuietly(c, e);
             throw e;
@@ -541,13 +542,24 @@ public enum Dialect {
             int rows = to - from;
             PreparedStatement ps = statements.prepare(
                     c, new InsertKey(this, table, rows, replace), () -> insertSql(table, rows, replace));
+            Throwable failure = null;
             try {
                 for (int i = from; i < to; i++) {
                     bind(ps, PARAMETERS_PER_ROW * (i - from), events.get(i), json.get(i - from));
                 }
                 ps.executeUpdate();
+            } catch (SQLException | RuntimeException | Error e) {
+                failure = e;
+                throw e;
             } finally {
-                statements.release(ps);
+                try {
+                    statements.release(ps);
+                } catch (SQLException | RuntimeException release) {
+                    if (failure == null) {
+                        throw release;
+                    }
+                    failure.addSuppressed(release); // the insert's failure is the one that counts
+                }
             }
             from = to;
         }

@@ -52,9 +52,18 @@ public final class WriteConnection implements AutoCloseable, Dialect.Statements 
         return connection;
     }
 
-    /** A statement kept open on the connection, prepared now if it is not. Call with the lock held. */
+    /**
+     * A statement kept open on the connection, prepared now if it is not. Call with the lock held, with the connection
+     * {@link #get()} returned.
+     *
+     * @throws IllegalStateException if the lock is not held or {@code c} is another connection
+     */
     @Override
     public PreparedStatement prepare(Connection c, Object key, Supplier<String> sql) throws SQLException {
+        if (!lock.isHeldByCurrentThread() || c != connection) {
+            throw new IllegalStateException("statements are kept only for the write connection, under its lock (held: "
+                    + lock.isHeldByCurrentThread() + ", the write connection: " + (c == connection) + ")");
+        }
         PreparedStatement ps = statements.get(key);
         if (ps == null) {
             ps = c.prepareStatement(sql.get());
@@ -68,10 +77,14 @@ public final class WriteConnection implements AutoCloseable, Dialect.Statements 
         return ps;
     }
 
-    /** Keeps {@code ps} open for the next use. */
+    /**
+     * Keeps {@code ps} open for the next use, its parameters cleared so that it holds no batch's values meanwhile.
+     *
+     * @throws SQLException if clearing fails (the connection is broken: the caller discards it)
+     */
     @Override
-    public void release(PreparedStatement ps) {
-        // kept: closed when evicted, or with the connection
+    public void release(PreparedStatement ps) throws SQLException {
+        ps.clearParameters();
     }
 
     /** Whether {@link #get()} would open a new connection. Call with the lock held. */

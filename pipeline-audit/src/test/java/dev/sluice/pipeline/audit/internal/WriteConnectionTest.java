@@ -1,17 +1,21 @@
 package dev.sluice.pipeline.audit.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +36,11 @@ class WriteConnectionTest {
                 countingPrepares(new DriverManagerDataSource("jdbc:sqlite:" + dir.resolve("w.db"))));
     }
 
+    @AfterEach
+    void close() {
+        write.close();
+    }
+
     @Test
     void aStatementUsedAgainIsPreparedOnce() throws SQLException {
         write.lock();
@@ -43,7 +52,7 @@ class WriteConnectionTest {
 
             assertThat(again).isSameAs(first);
             assertThat(again.isClosed()).isFalse();
-            assertThat(again.executeQuery().next()).isTrue();
+            assertThat(returnsARow(again)).isTrue();
             assertThat(prepared).hasValue(1);
         } finally {
             write.unlock();
@@ -90,7 +99,7 @@ class WriteConnectionTest {
             assertThat(fresh).isNotSameAs(c);
             PreparedStatement anew = write.prepare(fresh, "k", () -> "SELECT 1");
             assertThat(anew).isNotSameAs(kept);
-            assertThat(anew.executeQuery().next()).isTrue();
+            assertThat(returnsARow(anew)).isTrue();
             assertThat(prepared).hasValue(2);
         } finally {
             write.unlock();
@@ -111,6 +120,34 @@ class WriteConnectionTest {
             assertThat(opened).hasSize(2);
         } finally {
             write.unlock();
+        }
+    }
+
+    @Test
+    void statementsAreKeptOnlyForTheWriteConnectionUnderItsLock() throws SQLException {
+        Connection c;
+        write.lock();
+        try {
+            c = write.get();
+        } finally {
+            write.unlock();
+        }
+        assertThatThrownBy(() -> write.prepare(c, "k", () -> "SELECT 1"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("held: false");
+        write.lock();
+        try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("other.db"))) {
+            assertThatThrownBy(() -> write.prepare(other, "k", () -> "SELECT 1"))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("the write connection: false");
+        } finally {
+            write.unlock();
+        }
+    }
+
+    private static boolean returnsARow(PreparedStatement ps) throws SQLException {
+        try (ResultSet rows = ps.executeQuery()) {
+            return rows.next();
         }
     }
 
