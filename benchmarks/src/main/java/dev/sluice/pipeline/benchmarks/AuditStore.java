@@ -147,7 +147,13 @@ enum AuditStore {
     /** A new connection to this store, autocommit on. */
     abstract Connection connect(Path dir) throws SQLException;
 
-    /** One row's nine parameters in a VALUES list, the JSON parsed as the audit sink's inserts parse it. */
+    /** The parameters of one row: the audit table's nine columns but its generated ID. */
+    static final int PARAMETERS_PER_ROW = 9;
+
+    /**
+     * One row's {@value #PARAMETERS_PER_ROW} parameters in a VALUES list, the JSON parsed as the audit sink's inserts
+     * parse it.
+     */
     abstract String rowValues();
 
     /** A plain, parameterised insert of one row into the audit table: what a one-row-per-event library sends. */
@@ -187,7 +193,7 @@ enum AuditStore {
     abstract String ceilingSql(String table, String staging);
 
     /**
-     * Binds {@code e} to a row's nine parameters from parameter {@code first} on ({@link #insertSql} has one row, from
+     * Binds {@code e} to a row's {@value #PARAMETERS_PER_ROW} parameters from parameter {@code first} on ({@link #insertSql} has one row, from
      * 1), as the audit sink stores it ({@code toJson} included).
      */
     abstract void bind(PreparedStatement ps, int first, AuditEvent e) throws SQLException;

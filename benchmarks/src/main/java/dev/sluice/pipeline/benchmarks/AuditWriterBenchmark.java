@@ -165,9 +165,12 @@ public class AuditWriterBenchmark {
 
         @TearDown(Level.Trial)
         public void close(AuditWriterBenchmark b) throws SQLException {
-            insert.close();
-            connection.close();
-            drop(b);
+            try (Connection c = connection;
+                    PreparedStatement ps = insert) {
+                // both closed, the statement first, whichever close fails
+            } finally {
+                drop(b);
+            }
         }
     }
 
@@ -189,9 +192,12 @@ public class AuditWriterBenchmark {
 
         @TearDown(Level.Trial)
         public void close(AuditWriterBenchmark b) throws SQLException {
-            insert.close();
-            connection.close();
-            drop(b);
+            try (Connection c = connection;
+                    PreparedStatement ps = insert) {
+                // both closed, the statement first, whichever close fails
+            } finally {
+                drop(b);
+            }
         }
     }
 

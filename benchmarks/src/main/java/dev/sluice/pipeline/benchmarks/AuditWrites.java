@@ -142,10 +142,14 @@ final class AuditWrites {
      */
     static long handWrittenBatches(AuditStore store, PreparedStatement insert, AuditEvent[] events, int batch)
             throws SQLException {
+        if (batch < 1 || events.length % batch != 0) {
+            throw new IllegalArgumentException(
+                    "events.length must be a multiple of batch (at least 1), got " + events.length + " and " + batch);
+        }
         Connection c = insert.getConnection();
         for (int from = 0; from < events.length; from += batch) {
             for (int i = 0; i < batch; i++) {
-                store.bind(insert, 1 + 9 * i, events[from + i]);
+                store.bind(insert, 1 + AuditStore.PARAMETERS_PER_ROW * i, events[from + i]);
             }
             Items.expect("rows stored by one batch insert", batch, insert.executeUpdate());
             c.commit();

@@ -303,6 +303,10 @@ class WorkloadsTest {
                     try (PreparedStatement insert = c.prepareStatement(store.batchInsertSql(handTable, 100))) {
                         AuditWrites.handWrittenBatches(store, insert, events, 100);
                         written = AuditWrites.handWrittenBatches(store, insert, events, 100); // replaces every row
+                        assertThatThrownBy(() -> AuditWrites.handWrittenBatches(store, insert, events, 7))
+                                .isInstanceOf(IllegalArgumentException.class)
+                                .hasMessageContaining("multiple of batch")
+                                .hasMessageContaining("got 300 and 7");
                     }
                 }
 
