@@ -16,6 +16,7 @@ reasons, which it keeps from the page it replaces (everything from the line MISS
 
 import glob
 import json
+import statistics
 import math
 import os
 import sys
@@ -64,10 +65,15 @@ class Results:
         return (switches / hops, parks / hops) if hops else None
 
     def load_latencies(self, folder):
-        """The LATENCY lines LatencyBenchmark prints at the end of each fork, from the run's JMH logs."""
-        self.latencies = {}
+        """The LATENCY lines LatencyBenchmark prints at the end of each fork, from the run's JMH logs: per pipeline
+        and load, each figure is the median of the forks' (a fork's threads land on the carriers once, so forks
+        differ)."""
+        forks = {}
         for entry in marked_entries(folder, "LATENCY"):
-            self.latencies[(entry["pipeline"], int(entry["load"]))] = entry
+            forks.setdefault((entry["pipeline"], int(entry["load"])), []).append(entry)
+        self.latencies = {key: {field: statistics.median(e[field] for e in entries)
+                                for field in ("p50", "p99", "p999", "intervalNanos")}
+                          for key, entries in forks.items()}
 
     def load(self, path):
         with open(path) as f:
@@ -397,7 +403,7 @@ def latency(r, out, targets):
             row += ["-"] * 3 if e is None else [fmt(e["p50"] / 1000, 1), fmt(e["p99"] / 1000, 1),
                                                 fmt(e["p999"] / 1000, 1)]
         s, x = r.latencies.get(("sluice", load)), r.latencies.get(("reactor", load))
-        row.append("-" if s is None else f"{s['intervalNanos']:,}")
+        row.append("-" if s is None else f"{round(s['intervalNanos']):,}")
         rows.append(row)
         targets.at_most(f"latency at {load}% load: Sluice p99 / Reactor p99",
                         None if s is None or x is None else ratio(s["p99"], x["p99"]), 1.0)
@@ -405,7 +411,8 @@ def latency(r, out, targets):
     targets.at_most("latency at 10% load: Sluice p50 / floor (2 hops of the scheduler's hand-off)",
                     None if s10 is None else ratio(s10["p50"], floor), 2.0)
     print_table(out, "12. Latency through the three-stage pipeline, paced at a share of Sluice's saturated throughput:"
-                " µs from an item's due time to the sink (floor: 2 hand-offs of the scheduler = "
+                " µs from an item's due time to the sink, each figure the median of the forks' (floor: 2 hand-offs of"
+                " the scheduler = "
                 + ("-" if floor is None else fmt(floor / 1000, 2)) + " µs)",
                 ["load", "Sluice p50", "Sluice p99", "Sluice p99.9", "Reactor p50", "Reactor p99", "Reactor p99.9",
                  "interval, ns"], rows, labels=1)
