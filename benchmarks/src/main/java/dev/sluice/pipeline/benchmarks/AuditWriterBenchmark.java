@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -149,18 +150,25 @@ public class AuditWriterBenchmark {
         }
     }
 
-    /** One connection in autocommit and the insert prepared on it, for the whole fork. */
-    @State(Scope.Thread)
-    public static class SingleInserts extends Table {
+    /**
+     * One connection and an insert prepared on it, for the whole fork; after the last invocation both are closed
+     * (whichever close fails) and the table dropped.
+     */
+    abstract static class PreparedInsert extends Table {
         Connection connection;
         PreparedStatement insert;
 
-        @Setup(Level.Trial)
-        public void open(AuditWriterBenchmark b) throws SQLException {
-            create(b, "bench_audit_single");
-            expectedRows = SINGLE_EVENTS;
+        /**
+         * Creates the table ({@code prefix} and a random suffix) that {@code rows} rows are expected in after each
+         * invocation, connects with {@code autoCommit}, and prepares the statement {@code sql} gives for the table.
+         */
+        void prepare(AuditWriterBenchmark b, String prefix, long rows, boolean autoCommit, UnaryOperator<String> sql)
+                throws SQLException {
+            create(b, prefix);
+            expectedRows = rows;
             connection = b.auditStore.connect(b.dir);
-            insert = connection.prepareStatement(b.auditStore.insertSql(table));
+            connection.setAutoCommit(autoCommit);
+            insert = connection.prepareStatement(sql.apply(table));
         }
 
         @TearDown(Level.Trial)
@@ -174,30 +182,26 @@ public class AuditWriterBenchmark {
         }
     }
 
-    /** One connection with autocommit off and the batch insert prepared on it, for the whole fork. */
+    /** One connection in autocommit and the one-row insert prepared on it, for the whole fork. */
     @State(Scope.Thread)
-    public static class HandWritten extends Table {
-        Connection connection;
-        PreparedStatement insert;
-
+    public static class SingleInserts extends PreparedInsert {
         @Setup(Level.Trial)
         public void open(AuditWriterBenchmark b) throws SQLException {
-            create(b, "bench_audit_hand");
-            expectedRows = WRITER_EVENTS;
-            connection = b.auditStore.connect(b.dir);
-            connection.setAutoCommit(false);
-            insert = connection.prepareStatement(
-                    b.auditStore.batchInsertSql(table, AuditWriter.Builder.DEFAULT_BATCH_SIZE));
+            prepare(b, "bench_audit_single", SINGLE_EVENTS, true, b.auditStore::insertSql);
         }
+    }
 
-        @TearDown(Level.Trial)
-        public void close(AuditWriterBenchmark b) throws SQLException {
-            try (Connection c = connection;
-                    PreparedStatement ps = insert) {
-                // both closed, the statement first, whichever close fails
-            } finally {
-                drop(b);
-            }
+    /** One connection with autocommit off and the batch insert prepared on it, for the whole fork. */
+    @State(Scope.Thread)
+    public static class HandWritten extends PreparedInsert {
+        @Setup(Level.Trial)
+        public void open(AuditWriterBenchmark b) throws SQLException {
+            prepare(
+                    b,
+                    "bench_audit_hand",
+                    WRITER_EVENTS,
+                    false,
+                    table -> b.auditStore.batchInsertSql(table, AuditWriter.Builder.DEFAULT_BATCH_SIZE));
         }
     }
 
