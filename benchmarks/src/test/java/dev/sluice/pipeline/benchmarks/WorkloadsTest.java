@@ -239,84 +239,77 @@ class WorkloadsTest {
     @ParameterizedTest
     @EnumSource(AuditStore.class)
     void theCeilingStoresTheRowsTheWriterStores(AuditStore store) throws Exception {
-        // given the writer's table and the ceiling's, and the same events for both
-        Path dir = AuditStore.newDirectory();
-        String writerTable = AuditStore.uniqueTable("bench_audit_test_writer");
-        String ceilingTable = AuditStore.uniqueTable("bench_audit_test_ceiling");
-        String staging = AuditStore.uniqueTable("bench_audit_test_staging");
-        AuditEvent[] events = AuditWrites.events(300);
-        try (Connection observer = store.connect(dir)) {
-            store.createTable(dir, writerTable);
-            store.createTable(dir, ceilingTable);
-            try {
-                // when the writer writes them, and the ceiling moves them from its staging table, twice
-                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), events[0]);
-                AuditWrites.throughWriter(writer, Arrays.copyOfRange(events, 1, events.length), 1);
-                AuditWrites.closeAndCheck(writer, 300);
-                long moved;
-                try (Connection c = store.connect(dir)) {
-                    AuditWrites.stage(store, c, staging, events);
-                    try (PreparedStatement ceiling = c.prepareStatement(store.ceilingSql(ceilingTable, staging))) {
-                        AuditWrites.serverCeiling(ceiling, 300);
-                        moved = AuditWrites.serverCeiling(ceiling, 300); // the conflict clause replaces every row
-                        // and a staging table that holds other than the expected rows fails the run
-                        assertThatThrownBy(() -> AuditWrites.serverCeiling(ceiling, 301))
-                                .isInstanceOf(IllegalStateException.class)
-                                .hasMessageContaining("expected 301, got 300");
-                    } finally {
-                        AuditStore.drop(c, staging);
-                    }
+        // the ceiling moves the events from its staging table, twice
+        storesTheWritersRows(store, "bench_audit_test_ceiling", (dir, table, events) -> {
+            String staging = AuditStore.uniqueTable("bench_audit_test_staging");
+            try (Connection c = store.connect(dir)) {
+                AuditWrites.stage(store, c, staging, events);
+                try (PreparedStatement ceiling = c.prepareStatement(store.ceilingSql(table, staging))) {
+                    AuditWrites.serverCeiling(ceiling, 300);
+                    long moved = AuditWrites.serverCeiling(ceiling, 300); // the conflict clause replaces every row
+                    // and a staging table that holds other than the expected rows fails the run
+                    assertThatThrownBy(() -> AuditWrites.serverCeiling(ceiling, 301))
+                            .isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("expected 301, got 300");
+                    return moved;
+                } finally {
+                    AuditStore.drop(c, staging);
                 }
-
-                // then both tables hold the same 300 rows, value for value, the JSON documents included
-                assertThat(moved).isEqualTo(300);
-                assertThat(AuditStore.count(observer, ceilingTable)).isEqualTo(300);
-                assertThat(sameRows(observer, writerTable, ceilingTable)).isEqualTo(300);
-            } finally {
-                AuditStore.drop(observer, writerTable);
-                AuditStore.drop(observer, ceilingTable);
             }
-        } finally {
-            AuditStore.deleteDirectory(dir);
-        }
+        });
     }
 
     @ParameterizedTest
     @EnumSource(AuditStore.class)
     void theHandWrittenBatchesStoreTheRowsTheWriterStores(AuditStore store) throws Exception {
-        // given the writer's table and the hand-written loop's, and the same events for both
+        // the loop writes the events in batches of 100, twice
+        storesTheWritersRows(store, "bench_audit_test_hand", (dir, table, events) -> {
+            try (Connection c = store.connect(dir)) {
+                c.setAutoCommit(false);
+                try (PreparedStatement insert = c.prepareStatement(store.batchInsertSql(table, 100))) {
+                    AuditWrites.handWrittenBatches(store, insert, events, 100);
+                    long written = AuditWrites.handWrittenBatches(store, insert, events, 100); // replaces every row
+                    assertThatThrownBy(() -> AuditWrites.handWrittenBatches(store, insert, events, 7))
+                            .isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("multiple of batch")
+                            .hasMessageContaining("got 300 and 7");
+                    return written;
+                }
+            }
+        });
+    }
+
+    /** Writes 300 events into a table of the store's; returns how many rows it reports written. */
+    @FunctionalInterface
+    private interface TableWrite {
+        long write(Path dir, String table, AuditEvent[] events) throws Exception;
+    }
+
+    /**
+     * Writes the same 300 events through a started audit writer into one table and by {@code other} into a second
+     * (named {@code prefix} and a random suffix), and checks that {@code other} reports 300 rows and that both tables
+     * hold the same 300 rows, value for value, the JSON documents included.
+     */
+    private static void storesTheWritersRows(AuditStore store, String prefix, TableWrite other) throws Exception {
         Path dir = AuditStore.newDirectory();
         String writerTable = AuditStore.uniqueTable("bench_audit_test_writer");
-        String handTable = AuditStore.uniqueTable("bench_audit_test_hand");
+        String otherTable = AuditStore.uniqueTable(prefix);
         AuditEvent[] events = AuditWrites.events(300);
         try (Connection observer = store.connect(dir)) {
             store.createTable(dir, writerTable);
-            store.createTable(dir, handTable);
+            store.createTable(dir, otherTable);
             try {
-                // when the writer writes them, and the loop writes them in batches of 100, twice
                 AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), events[0]);
                 AuditWrites.throughWriter(writer, Arrays.copyOfRange(events, 1, events.length), 1);
                 AuditWrites.closeAndCheck(writer, 300);
-                long written;
-                try (Connection c = store.connect(dir)) {
-                    c.setAutoCommit(false);
-                    try (PreparedStatement insert = c.prepareStatement(store.batchInsertSql(handTable, 100))) {
-                        AuditWrites.handWrittenBatches(store, insert, events, 100);
-                        written = AuditWrites.handWrittenBatches(store, insert, events, 100); // replaces every row
-                        assertThatThrownBy(() -> AuditWrites.handWrittenBatches(store, insert, events, 7))
-                                .isInstanceOf(IllegalArgumentException.class)
-                                .hasMessageContaining("multiple of batch")
-                                .hasMessageContaining("got 300 and 7");
-                    }
-                }
+                long written = other.write(dir, otherTable, events);
 
-                // then both tables hold the same 300 rows, value for value, the JSON documents included
                 assertThat(written).isEqualTo(300);
-                assertThat(AuditStore.count(observer, handTable)).isEqualTo(300);
-                assertThat(sameRows(observer, writerTable, handTable)).isEqualTo(300);
+                assertThat(AuditStore.count(observer, otherTable)).isEqualTo(300);
+                assertThat(sameRows(observer, writerTable, otherTable)).isEqualTo(300);
             } finally {
                 AuditStore.drop(observer, writerTable);
-                AuditStore.drop(observer, handTable);
+                AuditStore.drop(observer, otherTable);
             }
         } finally {
             AuditStore.deleteDirectory(dir);
