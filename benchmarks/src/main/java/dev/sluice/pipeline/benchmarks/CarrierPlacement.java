@@ -6,21 +6,23 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * A diagnostic, not a benchmark: a one-to-one hand-off on virtual threads ({@link HandOff#oneToOne}'s workload),
- * round after round in one JVM, reporting for each round the time per item, the share of the round during which
- * both threads ran on the same carrier, and how often they moved from one carrier to another. It tells whether a
- * hand-off's speed follows where the scheduler puts its two threads. Run from the benchmarks' jar:
+ * A diagnostic, not a benchmark: a one-to-one hand-off on virtual threads (the loop of {@link HandOff#oneToOne}, with
+ * notes added), round after round in one JVM. Each thread notes its carrier every {@value #SAMPLE_EVERY} items, and
+ * each round reports its time per item and two shares computed from those notes (see {@link #shares}): of the noted
+ * positions, those at which both threads were on the same carrier (two virtual threads never run on one carrier at
+ * once: they took turns on it); and of the intervals between a thread's consecutive notes, those at whose ends its
+ * carrier differed. Both are counted per item, not per unit of time, so a slower round spans more time per note; and
+ * a thread that moves and comes back between two notes is not seen. They show whether a round's speed goes with where
+ * the scheduler put its two threads; they do not show that it is caused by it. Run from the benchmarks' jar:
  *
  * <pre>
- * java -Xms2g -Xmx2g -cp benchmarks/target/benchmarks.jar dev.sluice.pipeline.benchmarks.CarrierPlacement KIND CAPACITY ROUNDS
+ * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.sluice.pipeline.benchmarks.CarrierPlacement KIND CAPACITY ROUNDS
  * </pre>
  *
  * <p>KIND is a {@link LinkKind} in lower case with hyphens ({@code sluice-mpmc}, {@code sluice-spsc},
- * {@code array-blocking-queue}, ...). Each thread notes its carrier every {@value #SAMPLE_EVERY} items; the share is
- * of the item positions at which both noted the same carrier (the receiver is at most {@code CAPACITY} items behind
- * the sender, so both notes of a position are close in time). The carrier is read from the virtual thread's
- * {@code toString()}, which names it on JDK 21 to 25; the sampling costs about a nanosecond per item. Every round
- * checks the sum of the items received.
+ * {@code array-blocking-queue}, ...). CAPACITY is at most {@value #MAX_CAPACITY}, so that the receiver, at most
+ * CAPACITY items behind the sender, notes a position soon after the sender did. The carrier is read from the virtual
+ * thread's {@code toString()}, which names it on JDK 21 to 25. Every round checks the sum of the items received.
  */
 public final class CarrierPlacement {
 
@@ -30,13 +32,12 @@ public final class CarrierPlacement {
     /** Each thread notes its carrier once per this many items; a power of two. */
     static final int SAMPLE_EVERY = 1024;
 
+    /** The largest capacity for which both threads' notes of a position are close in time. */
+    static final int MAX_CAPACITY = SAMPLE_EVERY / 4;
+
     private CarrierPlacement() {}
 
-    /**
-     * One round: its time per item; the share of sampled positions at which both threads were on the same carrier;
-     * and the share of consecutive samples between which a thread had moved to another carrier (both threads'
-     * samples counted).
-     */
+    /** One round: its time per item and the shares of {@link #shares}. */
     record Round(long nanosPerItem, double sameCarrierShare, double movedShare) {
         @Override
         public String toString() {
@@ -71,6 +72,10 @@ public final class CarrierPlacement {
             }
             kind = kind(args[0]);
             capacity = positive("CAPACITY", args[1]);
+            if (capacity > MAX_CAPACITY) {
+                throw new IllegalArgumentException("CAPACITY is " + capacity + "; expected at most " + MAX_CAPACITY
+                        + ", so that both threads note a position at nearly the same time");
+            }
             rounds = positive("ROUNDS", args[2]);
         } catch (IllegalArgumentException e) {
             err.println("CarrierPlacement: " + e.getMessage());
@@ -112,18 +117,32 @@ public final class CarrierPlacement {
                 .runAll();
         long nanosPerItem = (System.nanoTime() - start) / items.length;
         Items.expect("sum of the items received", Items.sumOfRange(0, items.length), sum[0]);
+        double[] shares = shares(senderCarriers, receiverCarriers);
+        return new Round(nanosPerItem, shares[0], shares[1]);
+    }
+
+    /**
+     * From two threads' notes of their carrier at the same positions: the share of positions at which both noted the
+     * same carrier, and the share of consecutive pairs of a thread's notes (both threads' pairs counted) that differ.
+     *
+     * @return the two shares, each from 0 to 1
+     * @throws IllegalArgumentException unless both hold the same number of notes, at least two
+     */
+    static double[] shares(String[] sender, String[] receiver) {
+        if (sender.length != receiver.length || sender.length < 2) {
+            throw new IllegalArgumentException("expected two arrays of the same length, at least 2, got "
+                    + sender.length + " and " + receiver.length);
+        }
         int same = 0;
-        for (int k = 0; k < samples; k++) {
-            if (senderCarriers[k].equals(receiverCarriers[k])) {
-                same++;
+        int moved = 0;
+        for (int k = 0; k < sender.length; k++) {
+            same += sender[k].equals(receiver[k]) ? 1 : 0;
+            if (k > 0) {
+                moved += sender[k].equals(sender[k - 1]) ? 0 : 1;
+                moved += receiver[k].equals(receiver[k - 1]) ? 0 : 1;
             }
         }
-        int moved = 0;
-        for (int k = 1; k < samples; k++) {
-            moved += senderCarriers[k].equals(senderCarriers[k - 1]) ? 0 : 1;
-            moved += receiverCarriers[k].equals(receiverCarriers[k - 1]) ? 0 : 1;
-        }
-        return new Round(nanosPerItem, (double) same / samples, samples < 2 ? 0.0 : moved / (2.0 * (samples - 1)));
+        return new double[] {(double) same / sender.length, moved / (2.0 * (sender.length - 1))};
     }
 
     /**

@@ -30,6 +30,24 @@ class CarrierPlacementTest {
     }
 
     @Test
+    void sharesCountCommonCarriersAtAPositionAndChangesBetweenNotes() {
+        String[] sender = {"w-1", "w-1", "w-2", "w-2", "w-1"};
+        String[] receiver = {"w-1", "w-2", "w-2", "w-2", "w-2"};
+
+        double[] shares = CarrierPlacement.shares(sender, receiver);
+
+        assertThat(shares[0]).isEqualTo(3 / 5.0); // positions 0, 2 and 3
+        assertThat(shares[1]).isEqualTo(3 / 8.0); // the sender moved twice, the receiver once, in 4 + 4 intervals
+    }
+
+    @Test
+    void sharesRefuseNotesOfDifferentLengths() {
+        assertThatThrownBy(() -> CarrierPlacement.shares(new String[] {"a", "b"}, new String[] {"a"}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("expected two arrays of the same length, at least 2, got 2 and 1");
+    }
+
+    @Test
     void aVirtualThreadsCarrierIsNamedByItsToString() throws InterruptedException {
         AtomicReference<String> carrier = new AtomicReference<>();
         Thread t = Thread.ofVirtual().start(() -> carrier.set(CarrierPlacement.carrier()));
@@ -62,6 +80,7 @@ class CarrierPlacementTest {
         assertRefused(new String[] {"sluice-mpmc", "16"}, "expected 3 arguments (KIND CAPACITY ROUNDS), got 2");
         assertRefused(new String[] {"queue", "16", "1"}, "KIND is 'queue'; expected one of sluice-spsc, sluice-mpmc,");
         assertRefused(new String[] {"sluice-mpmc", "0", "1"}, "CAPACITY is '0'; expected a whole number of at least 1");
+        assertRefused(new String[] {"sluice-mpmc", "1024", "1"}, "CAPACITY is 1024; expected at most 256");
         assertRefused(new String[] {"sluice-mpmc", "16", "x"}, "ROUNDS is 'x'; expected a whole number of at least 1");
     }
 
