@@ -452,25 +452,36 @@ public enum Dialect {
     public static void inTransaction(Connection c, SqlWork work) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
-        Throwable failure = null;
+        runThen(
+                () -> {
+                    try {
+                        work.run();
+                        c.commit();
+                    } catch (SQLException | RuntimeException | Error e) {
+                        // An Error too: restoring auto-commit next would otherwise commit the part of the work done.
+                        rollbackQuietly(c, e);
+                        throw e;
+                    }
+                },
+                () -> c.setAutoCommit(autoCommit));
+    }
+
+    /**
+     * Runs {@code work}, then {@code after} whatever happened. A failure of {@code work} is the one thrown, with one of
+     * {@code after} attached as suppressed; {@code after}'s failure is thrown only if {@code work} succeeded.
+     */
+    private static void runThen(SqlWork work, SqlWork after) throws SQLException {
         try {
             work.run();
-            c.commit();
         } catch (SQLException | RuntimeException | Error e) {
-            // An Error too: restoring auto-commit below would otherwise commit the part of the work already done.
-            failure = e;
-            rollbackQuietly(c, e);
-            throw e;
-        } finally {
             try {
-                c.setAutoCommit(autoCommit);
-            } catch (SQLException | RuntimeException restore) {
-                if (failure == null) {
-                    throw restore;
-                }
-                failure.addSuppressed(restore);
+                after.run();
+            } catch (SQLException | RuntimeException second) {
+                e.addSuppressed(second);
             }
+            throw e;
         }
+        after.run();
     }
 
     /** Prepares {@code c} for use: call on every connection taken from the DataSource. */
@@ -539,28 +550,18 @@ public enum Dialect {
                 chars += j.length();
                 to++;
             }
+            int first = from;
             int rows = to - from;
             PreparedStatement ps = statements.prepare(
                     c, new InsertKey(this, table, rows, replace), () -> insertSql(table, rows, replace));
-            Throwable failure = null;
-            try {
-                for (int i = from; i < to; i++) {
-                    bind(ps, PARAMETERS_PER_ROW * (i - from), events.get(i), json.get(i - from));
-                }
-                ps.executeUpdate();
-            } catch (SQLException | RuntimeException | Error e) {
-                failure = e;
-                throw e;
-            } finally {
-                try {
-                    statements.release(ps);
-                } catch (SQLException | RuntimeException release) {
-                    if (failure == null) {
-                        throw release;
-                    }
-                    failure.addSuppressed(release); // the insert's failure is the one that counts
-                }
-            }
+            runThen(
+                    () -> {
+                        for (int i = 0; i < rows; i++) {
+                            bind(ps, PARAMETERS_PER_ROW * i, events.get(first + i), json.get(i));
+                        }
+                        ps.executeUpdate();
+                    },
+                    () -> statements.release(ps));
             from = to;
         }
     }

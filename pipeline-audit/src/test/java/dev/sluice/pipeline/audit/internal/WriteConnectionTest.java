@@ -43,8 +43,7 @@ class WriteConnectionTest {
 
     @Test
     void aStatementUsedAgainIsPreparedOnce() throws SQLException {
-        write.lock();
-        try {
+        underLock(() -> {
             Connection c = write.get();
             PreparedStatement first = write.prepare(c, "select one", () -> "SELECT 1");
             write.release(first);
@@ -54,15 +53,12 @@ class WriteConnectionTest {
             assertThat(again.isClosed()).isFalse();
             assertThat(returnsARow(again)).isTrue();
             assertThat(prepared).hasValue(1);
-        } finally {
-            write.unlock();
-        }
+        });
     }
 
     @Test
     void beyondFourTheStatementUsedLeastRecentlyIsClosed() throws SQLException {
-        write.lock();
-        try {
+        underLock(() -> {
             Connection c = write.get();
             List<PreparedStatement> statements = new ArrayList<>();
             for (int i = 1; i <= 4; i++) {
@@ -79,15 +75,12 @@ class WriteConnectionTest {
             assertThat(fifth.isClosed()).isFalse();
             assertThat(write.prepare(c, 2, () -> "SELECT 2")).isNotSameAs(statements.get(1));
             assertThat(prepared).hasValue(6);
-        } finally {
-            write.unlock();
-        }
+        });
     }
 
     @Test
     void aDiscardedConnectionTakesItsStatementsWithItAndTheNextUseStartsAfresh() throws SQLException {
-        write.lock();
-        try {
+        underLock(() -> {
             Connection c = write.get();
             PreparedStatement kept = write.prepare(c, "k", () -> "SELECT 1");
             write.discard();
@@ -101,15 +94,12 @@ class WriteConnectionTest {
             assertThat(anew).isNotSameAs(kept);
             assertThat(returnsARow(anew)).isTrue();
             assertThat(prepared).hasValue(2);
-        } finally {
-            write.unlock();
-        }
+        });
     }
 
     @Test
     void aConnectionClosedElsewhereIsReplacedAndItsStatementsAreNotReused() throws SQLException {
-        write.lock();
-        try {
+        underLock(() -> {
             Connection c = write.get();
             PreparedStatement kept = write.prepare(c, "k", () -> "SELECT 1");
             c.close();
@@ -118,9 +108,7 @@ class WriteConnectionTest {
             assertThat(fresh).isNotSameAs(c);
             assertThat(write.prepare(fresh, "k", () -> "SELECT 1")).isNotSameAs(kept);
             assertThat(opened).hasSize(2);
-        } finally {
-            write.unlock();
-        }
+        });
     }
 
     @Test
@@ -140,6 +128,16 @@ class WriteConnectionTest {
             assertThatThrownBy(() -> write.prepare(other, "k", () -> "SELECT 1"))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("the write connection: false");
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** Runs {@code work} with the write connection's lock held, as the sink does. */
+    private void underLock(Dialect.SqlWork work) throws SQLException {
+        write.lock();
+        try {
+            work.run();
         } finally {
             write.unlock();
         }
