@@ -20,10 +20,11 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Lincheck model checking of the channels' non-blocking operations against a plain sequential channel: every
  * interleaving Lincheck explores must be explainable by some sequential order. Each channel kind the library builds
- * is checked: the general channel ({@link Channel#bounded}: the lock-free channel on a multi-producer,
- * multi-consumer ring), the single-producer, single-consumer link a pipeline puts between two one-thread stages
- * ({@link Link#create} with {@link ChannelShape#SPSC}: the lock-free channel on JCTools' SPSC ring, one sending and
- * one receiving thread at a time), and the reference ({@link Channel#backedByBlockingQueue}).
+ * is checked: the general channel ({@link Channel#bounded}: the lock-free channel on the multi-consumer ring), the
+ * links a pipeline puts between stages ({@link Link#create} with {@link ChannelShape#SPSC}, {@link
+ * ChannelShape#MPSC} and {@link ChannelShape#SPMC}: the lock-free channel on the single- or multi-consumer ring,
+ * with one sending or one receiving thread at a time where the shape promises it), and the reference ({@link
+ * Channel#backedByBlockingQueue}).
  *
  * <p>Besides the general mix, three races each get a test of their own, so that a small operation set makes
  * Lincheck explore them thoroughly:
@@ -147,6 +148,56 @@ class ChannelLinearizabilityTest {
         @Operation
         public boolean isClosedForReceive() {
             return channel.isClosedForReceive();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class MpscMix {
+        private final Channel<Integer> channel = Link.create(MIX_CAPACITY, Overflow.BLOCK, null, ChannelShape.MPSC);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation(nonParallelGroup = "consumer")
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Operation
+        public boolean fail() {
+            return channel.fail(CAUSE);
+        }
+    }
+
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class SpmcMix {
+        private final Channel<Integer> channel = Link.create(MIX_CAPACITY, Overflow.BLOCK, null, ChannelShape.SPMC);
+
+        @Operation(nonParallelGroup = "producer")
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
         }
 
         @Operation
@@ -566,6 +617,34 @@ class ChannelLinearizabilityTest {
                 .check(test);
     }
 
+    /**
+     * Receives racing the puts of the items they may take, with what is left taken after: a receive that claims an
+     * index whose item is still being put must neither return an empty slot nor strand the item. With one or two
+     * receiving threads, as the shape allows; then random scenarios.
+     */
+    private static void checkPutRacingReceive(Class<?> test, boolean twoReceivers) {
+        List<Actor> after = List.of(op(test, "tryReceive"), op(test, "tryReceive"), op(test, "tryReceive"));
+        ModelCheckingOptions options = options(SequentialQueue.class, EDGE_ITERATIONS, 3, 2)
+                .addCustomScenario(new ExecutionScenario(
+                        List.of(),
+                        List.of(
+                                List.of(op(test, "trySend", 1), op(test, "trySend", 2)),
+                                List.of(op(test, "tryReceive"), op(test, "tryReceive"))),
+                        after,
+                        null));
+        if (twoReceivers) {
+            options.addCustomScenario(new ExecutionScenario(
+                    List.of(op(test, "trySend", 1)),
+                    List.of(
+                            List.of(op(test, "trySend", 2), op(test, "trySend", 3)),
+                            List.of(op(test, "tryReceive"), op(test, "tryReceive")),
+                            List.of(op(test, "tryReceive"))),
+                    after,
+                    null));
+        }
+        options.check(test);
+    }
+
     /** A zero-timeout receive after a close that a send in flight preceded; then random scenarios. */
     private static void checkReceiveNow(Class<?> test) {
         options(SequentialQueue.class, EDGE_ITERATIONS, 3, 2)
@@ -594,6 +673,27 @@ class ChannelLinearizabilityTest {
     @Timeout(300)
     void theSpscLinkIsLinearizable() {
         check(SpscMix.class, SequentialQueue.class, 3, 3);
+    }
+
+    @Test
+    @Timeout(300)
+    void theMpscLinkIsLinearizable() {
+        check(MpscMix.class, SequentialQueue.class, 3, 3);
+    }
+
+    @Test
+    @Timeout(300)
+    void theSpmcLinkIsLinearizable() {
+        check(SpmcMix.class, SequentialQueue.class, 3, 3);
+    }
+
+    @Test
+    @Timeout(300)
+    void aReceiveRacingAPutNeitherLosesNorInventsAnItem() {
+        checkPutRacingReceive(GeneralMix.class, true);
+        checkPutRacingReceive(SpmcMix.class, true);
+        checkPutRacingReceive(MpscMix.class, false);
+        checkPutRacingReceive(SpscMix.class, false);
     }
 
     @Test

@@ -18,8 +18,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JCTools' {@code sun.misc.Unsafe} queues against their {@code atomic} variants inside Sluice's channel: the
- * 1,000,000-item hand-off of benchmark 1 on virtual threads, SPSC and MPMC channels, capacities 16 and 1024.
+ * The rings a channel can keep its items in, inside Sluice's channel: Sluice's own rings (the default, {@code
+ * sluice}), JCTools' array queues on field updaters ({@code atomic}) and on {@code sun.misc.Unsafe} ({@code unsafe}).
+ * The 1,000,000-item hand-off of benchmark 1 on virtual threads, SPSC and MPMC channels, capacities 16 and 1024.
  *
  * <p>The flavour is chosen once per JVM by the system property {@code sluice.channel.queues}, so each flavour is a
  * separate run: {@code -jvmArgsAppend "-Xms2g -Xmx2g -XX:+AlwaysPreTouch -Dsluice.channel.queues=unsafe" -p
@@ -41,8 +42,8 @@ public class QueueFlavourBenchmark {
     @Param({"16", "1024"})
     public int capacity;
 
-    /** {@code atomic} or {@code unsafe}: must match {@code -Dsluice.channel.queues} (default atomic). */
-    @Param({"atomic"})
+    /** {@code sluice}, {@code atomic} or {@code unsafe}: must match {@code -Dsluice.channel.queues} (default sluice). */
+    @Param({"sluice"})
     public String flavour;
 
     private Long[] items;
@@ -69,12 +70,18 @@ public class QueueFlavourBenchmark {
         return HandOff.oneToOne(LinkKind.SLUICE_MPMC.create(capacity, 1, 1), ThreadKind.VIRTUAL, items);
     }
 
-    /** {@code atomic} or {@code unsafe}, read from the queue inside a fresh channel. */
+    /** {@code sluice}, {@code atomic} or {@code unsafe}, read from the ring inside a fresh channel. */
     static String flavourInUse() throws ReflectiveOperationException {
         Channel<Object> channel = Channel.bounded(16);
-        Field queue = BoundedChannel.class.getDeclaredField("queue");
-        queue.setAccessible(true);
-        String queueClass = queue.get(channel).getClass().getName();
+        Field ringField = BoundedChannel.class.getDeclaredField("ring");
+        ringField.setAccessible(true);
+        Object ring = ringField.get(channel);
+        if (!ring.getClass().getSimpleName().equals("QueueRing")) {
+            return "sluice";
+        }
+        Field queueField = ring.getClass().getDeclaredField("queue");
+        queueField.setAccessible(true);
+        String queueClass = queueField.get(ring).getClass().getName();
         return queueClass.startsWith("org.jctools.queues.atomic.") ? "atomic" : "unsafe";
     }
 }

@@ -445,9 +445,9 @@ class WorkloadsTest {
     }
 
     @Test
-    void theFlavourInUseIsTheDefaultAtomicOne() throws ReflectiveOperationException {
+    void theFlavourInUseIsTheDefaultSluiceOne() throws ReflectiveOperationException {
         // The surefire JVM sets no sluice.channel.queues property.
-        assertThat(QueueFlavourBenchmark.flavourInUse()).isEqualTo("atomic");
+        assertThat(QueueFlavourBenchmark.flavourInUse()).isEqualTo("sluice");
     }
 
     @Test

@@ -16,28 +16,28 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import org.jctools.queues.MessagePassingQueue;
-import org.jctools.queues.QueueProgressIndicators;
 
 /**
- * The fast {@link Channel}: a JCTools array queue for the items, one padded state word for the senders, and two
+ * The fast {@link Channel}: a ring for the items ({@link ItemRing}), one padded state word for the senders, and two
  * {@link WaitQueue}s for whoever has to park.
  *
  * <h2>The state word</h2>
  * {@code state} holds a CLOSED bit and, below it, the number of <i>reservations</i>: every item ever admitted
- * by a sender. A sender reserves with a CAS before it touches the queue, and each reservation is followed by
- * exactly one queue offer that cannot fail for lack of room. The queue's consumer index counts every item
- * ever taken out by receivers. So at any moment
+ * by a sender. A sender reserves with a CAS before it touches the ring; the count before its CAS is its item's
+ * index in the ring, and each reservation is followed by exactly one put at that index, which cannot fail for lack
+ * of room. The ring's consumer index counts every item ever taken out by receivers. So at any moment
  * <pre>
  *   in flight or buffered = reservations - consumer index
  * </pre>
  * which gives three things at the price of one CAS per send:
  * <ul>
  *   <li><b>Exact capacity.</b> A sender reserves only while that difference is below {@code capacity}; the
- *       queue itself is rounded up to a power of two.</li>
+ *       ring itself is rounded up to a power of two.</li>
+ *   <li><b>The ring's producer index.</b> The ring needs no index of its own for senders, and no second atomic
+ *       operation to claim a slot (ADR 0013).</li>
  *   <li><b>A close that loses nothing.</b> {@code close()} sets CLOSED in the same word, so a reservation either
  *       happened before it (and will be delivered: receivers wait for the difference to reach zero, even if the
- *       offer is still under way) or fails with {@link ChannelClosedException}.</li>
+ *       put is still under way) or fails with {@link ChannelClosedException}.</li>
  *   <li><b>The fence for the wake-up handshake.</b> The CAS is a full fence, so the sender's following read of
  *       the receivers' wait count cannot move before it (see {@link WaitQueue}).</li>
  * </ul>
@@ -57,7 +57,7 @@ import org.jctools.queues.QueueProgressIndicators;
  * Anyone else who meets a claim (a sender refused by CLOSED, a query) waits for the decision the same way.
  *
  * <h2>Receivers</h2>
- * A receive polls the queue, then issues one full fence and reads {@code ending} (a load of a line nobody
+ * A receive polls the ring, then issues one full fence and reads {@code ending} (a load of a line nobody
  * writes while the channel runs) and, under {@link Overflow#BLOCK}, the senders' wait count: the fence is the
  * receiver's half of each handshake (with a fail's claim, with waiting senders, and under
  * {@link Overflow#DROP_NEWEST} with the drop barrier below). A receive reads nothing before its poll: on a failed
@@ -80,9 +80,9 @@ import org.jctools.queues.QueueProgressIndicators;
  * depends on the thread. A virtual thread <i>yields</i>: its partner is often queued behind it on the same
  * carrier (an unparked virtual thread is scheduled on its waker's carrier), and spinning would only burn the
  * time the partner needs. A platform thread spins with {@link Thread#onSpinWait()}, which pays off when the
- * partner runs on another core. A receiver that sees a reservation whose offer has not landed yet spins
- * instead of parking, and a timed receive does not time out on it: that offer is a few instructions away,
- * because nothing but our own code runs between a reservation and its offer ({@link #sendAll} reads the
+ * partner runs on another core. A receiver that sees a reservation whose put has not landed yet spins
+ * instead of parking, and a timed receive does not time out on it: that put is a few instructions away,
+ * because nothing but our own code runs between a reservation and its put ({@link #sendAll} reads the
  * caller's collection before it reserves).
  */
 public final class BoundedChannel<T> extends BoundedChannelPadAfter implements Link<T> {
@@ -96,12 +96,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     /** Spins of a platform thread before it parks: a few microseconds, less than a park/unpark round trip. */
     private static final int PLATFORM_SPINS_BEFORE_PARK = 128;
     /** While waiting for something a few instructions away, yield the carrier every this many spins. */
-    private static final int SPINS_PER_YIELD = 32;
+    private static final int SPINS_PER_YIELD = ItemRing.SPINS_PER_YIELD;
+    /** What {@link #reserve} returns when the channel is full. */
+    private static final long FULL = -1L;
     /** What {@link #reserve} returns when the channel is closed (or failed) for sending. */
-    private static final int REFUSED = -1;
+    private static final long REFUSED = -2L;
 
-    private final MessagePassingQueue<T> queue;
-    private final QueueProgressIndicators progress;
+    private final ItemRing<T> ring;
     private final int capacity;
     private final Overflow overflow;
     private final boolean block;
@@ -126,8 +127,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         this.dropNewest = overflow == Overflow.DROP_NEWEST;
         this.onDrop = onDrop;
         this.singleConsumer = shape.singleConsumer();
-        this.queue = RingBuffers.create(shape, capacity);
-        this.progress = (QueueProgressIndicators) queue;
+        this.ring = RingBuffers.create(shape, capacity);
     }
 
     /**
@@ -155,12 +155,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        int granted = reserve(1);
-        if (granted == 1) {
-            admit(item);
+        long index = reserve();
+        if (index >= 0) {
+            admit(index, item);
             return;
         }
-        if (granted == REFUSED) {
+        if (index == REFUSED) {
             throw closedForSend();
         }
         sendWhenFull(item, 0L, false);
@@ -173,12 +173,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        int granted = reserve(1);
-        if (granted == 1) {
-            admit(item);
+        long index = reserve();
+        if (index >= 0) {
+            admit(index, item);
             return true;
         }
-        if (granted == REFUSED) {
+        if (index == REFUSED) {
             throw closedForSend();
         }
         return sendWhenFull(item, System.nanoTime() + nanos, true);
@@ -187,12 +187,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     @Override
     public boolean trySend(T item) {
         requireItem(item);
-        int granted = reserve(1);
-        if (granted == 1) {
-            admit(item);
+        long index = reserve();
+        if (index >= 0) {
+            admit(index, item);
             return true;
         }
-        if (granted == REFUSED) {
+        if (index == REFUSED) {
             throw closedForSend();
         }
         return switch (overflow) {
@@ -206,7 +206,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     public void sendAll(Collection<? extends T> items) throws InterruptedException {
         Require.nonNull(items, "items");
         // Read the caller's collection once, up front: no code of the caller's may run between a reservation and
-        // its offer (a reservation never offered would stall every receiver).
+        // its put (a reservation never put would stall every receiver).
         Object[] snapshot = items.toArray();
         for (Object item : snapshot) {
             requireItem(item);
@@ -231,8 +231,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     /**
-     * Sends a list that nobody else touches meanwhile, by index, so that between a reservation and its offer only
-     * our code runs. Stops early if interrupted while waiting for room.
+     * Sends a list that nobody else touches meanwhile, by index, so that between a reservation and its put only
+     * our code runs. Reserves as many items as there is room for with one CAS. Stops early if interrupted while
+     * waiting for room.
      *
      * @return the index after the last item sent: {@code items.size()}, or less with the interrupt flag set
      */
@@ -240,11 +241,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         int n = items.size();
         int next = from;
         while (next < n) {
-            int granted = reserve(n - next);
-            if (granted == REFUSED) {
+            long s = (long) STATE.getVolatile(this);
+            if ((s & CLOSED) != 0) {
                 throw closedForSend();
             }
-            if (granted == 0) {
+            long room = room(s, n - next);
+            if (room <= 0) {
                 // Full: one item through the ordinary slow path (it waits, drops or throws per the policy).
                 try {
                     sendWhenFull(items.get(next), 0L, false);
@@ -255,9 +257,14 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                 next++;
                 continue;
             }
-            for (int end = next + granted; next < end; next++) {
-                offer(items.get(next));
+            int granted = (int) Math.min(room, n - next);
+            if (!STATE.compareAndSet(this, s, s + granted)) {
+                continue;
             }
+            for (int k = 0; k < granted; k++) {
+                ring.put(s + k, items.get(next + k));
+            }
+            next += granted;
             signalReceiver();
             if (dropNewest) {
                 dropBarrier();
@@ -267,33 +274,39 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     /**
-     * Reserves room for up to {@code wanted} items.
+     * Reserves room for one item.
      *
-     * @return how many were reserved, 0 if the channel is full, {@link #REFUSED} if it is closed or failed
+     * @return the item's index in the ring, {@link #FULL} if the channel is full, {@link #REFUSED} if it is closed
+     *     or failed
      */
-    private int reserve(int wanted) {
+    private long reserve() {
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0) {
                 return REFUSED;
             }
-            // consumedCache is a racy, monotonic under-estimate of the consumer index: a stale value can only
-            // make the channel look fuller than it is, which the refresh below corrects.
-            long consumed = consumedCache;
-            long room = capacity - (s - consumed);
-            if (room < wanted) {
-                consumed = progress.currentConsumerIndex();
-                consumedCache = consumed;
-                room = capacity - (s - consumed);
-                if (room <= 0) {
-                    return 0;
-                }
+            if (room(s, 1) <= 0) {
+                return FULL;
             }
-            int granted = (int) Math.min(room, wanted);
-            if (STATE.compareAndSet(this, s, s + granted)) {
-                return granted;
+            if (STATE.compareAndSet(this, s, s + 1)) {
+                return s;
             }
         }
+    }
+
+    /**
+     * The room left when {@code s} reservations have been made, refreshed from the ring if the cached view shows
+     * less than {@code wanted}. {@code consumedCache} is a racy, monotonic under-estimate of the consumer index: a
+     * stale value can only make the channel look fuller than it is, which the refresh corrects.
+     */
+    private long room(long s, int wanted) {
+        long room = capacity - (s - consumedCache);
+        if (room < wanted) {
+            long consumed = ring.consumerIndex();
+            consumedCache = consumed;
+            room = capacity - (s - consumed);
+        }
+        return room;
     }
 
     /**
@@ -301,8 +314,8 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
      * finds the item rather than spinning on a reservation still in flight. The read of the receivers' count
      * still follows the reservation's CAS, a full fence: that is the handshake's ordering (see WaitQueue).
      */
-    private void admit(T item) {
-        offer(item);
+    private void admit(long index, T item) {
+        ring.put(index, item);
         signalReceiver();
         if (dropNewest) {
             dropBarrier();
@@ -327,17 +340,6 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             ChannelProbe.senderWoken();
         }
         senders.signalOne();
-    }
-
-    /** Offers a reserved item; the room is there, bar a multi-consumer queue's transient claimed slot. */
-    private void offer(T item) {
-        if (queue.offer(item)) {
-            return;
-        }
-        int spins = 0;
-        while (!queue.offer(item)) {
-            spinOrYield(++spins);
-        }
     }
 
     /** The slow path of a send that found the channel full. */
@@ -365,24 +367,24 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         // The ticket's increment is a full fence: the decision's reads below come after it, so an operation whose
         // barrier misses this ticket cannot have observed anything this decision depends on.
         long ticket = dropTickets.getAndIncrement();
-        int granted = reserve(1);
-        if (granted == 1) {
-            offer(item); // before waiting for the turn, so that no receiver spins on it meanwhile
+        long index = reserve();
+        if (index >= 0) {
+            ring.put(index, item); // before waiting for the turn, so that no receiver spins on it meanwhile
         }
         int spins = 0;
         while (dropsResolved != ticket) {
             spinOrYield(++spins);
         }
-        if (granted == 0) {
+        if (index == FULL) {
             dropped = dropped + 1; // the turn is ours: no other writer
         }
         dropsResolved = ticket + 1;
-        if (granted == 1) {
+        if (index >= 0) {
             signalReceiver();
             dropBarrier();
             return true;
         }
-        if (granted == REFUSED) {
+        if (index == REFUSED) {
             throw closedForSend();
         }
         if (onDrop != null) {
@@ -410,15 +412,15 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         boolean signalled = false;
         int attempts = 0;
         for (; ; ) {
-            int granted = reserve(1);
-            if (granted == 1) {
+            long index = reserve();
+            if (index >= 0) {
                 if (signalled) {
                     passOnSenderSignal();
                 }
-                admit(item);
+                admit(index, item);
                 return true;
             }
-            if (granted == REFUSED) {
+            if (index == REFUSED) {
                 throw closedForSend();
             }
             if (backOff(attempts++)) {
@@ -498,16 +500,12 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     /** Waiting for another thread's next few instructions: spin, and now and then let the carrier go. */
     private static void spinOrYield(int spins) {
-        if (spins % SPINS_PER_YIELD == 0) {
-            Thread.yield();
-        } else {
-            Thread.onSpinWait();
-        }
+        ItemRing.spinOrYield(spins);
     }
 
     private boolean hasRoomOrClosed() {
         long s = (long) STATE.getVolatile(this);
-        return (s & CLOSED) != 0 || s - progress.currentConsumerIndex() < capacity;
+        return (s & CLOSED) != 0 || s - ring.consumerIndex() < capacity;
     }
 
     /** A sender woken for room it did not use hands the wake-up to the next sender, if there is room. */
@@ -524,7 +522,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        T item = queue.poll();
+        T item = ring.poll();
         if (item != null) {
             return took(item, true);
         }
@@ -546,7 +544,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (item != null) {
             return took(item, true);
         }
-        // Empty (pollLanded waited out any offer under way). Distinguish "empty for now" from "closed and drained"
+        // Empty (pollLanded waited out any put under way). Distinguish "empty for now" from "closed and drained"
         // and from "failed": a CLOSED seen here may be a fail's, whose decision failureNow() waits for.
         long s = (long) STATE.getVolatile(this);
         if ((s & CLOSED) != 0) {
@@ -554,7 +552,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             if (f != null) {
                 throw failedNow(f);
             }
-            if ((s & ~CLOSED) - progress.currentConsumerIndex() <= 0) {
+            if ((s & ~CLOSED) - ring.consumerIndex() <= 0) {
                 if (dropNewest) {
                     dropBarrier();
                 }
@@ -568,18 +566,18 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     /**
-     * Polls; if the queue looks empty while a reservation is still being offered, waits for that offer to land
+     * Polls; if the ring looks empty while a reservation is still being put, waits for that put to land
      * (it is a few instructions away) rather than report an item that was already sent as missing. Without this,
      * a try-receive that followed a completed close could miss a send that the close had already admitted.
      */
     private T pollLanded() {
-        T item = queue.poll();
+        T item = ring.poll();
         if (item != null) {
             return item;
         }
         int spins = 0;
-        while (((long) STATE.getVolatile(this) & ~CLOSED) - progress.currentConsumerIndex() > 0) {
-            item = queue.poll();
+        while (((long) STATE.getVolatile(this) & ~CLOSED) - ring.consumerIndex() > 0) {
+            item = ring.poll();
             if (item != null) {
                 return item;
             }
@@ -589,7 +587,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     /**
-     * After taking one item out of the queue: one full fence orders the consumer-index store of the poll before
+     * After taking one item out of the ring: one full fence orders the consumer-index store of the poll before
      * the reads that follow, the receiver's half of three handshakes: the read of {@code ending} (a fail that did
      * not see this item taken is seen here, and the item is not returned: the failure abandons it), the read of
      * the senders' wait count (see WaitQueue), and the drop barrier.
@@ -638,7 +636,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        T first = queue.poll();
+        T first = ring.poll();
         if (first == null) {
             first = awaitItem(0L, false, true);
         }
@@ -691,7 +689,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private int pollInto(Collection<? super T> target, int maxItems) {
         int n = 0;
         while (n < maxItems) {
-            T item = queue.poll();
+            T item = ring.poll();
             if (item == null) {
                 break;
             }
@@ -712,7 +710,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         int attempts = 0;
         int inFlightSpins = 0;
         for (; ; ) {
-            T item = queue.poll();
+            T item = ring.poll();
             if (item != null) {
                 if (signalled) {
                     passOnReceiverSignal();
@@ -720,9 +718,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
                 return took(item, !leaveRoomSignal);
             }
             long s = (long) STATE.getVolatile(this);
-            long pending = (s & ~CLOSED) - progress.currentConsumerIndex();
+            long pending = (s & ~CLOSED) - ring.consumerIndex();
             if (pending > 0) {
-                // A reservation whose offer has not landed yet (or, with several receivers, items another
+                // A reservation whose put has not landed yet (or, with several receivers, items another
                 // receiver may take first): it is a few instructions away, so spin rather than park, and never
                 // time out on it: that item was sent.
                 if (++inFlightSpins % SPINS_PER_YIELD == 0) {
@@ -778,7 +776,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     private boolean hasItemOrEnded() {
         long s = (long) STATE.getVolatile(this);
-        return (s & CLOSED) != 0 || s - progress.currentConsumerIndex() > 0;
+        return (s & CLOSED) != 0 || s - ring.consumerIndex() > 0;
     }
 
     /** A receiver woken for an item it did not need hands the wake-up on while items remain. */
@@ -836,7 +834,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         // receiver sees the claim and waits for this decision.
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
-            if ((s & CLOSED) != 0 && (s & ~CLOSED) - progress.currentConsumerIndex() <= 0) {
+            if ((s & CLOSED) != 0 && (s & ~CLOSED) - ring.consumerIndex() <= 0) {
                 ENDING.setRelease(this, null); // closed and drained: nothing is left to fail
                 if (dropNewest) {
                     dropBarrier();
@@ -891,8 +889,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     @Override
     public boolean isClosedForReceive() {
         long s = (long) STATE.getVolatile(this);
-        boolean over =
-                (s & CLOSED) != 0 && (failureNow() != null || (s & ~CLOSED) - progress.currentConsumerIndex() <= 0);
+        boolean over = (s & CLOSED) != 0 && (failureNow() != null || (s & ~CLOSED) - ring.consumerIndex() <= 0);
         if (dropNewest) {
             dropBarrier();
         }
@@ -910,7 +907,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     @Override
     public int size() {
-        long buffered = ((long) STATE.getVolatile(this) & ~CLOSED) - progress.currentConsumerIndex();
+        long buffered = ((long) STATE.getVolatile(this) & ~CLOSED) - ring.consumerIndex();
         if (dropNewest) {
             dropBarrier();
         }
@@ -1006,7 +1003,7 @@ abstract class BoundedChannelState extends BoundedChannelPadBefore {
     /** CLOSED bit | number of reservations ever made. Accessed through a VarHandle (volatile, CAS). */
     volatile long state;
 
-    /** Senders' last view of the queue's consumer index; plain and racy by design (see reserve). */
+    /** Senders' last view of the ring's consumer index; plain and racy by design (see room). */
     long consumedCache;
 }
 

@@ -45,7 +45,7 @@ public interface Link<T> extends Channel<T> {
     }
 
     /**
-     * Checks a channel's capacity: 1 to 2^30, the largest ring JCTools builds (whatever the policy, so that a
+     * Checks a channel's capacity: 1 to 2^30, the largest ring a channel builds (whatever the policy, so that a
      * channel's limits do not change with its overflow policy).
      *
      * @return {@code capacity}

@@ -1,0 +1,54 @@
+package dev.sluice.pipeline.internal;
+
+import org.jctools.queues.MessagePassingQueue;
+import org.jctools.queues.QueueProgressIndicators;
+
+/**
+ * A JCTools array queue as an {@link ItemRing}, for measuring against Sluice's own rings (the flavours of
+ * {@link RingBuffers}). The queue keeps its own producer index, so a put ignores the reservation's index and the
+ * queue's offer pays a second atomic operation on multi-producer shapes.
+ */
+final class QueueRing<T> extends ItemRing<T> {
+
+    private final MessagePassingQueue<T> queue;
+    private final QueueProgressIndicators progress;
+    private final int slots;
+
+    QueueRing(MessagePassingQueue<T> queue, int slots) {
+        this.queue = queue;
+        this.progress = (QueueProgressIndicators) queue;
+        this.slots = slots;
+    }
+
+    /** Offers the item; the room is there, bar a multi-consumer queue's transient claimed slot, which it waits out. */
+    @Override
+    void put(long index, T item) {
+        if (queue.offer(item)) {
+            return;
+        }
+        int spins = 0;
+        while (!queue.offer(item)) {
+            spinOrYield(++spins);
+        }
+    }
+
+    @Override
+    T poll() {
+        return queue.poll();
+    }
+
+    @Override
+    long consumerIndex() {
+        return progress.currentConsumerIndex();
+    }
+
+    @Override
+    int slots() {
+        return slots;
+    }
+
+    /** The class of the queue inside, for labelling measurements. */
+    Class<?> queueClass() {
+        return queue.getClass();
+    }
+}
