@@ -156,6 +156,48 @@ class ChannelLinearizabilityTest {
         }
     }
 
+    /** Capacity 1: the multi-consumer ring has two slots, so a scenario's sends wrap it again and again. */
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class GeneralMixOfOne {
+        private final Channel<Integer> channel = BoundedChannel.create(1, Overflow.BLOCK, null, ChannelShape.MPMC);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+    }
+
+    /** Capacity 1: the single-consumer ring has one slot. */
+    @Param(name = "item", gen = IntGen.class, conf = "1:3")
+    public static class MpscMixOfOne {
+        private final Channel<Integer> channel = Link.create(1, Overflow.BLOCK, null, ChannelShape.MPSC);
+
+        @Operation
+        public boolean trySend(@Param(name = "item") int item) {
+            return channel.trySend(item);
+        }
+
+        @Operation(nonParallelGroup = "consumer")
+        public Integer tryReceive() {
+            return channel.tryReceive();
+        }
+
+        @Operation
+        public boolean close() {
+            return channel.close();
+        }
+    }
+
     @Param(name = "item", gen = IntGen.class, conf = "1:3")
     public static class MpscMix {
         private final Channel<Integer> channel = Link.create(MIX_CAPACITY, Overflow.BLOCK, null, ChannelShape.MPSC);
@@ -517,6 +559,13 @@ class ChannelLinearizabilityTest {
         }
     }
 
+    /** One item, {@link Overflow#BLOCK}. */
+    public static class SequentialQueueOfOne extends SequentialChannel {
+        public SequentialQueueOfOne() {
+            super(1, Overflow.BLOCK);
+        }
+    }
+
     /** {@link #DROP_CAPACITY} items, {@link Overflow#DROP_NEWEST}. */
     public static class SequentialDropNewest extends SequentialChannel {
         public SequentialDropNewest() {
@@ -620,9 +669,9 @@ class ChannelLinearizabilityTest {
     /**
      * Receives racing the puts of the items they may take, with what is left taken after: a receive that claims an
      * index whose item is still being put must neither return an empty slot nor strand the item. With one or two
-     * receiving threads, as the shape allows; then random scenarios.
+     * sending and receiving threads, as the shape allows; then random scenarios.
      */
-    private static void checkPutRacingReceive(Class<?> test, boolean twoReceivers) {
+    private static void checkPutRacingReceive(Class<?> test, boolean twoSenders, boolean twoReceivers) {
         List<Actor> after = List.of(op(test, "tryReceive"), op(test, "tryReceive"), op(test, "tryReceive"));
         ModelCheckingOptions options = options(SequentialQueue.class, EDGE_ITERATIONS, 3, 2)
                 .addCustomScenario(new ExecutionScenario(
@@ -632,6 +681,17 @@ class ChannelLinearizabilityTest {
                                 List.of(op(test, "tryReceive"), op(test, "tryReceive"))),
                         after,
                         null));
+        if (twoSenders) {
+            // the first index's put may still be under way when the second's has landed
+            options.addCustomScenario(new ExecutionScenario(
+                    List.of(),
+                    List.of(
+                            List.of(op(test, "trySend", 1)),
+                            List.of(op(test, "trySend", 2)),
+                            List.of(op(test, "tryReceive"), op(test, "tryReceive"))),
+                    after,
+                    null));
+        }
         if (twoReceivers) {
             options.addCustomScenario(new ExecutionScenario(
                     List.of(op(test, "trySend", 1)),
@@ -690,10 +750,17 @@ class ChannelLinearizabilityTest {
     @Test
     @Timeout(300)
     void aReceiveRacingAPutNeitherLosesNorInventsAnItem() {
-        checkPutRacingReceive(GeneralMix.class, true);
-        checkPutRacingReceive(SpmcMix.class, true);
-        checkPutRacingReceive(MpscMix.class, false);
-        checkPutRacingReceive(SpscMix.class, false);
+        checkPutRacingReceive(GeneralMix.class, true, true);
+        checkPutRacingReceive(SpmcMix.class, false, true);
+        checkPutRacingReceive(MpscMix.class, true, false);
+        checkPutRacingReceive(SpscMix.class, false, false);
+    }
+
+    @Test
+    @Timeout(300)
+    void channelsOfOneWrapTheirRingsLinearizably() {
+        check(GeneralMixOfOne.class, SequentialQueueOfOne.class, 3, 3);
+        check(MpscMixOfOne.class, SequentialQueueOfOne.class, 3, 3);
     }
 
     @Test

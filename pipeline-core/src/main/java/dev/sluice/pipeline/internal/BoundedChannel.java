@@ -29,7 +29,7 @@ import java.util.function.Consumer;
  * <pre>
  *   in flight or buffered = reservations - consumer index
  * </pre>
- * which gives three things at the price of one CAS per send:
+ * which gives four things at the price of one CAS per send:
  * <ul>
  *   <li><b>Exact capacity.</b> A sender reserves only while that difference is below {@code capacity}; the
  *       ring itself is rounded up to a power of two.</li>
@@ -296,14 +296,17 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     /**
      * The room left when {@code s} reservations have been made, refreshed from the ring if the cached view shows
-     * less than {@code wanted}. {@code consumedCache} is a racy, monotonic under-estimate of the consumer index: a
-     * stale value can only make the channel look fuller than it is, which the refresh corrects.
+     * less than {@code wanted}. {@code consumedCache} is an under-estimate of the consumer index that senders share
+     * without a lock (a slow sender may write an older value back): a stale value can only make the channel look
+     * fuller than it is, which the refresh corrects. It is written with release and read with acquire semantics, so
+     * a sender admitted on a cached value sees everything the receivers did before they advanced the index that far
+     * (the ring relies on it: a freed slot is seen empty).
      */
     private long room(long s, int wanted) {
-        long room = capacity - (s - consumedCache);
+        long room = capacity - (s - (long) CONSUMED_CACHE.getAcquire(this));
         if (room < wanted) {
             long consumed = ring.consumerIndex();
-            consumedCache = consumed;
+            CONSUMED_CACHE.setRelease(this, consumed);
             room = capacity - (s - consumed);
         }
         return room;
@@ -977,12 +980,14 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     private static final VarHandle STATE;
+    private static final VarHandle CONSUMED_CACHE;
     private static final VarHandle ENDING;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             STATE = lookup.findVarHandle(BoundedChannelState.class, "state", long.class);
+            CONSUMED_CACHE = lookup.findVarHandle(BoundedChannelState.class, "consumedCache", long.class);
             ENDING = lookup.findVarHandle(BoundedChannel.class, "ending", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -1003,7 +1008,7 @@ abstract class BoundedChannelState extends BoundedChannelPadBefore {
     /** CLOSED bit | number of reservations ever made. Accessed through a VarHandle (volatile, CAS). */
     volatile long state;
 
-    /** Senders' last view of the ring's consumer index; plain and racy by design (see room). */
+    /** Senders' last view of the ring's consumer index; release/acquire through a VarHandle, racy by design (see room). */
     long consumedCache;
 }
 

@@ -14,8 +14,8 @@ import java.lang.invoke.VarHandle;
  * waits for its turn (acquire), stores the item and publishes it (release); a receiver claims index {@code i} by a
  * compare-and-set of the consumer index once it sees the item landed, reads it, empties the slot and hands the slot
  * on (release). A receiver advances the consumer index when it claims, before it reads, so a put can find its slot
- * still held: the ring has twice the channel's capacity in slots (ADR 0008), so that the held slot is a whole
- * channel's worth of items behind, and the put almost never waits.
+ * still held: the ring has twice the channel's capacity in slots (ADR 0008; past 2^29 the capacity, rounded up),
+ * so that the held slot is a whole channel's worth of items behind, and the put almost never waits.
  */
 final class MultiConsumerRing<T> extends ItemRing<T> {
 

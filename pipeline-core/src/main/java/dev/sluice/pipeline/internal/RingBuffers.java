@@ -24,7 +24,9 @@ import org.jctools.queues.atomic.SpscAtomicArrayQueue;
  * reservation finds room, apart from a transient moment in the multi-consumer rings: a receiver claims a slot
  * (advancing the consumer index, which is what frees room in the channel's count) before it has read and released
  * it, and a put to that slot must wait. The multi-consumer rings therefore get twice the slots (ADR 0008), so that
- * the put an admitted send makes lands on a slot released a whole channel's worth of items ago. The single-consumer
+ * the put an admitted send makes lands on a slot released a whole channel's worth of items ago; past 2^29 a
+ * multi-consumer ring keeps the channel's capacity (2^30 is the largest ring) and its puts wait out the rare claimed
+ * slot. The single-consumer
  * rings release a slot before advancing their consumer index and need no more than the channel's capacity.
  */
 final class RingBuffers {

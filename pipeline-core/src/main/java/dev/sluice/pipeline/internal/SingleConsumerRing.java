@@ -8,12 +8,11 @@ import java.lang.invoke.VarHandle;
  * slot per item of capacity, rounded up to a power of two, and nothing else.
  *
  * <p>A slot is empty ({@code null}) or holds the item of exactly one index. The receiver takes the item at its
- * index, empties the slot (a release store), and only then advances its index (another release store); the channel
- * admits reservation {@code i} only once the index is past {@code i - capacity}, so the slot of {@code i} has been
- * emptied and no receiver can see an item of another lap in it. A put reads the slot with acquire semantics before
- * it stores, which orders the store after the receiver's read of the slot's previous item whatever view of the
- * index the sender's admission came from; the slot is empty then in all but a racing moment, which the put waits
- * out.
+ * index, empties the slot, and only then advances its index (a release store). The channel admits reservation
+ * {@code i} only on a view of the index past {@code i - capacity}, acquired from the index or from a value passed on
+ * with release and acquire semantics (see {@code BoundedChannel.room}), so the slot of {@code i} was emptied before
+ * the put: the put finds it empty and stores with a release, and no receiver can see an item of another lap in
+ * it.
  */
 final class SingleConsumerRing<T> extends ItemRing<T> {
 
@@ -27,14 +26,7 @@ final class SingleConsumerRing<T> extends ItemRing<T> {
 
     @Override
     void put(long index, T item) {
-        int slot = (int) index & mask;
-        if (SLOT.getAcquire(buffer, slot) != null) {
-            int spins = 0;
-            while (SLOT.getAcquire(buffer, slot) != null) {
-                spinOrYield(++spins);
-            }
-        }
-        SLOT.setRelease(buffer, slot, item);
+        SLOT.setRelease(buffer, (int) index & mask, item);
     }
 
     @Override
@@ -46,7 +38,7 @@ final class SingleConsumerRing<T> extends ItemRing<T> {
         if (item == null) {
             return null;
         }
-        SLOT.setRelease(buffer, slot, null);
+        SLOT.set(buffer, slot, null); // ordered before the index's release below
         CONSUMER.setRelease(this, c + 1);
         return (T) item;
     }

@@ -19,11 +19,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The rings on their own, driven the way {@link BoundedChannel} drives them: senders take an index with a
  * compare-and-set on a shared count, only while fewer than the capacity are buffered or in flight, and put at that
  * index; receivers poll. Every flavour but {@code unsafe} (JCTools' {@code Unsafe} queues, which the adapter drives
- * exactly as the {@code atomic} ones) and every shape, with as many threads on each side as the shape allows.
+ * exactly as the {@code atomic} ones) and every shape, with as many threads on each side as the shape allows. Each
+ * item carries its index and its sender: Sluice's rings hand items out in index order; JCTools' queues keep an order
+ * of their own, which keeps each sender's.
  */
 class ItemRingTest {
 
     private static final int ITEMS_PER_SENDER = 20_000;
+    /** Items carry {@code index * SENDERS_MAX + sender}. */
+    private static final int SENDERS_MAX = 4;
 
     static Stream<Arguments> rings() {
         List<Arguments> all = new ArrayList<>();
@@ -61,7 +65,8 @@ class ItemRingTest {
                     if (r - ring.consumerIndex() >= capacity) {
                         Thread.yield();
                     } else if (reservations.compareAndSet(r, r + 1)) {
-                        ring.put(r, sender * ITEMS_PER_SENDER + n++);
+                        ring.put(r, r * SENDERS_MAX + sender);
+                        n++;
                     }
                 }
             }));
@@ -85,18 +90,30 @@ class ItemRingTest {
             t.join();
         }
 
-        // then every item came out once, each receiver saw each sender's items in the order sent, and the
-        // consumer index counts them all
+        // then every index came out once; each receiver saw each sender's items in the order sent and, from
+        // Sluice's rings, every index in order (with one receiver: index k as the k-th item); the consumer index
+        // counts them all
+        boolean ownRing = flavour.equals("sluice");
         boolean[] seen = new boolean[(int) total];
         for (List<Long> mine : received) {
             long[] lastBySender = new long[senders];
             Arrays.fill(lastBySender, -1);
-            for (long item : mine) {
-                assertThat(seen[(int) item]).as("item %d taken twice", item).isFalse();
-                seen[(int) item] = true;
-                int sender = (int) (item / ITEMS_PER_SENDER);
-                assertThat(item).as("sender %d's order", sender).isGreaterThan(lastBySender[sender]);
-                lastBySender[sender] = item;
+            long lastIndex = -1;
+            for (int k = 0; k < mine.size(); k++) {
+                long item = mine.get(k);
+                int index = (int) (item / SENDERS_MAX);
+                int sender = (int) (item % SENDERS_MAX);
+                assertThat(seen[index]).as("index %d taken twice", index).isFalse();
+                seen[index] = true;
+                assertThat(index).as("sender %d's order", sender).isGreaterThan((int) lastBySender[sender]);
+                lastBySender[sender] = index;
+                if (ownRing) {
+                    assertThat(index).as("index order").isGreaterThan((int) lastIndex);
+                    if (receivers == 1) {
+                        assertThat(index).as("the item of poll %d", k).isEqualTo(k);
+                    }
+                }
+                lastIndex = index;
             }
         }
         assertThat(received.stream().mapToInt(List::size).sum()).isEqualTo((int) total);
