@@ -460,13 +460,14 @@ def flavours(r, out):
     rows = []
     for method, label in (("spsc", "SPSC"), ("mpmc", "MPMC")):
         for cap in (16, 1024):
-            a = r.get("QueueFlavourBenchmark." + method, capacity=cap, flavour="atomic")
-            u = r.get("QueueFlavourBenchmark." + method, capacity=cap, flavour="unsafe")
-            sa = None if a is None else a["primaryMetric"]["score"]
-            su = None if u is None else u["primaryMetric"]["score"]
-            rows.append([label, cap, cell(a), cell(u), fmt(ratio(su, sa), 2)])
-    print_table(out, "JCTools queues inside the channel: atomic vs Unsafe, hand-off on virtual threads, ns per item",
-                ["channel", "capacity", "atomic", "unsafe", "unsafe / atomic"], rows, labels=2)
+            own, a, u = (r.get("QueueFlavourBenchmark." + method, capacity=cap, flavour=f)
+                         for f in ("sluice", "atomic", "unsafe"))
+            so, sa, su = (None if x is None else x["primaryMetric"]["score"] for x in (own, a, u))
+            rows.append([label, cap, cell(own), cell(a), cell(u), fmt(ratio(so, sa), 2), fmt(ratio(so, su), 2)])
+    print_table(out, "The rings inside the channel: Sluice's own (the default) against JCTools' atomic and Unsafe "
+                "queues, hand-off on virtual threads, each flavour in JVMs of its own, one after the other: ns per item",
+                ["channel", "capacity", "sluice", "atomic", "unsafe", "sluice / atomic", "sluice / unsafe"], rows,
+                labels=2)
 
 
 def hot_path(r, out):
