@@ -759,8 +759,8 @@ class ChannelLinearizabilityTest {
     @Test
     @Timeout(300)
     void channelsOfOneWrapTheirRingsLinearizably() {
-        check(GeneralMixOfOne.class, SequentialQueueOfOne.class, 3, 3);
-        check(MpscMixOfOne.class, SequentialQueueOfOne.class, 3, 3);
+        options(SequentialQueueOfOne.class, EDGE_ITERATIONS, 3, 3).check(GeneralMixOfOne.class);
+        options(SequentialQueueOfOne.class, EDGE_ITERATIONS, 3, 3).check(MpscMixOfOne.class);
     }
 
     @Test

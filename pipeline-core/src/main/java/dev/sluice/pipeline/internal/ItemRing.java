@@ -25,6 +25,13 @@ abstract class ItemRing<T> extends ItemRingPadAfter {
     /** While waiting for another thread's next few instructions, yield the carrier every this many spins. */
     static final int SPINS_PER_YIELD = 32;
 
+    private final int slots;
+
+    /** {@code slots}: a power of two, at least the capacity the ring is built for. */
+    ItemRing(int slots) {
+        this.slots = slots;
+    }
+
     /**
      * Stores the item of reservation {@code index}. The caller holds that reservation: the channel admitted it, so
      * fewer than the channel's capacity items are buffered or in flight before it. Waits, spinning, only while a
@@ -39,10 +46,14 @@ abstract class ItemRing<T> extends ItemRingPadAfter {
     abstract T poll();
 
     /** Items ever claimed by receivers. A volatile read; never ahead of the reservations the channel granted. */
-    abstract long consumerIndex();
+    long consumerIndex() {
+        return consumerIndex;
+    }
 
     /** The number of slots: a power of two, at least the capacity the ring was built for. */
-    abstract int slots();
+    final int slots() {
+        return slots;
+    }
 
     /** Waiting for another thread's next few instructions: spin, and now and then let the carrier go. */
     static void spinOrYield(int spins) {

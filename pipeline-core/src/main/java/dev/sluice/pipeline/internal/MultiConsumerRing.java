@@ -25,9 +25,7 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
 
     /** A ring of {@code slots} slots, a power of two at least the channel's capacity. */
     MultiConsumerRing(int slots) {
-        if (Integer.bitCount(slots) != 1) {
-            throw new IllegalArgumentException("slots must be a power of two; was " + slots);
-        }
+        super(requirePowerOfTwo(slots));
         this.buffer = new Object[slots];
         this.sequences = new long[slots];
         this.mask = slots - 1;
@@ -71,14 +69,11 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
         }
     }
 
-    @Override
-    long consumerIndex() {
-        return consumerIndex;
-    }
-
-    @Override
-    int slots() {
-        return buffer.length;
+    private static int requirePowerOfTwo(int slots) {
+        if (Integer.bitCount(slots) != 1) {
+            throw new IllegalArgumentException("slots must be a power of two; was " + slots);
+        }
+        return slots;
     }
 
     private static final VarHandle SEQUENCE = MethodHandles.arrayElementVarHandle(long[].class);

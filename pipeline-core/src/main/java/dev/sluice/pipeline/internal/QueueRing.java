@@ -12,12 +12,11 @@ final class QueueRing<T> extends ItemRing<T> {
 
     private final MessagePassingQueue<T> queue;
     private final QueueProgressIndicators progress;
-    private final int slots;
 
     QueueRing(MessagePassingQueue<T> queue, int slots) {
+        super(slots);
         this.queue = queue;
         this.progress = (QueueProgressIndicators) queue;
-        this.slots = slots;
     }
 
     /** Offers the item; the room is there, bar a multi-consumer queue's transient claimed slot, which it waits out. */
@@ -40,11 +39,6 @@ final class QueueRing<T> extends ItemRing<T> {
     @Override
     long consumerIndex() {
         return progress.currentConsumerIndex();
-    }
-
-    @Override
-    int slots() {
-        return slots;
     }
 
     /** The class of the queue inside, for labelling measurements. */

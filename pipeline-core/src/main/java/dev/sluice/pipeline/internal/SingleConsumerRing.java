@@ -20,7 +20,8 @@ final class SingleConsumerRing<T> extends ItemRing<T> {
     private final int mask;
 
     SingleConsumerRing(int capacity) {
-        this.buffer = new Object[powerOfTwoAtLeast(capacity)];
+        super(powerOfTwoAtLeast(capacity));
+        this.buffer = new Object[slots()];
         this.mask = buffer.length - 1;
     }
 
@@ -41,16 +42,6 @@ final class SingleConsumerRing<T> extends ItemRing<T> {
         SLOT.set(buffer, slot, null); // ordered before the index's release below
         CONSUMER.setRelease(this, c + 1);
         return (T) item;
-    }
-
-    @Override
-    long consumerIndex() {
-        return consumerIndex;
-    }
-
-    @Override
-    int slots() {
-        return buffer.length;
     }
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
