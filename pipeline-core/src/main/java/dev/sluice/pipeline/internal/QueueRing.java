@@ -40,9 +40,4 @@ final class QueueRing<T> extends ItemRing<T> {
     long consumerIndex() {
         return progress.currentConsumerIndex();
     }
-
-    /** The class of the queue inside, for labelling measurements. */
-    Class<?> queueClass() {
-        return queue.getClass();
-    }
 }
