@@ -51,17 +51,21 @@ import java.util.function.Consumer;
  * then reads the state and the consumer index: closed and drained, it withdraws the claim and returns false;
  * otherwise it sets CLOSED with a CAS on the state word (the moment the channel fails: a racing {@code close()}
  * either came first, and the fail decides again, or finds CLOSED and returns false), then publishes the cause.
- * A receiver reads {@code ending} <i>after</i> taking an item, behind a full fence (a Dekker handshake with the
- * claim): either the fail saw the item taken, or the receiver sees the claim, waits for the decision (a few
- * instructions away), and on a failure throws instead of returning the item, which the failure abandons anyway.
+ * A receiver reads {@code ending} <i>after</i> taking an item, ordered behind the take (a Dekker handshake with
+ * the claim; see Receivers): either the fail saw the item taken, or the receiver sees the claim, waits for the
+ * decision (a few instructions away), and on a failure throws instead of returning the item, which the failure
+ * abandons anyway.
  * Anyone else who meets a claim (a sender refused by CLOSED, a query) waits for the decision the same way.
  *
  * <h2>Receivers</h2>
- * A receive polls the ring, then issues one full fence and reads {@code ending} (a load of a line nobody
- * writes while the channel runs) and, under {@link Overflow#BLOCK}, the senders' wait count: the fence is the
+ * A receive polls the ring, then reads {@code ending} (a load of a line nobody writes while the channel runs)
+ * and, under {@link Overflow#BLOCK}, the senders' wait count. The order of the take before those reads is the
  * receiver's half of each handshake (with a fail's claim, with waiting senders, and under
- * {@link Overflow#DROP_NEWEST} with the drop barrier below). A receive reads nothing before its poll: on a failed
- * channel it may take an item and then throw, which abandons nothing the failure had not abandoned already.
+ * {@link Overflow#DROP_NEWEST} with the drop barrier below). With several receivers the poll claims its item with
+ * a compare-and-set of the consumer index, a volatile write that already orders the volatile reads after it; with
+ * one receiver the index advances by a release store, and one full fence follows the take. A receive reads nothing
+ * before its poll: on a failed channel it may take an item and then throw, which abandons nothing the failure had
+ * not abandoned already.
  * Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
  *
  * <h2>Counting drops ({@link Overflow#DROP_NEWEST})</h2>
@@ -109,6 +113,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private final boolean dropNewest;
     private final Consumer<? super T> onDrop;
     private final boolean singleConsumer;
+    /** Whether a take needs a fence of its own before its handshake reads (see {@link #took}). */
+    private final boolean fenceAfterTake;
+
     private final WaitQueue receivers = new WaitQueue();
     private final WaitQueue senders = new WaitQueue();
     /** null while not failed; a {@link Pending} while a fail() decides; then the cause. Through {@link #ENDING}. */
@@ -128,6 +135,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         this.onDrop = onDrop;
         this.singleConsumer = shape.singleConsumer();
         this.ring = RingBuffers.create(shape, capacity);
+        this.fenceAfterTake = !ring.pollIsVolatileWrite();
     }
 
     /**
@@ -590,16 +598,20 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     }
 
     /**
-     * After taking one item out of the ring: one full fence orders the consumer-index store of the poll before
-     * the reads that follow, the receiver's half of three handshakes: the read of {@code ending} (a fail that did
-     * not see this item taken is seen here, and the item is not returned: the failure abandons it), the read of
-     * the senders' wait count (see WaitQueue), and the drop barrier.
+     * After taking one item out of the ring: the consumer-index advance of the poll is ordered before the reads that
+     * follow, the receiver's half of three handshakes: the read of {@code ending} (a fail that did not see this item
+     * taken is seen here, and the item is not returned: the failure abandons it), the read of the senders' wait
+     * count (see WaitQueue), and the drop barrier. A ring whose poll advances with a compare-and-set already orders
+     * it so (those reads are volatile: {@link ItemRing#pollIsVolatileWrite()}); after a ring's release store, one
+     * full fence does.
      *
      * @param signalRoom whether to wake a sender waiting for room (a batch does it once, at its end)
      * @throws ChannelFailedException if the channel has failed
      */
     private T took(T item, boolean signalRoom) {
-        VarHandle.fullFence();
+        if (fenceAfterTake) {
+            VarHandle.fullFence();
+        }
         if (ending != null) {
             Throwable f = failureNow();
             if (f != null) {
@@ -617,7 +629,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     /** {@link #took} for a batch: after the last item was taken, whether or not the batch is returned. */
     private void tookBatch(boolean checkFailure) {
-        VarHandle.fullFence();
+        if (fenceAfterTake) {
+            VarHandle.fullFence();
+        }
         if (block && senders.count() != 0) {
             wakeSender();
         }

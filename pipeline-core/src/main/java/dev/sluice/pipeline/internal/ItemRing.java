@@ -45,6 +45,14 @@ abstract class ItemRing<T> extends ItemRingPadAfter {
      */
     abstract T poll();
 
+    /**
+     * Whether a {@link #poll()} that returns an item has advanced the consumer index with a compare-and-set, a
+     * volatile read and write: the poller's later volatile reads are then ordered after the advance (the
+     * synchronization order is total and follows program order), as they would be behind a full fence, and the
+     * channel's handshakes need no fence of their own. {@code false} if the advance is a release store.
+     */
+    abstract boolean pollIsVolatileWrite();
+
     /** Items ever claimed by receivers. A volatile read; never ahead of the reservations the channel granted. */
     long consumerIndex() {
         return consumerIndex;

@@ -69,6 +69,12 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
         }
     }
 
+    /** {@code true}: a receiver claims its index with a compare-and-set. */
+    @Override
+    boolean pollIsVolatileWrite() {
+        return true;
+    }
+
     private static int requirePowerOfTwo(int slots) {
         if (Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots must be a power of two; was " + slots);

@@ -13,9 +13,12 @@ final class QueueRing<T> extends ItemRing<T> {
     private final MessagePassingQueue<T> queue;
     private final QueueProgressIndicators progress;
 
-    QueueRing(MessagePassingQueue<T> queue, int slots) {
+    private final boolean multiConsumer;
+
+    QueueRing(MessagePassingQueue<T> queue, int slots, boolean multiConsumer) {
         super(slots);
         this.queue = queue;
+        this.multiConsumer = multiConsumer;
         this.progress = (QueueProgressIndicators) queue;
     }
 
@@ -34,6 +37,12 @@ final class QueueRing<T> extends ItemRing<T> {
     @Override
     T poll() {
         return queue.poll();
+    }
+
+    /** JCTools' multi-consumer queues claim with a compare-and-set; its single-consumer queues store with release. */
+    @Override
+    boolean pollIsVolatileWrite() {
+        return multiConsumer;
     }
 
     @Override

@@ -86,7 +86,7 @@ final class RingBuffers {
         if (!(queue instanceof QueueProgressIndicators)) {
             throw new AssertionError(queue.getClass() + " does not expose its consumer index");
         }
-        return new QueueRing<>(queue, queue.capacity());
+        return new QueueRing<>(queue, queue.capacity(), !shape.singleConsumer());
     }
 
     private static void requireKnownFlavour(String flavour) {

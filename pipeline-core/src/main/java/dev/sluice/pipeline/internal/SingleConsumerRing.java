@@ -44,6 +44,12 @@ final class SingleConsumerRing<T> extends ItemRing<T> {
         return (T) item;
     }
 
+    /** {@code false}: the receiver advances its index with a release store. */
+    @Override
+    boolean pollIsVolatileWrite() {
+        return false;
+    }
+
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final VarHandle CONSUMER = ItemRing.CONSUMER_INDEX;
 }
