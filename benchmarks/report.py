@@ -60,9 +60,15 @@ class Results:
         if not entries:
             return None
         hops = sum(e["hops"] for e in entries)
-        switches = sum(e["senderParks"] + e["receiverParks"] + e["yields"] for e in entries)
+        switches = sum(e["senderParks"] + e["receiverParks"] + e["yields"] + e.get("lostRaces", 0) for e in entries)
         parks = sum(e["senderParks"] + e["receiverParks"] for e in entries)
         return (switches / hops, parks / hops) if hops else None
+
+    def lost_races(self, name, params=""):
+        """Compare-and-sets lost to a thread of the same side (each followed by a yield) per item-hop, or None."""
+        entries = self.probes.get((name, params))
+        hops = sum(e["hops"] for e in entries) if entries else 0
+        return sum(e.get("lostRaces", 0) for e in entries) / hops if hops else None
 
     def load_latencies(self, folder):
         """The LATENCY lines LatencyBenchmark prints at the end of each fork, from the run's JMH logs: per pipeline
@@ -217,6 +223,13 @@ def many_to_many(r, out, targets):
                 [n for n, _ in impls] + ["Sluice / ABQ"], [row])
     targets.at_most("many-to-many: Sluice / ABQ", ratio(sluice, abq), 1.0)
     targets.at_most("many-to-many: Sluice / jox", ratio(sluice, r.score("ManyToManyBenchmark.jox")), 1.0)
+    p = r.probe("ManyToManyBenchmark.sluice")
+    lost = r.lost_races("ManyToManyBenchmark.sluice")
+    print_table(out, "2b. Many-to-many, the channel probe's pass (-Dsluice.channel.probe=true): per item, thread "
+                "switches (parks, yields of waiting threads, yields after a lost race) and compare-and-sets lost to "
+                "a thread of the same side",
+                ["switches per item", "of which parks", "lost races per item"],
+                [[fmt(None if p is None else p[0], 4), fmt(None if p is None else p[1], 4), fmt(lost, 4)]])
 
 
 def chain(r, out, targets):

@@ -42,7 +42,8 @@ public class ManyToManyBenchmark {
     /** Sluice's public channel. */
     @Benchmark
     @OperationsPerInvocation(ITEMS)
-    public long sluice() throws InterruptedException {
+    public long sluice(ProbeLine probe) throws InterruptedException {
+        probe.moved(ITEMS);
         return run(LinkKind.SLUICE_MPMC);
     }
 

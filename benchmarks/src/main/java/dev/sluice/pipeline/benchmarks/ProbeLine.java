@@ -11,7 +11,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * The channel probe's counts over one fork (warm-up and measurement), for benchmarks run with
  * {@code -Dsluice.channel.probe=true}: at the fork's end it prints one line
- * {@code CHANNEL_PROBE {"benchmark":…,"params":…,"hops":…,"senderParks":…,"receiverParks":…,"senderWakes":…,"receiverWakes":…,"yields":…,"parksPerHop":…,"yieldsPerHop":…}}
+ * {@code CHANNEL_PROBE {"benchmark":…,"params":…,"hops":…,"senderParks":…,"receiverParks":…,"senderWakes":…,"receiverWakes":…,"yields":…,"lostRaces":…,"parksPerHop":…,"yieldsPerHop":…}}
  * where hops is the item-hops moved (invocations × hops per invocation). Without the property it prints nothing.
  */
 @State(Scope.Benchmark)
@@ -42,7 +42,8 @@ public class ProbeLine {
         }
         System.out.printf(
                 "CHANNEL_PROBE {\"benchmark\":\"%s\",\"params\":\"%s\",\"hops\":%d,\"senderParks\":%d,"
-                        + "\"receiverParks\":%d,\"senderWakes\":%d,\"receiverWakes\":%d,\"yields\":%d,\"parksPerHop\":%.5f,\"yieldsPerHop\":%.5f}%n",
+                        + "\"receiverParks\":%d,\"senderWakes\":%d,\"receiverWakes\":%d,\"yields\":%d,\"lostRaces\":%d,"
+                        + "\"parksPerHop\":%.5f,\"yieldsPerHop\":%.5f}%n",
                 params.getBenchmark(),
                 p,
                 hops,
@@ -51,6 +52,7 @@ public class ProbeLine {
                 c.senderWakes(),
                 c.receiverWakes(),
                 c.yields(),
+                c.lostRaces(),
                 hops == 0 ? 0.0 : (double) c.parks() / hops,
                 hops == 0 ? 0.0 : (double) c.yields() / hops);
     }

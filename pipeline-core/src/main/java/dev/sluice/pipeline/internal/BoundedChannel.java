@@ -267,6 +267,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             }
             int granted = (int) Math.min(room, n - next);
             if (!STATE.compareAndSet(this, s, s + granted)) {
+                ItemRing.afterLostRace();
                 continue;
             }
             for (int k = 0; k < granted; k++) {
@@ -299,6 +300,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             if (STATE.compareAndSet(this, s, s + 1)) {
                 return s;
             }
+            ItemRing.afterLostRace(); // another sender reserved first (or a close came)
         }
     }
 

@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A test-only count of the waiting a {@link BoundedChannel} does: parks of senders and receivers (each a thread
- * switch), yields of waiting threads, and the wake-ups channels issue. Off unless the JVM runs with
+ * switch), yields of waiting threads, yields after a lost race (ADR 0014), and the wake-ups channels issue. Off unless the JVM runs with
  * {@code -Dsluice.channel.probe=true}; when off, {@link #ENABLED} is a constant false and the JIT folds every
  * counting site away. The counts are global (the sum over every channel of the JVM), which is what "switches per
  * item and hop" needs: divide by items × hops.
@@ -25,6 +25,7 @@ public final class ChannelProbe {
     private static final LongAdder SENDER_WAKES = new LongAdder();
     private static final LongAdder RECEIVER_WAKES = new LongAdder();
     private static final LongAdder YIELDS = new LongAdder();
+    private static final LongAdder LOST_RACES = new LongAdder();
 
     private ChannelProbe() {}
 
@@ -48,6 +49,10 @@ public final class ChannelProbe {
         YIELDS.increment();
     }
 
+    static void lostRace() {
+        LOST_RACES.increment();
+    }
+
     /**
      * The counts since the last reset.
      *
@@ -55,7 +60,12 @@ public final class ChannelProbe {
      */
     public static Counts counts() {
         return new Counts(
-                SENDER_PARKS.sum(), RECEIVER_PARKS.sum(), SENDER_WAKES.sum(), RECEIVER_WAKES.sum(), YIELDS.sum());
+                SENDER_PARKS.sum(),
+                RECEIVER_PARKS.sum(),
+                SENDER_WAKES.sum(),
+                RECEIVER_WAKES.sum(),
+                YIELDS.sum(),
+                LOST_RACES.sum());
     }
 
     /** Sets the counts to zero (not atomic with counting: call it while no channel waits). */
@@ -65,6 +75,7 @@ public final class ChannelProbe {
         SENDER_WAKES.reset();
         RECEIVER_WAKES.reset();
         YIELDS.reset();
+        LOST_RACES.reset();
     }
 
     /**
@@ -77,8 +88,11 @@ public final class ChannelProbe {
      * @param receiverWakes wake-ups issued to one parked receiver each (likewise)
      * @param yields times a waiting thread yielded its carrier instead of parking (a switch when another virtual
      *     thread was ready to run)
+     * @param lostRaces times a virtual thread lost a compare-and-set to another sender or receiver and yielded its
+     *     carrier before trying again
      */
-    public record Counts(long senderParks, long receiverParks, long senderWakes, long receiverWakes, long yields) {
+    public record Counts(
+            long senderParks, long receiverParks, long senderWakes, long receiverWakes, long yields, long lostRaces) {
 
         /**
          * Parks of both sides: each is a thread switch.

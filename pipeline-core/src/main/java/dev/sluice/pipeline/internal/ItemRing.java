@@ -72,6 +72,23 @@ abstract class ItemRing<T> extends ItemRingPadAfter {
         }
     }
 
+    /**
+     * After losing a compare-and-set to another thread of the same side (a sender to a sender, a receiver to a
+     * receiver): a virtual thread yields its carrier before it tries again; a platform thread tries again at once.
+     * The winner runs on another carrier, and while two carriers run threads of the same side they fight over one
+     * cache line for every item. Yielding hands the carrier to a thread queued behind the loser, most often one of
+     * the other side, which moves items instead (ADR 0014). Lock-freedom is unchanged: a lost race means another
+     * thread's operation succeeded.
+     */
+    static void afterLostRace() {
+        if (Thread.currentThread().isVirtual()) {
+            if (ChannelProbe.ENABLED) {
+                ChannelProbe.lostRace();
+            }
+            Thread.yield();
+        }
+    }
+
     /** {@link ItemRingConsumer#consumerIndex}, for the subclasses' release stores and compare-and-sets. */
     static final VarHandle CONSUMER_INDEX;
 

@@ -15,7 +15,8 @@ import java.lang.invoke.VarHandle;
  * compare-and-set of the consumer index once it sees the item landed, reads it, empties the slot and hands the slot
  * on (release). A receiver advances the consumer index when it claims, before it reads, so a put can find its slot
  * still held: the ring has twice the channel's capacity in slots (ADR 0008; past 2^29 the capacity, rounded up),
- * so that the held slot is a whole channel's worth of items behind, and the put almost never waits.
+ * so that the held slot is a whole channel's worth of items behind, and the put almost never waits. A receiver that
+ * loses the claim to another receiver lets its carrier go before it tries again ({@link #afterLostRace()}).
  */
 final class MultiConsumerRing<T> extends ItemRing<T> {
 
@@ -62,6 +63,7 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
                     SEQUENCE.setRelease(sequences, slot, c + buffer.length);
                     return (T) item;
                 }
+                afterLostRace(); // another receiver claimed c
             } else if (turn < 0) {
                 return null; // the item of c has not landed: the ring is empty or its put is under way
             }
