@@ -163,7 +163,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        long index = reserve();
+        long index = reserve(true);
         if (index >= 0) {
             admit(index, item);
             return;
@@ -181,7 +181,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        long index = reserve();
+        long index = reserve(true);
         if (index >= 0) {
             admit(index, item);
             return true;
@@ -195,7 +195,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     @Override
     public boolean trySend(T item) {
         requireItem(item);
-        long index = reserve();
+        long index = reserve(false);
         if (index >= 0) {
             admit(index, item);
             return true;
@@ -285,10 +285,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     /**
      * Reserves room for one item.
      *
+     * @param yieldOnLostRace whether a virtual thread that loses the CAS to another sender yields its carrier before
+     *     it tries again ({@link ItemRing#afterLostRace()}): on the paths that may wait anyway
+     *
      * @return the item's index in the ring, {@link #FULL} if the channel is full, {@link #REFUSED} if it is closed
      *     or failed
      */
-    private long reserve() {
+    private long reserve(boolean yieldOnLostRace) {
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0) {
@@ -300,7 +303,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             if (STATE.compareAndSet(this, s, s + 1)) {
                 return s;
             }
-            ItemRing.afterLostRace(); // another sender reserved first (or a close came)
+            if (yieldOnLostRace) {
+                ItemRing.afterLostRace(); // another sender reserved first (or a close came)
+            }
         }
     }
 
@@ -380,7 +385,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         // The ticket's increment is a full fence: the decision's reads below come after it, so an operation whose
         // barrier misses this ticket cannot have observed anything this decision depends on.
         long ticket = dropTickets.getAndIncrement();
-        long index = reserve();
+        long index = reserve(false); // holding a ticket: never let the carrier go, others wait for this turn
         if (index >= 0) {
             ring.put(index, item); // before waiting for the turn, so that no receiver spins on it meanwhile
         }
@@ -408,7 +413,8 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
 
     /**
      * DROP_NEWEST: waits until every drop decided before the caller's observations has been counted. Called after
-     * those observations, behind a full fence (a CAS, or the fence after a take).
+     * those observations, which are volatile accesses (a CAS, a take, a volatile read), so the barrier's volatile
+     * reads below come after them in the synchronization order.
      */
     private void dropBarrier() {
         long taken = dropTickets.get();
@@ -425,7 +431,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         boolean signalled = false;
         int attempts = 0;
         for (; ; ) {
-            long index = reserve();
+            long index = reserve(true);
             if (index >= 0) {
                 if (signalled) {
                     passOnSenderSignal();
@@ -535,7 +541,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        T item = ring.poll();
+        T item = ring.poll(true);
         if (item != null) {
             return took(item, true);
         }
@@ -584,13 +590,13 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
      * a try-receive that followed a completed close could miss a send that the close had already admitted.
      */
     private T pollLanded() {
-        T item = ring.poll();
+        T item = ring.poll(false);
         if (item != null) {
             return item;
         }
         int spins = 0;
         while (((long) STATE.getVolatile(this) & ~CLOSED) - ring.consumerIndex() > 0) {
-            item = ring.poll();
+            item = ring.poll(false);
             if (item != null) {
                 return item;
             }
@@ -655,7 +661,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        T first = ring.poll();
+        T first = ring.poll(true);
         if (first == null) {
             first = awaitItem(0L, false, true);
         }
@@ -708,7 +714,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     private int pollInto(Collection<? super T> target, int maxItems) {
         int n = 0;
         while (n < maxItems) {
-            T item = ring.poll();
+            T item = ring.poll(false); // the rest of a batch: the senders wait for its end to be woken
             if (item == null) {
                 break;
             }
@@ -729,7 +735,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         int attempts = 0;
         int inFlightSpins = 0;
         for (; ; ) {
-            T item = ring.poll();
+            T item = ring.poll(true);
             if (item != null) {
                 if (signalled) {
                     passOnReceiverSignal();
@@ -849,8 +855,9 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             }
         }
         // The claim's CAS is a full fence: the reads below come after it. A receiver that took an item reads
-        // `ending` after its take, behind a fence: either the consumer index read here shows the take, or that
-        // receiver sees the claim and waits for this decision.
+        // `ending` after its take, ordered behind it (the poll's CAS, or the fence after a single receiver's take):
+        // either the consumer index read here shows the take, or that receiver sees the claim and waits for this
+        // decision.
         for (; ; ) {
             long s = (long) STATE.getVolatile(this);
             if ((s & CLOSED) != 0 && (s & ~CLOSED) - ring.consumerIndex() <= 0) {

@@ -4,10 +4,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A test-only count of the waiting a {@link BoundedChannel} does: parks of senders and receivers (each a thread
- * switch), yields of waiting threads, yields after a lost race (ADR 0014), and the wake-ups channels issue. Off unless the JVM runs with
- * {@code -Dsluice.channel.probe=true}; when off, {@link #ENABLED} is a constant false and the JIT folds every
- * counting site away. The counts are global (the sum over every channel of the JVM), which is what "switches per
- * item and hop" needs: divide by items × hops.
+ * switch), yields of waiting threads, yields after a lost race (ADR 0014), and the wake-ups channels issue. Off
+ * unless the JVM runs with {@code -Dsluice.channel.probe=true}; when off, {@link #ENABLED} is a constant false and
+ * the JIT folds every counting site away. The counts are global (the sum over every channel of the JVM), which is
+ * what "switches per item and hop" needs: divide by items × hops.
  * Not part of the API: tests and benchmarks read it.
  *
  * @since 0.1

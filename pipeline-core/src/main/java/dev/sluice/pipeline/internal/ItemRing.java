@@ -13,7 +13,7 @@ import java.lang.invoke.VarHandle;
  * a receiver has claimed but not yet read (a few instructions away).
  *
  * <p>Receivers take items in index order. {@link #consumerIndex()} counts every item ever claimed by a receiver;
- * the channel's buffered count is its reservations minus this index. {@link #poll()} returns {@code null} both when
+ * the channel's buffered count is its reservations minus this index. {@link #poll(boolean)} returns {@code null} both when
  * the ring is empty and when the next index is reserved but its item has not landed yet: the channel tells the two
  * apart by that count.
  *
@@ -42,13 +42,18 @@ abstract class ItemRing<T> extends ItemRingPadAfter {
     /**
      * Takes the item at the consumer index if it has landed; {@code null} if the ring is empty or that item is still
      * being put. Single-consumer rings must be polled by one thread at a time.
+     *
+     * @param yieldOnLostRace on a ring with several receivers, whether a receiver that loses its claim to another
+     *     receiver lets its carrier go before it tries again ({@link #afterLostRace()}), or tries again at once (the
+     *     paths that promise not to wait, and the rest of a batch). A single-consumer ring makes no claim and
+     *     ignores it.
      */
-    abstract T poll();
+    abstract T poll(boolean yieldOnLostRace);
 
     /**
-     * Whether a {@link #poll()} that returns an item has advanced the consumer index with a compare-and-set, a
+     * Whether a {@link #poll(boolean)} that returns an item has advanced the consumer index with a compare-and-set, a
      * volatile read and write: the poller's later volatile reads are then ordered after the advance (the
-     * synchronization order is total and follows program order), as they would be behind a full fence, and the
+     * synchronization order is total and consistent with program order), as they would be behind a full fence, and the
      * channel's handshakes need no fence of their own. {@code false} if the advance is a release store.
      */
     abstract boolean pollIsVolatileWrite();
@@ -77,8 +82,9 @@ abstract class ItemRing<T> extends ItemRingPadAfter {
      * receiver): a virtual thread yields its carrier before it tries again; a platform thread tries again at once.
      * The winner runs on another carrier, and while two carriers run threads of the same side they fight over one
      * cache line for every item. Yielding hands the carrier to a thread queued behind the loser, most often one of
-     * the other side, which moves items instead (ADR 0014). Lock-freedom is unchanged: a lost race means another
-     * thread's operation succeeded.
+     * the other side, which moves items instead (ADR 0014). Progress is unchanged: a lost race means another
+     * thread's operation succeeded (or, for a sender, a close or fail came). Callers yield only on paths that may
+     * wait anyway, never on those that promise not to ({@code trySend}, {@code tryReceive}, {@code drainTo}).
      */
     static void afterLostRace() {
         if (Thread.currentThread().isVirtual()) {

@@ -16,7 +16,7 @@ import java.lang.invoke.VarHandle;
  * on (release). A receiver advances the consumer index when it claims, before it reads, so a put can find its slot
  * still held: the ring has twice the channel's capacity in slots (ADR 0008; past 2^29 the capacity, rounded up),
  * so that the held slot is a whole channel's worth of items behind, and the put almost never waits. A receiver that
- * loses the claim to another receiver lets its carrier go before it tries again ({@link #afterLostRace()}).
+ * loses the claim to another receiver may let its carrier go before it tries again ({@link #afterLostRace()}).
  */
 final class MultiConsumerRing<T> extends ItemRing<T> {
 
@@ -50,7 +50,7 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
 
     @Override
     @SuppressWarnings("unchecked")
-    T poll() {
+    T poll(boolean yieldOnLostRace) {
         for (; ; ) {
             long c = consumerIndex;
             int slot = (int) c & mask;
@@ -63,7 +63,9 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
                     SEQUENCE.setRelease(sequences, slot, c + buffer.length);
                     return (T) item;
                 }
-                afterLostRace(); // another receiver claimed c
+                if (yieldOnLostRace) {
+                    afterLostRace(); // another receiver claimed c
+                }
             } else if (turn < 0) {
                 return null; // the item of c has not landed: the ring is empty or its put is under way
             }
@@ -71,7 +73,10 @@ final class MultiConsumerRing<T> extends ItemRing<T> {
         }
     }
 
-    /** {@code true}: a receiver claims its index with a compare-and-set. */
+    /**
+     * {@code true}: a receiver claims its index with a compare-and-set. It must stay a strong compare-and-set with
+     * volatile semantics: the channel relies on it instead of a fence after the take.
+     */
     @Override
     boolean pollIsVolatileWrite() {
         return true;

@@ -6,7 +6,8 @@ import org.jctools.queues.QueueProgressIndicators;
 /**
  * A JCTools array queue as an {@link ItemRing}, for measuring against Sluice's own rings (the flavours of
  * {@link RingBuffers}). The queue keeps its own producer index, so a put ignores the reservation's index and the
- * queue's offer pays a second atomic operation on multi-producer shapes.
+ * queue's offer pays a second atomic operation on multi-producer shapes. Its receivers retry a lost claim inside the
+ * queue, so they never yield for it ({@link #afterLostRace()}); its senders do, in the channel's reservation.
  */
 final class QueueRing<T> extends ItemRing<T> {
 
@@ -35,7 +36,7 @@ final class QueueRing<T> extends ItemRing<T> {
     }
 
     @Override
-    T poll() {
+    T poll(boolean yieldOnLostRace) {
         return queue.poll();
     }
 

@@ -32,7 +32,7 @@ final class SingleConsumerRing<T> extends ItemRing<T> {
 
     @Override
     @SuppressWarnings("unchecked")
-    T poll() {
+    T poll(boolean yieldOnLostRace) {
         long c = (long) CONSUMER.getOpaque(this); // written only by this receiver
         int slot = (int) c & mask;
         Object item = SLOT.getAcquire(buffer, slot);

@@ -15,8 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ol>
  *   <li>a waiter {@link #enqueue() registers} (the count increment is a full fence), then re-checks its
  *       condition, and parks only if the re-check fails;</li>
- *   <li>the other side changes the condition (a volatile write or CAS), then reads {@link #count()} after a
- *       full fence, and signals if it is non-zero.</li>
+ *   <li>the other side changes the condition, then reads {@link #count()} (a volatile read) ordered after the
+ *       change: behind a full fence, or with no fence when the change was itself a CAS (volatile accesses are
+ *       totally ordered, consistently with program order), and signals if it is non-zero.</li>
  * </ol>
  * Either the waiter's re-check sees the change, or the other side's read sees the waiter. A signalled waiter is
  * unlinked by the signaller, so {@link #remove(Waiter)} returning {@code false} tells the waiter a signal was

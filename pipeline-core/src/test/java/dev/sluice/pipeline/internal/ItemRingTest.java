@@ -76,7 +76,7 @@ class ItemRingTest {
             received.add(mine);
             threads.add(Thread.ofPlatform().start(() -> {
                 while (taken.get() < total) {
-                    Long item = ring.poll();
+                    Long item = ring.poll(false);
                     if (item == null) {
                         Thread.yield();
                     } else {
@@ -118,7 +118,7 @@ class ItemRingTest {
         }
         assertThat(received.stream().mapToInt(List::size).sum()).isEqualTo((int) total);
         assertThat(ring.consumerIndex()).isEqualTo(total);
-        assertThat(ring.poll()).isNull();
+        assertThat(ring.poll(false)).isNull();
     }
 
     @Test
