@@ -287,7 +287,6 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
      *
      * @param yieldOnLostRace whether a virtual thread that loses the CAS to another sender yields its carrier before
      *     it tries again ({@link ItemRing#afterLostRace()}): on the paths that may wait anyway
-     *
      * @return the item's index in the ring, {@link #FULL} if the channel is full, {@link #REFUSED} if it is closed
      *     or failed
      */
@@ -1031,7 +1030,10 @@ abstract class BoundedChannelState extends BoundedChannelPadBefore {
     /** CLOSED bit | number of reservations ever made. Accessed through a VarHandle (volatile, CAS). */
     volatile long state;
 
-    /** Senders' last view of the ring's consumer index; release/acquire through a VarHandle, racy by design (see room). */
+    /**
+     * Senders' last view of the ring's consumer index; release/acquire through a VarHandle, racy by design (see
+     * room).
+     */
     long consumedCache;
 }
 

@@ -13,9 +13,9 @@ import java.lang.invoke.VarHandle;
  * a receiver has claimed but not yet read (a few instructions away).
  *
  * <p>Receivers take items in index order. {@link #consumerIndex()} counts every item ever claimed by a receiver;
- * the channel's buffered count is its reservations minus this index. {@link #poll(boolean)} returns {@code null} both when
- * the ring is empty and when the next index is reserved but its item has not landed yet: the channel tells the two
- * apart by that count.
+ * the channel's buffered count is its reservations minus this index. {@link #poll(boolean)} returns {@code null}
+ * both when the ring is empty and when the next index is reserved but its item has not landed yet: the channel tells
+ * the two apart by that count.
  *
  * <p>Implementations differ by how many threads receive at once, which the channel's {@link ChannelShape} promises;
  * any number may put, each with an index of its own.

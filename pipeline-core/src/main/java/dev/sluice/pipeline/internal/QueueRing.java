@@ -13,7 +13,6 @@ final class QueueRing<T> extends ItemRing<T> {
 
     private final MessagePassingQueue<T> queue;
     private final QueueProgressIndicators progress;
-
     private final boolean multiConsumer;
 
     QueueRing(MessagePassingQueue<T> queue, int slots, boolean multiConsumer) {
