@@ -50,10 +50,16 @@ final class AuditWrites {
     /**
      * Starts a writer on {@code sink}'s store and waits until it has written {@code primer}, so that its connection is
      * open and its table checked: what follows measures a writer that runs, as one does for a service's lifetime.
+     *
+     * @param writeThreads the writer's threads ({@code AuditWriter.Builder.writeThreads}); the first invocation opens
+     *     the connections of the second and later ones
      */
-    static AuditWriter startedWriter(dev.sluice.pipeline.audit.AuditSink sink, AuditEvent primer)
+    static AuditWriter startedWriter(dev.sluice.pipeline.audit.AuditSink sink, AuditEvent primer, int writeThreads)
             throws InterruptedException {
-        AuditWriter writer = AuditWriter.builder(sink).logEvents(false).build();
+        AuditWriter writer = AuditWriter.builder(sink)
+                .logEvents(false)
+                .writeThreads(writeThreads)
+                .build();
         if (!writer.submit(primer)) {
             throw new IllegalStateException("the audit writer refused its first event: " + writer.report());
         }

@@ -210,7 +210,7 @@ class WorkloadsTest {
             store.createTable(dir, singleTable);
             try {
                 // when they go through a started writer, and one insert at a time
-                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), primer);
+                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), primer, 2);
                 long viaWriter = AuditWrites.throughWriter(writer, events, 1);
                 AuditWrites.closeAndCheck(writer, 301);
                 long viaInserts;
@@ -299,7 +299,7 @@ class WorkloadsTest {
             store.createTable(dir, writerTable);
             store.createTable(dir, otherTable);
             try {
-                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), events[0]);
+                AuditWriter writer = AuditWrites.startedWriter(store.sink(dir, writerTable), events[0], 1);
                 AuditWrites.throughWriter(writer, Arrays.copyOfRange(events, 1, events.length), 1);
                 AuditWrites.closeAndCheck(writer, 300);
                 long written = other.write(dir, otherTable, events);

@@ -34,6 +34,13 @@ import org.slf4j.LoggerFactory;
  * it in one transaction). Each event also goes to SLF4J as one line when it is submitted, unless
  * {@link Builder#logEvents(boolean) logEvents(false)}.
  *
+ * <p>With {@link Builder#writeThreads(int) writeThreads(n)}, n writer threads take batches from the queue and write
+ * them at once, each on a connection of its own (see {@link JdbcAuditSink}): a database server that spends most of a
+ * batch's time on its own work (parsing, indexes, the commit) then stores more rows a second. Batches are then
+ * committed in no set order: a later batch may commit before an earlier one. What the store keeps does not depend on
+ * it (a running event never replaces a finished one with its ID, whichever comes first), except that of two finished
+ * events with one ID in different batches, either may be the one kept.
+ *
  * <h2>When the store fails</h2>
  * <ol>
  *   <li>The batch is retried: retry r waits min(initial × 2<sup>r−1</sup>, max), by default 100, 200, 400 ms.</li>
@@ -69,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Blocking, threads and failure</h2>
  * {@code submit} waits while the queue is full (the default, {@link Overflow#BLOCK}), or drops an event with
  * {@link Overflow#DROP_NEWEST} or {@link Overflow#DROP_OLDEST} (counted). It never throws for a store's failure. Thread
- * safe: any number of threads may submit at once. The writer's threads (the writer thread, and the replaying thread
+ * safe: any number of threads may submit at once. The writer's threads (the writer threads, and the replaying thread
  * with a spill file) are platform daemon threads by default, because SQLite's driver runs native code that would pin
  * a virtual thread's carrier; {@link Builder#threadFactory} can give virtual ones for other stores.
  *
@@ -83,10 +90,10 @@ import org.slf4j.LoggerFactory;
  * the rest of the file to the next writer.
  *
  * <p>A process killed without {@code close()} (SIGKILL, a crash, power loss) loses the events that were queued or
- * being written but not yet committed or appended to the spill file: at most the queue capacity plus one batch. A
- * spill-file line cut by the kill is set aside on replay (that event is one of those). Everything appended to the
- * spill file before the kill is replayed by the next writer on the file; an event that a replay set aside just before
- * the kill may be set aside a second time.
+ * being written but not yet committed or appended to the spill file: at most the queue capacity plus one batch per
+ * writer thread. A spill-file line cut by the kill is set aside on replay (that event is one of those). Everything
+ * appended to the spill file before the kill is replayed by the next writer on the file; an event that a replay set
+ * aside just before the kill may be set aside a second time.
  *
  * @since 0.1
  */
@@ -105,8 +112,8 @@ public final class AuditWriter implements AutoCloseable {
     private final WriterCounters counters = new WriterCounters();
     private final WriterState state; // the lifecycle and the store's belief, shared with the threads
     private final Spillover spillover;
-    private final DrainLoop loop;
-    private final List<Thread> threads; // the draining thread, then the replaying one if there is a spill file
+    private final List<DrainLoop> loops; // one per writer thread
+    private final List<Thread> threads; // the draining threads, then the replaying one if there is a spill file
     private final WriterMeters meters; // null without a registry
     private final Enrichment enrichment;
 
@@ -118,15 +125,21 @@ public final class AuditWriter implements AutoCloseable {
         this.logEvents = b.logEvents;
         this.enrichment = new Enrichment(b.enrichers, counters, log);
         this.spillover = new Spillover(spill, counters);
-        this.state = new WriterState(spill == null ? 1 : 2); // the draining thread, and the replaying one
+        this.state = new WriterState(b.writeThreads, spill != null);
         RetryPolicy retry = new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay);
-        this.loop = new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state);
-        List<Runnable> bodies = spill == null
-                ? List.of(loop)
-                : List.of(loop, new ReplayLoop(sink, b.batchSize, retry, spillover, counters, state));
-        this.threads = bodies.stream()
-                .map(body -> newThread(b.threadFactory, body, body == loop))
-                .toList();
+        List<DrainLoop> drains = new ArrayList<>(b.writeThreads);
+        List<Thread> all = new ArrayList<>(b.writeThreads + 1);
+        for (int i = 0; i < b.writeThreads; i++) {
+            DrainLoop loop = new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state);
+            drains.add(loop);
+            all.add(newThread(b.threadFactory, loop, true));
+        }
+        if (spill != null) {
+            all.add(newThread(
+                    b.threadFactory, new ReplayLoop(sink, b.batchSize, retry, spillover, counters, state), false));
+        }
+        this.loops = List.copyOf(drains);
+        this.threads = List.copyOf(all);
         this.meters =
                 b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
     }
@@ -300,7 +313,7 @@ public final class AuditWriter implements AutoCloseable {
             return report();
         }
         try {
-            queue.offer(DrainLoop.WAKE_UP);
+            queue.offer(DrainLoop.WAKE_UP); // each writer thread that ends passes it on (see DrainLoop)
             if (!state.awaitThreadsEnded(timeout.toNanos())) {
                 log.warn(
                         "the audit writer did not finish within {}; interrupting it ({} events pending)",
@@ -310,7 +323,7 @@ public final class AuditWriter implements AutoCloseable {
                 state.awaitThreadsEnded(CLOSE_GRACE_NANOS);
             }
             state.seal();
-            List<AuditEvent> left = loop.takeLeftovers();
+            List<AuditEvent> left = loops.get(0).takeLeftovers();
             if (!left.isEmpty()) {
                 takeLeftovers(left, state.hasDrainEnded());
             }
@@ -335,7 +348,7 @@ public final class AuditWriter implements AutoCloseable {
     }
 
     /**
-     * Events that reached the queue after the writer thread stopped taking them. With a spill file they go there (a
+     * Events that reached the queue after the writer threads stopped taking them. With a spill file they go there (a
      * store call from here could hang past close's bound; the next writer replays them); without one, the closing
      * thread writes them itself if the writer thread has ended, rather than drop them.
      */
@@ -381,8 +394,12 @@ public final class AuditWriter implements AutoCloseable {
         /** The most events in one transaction unless {@link #batchSize} says otherwise. */
         public static final int DEFAULT_BATCH_SIZE = 500;
 
+        /** The most writer threads {@link #writeThreads} allows. */
+        public static final int MAX_WRITE_THREADS = 16;
+
         private final AuditSink sink;
         private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private int writeThreads = 1;
         private int batchSize = DEFAULT_BATCH_SIZE;
         private Overflow whenFull = Overflow.BLOCK;
         private int maxRetries = 3;
@@ -421,6 +438,23 @@ public final class AuditWriter implements AutoCloseable {
          */
         public Builder batchSize(int size) {
             this.batchSize = Require.atLeast(size, 1, "batchSize");
+            return this;
+        }
+
+        /**
+         * How many writer threads take batches from the queue and write them to the sink at once (default 1); 1 to
+         * {@value #MAX_WRITE_THREADS}. With more than one, a sink on a database server writes on as many connections at
+         * once ({@link JdbcAuditSink} keeps one per thread; a sink on a pool takes them from the pool), and batches
+         * commit in no set order (see the class comment). SQLite takes one writer at a time: its sink makes the threads
+         * take turns on one connection, so more threads add nothing there. Two suit a server on the same machine;
+         * more pay off only while the server has idle cores and the queue stays busy.
+         *
+         * @param count the number of writer threads
+         * @return this builder
+         * @throws IllegalArgumentException if {@code count} is below 1 or above {@value #MAX_WRITE_THREADS}
+         */
+        public Builder writeThreads(int count) {
+            this.writeThreads = Require.between(count, 1, MAX_WRITE_THREADS, "writeThreads");
             return this;
         }
 
@@ -517,7 +551,7 @@ public final class AuditWriter implements AutoCloseable {
         }
 
         /**
-         * Makes the writer's threads: the writer thread, and with a spill file the replaying thread (default: platform
+         * Makes the writer's threads: the writer threads, and with a spill file the replaying thread (default: platform
          * daemon threads named {@code sluice-audit-writer-N}). Virtual threads suit PostgreSQL's driver; SQLite's pins
          * its carrier during every native call, including the wait of its busy timeout.
          *

@@ -6,6 +6,7 @@ import dev.sluice.pipeline.audit.internal.DriverManagerDataSource;
 import dev.sluice.pipeline.audit.internal.Lookups;
 import dev.sluice.pipeline.audit.internal.TableName;
 import dev.sluice.pipeline.audit.internal.WriteConnection;
+import dev.sluice.pipeline.audit.internal.WriteConnections;
 import dev.sluice.pipeline.internal.check.Require;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,13 +65,17 @@ import javax.sql.DataSource;
  * <h2>Connections</h2>
  * A sink made by {@link #forDataSource} takes a connection from the DataSource for each batch and lookup and gives it
  * back: give it a pool. A sink made by {@link #sqlite} or {@link #forUrl} opens its own connections: it keeps one open
- * for writing (reopened after a failure, closed by {@link #close()}), with the last four batch inserts it used
- * prepared on it (on the server too, once the driver prepares them there: count them against a limit such as MySQL's
- * {@code max_prepared_stmt_count}), and opens one per lookup. For SQLite this matters
- * beyond the cost of connecting: closing the last connection to a WAL database copies the whole log into the database
- * file, so a sink on a bare SQLite DataSource would do that after every batch; prefer {@link #sqlite}.
+ * for writing per write running at once, up to {@value #MAX_WRITE_CONNECTIONS} (one, used in turn, on SQLite, which
+ * takes one writer at a time), each reopened after a failure and closed by {@link #close()}, with the last four batch
+ * inserts it used prepared on it (on the server too, once the driver prepares them there: count them against a limit
+ * such as MySQL's {@code max_prepared_stmt_count}), and opens one per lookup. An {@link AuditWriter} with one writer
+ * thread (the default) therefore keeps one, and with {@link AuditWriter.Builder#writeThreads writeThreads(n)} n.
+ * For SQLite this matters beyond the cost of connecting: closing the last connection to a WAL database copies the
+ * whole log into the database file, so a sink on a bare SQLite DataSource would do that after every batch; prefer
+ * {@link #sqlite}.
  *
- * <p>Thread-safe: any number of threads may write and look up at once (writes through the kept connection take turns).
+ * <p>Thread-safe: any number of threads may write and look up at once (writes beyond the kept connections wait for
+ * one).
  * Every method blocks on the database. SQLite's driver runs native code that pins a virtual thread to its carrier
  * while it runs, which is why an {@link AuditWriter} writes from a platform thread by default. Failures surface as
  * {@link AuditStoreException}, with the database's SQLState (for SQLite, whose driver gives none, the class of its
@@ -83,18 +88,22 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
     /** The table used unless {@link #withTable} says otherwise. */
     public static final String DEFAULT_TABLE = "audit_logs";
 
+    /** The most connections a sink made by {@link #forUrl} keeps open for writing. */
+    public static final int MAX_WRITE_CONNECTIONS = 16;
+
     private final DataSource dataSource;
     private final TableName table;
     private final boolean createsSchema;
-    private final WriteConnection writeConnection; // null when the DataSource is the caller's (a pool, typically)
+    private final WriteConnections writeConnections; // null when the DataSource is the caller's (a pool, typically)
     private volatile Dialect dialect; // known after the first connection
     private volatile boolean schemaReady;
 
-    private JdbcAuditSink(DataSource dataSource, TableName table, boolean createsSchema, boolean ownsConnections) {
+    /** @param keptForWriting the most connections kept open for writing; 0 for a DataSource of the caller's */
+    private JdbcAuditSink(DataSource dataSource, TableName table, boolean createsSchema, int keptForWriting) {
         this.dataSource = dataSource;
         this.table = table;
         this.createsSchema = createsSchema;
-        this.writeConnection = ownsConnections ? new WriteConnection(dataSource) : null;
+        this.writeConnections = keptForWriting > 0 ? new WriteConnections(dataSource, keptForWriting) : null;
     }
 
     /**
@@ -120,12 +129,13 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
             Require.argument(false, "file", "be in an existing directory", file + " (no directory " + dir + ")");
         }
         return new JdbcAuditSink(
-                new DriverManagerDataSource("jdbc:sqlite:" + absolute), TableName.of(DEFAULT_TABLE), true, true);
+                new DriverManagerDataSource("jdbc:sqlite:" + absolute), TableName.of(DEFAULT_TABLE), true, 1);
     }
 
     /**
-     * A sink that connects with {@code jdbcUrl} through {@link java.sql.DriverManager}: one connection kept open for
-     * writing, one opened per lookup. The URL is never logged (it may hold a password).
+     * A sink that connects with {@code jdbcUrl} through {@link java.sql.DriverManager}: a connection kept open for
+     * writing per write running at once (see the class comment), one opened per lookup. The URL is never logged (it
+     * may hold a password).
      *
      * @param jdbcUrl the JDBC URL, which may hold credentials
      * @return a sink on that database
@@ -141,7 +151,8 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
                     "start with 'jdbc:'",
                     "a URL starting '" + DriverManagerDataSource.scheme(jdbcUrl) + "'");
         }
-        return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), TableName.of(DEFAULT_TABLE), true, true);
+        int kept = jdbcUrl.startsWith("jdbc:sqlite:") ? 1 : MAX_WRITE_CONNECTIONS;
+        return new JdbcAuditSink(new DriverManagerDataSource(jdbcUrl), TableName.of(DEFAULT_TABLE), true, kept);
     }
 
     /**
@@ -152,7 +163,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * @since 0.1
      */
     public static JdbcAuditSink forDataSource(DataSource dataSource) {
-        return new JdbcAuditSink(Require.nonNull(dataSource, "dataSource"), TableName.of(DEFAULT_TABLE), true, false);
+        return new JdbcAuditSink(Require.nonNull(dataSource, "dataSource"), TableName.of(DEFAULT_TABLE), true, 0);
     }
 
     /**
@@ -168,7 +179,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
         TableName t = this.table.schema() == null
                 ? TableName.of(table)
                 : TableName.of(table).inSchema(this.table.schema());
-        return new JdbcAuditSink(dataSource, t, createsSchema, writeConnection != null);
+        return new JdbcAuditSink(dataSource, t, createsSchema, keptForWriting());
     }
 
     /**
@@ -183,7 +194,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * @since 0.1
      */
     public JdbcAuditSink withSchema(String schema) {
-        return new JdbcAuditSink(dataSource, table.inSchema(schema), createsSchema, writeConnection != null);
+        return new JdbcAuditSink(dataSource, table.inSchema(schema), createsSchema, keptForWriting());
     }
 
     /**
@@ -198,7 +209,7 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
      * @since 0.1
      */
     public JdbcAuditSink withSchemaCreation(boolean create) {
-        return new JdbcAuditSink(dataSource, table, create, writeConnection != null);
+        return new JdbcAuditSink(dataSource, table, create, keptForWriting());
     }
 
     /**
@@ -247,25 +258,25 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
             (e.running() ? running : finished).add(e);
         }
         try {
-            if (writeConnection == null) {
+            if (writeConnections == null) {
                 try (Connection c = connectWithSchema()) {
                     writeTransaction(c, running, finished, Dialect.FRESH);
                 }
                 return;
             }
-            writeConnection.lock();
+            WriteConnection w = writeConnections.acquire();
             try {
-                if (writeConnection.isFresh()) {
-                    Connection c = writeConnection.get();
+                if (w.isFresh()) {
+                    Connection c = w.get();
                     prepare(c);
                     ensureSchema(c);
                 }
-                writeTransaction(writeConnection.get(), running, finished, writeConnection);
+                writeTransaction(w.get(), running, finished, w);
             } catch (SQLException | RuntimeException | Error e) {
-                writeConnection.discard(); // whatever went wrong, the next batch starts on a fresh connection
+                w.discard(); // whatever went wrong, this connection's next batch starts on a fresh one
                 throw e;
             } finally {
-                writeConnection.unlock();
+                writeConnections.release(w);
             }
         } catch (SQLException e) {
             throw failure("writing " + events.size() + " audit events", e);
@@ -409,12 +420,16 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
                 sqlState);
     }
 
-    /** Closes the connection that a sink made by {@link #sqlite} or {@link #forUrl} keeps open for writing. */
+    /** Closes the connections that a sink made by {@link #sqlite} or {@link #forUrl} keeps open for writing. */
     @Override
     public void close() {
-        if (writeConnection != null) {
-            writeConnection.close();
+        if (writeConnections != null) {
+            writeConnections.close();
         }
+    }
+
+    private int keptForWriting() {
+        return writeConnections == null ? 0 : writeConnections.max();
     }
 
     @Override

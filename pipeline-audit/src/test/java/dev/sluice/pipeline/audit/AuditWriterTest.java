@@ -19,11 +19,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(30)
 class AuditWriterTest {
@@ -87,6 +90,60 @@ class AuditWriterTest {
     }
 
     @Test
+    void severalWriterThreadsWriteBatchesAtOnceAndEveryEventOnce() throws Exception {
+        // given a store whose writes wait until two of them are under way at once, and that counts how many are
+        InMemoryAuditSink store = new InMemoryAuditSink();
+        CountDownLatch twoInside = new CountDownLatch(2);
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger mostInside = new AtomicInteger();
+        AuditSink overlapping = events -> {
+            mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+            try {
+                twoInside.countDown();
+                if (!twoInside.await(10, TimeUnit.SECONDS)) {
+                    throw new AuditStoreException("no second write came", null, null);
+                }
+                store.write(events);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inside.decrementAndGet();
+            }
+        };
+        AuditWriter writer = track(fastRetries(overlapping)
+                .writeThreads(2)
+                .batchSize(10)
+                .retry(0, Duration.ofMillis(10), Duration.ofMillis(10))
+                .build());
+
+        // when 500 events are submitted and the writer closed
+        List<AuditEvent> events = events("parallel", 500);
+        for (AuditEvent e : events) {
+            writer.submit(e);
+        }
+        AuditReport report = writer.close(Duration.ofSeconds(10));
+
+        // then two writes were under way at once, never more, and every event was written once
+        assertThat(mostInside).hasValue(2);
+        assertThat(store.events()).containsExactlyInAnyOrderElementsOf(events);
+        assertThat(report).isEqualTo(new AuditReport(500, 500, 0, 0, 0, 0, 0));
+    }
+
+    @Test
+    void closeWakesEveryIdleWriterThreadAtOnce() {
+        // given a writer with four writer threads, all waiting on an empty queue
+        AuditWriter writer =
+                track(fastRetries(new InMemoryAuditSink()).writeThreads(4).build());
+
+        // when it is closed
+        long start = System.nanoTime();
+        writer.close(Duration.ofSeconds(10));
+
+        // then it returns without waiting out the threads' idle wait of a second
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(800));
+    }
+
+    @Test
     void aFailedBatchIsRetriedAlongTheBackoffScheduleAndWrittenOnce() throws Exception {
         // given a store that fails twice
         ControllableSink sink = sink().failTimes(2);
@@ -108,12 +165,14 @@ class AuditWriterTest {
         assertThat(writer.report().spilled()).isZero();
     }
 
-    @Test
-    void whileTheStoreIsDownEventsAreSpilledThenReplayedExactlyOnce() throws Exception {
+    @ParameterizedTest(name = "{0} writer thread(s)")
+    @ValueSource(ints = {1, 3})
+    void whileTheStoreIsDownEventsAreSpilledThenReplayedExactlyOnce(int writeThreads) throws Exception {
         // given a store that is down and a spill file
         ControllableSink sink = sink().down();
         Path spill = dir.resolve("spill/audit.jsonl");
-        AuditWriter writer = track(fastRetries(sink).spillFile(spill).build());
+        AuditWriter writer = track(
+                fastRetries(sink).writeThreads(writeThreads).spillFile(spill).build());
 
         // when events arrive during the outage
         List<AuditEvent> during = events("outage", 300);
@@ -422,6 +481,8 @@ class AuditWriterTest {
         AuditWriter.Builder b = AuditWriter.builder(sink());
         assertThatThrownBy(() -> b.queueCapacity(0)).hasMessage("queueCapacity must be at least 1, got 0");
         assertThatThrownBy(() -> b.batchSize(-1)).hasMessage("batchSize must be at least 1, got -1");
+        assertThatThrownBy(() -> b.writeThreads(0)).hasMessage("writeThreads must be between 1 and 16, got 0");
+        assertThatThrownBy(() -> b.writeThreads(17)).hasMessage("writeThreads must be between 1 and 16, got 17");
         assertThatThrownBy(() -> b.whenFull(Overflow.FAIL))
                 .hasMessageStartingWith("whenFull must be BLOCK, DROP_NEWEST " + "or DROP_OLDEST, got FAIL");
         assertThatThrownBy(() -> b.retry(11, Duration.ofMillis(1), Duration.ofMillis(1)))

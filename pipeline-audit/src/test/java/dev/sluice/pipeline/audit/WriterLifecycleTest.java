@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,7 +43,7 @@ class WriterLifecycleTest {
 
         for (List<Step> order : orders) {
             // when the steps happen in that order
-            WriterState state = new WriterState(2);
+            WriterState state = new WriterState(1, true);
             int releases = 0;
             int releasedAt = -1;
             Stage before = state.lifecycle().stage();
@@ -78,14 +79,65 @@ class WriterLifecycleTest {
             assertThat(releasedAt).as("released at the last step of %s", order).isEqualTo(order.size() - 1);
             assertThat(state.lifecycle())
                     .isEqualTo(new WriterState.Lifecycle(
-                            Stage.CLOSED, state.lifecycle().closeDeadlineNanos(), false, 0, true));
+                            Stage.CLOSED, state.lifecycle().closeDeadlineNanos(), 0, 0, true));
             assertThat(state.beginClose(System.nanoTime())).as("a second close").isFalse();
         }
     }
 
     @Test
+    void theQueueIsDrainedUntilTheLastOfSeveralDrainingThreadsEnds() {
+        // given a writer with three draining threads and a replaying one
+        WriterState state = new WriterState(3, true);
+
+        // when the replaying thread and two draining threads end, then the queue is still drained
+        state.threadEnded(false);
+        state.threadEnded(true);
+        state.threadEnded(true);
+        assertThat(state.hasDrainEnded()).isFalse();
+        assertThat(state.lifecycle().threadsRunning()).isEqualTo(1);
+
+        // when the last draining thread ends, then nothing more comes from the queue
+        state.threadEnded(true);
+        assertThat(state.hasDrainEnded()).isTrue();
+        assertThat(state.lifecycle().threadsRunning()).isZero();
+    }
+
+    @Test
+    void asManyStoreCallsRunAtOnceAsThereAreDrainingThreads() throws InterruptedException {
+        // given a writer with two draining threads, two of whose turns at the store are under way
+        WriterState state = new WriterState(2, true);
+        state.takeTurn();
+        state.takeTurn();
+
+        // when a third thread asks for a turn, then it waits until one of them ends
+        AtomicInteger turns = new AtomicInteger();
+        Thread third = Thread.ofPlatform().start(() -> {
+            try {
+                state.takeTurn();
+                turns.incrementAndGet();
+                state.endTurn();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> third.getState() == Thread.State.WAITING);
+        assertThat(turns).hasValue(0);
+        state.endTurn();
+        third.join(Duration.ofSeconds(10));
+        assertThat(turns).hasValue(1);
+        state.endTurn();
+    }
+
+    @Test
+    void aWriterWithoutADrainingThreadIsRefused() {
+        assertThatThrownBy(() -> new WriterState(0, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("drainingThreads");
+    }
+
+    @Test
     void aThreadThatEndsTwiceIsAnError() {
-        WriterState state = new WriterState(1);
+        WriterState state = new WriterState(1, false);
         state.threadEnded(true);
 
         assertThatThrownBy(() -> state.threadEnded(true))
@@ -97,7 +149,7 @@ class WriterLifecycleTest {
     void closeReturningAndTheLastThreadEndingAtOnceReleaseTheWriterOnce() throws Exception {
         // given many writers whose close returns while their last thread ends, on two threads started together
         for (int round = 0; round < 500; round++) {
-            WriterState state = new WriterState(1);
+            WriterState state = new WriterState(1, false);
             state.beginClose(System.nanoTime());
             state.seal();
             CountDownLatch go = new CountDownLatch(1);

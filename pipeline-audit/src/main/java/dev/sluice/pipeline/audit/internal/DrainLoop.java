@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Without a spill file, what cannot be written is dropped, counted and logged with its JSON. The queue may hold
  * {@link #WAKE_UP}, which is never written: {@code close()} puts it there so that a thread waiting on an empty queue
- * sees the close at once.
+ * sees the close at once, and each thread that ends because of the close puts it back for the next one (a writer may
+ * run several).
  *
  * <h2>Closing</h2>
  * After {@link WriterState#beginClose}, the thread writes what the queue holds and ends when it is empty. It never
@@ -104,6 +105,7 @@ public final class DrainLoop implements Runnable {
                 // Checked before every wait, not only after an empty one: the wake-up marker may have been taken in
                 // with the last batch, and waiting then would hold close() up for a whole idle period.
                 if (state.closing() && queue.isEmpty()) {
+                    queue.offer(WAKE_UP); // for another thread of the writer that waits on the empty queue
                     break;
                 }
                 AuditEvent first = queue.poll(WriterState.idleWaitNanos(), TimeUnit.NANOSECONDS);

@@ -1,5 +1,7 @@
 package dev.sluice.pipeline.audit.internal;
 
+import dev.sluice.pipeline.internal.check.Require;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -8,11 +10,12 @@ import java.util.function.BooleanSupplier;
 /**
  * What an audit writer's threads share: the writer's lifecycle, and whether the store is taken to be down and when to
  * try it again. Every change signals one condition, on which a thread waits for its next job, out a retry delay, or
- * for the writer's threads to end. The threads take turns at the store ({@link #takeTurn}). Thread-safe.
+ * for the writer's threads to end. The threads take turns at the store ({@link #takeTurn}): at most as many store calls
+ * run at once as the writer has draining threads. Thread-safe.
  *
  * <h2>The lifecycle</h2>
  * One immutable {@link Lifecycle} value, replaced under the lock and read without it: the {@link Stage}, the close
- * deadline, whether the draining thread still runs, how many of the writer's threads run, and whether the writer has
+ * deadline, how many draining threads still run, how many of the writer's threads run, and whether the writer has
  * released its sink and spill file. The stages only move forward:
  * <ol>
  *   <li>{@link Stage#OPEN}: events are taken.</li>
@@ -26,7 +29,7 @@ import java.util.function.BooleanSupplier;
  * of the two comes last: {@link #closeReturned} or {@link #threadEnded} returns true to the one caller that must.
  *
  * <h2>The store</h2>
- * The store's state is a belief, not a fact: the draining thread takes the store to be down when a batch still fails
+ * The store's state is a belief, not a fact: a draining thread takes the store to be down when a batch still fails
  * after its retries, and spills without calling the store until the replaying thread finds it up again (a replay that
  * gets an event through, or that the store refuses for good, which it does only when it answers).
  */
@@ -50,18 +53,18 @@ public final class WriterState {
      * @param stage where the writer is
      * @param closeDeadlineNanos by when the threads must end ({@link System#nanoTime()} time); meaningful from
      *     {@link Stage#CLOSING} on
-     * @param draining whether the draining thread still runs
-     * @param threadsRunning how many of the writer's threads have not ended
+     * @param draining how many draining threads have not ended
+     * @param threadsRunning how many of the writer's threads (draining or replaying) have not ended
      * @param released whether the sink and spill file have been released
      */
-    public record Lifecycle(
-            Stage stage, long closeDeadlineNanos, boolean draining, int threadsRunning, boolean released) {}
+    public record Lifecycle(Stage stage, long closeDeadlineNanos, int draining, int threadsRunning, boolean released) {}
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    // Fair: the draining and the replaying thread take turns at the store, so that a replay's batches, back to back,
-    // never keep new events waiting for more than one of them (a store's own locks need not be fair: SQLite's are not).
-    private final ReentrantLock storeTurn = new ReentrantLock(true);
+    // One permit per draining thread, fair: the draining threads and the replaying thread take turns at the store, so
+    // that a replay's batches, back to back, never keep new events waiting for more than one of them (a store's own
+    // locks need not be fair: SQLite's are not), and a replay never adds a store call to those of the draining threads.
+    private final Semaphore storeTurns;
 
     // Replaced under lock, read without it.
     private volatile Lifecycle life;
@@ -72,12 +75,16 @@ public final class WriterState {
     private volatile long nextProbeNanos;
 
     /**
-     * A writer's state, open, with {@code threads} threads about to run (the first of them the draining thread).
+     * A writer's state, open, with its threads about to run.
      *
-     * @param threads how many threads the writer starts, at least 1
+     * @param drainingThreads how many threads drain the queue, at least 1
+     * @param replaying whether a replaying thread runs too (a writer with a spill file)
+     * @throws IllegalArgumentException if {@code drainingThreads} is less than 1
      */
-    public WriterState(int threads) {
-        this.life = new Lifecycle(Stage.OPEN, 0, true, threads, false);
+    public WriterState(int drainingThreads, boolean replaying) {
+        Require.atLeast(drainingThreads, 1, "drainingThreads");
+        this.storeTurns = new Semaphore(drainingThreads, true);
+        this.life = new Lifecycle(Stage.OPEN, 0, drainingThreads, drainingThreads + (replaying ? 1 : 0), false);
     }
 
     /** The lifecycle now. */
@@ -157,7 +164,8 @@ public final class WriterState {
     /**
      * One of the writer's threads has ended.
      *
-     * @param drainingThread whether it is the draining thread: nothing more comes from the queue
+     * @param drainingThread whether it is a draining thread: once they all have ended, nothing more comes from the
+     *     queue
      * @return true if the caller must now release the sink and spill file ({@code close()} has returned, and this was
      *     the last thread)
      * @throws IllegalStateException if every thread has ended already
@@ -174,7 +182,7 @@ public final class WriterState {
             life = new Lifecycle(
                     l.stage(),
                     l.closeDeadlineNanos(),
-                    l.draining() && !drainingThread,
+                    drainingThread ? l.draining() - 1 : l.draining(),
                     running,
                     l.released() || release);
             changed.signalAll();
@@ -184,9 +192,9 @@ public final class WriterState {
         }
     }
 
-    /** Whether the draining thread has ended: nothing more comes from the queue. */
+    /** Whether every draining thread has ended: nothing more comes from the queue. */
     public boolean hasDrainEnded() {
-        return !life.draining();
+        return life.draining() == 0;
     }
 
     /**
@@ -275,11 +283,12 @@ public final class WriterState {
 
     /** Waits for this thread's turn at the store; {@link #endTurn()} after the store call. */
     public void takeTurn() throws InterruptedException {
-        storeTurn.lockInterruptibly();
+        storeTurns.acquire();
     }
 
+    /** Ends a turn that {@link #takeTurn()} began; call exactly once per turn taken. */
     public void endTurn() {
-        storeTurn.unlock();
+        storeTurns.release();
     }
 
     /** Wakes the threads that wait in {@link #awaitChange}: something changed, such as a spill. */

@@ -1,0 +1,82 @@
+package dev.sluice.pipeline.audit.internal;
+
+import dev.sluice.pipeline.internal.check.Require;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.sql.DataSource;
+
+/**
+ * The connections a sink keeps open for writing, at most {@code max} of them, one per write running at once: a write
+ * {@linkplain #acquire() takes} a kept connection nobody is using, waits (first come, first served) while all
+ * {@code max} are in use, and {@linkplain #release gives it back}. Each is a {@link WriteConnection}, opened when first
+ * used, so a sink written by one thread at a time opens one whatever {@code max} is: the last connection given back is
+ * the next one taken. Thread-safe.
+ */
+public final class WriteConnections implements AutoCloseable {
+
+    private final List<WriteConnection> all;
+    private final Semaphore turns;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Connections nobody is using, the last given back on top; guarded by lock. */
+    private final ArrayDeque<WriteConnection> free;
+
+    /**
+     * Connections on {@code dataSource}, none open yet.
+     *
+     * @param max the most kept open and used at once, at least 1
+     * @throws IllegalArgumentException if {@code max} is below 1
+     */
+    public WriteConnections(DataSource dataSource, int max) {
+        Require.atLeast(max, 1, "max");
+        List<WriteConnection> made = new ArrayList<>(max);
+        for (int i = 0; i < max; i++) {
+            made.add(new WriteConnection(dataSource));
+        }
+        this.all = List.copyOf(made);
+        this.free = new ArrayDeque<>(made.reversed()); // the first made on top
+        this.turns = new Semaphore(max, true);
+    }
+
+    /** The most connections kept open. */
+    public int max() {
+        return all.size();
+    }
+
+    /**
+     * A kept connection nobody else uses until {@link #release}, its lock held by the caller. Waits while all are in
+     * use, not interruptibly (a write in progress ends with its store call).
+     */
+    public WriteConnection acquire() {
+        turns.acquireUninterruptibly();
+        WriteConnection w;
+        lock.lock();
+        try {
+            w = free.pop(); // a permit was free, so a connection is
+        } finally {
+            lock.unlock();
+        }
+        w.lock();
+        return w;
+    }
+
+    /** Gives back a connection {@link #acquire()} returned, and unlocks it. */
+    public void release(WriteConnection w) {
+        w.unlock();
+        lock.lock();
+        try {
+            free.push(w);
+        } finally {
+            lock.unlock();
+        }
+        turns.release();
+    }
+
+    /** Closes every kept connection, waiting for a write that uses one to end. */
+    @Override
+    public void close() {
+        all.forEach(WriteConnection::close);
+    }
+}
