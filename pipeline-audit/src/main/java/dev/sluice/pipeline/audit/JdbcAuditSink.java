@@ -264,7 +264,16 @@ public final class JdbcAuditSink implements AuditSink, AuditLookup {
                 }
                 return;
             }
-            WriteConnection w = writeConnections.acquire();
+            WriteConnection w;
+            try {
+                w = writeConnections.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the caller's to act on: an AuditWriter's closer gave up
+                throw new AuditStoreException(
+                        "interrupted while waiting for a connection to write " + events.size() + " audit events to "
+                                + table,
+                        e);
+            }
             try {
                 if (w.isFresh()) {
                     Connection c = w.get();

@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -91,7 +93,13 @@ class AuditWriterTest {
 
     @Test
     void severalWriterThreadsWriteBatchesAtOnceAndEveryEventOnce() throws Exception {
-        // given a store whose writes wait until two of them are under way at once, and that counts how many are
+        // given a store whose writes wait until two of them are under way at once, and that counts how many are; and a
+        // spill file left with 200 events, whose replay must not add a store call to those of the two writer threads
+        Path spill = dir.resolve("overlap.jsonl");
+        List<AuditEvent> left = events("left", 200);
+        StringBuilder lines = new StringBuilder();
+        left.forEach(e -> lines.append(e.toJson()).append('\n'));
+        Files.writeString(spill, lines, StandardCharsets.UTF_8);
         InMemoryAuditSink store = new InMemoryAuditSink();
         CountDownLatch twoInside = new CountDownLatch(2);
         AtomicInteger inside = new AtomicInteger();
@@ -112,6 +120,7 @@ class AuditWriterTest {
         };
         AuditWriter writer = track(fastRetries(overlapping)
                 .writeThreads(2)
+                .spillFile(spill)
                 .batchSize(10)
                 .retry(0, Duration.ofMillis(10), Duration.ofMillis(10))
                 .build());
@@ -125,15 +134,26 @@ class AuditWriterTest {
 
         // then two writes were under way at once, never more, and every event was written once
         assertThat(mostInside).hasValue(2);
-        assertThat(store.events()).containsExactlyInAnyOrderElementsOf(events);
-        assertThat(report).isEqualTo(new AuditReport(500, 500, 0, 0, 0, 0, 0));
+        assertThat(store.events()).containsExactlyInAnyOrderElementsOf(concat(events, left));
+        assertThat(report).isEqualTo(new AuditReport(500, 500, 0, 200, 0, 0, 0));
     }
 
     @Test
     void closeWakesEveryIdleWriterThreadAtOnce() {
         // given a writer with four writer threads, all waiting on an empty queue
-        AuditWriter writer =
-                track(fastRetries(new InMemoryAuditSink()).writeThreads(4).build());
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        ThreadFactory platform = Thread.ofPlatform().daemon(true).factory();
+        AuditWriter writer = track(fastRetries(new InMemoryAuditSink())
+                .writeThreads(4)
+                .threadFactory(body -> {
+                    Thread t = platform.newThread(body);
+                    threads.add(t);
+                    return t;
+                })
+                .build());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> threads.size() == 4
+                        && threads.stream().allMatch(t -> t.getState() == Thread.State.TIMED_WAITING));
 
         // when it is closed
         long start = System.nanoTime();

@@ -68,9 +68,6 @@ public final class DrainLoop implements Runnable {
     private final WriterState state;
     private final Delivery delivery;
 
-    // This thread only: whether the last failure has been logged at WARN (or ERROR), until the store answers again.
-    private boolean failureLogged;
-
     public DrainLoop(
             BlockingQueue<AuditEvent> queue,
             AuditSink sink,
@@ -105,7 +102,9 @@ public final class DrainLoop implements Runnable {
                 // Checked before every wait, not only after an empty one: the wake-up marker may have been taken in
                 // with the last batch, and waiting then would hold close() up for a whole idle period.
                 if (state.closing() && queue.isEmpty()) {
-                    queue.offer(WAKE_UP); // for another thread of the writer that waits on the empty queue
+                    if (state.lifecycle().draining() > 1) {
+                        queue.offer(WAKE_UP); // for another draining thread that may wait on the empty queue
+                    }
                     break;
                 }
                 AuditEvent first = queue.poll(WriterState.idleWaitNanos(), TimeUnit.NANOSECONDS);
@@ -142,7 +141,7 @@ public final class DrainLoop implements Runnable {
             if (r.written() > 0 && state.storeUp()) {
                 log.info("the audit store takes events again");
             }
-            failureLogged = false;
+            state.storeAnswered();
             return;
         }
         List<AuditEvent> rest = batch.subList(r.handled(), batch.size());
@@ -178,11 +177,10 @@ public final class DrainLoop implements Runnable {
             state.storeFailed(retry.maxDelay().toNanos());
         }
         String what = events + " events, after " + (retry.maxRetries() + 1) + " attempts";
-        if (failureLogged) {
+        if (!state.firstFailureSinceAnswer()) {
             log.debug("the audit store still fails ({})", what, cause);
             return;
         }
-        failureLogged = true;
         if (spill != null) {
             log.warn(
                     "the audit store failed ({}); events go to spill file {} until it takes them again",

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Whenever the spill file holds events and the store may be tried: at once while the store is taken to be up (events
  * the store refused, a file left by an earlier writer), and once every max retry delay while it is taken to be down.
  * The first event of a replay goes alone, a cheap probe; when the store takes it, the store is up again and the
- * draining thread writes to it directly while the replay goes on. A batch the store fails to take stops the replay
+ * draining threads write to it directly while the replay goes on. A batch the store fails to take stops the replay
  * there (the next one goes on from that event, see {@link SpillFile#replay}) and the store is down again.
  *
  * <h2>What the store refuses</h2>
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * ({@link Spillover#deadLetter}), so that the replay goes on past it. A refused event is never replayed again.
  *
  * <h2>Closing</h2>
- * Once the draining thread has ended during a close, it replays one last time if the close deadline allows (the
+ * Once the draining threads have ended during a close, it replays one last time if the close deadline allows (the
  * store may take now what was spilled), then ends. It stops a replay between batches when the close deadline passes or
  * the closer interrupts it; the rest stays in the file for the next writer.
  */
@@ -90,7 +90,7 @@ public final class ReplayLoop implements Runnable {
         }
     }
 
-    /** The draining thread has ended during a close: what the file holds now is all it will get. */
+    /** The draining threads have ended during a close: what the file holds now is all it will get. */
     private boolean lastRound() {
         return state.closing() && state.hasDrainEnded();
     }

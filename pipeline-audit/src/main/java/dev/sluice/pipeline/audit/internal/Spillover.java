@@ -33,7 +33,7 @@ public final class Spillover {
         return spill;
     }
 
-    /** Appends to the spill file, waiting for it if a replay holds it; the writer thread's way. */
+    /** Appends to the spill file, waiting for it if a replay holds it; the writer threads' way. */
     public void spillOrDrop(List<AuditEvent> events, String reason) {
         if (spill == null) {
             drop(events, reason + " and no spill file is configured", true);

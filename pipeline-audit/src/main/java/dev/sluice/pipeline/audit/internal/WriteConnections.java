@@ -46,11 +46,13 @@ public final class WriteConnections implements AutoCloseable {
     }
 
     /**
-     * A kept connection nobody else uses until {@link #release}, its lock held by the caller. Waits while all are in
-     * use, not interruptibly (a write in progress ends with its store call).
+     * A kept connection nobody else uses until the calling thread {@linkplain #release releases} it, its lock held by
+     * that thread. Waits while all are in use (first come, first served).
+     *
+     * @throws InterruptedException if interrupted while waiting; the caller holds no connection then
      */
-    public WriteConnection acquire() {
-        turns.acquireUninterruptibly();
+    public WriteConnection acquire() throws InterruptedException {
+        turns.acquire();
         WriteConnection w;
         lock.lock();
         try {
@@ -62,7 +64,7 @@ public final class WriteConnections implements AutoCloseable {
         return w;
     }
 
-    /** Gives back a connection {@link #acquire()} returned, and unlocks it. */
+    /** Gives back a connection {@link #acquire()} returned to the calling thread, and unlocks it. */
     public void release(WriteConnection w) {
         w.unlock();
         lock.lock();

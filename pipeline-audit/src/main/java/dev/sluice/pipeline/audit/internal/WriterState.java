@@ -3,6 +3,7 @@ package dev.sluice.pipeline.audit.internal;
 import dev.sluice.pipeline.internal.check.Require;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -69,10 +70,13 @@ public final class WriterState {
     // Replaced under lock, read without it.
     private volatile Lifecycle life;
 
-    // The store's belief: written by one thread at a time and read by others; storeDown is written after
-    // nextProbeNanos, so a reader that sees it down sees its probe time.
-    private volatile boolean storeDown;
+    // The store's belief, shared by the writer's threads: storeDown is set after nextProbeNanos is written, so a reader
+    // that sees it down sees its probe time; it is cleared by a compare-and-set, so that one thread reports the store
+    // back up.
+    private final AtomicBoolean storeDown = new AtomicBoolean();
     private volatile long nextProbeNanos;
+    // Whether a failure of the store has been logged since the store last took a batch: logged once, by one thread.
+    private final AtomicBoolean failureLogged = new AtomicBoolean();
 
     /**
      * A writer's state, open, with its threads about to run.
@@ -249,36 +253,50 @@ public final class WriterState {
     /** The store failed: take it to be down, and let it be tried again once {@code retryAfterNanos} have passed. */
     public void storeFailed(long retryAfterNanos) {
         nextProbeNanos = System.nanoTime() + retryAfterNanos;
-        storeDown = true;
+        storeDown.set(true);
         signal();
     }
 
     /**
      * The store answered: take it to be up.
      *
-     * @return whether it was taken to be down until now
+     * @return whether it was taken to be down until now: true for one caller only
      */
     public boolean storeUp() {
-        if (!storeDown) {
+        if (!storeDown.get() || !storeDown.compareAndSet(true, false)) {
             return false;
         }
-        storeDown = false;
         signal();
         return true;
     }
 
     public boolean storeDown() {
-        return storeDown;
+        return storeDown.get();
     }
 
     /** Whether the store may be tried now: it is taken to be up, or its retry time has come. */
     public boolean storeMayBeTried() {
-        return !storeDown || System.nanoTime() - nextProbeNanos >= 0;
+        return !storeDown.get() || System.nanoTime() - nextProbeNanos >= 0;
     }
 
     /** How long until the store may be tried again; 0 if it may be now. */
     public long nanosUntilProbe() {
-        return storeDown ? Math.max(0, nextProbeNanos - System.nanoTime()) : 0;
+        return storeDown.get() ? Math.max(0, nextProbeNanos - System.nanoTime()) : 0;
+    }
+
+    /**
+     * A batch failed for good: whether the caller is the first since the store last took a batch, and so the one to
+     * log the failure at WARN (or ERROR); the others log at DEBUG.
+     */
+    public boolean firstFailureSinceAnswer() {
+        return failureLogged.compareAndSet(false, true);
+    }
+
+    /** The store took a batch: its next failure is logged again. */
+    public void storeAnswered() {
+        if (failureLogged.get()) {
+            failureLogged.set(false);
+        }
     }
 
     /** Waits for this thread's turn at the store; {@link #endTurn()} after the store call. */
