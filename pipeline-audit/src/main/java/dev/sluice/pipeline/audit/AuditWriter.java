@@ -112,7 +112,6 @@ public final class AuditWriter implements AutoCloseable {
     private final WriterCounters counters = new WriterCounters();
     private final WriterState state; // the lifecycle and the store's belief, shared with the threads
     private final Spillover spillover;
-    private final List<DrainLoop> loops; // one per writer thread
     private final List<Thread> threads; // the draining threads, then the replaying one if there is a spill file
     private final WriterMeters meters; // null without a registry
     private final Enrichment enrichment;
@@ -127,18 +126,15 @@ public final class AuditWriter implements AutoCloseable {
         this.spillover = new Spillover(spill, counters);
         this.state = new WriterState(b.writeThreads, spill != null);
         RetryPolicy retry = new RetryPolicy(b.maxRetries, b.initialRetryDelay, b.maxRetryDelay);
-        List<DrainLoop> drains = new ArrayList<>(b.writeThreads);
         List<Thread> all = new ArrayList<>(b.writeThreads + 1);
         for (int i = 0; i < b.writeThreads; i++) {
-            DrainLoop loop = new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state);
-            drains.add(loop);
-            all.add(newThread(b.threadFactory, loop, true));
+            all.add(newThread(
+                    b.threadFactory, new DrainLoop(queue, sink, b.batchSize, retry, spillover, counters, state), true));
         }
         if (spill != null) {
             all.add(newThread(
                     b.threadFactory, new ReplayLoop(sink, b.batchSize, retry, spillover, counters, state), false));
         }
-        this.loops = List.copyOf(drains);
         this.threads = List.copyOf(all);
         this.meters =
                 b.registry == null ? null : WriterMeters.bind(b.registry, counters, queue); // last: nothing fails after
@@ -323,7 +319,7 @@ public final class AuditWriter implements AutoCloseable {
                 state.awaitThreadsEnded(CLOSE_GRACE_NANOS);
             }
             state.seal();
-            List<AuditEvent> left = loops.get(0).takeLeftovers();
+            List<AuditEvent> left = DrainLoop.takeLeftovers(queue);
             if (!left.isEmpty()) {
                 takeLeftovers(left, state.hasDrainEnded());
             }

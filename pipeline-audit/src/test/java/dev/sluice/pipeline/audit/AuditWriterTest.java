@@ -97,9 +97,7 @@ class AuditWriterTest {
         // spill file left with 200 events, whose replay must not add a store call to those of the two writer threads
         Path spill = dir.resolve("overlap.jsonl");
         List<AuditEvent> left = events("left", 200);
-        StringBuilder lines = new StringBuilder();
-        left.forEach(e -> lines.append(e.toJson()).append('\n'));
-        Files.writeString(spill, lines, StandardCharsets.UTF_8);
+        Files.writeString(spill, jsonLines(left), StandardCharsets.UTF_8);
         InMemoryAuditSink store = new InMemoryAuditSink();
         CountDownLatch twoInside = new CountDownLatch(2);
         AtomicInteger inside = new AtomicInteger();
@@ -386,8 +384,7 @@ class AuditWriterTest {
         // given a spill file whose last line a crash cut short
         Path spill = dir.resolve("left.jsonl");
         List<AuditEvent> left = events("left", 50);
-        StringBuilder text = new StringBuilder();
-        left.forEach(e -> text.append(e.toJson()).append('\n'));
+        StringBuilder text = jsonLines(left);
         String cut = Events.finished("cut", 1).toJson();
         text.append(cut, 0, cut.length() / 2);
         Files.writeString(spill, text, StandardCharsets.UTF_8);
@@ -516,6 +513,13 @@ class AuditWriterTest {
                 .hasMessage("maxDelay must not be below initialDelay, got maxDelay PT1S and initialDelay PT2S");
         assertThatThrownBy(() -> b.closeTimeout(Duration.ofSeconds(-1)))
                 .hasMessage("closeTimeout must not be negative, got PT-1S");
+    }
+
+    /** The events as a spill file holds them: one JSON line each. */
+    private static StringBuilder jsonLines(List<AuditEvent> events) {
+        StringBuilder lines = new StringBuilder();
+        events.forEach(e -> lines.append(e.toJson()).append('\n'));
+        return lines;
     }
 
     private static <T> List<T> concat(List<T> a, List<T> b) {

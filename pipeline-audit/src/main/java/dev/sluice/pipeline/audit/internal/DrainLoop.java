@@ -86,8 +86,8 @@ public final class DrainLoop implements Runnable {
         this.delivery = new Delivery(sink, retry, state, this::refused);
     }
 
-    /** Takes whatever the queue still holds, without the wake-up marker. */
-    public List<AuditEvent> takeLeftovers() {
+    /** Takes whatever {@code queue} (a writer's) still holds, without the wake-up marker. */
+    public static List<AuditEvent> takeLeftovers(BlockingQueue<AuditEvent> queue) {
         List<AuditEvent> left = new ArrayList<>();
         queue.drainTo(left);
         left.removeIf(e -> e == WAKE_UP);

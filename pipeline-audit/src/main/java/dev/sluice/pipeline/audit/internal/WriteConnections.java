@@ -1,27 +1,24 @@
 package dev.sluice.pipeline.audit.internal;
 
 import dev.sluice.pipeline.internal.check.Require;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.LinkedBlockingDeque;
 import javax.sql.DataSource;
 
 /**
  * The connections a sink keeps open for writing, at most {@code max} of them, one per write running at once: a write
- * {@linkplain #acquire() takes} a kept connection nobody is using, waits (first come, first served) while all
- * {@code max} are in use, and {@linkplain #release gives it back}. Each is a {@link WriteConnection}, opened when first
- * used, so a sink written by one thread at a time opens one whatever {@code max} is: the last connection given back is
- * the next one taken. Thread-safe.
+ * {@linkplain #acquire() takes} a kept connection nobody is using, waits while all {@code max} are in use, and
+ * {@linkplain #release gives it back}. Each is a {@link WriteConnection}, opened when first used, so a sink written by
+ * one thread at a time opens one whatever {@code max} is: the last connection given back is the next one taken.
+ * Thread-safe.
  */
 public final class WriteConnections implements AutoCloseable {
 
     private final List<WriteConnection> all;
-    private final Semaphore turns;
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Connections nobody is using, the last given back on top; guarded by lock. */
-    private final ArrayDeque<WriteConnection> free;
+    /** Connections nobody is using, the last given back first. */
+    private final BlockingDeque<WriteConnection> free;
 
     /**
      * Connections on {@code dataSource}, none open yet.
@@ -36,8 +33,7 @@ public final class WriteConnections implements AutoCloseable {
             made.add(new WriteConnection(dataSource));
         }
         this.all = List.copyOf(made);
-        this.free = new ArrayDeque<>(made.reversed()); // the first made on top
-        this.turns = new Semaphore(max, true);
+        this.free = new LinkedBlockingDeque<>(made);
     }
 
     /** The most connections kept open. */
@@ -47,19 +43,12 @@ public final class WriteConnections implements AutoCloseable {
 
     /**
      * A kept connection nobody else uses until the calling thread {@linkplain #release releases} it, its lock held by
-     * that thread. Waits while all are in use (first come, first served).
+     * that thread. Waits while all are in use.
      *
      * @throws InterruptedException if interrupted while waiting; the caller holds no connection then
      */
     public WriteConnection acquire() throws InterruptedException {
-        turns.acquire();
-        WriteConnection w;
-        lock.lock();
-        try {
-            w = free.pop(); // a permit was free, so a connection is
-        } finally {
-            lock.unlock();
-        }
+        WriteConnection w = free.takeFirst();
         w.lock();
         return w;
     }
@@ -67,13 +56,7 @@ public final class WriteConnections implements AutoCloseable {
     /** Gives back a connection {@link #acquire()} returned to the calling thread, and unlocks it. */
     public void release(WriteConnection w) {
         w.unlock();
-        lock.lock();
-        try {
-            free.push(w);
-        } finally {
-            lock.unlock();
-        }
-        turns.release();
+        free.offerFirst(w); // never refused: the deque has room for every connection
     }
 
     /** Closes every kept connection, waiting for a write that uses one to end. */
