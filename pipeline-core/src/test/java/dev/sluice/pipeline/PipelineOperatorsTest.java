@@ -17,6 +17,8 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(60)
 class PipelineOperatorsTest {
@@ -93,6 +95,35 @@ class PipelineOperatorsTest {
             assertThat(maxInCall.get()).as("ordered=%s", ordered).isEqualTo(8);
             assertThat(result.value()).containsExactlyInAnyOrderElementsOf(range(0, 400));
         }
+    }
+
+    @ParameterizedTest(name = "concurrency {0}")
+    @ValueSource(ints = {2, 3, 16})
+    void mapConcurrentBehindASlowOldestItemFillsItsWindowThenStopsTakingInput(int concurrency) throws Exception {
+        // given: item 0 is stuck; every other call returns at once; the window is 2 × concurrency
+        int window = 2 * concurrency;
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger started = new AtomicInteger();
+        // when
+        PipelineHandle<List<Long>> handle = Pipeline.from(Source.range(0, 1_000))
+                .mapConcurrent(concurrency, x -> {
+                    started.incrementAndGet();
+                    if (x == 0) {
+                        release.await();
+                    }
+                    return x;
+                })
+                .to(Sink.toList())
+                .start();
+        // then: the calls behind item 0 go on until the window is full (the window, or the window and one cell
+        // while the emitter holds a pair), and then no more input is taken while item 0 is stuck
+        await().atMost(Duration.ofSeconds(10)).until(() -> started.get() >= window);
+        await().during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(started.get()).isBetween(window, window + 1));
+        // when item 0 is released, everything passes, in input order
+        release.countDown();
+        assertThat(handle.await().value()).isEqualTo(range(0, 1_000));
     }
 
     @Test

@@ -18,10 +18,13 @@ import java.util.concurrent.locks.LockSupport;
  * output.
  *
  * <p><b>Ordered:</b> a dispatcher takes items in input order and wraps each in a {@link Cell}; it puts the cell
- * first into {@code pending} (capacity: the reorder window, 2n) and then into {@code work}. Workers take cells
- * from {@code work} and complete them. An emitter takes cells from {@code pending} in order, waits for each to
- * complete and sends its result on. A slow item holds back only the results behind it, and once the window is
- * full the dispatcher stops taking input: the memory bound holds however skewed the call times are.
+ * first into {@code pending} and then into {@code work}. Workers take cells from {@code work} and complete them. An
+ * emitter takes cells from {@code pending} in order, two at a time when two are there ({@link #EMITTER_GROUP}),
+ * waits for each to complete and sends its result on. {@code pending} holds the reorder window (2n) less one cell,
+ * so the stage holds the window, or the window and one cell while the emitter's pair is taken: the stage stops
+ * taking input once the window is full, and a slow item holds back only the results behind it, whatever the call
+ * times. Taken a pair at a time, room in a full {@code pending} frees two slots at once, which breaks the lock-step
+ * of a dispatcher woken for every item the emitter takes and parked again by the one cell it then sends.
  */
 final class ConcurrentMapStage {
 
@@ -37,7 +40,7 @@ final class ConcurrentMapStage {
             }
             return roles;
         }
-        BoundedChannel<Cell> pending = BoundedChannel.create(op.window(), Overflow.BLOCK, null, ChannelShape.SPSC);
+        BoundedChannel<Cell> pending = BoundedChannel.create(op.window() - 1, Overflow.BLOCK, null, ChannelShape.SPSC);
         BoundedChannel<Cell> work = BoundedChannel.create(op.window(), Overflow.BLOCK, null, ChannelShape.SPMC);
         stage.internalChannels.add(pending);
         stage.internalChannels.add(work);
@@ -48,6 +51,12 @@ final class ConcurrentMapStage {
         roles.add(new Role("emitter", new OrderEmitter(stage, pending)));
         return roles;
     }
+
+    /**
+     * The most cells the emitter of an ordered stage takes from {@code pending} at once. With {@code pending} one
+     * cell short of the window, the cells in flight are the window, or the window and one.
+     */
+    static final int EMITTER_GROUP = 2;
 
     record Role(String name, Callable<Object> body) {}
 
@@ -157,27 +166,35 @@ final class ConcurrentMapStage {
 
     private static final class OrderEmitter extends StageLoop {
         private final BoundedChannel<Cell> pending;
+        /** Cells taken from {@code pending}, in input order; those before the loop's {@code next} are emitted. */
+        private final ArrayList<Cell> group;
 
         OrderEmitter(RunningStage stage, BoundedChannel<Cell> pending) {
             super(stage);
             this.pending = pending;
+            this.group = new ArrayList<>(EMITTER_GROUP);
         }
 
         @Override
         public Object call() throws Exception {
+            int next = 0;
             for (; ; ) {
-                Cell cell;
-                try {
-                    cell = pending.tryReceive();
-                    if (cell == null) {
-                        flush(); // nothing ready to add: do not hold results back while waiting
-                        cell = pending.receive();
+                if (next == group.size()) {
+                    group.clear();
+                    next = 0;
+                    try {
+                        if (pending.drainTo(group, EMITTER_GROUP) == 0) {
+                            flush(); // nothing ready to add: do not hold results back while waiting
+                            pending.receiveMany(group, EMITTER_GROUP);
+                        }
+                    } catch (ChannelFailedException e) {
+                        throw e;
+                    } catch (ChannelClosedException end) {
+                        break;
                     }
-                } catch (ChannelFailedException e) {
-                    throw e;
-                } catch (ChannelClosedException end) {
-                    break;
                 }
+                Cell cell = group.get(next);
+                group.set(next++, null); // emitted cells are not kept reachable from here
                 if (cell.state == Cell.PENDING) {
                     flush();
                 }
