@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code mapConcurrentByKey}: order within a key, parallelism across keys, the window's bound. */
 @Timeout(60)
@@ -84,10 +86,12 @@ class KeyedConcurrentMapTest {
         assertThat(out).containsExactlyInAnyOrder(1, 2);
     }
 
-    @Test
-    void aSlowKeyHoldsTheOthersBackOnlyOnceTheWindowIsFullOfItsItems() throws Exception {
-        // given: key 0 is stuck; every third item is key 0, the others have keys of their own; window 6
-        int window = 6;
+    // Windows above 4 let the dispatcher wait for a group of free permits; the last ones must still be taken once the
+    // workers run out of work, or the window would never fill with the slow key's items.
+    @ParameterizedTest(name = "window {0}")
+    @ValueSource(ints = {3, 6, 24, 64})
+    void aSlowKeyHoldsTheOthersBackOnlyOnceTheWindowIsFullOfItsItems(int window) throws Exception {
+        // given: key 0 is stuck; every third item is key 0, the others have keys of their own
         CountDownLatch release = new CountDownLatch(1);
         List<Integer> done = new CopyOnWriteArrayList<>();
         List<Integer> items = new ArrayList<>();

@@ -9,25 +9,30 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code mapConcurrentByKey(n, window, keyFn, fn)}: the threads of one per-key ordered concurrent stage.
  *
- * <p>A dispatcher takes items in input order, computes each one's key, waits for one of {@code window} permits
- * (the stage's memory bound: items taken in and not yet passed on) and appends the item to its key's queue. A key
- * with queued items is <em>active</em>; an active key is either waiting in {@code ready} or being processed by
- * exactly one worker, never both, so the items of a key are processed one at a time, in input order, and each
- * result is sent on before the key's next item starts. n workers take active keys from {@code ready}, process the
- * head item, send its result, return the permit, and put the key back at the tail of {@code ready} if it has more
- * items (so that keys take turns) or retire it.
+ * <p>A dispatcher takes items in input order, computes each one's key, takes one of {@code window} permits (the
+ * stage's memory bound: items taken in and not yet passed on), waiting while none is free, and appends the item to
+ * its key's queue. A key with queued items is <em>active</em>; an active key is either waiting in {@code ready} or
+ * being processed by exactly one worker, never both, so the items of a key are processed one at a time, in input
+ * order, and each result is sent on before the key's next item starts. n workers take active keys from
+ * {@code ready}, process the head item, send its result, return the permit, and put the key back at the tail of
+ * {@code ready} if it has more items (so that keys take turns) or retire it.
+ *
+ * <p>A dispatcher waiting for a permit is woken once {@link Keys#wakeAt} permits are free, not at the first: a full
+ * window would otherwise pace the dispatcher in lock-step with the workers, a park and a wake-up for every item.
+ * It is also woken by a worker that finds {@code ready} empty while a permit is free, so no worker waits for work
+ * while the dispatcher could hand it some, and a window held by a slow key still fills to its last permit.
  *
  * <p>Invariants: every active key holds at least one item, and every item held holds a permit, so at most
  * {@code window} keys are active and {@code ready} (capacity {@code window}) never makes a worker wait. A slow key
  * holds back the other keys only once the window is full of its items: then the dispatcher waits for a permit.
- * At the end of its input the dispatcher takes every permit back (all results sent), then ends the workers and
- * closes the output.
+ * At the end of its input the dispatcher waits for every permit to be free (all results sent), then ends the
+ * workers and closes the output.
  */
 final class KeyedMapStage {
 
@@ -59,12 +64,60 @@ final class KeyedMapStage {
     static final class Keys {
         final ReentrantLock lock = new ReentrantLock();
         final Map<Object, KeyQueue> active = new HashMap<>(); // guarded by lock
-        final Semaphore permits;
         final int window;
+        /** Free permits at which a waiting dispatcher is woken while the workers have work. */
+        final int wakeAt;
+
+        private final Condition permitsFreed = lock.newCondition();
+        private int free; // guarded by lock: permits no item holds
+        private boolean dispatcherWaiting; // guarded by lock
 
         Keys(int window) {
             this.window = window;
-            this.permits = new Semaphore(window);
+            this.wakeAt = Math.max(1, window / 4);
+            this.free = window;
+        }
+
+        /** Takes a permit, waiting while none is free. The caller holds {@link #lock}. */
+        void takePermit() throws InterruptedException {
+            awaitFree(1);
+            free--;
+        }
+
+        /** Waits until every permit is free: every item taken in has been passed on. The caller holds the lock. */
+        void awaitAllFree() throws InterruptedException {
+            awaitFree(window);
+        }
+
+        private void awaitFree(int permits) throws InterruptedException {
+            while (free < permits) {
+                dispatcherWaiting = true;
+                try {
+                    permitsFreed.await();
+                } finally {
+                    dispatcherWaiting = false;
+                }
+            }
+        }
+
+        /** Returns an item's permit. The caller holds the lock. */
+        void returnPermit() {
+            free++;
+            if (dispatcherWaiting && (free >= wakeAt || free == window)) {
+                permitsFreed.signal();
+            }
+        }
+
+        /** A worker found {@code ready} empty: a waiting dispatcher may hand it work if a permit is free. */
+        void workerIdle() {
+            lock.lock();
+            try {
+                if (dispatcherWaiting && free > 0) {
+                    permitsFreed.signal();
+                }
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -90,7 +143,12 @@ final class KeyedMapStage {
                 }
                 group.clear();
             }
-            keys.permits.acquire(keys.window); // every item taken in has been passed on
+            keys.lock.lock();
+            try {
+                keys.awaitAllFree(); // every item taken in has been passed on
+            } finally {
+                keys.lock.unlock();
+            }
             ready.close();
             stage.output.close();
             return null;
@@ -107,11 +165,11 @@ final class KeyedMapStage {
                 onItemError(element, e);
                 return;
             }
-            keys.permits.acquire(); // waits while the window is full
             KeyQueue queue;
             boolean activated;
             keys.lock.lock();
             try {
+                keys.takePermit(); // waits while the window is full
                 queue = keys.active.get(key);
                 activated = queue == null;
                 if (activated) {
@@ -145,7 +203,11 @@ final class KeyedMapStage {
             for (; ; ) {
                 KeyQueue queue;
                 try {
-                    queue = ready.receive();
+                    queue = ready.tryReceive();
+                    if (queue == null) {
+                        keys.workerIdle();
+                        queue = ready.receive();
+                    }
                 } catch (ChannelFailedException e) {
                     throw e;
                 } catch (ChannelClosedException end) {
@@ -167,10 +229,10 @@ final class KeyedMapStage {
                     if (!more) {
                         keys.active.remove(queue.key);
                     }
+                    keys.returnPermit();
                 } finally {
                     keys.lock.unlock();
                 }
-                keys.permits.release();
                 if (more) {
                     ready.send(queue); // never waits (see the class comment); the key takes its turn again
                 }
