@@ -110,8 +110,8 @@ class KeyedConcurrentMapTest {
                 })
                 .to(Sink.count())
                 .start();
-        // then: the other keys go on until the window holds `window` items of key 0 (0, 3, …, 15); the items
-        // before the sixth of them (15) are all done, and nothing after it is taken in
+        // then: the other keys go on until the window holds `window` items of key 0 (0, 3, …, 3 × (window - 1));
+        // the items before the last of them are all done, and nothing after it is taken in
         List<Integer> expected = new ArrayList<>();
         for (int i = 1; i < 3 * window - 3; i++) {
             if (i % 3 != 0) {
@@ -126,6 +126,51 @@ class KeyedConcurrentMapTest {
         // when the slow key is released, everything completes
         release.countDown();
         assertThat(handle.await().value()).isEqualTo(300L);
+    }
+
+    @RepeatedTest(5)
+    void aPermitFreedWhileWorkersWaitForAKeyIsTakenAtOnce() throws Exception {
+        // given: window 24 (room for a group of permits before the dispatcher is woken) and 3 workers; the window
+        // fills with 24 items of key 0, whose first waits to be let go and the others wait for the end; then an
+        // item of another key (1000), and one more (1001) that shows the dispatcher has taken 1000 in
+        int window = 24;
+        CountDownLatch firstMayFinish = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> done = new CopyOnWriteArrayList<>();
+        AtomicInteger emitted = new AtomicInteger();
+        Source<Integer> source = emitter -> {
+            for (int i = 0; i < window; i++) {
+                emitter.emit(i);
+                emitted.incrementAndGet();
+            }
+            emitter.emit(1_000);
+            emitted.incrementAndGet();
+            emitter.emit(1_001);
+            emitted.incrementAndGet();
+        };
+        // when
+        PipelineHandle<Long> handle = Pipeline.from(source)
+                .buffer(1)
+                .mapConcurrentByKey(3, window, i -> i < window ? 0 : i, i -> {
+                    if (i == 0) {
+                        firstMayFinish.await();
+                    } else if (i < window) {
+                        release.await();
+                    }
+                    done.add(i);
+                    return i;
+                })
+                .to(Sink.count())
+                .start();
+        // the window is full of key 0's items and the dispatcher holds 1000: 1001 is in the one-item link
+        await().atMost(Duration.ofSeconds(10)).until(() -> emitted.get() == window + 2);
+        firstMayFinish.countDown();
+        // then: the permit the first item frees, while two workers wait for a key, lets 1000 in at once, though
+        // key 0 holds every other permit and its worker takes the key straight back; 1001 follows on 1000's permit
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(done).containsExactly(0, 1_000, 1_001));
+        release.countDown();
+        assertThat(handle.await().value()).isEqualTo(window + 2L);
     }
 
     @Test

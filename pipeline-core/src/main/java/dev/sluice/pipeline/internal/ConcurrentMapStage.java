@@ -23,8 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * waits for each to complete and sends its result on. {@code pending} holds the reorder window (2n) less one cell,
  * so the stage holds the window, or the window and one cell while the emitter's pair is taken: the stage stops
  * taking input once the window is full, and a slow item holds back only the results behind it, whatever the call
- * times. Taken a pair at a time, room in a full {@code pending} frees two slots at once, which breaks the lock-step
- * of a dispatcher woken for every item the emitter takes and parked again by the one cell it then sends.
+ * times. Room in a full {@code pending} frees a pair of slots at a time, so a dispatcher waiting on a full window
+ * is woken at most once for every two cells the emitter takes.
  */
 final class ConcurrentMapStage {
 

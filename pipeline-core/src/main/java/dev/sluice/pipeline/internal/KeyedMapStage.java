@@ -23,10 +23,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code ready}, process the head item, send its result, return the permit, and put the key back at the tail of
  * {@code ready} if it has more items (so that keys take turns) or retire it.
  *
- * <p>A dispatcher waiting for a permit is woken once {@link Keys#wakeAt} permits are free, not at the first: a full
- * window would otherwise pace the dispatcher in lock-step with the workers, a park and a wake-up for every item.
- * It is also woken by a worker that finds {@code ready} empty while a permit is free, so no worker waits for work
- * while the dispatcher could hand it some, and a window held by a slow key still fills to its last permit.
+ * <p>A dispatcher waiting for a permit is woken once {@link Keys#wakeAt} permits are free, or as soon as one is free
+ * while a worker waits for a key: so it hands items over a group at a time while every worker is busy, and no worker
+ * waits for work while the dispatcher could hand it some (a window held by a slow key still fills to its last
+ * permit).
  *
  * <p>Invariants: every active key holds at least one item, and every item held holds a permit, so at most
  * {@code window} keys are active and {@code ready} (capacity {@code window}) never makes a worker wait. A slow key
@@ -70,7 +70,8 @@ final class KeyedMapStage {
 
         private final Condition permitsFreed = lock.newCondition();
         private int free; // guarded by lock: permits no item holds
-        private boolean dispatcherWaiting; // guarded by lock
+        private int idleWorkers; // guarded by lock: workers waiting for a key in ready
+        private int wanted; // guarded by lock: the free permits the dispatcher waits for; 0 while it does not wait
 
         Keys(int window) {
             this.window = window;
@@ -91,30 +92,47 @@ final class KeyedMapStage {
 
         private void awaitFree(int permits) throws InterruptedException {
             while (free < permits) {
-                dispatcherWaiting = true;
+                wanted = permits;
                 try {
                     permitsFreed.await();
                 } finally {
-                    dispatcherWaiting = false;
+                    wanted = 0;
                 }
             }
         }
 
-        /** Returns an item's permit. The caller holds the lock. */
+        /**
+         * Returns an item's permit. A waiting dispatcher is woken once it has what it waits for and either a group
+         * of permits is free or a worker waits for work. The caller holds the lock.
+         */
         void returnPermit() {
             free++;
-            if (dispatcherWaiting && (free >= wakeAt || free == window)) {
+            if (wanted != 0 && free >= wanted && (free >= wakeAt || idleWorkers > 0 || free == window)) {
                 permitsFreed.signal();
             }
         }
 
-        /** A worker found {@code ready} empty: a waiting dispatcher may hand it work if a permit is free. */
+        /**
+         * A worker found {@code ready} empty and is about to wait for a key: it counts as idle until {@link
+         * #workerBusy()}, and a waiting dispatcher that can take a permit is woken to hand it work.
+         */
         void workerIdle() {
             lock.lock();
             try {
-                if (dispatcherWaiting && free > 0) {
+                idleWorkers++;
+                if (wanted != 0 && free >= wanted) {
                     permitsFreed.signal();
                 }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** The worker that called {@link #workerIdle()} has stopped waiting (it took a key, or the stage ended). */
+        void workerBusy() {
+            lock.lock();
+            try {
+                idleWorkers--;
             } finally {
                 lock.unlock();
             }
@@ -206,7 +224,11 @@ final class KeyedMapStage {
                     queue = ready.tryReceive();
                     if (queue == null) {
                         keys.workerIdle();
-                        queue = ready.receive();
+                        try {
+                            queue = ready.receive();
+                        } finally {
+                            keys.workerBusy();
+                        }
                     }
                 } catch (ChannelFailedException e) {
                     throw e;

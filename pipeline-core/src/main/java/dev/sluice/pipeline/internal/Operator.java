@@ -56,7 +56,7 @@ public sealed interface Operator {
             return ordered ? 1 : concurrency;
         }
 
-        /** The most items an ordered stage holds between taking one and passing it on. */
+        /** The reorder window: an ordered stage stops taking input while this many items are in it. */
         public int window() {
             return 2 * concurrency;
         }
