@@ -86,8 +86,8 @@ class KeyedConcurrentMapTest {
         assertThat(out).containsExactlyInAnyOrder(1, 2);
     }
 
-    // Windows above 4 let the dispatcher wait for a group of free permits; the last ones must still be taken once the
-    // workers run out of work, or the window would never fill with the slow key's items.
+    // From a window of 8 the dispatcher waits for a group of free permits (a quarter of the window); the last ones
+    // must still be taken once the workers run out of work, or the window would never fill with the slow key's items.
     @ParameterizedTest(name = "window {0}")
     @ValueSource(ints = {3, 6, 24, 64})
     void aSlowKeyHoldsTheOthersBackOnlyOnceTheWindowIsFullOfItsItems(int window) throws Exception {
