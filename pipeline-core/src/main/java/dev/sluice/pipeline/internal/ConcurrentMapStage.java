@@ -4,6 +4,7 @@ import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.CheckedFunction;
 import dev.sluice.pipeline.Overflow;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -166,22 +167,18 @@ final class ConcurrentMapStage {
 
     private static final class OrderEmitter extends StageLoop {
         private final BoundedChannel<Cell> pending;
-        /** Cells taken from {@code pending}, in input order; those before the loop's {@code next} are emitted. */
-        private final ArrayList<Cell> group;
+        /** Cells taken from {@code pending} and not yet emitted, in input order. */
+        private final ArrayDeque<Cell> group = new ArrayDeque<>(EMITTER_GROUP);
 
         OrderEmitter(RunningStage stage, BoundedChannel<Cell> pending) {
             super(stage);
             this.pending = pending;
-            this.group = new ArrayList<>(EMITTER_GROUP);
         }
 
         @Override
         public Object call() throws Exception {
-            int next = 0;
             for (; ; ) {
-                if (next == group.size()) {
-                    group.clear();
-                    next = 0;
+                if (group.isEmpty()) {
                     try {
                         if (pending.drainTo(group, EMITTER_GROUP) == 0) {
                             flush(); // nothing ready to add: do not hold results back while waiting
@@ -193,8 +190,7 @@ final class ConcurrentMapStage {
                         break;
                     }
                 }
-                Cell cell = group.get(next);
-                group.set(next++, null); // emitted cells are not kept reachable from here
+                Cell cell = group.pollFirst();
                 if (cell.state == Cell.PENDING) {
                     flush();
                 }

@@ -65,7 +65,10 @@ final class KeyedMapStage {
         final ReentrantLock lock = new ReentrantLock();
         final Map<Object, KeyQueue> active = new HashMap<>(); // guarded by lock
         final int window;
-        /** Free permits at which a waiting dispatcher is woken while the workers have work. */
+        /**
+         * Free permits at which a waiting dispatcher is woken while the workers have work; at most {@code window}, so
+         * the last permit returned wakes a dispatcher waiting for all of them.
+         */
         final int wakeAt;
 
         private final Condition permitsFreed = lock.newCondition();
@@ -107,7 +110,7 @@ final class KeyedMapStage {
          */
         void returnPermit() {
             free++;
-            if (wanted != 0 && free >= wanted && (free >= wakeAt || idleWorkers > 0 || free == window)) {
+            if (wanted != 0 && free >= wanted && (free >= wakeAt || idleWorkers > 0)) {
                 permitsFreed.signal();
             }
         }
