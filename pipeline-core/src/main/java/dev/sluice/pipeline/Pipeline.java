@@ -198,6 +198,10 @@ public final class Pipeline<T> {
      * {@link #mapConcurrentByKey(int, int, CheckedFunction, CheckedFunction)}). A slow key holds back the others
      * only once the window is full of its items: then the stage stops taking input until one of them is done.
      *
+     * <p>The keys' {@code hashCode} is called once per item, on the stage's dispatching thread; their {@code equals}
+     * is called while the stage's threads share one lock, so it must be quick and must not block. A key whose
+     * {@code hashCode} or {@code equals} throws fails its item, which goes to the stage's error policy.
+     *
      * @param <R> the type of the results
      * @param concurrency the most calls of {@code fn} at once, at least 1
      * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s

@@ -52,18 +52,44 @@ final class KeyedMapStage {
 
     /** The queued items of one active key, in input order; the head is the one being processed or next. */
     static final class KeyQueue {
-        final Object key;
+        final Key key;
         final ArrayDeque<Object> items = new ArrayDeque<>(); // guarded by Keys.lock
 
-        KeyQueue(Object key) {
+        KeyQueue(Key key) {
             this.key = key;
+        }
+    }
+
+    /**
+     * An item's key with its hash code, computed once, on the dispatcher, before the keys' lock is taken: a hashCode
+     * that throws is that item's error, and only {@code equals} of the user's key runs under the lock (on keys with
+     * equal hash codes). Each active key's queue holds the instance it was put with, so retiring it finds it by
+     * identity.
+     */
+    static final class Key {
+        final Object value;
+        private final int hash;
+
+        Key(Object value) {
+            this.value = value;
+            this.hash = value.hashCode();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || (o instanceof Key k && hash == k.hash && value.equals(k.value));
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
         }
     }
 
     /** The active keys and the window's permits, shared by the stage's threads. */
     static final class Keys {
         final ReentrantLock lock = new ReentrantLock();
-        final Map<Object, KeyQueue> active = new HashMap<>(); // guarded by lock
+        final Map<Key, KeyQueue> active = new HashMap<>(); // guarded by lock
         final int window;
         /**
          * Free permits at which a waiting dispatcher is woken while the workers have work; at most {@code window}, so
@@ -80,6 +106,35 @@ final class KeyedMapStage {
             this.window = window;
             this.wakeAt = Math.max(1, window / 4);
             this.free = window;
+        }
+
+        /**
+         * Takes a permit, waiting while none is free, and queues {@code element} behind its key.
+         *
+         * @return the key's queue if this made the key active (the caller hands it to the workers), else null
+         * @throws RuntimeException what the key's {@code equals} threw; the permit is given back, nothing is queued
+         */
+        KeyQueue admit(Key key, Object element) throws InterruptedException {
+            lock.lock();
+            try {
+                takePermit();
+                KeyQueue queue;
+                KeyQueue activated = null;
+                try {
+                    queue = active.get(key);
+                    if (queue == null) {
+                        queue = activated = new KeyQueue(key);
+                        active.put(key, queue);
+                    }
+                } catch (RuntimeException e) {
+                    returnPermit(); // the map is unchanged: HashMap compares keys before it changes anything
+                    throw e;
+                }
+                queue.items.addLast(element);
+                return activated;
+            } finally {
+                lock.unlock();
+            }
         }
 
         /** Takes a permit, waiting while none is free. The caller holds {@link #lock}. */
@@ -176,33 +231,26 @@ final class KeyedMapStage {
         }
 
         private void dispatch(Object element) throws Exception {
-            Object key;
+            Key key;
             try {
-                key = keyFn.apply(Tracked.valueOf(element));
-                if (key == null) {
+                Object value = keyFn.apply(Tracked.valueOf(element));
+                if (value == null) {
                     throw new NullPointerException("the key function of stage '" + stage.name() + "' returned null");
                 }
+                key = new Key(value); // the key's hashCode runs here
             } catch (Exception e) {
                 onItemError(element, e);
                 return;
             }
-            KeyQueue queue;
-            boolean activated;
-            keys.lock.lock();
+            KeyQueue activated;
             try {
-                keys.takePermit(); // waits while the window is full
-                queue = keys.active.get(key);
-                activated = queue == null;
-                if (activated) {
-                    queue = new KeyQueue(key);
-                    keys.active.put(key, queue);
-                }
-                queue.items.addLast(element);
-            } finally {
-                keys.lock.unlock();
+                activated = keys.admit(key, element); // waits while the window is full
+            } catch (RuntimeException e) {
+                onItemError(element, e); // the key's equals failed; its permit is free again
+                return;
             }
-            if (activated) {
-                ready.send(queue); // never waits: at most `window` keys are active
+            if (activated != null) {
+                ready.send(activated); // never waits: at most `window` keys are active
             }
         }
     }
