@@ -68,10 +68,11 @@ import java.time.Duration;
  * message the source cannot parse fails it with INTERNAL (the parse error as its cause), never retried. Without
  * {@code ResilienceOptions} the source makes one call and has no idle timeout.
  *
- * <p>Each call is made in the gRPC {@code Context} of the source's stage thread, which is the served call's in a
- * pipeline served by {@link ServerStreams}, or the starting thread's in one that names {@link GrpcContextAccessor}:
- * the call is bounded by the earlier of that context's deadline and its call options', and cancelled with the
- * context, after which it is not retried.
+ * <p>Each call is made in the gRPC {@code Context} of the source's stage thread: in a pipeline served by
+ * {@link ServerStreams}, the run's own (the served call's deadline, cancelled just after the run when the served call
+ * is cancelled); in one that names {@link GrpcContextAccessor}, the starting thread's. The call is bounded by the
+ * earlier of that context's deadline and its call options', and cancelled with the context, after which it is not
+ * retried.
  *
  * <h2>Run summary</h2>
  * The source records {@value #ATTRIBUTE_METHOD}, {@value #ATTRIBUTE_STATUS} (the final status code: OK, CANCELLED,

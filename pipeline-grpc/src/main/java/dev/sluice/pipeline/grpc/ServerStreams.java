@@ -12,6 +12,7 @@ import dev.sluice.pipeline.grpc.internal.ClientStreamAnswer;
 import dev.sluice.pipeline.grpc.internal.ExceptionStatusInterceptor;
 import dev.sluice.pipeline.grpc.internal.IncomingStream;
 import dev.sluice.pipeline.grpc.internal.ReadyGate;
+import dev.sluice.pipeline.grpc.internal.ServedRunContext;
 import dev.sluice.pipeline.grpc.internal.ServerMeters;
 import dev.sluice.pipeline.grpc.internal.StatusMapping;
 import dev.sluice.pipeline.internal.check.Require;
@@ -54,10 +55,13 @@ import org.slf4j.LoggerFactory;
  *       {@link #statusFor(Throwable)} gives the failure; when it passes its deadline, with DEADLINE_EXCEEDED.</li>
  *   <li>With {@link CorrelationIds#serverInterceptor()} on the service, the pipeline runs under the call's
  *       correlation ID, so its stage threads log with it.</li>
- *   <li>Every thread of the pipeline runs in the call's gRPC {@link Context} (see {@link GrpcContextAccessor}), even
- *       with {@code propagateContext(false)}: every call made from a stage ({@link GrpcSource}, {@link GrpcUnary},
- *       a plain stub) is bounded by the served call's deadline and cancelled with it, as grpc-java does for calls
- *       made on the handler's own thread.</li>
+ *   <li>Every thread of the pipeline runs in a gRPC {@link Context} of the run's own (see
+ *       {@link GrpcContextAccessor}), even with {@code propagateContext(false)}. It has the served call's values and
+ *       deadline, so every call made from a stage ({@link GrpcSource}, {@link GrpcUnary}, a plain stub) is bounded by
+ *       the served call's deadline, and it passes that deadline as the call does. It is not cancelled with the call:
+ *       when the client cancels, the run is cancelled first, then this context, and with it every call a stage has in
+ *       flight; it is cancelled too once the run has ended. So a run the client cancels ends CANCELLED, even when a
+ *       stage starts or finishes a call at that instant.</li>
  * </ul>
  *
  * <h2>Meters</h2>
@@ -73,7 +77,7 @@ import org.slf4j.LoggerFactory;
 public final class ServerStreams {
 
     private static final Logger log = LoggerFactory.getLogger(ServerStreams.class);
-    private static final GrpcContextAccessor CALL_CONTEXT = new GrpcContextAccessor();
+    private static final GrpcContextAccessor GRPC_CONTEXT = new GrpcContextAccessor();
 
     /** The name of the writer stage at the end of a served pipeline. */
     public static final String WRITER_STAGE = "grpc-writer";
@@ -119,16 +123,31 @@ public final class ServerStreams {
                 "be the ServerCallStreamObserver gRPC passed to the service method",
                 responses.getClass().getName());
         ServerCallStreamObserver<T> call = (ServerCallStreamObserver<T>) responses;
+        Context callContext = Context.current();
+        // The stages run in a context of their own, cancelled only after the run: see ServedRunContext.
+        ServedRunContext stages = ServedRunContext.of(callContext);
+        try {
+            return start(pipeline, call, meters, callContext, stages);
+        } catch (RuntimeException | Error e) {
+            stages.cancel(); // no run was started: there is nothing to settle first
+            throw e;
+        }
+    }
+
+    private static <T> PipelineHandle<Long> start(
+            Pipeline<T> pipeline,
+            ServerCallStreamObserver<T> call,
+            ServerMeters.Call meters,
+            Context callContext,
+            ServedRunContext stages) {
         ReadyGate gate = new ReadyGate(call);
         AtomicReference<PipelineHandle<Long>> handle = new AtomicReference<>();
-        CallEnd end = new CallEnd(call, handle, meters);
+        CallEnd end = new CallEnd(call, handle, meters, stages);
         // Both handlers must be set before the service method returns.
         call.setOnCancelHandler(end::cancelHandler);
         call.setOnReadyHandler(gate::signal);
-        // The call's context is cancelled with the call, and gRPC tells this listener before those of the calls the
-        // stages make later in the same context: so the run is cancelled before a stage's call fails for that reason,
-        // and ends CANCELLED rather than FAILED. A passing deadline is left to the run's own, the same instant.
-        Context callContext = Context.current();
+        // The call's context is cancelled with the call; this listener cancels the run, then the stages' context. A
+        // passing deadline is left to the run's own and to the stages' context's own, the same instant.
         callContext.addListener(
                 cancelled -> {
                     Deadline d = cancelled.getDeadline();
@@ -139,7 +158,7 @@ public final class ServerStreams {
                 Runnable::run);
 
         Pipeline<T> p = pipeline.listener(end, Duration.ofDays(1)) // no progress callbacks wanted
-                .propagate(CALL_CONTEXT); // the stages' outbound calls inherit the call's deadline and cancellation
+                .propagate(GRPC_CONTEXT); // to every thread of the run: the context current at start, `stages`
         String correlationId = CorrelationIds.current().orElse(null);
         if (correlationId != null) {
             p = p.correlationId(correlationId);
@@ -150,17 +169,16 @@ public final class ServerStreams {
                 })
                 .named(WRITER_STAGE));
 
-        Deadline deadline = Context.current().getDeadline();
-        PipelineHandle<Long> started;
-        if (deadline == null) {
-            started = runnable.start();
-        } else {
-            long nanos = deadline.timeRemaining(TimeUnit.NANOSECONDS);
-            started = runnable.start(Duration.ofNanos(Math.max(1, nanos)));
-        }
+        Deadline deadline = callContext.getDeadline();
+        PipelineHandle<Long> started = stages.startIn(() -> deadline == null
+                ? runnable.start()
+                : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS)))));
         handle.set(started);
         if (end.cancelled) {
-            started.cancel(); // the client cancelled before the handle was there
+            // The client cancelled before the handle was there: the run is cancelled here, then its stages' context,
+            // as CallEnd does.
+            started.cancel();
+            stages.cancel();
         }
         return started;
     }
@@ -214,6 +232,10 @@ public final class ServerStreams {
      *       the failure; when it passes its deadline, with DEADLINE_EXCEEDED.</li>
      *   <li>A client that cancels (or whose deadline passes) cancels the run: every stage thread is interrupted. A
      *       client stream that fails ends the source with the call's status.</li>
+     *   <li>A pipeline that carries the gRPC context ({@code propagate(new GrpcContextAccessor())}) carries one of the
+     *       run's own, as {@link #serve(Pipeline, StreamObserver)}'s stages do: the call's values and deadline,
+     *       cancelled (with the calls its stages have in flight) just after the run is cancelled, and when the run
+     *       has ended.</li>
      *   <li>One virtual thread per call waits for the run's end to answer the call; it ends with the run. The source
      *       can run once.</li>
      * </ul>
@@ -364,20 +386,27 @@ public final class ServerStreams {
         }
     }
 
-    /** Ends the call when the run ends; runs on the run's coordinating thread, after every stage has ended. */
+    /**
+     * Ends the call when the run ends; runs on the run's coordinating thread, after every stage has ended. Cancels
+     * the stages' context only once the run is settled: after {@link PipelineHandle#cancel()} has returned (it records
+     * the run's ending before it returns), or once the run has ended.
+     */
     private static final class CallEnd implements PipelineListener {
         private final ServerCallStreamObserver<?> call;
         private final AtomicReference<PipelineHandle<Long>> handle;
         private final ServerMeters.Call meters;
+        private final ServedRunContext stages;
         volatile boolean cancelled;
 
         CallEnd(
                 ServerCallStreamObserver<?> call,
                 AtomicReference<PipelineHandle<Long>> handle,
-                ServerMeters.Call meters) {
+                ServerMeters.Call meters,
+                ServedRunContext stages) {
             this.call = call;
             this.handle = handle;
             this.meters = meters;
+            this.stages = stages;
         }
 
         /**
@@ -390,17 +419,30 @@ public final class ServerStreams {
             clientCancelled();
         }
 
-        /** Cancel the run (gRPC thread); never waits. */
+        /**
+         * Cancel the run, then the stages' context (gRPC thread); never waits. Without a handle yet, {@code serve}
+         * does both once it has one: {@code cancelled} is written before the handle is read here, and the handle
+         * before {@code cancelled} is read there, so one of the two sees the other.
+         */
         void clientCancelled() {
             cancelled = true;
             PipelineHandle<Long> h = handle.get();
             if (h != null) {
                 h.cancel();
+                stages.cancel();
             }
         }
 
         @Override
         public void onFinish(PipelineSummary summary) {
+            try {
+                endCall(summary);
+            } finally {
+                stages.cancel(); // the run has ended: its stages' calls still in flight end too
+            }
+        }
+
+        private void endCall(PipelineSummary summary) {
             if (cancelled) {
                 log.debug(
                         "pipeline '{}' ended {} after the client cancelled; {} items sent",

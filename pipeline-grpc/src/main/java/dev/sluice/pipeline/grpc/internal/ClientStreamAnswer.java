@@ -19,6 +19,11 @@ import org.slf4j.LoggerFactory;
  * Runs the pipeline that serves a client-streaming call and answers the call with the run's value. The cancel handler
  * (set here, so from the service method) cancels the run; one virtual thread waits for the run's end and closes the
  * call: the value and OK, or the failure's status. After a client cancellation the call is not answered.
+ *
+ * <p>The run is started in a {@link ServedRunContext}, so a pipeline that carries the gRPC context (it names
+ * {@code GrpcContextAccessor}, or the application registered it) runs its stages in that context, not the call's: it
+ * is cancelled after the run has been cancelled by the cancel handler, and once the run has ended and the call has
+ * been answered.
  */
 public final class ClientStreamAnswer {
 
@@ -29,18 +34,34 @@ public final class ClientStreamAnswer {
     /** Sets the call's cancel handler, starts the run, and returns at once. Call it from the service method. */
     public static <Resp> void start(
             ServerCallStreamObserver<Resp> call, RunnablePipeline<Resp> runnable, ServerMeters.Call meters) {
+        Context callContext = Context.current();
+        ServedRunContext stages = ServedRunContext.of(callContext);
         AtomicReference<PipelineHandle<Resp>> handle = new AtomicReference<>();
-        Cancel cancel = new Cancel(handle, meters);
-        call.setOnCancelHandler(cancel::run);
-        Deadline deadline = Context.current().getDeadline();
-        PipelineHandle<Resp> started = deadline == null
-                ? runnable.start()
-                : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
+        Cancel cancel = new Cancel(handle, meters, stages);
+        PipelineHandle<Resp> started;
+        try {
+            call.setOnCancelHandler(cancel::run);
+            Deadline deadline = callContext.getDeadline();
+            started = stages.startIn(() -> deadline == null
+                    ? runnable.start()
+                    : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS)))));
+        } catch (RuntimeException | Error e) {
+            stages.cancel(); // no run was started: there is nothing to settle first
+            throw e;
+        }
         handle.set(started);
         if (cancel.cancelled) {
-            started.cancel(); // the client cancelled before the handle was there
+            // The client cancelled before the handle was there: the run is cancelled here, then its stages' context.
+            started.cancel();
+            stages.cancel();
         }
-        Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> answer(call, started, cancel, meters));
+        Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> {
+            try {
+                answer(call, started, cancel, meters);
+            } finally {
+                stages.cancel(); // the run has ended (or, if this thread was interrupted, has been cancelled)
+            }
+        });
     }
 
     private static <Resp> void answer(
@@ -85,15 +106,21 @@ public final class ClientStreamAnswer {
         }
     }
 
-    /** The cancel handler (gRPC thread): cancel the run; never waits. */
+    /**
+     * The cancel handler (gRPC thread): cancel the run, then the stages' context (only once {@code cancel()} has
+     * returned, having recorded the run's ending); never waits. Without a handle yet, {@code start} does both once it
+     * has one.
+     */
     private static final class Cancel implements Runnable {
         private final AtomicReference<? extends PipelineHandle<?>> handle;
         private final ServerMeters.Call meters;
+        private final ServedRunContext stages;
         volatile boolean cancelled;
 
-        Cancel(AtomicReference<? extends PipelineHandle<?>> handle, ServerMeters.Call meters) {
+        Cancel(AtomicReference<? extends PipelineHandle<?>> handle, ServerMeters.Call meters, ServedRunContext stages) {
             this.handle = handle;
             this.meters = meters;
+            this.stages = stages;
         }
 
         @Override
@@ -103,6 +130,7 @@ public final class ClientStreamAnswer {
             PipelineHandle<?> h = handle.get();
             if (h != null) {
                 h.cancel();
+                stages.cancel();
             }
         }
     }
