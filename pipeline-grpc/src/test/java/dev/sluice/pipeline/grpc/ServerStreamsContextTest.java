@@ -183,17 +183,7 @@ class ServerStreamsContextTest {
                     }.bindService());
             Context.CancellableContext a = Context.current().withCancellation();
             a.run(() -> ItemServiceGrpc.newStub(toB).streamItems(Items.request(1), ignoring()));
-            assertThat(instant.stageWaiting.await(10, TimeUnit.SECONDS)).isTrue();
-
-            // when A cancels
-            a.cancel(null);
-
-            // then B's run ended cancelled, though its stage's call to C started after B's call context was cancelled
-            assertThat(chain.runOutcome()).isEqualTo(Outcome.CANCELLED);
-            // and that call reached C, and was cancelled after the run
-            assertThat(chain.atC.callsOf("GetItem")).hasSize(1);
-            await().atMost(PROMPTLY)
-                    .until(() -> chain.atC.callsOf("GetItem").get(0).cancelled());
+            cancelThenAssertTheRunCancelledNotFailed(chain, instant, a);
         }
     }
 
@@ -220,16 +210,7 @@ class ServerStreamsContextTest {
             StreamObserver<Item> requests =
                     a.call(() -> ShapeServiceGrpc.newStub(toB).exchange(ignoring()));
             requests.onNext(Item.newBuilder().setSequence(1).build());
-            assertThat(instant.stageWaiting.await(10, TimeUnit.SECONDS)).isTrue();
-
-            // when A cancels
-            a.cancel(null);
-
-            // then B's run ended cancelled, and its stage's call reached C and was cancelled after the run
-            assertThat(chain.runOutcome()).isEqualTo(Outcome.CANCELLED);
-            assertThat(chain.atC.callsOf("GetItem")).hasSize(1);
-            await().atMost(PROMPTLY)
-                    .until(() -> chain.atC.callsOf("GetItem").get(0).cancelled());
+            cancelThenAssertTheRunCancelledNotFailed(chain, instant, a);
         }
     }
 
@@ -259,17 +240,22 @@ class ServerStreamsContextTest {
             StreamObserver<Item> requests =
                     a.call(() -> ShapeServiceGrpc.newStub(toB).upload(ignoring()));
             requests.onNext(Item.newBuilder().setSequence(1).build());
-            assertThat(instant.stageWaiting.await(10, TimeUnit.SECONDS)).isTrue();
-
-            // when A cancels
-            a.cancel(null);
-
-            // then B's run ended cancelled, and its stage's call reached C and was cancelled after the run
-            assertThat(chain.runOutcome()).isEqualTo(Outcome.CANCELLED);
-            assertThat(chain.atC.callsOf("GetItem")).hasSize(1);
-            await().atMost(PROMPTLY)
-                    .until(() -> chain.atC.callsOf("GetItem").get(0).cancelled());
+            cancelThenAssertTheRunCancelledNotFailed(chain, instant, a);
         }
+    }
+
+    /**
+     * Once B's stage waits at the instant: A cancels its call; then B's run must have ended CANCELLED, though its
+     * stage's call to C started after B's call context was cancelled, and that call reached C and was cancelled after
+     * the run.
+     */
+    private static void cancelThenAssertTheRunCancelledNotFailed(
+            Chain chain, CancelInstant instant, Context.CancellableContext a) throws Exception {
+        assertThat(instant.stageWaiting.await(10, TimeUnit.SECONDS)).isTrue();
+        a.cancel(null);
+        assertThat(chain.runOutcome()).isEqualTo(Outcome.CANCELLED);
+        assertThat(chain.atC.callsOf("GetItem")).hasSize(1);
+        await().atMost(PROMPTLY).until(() -> chain.atC.callsOf("GetItem").get(0).cancelled());
     }
 
     @Test
