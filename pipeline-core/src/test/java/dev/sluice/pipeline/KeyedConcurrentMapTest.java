@@ -255,6 +255,33 @@ class KeyedConcurrentMapTest {
     }
 
     @Test
+    void retiringAKeyDoesNotRunItsEquals() throws Exception {
+        // given: item 0's key throws when compared and comes first (nothing to compare it with); one worker, held on
+        // item 0 until 40 more keys of the same hash code are active, so that the keys' map keeps them in one tree
+        // whose search, when item 0's key retires, starts at another key
+        AtomicInteger keyed = new AtomicInteger();
+        List<Long> out = Pipeline.from(Source.range(0, 200))
+                .mapConcurrentByKey(
+                        1,
+                        64,
+                        x -> {
+                            keyed.incrementAndGet();
+                            return new FragileKey(x == 0 ? FragileKey.NO_EQUALS : 1 + x % 40);
+                        },
+                        x -> {
+                            if (x == 0) {
+                                await().atMost(Duration.ofSeconds(20)).until(() -> keyed.get() > 41);
+                            }
+                            return x;
+                        })
+                .to(Sink.toList())
+                .run(Duration.ofSeconds(30))
+                .value();
+        // then: no item failed (the default policy would fail the run), and every one came out
+        assertThat(out).hasSize(200);
+    }
+
+    @Test
     void badArgumentsAreRefusedWithTheirNames() {
         Pipeline<Integer> p = Pipeline.from(Source.of(1));
         assertThatThrownBy(() -> p.mapConcurrentByKey(0, x -> x, x -> x))

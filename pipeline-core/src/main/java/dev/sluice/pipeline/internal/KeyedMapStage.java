@@ -62,13 +62,15 @@ final class KeyedMapStage {
 
     /**
      * An item's key with its hash code, computed once, on the dispatcher, before the keys' lock is taken: a hashCode
-     * that throws is that item's error, and only {@code equals} of the user's key runs under the lock (on keys with
-     * equal hash codes). Each active key's queue holds the instance it was put with, so retiring it finds it by
-     * identity.
+     * that throws is that item's error. The user's {@code equals} runs under the lock only while an item is admitted
+     * (against active keys of the same hash code); a key being retired is the instance its queue was put with, and
+     * compares by identity, so retiring never runs the user's code.
      */
     static final class Key {
         final Object value;
         private final int hash;
+        /** Set, under the keys' lock, just before this key leaves the active keys: it then equals only itself. */
+        boolean retiring;
 
         Key(Object value) {
             this.value = value;
@@ -77,7 +79,10 @@ final class KeyedMapStage {
 
         @Override
         public boolean equals(Object o) {
-            return o == this || (o instanceof Key k && hash == k.hash && value.equals(k.value));
+            if (o == this) {
+                return true;
+            }
+            return !retiring && o instanceof Key k && hash == k.hash && value.equals(k.value);
         }
 
         @Override
@@ -118,20 +123,16 @@ final class KeyedMapStage {
             lock.lock();
             try {
                 takePermit();
+                int before = active.size();
                 KeyQueue queue;
-                KeyQueue activated = null;
                 try {
-                    queue = active.get(key);
-                    if (queue == null) {
-                        queue = activated = new KeyQueue(key);
-                        active.put(key, queue);
-                    }
+                    queue = active.computeIfAbsent(key, KeyQueue::new);
                 } catch (RuntimeException e) {
                     returnPermit(); // the map is unchanged: HashMap compares keys before it changes anything
                     throw e;
                 }
                 queue.items.addLast(element);
-                return activated;
+                return active.size() > before ? queue : null;
             } finally {
                 lock.unlock();
             }
@@ -300,6 +301,7 @@ final class KeyedMapStage {
                     queue.items.pollFirst();
                     more = !queue.items.isEmpty();
                     if (!more) {
+                        queue.key.retiring = true; // found by identity: no user code runs here
                         keys.active.remove(queue.key);
                     }
                     keys.returnPermit();
