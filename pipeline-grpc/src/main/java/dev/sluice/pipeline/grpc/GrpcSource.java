@@ -69,8 +69,8 @@ import java.time.Duration;
  * {@code ResilienceOptions} the source makes one call and has no idle timeout.
  *
  * <p>Each call is made in the gRPC {@code Context} of the source's stage thread: in a pipeline served by
- * {@link ServerStreams}, the run's own (the served call's deadline, cancelled just after the run when the served call
- * is cancelled); in one that names {@link GrpcContextAccessor}, the starting thread's. The call is bounded by the
+ * {@link ServerStreams}, the run's own (the served call's deadline, cancelled when the served call is, just after the
+ * run is cancelled); in one that names {@link GrpcContextAccessor}, the starting thread's. The call is bounded by the
  * earlier of that context's deadline and its call options', and cancelled with the context, after which it is not
  * retried.
  *

@@ -436,9 +436,9 @@ public final class ServerStreams {
         @Override
         public void onFinish(PipelineSummary summary) {
             try {
-                endCall(summary);
+                stages.cancel(); // the run has ended: calls its stages left in flight end now, before the call
             } finally {
-                stages.cancel(); // the run has ended: its stages' calls still in flight end too
+                endCall(summary);
             }
         }
 

@@ -246,8 +246,8 @@ class ServerStreamsContextTest {
 
     /**
      * Once B's stage waits at the instant: A cancels its call; then B's run must have ended CANCELLED, though its
-     * stage's call to C started after B's call context was cancelled, and that call reached C and was cancelled after
-     * the run.
+     * stage's call to C started after B's call context was cancelled, and that call must have reached C and been
+     * cancelled.
      */
     private static void cancelThenAssertTheRunCancelledNotFailed(
             Chain chain, CancelInstant instant, Context.CancellableContext a) throws Exception {
@@ -348,15 +348,23 @@ class ServerStreamsContextTest {
     void aStageCallInFlightIsCancelledWhenTheRunCompletes() throws Exception {
         try (Chain chain = new Chain()) {
             // given a served stream whose stage starts a call to C without waiting for its answer (only until C has
-            // it), under a deadline far away
+            // it), under a deadline far away; a listener on the stage's gRPC context records whether B's call had
+            // already ended when the stage's context was cancelled
+            CompletableFuture<Boolean> callEndedWhenStagesCancelled = new CompletableFuture<>();
             ManagedChannel toB = chain.startB(
                     new ItemServiceGrpc.ItemServiceImplBase() {
                         @Override
                         public void streamItems(StreamItemsRequest request, StreamObserver<Item> responses) {
+                            Context served = Context.current();
                             ServerStreams.serve(
                                     Pipeline.from(Source.range(1, 2))
                                             .listener(chain.recorder)
                                             .map(n -> {
+                                                Context.current()
+                                                        .addListener(
+                                                                cancelled -> callEndedWhenStagesCancelled.complete(
+                                                                        served.isCancelled()),
+                                                                Runnable::run);
                                                 ItemServiceGrpc.newFutureStub(chain.toC)
                                                         .getItem(itemRequest(ContextRecordingService.HANG));
                                                 await().atMost(PROMPTLY)
@@ -378,12 +386,14 @@ class ServerStreamsContextTest {
                     .run(PROMPTLY)
                     .value();
 
-            // then B's run completed, and the call its stage left behind at C is cancelled with it
+            // then B's run completed, and the call its stage left behind at C is cancelled with it: by the stage's
+            // context, cancelled at the run's end before B answered its call (not by the end of B's call)
             assertThat(items).hasSize(1);
             assertThat(chain.runOutcome()).isEqualTo(Outcome.COMPLETED);
             assertThat(chain.atC.callsOf("GetItem")).hasSize(1);
             await().atMost(PROMPTLY)
                     .until(() -> chain.atC.callsOf("GetItem").get(0).cancelled());
+            assertThat(callEndedWhenStagesCancelled.get(10, TimeUnit.SECONDS)).isFalse();
         }
     }
 }

@@ -57,15 +57,19 @@ public final class ClientStreamAnswer {
         }
         Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> {
             try {
-                answer(call, started, cancel, meters);
+                answer(call, started, stages, cancel, meters);
             } finally {
-                stages.cancel(); // the run has ended (or, if this thread was interrupted, has been cancelled)
+                stages.cancel(); // no effect after answer's own; there if answer throws
             }
         });
     }
 
     private static <Resp> void answer(
-            ServerCallStreamObserver<Resp> call, PipelineHandle<Resp> run, Cancel cancel, ServerMeters.Call meters) {
+            ServerCallStreamObserver<Resp> call,
+            PipelineHandle<Resp> run,
+            ServedRunContext stages,
+            Cancel cancel,
+            ServerMeters.Call meters) {
         Status status;
         Resp value = null;
         try {
@@ -90,6 +94,9 @@ public final class ClientStreamAnswer {
             run.cancel();
             status = Status.CANCELLED.withDescription("the server is shutting down");
         }
+        // The run has ended (or, if this thread was interrupted, has been cancelled): calls its stages left in flight
+        // end now, before the call is answered.
+        stages.cancel();
         if (cancel.cancelled) {
             return; // the client is gone: nobody to answer
         }

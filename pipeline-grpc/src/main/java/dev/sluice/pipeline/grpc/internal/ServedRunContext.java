@@ -7,10 +7,10 @@ import java.util.function.Supplier;
 
 /**
  * The gRPC {@link Context} the threads of a run serving a call run in: a fork of the call's context, so it carries the
- * call's values (its correlation ID, whatever interceptors put there) and its deadline, but not its cancellation. It is
- * cancelled by whoever serves the call, through {@link #cancel()}, only once the run's outcome is settled: after the
- * run has been cancelled because the call was, or after the run has ended. Its deadline cancels it too, as the call's
- * would.
+ * call's values (its correlation ID, whatever interceptors put there) and its deadline, but not its cancellation. Whoever
+ * serves the call cancels it through {@link #cancel()} only once the run's outcome is settled: after the run has been
+ * cancelled because the call was, or after the run has ended. Apart from that, only its deadline cancels it, at the
+ * instant the call's own would (the run's deadline is the same instant, so a stage's call may then fail first).
  *
  * <p>Thread-safe. {@link #cancel()} may be called any number of times, from any thread; the first call cancels the
  * context and gives back the deadline timer it held.
@@ -88,6 +88,11 @@ public final class ServedRunContext {
                 timer.release();
             }
         }
+    }
+
+    /** Whether this context still holds a deadline timer (it has a deadline and has not been cancelled), for tests. */
+    boolean holdsTimer() {
+        return timer != null && !cancelled.get();
     }
 
     /** The context itself, for tests. */
