@@ -1,37 +1,48 @@
 package dev.sluice.pipeline.grpc.internal;
 
+import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The scheduler that cancels the gRPC contexts of served runs ({@link ServedRunContext}) when their deadlines pass:
  * one executor on one virtual thread, {@value #THREAD_NAME}, shared by every served run whose call has a deadline.
  *
- * <h2>Lifecycle: a reference count</h2>
- * As {@link BatchWaitTimer}'s: loading this class starts no thread; {@link #acquire()} hands out the shared timer,
- * creating it if there is none; {@link #release()} gives it back, and the release that leaves it without users shuts
- * its executor down, so its thread ends. An acquire after that creates a new timer. (A {@link Shared} holds one such
- * count; {@link #acquire()} uses the process's, tests a {@link Shared} of their own.) Invariant: a context's deadline is
- * scheduled only on a timer its run holds, and the run cancels the context (which cancels the scheduled task) before
- * it releases the timer, so no deadline is left on a timer that has been shut down.
+ * <h2>Lifecycle: a reference count and an idle grace</h2>
+ * Loading this class starts no thread. {@link #acquire()} hands out the shared timer, creating it if there is none,
+ * and {@link #release()} gives it back. A timer left without users shuts its executor down (so its thread ends) once
+ * it has stayed without users for its grace ({@link #IDLE_GRACE} for the process's timer); an acquire within the
+ * grace keeps it, so a server that serves calls one after another keeps one timer rather than starting a thread per
+ * call. An acquire after the shutdown creates a new timer. (A {@link Shared} holds one such timer; {@link #acquire()}
+ * uses the process's, tests a {@link Shared} of their own.)
  *
- * <p>The thread is virtual: a served call rarely reaches its deadline, so it mostly waits, and a timer created and shut
- * down per call (calls that never overlap) costs no platform thread each time. Cancelled tasks leave its queue at once,
- * so calls that end long before their deadline leave nothing behind.
+ * <p>Invariant: a context's deadline is scheduled only on a timer its run holds, and the run cancels the context
+ * (which takes the scheduled task out of the queue) before it releases the timer, so no deadline is left on a timer
+ * that shuts down.
+ *
+ * <p>The thread is virtual: a served call rarely reaches its deadline, so it mostly waits, and an idle timer holds no
+ * platform thread.
  */
 final class DeadlineTimer {
 
     /** The name of the timer's thread. */
     static final String THREAD_NAME = "sluice-grpc-deadline-timer";
 
+    /** How long the process's timer outlives its last user. */
+    static final Duration IDLE_GRACE = Duration.ofSeconds(1);
+
     /** The process's timer and its users, which served runs share. */
-    private static final Shared PROCESS = new Shared();
+    private static final Shared PROCESS = new Shared(IDLE_GRACE);
 
     private final Shared owner;
     private final ScheduledThreadPoolExecutor executor;
-    /** The holders of this timer; guarded by {@code owner.lock}. Once it drops to 0 the timer is shut down for good. */
+    /** The holders of this timer; guarded by {@code owner.lock}. */
     private int users;
+    /** The shutdown scheduled while the timer has no users; null otherwise. Guarded by {@code owner.lock}. */
+    private ScheduledFuture<?> idleShutdown;
 
     private DeadlineTimer(Shared owner) {
         this.owner = owner;
@@ -42,7 +53,7 @@ final class DeadlineTimer {
     }
 
     /**
-     * The process's shared timer, with one more user: created now if no run held it. Every call must be paired with
+     * The process's shared timer, with one more user: created now if there is none. Every call must be paired with
      * one {@link #release()} of the timer it returned.
      */
     static DeadlineTimer acquire() {
@@ -55,8 +66,7 @@ final class DeadlineTimer {
     }
 
     /**
-     * One user fewer; the last one shuts the executor down (its thread ends), and the next acquire creates a new
-     * timer.
+     * One user fewer; the last one leaves the timer to shut down after its grace, unless it is acquired again by then.
      *
      * @throws IllegalStateException if the timer has no user left to release
      */
@@ -67,9 +77,19 @@ final class DeadlineTimer {
                 throw new IllegalStateException("the gRPC deadline timer was released more often than acquired");
             }
             if (--users == 0) {
-                if (owner.timer == this) {
-                    owner.timer = null;
-                }
+                idleShutdown = executor.schedule(this::shutDownIfIdle, owner.idleGraceNanos, TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    /** The end of the grace (on the timer's thread): shuts the executor down if nobody acquired it meanwhile. */
+    private void shutDownIfIdle() {
+        owner.lock.lock();
+        try {
+            if (users == 0 && owner.timer == this) {
+                owner.timer = null;
                 executor.shutdown();
             }
         } finally {
@@ -77,23 +97,33 @@ final class DeadlineTimer {
         }
     }
 
-    /** Whether the last user has released this timer. */
+    /** Whether this timer has shut down: it stayed without users for its grace. */
     boolean isShutDown() {
         return executor.isShutdown();
     }
 
-    /** One reference-counted timer: the one {@link #acquire()} hands out while some user holds it, else none. */
+    /** One shared timer: the one {@link #acquire()} hands out until it shuts down, then a new one. */
     static final class Shared {
         private final ReentrantLock lock = new ReentrantLock();
-        /** The timer handed out; null while nobody holds one. Guarded by {@link #lock}. */
+        private final long idleGraceNanos;
+        /** The timer handed out; null until the first acquire and after a shutdown. Guarded by {@link #lock}. */
         private DeadlineTimer timer;
 
-        /** The timer, with one more user: created now if nobody held it. */
+        /** A shared timer that shuts down once it has had no users for {@code idleGrace}. */
+        Shared(Duration idleGrace) {
+            this.idleGraceNanos = idleGrace.toNanos();
+        }
+
+        /** The timer, with one more user: created now if there is none; a shutdown pending for it is called off. */
         DeadlineTimer acquire() {
             lock.lock();
             try {
                 if (timer == null) {
                     timer = new DeadlineTimer(this);
+                }
+                if (timer.idleShutdown != null) {
+                    timer.idleShutdown.cancel(false);
+                    timer.idleShutdown = null;
                 }
                 timer.users++;
                 return timer;
