@@ -10,9 +10,10 @@ import io.micrometer.context.ThreadLocalAccessor;
  * client call to the context current where it is made.
  *
  * <p>{@link ServerStreams} uses it for every pipeline it serves, so a served pipeline needs nothing more; the context
- * it carries there is the run's own, with the served call's values and deadline, cancelled when the call is, just after the
- * run is cancelled (see {@link ServerStreams}). For a pipeline run by other code that has a gRPC context (a unary
- * handler, a client that set a deadline with {@code Context.current().withDeadlineAfter}), name it on that pipeline:
+ * it carries there is the run's own, with the served call's values and deadline, cancelled when the call is, just
+ * after the run is cancelled (see {@link ServerStreams}). For a pipeline run by other code that has a gRPC context (a
+ * unary handler, a client that set a deadline with {@code Context.current().withDeadlineAfter}), name it on that
+ * pipeline:
  *
  * <pre>{@code
  * Pipeline.from(GrpcSource.builder(channel, method, request).build())

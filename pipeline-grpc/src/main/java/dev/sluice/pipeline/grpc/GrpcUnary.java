@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>The caller's gRPC context</h2>
  * Each attempt is made in the gRPC {@code Context} current on the calling thread (a stage of a pipeline served by
- * {@link ServerStreams} runs in one with the served call's deadline, cancelled when the served call is, just after the run
- * is cancelled; see {@link GrpcContextAccessor}): the earliest of its deadline, the call options' and the request
- * timeout bounds the attempt, and its cancellation cancels the call in flight. Once that context is cancelled (or its
+ * {@link ServerStreams} runs in one with the served call's deadline, cancelled when the served call is, just after
+ * the run is cancelled; see {@link GrpcContextAccessor}): the earliest of its deadline, the call options' and the
+ * request timeout bounds the attempt, and its cancellation cancels the call in flight. Once that context is cancelled (or its
  * deadline has passed), a failed attempt is not retried.
  *
  * <h2>Threads, cancellation, failure</h2>

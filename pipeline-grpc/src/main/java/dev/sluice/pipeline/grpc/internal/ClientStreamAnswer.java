@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The run is started in a {@link ServedRunContext}, so a pipeline that carries the gRPC context (it names
  * {@code GrpcContextAccessor}, or the application registered it) runs its stages in that context, not the call's: it
- * is cancelled after the run has been cancelled by the cancel handler, and once the run has ended and the call has
- * been answered.
+ * is cancelled after the run has been cancelled by the cancel handler, and once the run has ended, before the call
+ * is answered.
  */
 public final class ClientStreamAnswer {
 

@@ -35,7 +35,7 @@ final class DeadlineTimer {
     static final Duration IDLE_GRACE = Duration.ofSeconds(1);
 
     /** The process's timer and its users, which served runs share. */
-    private static final Shared PROCESS = new Shared(IDLE_GRACE);
+    static final Shared PROCESS = new Shared(IDLE_GRACE);
 
     private final Shared owner;
     private final ScheduledThreadPoolExecutor executor;
@@ -43,6 +43,11 @@ final class DeadlineTimer {
     private int users;
     /** The shutdown scheduled while the timer has no users; null otherwise. Guarded by {@code owner.lock}. */
     private ScheduledFuture<?> idleShutdown;
+    /**
+     * Counts acquires; guarded by {@code owner.lock}. A scheduled shutdown acts only if no acquire came after the
+     * release that scheduled it (cancelling its future cannot stop one that has already begun to run).
+     */
+    private long acquires;
 
     private DeadlineTimer(Shared owner) {
         this.owner = owner;
@@ -77,18 +82,23 @@ final class DeadlineTimer {
                 throw new IllegalStateException("the gRPC deadline timer was released more often than acquired");
             }
             if (--users == 0) {
-                idleShutdown = executor.schedule(this::shutDownIfIdle, owner.idleGraceNanos, TimeUnit.NANOSECONDS);
+                long idleSince = acquires;
+                idleShutdown = executor.schedule(
+                        () -> shutDownIfIdleSince(idleSince), owner.idleGraceNanos, TimeUnit.NANOSECONDS);
             }
         } finally {
             owner.lock.unlock();
         }
     }
 
-    /** The end of the grace (on the timer's thread): shuts the executor down if nobody acquired it meanwhile. */
-    private void shutDownIfIdle() {
+    /**
+     * The end of a grace (on the timer's thread): shuts the executor down if nobody has acquired the timer since the
+     * release that began the grace.
+     */
+    private void shutDownIfIdleSince(long acquiresAtRelease) {
         owner.lock.lock();
         try {
-            if (users == 0 && owner.timer == this) {
+            if (users == 0 && acquires == acquiresAtRelease && owner.timer == this) {
                 owner.timer = null;
                 executor.shutdown();
             }
@@ -100,6 +110,16 @@ final class DeadlineTimer {
     /** Whether this timer has shut down: it stayed without users for its grace. */
     boolean isShutDown() {
         return executor.isShutdown();
+    }
+
+    /** Its users now, for tests. */
+    int users() {
+        owner.lock.lock();
+        try {
+            return users;
+        } finally {
+            owner.lock.unlock();
+        }
     }
 
     /** One shared timer: the one {@link #acquire()} hands out until it shuts down, then a new one. */
@@ -126,6 +146,7 @@ final class DeadlineTimer {
                     timer.idleShutdown = null;
                 }
                 timer.users++;
+                timer.acquires++;
                 return timer;
             } finally {
                 lock.unlock();

@@ -7,10 +7,11 @@ import java.util.function.Supplier;
 
 /**
  * The gRPC {@link Context} the threads of a run serving a call run in: a fork of the call's context, so it carries the
- * call's values (its correlation ID, whatever interceptors put there) and its deadline, but not its cancellation. Whoever
- * serves the call cancels it through {@link #cancel()} only once the run's outcome is settled: after the run has been
- * cancelled because the call was, or after the run has ended. Apart from that, only its deadline cancels it, at the
- * instant the call's own would (the run's deadline is the same instant, so a stage's call may then fail first).
+ * call's values (its correlation ID, whatever interceptors put there) and its deadline, but not its cancellation.
+ * Whoever serves the call cancels it through {@link #cancel()} only once the run's outcome is settled: after the run
+ * has been cancelled because the call was, or after the run has ended. Apart from that, only its deadline cancels it,
+ * at the instant the call's own would (the run's deadline is the same instant, so a stage's call may then fail
+ * first).
  *
  * <p>Thread-safe. {@link #cancel()} may be called any number of times, from any thread; the first call cancels the
  * context and gives back the deadline timer it held.
@@ -46,11 +47,16 @@ public final class ServedRunContext {
      * cancellation. Call {@link #cancel()} once the run is settled, and at the latest when it has ended.
      */
     public static ServedRunContext of(Context call) {
+        return of(call, DeadlineTimer.PROCESS);
+    }
+
+    /** {@link #of(Context)} with its deadline on a timer of {@code timers}. */
+    static ServedRunContext of(Context call, DeadlineTimer.Shared timers) {
         Deadline deadline = call.getDeadline();
         if (deadline == null) {
             return new ServedRunContext(call, call.fork().withCancellation(), null);
         }
-        DeadlineTimer timer = DeadlineTimer.acquire();
+        DeadlineTimer timer = timers.acquire();
         try {
             return new ServedRunContext(call, call.fork().withDeadline(deadline, timer.scheduler()), timer);
         } catch (RuntimeException | Error e) {

@@ -92,16 +92,23 @@ class ServedRunContextTest {
 
     @Test
     void holdsADeadlineTimerFromItsCreationToItsFirstCancel() {
+        // given a timer of the test's own, held by the test too
+        DeadlineTimer.Shared timers = new DeadlineTimer.Shared(Duration.ofMinutes(10));
+        DeadlineTimer timer = timers.acquire();
+
         // when a run's context is made for a call with a deadline
         Context.CancellableContext call = Context.current().withDeadlineAfter(1, TimeUnit.MINUTES, callDeadlines);
-        ServedRunContext served = ServedRunContext.of(call);
+        ServedRunContext served = ServedRunContext.of(call, timers);
 
-        // then it holds a timer, and its first cancel gives it back; a second changes nothing
+        // then it holds the timer, and its first cancel gives it back; a second changes nothing
         assertThat(served.holdsTimer()).isTrue();
+        assertThat(timer.users()).isEqualTo(2);
         served.cancel();
         assertThat(served.holdsTimer()).isFalse();
+        assertThat(timer.users()).isEqualTo(1);
         served.cancel();
-        assertThat(served.holdsTimer()).isFalse();
+        assertThat(timer.users()).isEqualTo(1);
+        timer.release();
         call.cancel(null);
     }
 
