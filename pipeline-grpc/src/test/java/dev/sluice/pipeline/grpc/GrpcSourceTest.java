@@ -78,7 +78,8 @@ class GrpcSourceTest {
                 runNotingTheTimer(
                         GrpcSource.of(server.channel(), Items.STREAM, Items.request(1_000)), timerRanDuringTheRun);
 
-                // then: the thread ran while the source did, and is gone once it ended; a new run starts it again
+                // then: the thread ran while the source did, and is gone once the timer's grace after the run has
+                // passed; a new run starts it again
                 assertThat(timerRanDuringTheRun)
                         .as("timer thread during run %d", run)
                         .isTrue();

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.grpc.internal;
 
+import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -11,13 +12,16 @@ import org.slf4j.LoggerFactory;
  * {@value #THREAD_NAME}, shared by every source that needs it, which looks every {@value #TICK_NANOS} ns while any
  * source waits for a batch, and parks untimed otherwise.
  *
- * <h2>Lifecycle: a reference count</h2>
+ * <h2>Lifecycle: a reference count and an idle grace</h2>
  * No thread runs until a source needs one: loading or initialising this class starts none. {@link #acquire()} hands
- * out the shared timer, creating it and starting its thread if there is none; {@link #release()} gives it back, and
- * the release that leaves it without users stops its thread (as grpc-java's {@code SharedResourceHolder} counts the
- * users of its shared executors). An acquire after that creates a new timer with a new thread. A source run that may
- * wait for a batch holds the timer from its start to its end, so the thread lives exactly while such a run does.
- * Invariant: a buffer is watched only by a timer its run holds, so no buffer waits on a stopped timer.
+ * out the shared timer, creating it and starting its thread if there is none; {@link #release()} gives it back. A
+ * timer left without users stops its thread once it has had none for its grace ({@link #IDLE_GRACE} for the
+ * process's timer), as grpc-java's {@code SharedResourceHolder} keeps its shared executors for a second after their
+ * last user; an acquire within the grace keeps the timer, so sources run one after another share one thread instead
+ * of starting one each. An acquire after the thread has stopped creates a new timer with a new thread. A source run
+ * that may wait for a batch holds the timer from its start to its end. (A {@link Shared} holds one such timer;
+ * {@link #acquire()} uses the process's, tests a {@link Shared} of their own.) Invariant: a buffer is watched only by
+ * a timer its run holds, and a held timer never stops, so no buffer waits on a stopped timer.
  *
  * <h2>Why one ticking thread</h2>
  * A timed park per wait would end the same waits, but a virtual thread's timed park registers a timer with the JDK's
@@ -42,23 +46,28 @@ final class BatchWaitTimer {
     /** A buffer found not waiting for a batch this many ticks in a row is no longer watched (its pipeline is slow). */
     static final int UNWATCH_AFTER_TICKS = 10;
 
+    /** How long the process's timer keeps its thread after its last user has left. */
+    static final Duration IDLE_GRACE = Duration.ofSeconds(1);
+
     private static final Logger log = LoggerFactory.getLogger(BatchWaitTimer.class);
 
-    /** Guards {@link #shared} and every timer's {@link #users}. */
-    private static final ReentrantLock HOLDER = new ReentrantLock();
-    /** The timer {@link #acquire()} hands out; null while no source holds one. */
-    private static BatchWaitTimer shared;
+    /** The process's timer, which the sources of this JVM share. */
+    private static final Shared PROCESS = new Shared(IDLE_GRACE);
 
+    private final Shared owner;
     private final ConcurrentLinkedQueue<ResponseBuffer<?>> watched = new ConcurrentLinkedQueue<>();
     private final Thread thread;
-    /** The holders of this timer; guarded by {@link #HOLDER}. Once it drops to 0 the timer is stopped for good. */
+    /** The holders of this timer; guarded by {@code owner.lock}. */
     private int users;
-    /** The thread parks untimed: {@link #watch} must unpark it. */
+    /** When the release that left the timer without users came ({@link System#nanoTime()}); guarded by the lock. */
+    private long idleSince;
+    /** The thread parks (untimed, or for what is left of the grace): {@link #watch} must unpark it. */
     private volatile boolean sleeping;
-    /** Set once, by the last release: the thread ends. */
+    /** Set once, by the thread, under the lock, when the grace has passed without users: the thread ends. */
     private volatile boolean stopped;
 
-    private BatchWaitTimer() {
+    private BatchWaitTimer(Shared owner) {
+        this.owner = owner;
         this.thread = Thread.ofPlatform().daemon().name(THREAD_NAME).unstarted(this::run);
     }
 
@@ -71,44 +80,55 @@ final class BatchWaitTimer {
     }
 
     /**
-     * The shared timer, with one more user: started now if no source held it. Every call must be paired with one
-     * {@link #release()} of the timer it returned.
+     * The process's shared timer, with one more user: started now if there is none. Every call must be paired with
+     * one {@link #release()} of the timer it returned.
      */
     static BatchWaitTimer acquire() {
-        HOLDER.lock();
-        try {
-            if (shared == null) {
-                shared = new BatchWaitTimer();
-                shared.thread.start();
-            }
-            shared.users++;
-            return shared;
-        } finally {
-            HOLDER.unlock();
-        }
+        return PROCESS.acquire();
     }
 
     /**
-     * One user fewer; the last one stops the thread (it ends within a tick), and the next {@link #acquire()} starts a
-     * new timer.
+     * One user fewer; the last one begins the grace after which the thread stops unless the timer is acquired again.
      *
      * @throws IllegalStateException if the timer has no user left to release
      */
     void release() {
-        HOLDER.lock();
+        owner.lock.lock();
         try {
             if (users == 0) {
                 throw new IllegalStateException("the gRPC batch timer was released more often than acquired");
             }
             if (--users == 0) {
-                stopped = true;
-                if (shared == this) {
-                    shared = null;
-                }
-                LockSupport.unpark(thread); // its permit ends a park that has not begun yet as well
+                idleSince = System.nanoTime();
+                LockSupport.unpark(thread); // to time the grace; its permit ends a park that has not begun yet too
             }
         } finally {
-            HOLDER.unlock();
+            owner.lock.unlock();
+        }
+    }
+
+    /**
+     * On the timer's thread, with nothing to watch: how long to park. Negative while the timer has users (park until
+     * unparked), positive for what is left of the grace, and 0 once the grace has passed without users, when the
+     * timer stops (under the lock, so no acquire can hand it out after that).
+     */
+    private long idleParkNanos() {
+        owner.lock.lock();
+        try {
+            if (users > 0) {
+                return -1;
+            }
+            long left = idleSince + owner.idleGraceNanos - System.nanoTime();
+            if (left > 0) {
+                return left;
+            }
+            stopped = true;
+            if (owner.timer == this) {
+                owner.timer = null;
+            }
+            return 0;
+        } finally {
+            owner.lock.unlock();
         }
     }
 
@@ -128,7 +148,7 @@ final class BatchWaitTimer {
         return thread;
     }
 
-    /** Whether the last user has released this timer, for tests. */
+    /** Whether this timer has stopped (its grace passed without users), for tests. */
     boolean isStopped() {
         return stopped;
     }
@@ -137,9 +157,15 @@ final class BatchWaitTimer {
         while (!stopped) {
             if (watched.isEmpty()) {
                 sleeping = true;
-                // A watch() between the check above and this one sees sleeping and unparks: no wake-up is lost.
-                if (watched.isEmpty() && !stopped) {
-                    LockSupport.park(this);
+                // A watch() between the check above and this one sees sleeping and unparks: no wake-up is lost. A
+                // release that leaves no users unparks too, so that the grace is timed.
+                if (watched.isEmpty()) {
+                    long nanos = idleParkNanos();
+                    if (nanos < 0) {
+                        LockSupport.park(this);
+                    } else if (nanos > 0) {
+                        LockSupport.parkNanos(this, nanos);
+                    }
                 }
                 sleeping = false;
                 continue;
@@ -158,6 +184,34 @@ final class BatchWaitTimer {
             // Never let one buffer stop the thread that ends every source's waits.
             log.error("the gRPC batch timer failed to tick a source's buffer; it keeps watching it", t);
             return true;
+        }
+    }
+
+    /** One shared timer: the one {@link #acquire()} hands out until its thread stops, then a new one. */
+    static final class Shared {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final long idleGraceNanos;
+        /** The timer handed out; null until the first acquire and after it stops. Guarded by {@link #lock}. */
+        private BatchWaitTimer timer;
+
+        /** A shared timer whose thread stops once it has had no users for {@code idleGrace}. */
+        Shared(Duration idleGrace) {
+            this.idleGraceNanos = idleGrace.toNanos();
+        }
+
+        /** The timer, with one more user: created, and its thread started, if there is none. */
+        BatchWaitTimer acquire() {
+            lock.lock();
+            try {
+                if (timer == null) {
+                    timer = new BatchWaitTimer(this);
+                    timer.thread.start();
+                }
+                timer.users++;
+                return timer;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 }

@@ -16,22 +16,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The shared batch timer's lifecycle: its thread runs while some source holds the timer, and only then. Each test
- * assumes that no source outside it holds the timer (test classes of this module run one at a time, and every run
- * of a source has ended when its test returns).
+ * The shared batch timer's lifecycle: its thread runs while some source holds the timer and through a grace after the
+ * last release, and then stops. The tests use timers of their own, not the process's, which other tests' sources may
+ * hold.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BatchWaitTimerTest {
 
     private static final Duration PROMPTLY = Duration.ofSeconds(10);
+    private static final Duration SHORT_GRACE = Duration.ofMillis(20);
 
     @Test
-    void theFirstUserStartsTheThreadAndTheLastOneStopsIt() {
-        // given: the class is initialised, and no source holds the timer
+    void theFirstUserStartsTheThreadAndItStopsOnceTheGraceAfterTheLastReleaseHasPassed() {
+        // given: a timer nobody holds yet
         assertThat(BatchWaitTimer.endsWaitsOf(2 * BatchWaitTimer.TICK_NANOS)).isTrue();
+        BatchWaitTimer.Shared shared = new BatchWaitTimer.Shared(SHORT_GRACE);
 
         // when
-        BatchWaitTimer timer = BatchWaitTimer.acquire();
+        BatchWaitTimer timer = shared.acquire();
 
         // then
         assertThat(timer.thread().isAlive()).isTrue();
@@ -48,8 +50,9 @@ class BatchWaitTimerTest {
     @Test
     void concurrentUsersShareOneThreadUntilTheLastReleases() {
         // given
-        BatchWaitTimer first = BatchWaitTimer.acquire();
-        BatchWaitTimer second = BatchWaitTimer.acquire();
+        BatchWaitTimer.Shared shared = new BatchWaitTimer.Shared(SHORT_GRACE);
+        BatchWaitTimer first = shared.acquire();
+        BatchWaitTimer second = shared.acquire();
         assertThat(second).isSameAs(first);
 
         // when: one of two users leaves
@@ -68,18 +71,38 @@ class BatchWaitTimerTest {
     }
 
     @Test
-    void aUserAfterTheLastReleaseGetsANewTimerWithANewThread() {
-        // given
-        BatchWaitTimer before = BatchWaitTimer.acquire();
+    void aUserWithinTheGraceGetsTheSameTimerAndItsThread() {
+        // given: a timer whose grace is longer than the test, left by its only user
+        BatchWaitTimer.Shared shared = new BatchWaitTimer.Shared(Duration.ofMinutes(10));
+        BatchWaitTimer before = shared.acquire();
         before.release();
 
         // when
-        BatchWaitTimer after = BatchWaitTimer.acquire();
+        BatchWaitTimer after = shared.acquire();
+        try {
+            // then: the same timer, its thread still running
+            assertThat(after).isSameAs(before);
+            assertThat(after.isStopped()).isFalse();
+            assertThat(after.thread().isAlive()).isTrue();
+        } finally {
+            after.release();
+        }
+    }
+
+    @Test
+    void aUserAfterTheThreadStoppedGetsANewTimerWithANewThread() {
+        // given: a timer whose thread has stopped after its grace
+        BatchWaitTimer.Shared shared = new BatchWaitTimer.Shared(SHORT_GRACE);
+        BatchWaitTimer before = shared.acquire();
+        before.release();
+        await().atMost(PROMPTLY).until(() -> !before.thread().isAlive());
+
+        // when
+        BatchWaitTimer after = shared.acquire();
         try {
             // then
             assertThat(after).isNotSameAs(before);
             assertThat(after.thread().isAlive()).isTrue();
-            await().atMost(PROMPTLY).until(() -> !before.thread().isAlive());
         } finally {
             after.release();
         }
@@ -88,7 +111,7 @@ class BatchWaitTimerTest {
 
     @Test
     void releasingMoreOftenThanAcquiredIsRefused() {
-        BatchWaitTimer timer = BatchWaitTimer.acquire();
+        BatchWaitTimer timer = new BatchWaitTimer.Shared(SHORT_GRACE).acquire();
         timer.release();
 
         assertThatThrownBy(timer::release)
@@ -101,6 +124,7 @@ class BatchWaitTimerTest {
         // given: 8 threads that each acquire and release 500 times, all starting together
         int threads = 8;
         int rounds = 500;
+        BatchWaitTimer.Shared shared = new BatchWaitTimer.Shared(SHORT_GRACE);
         Set<Thread> timerThreads = ConcurrentHashMap.newKeySet();
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> users = new ArrayList<>();
@@ -110,9 +134,9 @@ class BatchWaitTimerTest {
                 try {
                     start.await();
                     for (int r = 0; r < rounds; r++) {
-                        BatchWaitTimer timer = BatchWaitTimer.acquire();
+                        BatchWaitTimer timer = shared.acquire();
                         timerThreads.add(timer.thread());
-                        // a timer handed out is never one whose last user has left
+                        // a timer handed out is never one that has stopped
                         assertThat(timer.isStopped()).isFalse();
                         timer.release();
                     }
