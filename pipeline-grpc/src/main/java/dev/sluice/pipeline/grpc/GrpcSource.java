@@ -50,7 +50,7 @@ import java.time.Duration;
  * {@code maxBatchDelay(Duration.ZERO)} wakes the source for every message, for the lowest latency at the highest
  * CPU cost. A graceful stop still delivers every message received, including those waiting for their batch.
  * Waits of 200 µs or more are ended by one daemon thread shared by all sources, {@code sluice-grpc-batch-timer}: it
- * starts with the first running source that needs it and ends when the last such run ends.
+ * starts with the first running source that needs it and ends a second after the last such run ends.
  *
  * <h2>Threads and blocking</h2>
  * {@link #produce} runs on the source's stage thread and blocks it: while waiting for messages, while the

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Ends the waits for a batch of the gRPC sources in this JVM once their time is up: one daemon platform thread,
  * {@value #THREAD_NAME}, shared by every source that needs it, which looks every {@value #TICK_NANOS} ns while any
- * source waits for a batch, and parks untimed otherwise.
+ * source waits for a batch, and parks otherwise (untimed while the timer has users, else for what is left of its
+ * grace).
  *
  * <h2>Lifecycle: a reference count and an idle grace</h2>
  * No thread runs until a source needs one: loading or initialising this class starts none. {@link #acquire()} hands
@@ -63,6 +64,8 @@ final class BatchWaitTimer {
     private long idleSince;
     /** The thread parks (untimed, or for what is left of the grace): {@link #watch} must unpark it. */
     private volatile boolean sleeping;
+    /** Whether the timer has no users (written under the lock), so the ticking thread looks at its grace too. */
+    private volatile boolean unused;
     /** Set once, by the thread, under the lock, when the grace has passed without users: the thread ends. */
     private volatile boolean stopped;
 
@@ -100,6 +103,7 @@ final class BatchWaitTimer {
             }
             if (--users == 0) {
                 idleSince = System.nanoTime();
+                unused = true;
                 LockSupport.unpark(thread); // to time the grace; its permit ends a park that has not begun yet too
             }
         } finally {
@@ -173,6 +177,11 @@ final class BatchWaitTimer {
             LockSupport.parkNanos(this, TICK_NANOS);
             long now = System.nanoTime();
             watched.removeIf(buffer -> !tickSafely(buffer, now));
+            // Buffers left watched once the timer has no users belong to runs that have ended: the grace ends the
+            // thread all the same (even for a buffer whose tick keeps failing, which is never unwatched).
+            if (unused && idleParkNanos() == 0) {
+                break;
+            }
         }
         watched.clear();
     }
@@ -208,7 +217,24 @@ final class BatchWaitTimer {
                     timer.thread.start();
                 }
                 timer.users++;
+                timer.unused = false;
                 return timer;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * For tests: ends the grace of a timer that has no users now, so that its thread stops at once rather than
+         * after the grace.
+         */
+        void endGrace() {
+            lock.lock();
+            try {
+                if (timer != null && timer.users == 0) {
+                    timer.idleSince = System.nanoTime() - idleGraceNanos;
+                    LockSupport.unpark(timer.thread);
+                }
             } finally {
                 lock.unlock();
             }

@@ -86,7 +86,30 @@ class BatchWaitTimerTest {
             assertThat(after.thread().isAlive()).isTrue();
         } finally {
             after.release();
+            shared.endGrace(); // leave no thread of this name running for other tests
         }
+        await().atMost(PROMPTLY).until(() -> !after.thread().isAlive());
+    }
+
+    @Test
+    void aTimerAcquiredAgainDuringItsGraceRunsOnPastIt() {
+        // given: a timer with a short grace, left by its only user and acquired again at once (within the grace,
+        // unless this thread stalls, in which case the first timer has stopped and a new one is handed out)
+        BatchWaitTimer.Shared shared = new BatchWaitTimer.Shared(Duration.ofMillis(100));
+        BatchWaitTimer first = shared.acquire();
+        first.release();
+        BatchWaitTimer again = shared.acquire();
+        try {
+            // then: while held, its thread runs on well past the grace
+            await().during(Duration.ofMillis(300))
+                    .atMost(PROMPTLY)
+                    .until(() -> again.thread().isAlive() && !again.isStopped());
+            assertThat(again == first || first.isStopped()).isTrue();
+        } finally {
+            again.release();
+        }
+        // and it stops once the grace after its last release has passed
+        await().atMost(PROMPTLY).until(() -> !again.thread().isAlive());
     }
 
     @Test
