@@ -23,7 +23,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -169,16 +168,10 @@ public final class ServerStreams {
                 })
                 .named(WRITER_STAGE));
 
-        Deadline deadline = callContext.getDeadline();
-        PipelineHandle<Long> started = stages.startIn(() -> deadline == null
-                ? runnable.start()
-                : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS)))));
+        PipelineHandle<Long> started = stages.start(runnable);
         handle.set(started);
         if (end.cancelled) {
-            // The client cancelled before the handle was there: the run is cancelled here, then its stages' context,
-            // as CallEnd does.
-            started.cancel();
-            stages.cancel();
+            stages.cancelAfter(started); // the client cancelled before the handle was there
         }
         return started;
     }
@@ -428,8 +421,7 @@ public final class ServerStreams {
             cancelled = true;
             PipelineHandle<Long> h = handle.get();
             if (h != null) {
-                h.cancel();
-                stages.cancel();
+                stages.cancelAfter(h);
             }
         }
 

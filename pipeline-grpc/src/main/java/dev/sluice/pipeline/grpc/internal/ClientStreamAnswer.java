@@ -6,11 +6,8 @@ import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.PipelineResult;
 import dev.sluice.pipeline.RunnablePipeline;
 import io.grpc.Context;
-import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,26 +31,20 @@ public final class ClientStreamAnswer {
     /** Sets the call's cancel handler, starts the run, and returns at once. Call it from the service method. */
     public static <Resp> void start(
             ServerCallStreamObserver<Resp> call, RunnablePipeline<Resp> runnable, ServerMeters.Call meters) {
-        Context callContext = Context.current();
-        ServedRunContext stages = ServedRunContext.of(callContext);
+        ServedRunContext stages = ServedRunContext.of(Context.current());
         AtomicReference<PipelineHandle<Resp>> handle = new AtomicReference<>();
         Cancel cancel = new Cancel(handle, meters, stages);
         PipelineHandle<Resp> started;
         try {
             call.setOnCancelHandler(cancel::run);
-            Deadline deadline = callContext.getDeadline();
-            started = stages.startIn(() -> deadline == null
-                    ? runnable.start()
-                    : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS)))));
+            started = stages.start(runnable);
         } catch (RuntimeException | Error e) {
             stages.cancel(); // no run was started: there is nothing to settle first
             throw e;
         }
         handle.set(started);
         if (cancel.cancelled) {
-            // The client cancelled before the handle was there: the run is cancelled here, then its stages' context.
-            started.cancel();
-            stages.cancel();
+            stages.cancelAfter(started); // the client cancelled before the handle was there
         }
         Thread.ofVirtual().name("grpc-client-stream-answer").start(() -> {
             try {
@@ -136,8 +127,7 @@ public final class ClientStreamAnswer {
             meters.cancelled();
             PipelineHandle<?> h = handle.get();
             if (h != null) {
-                h.cancel();
-                stages.cancel();
+                stages.cancelAfter(h);
             }
         }
     }

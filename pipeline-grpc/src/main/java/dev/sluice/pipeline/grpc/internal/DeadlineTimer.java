@@ -12,12 +12,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * one executor on one virtual thread, {@value #THREAD_NAME}, shared by every served run whose call has a deadline.
  *
  * <h2>Lifecycle: a reference count and an idle grace</h2>
- * Loading this class starts no thread. {@link #acquire()} hands out the shared timer, creating it if there is none,
- * and {@link #release()} gives it back. A timer left without users shuts its executor down (so its thread ends) once
+ * Loading this class starts no thread. {@link Shared#acquire()} hands out the shared timer, creating it if there is
+ * none, and {@link #release()} gives it back. A timer left without users shuts its executor down (so its thread ends) once
  * it has stayed without users for its grace ({@link #IDLE_GRACE} for the process's timer); an acquire within the
  * grace keeps it, so a server that serves calls one after another keeps one timer rather than starting a thread per
- * call. An acquire after the shutdown creates a new timer. (A {@link Shared} holds one such timer; {@link #acquire()}
- * uses the process's, tests a {@link Shared} of their own.)
+ * call. An acquire after the shutdown creates a new timer. (Served runs share {@link #PROCESS}; tests use a
+ * {@link Shared} of their own.)
  *
  * <p>Invariant: a context's deadline is scheduled only on a timer its run holds, and the run cancels the context
  * (which takes the scheduled task out of the queue) before it releases the timer, so no deadline is left on a timer
@@ -55,14 +55,6 @@ final class DeadlineTimer {
                 1, Thread.ofVirtual().name(THREAD_NAME).factory());
         executor.setRemoveOnCancelPolicy(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    }
-
-    /**
-     * The process's shared timer, with one more user: created now if there is none. Every call must be paired with
-     * one {@link #release()} of the timer it returned.
-     */
-    static DeadlineTimer acquire() {
-        return PROCESS.acquire();
     }
 
     /** The executor to schedule a deadline on, while this timer is held. */
@@ -122,7 +114,10 @@ final class DeadlineTimer {
         }
     }
 
-    /** One shared timer: the one {@link #acquire()} hands out until it shuts down, then a new one. */
+    /**
+     * One shared timer: the one {@link #acquire()} hands out until it shuts down, then a new one. Every acquire must be
+     * paired with one {@link DeadlineTimer#release()} of the timer it returned.
+     */
     static final class Shared {
         private final ReentrantLock lock = new ReentrantLock();
         private final long idleGraceNanos;

@@ -1,15 +1,18 @@
 package dev.sluice.pipeline.grpc.internal;
 
+import dev.sluice.pipeline.PipelineHandle;
+import dev.sluice.pipeline.RunnablePipeline;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
  * The gRPC {@link Context} the threads of a run serving a call run in: a fork of the call's context, so it carries the
  * call's values (its correlation ID, whatever interceptors put there) and its deadline, but not its cancellation.
- * Whoever serves the call cancels it through {@link #cancel()} only once the run's outcome is settled: after the run
- * has been cancelled because the call was, or after the run has ended. Apart from that, only its deadline cancels it,
+ * Whoever serves the call cancels it only once the run's outcome is settled: through {@link #cancelAfter} when the
+ * call is cancelled, or through {@link #cancel()} once the run has ended. Apart from that, only its deadline cancels it,
  * at the instant the call's own would (the run's deadline is the same instant, so a stage's call may then fail
  * first).
  *
@@ -66,16 +69,30 @@ public final class ServedRunContext {
     }
 
     /**
-     * Calls {@code start} with this context current on the calling thread, then restores the one that was: a run
-     * started there captures this context for its threads.
+     * Starts {@code runnable} with this context current on the calling thread (a run that carries the gRPC context
+     * captures it for its threads), and with the time left before the call's deadline, if it has one, as the run's
+     * own; then restores the calling thread's context. Returns at once, as {@link RunnablePipeline#start()} does.
      */
-    public <T> T startIn(Supplier<T> start) {
+    public <R> PipelineHandle<R> start(RunnablePipeline<R> runnable) {
+        Deadline deadline = call.getDeadline();
         Context previous = context.attach();
         try {
-            return start.get();
+            return deadline == null
+                    ? runnable.start()
+                    : runnable.start(Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS))));
         } finally {
             context.detach(previous);
         }
+    }
+
+    /**
+     * The call was cancelled: cancels {@code run}, then this context. {@link PipelineHandle#cancel()} records the
+     * run's ending before it returns, so a stage's call that fails because this context is cancelled cannot change
+     * the run's outcome. Never waits.
+     */
+    public void cancelAfter(PipelineHandle<?> run) {
+        run.cancel();
+        cancel();
     }
 
     /**

@@ -72,7 +72,7 @@ class DeadlineTimerTest {
 
     @Test
     void runsWhatIsScheduledOnAVirtualThreadOfItsName() throws Exception {
-        DeadlineTimer timer = DeadlineTimer.acquire();
+        DeadlineTimer timer = new DeadlineTimer.Shared(Duration.ofMillis(20)).acquire();
         try {
             CompletableFuture<Thread> ranOn = new CompletableFuture<>();
             timer.scheduler().schedule(() -> ranOn.complete(Thread.currentThread()), 10, TimeUnit.MILLISECONDS);

@@ -3,8 +3,14 @@ package dev.sluice.pipeline.grpc.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineHandle;
+import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.grpc.GrpcContextAccessor;
 import io.grpc.Context;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -120,20 +126,24 @@ class ServedRunContextTest {
     }
 
     @Test
-    void isCurrentOnlyWhileTheRunStarts() {
+    void isTheContextOfTheRunsThreadsAndOfTheStartingThreadOnlyWhileTheRunStarts() throws Exception {
         // given a served run's context
         Context before = Context.current();
         ServedRunContext served = ServedRunContext.of(before.withValue(TENANT, "t2"));
 
-        // when a run starts in it
-        Context whileStarting = served.startIn(Context::current);
+        // when a run that carries the gRPC context starts in it, its stage noting its gRPC context
+        PipelineHandle<List<Context>> run = served.start(Pipeline.from(Source.of(1))
+                .propagate(new GrpcContextAccessor())
+                .map(n -> Context.current())
+                .to(Sink.toList()));
+        Context inStage = run.await(Duration.ofSeconds(10)).value().get(0);
 
-        // then it was current then (gRPC attaches a cancellable context's view of itself, cancelled with it), and the
-        // thread's context is as it was afterwards
-        assertThat(TENANT.get(whileStarting)).isEqualTo("t2");
+        // then the stage ran in it (gRPC attaches a cancellable context's view of itself, cancelled with it), and the
+        // starting thread's context is as it was
+        assertThat(TENANT.get(inStage)).isEqualTo("t2");
         assertThat(Context.current()).isSameAs(before);
-        assertThat(whileStarting.isCancelled()).isFalse();
+        assertThat(inStage.isCancelled()).isFalse();
         served.cancel();
-        assertThat(whileStarting.isCancelled()).isTrue();
+        assertThat(inStage.isCancelled()).isTrue();
     }
 }
