@@ -10,14 +10,26 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link CheckpointStore} in a table of a JDBC database, the same database as the audit trail: SQLite (the
  * embedded default), PostgreSQL, MariaDB or MySQL. The table {@value #TABLE} ({@code name} primary key,
  * {@code position}, {@code updated_at} in epoch milliseconds) is created if missing, never dropped.
+ *
+ * <p>Names match exactly, on every database: {@code "Orders"} and {@code "orders"}, {@code "job"} and
+ * {@code "job "}, {@code "resume"} and {@code "résumé"} are different checkpoints, and any Unicode name is kept as
+ * it is. On MariaDB and MySQL, whose default collations ignore case, accents and trailing spaces, the name column is
+ * {@code utf8mb4} in a binary collation that does not pad ({@code utf8mb4_nopad_bin}, or
+ * {@code utf8mb4_0900_bin} on MySQL), whatever the database's default character set. A table created there before
+ * names matched exactly is converted to that collation at first use (one {@code ALTER TABLE}, logged as a warning);
+ * if the login may not alter it, every call fails with a message that names the table and the statement to run.
  *
  * <p>Thread-safe. Each call takes a connection of its own (checkpoints are written at intervals, not per item),
  * and a save is one upsert in its own transaction: durable when it returns. Failures throw
@@ -29,6 +41,21 @@ public final class JdbcCheckpointStore implements CheckpointStore {
 
     /** The table the checkpoints are kept in. */
     public static final String TABLE = "sluice_checkpoints";
+
+    /**
+     * The collation of the name column on MariaDB: code points compared as they are, trailing spaces included (a
+     * {@code _bin} collation that pads, such as {@code utf8mb4_bin}, would make {@code "job"} and {@code "job "} one
+     * primary key).
+     */
+    private static final String MARIADB_COLLATION = "utf8mb4_nopad_bin";
+
+    /** MySQL's name for such a collation; MySQL has no {@value #MARIADB_COLLATION}. */
+    private static final String MYSQL_COLLATION = "utf8mb4_0900_bin";
+
+    /** The collations a name column on MariaDB or MySQL may have for names to match exactly. */
+    private static final List<String> EXACT_COLLATIONS = List.of(MARIADB_COLLATION, MYSQL_COLLATION);
+
+    private static final Logger log = LoggerFactory.getLogger(JdbcCheckpointStore.class);
 
     private final DataSource dataSource;
     private final AtomicBoolean schemaReady = new AtomicBoolean();
@@ -144,8 +171,14 @@ public final class JdbcCheckpointStore implements CheckpointStore {
             }
             if (!schemaReady.get()) {
                 try (Statement s = c.createStatement()) {
-                    s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (name VARCHAR(255) NOT NULL PRIMARY KEY,"
-                            + " position BIGINT NOT NULL, updated_at BIGINT NOT NULL)");
+                    if (Dialect.of(c) == Dialect.MARIADB) {
+                        createExactTable(c, s);
+                    } else {
+                        // SQLite compares text byte for byte (its BINARY collation), PostgreSQL with a deterministic
+                        // collation, which tells apart any two different strings: names already match exactly.
+                        s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (name VARCHAR(255) NOT NULL PRIMARY KEY,"
+                                + " position BIGINT NOT NULL, updated_at BIGINT NOT NULL)");
+                    }
                 }
                 if (!c.getAutoCommit()) {
                     c.commit();
@@ -160,6 +193,80 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 e.addSuppressed(inClose);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Creates the table on MariaDB or MySQL with its name column in utf8mb4 and a binary collation that does not pad,
+     * or converts the name column of a table created before to it. The server's default collation would match names
+     * ignoring case, accents and trailing spaces (two jobs would share one checkpoint), and a latin1 default could
+     * not hold non-Latin names at all. Converting only splits names that matched before, so it never meets a
+     * duplicate key.
+     */
+    private static void createExactTable(Connection c, Statement s) throws SQLException {
+        String nameColumn = "name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + exactCollation(s) + " NOT NULL";
+        s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (" + nameColumn + " PRIMARY KEY,"
+                + " position BIGINT NOT NULL, updated_at BIGINT NOT NULL) ENGINE = InnoDB");
+        String current = nameCollation(c);
+        if (current == null || EXACT_COLLATIONS.contains(current)) {
+            return;
+        }
+        String alter = "ALTER TABLE " + TABLE + " MODIFY " + nameColumn;
+        try {
+            s.execute(alter);
+        } catch (SQLException e) {
+            throw new SQLException(
+                    "table " + TABLE + " was created before checkpoint names matched exactly: its name column's"
+                            + " collation " + current + " matches names ignoring case, accents or trailing spaces,"
+                            + " and converting it failed (" + e.getMessage() + "); run as a user who may alter it: "
+                            + alter,
+                    e.getSQLState(),
+                    e);
+        }
+        log.warn(
+                "Converted the name column of table {} from collation {} to {}: checkpoint names now match exactly"
+                        + " (case, accents and trailing spaces count). A job whose name had only matched another"
+                        + " job's checkpoint that way has none of its own now and starts afresh",
+                TABLE,
+                current,
+                nameCollation(c));
+    }
+
+    /** {@value #MARIADB_COLLATION} if the server has it (MariaDB), else {@code utf8mb4_0900_bin} (MySQL 8). */
+    private static String exactCollation(Statement s) throws SQLException {
+        try (ResultSet r = s.executeQuery("SELECT COLLATION_NAME FROM information_schema.COLLATIONS"
+                + " WHERE COLLATION_NAME IN ('" + MARIADB_COLLATION + "', '" + MYSQL_COLLATION + "')")) {
+            String found = null;
+            while (r.next()) {
+                String collation = r.getString(1);
+                if (found == null || collation.equalsIgnoreCase(MARIADB_COLLATION)) {
+                    found = collation;
+                }
+            }
+            if (found == null) {
+                throw new SQLException("the server has neither collation " + MARIADB_COLLATION + " (MariaDB 10.2 or"
+                        + " later) nor " + MYSQL_COLLATION + " (MySQL 8.0 or later), which " + TABLE
+                        + " needs for names to match exactly");
+            }
+            return found.toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * The collation of the table's name column, lower case; null if the column is binary ({@code VARBINARY}, created
+     * by hand), which matches exactly already.
+     */
+    private static String nameCollation(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COLLATION_NAME FROM information_schema.COLUMNS"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'name'")) {
+            ps.setString(1, TABLE);
+            try (ResultSet r = ps.executeQuery()) {
+                if (!r.next()) {
+                    throw new SQLException("table " + TABLE + " has no column 'name'");
+                }
+                String collation = r.getString(1);
+                return collation == null ? null : collation.toLowerCase(Locale.ROOT);
+            }
         }
     }
 

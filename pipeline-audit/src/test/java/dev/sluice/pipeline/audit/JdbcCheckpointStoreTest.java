@@ -24,7 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Checkpoints in SQLite, PostgreSQL and MariaDB: saved, replaced, loaded; and a job that resumes where it stopped.
+ * Checkpoints in SQLite, PostgreSQL and MariaDB: saved, replaced, loaded; names that match exactly; and a job that
+ * resumes where it stopped. {@link JdbcCheckpointStoreMariaDbTest} covers MariaDB's tables of an older DDL.
  */
 @Timeout(60)
 class JdbcCheckpointStoreTest {
@@ -65,6 +66,103 @@ class JdbcCheckpointStoreTest {
         assertThatThrownBy(() -> store.save(" ", 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("name must not be blank, got ' '");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void namesThatDifferOnlyInCaseOrAccentsAreDifferentCheckpoints(String db, Supplier<CheckpointStore> stores) {
+        // given
+        CheckpointStore store = stores.get();
+        String id = UUID.randomUUID().toString();
+        String upper = "Orders-" + id + ".csv";
+        String lower = "orders-" + id + ".csv";
+        String plain = "resume-" + id;
+        String accented = "résumé-" + id;
+        // when
+        store.save(upper, 5);
+        store.save(plain, 8);
+        // then: job B does not resume at job A's position
+        assertThat(store.load(lower)).isEmpty();
+        assertThat(store.load(accented)).isEmpty();
+        // when
+        store.save(lower, 7);
+        store.save(accented, 9);
+        // then: each keeps its own, in a fresh store too
+        CheckpointStore fresh = stores.get();
+        assertThat(fresh.load(upper)).hasValue(5);
+        assertThat(fresh.load(lower)).hasValue(7);
+        assertThat(fresh.load(plain)).hasValue(8);
+        assertThat(fresh.load(accented)).hasValue(9);
+        // when: deleting one leaves the other
+        store.delete(lower);
+        store.delete(accented);
+        // then
+        assertThat(fresh.load(lower)).isEmpty();
+        assertThat(fresh.load(upper)).hasValue(5);
+        assertThat(fresh.load(accented)).isEmpty();
+        assertThat(fresh.load(plain)).hasValue(8);
+        store.delete(upper);
+        store.delete(plain);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void trailingSpacesAreSignificant(String db, Supplier<CheckpointStore> stores) {
+        // given: three names the blank check accepts, equal but for trailing spaces
+        CheckpointStore store = stores.get();
+        String job = "job-" + UUID.randomUUID();
+        // when
+        store.save(job, 1);
+        // then
+        assertThat(store.load(job + " ")).isEmpty();
+        // when
+        store.save(job + " ", 2);
+        store.save(job + "  ", 3);
+        // then
+        CheckpointStore fresh = stores.get();
+        assertThat(fresh.load(job)).hasValue(1);
+        assertThat(fresh.load(job + " ")).hasValue(2);
+        assertThat(fresh.load(job + "  ")).hasValue(3);
+        // when
+        store.delete(job + " ");
+        // then
+        assertThat(fresh.load(job)).hasValue(1);
+        assertThat(fresh.load(job + " ")).isEmpty();
+        assertThat(fresh.load(job + "  ")).hasValue(3);
+        store.delete(job);
+        store.delete(job + "  ");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void nonLatinNamesRoundTripAndStayApart(String db, Supplier<CheckpointStore> stores) {
+        // given: Cyrillic, a symbol, and characters outside the Basic Multilingual Plane (4 bytes of UTF-8)
+        CheckpointStore store = stores.get();
+        String id = UUID.randomUUID().toString();
+        String orders = "заказы-✓-" + id + "-📦";
+        String ordersUpper = "ЗАКАЗЫ-✓-" + id + "-📦";
+        String goods = "товары-✓-" + id + "-📦"; // as long as orders: a lossy charset would make both '?'s
+        String mail = "заказы-✓-" + id + "-📬";
+        // when
+        store.save(orders, 11);
+        // then
+        assertThat(store.load(ordersUpper)).isEmpty();
+        assertThat(store.load(goods)).isEmpty();
+        assertThat(store.load(mail)).isEmpty();
+        // when
+        store.save(ordersUpper, 12);
+        store.save(goods, 13);
+        store.save(mail, 14);
+        // then
+        CheckpointStore fresh = stores.get();
+        assertThat(fresh.load(orders)).hasValue(11);
+        assertThat(fresh.load(ordersUpper)).hasValue(12);
+        assertThat(fresh.load(goods)).hasValue(13);
+        assertThat(fresh.load(mail)).hasValue(14);
+        for (String name : List.of(orders, ordersUpper, goods, mail)) {
+            store.delete(name);
+            assertThat(fresh.load(name)).isEmpty();
+        }
     }
 
     @ParameterizedTest(name = "{0}")

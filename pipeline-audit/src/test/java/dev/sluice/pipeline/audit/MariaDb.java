@@ -35,6 +35,15 @@ final class MariaDb {
         return dataSource(user, DATABASE);
     }
 
+    /**
+     * A DataSource on {@code database} (which the caller creates) as {@code user}, who has no password: for a test
+     * that needs a database of its own, such as one whose default character set differs.
+     */
+    static DataSource onDatabase(String user, String database) {
+        ensureRunning();
+        return dataSource(user, database);
+    }
+
     private static DataSource dataSource(String user, String database) {
         try {
             return new MariaDbDataSource("jdbc:mariadb://127.0.0.1:" + PORT + "/" + database + "?user=" + user
