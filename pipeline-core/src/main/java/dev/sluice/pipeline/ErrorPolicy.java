@@ -13,7 +13,12 @@ import dev.sluice.pipeline.internal.check.Require;
  *   <li>{@link #deadLetter(CheckedConsumer)}: the item and the exception go to a handler, on the stage's thread,
  *       and the stage goes on; the item is counted as failed. If the handler itself throws, the run fails.</li>
  * </ul>
- * {@link InterruptedException} is never handled by a policy: it means the run is being cancelled.
+ * {@link InterruptedException} is never handled by a policy: it means the run is being cancelled. Nor is anything a
+ * function throws once its stage is no longer wanted: after the run began to abort (cancel, failure elsewhere,
+ * deadline, a stop's grace passed) or a stage after it finished early ({@code take}), a call cut short by the
+ * interrupt may report it its own way (a gRPC {@code CANCELLED}, a {@code ClosedByInterruptException}, a wrapped
+ * {@code InterruptedException}); the item is then released ({@link Disposition#RELEASED}), neither skipped, nor
+ * dead-lettered, nor counted as failed.
  *
  * @since 0.1
  */

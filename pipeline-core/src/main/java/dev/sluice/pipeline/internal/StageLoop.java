@@ -145,9 +145,15 @@ abstract class StageLoop implements Callable<Object> {
     /**
      * As {@link #onItemError(Object, Exception)}, for {@code value} (what the user's function saw, also what a
      * dead letter carries) that stands for {@code items} items and holds {@code ack} (null if untracked).
+     *
+     * <p>An error is the item's only while the stage is still wanted. Once the run is aborting (cancelled, failed,
+     * past its deadline or its stop's grace) or a stage downstream has finished early, the stage's threads are
+     * interrupted, and a call cut short reports it in its own way (gRPC's CANCELLED, NIO's
+     * ClosedByInterruptException, a wrapped InterruptedException): whatever the item's function threw then is
+     * rethrown, so the item is released when the run ends, never skipped, dead-lettered or failed.
      */
     final void onItemError(Object value, ItemAck ack, Exception error, long items) throws Exception {
-        if (error instanceof InterruptedException) {
+        if (error instanceof InterruptedException || stage.finishedEarly || stage.run.isAborting()) {
             throw error; // cancellation, never an item's failure: the run releases the element when it ends
         }
         ErrorPolicy policy = stage.spec.errorPolicy();
