@@ -303,6 +303,11 @@ public final class Sink<T, R> {
                         }
 
                         @Override
+                        public int unconfirmed() {
+                            return writer.unconfirmed();
+                        }
+
+                        @Override
                         public R finish() throws Exception {
                             return writer.complete();
                         }
@@ -341,6 +346,21 @@ public final class Sink<T, R> {
          * @since 0.1
          */
         void write(T item) throws Exception;
+
+        /**
+         * How many of the items written last (those whose {@link #write} returned normally) are not yet done: held
+         * in a buffer, or sent in a call whose outcome is still to come. A source's acknowledgement
+         * ({@link Emitter#emit(Object, Acknowledgement)}) says {@link Disposition#PROCESSED} for an item only once
+         * it is no longer counted here, or once {@link #complete} has returned; if the run ends otherwise, the items
+         * still counted are {@link Disposition#RELEASED}, so a checkpoint never passes them. Read after each
+         * {@code write}, on the sink's thread. The default, 0, says an item is done when its {@code write} returns.
+         *
+         * @return the number of the items written last that are not yet done, at most the number written
+         * @since 0.1
+         */
+        default int unconfirmed() {
+            return 0;
+        }
 
         /**
          * The input has ended normally: finish the work and return the run's value. May block, interruptibly.

@@ -2,6 +2,7 @@ package dev.sluice.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -252,6 +254,174 @@ class AcknowledgementTest {
             assertThat(acks.of(i)).isEqualTo(Disposition.PROCESSED);
         }
         assertThat(acks.counts()).doesNotContainKeys(Disposition.FAILED, Disposition.FILTERED);
+    }
+
+    @Test
+    void anItemWhoseCallACancelCutsShortIsReleasedUnderEveryErrorPolicy() throws Exception {
+        for (ErrorPolicy policy : List.of(
+                ErrorPolicy.fail(), ErrorPolicy.skip(), ErrorPolicy.deadLetter(d -> fail("dead letter " + d)))) {
+            // given: a call that reports the interrupt its own way, as a blocking gRPC stub or NIO channel does
+            AckRecorder acks = new AckRecorder(1);
+            CountDownLatch inCall = new CountDownLatch(1);
+            PipelineHandle<Long> handle = Pipeline.from(acks.source())
+                    .map(x -> {
+                        inCall.countDown();
+                        try {
+                            new CountDownLatch(1).await();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException("the call was cut short", e);
+                        }
+                        return x;
+                    })
+                    .onError(policy)
+                    .to(Sink.count())
+                    .start();
+            assertThat(inCall.await(10, TimeUnit.SECONDS)).isTrue();
+            // when
+            handle.cancel();
+            // then
+            assertThatThrownBy(handle::await).isInstanceOf(PipelineCancelledException.class);
+            acks.assertEachToldOnce();
+            assertThat(acks.of(0))
+                    .as("under %s", policy.getClass().getSimpleName())
+                    .isEqualTo(Disposition.RELEASED);
+            StageStats map = handle.snapshot().stages().get(1);
+            assertThat(map.skipped() + map.failed())
+                    .as("under %s", policy.getClass().getSimpleName())
+                    .isZero();
+        }
+    }
+
+    @Test
+    void anItemCutShortBecauseATakeFinishedIsReleasedNotSkipped() throws Exception {
+        // given: item 1's call is under way when item 0 reaches take(1), which no longer needs the stages before it
+        AckRecorder acks = new AckRecorder(2);
+        CountDownLatch oneInCall = new CountDownLatch(1);
+        // when
+        long taken = Pipeline.from(acks.source())
+                .mapConcurrentUnordered(2, x -> {
+                    if (x == 0) {
+                        oneInCall.await();
+                        return x;
+                    }
+                    oneInCall.countDown();
+                    try {
+                        new CountDownLatch(1).await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException("the call was cut short", e);
+                    }
+                    return x;
+                })
+                .onError(ErrorPolicy.skip())
+                .take(1)
+                .to(Sink.count())
+                .run()
+                .value();
+        // then
+        assertThat(taken).isEqualTo(1);
+        acks.assertEachToldOnce();
+        assertThat(acks.of(0)).isEqualTo(Disposition.PROCESSED);
+        assertThat(acks.of(1)).isEqualTo(Disposition.RELEASED);
+    }
+
+    /** A writer that keeps items in a buffer and makes them durable three at a time, and the rest at completion. */
+    private static final class BufferingWriter implements Sink.Writer<Long, Long> {
+        final List<Long> durable = new CopyOnWriteArrayList<>();
+        private final List<Long> buffer = new ArrayList<>();
+        private final boolean failOnComplete;
+
+        BufferingWriter(boolean failOnComplete) {
+            this.failOnComplete = failOnComplete;
+        }
+
+        @Override
+        public void write(Long item) {
+            buffer.add(item);
+            if (buffer.size() == 3) {
+                durable.addAll(buffer);
+                buffer.clear();
+            }
+        }
+
+        @Override
+        public int unconfirmed() {
+            return buffer.size();
+        }
+
+        @Override
+        public Long complete() {
+            if (failOnComplete) {
+                throw new IllegalStateException("the last flush failed");
+            }
+            durable.addAll(buffer);
+            buffer.clear();
+            return (long) durable.size();
+        }
+    }
+
+    @Test
+    void aWritersItemsAreDoneOnlyOnceItNoLongerCountsThemUnconfirmed() throws Exception {
+        // given: 8 items into a writer that makes them durable three at a time, and fails its last flush
+        AckRecorder acks = new AckRecorder(8);
+        BufferingWriter writer = new BufferingWriter(true);
+        // when
+        assertThatThrownBy(() -> Pipeline.from(acks.source())
+                        .to(Sink.of(context -> writer))
+                        .run())
+                .isInstanceOf(PipelineFailedException.class);
+        // then: the six made durable are processed; the two still buffered are released, not claimed
+        acks.assertEachToldOnce();
+        assertThat(writer.durable).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+        for (int i = 0; i < 6; i++) {
+            assertThat(acks.of(i)).as("item %d", i).isEqualTo(Disposition.PROCESSED);
+        }
+        assertThat(acks.of(6)).isEqualTo(Disposition.RELEASED);
+        assertThat(acks.of(7)).isEqualTo(Disposition.RELEASED);
+    }
+
+    @Test
+    void aWritersUnconfirmedItemsAreDoneWhenItCompletes() throws Exception {
+        // given
+        AckRecorder acks = new AckRecorder(8);
+        PositionTracker tracker = new PositionTracker(0);
+        Source<Long> tracked = emitter -> {
+            for (int i = 0; i < 8; i++) {
+                Acknowledgement toRecorder = acks.ack(i);
+                Acknowledgement toTracker = tracker.track(i);
+                emitter.emit((long) i, d -> {
+                    toTracker.done(d);
+                    toRecorder.done(d);
+                });
+            }
+        };
+        // when
+        long written = Pipeline.from(tracked)
+                .to(Sink.of(context -> new BufferingWriter(false)))
+                .run()
+                .value();
+        // then
+        assertThat(written).isEqualTo(8);
+        acks.assertEachToldOnce();
+        assertThat(acks.counts()).isEqualTo(Map.of(Disposition.PROCESSED, 8));
+        assertThat(tracker.committable()).isEqualTo(8);
+    }
+
+    @Test
+    void aTrackedSourceThatRefusesAPositionReleasesTheItemsOwnAcknowledgement() {
+        // given: a source whose second item repeats the first one's position
+        List<Disposition> told = new CopyOnWriteArrayList<>();
+        Source<Long> repeats = emitter -> {
+            emitter.emit(5L, told::add);
+            emitter.emit(5L, told::add);
+        };
+        // when
+        assertThatThrownBy(() -> Pipeline.from(Source.tracked(repeats, x -> x, new PositionTracker(5)))
+                        .to(Sink.count())
+                        .run())
+                .isInstanceOf(PipelineFailedException.class)
+                .hasRootCauseInstanceOf(IllegalArgumentException.class);
+        // then: each emit's acknowledgement is told once, the refused one released
+        assertThat(told).hasSize(2).contains(Disposition.RELEASED);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.Acknowledgement;
+import dev.sluice.pipeline.Disposition;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.PositionTracker;
 import dev.sluice.pipeline.Source;
@@ -47,7 +48,17 @@ public final class PositionedSource<T> implements Source<T> {
 
             @Override
             public void emit(T item, Acknowledgement ack) throws InterruptedException {
-                Acknowledgement tracked = tracker.track(position.applyAsLong(item));
+                Acknowledgement tracked;
+                try {
+                    tracked = tracker.track(position.applyAsLong(item));
+                } catch (RuntimeException | Error refused) {
+                    try {
+                        ack.done(Disposition.RELEASED); // an emit that throws has released its acknowledgement
+                    } catch (RuntimeException | Error inAck) {
+                        refused.addSuppressed(inAck);
+                    }
+                    throw refused;
+                }
                 out.emit(item, d -> {
                     try {
                         ack.done(d);

@@ -23,6 +23,15 @@ public interface SinkLogic<T, R> {
          */
         boolean accept(T item) throws Exception;
 
+        /**
+         * How many of the items accepted last (those whose {@link #accept} returned normally) the sink has not made
+         * durable yet: they are acknowledged as processed once no longer counted, or when {@link #finish} returns.
+         * Read after each {@link #accept}; not used by sinks that take groups.
+         */
+        default int unconfirmed() {
+            return 0;
+        }
+
         /** If positive, the sink takes items in groups of up to this many, through {@link #acceptGroup}. */
         default int groupSize() {
             return 0;

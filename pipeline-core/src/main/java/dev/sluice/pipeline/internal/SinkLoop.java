@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.Disposition;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,6 +13,14 @@ final class SinkLoop extends StageLoop {
     private final List<Object> groupValues = new ArrayList<>();
 
     private final List<ItemAck> groupAcks = new ArrayList<>();
+
+    /**
+     * The items accepted but not yet confirmed by the sink ({@link SinkLogic.State#unconfirmed()}), oldest first: the
+     * reference of a tracked one, {@link #UNTRACKED} for the others. Sink thread only.
+     */
+    private final ArrayDeque<Object> unconfirmed = new ArrayDeque<>();
+
+    private static final Object UNTRACKED = new Object();
 
     SinkLoop(RunningStage stage, SinkLogic<Object, ?> logic) {
         super(stage);
@@ -47,7 +56,9 @@ final class SinkLoop extends StageLoop {
                 Thread.interrupted(); // the consumer's own signal, not a cancellation of the run
                 stage.run.finishUpstreamOf(stage.index);
             }
-            return sink.finish();
+            Object value = sink.finish();
+            confirm(0);
+            return value;
         } catch (Throwable t) {
             try {
                 sink.abort(stage.run.abortCauseOr(t));
@@ -60,7 +71,9 @@ final class SinkLoop extends StageLoop {
 
     /**
      * Feeds the sink one item at a time. A tracked item is acknowledged as processed once the sink has returned
-     * from it; one the sink refused ({@code accept} returned false) is left to the run's end, which releases it.
+     * from it and does not count it as {@linkplain SinkLogic.State#unconfirmed() unconfirmed}; one the sink refused
+     * ({@code accept} returned false), or still unconfirmed when the run ends without the sink's finish, is left to
+     * the run's end, which releases it.
      */
     private boolean acceptEach(SinkLogic.State<Object, ?> sink, List<Object> group) throws Exception {
         for (int i = 0, n = group.size(); i < n; i++) {
@@ -71,11 +84,27 @@ final class SinkLoop extends StageLoop {
                 }
             } catch (Exception e) {
                 onItemError(element, e);
+                confirm(sink.unconfirmed());
                 continue;
             }
-            Tracked.release(element, Disposition.PROCESSED);
+            int pending = sink.unconfirmed();
+            if (pending == 0 && unconfirmed.isEmpty()) {
+                Tracked.release(element, Disposition.PROCESSED);
+            } else {
+                unconfirmed.addLast(element instanceof Tracked t ? t.ack : UNTRACKED);
+                confirm(pending);
+            }
         }
         return true;
+    }
+
+    /** Acknowledges as processed the oldest unconfirmed items until only {@code pending} are left. */
+    private void confirm(int pending) {
+        while (unconfirmed.size() > Math.max(0, pending)) {
+            if (unconfirmed.pollFirst() instanceof ItemAck ack) {
+                ack.release(Disposition.PROCESSED);
+            }
+        }
     }
 
     /**
