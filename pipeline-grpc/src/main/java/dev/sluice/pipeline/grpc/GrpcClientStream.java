@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #batchSink()}: one call per input list (after {@code Pipeline.batch}); the value is the list of
  *       responses. An empty list makes no call.</li>
  * </ul>
- * The value lists hold one response per call: choose the call size so that they stay small.
+ * The value lists hold one response per call: choose the call size so that they stay small. An item of a source that
+ * acknowledges its items ({@code Emitter.emit(item, ack)}) is acknowledged as processed only once the call that
+ * carried it has its response; the items of a call still under way when the run ends are released, so a checkpoint
+ * never passes an item the server has not answered for.
  *
  * <h2>Failure, cancellation, deadline</h2>
  * A call that fails ends the run with a {@link GrpcCallException} (its {@code itemsDelivered} is what the failed call
@@ -280,9 +283,10 @@ public final class GrpcClientStream<Req, Resp> {
         }
     }
 
-    /** One call per run. */
+    /** One call per run: every item sent is unconfirmed until the call's response. */
     private final class PerRun implements Sink.Writer<Req, Resp> {
         private final Live call;
+        private int sent;
 
         PerRun(StageContext context) {
             this.call = new Live(context, SentMeter.of(context, methodName()));
@@ -291,6 +295,12 @@ public final class GrpcClientStream<Req, Resp> {
         @Override
         public void write(Req item) throws InterruptedException {
             call.send(item);
+            sent++;
+        }
+
+        @Override
+        public int unconfirmed() {
+            return sent;
         }
 
         @Override
@@ -304,7 +314,10 @@ public final class GrpcClientStream<Req, Resp> {
         }
     }
 
-    /** One call per {@code itemsPerCall} items: live, or kept for a whole-call retry. */
+    /**
+     * One call per {@code itemsPerCall} items: live, or kept for a whole-call retry. The items of the call under way
+     * (sent or kept) are unconfirmed until its response.
+     */
     private final class PerCount implements Sink.Writer<Req, List<Resp>> {
         private final StageContext context;
         private final SentMeter meter;
@@ -340,6 +353,11 @@ public final class GrpcClientStream<Req, Resp> {
                 live = null;
                 inCall = 0;
             }
+        }
+
+        @Override
+        public int unconfirmed() {
+            return kept != null ? kept.size() : inCall;
         }
 
         @Override

@@ -7,9 +7,11 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.ByteString;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.PositionTracker;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.grpc.TestServer.Transport;
 import dev.sluice.pipeline.proto.items.Item;
@@ -184,6 +186,44 @@ class ClientStreamTest {
                     .endsWith(1_050L);
             assertThat(responses.get(10).getCount()).isEqualTo(50);
             assertThat(service.calls.get()).isEqualTo(11);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void anItemIsDoneOnlyOnceItsCallHasAnsweredSoACheckpointNeverPassesAnUnansweredItem(Transport transport)
+            throws Exception {
+        for (boolean wholeCallRetry : List.of(false, true)) {
+            // given: the second call of 100 items stalls on the server after 50 of them
+            PlainShapeService service = new PlainShapeService();
+            service.stallAt = 150;
+            try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
+                GrpcClientStream.Builder<Item, UploadSummary> builder =
+                        GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod());
+                if (wholeCallRetry) {
+                    builder.retryWholeCalls(ResilienceOptions.defaults());
+                }
+                PositionTracker tracker = new PositionTracker(1);
+                Source<Item> tracked = emitter -> {
+                    for (long i = 1; i <= 10_000; i++) {
+                        emitter.emit(Item.newBuilder().setSequence(i).build(), tracker.track(i));
+                    }
+                };
+                PipelineHandle<List<UploadSummary>> run = Pipeline.from(tracked)
+                        .to(builder.build().sinkPerCall(100))
+                        .start();
+                await().atMost(Duration.ofSeconds(30)).until(() -> service.received.get() >= 150);
+
+                // when
+                run.cancel();
+
+                // then: the first call answered; the second did not, so its items are released
+                assertThatThrownBy(run::await).isInstanceOf(PipelineCancelledException.class);
+                assertThat(tracker.committable())
+                        .as("with whole-call retry %s", wholeCallRetry)
+                        .isEqualTo(101);
+                service.release.countDown();
+            }
         }
     }
 
