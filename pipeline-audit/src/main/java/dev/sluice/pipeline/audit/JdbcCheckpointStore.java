@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Names match exactly, on every database: {@code "Orders"} and {@code "orders"}, {@code "job"} and
  * {@code "job "}, {@code "resume"} and {@code "résumé"} are different checkpoints, and any Unicode name is kept as
- * it is. On MariaDB and MySQL, whose default collations ignore case, accents and trailing spaces, the name column is
+ * it is. A name has at most 255 characters (Unicode code points); a longer one is refused with an
+ * {@link IllegalArgumentException}, never cut short. On MariaDB and MySQL, whose default collations ignore case, accents and trailing spaces, the name column is
  * {@code utf8mb4} in a binary collation that does not pad ({@code utf8mb4_nopad_bin}, or
  * {@code utf8mb4_0900_bin} on MySQL), whatever the database's default character set. A table created there before
  * names matched exactly is converted to that collation at first use (one {@code ALTER TABLE}, logged as a warning);
@@ -106,9 +107,25 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         return new JdbcCheckpointStore(Require.nonNull(dataSource, "dataSource"));
     }
 
+    /** The most characters (code points) a checkpoint name may have: the name column's width. */
+    static final int MAX_NAME_LENGTH = 255;
+
+    /**
+     * Checks a checkpoint name: not blank, and at most {@value #MAX_NAME_LENGTH} characters, so that no database cuts
+     * it short (a MariaDB server outside strict mode would, and two long names would share a row).
+     */
+    private static void requireName(String name) {
+        Require.notBlank(name, "name");
+        Require.argument(
+                name.codePointCount(0, name.length()) <= MAX_NAME_LENGTH,
+                "name",
+                "have at most " + MAX_NAME_LENGTH + " characters",
+                name);
+    }
+
     @Override
     public OptionalLong load(String name) {
-        Require.notBlank(name, "name");
+        requireName(name);
         try (Connection c = connect();
                 PreparedStatement select = c.prepareStatement("SELECT position FROM " + TABLE + " WHERE name = ?")) {
             select.setString(1, name);
@@ -122,7 +139,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
 
     @Override
     public void save(String name, long position) {
-        Require.notBlank(name, "name");
+        requireName(name);
         try (Connection c = connect()) {
             String upsert = Dialect.of(c) == Dialect.MARIADB
                     ? "INSERT INTO " + TABLE + " (name, position, updated_at) VALUES (?, ?, ?)"
@@ -147,7 +164,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
 
     @Override
     public void delete(String name) {
-        Require.notBlank(name, "name");
+        requireName(name);
         try (Connection c = connect();
                 PreparedStatement delete = c.prepareStatement("DELETE FROM " + TABLE + " WHERE name = ?")) {
             delete.setString(1, name);

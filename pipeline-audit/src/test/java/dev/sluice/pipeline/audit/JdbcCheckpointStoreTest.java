@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -163,6 +164,29 @@ class JdbcCheckpointStoreTest {
             store.delete(name);
             assertThat(fresh.load(name)).isEmpty();
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void aNameOfMoreThan255CharactersIsRefusedRatherThanCutShort(String db, Supplier<CheckpointStore> stores) {
+        // given: names of 255 characters (one of them outside the Basic Multilingual Plane) and of 256
+        CheckpointStore store = stores.get();
+        String id = UUID.randomUUID().toString();
+        String longest = id + "📦".repeat(255 - id.length());
+        String tooLong = longest + "x";
+        // when
+        store.save(longest, 7);
+        // then
+        assertThat(stores.get().load(longest)).hasValue(7);
+        for (ThrowingCallable call : List.<ThrowingCallable>of(
+                () -> store.save(tooLong, 8), () -> store.load(tooLong), () -> store.delete(tooLong))) {
+            assertThatThrownBy(call)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("name")
+                    .hasMessageContaining("at most 255 characters");
+        }
+        assertThat(stores.get().load(longest)).hasValue(7);
+        store.delete(longest);
     }
 
     @ParameterizedTest(name = "{0}")
