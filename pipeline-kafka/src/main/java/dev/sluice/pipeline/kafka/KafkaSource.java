@@ -2,6 +2,7 @@ package dev.sluice.pipeline.kafka;
 
 import dev.sluice.pipeline.Acknowledgement;
 import dev.sluice.pipeline.DeadLetter;
+import dev.sluice.pipeline.Disposition;
 import dev.sluice.pipeline.Emitter;
 import dev.sluice.pipeline.ErrorPolicy;
 import dev.sluice.pipeline.Source;
@@ -107,6 +108,8 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
     private final ErrorPolicy deserializationErrors;
     private final Transactions transactions;
     private final Consumer<? super KafkaRebalance> rebalanceListener;
+    /** How a record the deserialisation error policy absorbed is acknowledged. */
+    private final Disposition absorbed;
     /** The latest run's peak hand-over, for tests of the memory bound. */
     private volatile SourceRun lastRun;
 
@@ -123,6 +126,8 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
         this.deserializationErrors = b.deserializationErrors;
         this.transactions = b.exactlyOnce == null ? null : b.exactlyOnce.transactions();
         this.rebalanceListener = b.rebalanceListener;
+        this.absorbed =
+                b.deserializationErrors instanceof ErrorPolicy.Skip ? Disposition.SKIPPED : Disposition.DEAD_LETTERED;
     }
 
     /**
@@ -171,15 +176,23 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
                 }
                 run.tookRecords();
                 for (Intake.Fetched fetched : taken) {
-                    ConsumerRecord<byte[], byte[]> raw = fetched.record();
-                    ConsumerRecord<K, V> record = deserialize(raw, context);
+                    Acknowledgement ack =
+                            fetched.partition().admit(fetched.record().offset());
+                    if (ack == null) {
+                        continue; // its partition was revoked: its next owner reads it
+                    }
+                    ConsumerRecord<K, V> record;
+                    try {
+                        record = deserialize(fetched.record(), context);
+                    } catch (Exception | Error e) {
+                        ack.done(Disposition.FAILED);
+                        throw e;
+                    }
                     if (record == null) {
-                        continue; // the policy absorbed it: never tracked, so it counts as finished
+                        ack.done(absorbed); // skipped or dead-lettered: finished
+                        continue;
                     }
-                    Acknowledgement ack = fetched.partition().admit(raw.offset());
-                    if (ack != null) { // else its partition was revoked
-                        emitter.emit(record, ack);
-                    }
+                    emitter.emit(record, ack);
                 }
             }
         } finally {
@@ -189,8 +202,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
 
     /**
      * The record with its key and value deserialised; or null if it could not be and the policy absorbed it (skipped,
-     * or written to a dead-letter handler that returned). Such a record is never tracked: a position not tracked
-     * counts as finished, and it lies below every position tracked after it.
+     * or written to a dead-letter handler that returned), in which case it is acknowledged as {@code absorbed}.
      */
     private ConsumerRecord<K, V> deserialize(ConsumerRecord<byte[], byte[]> raw, StageContext context)
             throws Exception {

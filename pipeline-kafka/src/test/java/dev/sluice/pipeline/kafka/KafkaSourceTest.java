@@ -315,6 +315,30 @@ class KafkaSourceTest {
     }
 
     @Test
+    void anUndeserialisableRecordSkippedAtTheEndOfAPartitionIsCommittedPast() throws Exception {
+        // given
+        String topic = Topics.unique("poison-last");
+        broker.createTopic(topic, 1);
+        Topics.write(broker, topic, List.of("1", "2", "poison"), 1);
+        Queue<String> received = new ConcurrentLinkedQueue<>();
+
+        // when
+        PipelineHandle<Long> run = Pipeline.from(poisonable(topic)
+                        .onDeserializationError(ErrorPolicy.skip())
+                        .commitInterval(Duration.ofMillis(100))
+                        .build())
+                .to(Sink.forEach((ConsumerRecord<String, String> r) -> received.add(r.value())))
+                .start();
+
+        // then the committed offset passes it, so a restart does not read it again
+        await().atMost(PATIENCE)
+                .until(() -> Topics.committed(broker, topic).values().contains(3L));
+        run.stop(Duration.ofSeconds(10));
+        run.await(PATIENCE);
+        assertThat(received).containsExactly("1", "2");
+    }
+
+    @Test
     void anUndeserialisableRecordGoesToTheDeadLetterTopicWithTheErrorInHeaders() throws Exception {
         // given
         String topic = Topics.unique("poison-dlt");
