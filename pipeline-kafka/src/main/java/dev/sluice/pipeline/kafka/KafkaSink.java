@@ -237,6 +237,12 @@ public final class KafkaSink<K, V> implements AutoCloseable {
          * <p>Exactly once needs the pipeline to keep the order of each partition's records up to the sink (every
          * operator does except {@code mapConcurrentUnordered}, and a per-key map whose keys split a partition); a
          * transaction waits while a later record of a partition has been written and an earlier one is unfinished.
+         * It also needs one item per record at the sink: a {@code flatMap}'s items can be committed before their
+         * record is finished, and written again when it is read again.
+         *
+         * <p>Records are committed only with the offsets of the source run they came from: what the sink writes
+         * while no such run is attached (the tail of a run that ended before every record finished, or a pipeline
+         * whose source is not {@code exactlyOnce} with this sink) is aborted at the end of each group.
          *
          * @param transactionalId the producer's {@code transactional.id}
          * @return this builder

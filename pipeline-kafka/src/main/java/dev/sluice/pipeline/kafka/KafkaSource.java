@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.kafka;
 
 import dev.sluice.pipeline.Acknowledgement;
+import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.DeadLetter;
 import dev.sluice.pipeline.Disposition;
 import dev.sluice.pipeline.Emitter;
@@ -62,17 +63,18 @@ import org.slf4j.LoggerFactory;
  * exist, or a consumer that fails, fails the run with a {@link KafkaSourceException} that says so. A record whose
  * key or value cannot be deserialised follows {@link Builder#onDeserializationError(ErrorPolicy)}. When the run is
  * stopped (or ends in any way), the source takes no more records, gives those already emitted up to
- * {@link Builder#drainTimeout(Duration) drainTimeout} to finish (a further interrupt, such as the end of a stop's
- * grace period, cuts that short), commits what finished, and closes the consumer, leaving its group, before
- * {@code produce} returns; records fetched but not yet emitted are dropped (the group reads them again). A run that
- * fails, is cancelled or passes its deadline does not wait for what is in flight (it will not be processed): what
- * had finished is committed at once and the consumer closed.
+ * {@link Builder#drainTimeout(Duration) drainTimeout} to finish (the interrupt by which a stop reaches the source
+ * does not cut that short; the end of the stop's grace period, which aborts the run, does), commits what finished,
+ * and closes the consumer, leaving its group, before {@code produce} returns; records fetched but not yet emitted are
+ * dropped (the group reads them again). A run that fails, is cancelled or passes its deadline does not wait for what
+ * is in flight (it will not be processed): what had finished is committed at once and the consumer closed.
  *
  * <h2>Rebalances</h2>
  * When partitions are revoked, their records not yet emitted are dropped and no more of them is emitted; those in
  * flight get up to the drain timeout to finish (inside the poll, which is why it must be below
  * {@code max.poll.interval.ms}); then what finished is committed, and the rest is left to the next owner. Lost
- * partitions are dropped without a commit. {@link Builder#onRebalance} tells a listener of each change, with the
+ * partitions are dropped without a commit (with {@link Builder#exactlyOnce}, the run fails if output of theirs was
+ * not committed yet: see there). {@link Builder#onRebalance} tells a listener of each change, with the
  * offsets and the numbers of records dropped: one {@link KafkaRebalance} each.
  *
  * <p>A {@code KafkaSource} is immutable and may run any number of times, one consumer per run; concurrent runs
@@ -165,9 +167,11 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
                 this,
                 context.pipelineName(),
                 context.correlationId(),
-                KafkaMeters.of(context.meterRegistry(), context.pipelineName()));
+                KafkaMeters.of(context.meterRegistry(), context.pipelineName()),
+                context::isAborting);
         lastRun = run;
         run.start();
+        boolean nothingWillFinish = false;
         try {
             for (; ; ) {
                 List<Intake.Fetched> taken = run.intake().take(TAKE);
@@ -195,8 +199,13 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
                     emitter.emit(record, ack);
                 }
             }
+        } catch (InterruptedException e) {
+            // An emit refused because the pipeline takes no more items (aborting, or finished early downstream):
+            // what is in flight will not finish. A graceful stop's refusal has no such cause.
+            nothingWillFinish = e.getCause() instanceof ChannelClosedException;
+            throw e;
         } finally {
-            run.close(context.isAborting());
+            run.close(nothingWillFinish);
         }
     }
 
@@ -476,8 +485,16 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
          * together with the records the sink wrote: a consume-process-produce job whose output is exactly once within
          * Kafka (see {@link KafkaSink.Builder#transactionalId}). The consumer then reads with
          * {@code isolation.level=read_committed}. If records of revoked partitions cannot finish within the drain
-         * timeout, the run fails rather than write their output twice; at the end of a run, the last transaction is
-         * committed if every emitted record finished within the drain timeout, and aborted otherwise.
+         * timeout, the run fails rather than write their output twice; if partitions are lost (the member was no
+         * longer in its group) while output of their records was not committed, the run fails with a
+         * {@link KafkaSourceException} and the open transaction is aborted. At the end of a run, the last
+         * transaction is committed if every emitted record finished within the drain timeout, and aborted
+         * otherwise. Once a run has aborted a transaction it commits nothing more: what it writes after that is
+         * aborted, and the group reads its input again.
+         *
+         * <p>An operator that makes several items of one record ({@code flatMap}) breaks exactly once: a transaction
+         * may commit the items already written while the record is unfinished, so its offset is not committed with
+         * them, and a replay of the record writes them again.
          *
          * @param sink a sink built with a transactional ID, used as the sink of the pipeline this source runs in
          * @return this builder

@@ -25,7 +25,7 @@ final class PartitionState {
     private final ReentrantLock lock = new ReentrantLock();
     /** Guarded by lock. */
     private boolean revoked;
-    /** The offset last committed for this assignment; the committing thread only. */
+    /** The offset last committed for this assignment; written by the committing thread (with transactions, under their lock). */
     private volatile long committed;
     /** The highest offset whose record the sink has processed, or -1; for transactions. */
     private final AtomicLong processed = new AtomicLong(-1);
@@ -91,6 +91,16 @@ final class PartitionState {
      */
     boolean processedBeyondCommittable() {
         return processed.get() >= tracker.committable();
+    }
+
+    /**
+     * Whether output of this assignment may not have been committed: a record at or beyond the last committed offset
+     * was processed (its output went into a transaction not yet committed), or an admitted record is unfinished (its
+     * output may be written later). False means everything this assignment wrote was committed with its offsets.
+     */
+    boolean mayHaveUncommittedOutput() {
+        // settled() first: an acknowledgement records the processed offset before the tracker hears of it.
+        return !settled() || processed.get() >= committed;
     }
 
     /** Whether every admitted record has been acknowledged. */

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -36,6 +37,11 @@ import org.slf4j.LoggerFactory;
  *   (max.poll.records), and max.poll.interval.ms is never overrun however slow the pipeline is.
  * - A record is emitted only if its partition's state admits it, i.e. the assignment it was fetched under still
  *   holds (PartitionState).
+ * - With transactions: a partition being revoked stays among the partitions whose offsets a commit takes (revoking)
+ *   until its revocation is handled, so no commit takes its output without its offsets. A run that cannot keep
+ *   output and offsets together (records of revoked partitions unfinished after the drain timeout, lost partitions
+ *   with output not committed, a failed poll thread, an end without every record finished) forfeits its
+ *   transactions (Transactions): it commits nothing more.
  */
 final class SourceRun {
 
@@ -52,6 +58,8 @@ final class SourceRun {
     private final Intake intake = new Intake();
     private final Map<TopicPartition, PartitionState> assigned = new ConcurrentHashMap<>();
     private final int resumeAt;
+    /** Whether the run is aborting: nothing in flight will finish any more. */
+    private final BooleanSupplier aborting;
     /** Null unless the source commits through a transactional sink. */
     private final Transactions transactions;
     /** Partitions being revoked, whose offsets a transaction commits with the rest. Poll thread. */
@@ -64,6 +72,8 @@ final class SourceRun {
     private volatile boolean closing;
     /** Set by the source thread once it takes nothing more: the poll thread pauses everything. */
     private volatile boolean draining;
+    /** Why the poll thread failed, once it has; set before the consumer is closed. */
+    private volatile KafkaSourceException pollFailure;
 
     // Poll thread only.
     private KafkaConsumer<byte[], byte[]> consumer;
@@ -72,8 +82,14 @@ final class SourceRun {
 
     private long nextCommitNanos;
 
-    SourceRun(KafkaSource<?, ?> options, String pipelineName, String correlationId, KafkaMeters meters) {
+    SourceRun(
+            KafkaSource<?, ?> options,
+            String pipelineName,
+            String correlationId,
+            KafkaMeters meters,
+            BooleanSupplier aborting) {
         this.options = options;
+        this.aborting = aborting;
         this.pipelineName = pipelineName;
         this.reports =
                 new RebalanceReports(options.rebalanceListener(), pipelineName, correlationId, options.groupId());
@@ -108,29 +124,31 @@ final class SourceRun {
     }
 
     /**
-     * Ends the run. Nothing more is taken; unless the run is {@code aborting} (failed, cancelled, past its deadline:
-     * nothing in flight will finish any more), the records already emitted get up to the drain timeout to finish (an
-     * interrupt cuts the wait short: the stop's grace period is over), while the poll thread keeps polling with its
-     * partitions paused. Then what finished is committed (a transaction is committed if
-     * everything finished and aborted otherwise), and the poll thread closes the consumer, leaving the group, and
-     * ends. Returns once it has; the interrupt status is kept. Source thread.
+     * Ends the run. Nothing more is taken; the records already emitted get up to the drain timeout to finish, unless
+     * {@code nothingWillFinish} (the pipeline takes no more items) or until the run is aborting (failed, cancelled,
+     * past its deadline or its stop's grace period: nothing in flight will finish any more), while the poll thread
+     * keeps polling with its partitions paused. An interrupt (a graceful stop reaches the source as one) does not cut
+     * the wait short. Then what finished is committed (a transaction is committed if everything finished and aborted
+     * otherwise), and the poll thread closes the consumer, leaving the group, and ends. Returns once it has; the
+     * interrupt status is kept. Source thread.
      */
-    void close(boolean aborting) {
+    void close(boolean nothingWillFinish) {
         boolean interrupted = Thread.interrupted();
         draining = true;
         intake.close();
-        boolean settled = !interrupted && !aborting && awaitSettled(List.copyOf(assigned.values()), true);
+        boolean settled = !nothingWillFinish
+                && pollFailure == null
+                && awaitSettled(List.copyOf(assigned.values()))
+                && pollFailure == null;
         interrupted |= Thread.interrupted();
         if (transactions != null) {
             try {
-                if (settled) {
-                    transactions.commit();
-                } else {
-                    transactions.abort();
+                if (!settled || !transactions.commit()) {
+                    transactions.forfeit(committer);
                 }
             } catch (InterruptedException e) {
                 interrupted = true;
-                transactions.abort();
+                transactions.forfeit(committer);
             } catch (RuntimeException e) {
                 LOG.warn("pipeline '{}': the last transaction failed; its input will be read again", pipelineName, e);
             }
@@ -153,26 +171,22 @@ final class SourceRun {
     }
 
     /**
-     * Waits, up to the drain timeout, until every record admitted of {@code states} has been acknowledged.
+     * Waits until every record admitted of {@code states} has been acknowledged, the drain timeout has passed, the run
+     * is aborting, or the poll thread has failed. An interrupt does not end the wait; it is kept for later.
      *
-     * @param interruptible whether an interrupt ends the wait (the source thread's); else it is kept for later
-     * @return whether they all were
+     * @return whether they all were acknowledged
      */
-    private boolean awaitSettled(List<PartitionState> states, boolean interruptible) {
+    private boolean awaitSettled(List<PartitionState> states) {
         long deadline = System.nanoTime() + options.drainTimeout().toNanos();
         boolean interrupted = false;
         try {
             while (!states.stream().allMatch(PartitionState::settled)) {
-                if (System.nanoTime() - deadline >= 0) {
+                if (System.nanoTime() - deadline >= 0 || aborting.getAsBoolean() || pollFailure != null) {
                     return false;
                 }
                 try {
                     Thread.sleep(SETTLE_CHECK);
                 } catch (InterruptedException e) {
-                    if (interruptible) {
-                        Thread.currentThread().interrupt();
-                        return false;
-                    }
                     interrupted = true;
                 }
             }
@@ -199,8 +213,10 @@ final class SourceRun {
     // ------------------------------------------------------------------------------------------ poll thread
 
     private void pollLoop() {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                options.consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        KafkaConsumer<byte[], byte[]> c = null;
+        try {
+            c = new KafkaConsumer<>(
+                    options.consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
             consumer = c;
             requireTopics();
             c.subscribe(options.topics(), new Rebalance());
@@ -212,6 +228,9 @@ final class SourceRun {
                     polled = c.poll(POLL_TIMEOUT);
                 } catch (WakeupException woken) {
                     continue;
+                }
+                if (pollFailure != null) { // a rebalance listener of ours failed, however the consumer took it
+                    throw pollFailure;
                 }
                 hand(polled);
                 groupMetadata = c.groupMetadata();
@@ -227,12 +246,44 @@ final class SourceRun {
             }
             c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
         } catch (Throwable t) {
-            intake.fail(t instanceof KafkaSourceException ? t : describe(t));
+            KafkaSourceException failure = failed(t instanceof KafkaSourceException k ? k : describe(t));
+            intake.fail(failure);
+            if (c != null) {
+                closeAfterFailure(c);
+            }
         } finally {
             for (PartitionState state : assigned.values()) {
                 meters.unassigned(state);
             }
             assigned.clear();
+        }
+    }
+
+    /**
+     * Records the poll thread's failure (the first one given, such as a rebalance listener's, wins over the
+     * consumer's wrapping of it) and forfeits the run's transactions: from here on the run commits nothing with them.
+     *
+     * @return the failure recorded
+     */
+    private KafkaSourceException failed(KafkaSourceException failure) {
+        if (pollFailure == null) {
+            pollFailure = failure;
+        }
+        if (transactions != null) {
+            transactions.forfeit(committer);
+        }
+        return pollFailure;
+    }
+
+    /**
+     * Closes the consumer of a failed poll loop; its revocation of what the run still holds waits for nothing and,
+     * with transactions, commits nothing. A failure to close is logged: the run's failure is already recorded.
+     */
+    private void closeAfterFailure(KafkaConsumer<byte[], byte[]> c) {
+        try {
+            c.close(CloseOptions.timeout(CLOSE_TIMEOUT));
+        } catch (RuntimeException e) {
+            LOG.debug("pipeline '{}': closing the consumer after its failure failed", pipelineName, e);
         }
     }
 
@@ -410,32 +461,62 @@ final class SourceRun {
             if (partitions.isEmpty()) {
                 return;
             }
-            Released released = release(partitions);
-            meters.rebalanced("revoked");
-            if (!closing) { // else close() has drained and committed
-                boolean settled = awaitSettled(released.states(), false);
-                if (transactions == null) {
-                    commit(released.states(), true);
-                } else {
-                    commitRevoked(released.states(), settled);
+            if (transactions != null) {
+                revoking = statesOf(partitions); // before they leave assigned: every commit from here on takes them
+            }
+            try {
+                Released released = release(partitions);
+                meters.rebalanced("revoked");
+                if (!closing && pollFailure == null) { // else close() has drained and committed, or nothing commits
+                    boolean settled = awaitSettled(released.states());
+                    if (transactions == null) {
+                        commit(released.states(), true);
+                    } else {
+                        commitRevoked(released.states(), settled);
+                    }
+                    LOG.info("pipeline '{}': revoked {}", pipelineName, partitions);
                 }
-                LOG.info("pipeline '{}': revoked {}", pipelineName, partitions);
+                Map<TopicPartition, Long> committed = new HashMap<>();
+                int unfinished = 0;
+                for (PartitionState state : released.states()) {
+                    committed.put(state.topicPartition(), state.committed());
+                    unfinished += state.unfinished();
+                }
+                report(KafkaRebalance.Kind.REVOKED, partitions, committed, released.dropped(), unfinished);
+            } finally {
+                revoking = List.of();
             }
-            Map<TopicPartition, Long> committed = new HashMap<>();
-            int unfinished = 0;
-            for (PartitionState state : released.states()) {
-                committed.put(state.topicPartition(), state.committed());
-                unfinished += state.unfinished();
-            }
-            report(KafkaRebalance.Kind.REVOKED, partitions, committed, released.dropped(), unfinished);
         }
 
+        /**
+         * Drops lost partitions without a commit. With transactions, the decision is taken under the transactions'
+         * lock, so that no commit runs between the partitions leaving the run and it: if a lost partition may have
+         * output not committed (a record processed since its last commit, whose output is in the open transaction,
+         * or one unfinished, whose output would be written later), that output must never be committed (the next
+         * owner writes it again), and nor can the rest of the open transaction, whose offsets moved with it. The
+         * run forfeits its transactions and fails.
+         */
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             if (partitions.isEmpty()) {
                 return;
             }
-            Released released = release(partitions);
+            Released released;
+            boolean forfeited = false;
+            if (transactions == null) {
+                released = release(partitions);
+            } else {
+                transactions.lock().lock();
+                try {
+                    released = release(partitions);
+                    if (released.states().stream().anyMatch(PartitionState::mayHaveUncommittedOutput)) {
+                        transactions.forfeit(committer);
+                        forfeited = true;
+                    }
+                } finally {
+                    transactions.lock().unlock();
+                }
+            }
             meters.rebalanced("lost");
             LOG.warn(
                     "pipeline '{}': lost {} (another member may already own them; nothing committed)",
@@ -446,6 +527,15 @@ final class SourceRun {
                 unfinished += state.unfinished();
             }
             report(KafkaRebalance.Kind.LOST, partitions, Map.of(), released.dropped(), unfinished);
+            if (forfeited && !closing && pollFailure == null) {
+                throw failed(new KafkaSourceException(
+                        "partitions " + partitions + " were lost (the member was no longer in its group: its session"
+                                + " timed out, or a poll came later than max.poll.interval.ms) while output of their"
+                                + " records was not committed; it cannot be committed without their offsets, nor the"
+                                + " rest of the open transaction without it, so the run fails and the transaction is"
+                                + " aborted (the group reads the records again)",
+                        null));
+            }
         }
 
         /** Stops taking records of {@code partitions}: none more is admitted, those not yet taken are dropped. */
@@ -486,33 +576,47 @@ final class SourceRun {
     /**
      * Commits a transaction with the offsets of revoked partitions along with the rest. If records of theirs are still
      * unfinished, their output could only be written after the new owner read them again: exactly once cannot hold,
-     * and the run fails (its open transaction is aborted).
+     * and the run fails (its transactions are forfeited). A run already forfeited commits nothing.
      */
     private void commitRevoked(List<PartitionState> revoked, boolean settled) {
+        if (transactions.forfeited(committer)) {
+            return;
+        }
         if (!settled) {
-            transactions.abort();
-            throw new KafkaSourceException(
+            throw failed(new KafkaSourceException(
                     "records of revoked partitions " + revoked + " did not finish within the drain timeout ("
                             + options.drainTimeout() + "), so their output could not be committed exactly once; the run"
                             + " fails and the open transaction is aborted (raise drainTimeout, or speed up the job)",
-                    null);
+                    null));
         }
-        revoking = revoked;
         try {
             if (!transactions.commit()) {
-                throw new KafkaSourceException(
+                if (transactions.forfeited(committer)) {
+                    return; // a commit failed on the sink's thread, which fails the run
+                }
+                throw failed(new KafkaSourceException(
                         "the offsets of revoked partitions " + revoked + " could not be committed with the output"
                                 + " (a later record was written before an earlier one finished: exactly once needs"
                                 + " each partition's order kept up to the sink)",
-                        null);
+                        null));
             }
             meters.committed(true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new KafkaSourceException("interrupted while committing a transaction on revocation", e);
-        } finally {
-            revoking = List.of();
+            throw failed(new KafkaSourceException("interrupted while committing a transaction on revocation", e));
         }
+    }
+
+    /** The states of those of {@code partitions} that are assigned. */
+    private List<PartitionState> statesOf(Collection<TopicPartition> partitions) {
+        List<PartitionState> states = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState state = assigned.get(tp);
+            if (state != null) {
+                states.add(state);
+            }
+        }
+        return states;
     }
 
     /** The source run as the transactions see it. The methods run under the transactions' lock. */

@@ -7,6 +7,8 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /*
  * The transactions of a transactional KafkaSink, and the one source run whose offsets they commit.
@@ -22,6 +24,12 @@ import org.apache.kafka.common.TopicPartition;
  *   sent. A commit from another thread (the poll thread at an interval or on a revocation, the source thread at the
  *   end) takes the lock and then waits until the sink has been out of its group for SETTLE, which covers the
  *   acknowledgements' delivery, or gives up for this time.
+ * - Output is committed only with the offsets of the run attached when it was written. Once a transaction of a run
+ *   is aborted, or a commit of it fails, the run is forfeited: its committable offsets no longer match what was
+ *   written (the aborted output of records whose acknowledgements moved them is gone), so it commits nothing again.
+ *   The sink still sends into transactions of its own, each aborted at the end of its group, as is the output of a
+ *   group sent while no run is attached (the tail of a run that ended unsettled). An attach aborts a transaction
+ *   still open, so a run's first commit holds only its own output.
  */
 final class Transactions {
 
@@ -37,6 +45,7 @@ final class Transactions {
         void committed(Map<TopicPartition, OffsetAndMetadata> offsets);
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSink.class);
     private static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Producer<?, ?> producer;
@@ -45,6 +54,8 @@ final class Transactions {
     private boolean open;
     /** Guarded by lock. */
     private Committer committer;
+    /** Whether the attached run commits nothing more (see the invariants). Guarded by lock. */
+    private boolean forfeited;
     /** When the sink last returned from a group; guarded by lock for writes. */
     private volatile long lastReturnNanos = System.nanoTime();
     /** Guarded by lock. */
@@ -64,7 +75,9 @@ final class Transactions {
                 throw new IllegalStateException("a transactional KafkaSink commits the offsets of one source run at a"
                         + " time, and another run uses it");
             }
+            abortIfOpen();
             committer = run;
+            forfeited = false;
             intervalNanos = interval.toNanos();
             lastCommitNanos = System.nanoTime();
         } finally {
@@ -99,9 +112,15 @@ final class Transactions {
         }
     }
 
-    /** The sink returned from a group. The caller holds the lock. */
+    /**
+     * The sink returned from a group. A group sent while no run is attached, or while the attached run is forfeited,
+     * is aborted at once: no commit may ever publish it. The caller holds the lock.
+     */
     void endGroup() {
         lastReturnNanos = System.nanoTime();
+        if (committer == null || forfeited) {
+            abortIfOpen();
+        }
     }
 
     ReentrantLock lock() {
@@ -126,11 +145,28 @@ final class Transactions {
         }
     }
 
-    /** Aborts the open transaction, if any: its output is discarded and its offsets not committed. */
-    void abort() {
+    /**
+     * Forfeits {@code run} if it is the one attached: the open transaction, if any, is aborted (its output discarded,
+     * its offsets not committed), and the run commits nothing more. Later output goes into transactions that are
+     * aborted too. Waits for the lock, so a commit under way completes first.
+     */
+    void forfeit(Committer run) {
         lock.lock();
         try {
-            abortIfOpen();
+            if (committer == run) {
+                forfeited = true;
+                abortIfOpen();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@code run} has been forfeited (or is no longer attached): it commits nothing more. */
+    boolean forfeited(Committer run) {
+        lock.lock();
+        try {
+            return committer != run || forfeited;
         } finally {
             lock.unlock();
         }
@@ -138,7 +174,7 @@ final class Transactions {
 
     private boolean commitLocked() {
         Committer run = committer;
-        if (run == null) {
+        if (run == null || forfeited) {
             return false;
         }
         Map<TopicPartition, OffsetAndMetadata> offsets = run.offsets();
@@ -148,24 +184,36 @@ final class Transactions {
         if (!open && offsets.isEmpty()) {
             return true;
         }
-        if (!open) {
-            producer.beginTransaction();
-            open = true;
+        try {
+            if (!open) {
+                producer.beginTransaction();
+                open = true;
+            }
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(offsets, run.groupMetadata());
+            }
+            producer.commitTransaction();
+        } catch (RuntimeException e) {
+            // Committed or not, output and offsets went (or did not) together; but the run cannot tell which.
+            forfeited = true;
+            abortIfOpen();
+            throw e;
         }
-        if (!offsets.isEmpty()) {
-            producer.sendOffsetsToTransaction(offsets, run.groupMetadata());
-        }
-        producer.commitTransaction();
         open = false;
         lastCommitNanos = System.nanoTime();
         run.committed(offsets);
         return true;
     }
 
+    /** Aborts the open transaction, if any. A producer that cannot abort (fenced, closed) fails its next send. */
     private void abortIfOpen() {
         if (open) {
             open = false;
-            producer.abortTransaction();
+            try {
+                producer.abortTransaction();
+            } catch (RuntimeException e) {
+                LOG.warn("aborting a transaction failed; the producer cannot send again", e);
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.errors.SerializationException;
@@ -172,6 +173,34 @@ class KafkaSourceTest {
         run.stop(Duration.ofSeconds(10));
         run.await(PATIENCE);
         assertThat(Topics.committed(broker, group).values()).containsExactly(200L);
+    }
+
+    @Test
+    void aStopWhileTheSourceWaitsOnAFullPipelineLetsWhatIsInFlightFinishBeforeCommitting() throws Exception {
+        // given a slow sink behind a small buffer: the source waits to emit
+        String topic = Topics.unique("stop-backpressure");
+        String group = topic + "-group";
+        broker.createTopic(topic, 1);
+        Topics.write(broker, topic, Topics.numbers(300), 1);
+        AtomicLong processed = new AtomicLong();
+        PipelineHandle<Long> run = Pipeline.from(source(topic, group)
+                        .commitInterval(Duration.ofMinutes(1))
+                        .build())
+                .buffer(8)
+                .to(Sink.forEach((ConsumerRecord<String, String> r) -> {
+                    Thread.sleep(20);
+                    processed.incrementAndGet();
+                }))
+                .start();
+        await().atMost(PATIENCE).until(() -> processed.get() >= 10);
+
+        // when
+        run.stop(Duration.ofSeconds(60));
+        run.await(PATIENCE);
+
+        // then every record the sink finished is committed: the stop waited for those in flight
+        assertThat(processed.get()).isLessThan(300);
+        assertThat(Topics.committed(broker, group).values()).containsExactly(processed.get());
     }
 
     @Test

@@ -51,6 +51,23 @@ final class Topics {
         }
     }
 
+    /** Writes {@code count} records, valued "0" to "count - 1", to one partition of {@code topic}; waits for each. */
+    static void writeTo(KafkaBroker broker, String topic, int partition, int count) throws Exception {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+                new StringSerializer(),
+                new StringSerializer())) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                sent.add(
+                        producer.send(new ProducerRecord<>(topic, partition, "key-" + partition, Integer.toString(i))));
+            }
+            for (Future<RecordMetadata> send : sent) {
+                send.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /** The values "0" to "count - 1". */
     static List<String> numbers(int count) {
         List<String> values = new ArrayList<>(count);
