@@ -8,7 +8,9 @@ package dev.sluice.pipeline;
  * name in the SLF4J MDC (under {@link StageContext#MDC_CORRELATION_ID} and {@link StageContext#MDC_PIPELINE}, as
  * on stage threads; no stage): {@code onStart} before any stage starts,
  * {@code onProgress} periodically while it runs, {@code onFinish} after every stage thread has ended and before
- * {@code run()} returns. They should return quickly; a slow callback delays the next one, not the stages. An
+ * {@code run()} returns. They should return quickly; a slow callback delays the next one and the run's end
+ * ({@code onFinish} waits for an {@code onProgress} under way), never the stages, the run's deadline or a stop's
+ * grace, which are enforced while it runs. {@code onProgress} runs on a thread of its own, with the same context. An
  * exception thrown by a callback is logged and otherwise ignored: a listener never breaks a run. The callbacks
  * of one run are called one at a time, in order; one listener may observe several runs at once.
  *

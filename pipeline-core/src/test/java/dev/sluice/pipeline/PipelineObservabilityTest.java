@@ -1,6 +1,7 @@
 package dev.sluice.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.MDC;
@@ -72,6 +74,60 @@ class PipelineObservabilityTest {
         assertThat(s.itemCount()).isEqualTo(100);
         assertThat(s.outcome()).isEqualTo(Outcome.COMPLETED);
         assertThat(s.itemsPerSecond()).isPositive();
+    }
+
+    @Test
+    void aSlowProgressCallbackDelaysNeitherTheDeadlineNorTheStagesButOnFinishComesAfterIt() throws Exception {
+        // given: a listener whose first progress report blocks until the test lets it go
+        List<String> events = new CopyOnWriteArrayList<>();
+        CountDownLatch inProgress = new CountDownLatch(1);
+        CountDownLatch releaseProgress = new CountDownLatch(1);
+        CountDownLatch stageInterrupted = new CountDownLatch(1);
+        PipelineListener slow = new PipelineListener() {
+            @Override
+            public void onProgress(PipelineSnapshot progress) {
+                if (inProgress.getCount() == 0) {
+                    return;
+                }
+                inProgress.countDown();
+                try {
+                    releaseProgress.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                events.add("progress returned");
+            }
+
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                events.add("finish " + summary.outcome());
+            }
+        };
+        PipelineHandle<Long> handle = Pipeline.from(Source.range(0, 10))
+                .listener(slow, Duration.ofMillis(10))
+                .map(x -> {
+                    try {
+                        new CountDownLatch(1).await();
+                    } catch (InterruptedException e) {
+                        stageInterrupted.countDown();
+                        throw e;
+                    }
+                    return x;
+                })
+                .to(Sink.count())
+                .start(Duration.ofMillis(300));
+        assertThat(inProgress.await(10, TimeUnit.SECONDS)).isTrue();
+        // when the deadline passes while the callback still blocks
+        // then the stages are aborted on time all the same
+        assertThat(stageInterrupted.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(events).isEmpty();
+        // and the run ends, with onFinish, only once the callback has returned
+        releaseProgress.countDown();
+        assertThatThrownBy(handle::await)
+                .isInstanceOfSatisfying(
+                        PipelineCancelledException.class,
+                        e -> assertThat(e.summary().outcome()).isEqualTo(Outcome.TIMED_OUT));
+        assertThat(events).containsExactly("progress returned", "finish TIMED_OUT");
     }
 
     @Test

@@ -87,6 +87,17 @@ public final class PipelineRun<R> {
     private final PipelineRunEvent runEvent = PipelineRunEvent.started();
 
     private boolean poked; // guarded by lock
+    /**
+     * The thread calling the listeners' {@code onProgress}, while one does; coordinator only. Progress is reported
+     * off the coordinator so that a slow callback delays the next callback and the run's end, never the deadline or
+     * a stop's grace, which the coordinator enforces meanwhile.
+     */
+    private Thread progressThread;
+    /** The last progress thread started, joined before onFinish (it may still be poking). Coordinator only. */
+    private Thread lastProgressThread;
+    /** Set by the progress thread as it ends (then it pokes the coordinator). */
+    private volatile boolean progressEnded;
+
     private volatile boolean stopping;
     /** When the run was first aborted (or, after its sink completed, its stragglers interrupted), or 0. */
     private volatile long abortedNanos;
@@ -406,7 +417,7 @@ public final class PipelineRun<R> {
                             "pipeline run stopped, and the grace period ran out before it drained")));
                     return;
                 }
-                long next = listeners.nextProgressDue();
+                long next = progressInFlight() ? Long.MAX_VALUE : listeners.nextProgressDue();
                 boolean progressDue = next != Long.MAX_VALUE && now - next >= 0;
                 long earlyAt = finishedEarlyNanos;
                 if (earlyAt != 0L && nextStragglerReport == 0L) {
@@ -417,7 +428,7 @@ public final class PipelineRun<R> {
                     lock.unlock();
                     try {
                         if (progressDue) {
-                            listeners.progress(now, this::snapshot);
+                            startProgress(now);
                         }
                         if (stragglersDue) {
                             reportStagesNotEndingEarly(Duration.ofNanos(now - earlyAt));
@@ -447,6 +458,65 @@ public final class PipelineRun<R> {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a progress callback is under way. Its thread's writes (the listeners' next due times) happen before it
+     * sets {@link #progressEnded}, so once that is read true they are seen here.
+     */
+    private boolean progressInFlight() {
+        if (progressThread == null) {
+            return false;
+        }
+        if (!progressEnded) {
+            return true;
+        }
+        progressThread = null;
+        return false;
+    }
+
+    /** Calls the listeners due at {@code now} on a thread of their own, in the run's context, as the coordinator's. */
+    private void startProgress(long now) {
+        progressEnded = false;
+        lastProgressThread = progressThread = Thread.ofVirtual()
+                .name("sluice-listeners-" + config.pipelineName())
+                .start(() -> {
+                    try (CallerContext.Restored restored = callerContext.restore();
+                            Observation.Scope scope = observation.open()) {
+                        MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
+                        MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
+                        listeners.progress(now, this::snapshot);
+                    } finally {
+                        MDC.remove(StageContext.MDC_CORRELATION_ID);
+                        MDC.remove(StageContext.MDC_PIPELINE);
+                        progressEnded = true; // after the callbacks: see progressInFlight
+                        poke();
+                    }
+                });
+    }
+
+    /**
+     * Waits, however interrupted, for the last progress thread: callbacks of a run never overlap, and onFinish comes
+     * after every onProgress.
+     */
+    private void awaitProgress() {
+        Thread t = lastProgressThread;
+        if (t == null) {
+            return;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        lastProgressThread = null;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -532,6 +602,7 @@ public final class PipelineRun<R> {
                     s.duration().toMillis());
         }
         runEvent.ended(s);
+        awaitProgress();
         listeners.finish(s);
     }
 
