@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -224,6 +225,46 @@ class ExactlyOnceTest {
                     .isInstanceOf(KafkaSourceException.class)
                     .hasMessageContaining("were lost");
         }
+        assertOutputMatchesCommittedOffsets(out, 1, group);
+    }
+
+    @Test
+    void aStopWhileTheSourceWaitsOnAFullPipelineCommitsWhatIsInFlightWithItsOutput() throws Exception {
+        // given a slow map behind a small buffer: the source waits to emit
+        String topic = Topics.unique("eos-stop");
+        String out = topic + ".out";
+        String group = topic + "-group";
+        broker.createTopic(topic, 1);
+        broker.createTopic(out, 1);
+        Topics.writeTo(broker, topic, 0, 300);
+        AtomicLong mapped = new AtomicLong();
+        try (KafkaSink<String, String> sink = transactionalSink(topic + "-tx")) {
+            KafkaSource<String, String> source = KafkaSource.builder(new StringDeserializer(), new StringDeserializer())
+                    .bootstrapServers(broker.bootstrapServers())
+                    .groupId(group)
+                    .topics(topic)
+                    .commitInterval(Duration.ofMinutes(1))
+                    .exactlyOnce(sink)
+                    .build();
+            PipelineHandle<Long> run = Pipeline.from(source)
+                    .buffer(8)
+                    .map(r -> {
+                        Thread.sleep(20);
+                        mapped.incrementAndGet();
+                        return new ProducerRecord<>(out, r.key(), r.partition() + ":" + r.offset());
+                    })
+                    .to(sink.sink())
+                    .start();
+            await().atMost(Topics.PATIENCE).until(() -> mapped.get() >= 10);
+
+            // when
+            run.stop(Duration.ofSeconds(60));
+            run.await(Topics.PATIENCE);
+        }
+
+        // then the records in flight finished, and were committed with their output
+        assertThat(mapped.get()).isLessThan(300);
+        assertThat(Topics.committed(broker, group).values()).containsExactly(mapped.get());
         assertOutputMatchesCommittedOffsets(out, 1, group);
     }
 
