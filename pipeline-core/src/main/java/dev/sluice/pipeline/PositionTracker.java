@@ -32,9 +32,10 @@ import java.util.function.LongConsumer;
  *
  * <p><b>Memory.</b> The tracker holds one small entry per tracked position from the lowest one not yet complete
  * to the newest ({@link #inFlight()} of them), and nothing for positions below {@link #committable()}. In a
- * pipeline the number not yet acknowledged is bounded by the pipeline's own memory bound; the completed ones kept
- * behind a slow item are not, so a source that may run far ahead of one slow item should watch {@code inFlight()}
- * and pause.
+ * pipeline the number not yet acknowledged is bounded by the pipeline's own memory bound plus what its sink holds
+ * unconfirmed ({@code Sink.Writer.unconfirmed()}: a whole run's items for a sink that answers once per run, such as
+ * {@code GrpcClientStream.sink()}); the completed ones kept behind a slow item are not bounded, so a source that may
+ * run far ahead of one slow item should watch {@code inFlight()} and pause.
  *
  * <p>Incubating: may change in a minor release.
  *

@@ -355,6 +355,10 @@ public final class Sink<T, R> {
          * still counted are {@link Disposition#RELEASED}, so a checkpoint never passes them. Read after each
          * {@code write}, on the sink's thread. The default, 0, says an item is done when its {@code write} returns.
          *
+         * <p>An error policy that skips or dead-letters handles only the item whose {@code write} threw. A writer whose
+         * failed write also lost earlier items must keep counting them here and throw from {@link #complete}, so that
+         * the run fails and they are released rather than claimed as processed.
+         *
          * @return the number of the items written last that are not yet done, at most the number written
          * @since 0.1
          */

@@ -399,6 +399,108 @@ class PipelineCancellationTest {
     }
 
     @Test
+    void aProgressCallbackThatAwaitsItsOwnRunIsRefusedRatherThanHanging() throws Exception {
+        // given a listener whose progress report waits for the run it observes
+        java.util.concurrent.atomic.AtomicReference<PipelineHandle<Long>> handle =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> refused =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch triedToWait = new CountDownLatch(1);
+        PipelineListener awaiting = new PipelineListener() {
+            @Override
+            public void onProgress(PipelineSnapshot progress) {
+                if (triedToWait.getCount() == 0) {
+                    return;
+                }
+                try {
+                    started.await();
+                    handle.get().await();
+                } catch (Throwable t) {
+                    refused.set(t);
+                }
+                triedToWait.countDown();
+            }
+        };
+        // when
+        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 10))
+                .listener(awaiting, Duration.ofMillis(5))
+                .map(x -> {
+                    triedToWait.await(); // the run lasts until the listener has tried
+                    return x;
+                })
+                .to(Sink.count())
+                .start();
+        handle.set(run);
+        started.countDown();
+        // then the run still ends, and the listener was told why it could not wait
+        assertThat(run.await().value()).isEqualTo(10);
+        assertThat(refused.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("wait for itself");
+    }
+
+    @Test
+    void aSlowProgressCallbackAndTheWatchdogsReportsNeverOverlap() throws Exception {
+        // given a stage that ignores the interrupt a take(1) sends it, reported every 20 ms, and a listener whose
+        // progress report, once the take has finished, waits for a stuck-stage report (up to 500 ms)
+        AtomicBoolean release = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger inCallback = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch sinkDone = new CountDownLatch(1);
+        CountDownLatch stuckReported = new CountDownLatch(1);
+        Source<Long> stubborn = emitter -> {
+            stageThreads.add(Thread.currentThread());
+            emitter.emit(1L);
+            while (!release.get()) {
+                Thread.interrupted(); // ignores the interrupt take(1) sends it
+                java.util.concurrent.locks.LockSupport.parkNanos(
+                        Duration.ofMillis(1).toNanos());
+            }
+        };
+        PipelineListener listener = new PipelineListener() {
+            private void enter() {
+                if (inCallback.incrementAndGet() > 1) {
+                    overlaps.incrementAndGet();
+                }
+            }
+
+            @Override
+            public void onProgress(PipelineSnapshot progress) {
+                enter();
+                try {
+                    if (sinkDone.getCount() == 0 && !release.get()) {
+                        stuckReported.await(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        release.set(true);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    inCallback.decrementAndGet();
+                }
+            }
+
+            @Override
+            public void onStuckStage(String stage, StackTraceElement[] where) {
+                enter();
+                stuckReported.countDown();
+                inCallback.decrementAndGet();
+            }
+        };
+        // when
+        PipelineResult<Long> result = Pipeline.from(stubborn)
+                .named("stubborn")
+                .watchdog(Duration.ofMillis(20))
+                .listener(listener, Duration.ofMillis(5))
+                .take(1)
+                .to(Sink.forEach(x -> sinkDone.countDown()))
+                .run(Duration.ofSeconds(30));
+        // then
+        assertThat(result.value()).isEqualTo(1);
+        assertThat(release.get()).isTrue();
+        assertThat(overlaps.get()).isZero();
+        assertNoStageThreadAlive(null);
+    }
+
+    @Test
     void aCancelAfterTheSinkCompletedDoesNotChangeTheOutcome() throws Exception {
         // given a take(1) whose source ignores interrupts for a while, so the run is still ending after its sink
         CountDownLatch release = new CountDownLatch(1);

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * started. {@code startedRowAfter(Duration.ZERO)} writes it as every run starts.
  *
  * <h2>Threads and failure</h2>
- * Callbacks run on the run's coordinating thread. They never throw: a problem is logged. {@code onFinish} waits while
+ * Callbacks run on a thread of the run, one at a time, never on a stage thread. They never throw: a problem is logged. {@code onFinish} waits while
  * the writer's queue is full (with the writer's default policy), which delays the return of {@code run()}, never the
  * stages. One listener can serve any number of runs, concurrently too; it keeps a little state per run that has a
  * running event, until the run finishes.

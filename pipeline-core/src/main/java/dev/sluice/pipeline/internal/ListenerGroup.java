@@ -9,9 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The listeners of one run, each with its own progress schedule. Called from the run's coordinating thread only,
- * so a run's callbacks never overlap. A callback that throws (anything, an {@code Error} included) is logged and
- * otherwise ignored.
+ * The listeners of one run, each with its own progress schedule. Called from the run's coordinating thread, and
+ * {@link #progress} from a thread the coordinator starts and does not overlap with any other call (its writes are
+ * published to the coordinator before the next call), so a run's callbacks never overlap. A callback that throws
+ * (anything, an {@code Error} included) is logged and otherwise ignored.
  */
 final class ListenerGroup {
     private static final Logger log = LoggerFactory.getLogger(PipelineListener.class);

@@ -32,8 +32,8 @@ import org.slf4j.MDC;
 
 /**
  * One run of a pipeline: its links, stage threads, listeners and meters, and the coordinating thread that
- * starts them, watches the deadline, calls listeners, and, once every stage thread has ended, decides the
- * outcome.
+ * starts them, watches the deadline, calls listeners (onProgress on a thread of its own, never overlapping another
+ * callback), and, once every stage thread has ended, decides the outcome.
  *
  * <p>The coordinator is a thread of the run like the stages: it carries the run's correlation ID and pipeline
  * name in its MDC (under the keys stage threads use, without a stage), so that listeners log with them, and clears
@@ -95,6 +95,8 @@ public final class PipelineRun<R> {
     private Thread progressThread;
     /** The last progress thread started, joined before onFinish (it may still be poking). Coordinator only. */
     private Thread lastProgressThread;
+    /** The progress thread, as it records itself when it starts: a listener there may not await the run either. */
+    private volatile Thread progressCaller;
     /** Set by the progress thread as it ends (then it pokes the coordinator). */
     private volatile boolean progressEnded;
 
@@ -291,6 +293,7 @@ public final class PipelineRun<R> {
             }
             forkStages();
             watch();
+            awaitProgress(); // before the scope's straggler reports, which call listeners too
             try {
                 scope.join();
             } catch (ExecutionException | CancellationException | TimeoutException e) {
@@ -417,13 +420,16 @@ public final class PipelineRun<R> {
                             "pipeline run stopped, and the grace period ran out before it drained")));
                     return;
                 }
-                long next = progressInFlight() ? Long.MAX_VALUE : listeners.nextProgressDue();
+                // While a progress callback is under way, no other callback starts (callbacks never overlap): its
+                // thread pokes when it ends.
+                boolean listenersBusy = progressInFlight();
+                long next = listenersBusy ? Long.MAX_VALUE : listeners.nextProgressDue();
                 boolean progressDue = next != Long.MAX_VALUE && now - next >= 0;
                 long earlyAt = finishedEarlyNanos;
                 if (earlyAt != 0L && nextStragglerReport == 0L) {
                     nextStragglerReport = earlyAt + watchdog;
                 }
-                boolean stragglersDue = nextStragglerReport != 0L && now - nextStragglerReport >= 0;
+                boolean stragglersDue = !listenersBusy && nextStragglerReport != 0L && now - nextStragglerReport >= 0;
                 if (progressDue || stragglersDue) {
                     lock.unlock();
                     try {
@@ -448,7 +454,7 @@ public final class PipelineRun<R> {
                 if (stopping) {
                     wait = Math.min(wait, stopDeadlineNanos - now);
                 }
-                if (nextStragglerReport != 0L) {
+                if (nextStragglerReport != 0L && !listenersBusy) {
                     wait = Math.min(wait, nextStragglerReport - now);
                 }
                 if (!poked) {
@@ -482,6 +488,7 @@ public final class PipelineRun<R> {
         lastProgressThread = progressThread = Thread.ofVirtual()
                 .name("sluice-listeners-" + config.pipelineName())
                 .start(() -> {
+                    progressCaller = Thread.currentThread();
                     try (CallerContext.Restored restored = callerContext.restore();
                             Observation.Scope scope = observation.open()) {
                         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
@@ -577,6 +584,7 @@ public final class PipelineRun<R> {
     }
 
     private void finish() {
+        awaitProgress(); // the last onProgress ends before the run's end is recorded
         endNanos = System.nanoTime();
         PipelineSummary s = summarize();
         summary = s;
@@ -602,7 +610,6 @@ public final class PipelineRun<R> {
                     s.duration().toMillis());
         }
         runEvent.ended(s);
-        awaitProgress();
         listeners.finish(s);
     }
 
@@ -687,7 +694,8 @@ public final class PipelineRun<R> {
     }
 
     private void refuseFromCoordinator() {
-        if (Thread.currentThread() == coordinator) {
+        Thread self = Thread.currentThread();
+        if (self == coordinator || self == progressCaller) {
             throw new IllegalStateException("pipeline '" + config.pipelineName()
                     + "': a listener waited for the end of its own run, which would wait for itself");
         }
