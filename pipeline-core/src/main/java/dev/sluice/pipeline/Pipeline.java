@@ -493,7 +493,7 @@ public final class Pipeline<T> {
     }
 
     /**
-     * Whether each run's threads (its stages, {@code mapConcurrent}'s workers, the thread that calls the listeners)
+     * Whether each run's threads (its stages, {@code mapConcurrent}'s workers, the threads that call the listeners)
      * start with the context of the thread that calls {@code run()} or {@code start()}: its SLF4J MDC, under the
      * run's own keys, and every thread-local that an accessor in context-propagation's global
      * {@code io.micrometer.context.ContextRegistry} reads (Micrometer's current {@code Observation}, OpenTelemetry's

@@ -26,7 +26,7 @@ public final class RunnablePipeline<R> {
 
     /**
      * Runs the pipeline on the calling thread's behalf and waits for it. Returns only after every thread of the
-     * run has ended: the stage threads and the thread that calls the listeners.
+     * run has ended: the stage threads and the threads that call the listeners.
      *
      * @return the result of a run that completed
      * @throws PipelineFailedException if a stage failed; it carries the partial summary
