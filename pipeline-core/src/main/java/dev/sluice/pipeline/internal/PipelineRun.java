@@ -88,13 +88,11 @@ public final class PipelineRun<R> {
 
     private boolean poked; // guarded by lock
     /**
-     * The thread calling the listeners' {@code onProgress}, while one does; coordinator only. Progress is reported
-     * off the coordinator so that a slow callback delays the next callback and the run's end, never the deadline or
-     * a stop's grace, which the coordinator enforces meanwhile.
+     * The last thread started to call the listeners' {@code onProgress}, until it is joined; coordinator only.
+     * Progress is reported off the coordinator so that a slow callback delays the next callback and the run's end,
+     * never the deadline or a stop's grace, which the coordinator enforces meanwhile.
      */
     private Thread progressThread;
-    /** The last progress thread started, joined before onFinish (it may still be poking). Coordinator only. */
-    private Thread lastProgressThread;
     /** The progress thread, as it records itself when it starts: a listener there may not await the run either. */
     private volatile Thread progressCaller;
     /** Set by the progress thread as it ends (then it pokes the coordinator). */
@@ -472,20 +470,14 @@ public final class PipelineRun<R> {
      * sets {@link #progressEnded}, so once that is read true they are seen here.
      */
     private boolean progressInFlight() {
-        if (progressThread == null) {
-            return false;
-        }
-        if (!progressEnded) {
-            return true;
-        }
-        progressThread = null;
-        return false;
+        return progressThread != null && !progressEnded;
     }
 
     /** Calls the listeners due at {@code now} on a thread of their own, in the run's context, as the coordinator's. */
     private void startProgress(long now) {
+        awaitProgress(); // the previous one has ended its callbacks; it may still be poking
         progressEnded = false;
-        lastProgressThread = progressThread = Thread.ofVirtual()
+        progressThread = Thread.ofVirtual()
                 .name("sluice-listeners-" + config.pipelineName())
                 .start(() -> {
                     progressCaller = Thread.currentThread();
@@ -508,7 +500,7 @@ public final class PipelineRun<R> {
      * after every onProgress.
      */
     private void awaitProgress() {
-        Thread t = lastProgressThread;
+        Thread t = progressThread;
         if (t == null) {
             return;
         }
@@ -521,7 +513,7 @@ public final class PipelineRun<R> {
                 interrupted = true;
             }
         }
-        lastProgressThread = null;
+        progressThread = null;
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
