@@ -22,13 +22,32 @@ final class Latency {
 
     private Latency() {}
 
+    /** How the paced source waits for an item's due time. */
+    enum Pacer {
+        /** Polls the clock with {@link Thread#yield()} between polls. */
+        YIELD,
+        /** Polls the clock with {@link Thread#onSpinWait()} between polls. */
+        SPIN;
+
+        long waitUntil(long due) {
+            while (System.nanoTime() < due) {
+                if (this == YIELD) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            return due;
+        }
+    }
+
     /** The Sluice pipeline as a user writes it, with its default links. */
-    static long sluice(int n, long intervalNanos, Histogram histogram) throws InterruptedException {
+    static long sluice(int n, long intervalNanos, Pacer pacer, Histogram histogram) throws InterruptedException {
         check(n, intervalNanos);
         long start = System.nanoTime() + LEAD_NANOS;
         long recorded = Pipeline.from((Source<Long>) emitter -> {
                     for (int i = 0; i < n; i++) {
-                        emitter.emit(waitUntil(start + i * intervalNanos));
+                        emitter.emit(pacer.waitUntil(start + i * intervalNanos));
                     }
                 })
                 .map(due -> due + 1)
@@ -48,6 +67,7 @@ final class Latency {
     static long reactor(
             int n,
             long intervalNanos,
+            Pacer pacer,
             Histogram histogram,
             Scheduler sourceThread,
             Scheduler mapThread,
@@ -60,7 +80,7 @@ final class Latency {
                     if (i >= n) {
                         sink.complete();
                     } else {
-                        sink.next(waitUntil(start + i * intervalNanos));
+                        sink.next(pacer.waitUntil(start + i * intervalNanos));
                     }
                 })
                 .subscribeOn(sourceThread)
@@ -73,13 +93,6 @@ final class Latency {
                 })
                 .block();
         return Items.expect("latencies recorded", n, recorded == null ? -1 : recorded);
-    }
-
-    private static long waitUntil(long due) {
-        while (System.nanoTime() < due) {
-            Thread.onSpinWait();
-        }
-        return due;
     }
 
     private static void check(int n, long intervalNanos) {

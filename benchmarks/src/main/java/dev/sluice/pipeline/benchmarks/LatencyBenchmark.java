@@ -25,7 +25,8 @@ import reactor.core.scheduler.Schedulers;
  * The latency of an item through a three-stage pipeline that is not saturated ({@link Latency}): the source paced at
  * {@code load} percent of the Sluice pipeline's saturated throughput, measured at the start of each fork by running
  * the unpaced pipeline ({@link ThreeStages#sluicePipeline}); Sluice's pipeline and Reactor's {@code publishOn}
- * pipeline at the same rates. The score is JMH's time per paced run, which only says the pacing held; the figures are
+ * pipeline at the same rates, each with the source's two ways of waiting for an item's due time ({@code pacer}:
+ * {@code yield}, the one the targets read, and {@code spin}; {@link Latency.Pacer}). The score is JMH's time per paced run, which only says the pacing held; the figures are
  * the percentiles of the time from an item's due time to the sink over every measured run of the fork, printed at the
  * end of the fork as one line {@code LATENCY {...}} (JSON) that {@code report.py} reads from the run's log. The floor
  * they compare with is the scheduler's own hand-off ({@code SchedulerBenchmark.pingPong}) times the two hops.
@@ -49,8 +50,12 @@ public class LatencyBenchmark {
     @Param({"10", "50", "90"})
     public int load;
 
+    @Param({"yield", "spin"})
+    public String pacer;
+
     private long saturatedNanosPerItem;
     private long intervalNanos;
+    private Latency.Pacer waiting;
     private final Histogram all = new Histogram(3_600_000_000_000L, 3);
     private Histogram iteration;
     private boolean measuring;
@@ -63,6 +68,11 @@ public class LatencyBenchmark {
         if (load < 1 || load > 100) {
             throw new IllegalArgumentException("load must be a percentage from 1 to 100, got " + load);
         }
+        waiting = switch (pacer) {
+            case "yield" -> Latency.Pacer.YIELD;
+            case "spin" -> Latency.Pacer.SPIN;
+            default -> throw new IllegalArgumentException("pacer must be yield or spin, got " + pacer);
+        };
         long best = Long.MAX_VALUE;
         for (int r = 0; r < SATURATION_RUNS; r++) {
             long t0 = System.nanoTime();
@@ -102,10 +112,11 @@ public class LatencyBenchmark {
         }
         System.out.println(String.format(
                 Locale.ROOT,
-                "LATENCY {\"pipeline\": \"%s\", \"load\": %d, \"saturatedNanosPerItem\": %d, \"intervalNanos\": %d,"
+                "LATENCY {\"pipeline\": \"%s\", \"load\": %d, \"pacer\": \"%s\", \"saturatedNanosPerItem\": %d, \"intervalNanos\": %d,"
                         + " \"count\": %d, \"p50\": %d, \"p99\": %d, \"p999\": %d, \"max\": %d}",
                 pipeline,
                 load,
+                pacer,
                 saturatedNanosPerItem,
                 intervalNanos,
                 all.getTotalCount(),
@@ -119,7 +130,7 @@ public class LatencyBenchmark {
     @Benchmark
     public long pacedRun() throws InterruptedException {
         return "sluice".equals(pipeline)
-                ? Latency.sluice(ITEMS, intervalNanos, iteration)
-                : Latency.reactor(ITEMS, intervalNanos, iteration, sourceThread, mapThread, sinkThread);
+                ? Latency.sluice(ITEMS, intervalNanos, waiting, iteration)
+                : Latency.reactor(ITEMS, intervalNanos, waiting, iteration, sourceThread, mapThread, sinkThread);
     }
 }

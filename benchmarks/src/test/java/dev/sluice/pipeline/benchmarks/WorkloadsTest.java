@@ -114,8 +114,10 @@ class WorkloadsTest {
         }
     }
 
-    @Test
-    void bothPacedPipelinesRecordTheLatencyOfEveryItemNoLessThanItsTrip() throws InterruptedException {
+    @ParameterizedTest
+    @EnumSource(Latency.Pacer.class)
+    void bothPacedPipelinesRecordTheLatencyOfEveryItemNoLessThanItsTrip(Latency.Pacer pacer)
+            throws InterruptedException {
         int n = 2_000;
         long interval = 20_000;
         Histogram sluice = new Histogram(3);
@@ -125,11 +127,15 @@ class WorkloadsTest {
         Scheduler c = Schedulers.newSingle("test-sink");
         try {
             long t0 = System.nanoTime();
-            assertThat(Latency.sluice(n, interval, sluice)).isEqualTo(n);
+            assertThat(Latency.sluice(n, interval, pacer, sluice)).isEqualTo(n);
             assertThat(System.nanoTime() - t0)
                     .as("paced: the run lasts n intervals")
                     .isGreaterThan(n * interval);
-            assertThat(Latency.reactor(n, interval, reactor, a, b, c)).isEqualTo(n);
+            t0 = System.nanoTime();
+            assertThat(Latency.reactor(n, interval, pacer, reactor, a, b, c)).isEqualTo(n);
+            assertThat(System.nanoTime() - t0)
+                    .as("paced: the run lasts n intervals")
+                    .isGreaterThan(n * interval);
         } finally {
             a.dispose();
             b.dispose();
@@ -139,7 +145,7 @@ class WorkloadsTest {
         assertThat(reactor.getTotalCount()).isEqualTo(n);
         assertThat(sluice.getMinValue()).isPositive();
         assertThat(reactor.getMinValue()).isPositive();
-        assertThatThrownBy(() -> Latency.sluice(10, 0, sluice))
+        assertThatThrownBy(() -> Latency.sluice(10, 0, pacer, sluice))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("intervalNanos must be at least 1, got 0");
     }
