@@ -1,8 +1,8 @@
 package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.CallerContext;
-import dev.sluice.pipeline.internal.Nanos;
 import dev.sluice.pipeline.internal.StackDump;
+import dev.sluice.pipeline.internal.check.Nanos;
 import dev.sluice.pipeline.internal.check.Require;
 import java.io.InterruptedIOException;
 import java.nio.channels.ClosedByInterruptException;
@@ -361,7 +361,7 @@ public final class Scope implements AutoCloseable {
         long started = System.nanoTime();
         lock.lock();
         try {
-            long interval = stragglerReportInterval.toNanos();
+            long interval = Nanos.saturated(stragglerReportInterval);
             long nextReport = started + interval;
             while (running.get() > 0) {
                 long nanos = nextReport - System.nanoTime();

@@ -11,6 +11,7 @@ import dev.sluice.pipeline.audit.internal.Spillover;
 import dev.sluice.pipeline.audit.internal.WriterCounters;
 import dev.sluice.pipeline.audit.internal.WriterMeters;
 import dev.sluice.pipeline.audit.internal.WriterState;
+import dev.sluice.pipeline.internal.check.Nanos;
 import dev.sluice.pipeline.internal.check.Require;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -304,13 +305,14 @@ public final class AuditWriter implements AutoCloseable {
      */
     public AuditReport close(Duration timeout) {
         Require.notNegative(timeout, "timeout");
-        if (!state.beginClose(System.nanoTime() + timeout.toNanos())) {
-            state.awaitClosed(timeout.toNanos() + CLOSE_GRACE_NANOS);
+        long timeoutNanos = Nanos.saturated(timeout);
+        if (!state.beginClose(System.nanoTime() + timeoutNanos)) {
+            state.awaitClosed(timeoutNanos + CLOSE_GRACE_NANOS);
             return report();
         }
         try {
             queue.offer(DrainLoop.WAKE_UP); // each writer thread that ends passes it on (see DrainLoop)
-            if (!state.awaitThreadsEnded(timeout.toNanos())) {
+            if (!state.awaitThreadsEnded(timeoutNanos)) {
                 log.warn(
                         "the audit writer did not finish within {}; interrupting it ({} events pending)",
                         timeout,
@@ -490,7 +492,7 @@ public final class AuditWriter implements AutoCloseable {
             Require.positive(initialDelay, "initialDelay");
             Require.positive(maxDelay, "maxDelay");
             Require.argument(
-                    initialDelay.toMillis() >= 1,
+                    initialDelay.compareTo(Duration.ofMillis(1)) >= 0,
                     "initialDelay",
                     "be at least 1 ms (the backoff counts whole milliseconds)",
                     initialDelay);

@@ -92,6 +92,25 @@ class AuditWriterTest {
     }
 
     @Test
+    void aCloseTimeoutAndARetryDelayMeantAsNeverAreTakenSo() throws Exception {
+        // given durations too long to count in nanoseconds, as "never" is often written
+        InMemoryAuditSink store = new InMemoryAuditSink();
+        AuditWriter writer = track(AuditWriter.builder(store)
+                .retry(2, Duration.ofMillis(10), java.time.temporal.ChronoUnit.FOREVER.getDuration())
+                .build());
+        for (AuditEvent e : events("forever", 100)) {
+            writer.submit(e);
+        }
+
+        // when
+        AuditReport report = writer.close(Duration.ofMillis(Long.MAX_VALUE));
+
+        // then the writer wrote everything and closed, as with any other timeout
+        assertThat(report).isEqualTo(new AuditReport(100, 100, 0, 0, 0, 0, 0));
+        assertThat(store.size()).isEqualTo(100);
+    }
+
+    @Test
     void severalWriterThreadsWriteBatchesAtOnceAndEveryEventOnce() throws Exception {
         // given a store whose writes wait until two of them are under way at once, and that counts how many are; and a
         // spill file left with 200 events, whose replay must not add a store call to those of the two writer threads

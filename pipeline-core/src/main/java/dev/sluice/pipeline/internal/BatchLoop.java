@@ -2,6 +2,7 @@ package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,7 @@ final class BatchLoop extends StageLoop {
     BatchLoop(RunningStage stage, Operator.Batch op) {
         super(stage);
         this.size = op.size();
-        this.maxWaitNanos = op.maxWait().toNanos();
+        this.maxWaitNanos = Nanos.saturated(op.maxWait());
     }
 
     @Override

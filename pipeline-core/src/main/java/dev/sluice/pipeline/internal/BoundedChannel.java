@@ -5,6 +5,7 @@ import dev.sluice.pipeline.ChannelClosedException;
 import dev.sluice.pipeline.ChannelFailedException;
 import dev.sluice.pipeline.ChannelFullException;
 import dev.sluice.pipeline.Overflow;
+import dev.sluice.pipeline.internal.check.Nanos;
 import dev.sluice.pipeline.internal.check.Require;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

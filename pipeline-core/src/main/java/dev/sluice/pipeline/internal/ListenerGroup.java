@@ -3,6 +3,7 @@ package dev.sluice.pipeline.internal;
 import dev.sluice.pipeline.PipelineListener;
 import dev.sluice.pipeline.PipelineSnapshot;
 import dev.sluice.pipeline.PipelineSummary;
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -26,8 +27,7 @@ final class ListenerGroup {
         this.pipelineName = pipelineName;
         this.nextProgress = new long[registrations.size()];
         for (int i = 0; i < nextProgress.length; i++) {
-            nextProgress[i] =
-                    startNanos + registrations.get(i).progressInterval().toNanos();
+            nextProgress[i] = startNanos + Nanos.saturated(registrations.get(i).progressInterval());
         }
     }
 
@@ -58,7 +58,7 @@ final class ListenerGroup {
                 }
                 RunConfig.ListenerRegistration r = registrations.get(i);
                 call("onProgress", r.listener(), taken, PipelineListener::onProgress);
-                long interval = r.progressInterval().toNanos();
+                long interval = Nanos.saturated(r.progressInterval());
                 // Catch up without bursts if a callback ran long.
                 nextProgress[i] += interval * Math.max(1, (now - nextProgress[i]) / interval + 1);
             }

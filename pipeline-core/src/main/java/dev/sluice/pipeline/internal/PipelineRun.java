@@ -9,6 +9,7 @@ import dev.sluice.pipeline.PipelineSummary;
 import dev.sluice.pipeline.Scope;
 import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.StageStats;
+import dev.sluice.pipeline.internal.check.Nanos;
 import io.micrometer.observation.Observation;
 import java.time.Duration;
 import java.time.Instant;
@@ -403,7 +404,7 @@ public final class PipelineRun<R> {
 
     /** Waits for the stage threads, calling listeners and enforcing the deadline and the stop's grace. */
     private void watch() throws InterruptedException {
-        long watchdog = config.watchdogInterval().toNanos();
+        long watchdog = Nanos.saturated(config.watchdogInterval());
         long nextStragglerReport = 0L;
         lock.lock();
         try {

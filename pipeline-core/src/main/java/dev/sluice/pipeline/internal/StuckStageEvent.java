@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.internal;
 
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.time.Duration;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
@@ -77,7 +78,7 @@ final class StuckStageEvent extends Event {
         event.stage = stage;
         event.stageThread = thread.getName();
         event.stuckFor = stuckForNanos;
-        event.threshold = threshold.toNanos();
+        event.threshold = Nanos.saturated(threshold);
         event.cause = cause;
         event.where = StackDump.of(where).strip();
         event.commit();

@@ -2,6 +2,7 @@ package dev.sluice.pipeline.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

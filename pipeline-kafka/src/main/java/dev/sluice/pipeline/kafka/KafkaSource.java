@@ -557,7 +557,7 @@ public final class KafkaSource<K, V> implements Source<ConsumerRecord<K, V>> {
             ConsumerConfig config = BuilderSettings.parse("consumer", properties, () -> new ConsumerConfig(props));
             int maxPollInterval = config.getInt(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
             Require.argument(
-                    drainTimeout.toMillis() < maxPollInterval,
+                    drainTimeout.compareTo(Duration.ofMillis(maxPollInterval)) < 0,
                     "drainTimeout",
                     "be below max.poll.interval.ms (" + maxPollInterval + " ms), since revoked partitions drain"
                             + " inside a poll",

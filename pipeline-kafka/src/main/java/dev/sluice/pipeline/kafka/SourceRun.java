@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.kafka;
 
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -177,7 +178,7 @@ final class SourceRun {
      * @return whether they all were acknowledged
      */
     private boolean awaitSettled(List<PartitionState> states) {
-        long deadline = System.nanoTime() + options.drainTimeout().toNanos();
+        long deadline = System.nanoTime() + Nanos.saturated(options.drainTimeout());
         boolean interrupted = false;
         try {
             while (!states.stream().allMatch(PartitionState::settled)) {
@@ -220,7 +221,7 @@ final class SourceRun {
             consumer = c;
             requireTopics();
             c.subscribe(options.topics(), new Rebalance());
-            nextCommitNanos = System.nanoTime() + options.commitInterval().toNanos();
+            nextCommitNanos = System.nanoTime() + Nanos.saturated(options.commitInterval());
             while (!closing) {
                 pauseOrResume();
                 ConsumerRecords<byte[], byte[]> polled;
@@ -237,8 +238,7 @@ final class SourceRun {
                 updateLag();
                 if (System.nanoTime() - nextCommitNanos >= 0) {
                     commit(false);
-                    nextCommitNanos =
-                            System.nanoTime() + options.commitInterval().toNanos();
+                    nextCommitNanos = System.nanoTime() + Nanos.saturated(options.commitInterval());
                 }
             }
             if (transactions == null) {
@@ -295,7 +295,7 @@ final class SourceRun {
         for (String topic : options.topics()) {
             List<PartitionInfo> partitions;
             try {
-                partitions = consumer.partitionsFor(topic, options.connectTimeout());
+                partitions = consumer.partitionsFor(topic, Duration.ofNanos(Nanos.saturated(options.connectTimeout())));
             } catch (TimeoutException e) {
                 throw new KafkaSourceException(
                         "Kafka could not be reached at " + options.bootstrapServers() + " within "

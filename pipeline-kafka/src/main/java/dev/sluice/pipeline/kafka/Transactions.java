@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.kafka;
 
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -78,7 +79,7 @@ final class Transactions {
             abortIfOpen();
             committer = run;
             forfeited = false;
-            intervalNanos = interval.toNanos();
+            intervalNanos = Nanos.saturated(interval);
             lastCommitNanos = System.nanoTime();
         } finally {
             lock.unlock();

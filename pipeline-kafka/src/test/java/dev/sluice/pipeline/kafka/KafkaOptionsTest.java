@@ -72,6 +72,11 @@ class KafkaOptionsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("drainTimeout must be below max.poll.interval.ms (10000 ms), since revoked partitions"
                         + " drain inside a poll, got PT10S");
+        // a drain timeout meant as "never" is refused the same way, not with an arithmetic overflow
+        assertThatThrownBy(() -> source().drainTimeout(java.time.temporal.ChronoUnit.FOREVER.getDuration())
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("drainTimeout must be below max.poll.interval.ms");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.pipeline.ErrorPolicy;
+import dev.sluice.pipeline.Outcome;
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
@@ -139,6 +140,31 @@ class KafkaSourceTest {
         // then: over well before the drain timeout, the 80 finished records committed, the held one not
         assertThat(tookMillis).isLessThan(15_000);
         assertThat(Topics.committed(broker, group).values()).containsExactly(80L);
+    }
+
+    @Test
+    void aCommitIntervalAndAConnectTimeoutMeantAsNeverAreTakenSoAndAStopStillCommits() throws Exception {
+        // given durations too long to count in nanoseconds, as "never" is often written
+        String topic = Topics.unique("forever");
+        String group = topic + "-group";
+        broker.createTopic(topic, 1);
+        Topics.write(broker, topic, Topics.numbers(100), 1);
+        Queue<String> received = new ConcurrentLinkedQueue<>();
+        KafkaSource<String, String> source = source(topic, group)
+                .commitInterval(Duration.ofMillis(Long.MAX_VALUE))
+                .connectTimeout(java.time.temporal.ChronoUnit.FOREVER.getDuration())
+                .build();
+
+        // when
+        PipelineHandle<Long> run = Pipeline.from(source)
+                .to(Sink.forEach((ConsumerRecord<String, String> r) -> received.add(r.value())))
+                .start();
+        await().atMost(PATIENCE).until(() -> received.size() >= 100);
+        run.stop(Duration.ofSeconds(10));
+
+        // then: the stop committed everything
+        assertThat(run.await(PATIENCE).outcome()).isEqualTo(Outcome.STOPPED);
+        assertThat(Topics.committed(broker, group).values()).containsExactly(100L);
     }
 
     @Test

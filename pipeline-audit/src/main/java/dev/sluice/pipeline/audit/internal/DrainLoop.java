@@ -2,6 +2,7 @@ package dev.sluice.pipeline.audit.internal;
 
 import dev.sluice.pipeline.audit.AuditEvent;
 import dev.sluice.pipeline.audit.AuditSink;
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -174,7 +175,7 @@ public final class DrainLoop implements Runnable {
 
     private void storeFailed(Throwable cause, int events) {
         if (spill != null) {
-            state.storeFailed(retry.maxDelay().toNanos());
+            state.storeFailed(Nanos.saturated(retry.maxDelay()));
         }
         String what = events + " events, after " + (retry.maxRetries() + 1) + " attempts";
         if (!state.firstFailureSinceAnswer()) {

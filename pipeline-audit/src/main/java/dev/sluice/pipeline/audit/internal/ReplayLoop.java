@@ -2,6 +2,7 @@ package dev.sluice.pipeline.audit.internal;
 
 import dev.sluice.pipeline.audit.AuditEvent;
 import dev.sluice.pipeline.audit.AuditSink;
+import dev.sluice.pipeline.internal.check.Nanos;
 import java.io.IOException;
 import java.util.List;
 import org.slf4j.Logger;
@@ -128,7 +129,7 @@ public final class ReplayLoop implements Runnable {
                         spill.path());
             }
         } catch (IOException e) {
-            notBeforeNanos = System.nanoTime() + retry.maxDelay().toNanos();
+            notBeforeNanos = System.nanoTime() + Nanos.saturated(retry.maxDelay());
             log.error("replaying audit spill file {} failed; it is kept for a later replay", spill.path(), e);
         }
     }
@@ -148,10 +149,10 @@ public final class ReplayLoop implements Runnable {
             }
         } else if (Delivery.refused(failure)) {
             // The store answered, but the dead-letter file failed (logged): try again later.
-            notBeforeNanos = System.nanoTime() + retry.maxDelay().toNanos();
+            notBeforeNanos = System.nanoTime() + Nanos.saturated(retry.maxDelay());
         } else {
             boolean wasDown = state.storeDown();
-            state.storeFailed(retry.maxDelay().toNanos());
+            state.storeFailed(Nanos.saturated(retry.maxDelay()));
             if (wasDown) {
                 log.debug("the audit store still fails (replaying spill file {})", spill.path(), failure);
             } else {

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline.audit.internal;
 
+import dev.sluice.pipeline.internal.check.Nanos;
 import io.github.resilience4j.core.IntervalFunction;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,9 @@ public final class RetryPolicy {
         this.maxRetries = maxRetries;
         this.initialDelay = initialDelay;
         this.maxDelay = maxDelay;
-        this.schedule = IntervalFunction.ofExponentialBackoff(initialDelay.toMillis(), MULTIPLIER, maxDelay.toMillis());
+        // Saturated: a delay too long to count (one meant as "never") waits about 73 years.
+        this.schedule = IntervalFunction.ofExponentialBackoff(
+                Nanos.saturated(initialDelay) / 1_000_000, MULTIPLIER, Nanos.saturated(maxDelay) / 1_000_000);
     }
 
     /** This policy without retries: the same delays, for a caller whose next round is the retry. */

@@ -1,4 +1,4 @@
-package dev.sluice.pipeline.internal;
+package dev.sluice.pipeline.internal.check;
 
 import java.time.Duration;
 
@@ -6,7 +6,7 @@ import java.time.Duration;
 public final class Nanos {
 
     /** The longest wait a deadline stands for: about 73 years, so that {@code nanoTime() + FOREVER} cannot overflow. */
-    static final long FOREVER = Long.MAX_VALUE / 4;
+    public static final long FOREVER = Long.MAX_VALUE / 4;
 
     private Nanos() {}
 
