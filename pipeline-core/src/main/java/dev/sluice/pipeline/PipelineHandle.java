@@ -44,8 +44,9 @@ public final class PipelineHandle<R> {
      * pipeline drains through the sink, including what the source had already taken from its input (received
      * from a channel, a publisher or a gRPC call: see {@link Emitter#emit}). If that takes longer than
      * {@code grace}, the rest is cancelled. Returns at once. A run that drains in time ends with outcome {@link Outcome#STOPPED} and its result; otherwise
-     * {@link #await()} throws {@link PipelineCancelledException}. A consumer job's shutdown hook calls this, then
-     * {@code await()}.
+     * {@link #await()} throws {@link PipelineCancelledException}. No effect on a run that is already aborting, or
+     * whose sink has completed (its outcome, {@link Outcome#COMPLETED}, is settled). A consumer job's shutdown hook
+     * calls this, then {@code await()}.
      *
      * @param grace how long the pipeline may take to drain, counted from this call; when it runs out, the rest is
      *     cancelled

@@ -79,6 +79,43 @@ class GracefulStopTest {
     }
 
     @Test
+    void aStopAfterTheSinkHasCompletedLeavesTheRunCompleted() throws Exception {
+        // given a run whose sink has its value while a straggling source (deaf to interrupts) keeps the run open
+        CountDownLatch release = new CountDownLatch(1);
+        Source<Integer> straggler = emitter -> {
+            emitter.emit(1);
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    release.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the take's, then the stop's: ignored until released
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        PipelineHandle<List<Integer>> job =
+                Pipeline.from(straggler).take(1).to(Sink.toList()).start();
+        try {
+            // the sink took the item and its thread has ended, as has the take's: only the source's is left
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> job.snapshot().stage("toList").orElseThrow().itemsIn() == 1
+                            && job.activeThreadCount() == 1);
+            // when a shutdown hook stops it
+            job.stop(Duration.ofSeconds(30));
+        } finally {
+            release.countDown();
+        }
+        // then the run had completed before the stop: its outcome says so
+        PipelineResult<List<Integer>> result = job.await(Duration.ofSeconds(10));
+        assertThat(result.outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(result.value()).containsExactly(1);
+    }
+
+    @Test
     void stopEndsASourceBlockedInItsOwnWait() throws Exception {
         // A source waiting for data that never comes (a quiet stream) still stops at once.
         Channel<Long> quiet = Channel.bounded(1);

@@ -100,6 +100,8 @@ public final class PipelineRun<R> {
     private volatile boolean progressEnded;
 
     private volatile boolean stopping;
+    /** Read as the sink completed: whether a stop came first (the outcome is then STOPPED, else COMPLETED). */
+    private volatile boolean stoppedBeforeSinkCompleted;
     /** When the run was first aborted (or, after its sink completed, its stragglers interrupted), or 0. */
     private volatile long abortedNanos;
     /** When stages were first told to end early (a take, a cancelled subscriber), or 0. */
@@ -180,7 +182,7 @@ public final class PipelineRun<R> {
     }
 
     public void stop(Duration grace) {
-        if (ending.get() != null || isDone()) {
+        if (ending.get() != null || sinkCompleted || isDone()) {
             return;
         }
         stopDeadlineNanos = System.nanoTime() + Nanos.saturated(grace);
@@ -381,6 +383,8 @@ public final class PipelineRun<R> {
             Object value = body.call();
             if (body == sinkLoop) {
                 sinkValue = value;
+                // A stop that sets stopping after this read has no effect on the outcome: the run had completed.
+                stoppedBeforeSinkCompleted = stopping;
                 sinkCompleted = true;
             }
             return null;
@@ -612,7 +616,7 @@ public final class PipelineRun<R> {
         String failedStage = null;
         Throwable failure = null;
         if (e == null) {
-            outcome = stopping ? Outcome.STOPPED : Outcome.COMPLETED;
+            outcome = stoppedBeforeSinkCompleted ? Outcome.STOPPED : Outcome.COMPLETED;
         } else {
             outcome = e.outcome();
             if (e instanceof Failed f) {
