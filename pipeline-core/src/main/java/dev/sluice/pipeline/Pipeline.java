@@ -63,6 +63,11 @@ public final class Pipeline<T> {
     public static final int DEFAULT_CAPACITY = 256;
     /** The most items a stage takes from its input, or passes on, at a time. */
     public static final int TRANSFER_BATCH = 64;
+    /**
+     * The most calls at once a concurrent stage ({@link #mapConcurrent} and its kin) may be given: 2^20. The stage
+     * starts a virtual thread for each when the run starts, whether items come or not.
+     */
+    public static final int MAX_CONCURRENCY = 1 << 20;
 
     private final List<StageDeclaration> stages;
     private final RunConfig config;
@@ -153,15 +158,16 @@ public final class Pipeline<T> {
      * group of input and one of output; see Memory above.)
      *
      * @param <R> the type of the results
-     * @param concurrency the most calls of {@code fn} at once
+     * @param concurrency the most calls of {@code fn} at once, from 1 to {@value #MAX_CONCURRENCY} (the stage starts
+     *     a thread for each)
      * @param fn called on a virtual thread of the stage; must not return null
      * @return a new description with the stage appended; this one is unchanged
      * @throws NullPointerException if {@code fn} is {@code null}
-     * @throws IllegalArgumentException if {@code concurrency < 1}
+     * @throws IllegalArgumentException if {@code concurrency} is not between 1 and {@value #MAX_CONCURRENCY}
      */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> mapConcurrent(int concurrency, CheckedFunction<? super T, ? extends R> fn) {
-        Require.atLeast(concurrency, 1, "concurrency");
+        requireConcurrency(concurrency);
         Require.nonNull(fn, "fn");
         return append(
                 "mapConcurrent", new Operator.ConcurrentMap((CheckedFunction<Object, Object>) fn, concurrency, true));
@@ -172,15 +178,16 @@ public final class Pipeline<T> {
      * reorder window, so a slow item never holds back the others.
      *
      * @param <R> the type of the results
-     * @param concurrency the most calls of {@code fn} at once
+     * @param concurrency the most calls of {@code fn} at once, from 1 to {@value #MAX_CONCURRENCY} (the stage starts
+     *     a thread for each)
      * @param fn called on a virtual thread of the stage; must not return null
      * @return a new description with the stage appended; this one is unchanged
      * @throws NullPointerException if {@code fn} is {@code null}
-     * @throws IllegalArgumentException if {@code concurrency < 1}
+     * @throws IllegalArgumentException if {@code concurrency} is not between 1 and {@value #MAX_CONCURRENCY}
      */
     @SuppressWarnings("unchecked")
     public <R> Pipeline<R> mapConcurrentUnordered(int concurrency, CheckedFunction<? super T, ? extends R> fn) {
-        Require.atLeast(concurrency, 1, "concurrency");
+        requireConcurrency(concurrency);
         Require.nonNull(fn, "fn");
         return append(
                 "mapConcurrentUnordered",
@@ -203,17 +210,18 @@ public final class Pipeline<T> {
      * {@code hashCode} or {@code equals} throws fails its item, which goes to the stage's error policy.
      *
      * @param <R> the type of the results
-     * @param concurrency the most calls of {@code fn} at once, at least 1
+     * @param concurrency the most calls of {@code fn} at once, from 1 to {@value #MAX_CONCURRENCY} (the stage starts
+     *     a thread for each)
      * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s
      * @param fn the function, called on a virtual thread of the stage; must not return null
      * @return the extended pipeline
-     * @throws IllegalArgumentException if {@code concurrency < 1}
+     * @throws IllegalArgumentException if {@code concurrency} is not between 1 and {@value #MAX_CONCURRENCY}
      * @throws NullPointerException if {@code keyFn} or {@code fn} is null
      * @since 0.1
      */
     public <R> Pipeline<R> mapConcurrentByKey(
             int concurrency, CheckedFunction<? super T, ?> keyFn, CheckedFunction<? super T, ? extends R> fn) {
-        Require.atLeast(concurrency, 1, "concurrency");
+        requireConcurrency(concurrency);
         return mapConcurrentByKey(concurrency, 4 * concurrency, keyFn, fn);
     }
 
@@ -224,12 +232,14 @@ public final class Pipeline<T> {
      * than {@code window} items, the other keys go on; once the window is full of its items, the stage waits.
      *
      * @param <R> the type of the results
-     * @param concurrency the most calls of {@code fn} at once, at least 1
-     * @param window the most items held at once, at least {@code concurrency}
+     * @param concurrency the most calls of {@code fn} at once, from 1 to {@value #MAX_CONCURRENCY} (the stage starts
+     *     a thread for each)
+     * @param window the most items held at once, from {@code concurrency} to 2^30
      * @param keyFn the key of an item, never null; its failures go to the stage's error policy, like {@code fn}'s
      * @param fn the function, called on a virtual thread of the stage; must not return null
      * @return the extended pipeline
-     * @throws IllegalArgumentException if {@code concurrency < 1} or {@code window < concurrency}
+     * @throws IllegalArgumentException if {@code concurrency} is not between 1 and {@value #MAX_CONCURRENCY}, or
+     *     {@code window} not between {@code concurrency} and 2^30
      * @throws NullPointerException if {@code keyFn} or {@code fn} is null
      * @since 0.1
      */
@@ -239,7 +249,7 @@ public final class Pipeline<T> {
             int window,
             CheckedFunction<? super T, ?> keyFn,
             CheckedFunction<? super T, ? extends R> fn) {
-        Require.atLeast(concurrency, 1, "concurrency");
+        requireConcurrency(concurrency);
         Require.argument(window >= concurrency, "window", "be at least concurrency (" + concurrency + ")", window);
         Require.between(window, 1, 1 << 30, "window");
         Require.nonNull(keyFn, "keyFn");
@@ -605,6 +615,14 @@ public final class Pipeline<T> {
         List<StageDeclaration> all = new ArrayList<>(stages);
         all.set(all.size() - 1, spec);
         return new Pipeline<>(List.copyOf(all), config);
+    }
+
+    private static void requireConcurrency(int concurrency) {
+        Require.argument(
+                concurrency >= 1 && concurrency <= MAX_CONCURRENCY,
+                "concurrency",
+                "be between 1 and " + MAX_CONCURRENCY + " (2^20; the stage starts a thread for each)",
+                concurrency);
     }
 
     private static LinkSpec defaultLink() {

@@ -286,7 +286,8 @@ class KeyedConcurrentMapTest {
         Pipeline<Integer> p = Pipeline.from(Source.of(1));
         assertThatThrownBy(() -> p.mapConcurrentByKey(0, x -> x, x -> x))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("concurrency must be at least 1, got 0");
+                .hasMessage(
+                        "concurrency must be between 1 and 1048576 (2^20; the stage starts a thread for each), got 0");
         assertThatThrownBy(() -> p.mapConcurrentByKey(4, 3, x -> x, x -> x))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("window must be at least concurrency (4), got 3");

@@ -42,16 +42,38 @@ class PipelineBadInputTest {
     }
 
     @Test
+    void aConcurrencyMeantAsUnboundedIsRefusedWhenThePipelineIsDescribedNotWhenItRuns() {
+        // Integer.MAX_VALUE is how "no limit" is often written; the stages start a thread per call and size their
+        // windows from it, so it is refused up front, naming the argument, rather than failing every run.
+        for (int concurrency : new int[] {Integer.MAX_VALUE, Pipeline.MAX_CONCURRENCY + 1, 1 << 29}) {
+            assertThatThrownBy(() -> p.mapConcurrent(concurrency, x -> x))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("concurrency must be between 1 and 1048576 (2^20; the stage starts a thread for each),"
+                            + " got " + concurrency);
+            assertThatThrownBy(() -> p.mapConcurrentUnordered(concurrency, x -> x))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("concurrency must be between 1 and 1048576");
+            assertThatThrownBy(() -> p.mapConcurrentByKey(concurrency, x -> x, x -> x))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("concurrency must be between 1 and 1048576");
+            assertThatThrownBy(() -> p.mapConcurrentByKey(concurrency, 1 << 30, x -> x, x -> x))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("concurrency must be between 1 and 1048576");
+        }
+    }
+
+    @Test
     void sizesBelowOneAreRefused() {
         assertThatThrownBy(() -> p.batch(0, Duration.ofMillis(1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("size must be at least 1, got 0");
         assertThatThrownBy(() -> p.mapConcurrent(0, x -> x))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("concurrency must be at least 1, got 0");
+                .hasMessage(
+                        "concurrency must be between 1 and 1048576 (2^20; the stage starts a thread for each), got 0");
         assertThatThrownBy(() -> p.mapConcurrentUnordered(-3, x -> x))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("concurrency must be at least 1, got -3");
+                .hasMessageEndingWith("got -3");
         assertThatThrownBy(() -> p.buffer(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("capacity must be between 1 and 1073741824 (2^30, the largest ring a channel's queue can "
