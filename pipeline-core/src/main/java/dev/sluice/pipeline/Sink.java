@@ -324,9 +324,10 @@ public final class Sink<T, R> {
 
     /**
      * One run's state of a sink made with {@link Sink#of}. Every method is called on the sink stage's thread, one at
-     * a time: {@link #write} for each item in order, then exactly one of {@link #complete} (the input ended) or
-     * {@link #abort} (the run is failing, being cancelled, or passed its deadline). Not called concurrently, so an
-     * implementation needs no locking of its own for the calls themselves.
+     * a time: {@link #write} for each item in order, then {@link #complete} (the input ended) or {@link #abort} (the
+     * run is failing, being cancelled, or passed its deadline), and {@code abort} also after a {@code complete} that
+     * threw (it failed, or a cancel interrupted it), so that whatever the writer still holds is released in one
+     * place. Not called concurrently, so an implementation needs no locking of its own for the calls themselves.
      *
      * <p><b>Incubating:</b> this hook may change in a minor release.
      *
@@ -355,9 +356,16 @@ public final class Sink<T, R> {
          * still counted are {@link Disposition#RELEASED}, so a checkpoint never passes them. Read after each
          * {@code write}, on the sink's thread. The default, 0, says an item is done when its {@code write} returns.
          *
-         * <p>An error policy that skips or dead-letters handles only the item whose {@code write} threw. A writer whose
-         * failed write also lost earlier items must keep counting them here and throw from {@link #complete}, so that
-         * the run fails and they are released rather than claimed as processed.
+         * <p>When a {@code write} throws, the items the writer counted before it and no longer counts after it are
+         * taken to have been lost with it (a call that failed with its items): the sink's {@link ErrorPolicy} handles
+         * each of them, oldest first, as it handles the item whose write threw, so under {@code skip} they are
+         * {@link Disposition#SKIPPED} and under {@code deadLetter} each is handed over. Under the default policy the
+         * run fails and they are released. A writer that lost earlier items therefore stops counting them when it
+         * throws; one that still has them (to send again) keeps counting them. Under a dead-letter policy, and for a
+         * sink after {@code batch}, the sink keeps the items it counts until they are done.
+         *
+         * <p>Must not block: it is read on the sink's thread between items. It is read only then, so items that become
+         * done while no input comes are acknowledged with the next item's write, or when {@code complete} returns.
          *
          * @return the number of the items written last that are not yet done, at most the number written
          * @since 0.1
@@ -376,9 +384,10 @@ public final class Sink<T, R> {
         R complete() throws Exception;
 
         /**
-         * The run is aborting: release what the writer holds (cancel a call, roll back). Must not block for long
-         * and should not throw; an exception it throws is attached to the run's failure as suppressed. The default
-         * does nothing.
+         * The run is aborting: release what the writer holds (cancel a call, roll back). Called instead of
+         * {@link #complete}, or after a {@code complete} that threw, which may have done part of its work first.
+         * Must not block for long and should not throw; an exception it throws is attached to the run's failure as
+         * suppressed. The default does nothing.
          *
          * @param cause why the run aborts: its failure, or a {@link java.util.concurrent.CancellationException}
          * @since 0.1

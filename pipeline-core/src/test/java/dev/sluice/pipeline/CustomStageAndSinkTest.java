@@ -221,6 +221,54 @@ class CustomStageAndSinkTest {
     }
 
     @Test
+    void aWriterIsCompletedOrAbortedAndAbortedAfterACompleteThatThrew() throws Exception {
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.io.IOException flushFailed = new java.io.IOException("the last flush failed");
+        class Recording implements Sink.Writer<Integer, Integer> {
+            private final boolean failComplete;
+            private int written;
+
+            Recording(boolean failComplete) {
+                this.failComplete = failComplete;
+            }
+
+            @Override
+            public void write(Integer item) {
+                written++;
+            }
+
+            @Override
+            public Integer complete() throws java.io.IOException {
+                calls.add("complete");
+                if (failComplete) {
+                    throw flushFailed;
+                }
+                return written;
+            }
+
+            @Override
+            public void abort(Throwable cause) {
+                calls.add("abort: " + cause.getMessage());
+            }
+        }
+        // a complete that returns: no abort
+        assertThat(Pipeline.from(Source.of(1, 2, 3))
+                        .to(Sink.of(context -> new Recording(false)))
+                        .run()
+                        .value())
+                .isEqualTo(3);
+        assertThat(calls).containsExactly("complete");
+        // a complete that throws fails the run, and the writer is then aborted, once, with that failure
+        calls.clear();
+        assertThatThrownBy(() -> Pipeline.from(Source.of(1, 2, 3))
+                        .to(Sink.of(context -> new Recording(true)))
+                        .run())
+                .isInstanceOf(PipelineFailedException.class)
+                .hasCause(flushFailed);
+        assertThat(calls).containsExactly("complete", "abort: the last flush failed");
+    }
+
+    @Test
     void aWriteThatThrowsFollowsTheSinksErrorPolicy() throws Exception {
         Sink<Integer, List<Integer>> evenOnly = Sink.of(context -> new Sink.Writer<Integer, List<Integer>>() {
             private final List<Integer> kept = new ArrayList<>();

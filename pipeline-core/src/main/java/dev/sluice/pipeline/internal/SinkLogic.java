@@ -54,7 +54,10 @@ public interface SinkLogic<T, R> {
         /** The input ended normally (or the sink asked to stop): the sink's value. */
         R finish() throws Exception;
 
-        /** The run is aborting (failure, cancellation, deadline); the sink releases what it holds. */
+        /**
+         * The run is aborting (failure, cancellation, deadline), or {@link #finish} threw; the sink releases what it
+         * holds.
+         */
         default void abort(Throwable cause) {}
     }
 }

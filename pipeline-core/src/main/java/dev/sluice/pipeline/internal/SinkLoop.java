@@ -1,6 +1,7 @@
 package dev.sluice.pipeline.internal;
 
 import dev.sluice.pipeline.Disposition;
+import dev.sluice.pipeline.ErrorPolicy;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,15 +17,23 @@ final class SinkLoop extends StageLoop {
 
     /**
      * The items accepted but not yet confirmed by the sink ({@link SinkLogic.State#unconfirmed()}), oldest first: the
-     * reference of a tracked one, {@link #UNTRACKED} for the others. Sink thread only.
+     * element itself where the error policy may need it ({@link #keepsElements}), else the reference of a tracked one
+     * and {@link #UNTRACKED} for the others. Sink thread only.
      */
     private final ArrayDeque<Object> unconfirmed = new ArrayDeque<>();
 
     private static final Object UNTRACKED = new Object();
 
+    /**
+     * Whether {@link #unconfirmed} holds the elements: a dead-letter policy hands over the value of an unconfirmed
+     * item lost with a failed write, and a batch's weight is counted as the items it holds.
+     */
+    private final boolean keepsElements;
+
     SinkLoop(RunningStage stage, SinkLogic<Object, ?> logic) {
         super(stage);
         this.logic = logic;
+        this.keepsElements = stage.spec.errorPolicy() instanceof ErrorPolicy.ToDeadLetter || stage.inputCarriesBatches;
     }
 
     @Override
@@ -83,15 +92,15 @@ final class SinkLoop extends StageLoop {
                     return false;
                 }
             } catch (Exception e) {
+                shareError(sink.unconfirmed(), e);
                 onItemError(element, e);
-                confirm(sink.unconfirmed());
                 continue;
             }
             int pending = sink.unconfirmed();
             if (pending == 0 && unconfirmed.isEmpty()) {
                 Tracked.release(element, Disposition.PROCESSED);
             } else {
-                unconfirmed.addLast(element instanceof Tracked t ? t.ack : UNTRACKED);
+                unconfirmed.addLast(keepsElements ? element : element instanceof Tracked t ? t.ack : UNTRACKED);
                 confirm(pending);
             }
         }
@@ -101,8 +110,36 @@ final class SinkLoop extends StageLoop {
     /** Acknowledges as processed the oldest unconfirmed items until only {@code pending} are left. */
     private void confirm(int pending) {
         while (unconfirmed.size() > Math.max(0, pending)) {
-            if (unconfirmed.pollFirst() instanceof ItemAck ack) {
+            Object entry = unconfirmed.pollFirst();
+            if (entry instanceof ItemAck ack) {
                 ack.release(Disposition.PROCESSED);
+            } else {
+                Tracked.release(entry, Disposition.PROCESSED);
+            }
+        }
+    }
+
+    /**
+     * After a write that threw: the items written before it that the sink no longer counts as unconfirmed (down to
+     * {@code pending}) went down with it, and share its error, oldest first, under a policy that goes on (skip, dead
+     * letter). Under the fail policy, or once the run is aborting, they are left unconfirmed, and the run's end
+     * releases them.
+     */
+    private void shareError(int pending, Exception error) throws Exception {
+        if (stage.spec.errorPolicy() instanceof ErrorPolicy.Fail
+                || error instanceof InterruptedException
+                || stage.finishedEarly
+                || stage.run.isAborting()) {
+            return;
+        }
+        while (unconfirmed.size() > Math.max(0, pending)) {
+            Object entry = unconfirmed.pollFirst();
+            if (entry instanceof ItemAck ack) {
+                onItemError(null, ack, error, 1);
+            } else if (entry == UNTRACKED) {
+                onItemError(null, null, error, 1);
+            } else {
+                onItemError(entry, error);
             }
         }
     }
