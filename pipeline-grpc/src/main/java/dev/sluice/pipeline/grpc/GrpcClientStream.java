@@ -3,6 +3,7 @@ package dev.sluice.pipeline.grpc;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.grpc.internal.CallObservations;
+import dev.sluice.pipeline.grpc.internal.CircuitGate;
 import dev.sluice.pipeline.grpc.internal.ClientStreamCall;
 import dev.sluice.pipeline.grpc.internal.GrpcMeters;
 import dev.sluice.pipeline.grpc.internal.ResponseParsing;
@@ -60,8 +61,12 @@ import org.slf4j.LoggerFactory;
  * A call that fails ends the run with a {@link GrpcCallException} (its {@code itemsDelivered} is what the failed call
  * had sent): at once if the sink is waiting to send or for the response, otherwise when the next item reaches the
  * sink or the input ends. A server that completes the call before the client's stream has ended fails the run the
- * same way (the rest of the items would be lost). Cancelling the run, its failure elsewhere, or its deadline cancel
- * the call in flight: the server sees CANCELLED. A deadline in {@link Builder#callOptions} bounds every call.
+ * same way (the rest of the items would be lost), with or without retry. Cancelling the run, its failure elsewhere,
+ * or its deadline cancel the call in flight: the server sees CANCELLED. A deadline in {@link Builder#callOptions}
+ * bounds every call. Under an error policy of the sink's own ({@code sink.onError(ErrorPolicy.skip())} or
+ * {@code deadLetter}), a call that fails has every item it carried skipped or dead-lettered, and the next item starts
+ * a new call ({@link #sinkPerCall}, {@link #batchSink}); {@link #sink()}'s one call cannot be made again, so every
+ * later item fails, and the run fails at the end of its input.
  *
  * <h2>Retry: only for idempotent servers</h2>
  * Without {@link Builder#retryWholeCalls}, nothing is retried. With it, each call's items are kept until the call has
@@ -179,7 +184,7 @@ public final class GrpcClientStream<Req, Resp> {
     /** A call whose items go out as they arrive; settles the breaker itself. Sink thread only. */
     private final class Live {
         private final ClientStreamCall<Req, Resp> call;
-        private final Gate gate = new Gate();
+        private final CircuitGate gate = new CircuitGate(breaker);
 
         Live(StageContext context, SentMeter meter) {
             try {
@@ -220,16 +225,10 @@ public final class GrpcClientStream<Req, Resp> {
         }
 
         private GrpcCallException ended(Status status, String what) {
-            Status s = status.isOk()
-                    ? Status.CANCELLED.withDescription("the server completed the call after " + call.sent()
-                            + " items, before the client's stream ended; the remaining items were not sent")
-                    : status;
-            if (ResilienceOptions.DEFAULT_RETRYABLE_CODES.contains(s.getCode())
-                    || s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
-                gate.failure(s.asRuntimeException());
-            } else {
-                gate.neutral();
-            }
+            RetryLoop.Failure<Void> failure =
+                    RetryLoop.failure(status.isOk() ? completedEarly(call.sent()) : status, call.sent());
+            RetryLoop.settleFailure(gate, failure, null);
+            Status s = failure.status();
             return new GrpcCallException(
                     s,
                     methodName(),
@@ -237,49 +236,6 @@ public final class GrpcClientStream<Req, Resp> {
                     call.sent(),
                     what + " (a client-streaming call without whole-call retry is made once)",
                     s.asRuntimeException());
-        }
-    }
-
-    /**
-     * A live call's passage through the optional breaker, settled once: {@link #enter} before the call, then one of
-     * {@link #progress}, {@link #failure}, {@link #neutral} (the rule of {@link GrpcCircuitBreakers}). Sink thread only.
-     */
-    private final class Gate {
-        private long startNanos;
-        private boolean settled = true;
-
-        void enter() {
-            if (breaker != null && !breaker.tryAcquirePermission()) {
-                throw CallNotPermittedException.createCallNotPermittedException(breaker);
-            }
-            startNanos = System.nanoTime();
-            settled = false;
-        }
-
-        void progress() {
-            if (settle()) {
-                breaker.onSuccess(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-            }
-        }
-
-        void failure(Throwable cause) {
-            if (settle()) {
-                breaker.onError(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS, cause);
-            }
-        }
-
-        void neutral() {
-            if (settle()) {
-                breaker.releasePermission();
-            }
-        }
-
-        private boolean settle() {
-            if (settled) {
-                return false;
-            }
-            settled = true;
-            return breaker != null;
         }
     }
 
@@ -294,7 +250,12 @@ public final class GrpcClientStream<Req, Resp> {
 
         @Override
         public void write(Req item) throws InterruptedException {
-            call.send(item);
+            try {
+                call.send(item);
+            } catch (GrpcCallException failed) {
+                sent = 0; // the items it carried are lost with it: they share its failure
+                throw failed;
+            }
             sent++;
         }
 
@@ -339,19 +300,29 @@ public final class GrpcClientStream<Req, Resp> {
             if (kept != null) {
                 kept.add(item);
                 if (kept.size() == itemsPerCall) {
-                    responses.add(callWithRetry(kept, context, meter));
-                    kept.clear();
+                    try {
+                        responses.add(callWithRetry(kept, context, meter));
+                    } finally {
+                        kept.clear(); // answered, or failed for good: its items share the failure
+                    }
                 }
                 return;
             }
             if (live == null) {
                 live = new Live(context, meter);
             }
-            live.send(item);
-            if (++inCall == itemsPerCall) {
-                responses.add(live.finish());
+            try {
+                live.send(item);
+                if (++inCall == itemsPerCall) {
+                    responses.add(live.finish());
+                    live = null;
+                    inCall = 0;
+                }
+            } catch (GrpcCallException failed) {
+                // The call failed with the items it carried, which share its failure; the next item starts a new one.
                 live = null;
                 inCall = 0;
+                throw failed;
             }
         }
 
@@ -434,14 +405,20 @@ public final class GrpcClientStream<Req, Resp> {
             CallOptions options = attempt.callOptions(callOptions.withDeadline(ownDeadline ? perAttempt : given));
             ClientStreamCall<Req, Resp> call = ClientStreamCall.start(channel, method, options, context, meter, log);
             try {
+                boolean allSent = true;
                 for (Req item : items) {
                     if (!call.send(item)) {
+                        allSent = false;
                         break;
                     }
                 }
-                Status status = call.finish();
-                if (status.isOk()) {
+                Status status = allSent ? call.finish() : call.awaitEnd();
+                loop.sentInCall(call.sent());
+                if (status.isOk() && allSent) {
                     return new RetryLoop.Success<>(call.response());
+                }
+                if (status.isOk()) {
+                    return RetryLoop.failure(completedEarly(call.sent()), 0);
                 }
                 if (ownDeadline && status.getCode() == Status.Code.DEADLINE_EXCEEDED && attempt.neverConnected()) {
                     return RetryLoop.noConnection(
@@ -453,6 +430,15 @@ public final class GrpcClientStream<Req, Resp> {
                 throw e;
             }
         });
+    }
+
+    /**
+     * How a call the server completed before the client's stream ended is reported: its items past {@code sent} were
+     * never sent, so it fails.
+     */
+    private static Status completedEarly(long sent) {
+        return Status.CANCELLED.withDescription("the server completed the call after " + sent
+                + " items, before the client's stream ended; the remaining items were not sent");
     }
 
     // ------------------------------------------------------------------------------------------------ builder

@@ -5,14 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.pipeline.DeadLetter;
 import dev.sluice.pipeline.Emitter;
+import dev.sluice.pipeline.ErrorPolicy;
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineCancelledException;
 import dev.sluice.pipeline.PipelineFailedException;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.PipelineResult;
 import dev.sluice.pipeline.PositionTracker;
+import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
+import dev.sluice.pipeline.StageStats;
 import dev.sluice.pipeline.grpc.TestServer.Transport;
 import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.shapes.ShapeServiceGrpc;
@@ -21,6 +25,7 @@ import io.grpc.CallOptions;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
@@ -224,6 +229,137 @@ class ClientStreamTest {
                         .isEqualTo(101);
                 service.release.countDown();
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aServerThatCompletesBeforeTheClientsStreamEndedFailsTheRunWithOrWithoutRetry(Transport transport)
+            throws Exception {
+        // items of 1 KiB, more than the transport holds, so that the client sees the end before it has sent them all
+        ByteString filler = ByteString.copyFrom(new byte[1024]);
+        int count = 20_000;
+        for (boolean wholeCallRetry : List.of(false, true)) {
+            // given: a server that answers and completes each call at its first item
+            PlainShapeService service = new PlainShapeService();
+            service.completeAfter = 1;
+            try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
+                GrpcClientStream.Builder<Item, UploadSummary> builder =
+                        GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod());
+                if (wholeCallRetry) {
+                    builder.retryWholeCalls(ResilienceOptions.builder()
+                            .sleeper(new RecordingSleeper())
+                            .build());
+                }
+                PositionTracker tracker = new PositionTracker(1);
+                Source<Item> tracked = emitter -> {
+                    for (long i = 1; i <= count; i++) {
+                        emitter.emit(
+                                Item.newBuilder()
+                                        .setSequence(i)
+                                        .setPayload(filler)
+                                        .build(),
+                                tracker.track(i));
+                    }
+                };
+                // when / then: the items the call never sent are not claimed as delivered
+                assertThatThrownBy(() -> Pipeline.from(tracked)
+                                .to(builder.build().sinkPerCall(count))
+                                .run(Duration.ofSeconds(60)))
+                        .as("with whole-call retry %s", wholeCallRetry)
+                        .isInstanceOfSatisfying(
+                                PipelineFailedException.class,
+                                e -> assertThat(e.getCause()).isInstanceOfSatisfying(GrpcCallException.class, g -> {
+                                    assertThat(g.code()).isEqualTo(Status.Code.CANCELLED);
+                                    assertThat(g.status().getDescription())
+                                            .startsWith("the server completed the call after ")
+                                            .endsWith("before the client's stream ended; the remaining items were"
+                                                    + " not sent");
+                                    assertThat(g.itemsDelivered()).isBetween(1L, count - 1L);
+                                }));
+                assertThat(tracker.committable())
+                        .as("with whole-call retry %s", wholeCallRetry)
+                        .isEqualTo(1);
+                assertThat(service.calls.get()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void underASkipOrDeadLetterPolicyAFailedCallsItemsShareItsFailureAndTheNextItemStartsANewCall() throws Exception {
+        for (boolean wholeCallRetry : List.of(false, true)) {
+            // given: a server that refuses the first call at its tenth item, with a status no retry repeats
+            PlainShapeService service = new PlainShapeService();
+            service.failAfter = 10;
+            service.failCalls = 1;
+            try (ShapeServers servers = ShapeServers.start(Transport.IN_PROCESS, service.bindService())) {
+                GrpcClientStream.Builder<Item, UploadSummary> builder =
+                        GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod());
+                if (wholeCallRetry) {
+                    builder.retryWholeCalls(ResilienceOptions.builder()
+                            .sleeper(new RecordingSleeper())
+                            .build());
+                }
+                PositionTracker tracker = new PositionTracker(1);
+                Source<Item> tracked = emitter -> {
+                    for (long i = 1; i <= 100; i++) {
+                        emitter.emit(Item.newBuilder().setSequence(i).build(), tracker.track(i));
+                    }
+                };
+                List<DeadLetter> deadLetters = new CopyOnWriteArrayList<>();
+                Sink<Item, List<UploadSummary>> sink = builder.build()
+                        .sinkPerCall(10)
+                        .onError(wholeCallRetry ? ErrorPolicy.skip() : ErrorPolicy.deadLetter(deadLetters::add));
+
+                // when
+                PipelineResult<List<UploadSummary>> result =
+                        Pipeline.from(tracked).to(sink).run(Duration.ofSeconds(30));
+
+                // then: the failed call's ten items were skipped or dead-lettered, every later call carried ten
+                String as = "with whole-call retry " + wholeCallRetry;
+                assertThat(result.value())
+                        .as(as)
+                        .hasSize(9)
+                        .allSatisfy(r -> assertThat(r.getCount()).isEqualTo(10));
+                assertThat(service.itemsPerCall).as(as).hasSize(10).containsOnly(10L);
+                StageStats upload = result.stages().get(1);
+                if (wholeCallRetry) {
+                    assertThat(upload.skipped()).as(as).isEqualTo(10);
+                } else {
+                    assertThat(upload.failed()).as(as).isEqualTo(10);
+                    assertThat(deadLetters)
+                            .extracting(d -> ((Item) d.item()).getSequence())
+                            .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+                    assertThat(deadLetters)
+                            .allSatisfy(d -> assertThat(d.error())
+                                    .isInstanceOfSatisfying(
+                                            GrpcCallException.class,
+                                            g -> assertThat(g.code()).isEqualTo(Status.Code.INVALID_ARGUMENT)));
+                }
+                assertThat(tracker.committable()).as(as).isEqualTo(101);
+            }
+        }
+    }
+
+    @Test
+    void aFailedCallWithWholeCallRetryReportsTheItemsItHadSent() throws Exception {
+        PlainShapeService service = new PlainShapeService();
+        service.failAfter = 5;
+        try (ShapeServers servers = ShapeServers.start(Transport.IN_PROCESS, service.bindService())) {
+            GrpcClientStream<Item, UploadSummary> idempotent = GrpcClientStream.builder(
+                            servers.channel, ShapeServiceGrpc.getUploadMethod())
+                    .retryWholeCalls(ResilienceOptions.builder()
+                            .sleeper(new RecordingSleeper())
+                            .build())
+                    .build();
+            assertThatThrownBy(() -> Pipeline.from(items(50, 16))
+                            .to(idempotent.sinkPerCall(10))
+                            .run(Duration.ofSeconds(30)))
+                    .cause()
+                    .isInstanceOfSatisfying(GrpcCallException.class, g -> {
+                        assertThat(g.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                        assertThat(g.itemsDelivered()).isBetween(5L, 10L);
+                    });
         }
     }
 

@@ -33,6 +33,13 @@ class PlainShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
     volatile Status failWith = Status.INVALID_ARGUMENT.withDescription("item refused");
     /** Fails only the first this-many calls (with failAfter). */
     volatile int failCalls = Integer.MAX_VALUE;
+    /**
+     * Answers and completes an upload when it has received this many items (per call; -1: never), before the client's
+     * stream has ended; the rest of the call's items are ignored.
+     */
+    volatile long completeAfter = -1;
+    /** The number of items each upload received, in the order the calls ended. */
+    final java.util.List<Long> itemsPerCall = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     public StreamObserver<Item> upload(StreamObserver<UploadSummary> responses) {
@@ -58,7 +65,17 @@ class PlainShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
                 }
                 if (count == failAfter && callNumber <= failCalls) {
                     failed = true;
+                    itemsPerCall.add(count);
                     responses.onError(failWith.asRuntimeException());
+                } else if (count == completeAfter) {
+                    failed = true; // answered: what comes after is ignored
+                    itemsPerCall.add(count);
+                    responses.onNext(UploadSummary.newBuilder()
+                            .setCount(count)
+                            .setSequenceSum(sum)
+                            .setLastSequence(last)
+                            .build());
+                    responses.onCompleted();
                 }
             }
 
@@ -68,6 +85,7 @@ class PlainShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
             @Override
             public void onCompleted() {
                 if (!failed) {
+                    itemsPerCall.add(count);
                     responses.onNext(UploadSummary.newBuilder()
                             .setCount(count)
                             .setSequenceSum(sum)

@@ -11,12 +11,15 @@ import dev.sluice.pipeline.grpc.TestServer.Transport;
 import dev.sluice.pipeline.proto.items.GetItemRequest;
 import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
+import dev.sluice.pipeline.proto.shapes.ShapeServiceGrpc;
+import dev.sluice.pipeline.proto.shapes.UploadSummary;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -88,7 +91,60 @@ class UnparsableResponseTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aClientStreamingResponseThatCannotBeParsedFailsTheRunAsInternalOnce(Transport transport) throws Exception {
+        try (TestServer server = TestServer.start(transport, bytesUploadService())) {
+            // given: one call per run, which is made once
+            GrpcClientStream<Item, UploadSummary> upload = GrpcClientStream.builder(
+                            server.channel(), ShapeServiceGrpc.getUploadMethod())
+                    .circuitBreaker(breaker)
+                    .build();
+
+            // when
+            Throwable thrown = catchThrowable(() -> Pipeline.from(ClientStreamTest.items(5, 16))
+                    .to(upload.sink())
+                    .run(Duration.ofSeconds(30)));
+
+            // then
+            assertThat(thrown).isInstanceOf(PipelineFailedException.class);
+            assertThat(thrown.getCause()).isInstanceOfSatisfying(GrpcCallException.class, failure -> {
+                assertThat(failure.code()).isEqualTo(Status.Code.INTERNAL);
+                assertThat(failure).hasRootCauseInstanceOf(InvalidProtocolBufferException.class);
+                assertThat(failure.itemsDelivered()).isEqualTo(5);
+            });
+            assertThat(calls.get()).isEqualTo(1);
+            assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aClientStreamingResponseThatCannotBeParsedIsNeverRetriedWhole(Transport transport) throws Exception {
+        try (TestServer server = TestServer.start(transport, bytesUploadService())) {
+            // given
+            GrpcClientStream<Item, UploadSummary> upload = GrpcClientStream.builder(
+                            server.channel(), ShapeServiceGrpc.getUploadMethod())
+                    .retryWholeCalls(retryingEverythingTransient)
+                    .circuitBreaker(breaker)
+                    .build();
+
+            // when
+            Throwable thrown = catchThrowable(() -> Pipeline.from(ClientStreamTest.items(5, 16))
+                    .to(upload.sinkPerCall(10))
+                    .run(Duration.ofSeconds(30)));
+
+            // then
+            assertThat(thrown).isInstanceOf(PipelineFailedException.class);
+            assertReportedOnceAsInternal(thrown.getCause(), "after 1 call and 5 items delivered");
+        }
+    }
+
     private void assertReportedOnceAsInternal(Throwable thrown) {
+        assertReportedOnceAsInternal(thrown, "after 1 call");
+    }
+
+    private void assertReportedOnceAsInternal(Throwable thrown, String after) {
         assertThat(thrown).isInstanceOf(GrpcCallException.class);
         GrpcCallException failure = (GrpcCallException) thrown;
         assertThat(failure.code()).isEqualTo(Status.Code.INTERNAL);
@@ -96,13 +152,41 @@ class UnparsableResponseTest {
         assertThat(failure).hasRootCauseInstanceOf(InvalidProtocolBufferException.class);
         assertThat(failure)
                 .hasMessageContaining("failed with INTERNAL (a response could not be parsed")
-                .hasMessageEndingWith(
-                        "after 1 call: a response that cannot be parsed is never retried (the same bytes would come"
-                                + " again)");
+                .hasMessageEndingWith(after
+                        + ": a response that cannot be parsed is never retried (the same bytes would come again)");
         assertThat(failure.attempts()).isEqualTo(1);
         assertThat(calls.get()).isEqualTo(1);
         assertThat(sleeper.waits).isEmpty();
         assertThat(breaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
+    }
+
+    /** The shape service's upload, registered under its name with a marshaller of raw bytes, answering {@link #NOT_AN_ITEM}. */
+    private ServerServiceDefinition bytesUploadService() {
+        MethodDescriptor.Marshaller<byte[]> bytes = rawBytes();
+        MethodDescriptor<byte[], byte[]> upload = MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
+                .setFullMethodName(ShapeServiceGrpc.getUploadMethod().getFullMethodName())
+                .setRequestMarshaller(bytes)
+                .setResponseMarshaller(bytes)
+                .build();
+        return ServerServiceDefinition.builder(ShapeServiceGrpc.SERVICE_NAME)
+                .addMethod(upload, ServerCalls.asyncClientStreamingCall(responses -> {
+                    calls.incrementAndGet();
+                    return new StreamObserver<>() {
+                        @Override
+                        public void onNext(byte[] item) {}
+
+                        @Override
+                        public void onError(Throwable t) {}
+
+                        @Override
+                        public void onCompleted() {
+                            responses.onNext(NOT_AN_ITEM);
+                            responses.onCompleted();
+                        }
+                    };
+                }))
+                .build();
     }
 
     /**
@@ -110,21 +194,7 @@ class UnparsableResponseTest {
      * {@link #NOT_AN_ITEM}.
      */
     private ServerServiceDefinition bytesService() {
-        MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
+        MethodDescriptor.Marshaller<byte[]> bytes = rawBytes();
         MethodDescriptor<byte[], byte[]> streamItems = MethodDescriptor.<byte[], byte[]>newBuilder()
                 .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
                 .setFullMethodName(Items.STREAM.getFullMethodName())
@@ -149,5 +219,23 @@ class UnparsableResponseTest {
                     responses.onCompleted();
                 }))
                 .build();
+    }
+
+    private static MethodDescriptor.Marshaller<byte[]> rawBytes() {
+        return new MethodDescriptor.Marshaller<>() {
+            @Override
+            public InputStream stream(byte[] value) {
+                return new ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
     }
 }

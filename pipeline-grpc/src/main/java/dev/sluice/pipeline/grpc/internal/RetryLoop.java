@@ -94,6 +94,9 @@ public final class RetryLoop {
     private int attempts;
     private int resumes;
     private long delivered;
+    /** What the current attempt's client-streaming call has sent ({@link #sentInCall}); 0 for other calls. */
+    private long sentInCall;
+
     private Status.Code lastCode = Status.Code.UNKNOWN;
 
     /**
@@ -140,12 +143,13 @@ public final class RetryLoop {
                                 .withCause(open),
                         method,
                         attempts,
-                        delivered,
+                        delivered + sentInCall,
                         "the circuit breaker '" + breaker.getName() + "' is " + breaker.getState()
                                 + ", so the call fails fast",
                         open);
             }
             attempts++;
+            sentInCall = 0;
             Outcome<T> outcome;
             try {
                 outcome = call.attempt(new Attempt(attempts, delivered > 0, gate));
@@ -219,10 +223,23 @@ public final class RetryLoop {
 
     /** What the breaker records for a failed attempt: the rule of {@code GrpcCircuitBreakers}, for every call. */
     private void settle(CircuitGate gate, Failure<?> failure, boolean progressed) {
-        Status.Code code = failure.status().getCode();
         if (progressed) {
             gate.progress(); // already settled at the first item; a no-op then
-        } else if (failure.kind() == Kind.SECURITY) {
+        } else {
+            settleFailure(gate, failure, options);
+        }
+    }
+
+    /**
+     * Settles {@code gate} for a call that failed before any progress, by the rule of {@code GrpcCircuitBreakers}: a
+     * TLS failure over a certificate is neutral; a response that could not be parsed, an idle stream, a deadline, or a
+     * code the status table retries is a failure; any other code is neutral.
+     *
+     * @param options the call's options, or null for a call made once (the default status table then applies)
+     */
+    public static void settleFailure(CircuitGate gate, Failure<?> failure, ResilienceOptions options) {
+        Status.Code code = failure.status().getCode();
+        if (failure.kind() == Kind.SECURITY) {
             gate.neutral();
         } else if (failure.kind() != Kind.STATUS
                 || code == Status.Code.DEADLINE_EXCEEDED
@@ -279,7 +296,16 @@ public final class RetryLoop {
     }
 
     private GrpcCallException failed(Status status, String reason) {
-        return new GrpcCallException(status, method, attempts, delivered, reason, status.asRuntimeException());
+        return new GrpcCallException(
+                status, method, attempts, delivered + sentInCall, reason, status.asRuntimeException());
+    }
+
+    /**
+     * A client-streaming attempt's count of the items its call has sent: the exception of a call that fails for good
+     * reports it as the items delivered. Not progress: a call that sent items is retried whole, like any other.
+     */
+    public void sentInCall(long items) {
+        sentInCall = items;
     }
 
     /** Calls started so far, the current one included. */
