@@ -13,6 +13,9 @@ public final class Nanos {
     /**
      * {@code d} in nanoseconds, a negative duration as 0 and anything beyond about 73 years as about 73 years: a
      * count that can be added to {@link System#nanoTime()} safely.
+     *
+     * @param d the duration, not null
+     * @return its nanoseconds, from 0 to {@link #FOREVER}
      */
     public static long saturated(Duration d) {
         if (d.isNegative()) {
