@@ -70,11 +70,7 @@ class PlainShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
                 } else if (count == completeAfter) {
                     failed = true; // answered: what comes after is ignored
                     itemsPerCall.add(count);
-                    responses.onNext(UploadSummary.newBuilder()
-                            .setCount(count)
-                            .setSequenceSum(sum)
-                            .setLastSequence(last)
-                            .build());
+                    responses.onNext(summary());
                     responses.onCompleted();
                 }
             }
@@ -86,13 +82,17 @@ class PlainShapeService extends ShapeServiceGrpc.ShapeServiceImplBase {
             public void onCompleted() {
                 if (!failed) {
                     itemsPerCall.add(count);
-                    responses.onNext(UploadSummary.newBuilder()
-                            .setCount(count)
-                            .setSequenceSum(sum)
-                            .setLastSequence(last)
-                            .build());
+                    responses.onNext(summary());
                     responses.onCompleted();
                 }
+            }
+
+            private UploadSummary summary() {
+                return UploadSummary.newBuilder()
+                        .setCount(count)
+                        .setSequenceSum(sum)
+                        .setLastSequence(last)
+                        .build();
             }
         };
     }
