@@ -55,6 +55,15 @@ public final class SpillFile implements AutoCloseable {
     private final FileLock fileLock;
     private final ReentrantLock lock = new ReentrantLock();
     private FileChannel out; // guarded by lock: replaced when a replay moves the content aside
+    /** Opens {@link #out}: the file, for appending. */
+    private final Opener opener;
+    /**
+     * Whether the file ends in part of a line that a failed append could not take back: the next append starts with a
+     * line break, so that the part stays a line of its own (set aside by the replay) and no event glues onto it.
+     * Guarded by lock.
+     */
+    private boolean tailCut;
+
     private volatile boolean hasData;
     private volatile boolean asideHasData;
     /** Where the next replay of the moved-aside file starts: past every line the store has taken. Replay only. */
@@ -62,8 +71,18 @@ public final class SpillFile implements AutoCloseable {
 
     private final DeadLetterFile deadLetters;
 
-    private SpillFile(Path path, FileChannel lockChannel, FileLock fileLock, FileChannel out) {
+    /** How the spill file is opened for appending; a test's may fail on purpose. */
+    @FunctionalInterface
+    interface Opener {
+        FileChannel openForAppend(Path file) throws IOException;
+    }
+
+    private static final Opener APPENDING = file ->
+            FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+
+    private SpillFile(Path path, FileChannel lockChannel, FileLock fileLock, FileChannel out, Opener opener) {
         this.path = path;
+        this.opener = opener;
         this.aside = path.resolveSibling(path.getFileName() + ".replaying");
         this.lockChannel = lockChannel;
         this.fileLock = fileLock;
@@ -79,6 +98,10 @@ public final class SpillFile implements AutoCloseable {
      * @throws UncheckedIOException if the file cannot be created, opened or locked
      */
     public static SpillFile open(Path path) {
+        return open(path, APPENDING);
+    }
+
+    static SpillFile open(Path path, Opener opener) {
         Path file = path.toAbsolutePath();
         Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
         FileChannel lockChannel = null;
@@ -99,9 +122,8 @@ public final class SpillFile implements AutoCloseable {
                         "spillFile " + file + " is in use by another audit writer (its lock file " + lockFile
                                 + " is held); give each writer its own spill file");
             }
-            FileChannel out = FileChannel.open(
-                    file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            SpillFile spill = new SpillFile(file, lockChannel, fileLock, out);
+            FileChannel out = opener.openForAppend(file);
+            SpillFile spill = new SpillFile(file, lockChannel, fileLock, out, opener);
             spill.mendTail();
             return spill;
         } catch (IOException e) {
@@ -172,18 +194,47 @@ public final class SpillFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Appends whole lines, or nothing: an append that fails (a full disk, a failed force) is cut back to where it
+     * began, so that its events, which the caller counts as dropped, are neither replayed later nor glued to the next
+     * line. If even that fails, {@link #tailCut} makes the next append start on a line of its own.
+     */
     private void appendLocked(byte[] bytes) throws IOException {
         // An interrupt would make the FileChannel close itself in the middle of the write (it is an interruptible
         // channel), and every later append would fail: write with the flag down, and put it back after.
         boolean interrupted = Thread.interrupted();
+        long start = -1;
         try {
+            start = out.size();
+            if (tailCut) {
+                writeFully(ByteBuffer.wrap(new byte[] {'\n'}));
+            }
             writeFully(ByteBuffer.wrap(bytes));
             out.force(false);
+            tailCut = false;
             hasData = true;
+        } catch (IOException | RuntimeException e) {
+            if (start >= 0) {
+                cutBack(start, e);
+            }
+            throw e;
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private void cutBack(long start, Exception failure) {
+        try {
+            if (out.size() > start) {
+                out.truncate(start);
+                out.force(false);
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            tailCut = true;
+            hasData = true; // the part left behind is replayed, and set aside as not a whole event
         }
     }
 
@@ -268,8 +319,7 @@ public final class SpillFile implements AutoCloseable {
                 hasData = false;
             } finally {
                 // A fresh file after a move; the same file again if the move failed (its content stays to replay).
-                out = FileChannel.open(
-                        path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+                out = opener.openForAppend(path);
             }
             return true;
         } finally {
