@@ -111,8 +111,10 @@ public final class JdbcCheckpointStore implements CheckpointStore {
     static final int MAX_NAME_LENGTH = 255;
 
     /**
-     * Checks a checkpoint name: not blank, and at most {@value #MAX_NAME_LENGTH} characters, so that no database cuts
-     * it short (a MariaDB server outside strict mode would, and two long names would share a row).
+     * Checks a checkpoint name: not blank, at most {@value #MAX_NAME_LENGTH} characters, so that no database cuts it
+     * short (a MariaDB server outside strict mode would, and two long names would share a row), and text every
+     * database keeps as it is: no U+0000 (PostgreSQL refuses it) and no unpaired surrogate (encoded as {@code ?}, so
+     * that a lone high surrogate after {@code "job"} and {@code "job?"} would share a row).
      */
     private static void requireName(String name) {
         Require.notBlank(name, "name");
@@ -121,6 +123,15 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 "name",
                 "have at most " + MAX_NAME_LENGTH + " characters",
                 name);
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            Require.argument(
+                    cp != 0 && !(cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE),
+                    "name",
+                    "be text every database keeps as it is: no U+0000 and no unpaired surrogate (at index " + i + ")",
+                    name.replace("\0", "\\u0000"));
+            i += Character.charCount(cp);
+        }
     }
 
     @Override

@@ -191,6 +191,30 @@ class JdbcCheckpointStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
+    void aNameNoDatabaseKeepsAsItIsIsRefused(String db, Supplier<CheckpointStore> stores) {
+        // given: a name with an unpaired surrogate, which every database would store as "?", and one with U+0000,
+        // which PostgreSQL refuses
+        CheckpointStore store = stores.get();
+        String id = UUID.randomUUID().toString();
+        String question = id + "?";
+        String loneSurrogate = id + Character.toString(0xD800).charAt(0);
+        String withNul = id + "\u0000x";
+        store.save(question, 3);
+        for (String bad : List.of(loneSurrogate, withNul)) {
+            for (ThrowingCallable call : List.<ThrowingCallable>of(
+                    () -> store.save(bad, 9), () -> store.load(bad), () -> store.delete(bad))) {
+                assertThatThrownBy(call)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageStartingWith("name must be text every database keeps as it is");
+            }
+        }
+        // then the checkpoint the surrogate's name would have shared is untouched
+        assertThat(stores.get().load(question)).hasValue(3);
+        store.delete(question);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
     void aJobThatFailsResumesAfterItsLastCompletedPrefixAndRewritesOnlyWhatItDidBeyondIt(
             String db, Supplier<CheckpointStore> stores) throws Exception {
         // given: 10,000 numbered records; the first run fails at record 6,000
