@@ -1,6 +1,8 @@
 package dev.sluice.pipeline.examples;
 
+import dev.sluice.pipeline.audit.AuditWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -166,5 +168,21 @@ public final class CommandLine {
     /** {@code text} on one line: line breaks and the indentation after them become one space. */
     public static String oneLine(String text) {
         return text == null ? "" : text.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /**
+     * Starts an audit writer that spills to {@code spillFile}, ending with bad input if the file cannot be used: held
+     * by another run of a program on the same data folder, or impossible to create.
+     */
+    public static AuditWriter startAudit(AuditWriter.Builder builder, Path spillFile) throws BadInput {
+        try {
+            return builder.spillFile(spillFile).build();
+        } catch (IllegalStateException e) {
+            throw new BadInput("--data-dir: the audit spill file " + spillFile + " is in use by another run on the same"
+                    + " folder; wait for it to end, or give this run a folder of its own");
+        } catch (UncheckedIOException e) {
+            throw new BadInput("--data-dir: the audit spill file " + spillFile + " cannot be created or opened ("
+                    + e.getCause().getMessage() + ")");
+        }
     }
 }

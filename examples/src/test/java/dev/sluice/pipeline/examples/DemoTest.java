@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.pipeline.audit.AuditEvent;
+import dev.sluice.pipeline.audit.AuditWriter;
+import dev.sluice.pipeline.audit.InMemoryAuditSink;
 import dev.sluice.pipeline.audit.JdbcAuditSink;
 import dev.sluice.pipeline.audit.Postgres;
 import dev.sluice.pipeline.examples.demo.Demo;
@@ -43,6 +45,26 @@ class DemoTest {
         Matcher m = Pattern.compile(regex).matcher(out);
         assertThat(m.find()).as("'%s' in%n%s", regex, out).isTrue();
         return Long.parseLong(m.group(1).replace(",", ""));
+    }
+
+    @Test
+    void aSecondDemoOnTheSameFolderEndsWithBadInputBeforeItTouchesTheTable(@TempDir Path dir) throws Exception {
+        // given a writer that holds the folder's spill file, as a demo running there does
+        DemoOptions options = new DemoOptions(1_000, 0, 0, null, dir);
+        try (AuditWriter running = AuditWriter.builder(new InMemoryAuditSink())
+                .spillFile(options.spillFile())
+                .build()) {
+            // when
+            assertThatThrownBy(() -> Demo.run(options, new PrintStream(new ByteArrayOutputStream()), false))
+                    // then: bad input, in one line, and the table was not recreated
+                    .isInstanceOf(CommandLine.BadInput.class)
+                    .hasMessage("--data-dir: the audit spill file " + options.spillFile() + " is in use by another run"
+                            + " on the same folder; wait for it to end, or give this run a folder of its own");
+        }
+        try (Connection c = DriverManager.getConnection(options.effectiveJdbcUrl());
+                ResultSet tables = c.getMetaData().getTables(null, null, "demo_users", null)) {
+            assertThat(tables.next()).as("the table demo_users exists").isFalse();
+        }
     }
 
     @Test

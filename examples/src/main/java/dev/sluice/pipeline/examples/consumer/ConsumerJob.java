@@ -82,10 +82,15 @@ public final class ConsumerJob {
     private static int consume(Path dataDir) throws Exception {
         Path db = CommandLine.createDirectory("--data-dir", dataDir).resolve(DATABASE_FILE);
         String url = "jdbc:sqlite:" + db;
-        ReadingTable table = ReadingTable.open(url);
-        AuditWriter audit = AuditWriter.builder(JdbcAuditSink.forUrl(url))
-                .spillFile(db.resolveSibling("audit-spill.jsonl"))
-                .build();
+        AuditWriter audit = CommandLine.startAudit(
+                AuditWriter.builder(JdbcAuditSink.forUrl(url)), db.resolveSibling("audit-spill.jsonl"));
+        ReadingTable table;
+        try {
+            table = ReadingTable.open(url);
+        } catch (BadInput | RuntimeException e) {
+            audit.close();
+            throw e;
+        }
 
         // An endless stream: about 20,000 readings a second, as a message broker or a gRPC stream would deliver.
         Source<Reading> readings = emitter -> {

@@ -59,13 +59,18 @@ public final class Demo {
      * complete or the count is off.
      *
      * @param terminal whether {@code out} is a terminal, where the progress line is redrawn in place
-     * @throws BadInput if the data folder cannot be created, or the database cannot be used or holds a table the
-     *     demo did not create (nothing has been written then)
+     * @throws BadInput if the data folder cannot be created, the database cannot be used or holds a table the demo
+     *     did not create, or the folder's audit spill file is held by another run (nothing has been written then)
      */
     public static int run(DemoOptions options, PrintStream out, boolean terminal) throws Exception {
         CommandLine.createDirectory("--data-dir", options.dataDir());
         String url = options.effectiveJdbcUrl();
-        try (UserTable table = UserTable.recreate(url)) {
+        JdbcAuditSink auditTable = JdbcAuditSink.forUrl(url);
+        // The table checked, then the spill file taken, then the table recreated: a second demo on the same folder
+        // ends at the spill file, before it recreates the first one's table.
+        try (UserTable table = UserTable.open(url);
+                AuditWriter audit = CommandLine.startAudit(AuditWriter.builder(auditTable), options.spillFile())) {
+            table.recreate();
             out.printf(
                     Locale.ROOT,
                     "Database %s: table %s recreated (the demo's own, recorded in %s); audit rows added to %s%n",
@@ -73,11 +78,18 @@ public final class Demo {
                     UserTable.TABLE,
                     UserTable.MARKER_TABLE,
                     "audit_logs");
-            return run(options, out, terminal ? StatusLine.console() : null, table, url);
+            return run(options, out, terminal ? StatusLine.console() : null, table, url, auditTable, audit);
         }
     }
 
-    private static int run(DemoOptions options, PrintStream out, StatusLine terminal, UserTable table, String url)
+    private static int run(
+            DemoOptions options,
+            PrintStream out,
+            StatusLine terminal,
+            UserTable table,
+            String url,
+            JdbcAuditSink auditTable,
+            AuditWriter audit)
             throws Exception {
         UserDirectory directory = new UserDirectory(options.users(), options.failEvery());
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -93,9 +105,7 @@ public final class Demo {
                 .build();
         String correlationId = UUID.randomUUID().toString();
         MDC.put("correlationId", correlationId);
-        JdbcAuditSink auditTable = JdbcAuditSink.forUrl(url);
-        try (AuditWriter audit =
-                AuditWriter.builder(auditTable).spillFile(options.spillFile()).build()) {
+        try {
             log.info(
                     "client: importing {} users from {} into {}",
                     options.users(),

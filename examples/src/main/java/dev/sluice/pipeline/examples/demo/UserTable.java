@@ -23,17 +23,20 @@ final class UserTable implements AutoCloseable {
     static final String MARKER_TABLE = "sluice_demo_meta";
 
     private final Connection connection;
+    private final String jdbcUrl;
 
-    private UserTable(Connection connection) {
+    private UserTable(Connection connection, String jdbcUrl) {
         this.connection = connection;
+        this.jdbcUrl = jdbcUrl;
     }
 
     /**
-     * Opens the database and recreates the demo's table (the audit table is left alone), in one transaction.
+     * Opens the database and checks that its {@value #TABLE}, if any, is the demo's own; {@link #recreate} then
+     * recreates it (the audit table is left alone), in one transaction.
      *
      * @throws BadInput if the database cannot be opened, or holds a {@value #TABLE} the demo did not create
      */
-    static UserTable recreate(String jdbcUrl) throws BadInput {
+    static UserTable open(String jdbcUrl) throws BadInput {
         Connection c = Database.open(jdbcUrl);
         try {
             if (exists(c, TABLE) && !createdByTheDemo(c)) {
@@ -41,25 +44,31 @@ final class UserTable implements AutoCloseable {
                         + " that the demo did not create (no row for it in " + MARKER_TABLE
                         + "); the demo leaves it untouched: give it a database of its own with --jdbc-url");
             }
-            try (Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE IF NOT EXISTS " + MARKER_TABLE
-                        + " (table_name VARCHAR(64) NOT NULL PRIMARY KEY, note VARCHAR(200) NOT NULL)");
-                s.execute("DROP TABLE IF EXISTS " + TABLE);
-                s.execute("CREATE TABLE " + TABLE + " (user_id VARCHAR(32) NOT NULL, name VARCHAR(64) NOT NULL,"
-                        + " email VARCHAR(128) NOT NULL, online INTEGER NOT NULL, segment VARCHAR(16) NOT NULL,"
-                        + " score INTEGER NOT NULL)");
-                s.execute("DELETE FROM " + MARKER_TABLE + " WHERE table_name = '" + TABLE + "'");
-                s.execute("INSERT INTO " + MARKER_TABLE + " (table_name, note) VALUES ('" + TABLE
-                        + "', 'created by the Sluice demo (run-demo), which drops and recreates it on every run')");
-            }
-            c.commit();
-            return new UserTable(c);
+            return new UserTable(c, jdbcUrl);
         } catch (SQLException e) {
             closeQuietly(c);
             throw Database.cannotUse(jdbcUrl, e);
         } catch (BadInput e) {
             closeQuietly(c);
             throw e;
+        }
+    }
+
+    /** Drops the demo's table, which {@link #open} found to be the demo's own or missing, and creates it empty. */
+    void recreate() throws BadInput {
+        try (Statement s = connection.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + MARKER_TABLE
+                    + " (table_name VARCHAR(64) NOT NULL PRIMARY KEY, note VARCHAR(200) NOT NULL)");
+            s.execute("DROP TABLE IF EXISTS " + TABLE);
+            s.execute("CREATE TABLE " + TABLE + " (user_id VARCHAR(32) NOT NULL, name VARCHAR(64) NOT NULL,"
+                    + " email VARCHAR(128) NOT NULL, online INTEGER NOT NULL, segment VARCHAR(16) NOT NULL,"
+                    + " score INTEGER NOT NULL)");
+            s.execute("DELETE FROM " + MARKER_TABLE + " WHERE table_name = '" + TABLE + "'");
+            s.execute("INSERT INTO " + MARKER_TABLE + " (table_name, note) VALUES ('" + TABLE
+                    + "', 'created by the Sluice demo (run-demo), which drops and recreates it on every run')");
+            connection.commit();
+        } catch (SQLException e) {
+            throw Database.cannotUse(jdbcUrl, e);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.sluice.pipeline.PositionTracker;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.audit.AuditListener;
+import dev.sluice.pipeline.audit.AuditStoreException;
 import dev.sluice.pipeline.audit.AuditWriter;
 import dev.sluice.pipeline.audit.JdbcAuditSink;
 import dev.sluice.pipeline.audit.JdbcCheckpointStore;
@@ -24,7 +25,10 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -202,7 +206,12 @@ public final class FileImportJob {
         String url = "jdbc:sqlite:" + database;
         JdbcCheckpointStore checkpoints = JdbcCheckpointStore.sqlite(database);
         String checkpoint = checkpointName(file);
-        OptionalLong saved = checkpoints.load(checkpoint);
+        OptionalLong saved;
+        try {
+            saved = checkpoints.load(checkpoint);
+        } catch (AuditStoreException e) {
+            throw new BadInput("cannot use the database " + database + ": " + e.getMessage());
+        }
         long resumeAt = saved.orElse(1); // a line number: the first line not known to be done
         try (RejectedLines rejected = new RejectedLines(absolute.resolve(REJECTED_FILE), saved.isPresent());
                 OrderTable table = saved.isPresent() ? OrderTable.reopen(url) : OrderTable.recreate(url);
@@ -239,10 +248,27 @@ public final class FileImportJob {
         }
     }
 
-    /** The checkpoint of an import of {@code file}: one per file, so that imports of different files never mix. */
+    /**
+     * The checkpoint of an import of {@code file}: one per file, so that imports of different files never mix. A path
+     * too long for a checkpoint name (255 characters) is named by its SHA-256.
+     */
     static String checkpointName(Path file) {
-        return "orders-file-import:" + file.toAbsolutePath().normalize();
+        String path = file.toAbsolutePath().normalize().toString();
+        String name = CHECKPOINT_PREFIX + path;
+        if (name.codePointCount(0, name.length()) <= MAX_CHECKPOINT_NAME) {
+            return name;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
+            return CHECKPOINT_PREFIX + "sha256:" + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
+
+    private static final String CHECKPOINT_PREFIX = "orders-file-import:";
+    /** The longest name a {@link JdbcCheckpointStore} takes. */
+    private static final int MAX_CHECKPOINT_NAME = 255;
 
     /** Writes {@code lines} order lines, one in {@value #MALFORMED_EVERY} malformed. */
     static void generate(Path file, long lines) throws IOException {

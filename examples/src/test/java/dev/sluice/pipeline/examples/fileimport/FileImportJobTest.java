@@ -95,6 +95,41 @@ class FileImportJobTest {
     }
 
     @Test
+    void anImportIntoAFileThatIsNotADatabaseEndsWithOneLineAndExitCodeTwo(@TempDir Path dir) throws Exception {
+        // given a data folder whose import.db is not a SQLite database
+        Path input = Files.write(dir.resolve("orders.csv"), List.of("1,ada,ada@example.com,12.50"));
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Files.writeString(out.resolve("import.db"), "junk, not a database\n".repeat(200));
+        // when
+        Jvm.Exit exit = Jvm.run(
+                Duration.ofSeconds(90),
+                FileImportJob.class,
+                dir,
+                input.getFileName().toString(),
+                "--data-dir",
+                out.toString());
+        // then
+        assertThat(exit.code()).as(exit.err()).isEqualTo(2);
+        assertThat(exit.err().strip())
+                .startsWith("run-demo import: cannot use the database " + out.resolve("import.db"))
+                .doesNotContain("\n")
+                .doesNotContain("Exception in thread");
+    }
+
+    @Test
+    void aPathTooLongForACheckpointNameIsNamedByItsHash() {
+        Path shortPath = Path.of("/data/orders.csv");
+        Path longPath = Path.of("/" + "d".repeat(300), "orders.csv");
+        Path otherLongPath = Path.of("/" + "e".repeat(300), "orders.csv");
+        assertThat(FileImportJob.checkpointName(shortPath)).isEqualTo("orders-file-import:/data/orders.csv");
+        String name = FileImportJob.checkpointName(longPath);
+        assertThat(name).startsWith("orders-file-import:sha256:").hasSize("orders-file-import:sha256:".length() + 64);
+        assertThat(FileImportJob.checkpointName(Path.of("/" + "d".repeat(300), "orders.csv")))
+                .isEqualTo(name);
+        assertThat(FileImportJob.checkpointName(otherLongPath)).isNotEqualTo(name);
+    }
+
+    @Test
     void aCleanImportLeavesNoRejectedFileFromAnEarlierOne(@TempDir Path dir) throws Exception {
         // given an earlier import that set lines aside
         FileImportJob.importGenerated(dir, 2_000);
