@@ -30,6 +30,35 @@ class KafkaDemoTest {
     private static final Pattern SURVIVORS = Pattern.compile("#1 (\\d+)p [\\d,]+\\s+#2 (\\d+)p");
 
     @Test
+    void aBrokerThatDoesNotAnswerEndsTheDemoInOneLine(@TempDir Path dir) throws Exception {
+        // given a port nothing listens on
+        int port = freePort();
+        String database = "sluice_test_kafka_demo_unreachable";
+        try {
+            // when
+            Jvm.Exit exit = Jvm.run(
+                    Duration.ofSeconds(60),
+                    Map.of(),
+                    KafkaDemo.class,
+                    dir,
+                    "--bootstrap-servers",
+                    "127.0.0.1:" + port,
+                    "--jdbc-url",
+                    Postgres.jdbcUrl(database),
+                    "--data-dir",
+                    dir.toString());
+            // then one line, exit code 2, and none of the Kafka client's warnings of a minute of retries
+            assertThat(exit.code()).as(exit.err()).isEqualTo(2);
+            assertThat(exit.errLines())
+                    .singleElement()
+                    .asString()
+                    .startsWith("run-demo kafka: --bootstrap-servers: no broker answers at 127.0.0.1:" + port + " (");
+        } finally {
+            Postgres.dropDatabase(database);
+        }
+    }
+
+    @Test
     void threeCopiesShareTheTopicOneIsKilledAndEveryEventIsInTheTableOnce(@TempDir Path dir) throws Exception {
         // given a broker directory and port of this test's own, and a database of its own
         Path root = root();

@@ -1,8 +1,11 @@
 package dev.sluice.pipeline.examples.kafka;
 
+import dev.sluice.pipeline.examples.CommandLine;
 import dev.sluice.pipeline.examples.CommandLine.BadInput;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +39,7 @@ final class DemoBroker implements AutoCloseable {
      */
     static DemoBroker open(String bootstrapServers, PrintStream out) throws BadInput, InterruptedException {
         if (bootstrapServers != null) {
+            requireAnswering(bootstrapServers);
             out.println("Kafka: using " + bootstrapServers);
             return new DemoBroker(bootstrapServers, null, out);
         }
@@ -58,6 +62,30 @@ final class DemoBroker implements AutoCloseable {
         }
         return new DemoBroker(start.out(), script, out);
     }
+
+    /**
+     * Ends with bad input unless one of the servers, {@code HOST:PORT} separated by commas (checked by the options),
+     * accepts a connection: Kafka's client would otherwise retry for a minute, logging a warning a second.
+     */
+    private static void requireAnswering(String bootstrapServers) throws BadInput {
+        String why = null;
+        for (String server : bootstrapServers.split(",")) {
+            String hostPort = server.strip();
+            int colon = hostPort.lastIndexOf(':');
+            try (Socket socket = new Socket()) {
+                socket.connect(
+                        new InetSocketAddress(
+                                hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))),
+                        CONNECT_TIMEOUT_MS);
+                return;
+            } catch (IOException | IllegalArgumentException e) {
+                why = hostPort + ": " + CommandLine.oneLine(String.valueOf(e.getMessage()));
+            }
+        }
+        throw new BadInput("--bootstrap-servers: no broker answers at " + bootstrapServers + " (" + why + ")");
+    }
+
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
 
     String bootstrapServers() {
         return bootstrapServers;

@@ -320,9 +320,11 @@ public final class KafkaDemo {
             admin.createTopics(List.of(new NewTopic(topic, KafkaDemoOptions.PARTITIONS, (short) 1)))
                     .all()
                     .get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
             throw new BadInput(
                     "cannot create the topic " + topic + ": " + CommandLine.oneLine(String.valueOf(e.getCause())));
+        } catch (TimeoutException e) {
+            throw new BadInput("cannot create the topic " + topic + ": the broker did not answer within 60 s");
         }
     }
 
