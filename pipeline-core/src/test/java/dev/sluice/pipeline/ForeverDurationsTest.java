@@ -107,12 +107,13 @@ class ForeverDurationsTest {
     void aScopeWhoseStragglersAreNeverReportedStillCancelsAndWaitsForItsForks() throws Exception {
         Fork<Object> sleeper;
         CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
         try (Scope scope = Scope.builder()
                 .stragglerReportInterval(Duration.ofMillis(Long.MAX_VALUE))
                 .open()) {
             sleeper = scope.fork("sleeper", () -> {
                 started.countDown();
-                Thread.sleep(Duration.ofHours(1));
+                never.await(); // until close() cancels the fork
                 return null;
             });
             started.await();

@@ -107,8 +107,13 @@ public final class JdbcCheckpointStore implements CheckpointStore {
         return new JdbcCheckpointStore(Require.nonNull(dataSource, "dataSource"));
     }
 
-    /** The most characters (code points) a checkpoint name may have: the name column's width. */
-    static final int MAX_NAME_LENGTH = 255;
+    /**
+     * The most characters (code points) a checkpoint name may have: the name column's width. A longer name is refused
+     * with an {@link IllegalArgumentException}; build long names from a hash of what identifies the job.
+     *
+     * @since 0.1
+     */
+    public static final int MAX_NAME_LENGTH = 255;
 
     /**
      * Checks a checkpoint name: not blank, at most {@value #MAX_NAME_LENGTH} characters, so that no database cuts it

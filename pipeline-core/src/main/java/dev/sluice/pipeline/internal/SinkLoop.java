@@ -122,14 +122,11 @@ final class SinkLoop extends StageLoop {
     /**
      * After a write that threw: the items written before it that the sink no longer counts as unconfirmed (down to
      * {@code pending}) went down with it, and share its error, oldest first, under a policy that goes on (skip, dead
-     * letter). Under the fail policy, or once the run is aborting, they are left unconfirmed, and the run's end
-     * releases them.
+     * letter). Under the fail policy they are left unconfirmed, and the run's end releases them; so are they when the
+     * error is a cancellation's, which {@link #onItemError} rethrows at the first of them.
      */
     private void shareError(int pending, Exception error) throws Exception {
-        if (stage.spec.errorPolicy() instanceof ErrorPolicy.Fail
-                || error instanceof InterruptedException
-                || stage.finishedEarly
-                || stage.run.isAborting()) {
+        if (stage.spec.errorPolicy() instanceof ErrorPolicy.Fail) {
             return;
         }
         while (unconfirmed.size() > Math.max(0, pending)) {

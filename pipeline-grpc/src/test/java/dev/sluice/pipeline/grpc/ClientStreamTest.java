@@ -52,6 +52,17 @@ class ClientStreamTest {
                 .iterator());
     }
 
+    /** An upload's builder, with whole-call retry (backing off on a recording sleeper) or without. */
+    private static GrpcClientStream.Builder<Item, UploadSummary> upload(ShapeServers servers, boolean wholeCallRetry) {
+        GrpcClientStream.Builder<Item, UploadSummary> builder =
+                GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod());
+        if (wholeCallRetry) {
+            builder.retryWholeCalls(
+                    ResilienceOptions.builder().sleeper(new RecordingSleeper()).build());
+        }
+        return builder;
+    }
+
     private static GrpcClientStream<Item, UploadSummary> upload(ShapeServers servers) {
         return GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod())
                 .build();
@@ -244,13 +255,7 @@ class ClientStreamTest {
             PlainShapeService service = new PlainShapeService();
             service.completeAfter = 1;
             try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
-                GrpcClientStream.Builder<Item, UploadSummary> builder =
-                        GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod());
-                if (wholeCallRetry) {
-                    builder.retryWholeCalls(ResilienceOptions.builder()
-                            .sleeper(new RecordingSleeper())
-                            .build());
-                }
+                GrpcClientStream.Builder<Item, UploadSummary> builder = upload(servers, wholeCallRetry);
                 PositionTracker tracker = new PositionTracker(1);
                 Source<Item> tracked = emitter -> {
                     for (long i = 1; i <= count; i++) {
@@ -293,13 +298,7 @@ class ClientStreamTest {
             service.failAfter = 10;
             service.failCalls = 1;
             try (ShapeServers servers = ShapeServers.start(Transport.IN_PROCESS, service.bindService())) {
-                GrpcClientStream.Builder<Item, UploadSummary> builder =
-                        GrpcClientStream.builder(servers.channel, ShapeServiceGrpc.getUploadMethod());
-                if (wholeCallRetry) {
-                    builder.retryWholeCalls(ResilienceOptions.builder()
-                            .sleeper(new RecordingSleeper())
-                            .build());
-                }
+                GrpcClientStream.Builder<Item, UploadSummary> builder = upload(servers, wholeCallRetry);
                 PositionTracker tracker = new PositionTracker(1);
                 Source<Item> tracked = emitter -> {
                     for (long i = 1; i <= 100; i++) {

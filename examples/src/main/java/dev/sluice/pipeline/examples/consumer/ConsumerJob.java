@@ -82,13 +82,13 @@ public final class ConsumerJob {
     private static int consume(Path dataDir) throws Exception {
         Path db = CommandLine.createDirectory("--data-dir", dataDir).resolve(DATABASE_FILE);
         String url = "jdbc:sqlite:" + db;
-        AuditWriter audit = CommandLine.startAudit(
-                AuditWriter.builder(JdbcAuditSink.forUrl(url)), db.resolveSibling("audit-spill.jsonl"));
-        ReadingTable table;
+        ReadingTable table = ReadingTable.open(url);
+        AuditWriter audit;
         try {
-            table = ReadingTable.open(url);
+            audit = CommandLine.startAudit(
+                    AuditWriter.builder(JdbcAuditSink.forUrl(url)), db.resolveSibling("audit-spill.jsonl"));
         } catch (BadInput | RuntimeException e) {
-            audit.close();
+            table.close();
             throw e;
         }
 

@@ -250,12 +250,12 @@ public final class FileImportJob {
 
     /**
      * The checkpoint of an import of {@code file}: one per file, so that imports of different files never mix. A path
-     * too long for a checkpoint name (255 characters) is named by its SHA-256.
+     * too long for a checkpoint name ({@link JdbcCheckpointStore#MAX_NAME_LENGTH}) is named by its SHA-256.
      */
     static String checkpointName(Path file) {
         String path = file.toAbsolutePath().normalize().toString();
         String name = CHECKPOINT_PREFIX + path;
-        if (name.codePointCount(0, name.length()) <= MAX_CHECKPOINT_NAME) {
+        if (name.codePointCount(0, name.length()) <= JdbcCheckpointStore.MAX_NAME_LENGTH) {
             return name;
         }
         try {
@@ -267,8 +267,6 @@ public final class FileImportJob {
     }
 
     private static final String CHECKPOINT_PREFIX = "orders-file-import:";
-    /** The longest name a {@link JdbcCheckpointStore} takes. */
-    private static final int MAX_CHECKPOINT_NAME = 255;
 
     /** Writes {@code lines} order lines, one in {@value #MALFORMED_EVERY} malformed. */
     static void generate(Path file, long lines) throws IOException {
