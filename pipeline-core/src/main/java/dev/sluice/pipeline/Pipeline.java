@@ -471,15 +471,15 @@ public final class Pipeline<T> {
     }
 
     /**
-     * Records each run as one Micrometer {@code Observation} in {@code registry}, named {@code sluice.pipeline.run}:
+     * Records each run as one Micrometer {@code Observation} in {@code registry}, named {@code sluice.pipeline}:
      * started when the run starts, with the observation current on the starting thread as its parent; current in
      * every thread of the run, so that a tracer bridged to the registry shows the run as a span, and calls made from a
      * stage with an observation interceptor on their channel as its children; stopped when the run ends. Its key
      * values: {@code pipeline} and {@code outcome} (low cardinality), {@code correlation.id}, {@code items} and, on
      * failure, {@code stage} (high cardinality); a failure is recorded as its error, and so is a passed deadline (a
-     * {@code java.util.concurrent.TimeoutException}), while a cancelled or stopped run has none. Observation handlers
-     * run on the
-     * run's threads; one that throws is logged, and the run goes on.
+     * {@code java.util.concurrent.TimeoutException}), while a cancelled or stopped run has none. A handler that records
+     * meters makes a timer {@code sluice.pipeline} of it, beside {@link #meterRegistry}'s {@code sluice.pipeline.run}.
+     * Observation handlers run on the run's threads; one that throws is logged, and the run goes on.
      *
      * @param registry where each run's observation is recorded
      * @return a pipeline like this one whose runs are observed
@@ -509,7 +509,8 @@ public final class Pipeline<T> {
      * {@code io.micrometer.context.ContextRegistry} reads (Micrometer's current {@code Observation}, OpenTelemetry's
      * context where its accessor is registered, a user's own). Captured when the run starts, cleared from each thread
      * when it ends. Default {@code true}. With {@code false} the run's threads carry only the run's own MDC keys and
-     * what {@link #propagate(ThreadLocalAccessor)} names.
+     * what {@link #propagate(ThreadLocalAccessor)} names, and do not inherit the caller's {@code InheritableThreadLocal}
+     * values either.
      *
      * @param propagate whether to carry the caller's context into the run's threads
      * @return a pipeline like this one with the option set

@@ -138,7 +138,11 @@ public final class Scope implements AutoCloseable {
             this.deadline = null;
             this.deadlineNanos = 0L;
         }
-        this.threadFactory = b.threadFactory;
+        this.threadFactory = b.threadFactory != null
+                ? b.threadFactory
+                : Thread.ofVirtual()
+                        .inheritInheritableThreadLocals(b.propagateContext)
+                        .factory();
         this.stragglerReportInterval = b.stragglerReportInterval;
         this.onStraggler = b.onStraggler;
         this.propagateContext = b.propagateContext;
@@ -514,6 +518,15 @@ public final class Scope implements AutoCloseable {
         if (!endingReported && e instanceof Failed failed) {
             endingReported = true;
             log.warn("scope '{}' closed with a failure that no join() reported", name, failed.cause());
+        } else if (!endingReported && e != null && !laterFailures.isEmpty()) {
+            endingReported = true;
+            for (Throwable later : laterFailures) {
+                log.warn(
+                        "scope '{}' closed with a failure of a fork after it was {}, which no join() reported",
+                        name,
+                        e.describe(),
+                        later);
+            }
         }
     }
 
@@ -716,7 +729,9 @@ public final class Scope implements AutoCloseable {
         private String name;
         private Instant deadline;
         private Duration timeout;
-        private ThreadFactory threadFactory = Thread.ofVirtual().factory();
+        /** Null for the default: virtual threads that inherit inheritable thread-locals only if context propagates. */
+        private ThreadFactory threadFactory;
+
         private Duration stragglerReportInterval = Duration.ofSeconds(10);
         private Consumer<Thread> onStraggler;
         private boolean propagateContext = true;
@@ -764,7 +779,8 @@ public final class Scope implements AutoCloseable {
         }
 
         /**
-         * Where the threads come from; the scope names them. Default: virtual threads. Pass
+         * Where the threads come from; the scope names them. Default: virtual threads, which inherit the forking
+         * thread's {@code InheritableThreadLocal} values only while {@link #propagateContext} is on. Pass
          * {@code Thread.ofPlatform().factory()} for platform threads.
          *
          * @param threadFactory makes one thread per fork (and the deadline's watcher); it must not return {@code null}
@@ -804,7 +820,8 @@ public final class Scope implements AutoCloseable {
         /**
          * Whether each fork starts with the forking thread's context (its MDC and the thread-locals of
          * context-propagation's global registry; see the class comment). Default {@code true}; with {@code false} a
-         * fork starts with an empty MDC and no thread-local of its caller.
+         * fork starts with an empty MDC and no thread-local of its caller, not even an {@code InheritableThreadLocal}'s
+         * value (unless a {@link #threadFactory} of your own makes threads that inherit them).
          *
          * @param propagate whether to carry the forking thread's context into each fork
          * @return this builder

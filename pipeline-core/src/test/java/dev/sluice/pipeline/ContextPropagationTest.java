@@ -187,6 +187,80 @@ class ContextPropagationTest {
     }
 
     @Test
+    void withPropagationOffNoThreadInheritsTheCallersInheritableThreadLocals() throws Exception {
+        // given a caller with an inheritable thread-local, as some MDC adapters keep theirs
+        InheritableThreadLocal<String> inherited = new InheritableThreadLocal<>();
+        inherited.set("acme");
+        try {
+            Seen off = new Seen(inherited::get);
+            Seen on = new Seen(inherited::get);
+
+            // when a pipeline runs with propagation off, another with it on, and scope forks likewise
+            off.pipeline("off", p -> p.propagateContext(false)).run();
+            on.pipeline("on", p -> p).run();
+            String offFork;
+            String onFork;
+            try (dev.sluice.pipeline.Scope scope =
+                    dev.sluice.pipeline.Scope.builder().propagateContext(false).open()) {
+                Fork<String> fork = scope.fork(inherited::get);
+                scope.join();
+                offFork = String.valueOf(fork.result());
+            }
+            try (dev.sluice.pipeline.Scope scope = dev.sluice.pipeline.Scope.open()) {
+                Fork<String> fork = scope.fork(inherited::get);
+                scope.join();
+                onFork = fork.result();
+            }
+
+            // then with propagation off no thread of the run, and no fork, has the caller's value; with it on, all do
+            assertThat(off.places()).containsExactlyInAnyOrderElementsOf(Seen.PLACES);
+            assertThat(off.values()).containsOnly("null");
+            assertThat(offFork).isEqualTo("null");
+            assertThat(on.values()).containsOnly("acme");
+            assertThat(onFork).isEqualTo("acme");
+        } finally {
+            inherited.remove();
+        }
+    }
+
+    @Test
+    void aRunStartedFromAStageShowsItsListenersNoStageOfTheOuterRun() throws Exception {
+        // given an inner pipeline whose listener records the MDC's stage key, run from a stage of an outer one
+        List<String> stages = new CopyOnWriteArrayList<>();
+        PipelineListener listener = new PipelineListener() {
+            @Override
+            public void onStart(PipelineSnapshot start) {
+                stages.add("onStart:" + MDC.get(StageContext.MDC_STAGE));
+            }
+
+            @Override
+            public void onProgress(PipelineSnapshot progress) {
+                stages.add("onProgress:" + MDC.get(StageContext.MDC_STAGE));
+            }
+
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                stages.add("onFinish:" + MDC.get(StageContext.MDC_STAGE));
+            }
+        };
+        RunnablePipeline<Long> inner = Pipeline.from(Source.range(0, 3))
+                .listener(listener, java.time.Duration.ofMillis(1))
+                .to(Sink.count());
+
+        // when the outer stage "lookup" runs it
+        long count = Pipeline.from(Source.of(1))
+                .map(x -> inner.run().value())
+                .named("lookup")
+                .to(Sink.reduce(0L, Long::sum))
+                .run()
+                .value();
+
+        // then the inner run's listeners saw no stage: they are not on a stage's thread
+        assertThat(count).isEqualTo(3);
+        assertThat(stages).contains("onStart:null", "onFinish:null").allMatch(s -> s.endsWith(":null"));
+    }
+
+    @Test
     void anAccessorThePipelineNamesTravelsEvenWithPropagationOff() throws Exception {
         // given a thread-local not in the global registry, named by the pipeline itself
         ThreadLocal<String> region = new ThreadLocal<>();

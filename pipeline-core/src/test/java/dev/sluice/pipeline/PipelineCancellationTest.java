@@ -530,6 +530,59 @@ class PipelineCancellationTest {
     }
 
     @Test
+    void aCancelWhileTheSinksLastAcknowledgementsRunDoesNotChangeTheOutcome() throws Exception {
+        // given a writer that keeps every item until complete, and items whose acknowledgement waits for the test
+        CountDownLatch acknowledging = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Disposition> told = new CopyOnWriteArrayList<>();
+        Acknowledgement slow = disposition -> {
+            told.add(disposition);
+            acknowledging.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Source<Long> acknowledged = emitter -> {
+            for (long i = 0; i < 3; i++) {
+                emitter.emit(i, slow);
+            }
+        };
+        Sink<Long, Long> keepsAll = Sink.of(context -> new Sink.Writer<Long, Long>() {
+            private long kept;
+
+            @Override
+            public void write(Long item) {
+                kept++;
+            }
+
+            @Override
+            public int unconfirmed() {
+                return (int) kept;
+            }
+
+            @Override
+            public Long complete() {
+                return kept;
+            }
+        });
+        PipelineHandle<Long> run = Pipeline.from(acknowledged).to(keepsAll).start();
+
+        // when the run is cancelled while the sink, having completed, acknowledges the first of its items
+        assertThat(acknowledging.await(30, java.util.concurrent.TimeUnit.SECONDS))
+                .isTrue();
+        run.cancel();
+        release.countDown();
+
+        // then the run completed, with the writer's value, and every item was told it was processed
+        PipelineResult<Long> result = run.await();
+        assertThat(result.summary().outcome()).isEqualTo(Outcome.COMPLETED);
+        assertThat(result.value()).isEqualTo(3);
+        assertThat(told).containsExactly(Disposition.PROCESSED, Disposition.PROCESSED, Disposition.PROCESSED);
+    }
+
+    @Test
     void aTimeoutBeyondAnyClockIsAccepted() throws Exception {
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 10))
                 .to(Sink.count())

@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -391,6 +392,66 @@ class PipelineOperatorsTest {
         assertThat(failure).isSameAs(boom);
         assertThat(got).isEqualTo(range(0, got.size()));
         org.assertj.core.api.Assertions.assertThatThrownBy(run::await).isInstanceOf(PipelineFailedException.class);
+    }
+
+    @Test
+    void aRunCancelledBeforeItsStagesStartedStillFailsTheChannelAndTellsTheSubscriber() throws Exception {
+        // given runs whose listener holds the start until the test has cancelled them: no stage thread exists yet
+        Channel<Long> out = Channel.bounded(4);
+        List<String> signals = new CopyOnWriteArrayList<>();
+        Flow.Subscriber<Long> subscriber = new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription subscription) {
+                signals.add("onSubscribe");
+            }
+
+            @Override
+            public void onNext(Long item) {
+                signals.add("onNext");
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                signals.add("onError:" + throwable.getClass().getSimpleName());
+            }
+
+            @Override
+            public void onComplete() {
+                signals.add("onComplete");
+            }
+        };
+        for (Sink<Long, Long> sink : List.of(Sink.toChannel(out), Sink.toSubscriber(subscriber))) {
+            CountDownLatch cancelled = new CountDownLatch(1);
+            PipelineListener holdsTheStart = new PipelineListener() {
+                @Override
+                public void onStart(PipelineSnapshot start) {
+                    try {
+                        cancelled.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            PipelineHandle<Long> run = Pipeline.from(Source.range(0, 10))
+                    .listener(holdsTheStart)
+                    .map(x -> x)
+                    .to(sink)
+                    .start();
+
+            // when it is cancelled before its stages are forked
+            run.cancel();
+            cancelled.countDown();
+
+            // then the run ends cancelled
+            org.assertj.core.api.Assertions.assertThatThrownBy(run::await)
+                    .isInstanceOf(PipelineCancelledException.class);
+        }
+
+        // and the channel's receivers learn it (they would wait for good), and the subscriber has its onError
+        org.assertj.core.api.Assertions.assertThatThrownBy(out::receive)
+                .isInstanceOf(ChannelFailedException.class)
+                .hasCauseInstanceOf(java.util.concurrent.CancellationException.class);
+        assertThat(signals).containsExactly("onSubscribe", "onError:CancellationException");
     }
 
     private static List<Long> collect(Source<Long> source) throws InterruptedException {

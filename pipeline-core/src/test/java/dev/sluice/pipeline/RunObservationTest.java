@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.common.KeyValue;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,7 +48,7 @@ class RunObservationTest {
 
     private Observation.Context runContext() {
         return stopped.stream()
-                .filter(c -> c.getName().equals("sluice.pipeline.run"))
+                .filter(c -> c.getName().equals("sluice.pipeline"))
                 .findFirst()
                 .orElseThrow();
     }
@@ -92,7 +97,7 @@ class RunObservationTest {
         }
 
         // then every thread of the run had the run's observation current
-        assertThat(seen).hasSize(2 + 3 * 32).allSatisfy(s -> assertThat(s).endsWith(":sluice.pipeline.run"));
+        assertThat(seen).hasSize(2 + 3 * 32).allSatisfy(s -> assertThat(s).endsWith(":sluice.pipeline"));
         // and it was stopped with the run's outcome, name, correlation ID and items, as a child of the caller's
         Observation.Context run = runContext();
         assertThat(value(run, "pipeline")).isEqualTo("observed");
@@ -148,5 +153,67 @@ class RunObservationTest {
                 .isInstanceOf(TimeoutException.class)
                 .hasMessageContaining("passed its deadline");
         assertThat(stopped.get(1).getError()).isNull();
+    }
+
+    @Test
+    void aHandlerThatThrowsWhenAThreadLeavesTheObservationNeitherHangsNorBreaksTheRun() throws Exception {
+        // given an observation registry one of whose handlers throws whenever a scope closes (on every thread)
+        ObservationRegistry throwing = ObservationRegistry.create();
+        throwing.observationConfig().observationHandler(new ObservationHandler<>() {
+            @Override
+            public void onScopeClosed(Observation.Context context) {
+                throw new IllegalStateException("a handler that fails on scope close");
+            }
+
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+        });
+
+        // when an observed pipeline with a mapConcurrent and a listener runs
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 100))
+                .observationRegistry(throwing)
+                .mapConcurrent(4, x -> x)
+                .listener(new PipelineListener() {}, Duration.ofMillis(1))
+                .to(Sink.count())
+                .run(Duration.ofSeconds(30));
+
+        // then it completed with every item, as if the handler had not failed
+        assertThat(result.value()).isEqualTo(100);
+        assertThat(result.summary().outcome()).isEqualTo(Outcome.COMPLETED);
+    }
+
+    @Test
+    void aHandlerThatRecordsMetersDoesNotCountARunTwiceUnderTheRunTimersName() throws Exception {
+        // given a meter registry, and an observation registry whose handler records meters into it (as Spring Boot's)
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        for (var m : List.of(meters, prometheus)) {
+            ObservationRegistry observations = ObservationRegistry.create();
+            observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(m));
+
+            // when a pipeline with both runs once
+            Pipeline.from(Source.range(0, 10))
+                    .pipelineName("metered")
+                    .meterRegistry(m)
+                    .observationRegistry(observations)
+                    .to(Sink.count())
+                    .run();
+        }
+
+        // then the run timer counts the run once, and the observation's own timer has a name of its own
+        List<Timer> runTimers = List.copyOf(meters.find("sluice.pipeline.run").timers());
+        assertThat(runTimers).hasSize(1);
+        assertThat(runTimers.get(0).count()).isEqualTo(1);
+        assertThat(meters.find("sluice.pipeline").tag("pipeline", "metered").timer())
+                .isNotNull()
+                .extracting(Timer::count)
+                .isEqualTo(1L);
+        // and a Prometheus registry, which refuses one name with two sets of tag keys, has both
+        String scrape = prometheus.scrape();
+        assertThat(scrape)
+                .contains("sluice_pipeline_run_seconds_count{outcome=\"completed\",pipeline=\"metered\"} 1")
+                .containsPattern("sluice_pipeline_seconds_count\\{[^}]*pipeline=\"metered\"[^}]*\\} 1");
     }
 }

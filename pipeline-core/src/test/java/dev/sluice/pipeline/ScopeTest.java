@@ -502,4 +502,40 @@ class ScopeTest {
             assertThat(f.result()).isEqualTo(42);
         }
     }
+
+    @Test
+    void aForkFailureAfterACancellationThatNoJoinReportedIsLoggedOnClose() throws Exception {
+        // given the scope's log, and a fork whose clean-up after the interrupt fails
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Scope.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        CountDownLatch waiting = new CountDownLatch(1);
+        try {
+            // when the caller bails out of the scope without joining, which cancels the fork
+            try (Scope scope = Scope.open()) {
+                scope.fork(() -> {
+                    try {
+                        waiting.countDown();
+                        new CountDownLatch(1).await();
+                        return null;
+                    } catch (InterruptedException e) {
+                        throw new java.io.IOException("clean-up failed");
+                    }
+                });
+                assertThat(waiting.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                        .isTrue();
+            }
+
+            // then the fork's failure was not lost: close logged it
+            assertThat(logged.list)
+                    .filteredOn(event -> event.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .anySatisfy(event ->
+                            assertThat(event.getThrowableProxy().getMessage()).isEqualTo("clean-up failed"));
+        } finally {
+            logger.detachAppender(logged);
+        }
+    }
 }

@@ -102,7 +102,7 @@ public final class CallerContext {
             setMdc(mdc);
             try {
                 snapshotScope = snapshot.setThreadLocals();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // an Error too: a started thread has no caller to tell
                 log.warn("the caller's thread-local context could not be restored on thread '{}'", threadName(), e);
             }
         }
@@ -117,7 +117,7 @@ public final class CallerContext {
                 previous[i] = named.get(i).getValue();
                 setValue(named.get(i), value);
                 set[i] = true;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // an Error too: a started thread has no caller to tell
                 log.warn(
                         "the thread-local context '{}' could not be restored on thread '{}'",
                         named.get(i).key(),
@@ -174,7 +174,7 @@ public final class CallerContext {
                 }
                 try {
                     restoreValue(named.get(i), previous[i]);
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // an Error too: a started thread has no caller to tell
                     log.warn(
                             "the thread-local context '{}' could not be reset",
                             named.get(i).key(),
@@ -184,7 +184,7 @@ public final class CallerContext {
             if (snapshotScope != null) {
                 try {
                     snapshotScope.close();
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // an Error too: a started thread has no caller to tell
                     log.warn("the caller's thread-local context could not be reset on thread '{}'", threadName(), e);
                 }
             }

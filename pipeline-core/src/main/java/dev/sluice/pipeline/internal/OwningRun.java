@@ -19,6 +19,13 @@ interface OwningRun {
      */
     void finishUpstreamOf(int stageIndex);
 
+    /**
+     * The sink has completed: its value is made and its consumer told (a writer committed, a channel closed, a
+     * subscriber completed). From here on a cancellation, a deadline or a stop no longer changes how the run ended;
+     * called by the sink's thread before it acknowledges the items it kept, which runs callbacks of its users.
+     */
+    void sinkCompleted();
+
     /** What a sink is told when the run aborts: the abort's cause, or {@code fallback} if the run is not aborting. */
     Throwable abortCauseOr(Throwable fallback);
 }

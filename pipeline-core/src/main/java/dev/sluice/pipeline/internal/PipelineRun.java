@@ -10,7 +10,6 @@ import dev.sluice.pipeline.Scope;
 import dev.sluice.pipeline.StageContext;
 import dev.sluice.pipeline.StageStats;
 import dev.sluice.pipeline.internal.check.Nanos;
-import io.micrometer.observation.Observation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -163,9 +162,18 @@ public final class PipelineRun<R> {
                 .stragglerReportInterval(config.watchdogInterval())
                 .onStraggler(this::reportStuck)
                 .propagateContext(false) // each fork restores the caller's context (runStageThread)
+                .threadFactory(runThreads(config).factory())
                 .open();
         this.coordinator =
-                Thread.ofVirtual().name(scope.name() + "/coordinator").unstarted(this::coordinate);
+                runThreads(config).name(scope.name() + "/coordinator").unstarted(this::coordinate);
+    }
+
+    /**
+     * The builder of every thread of a run. They inherit the caller's {@code InheritableThreadLocal} values only when
+     * its context propagates: with propagation off a run carries nothing of its caller's but what it names.
+     */
+    private static Thread.Builder.OfVirtual runThreads(RunConfig config) {
+        return Thread.ofVirtual().inheritInheritableThreadLocals(config.propagateContext());
     }
 
     /** Creates the run and starts its coordinating thread; returns at once. */
@@ -257,6 +265,13 @@ public final class PipelineRun<R> {
         }
 
         @Override
+        public void sinkCompleted() {
+            // A stop that sets stopping after this read has no effect on the outcome: the run had completed.
+            stoppedBeforeSinkCompleted = stopping;
+            sinkCompleted = true;
+        }
+
+        @Override
         public Throwable abortCauseOr(Throwable fallback) {
             Ending e = ending.get();
             return e != null ? e.linkCause() : fallback;
@@ -278,7 +293,7 @@ public final class PipelineRun<R> {
     private void coordinate() {
         try (CallerContext.Restored restored = callerContext.restore()) {
             observation.start();
-            try (Observation.Scope scope = observation.open()) {
+            try (RunObservation.Opened scope = observation.open()) {
                 coordinateInContext();
             }
         }
@@ -287,6 +302,7 @@ public final class PipelineRun<R> {
     private void coordinateInContext() {
         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
+        MDC.remove(StageContext.MDC_STAGE); // a run started from a stage's thread: that stage is not this run's
         try {
             listeners.start(snapshot());
             if (config.meterRegistry() != null) {
@@ -370,7 +386,7 @@ public final class PipelineRun<R> {
         Thread self = Thread.currentThread();
         stage.threads.add(self);
         CallerContext.Restored restored = callerContext.restore();
-        Observation.Scope observed = observation.open();
+        RunObservation.Opened observed = observation.open();
         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
         MDC.put(StageContext.MDC_STAGE, stage.name());
@@ -382,10 +398,7 @@ public final class PipelineRun<R> {
             }
             Object value = body.call();
             if (body == sinkLoop) {
-                sinkValue = value;
-                // A stop that sets stopping after this read has no effect on the outcome: the run had completed.
-                stoppedBeforeSinkCompleted = stopping;
-                sinkCompleted = true;
+                sinkValue = value; // sinkCompleted was set as the sink completed, before its last acknowledgements
             }
             return null;
         } catch (Throwable t) {
@@ -482,14 +495,15 @@ public final class PipelineRun<R> {
     private void startProgress(long now) {
         awaitProgress(); // the previous one has ended its callbacks; it may still be poking
         progressEnded = false;
-        progressThread = Thread.ofVirtual()
+        progressThread = runThreads(config)
                 .name("sluice-listeners-" + config.pipelineName())
                 .start(() -> {
                     progressCaller = Thread.currentThread();
                     try (CallerContext.Restored restored = callerContext.restore();
-                            Observation.Scope scope = observation.open()) {
+                            RunObservation.Opened scope = observation.open()) {
                         MDC.put(StageContext.MDC_CORRELATION_ID, correlationId);
                         MDC.put(StageContext.MDC_PIPELINE, config.pipelineName());
+                        MDC.remove(StageContext.MDC_STAGE);
                         listeners.progress(now, this::snapshot);
                     } finally {
                         MDC.remove(StageContext.MDC_CORRELATION_ID);
@@ -624,7 +638,8 @@ public final class PipelineRun<R> {
                 failure = f.cause();
             }
         }
-        if (e != null && sinkLoop != null && !sinkLoop.opened()) {
+        // Not opened: its thread never ran, or was never made (the run aborted while its stages were being forked).
+        if (e != null && (sinkLoop == null || !sinkLoop.opened())) {
             try {
                 ((Operator.ToSink) stages[stages.length - 1].spec.operator())
                         .logic()

@@ -26,7 +26,13 @@ final class RunObservation {
 
     private static final Logger log = LoggerFactory.getLogger(RunObservation.class);
 
-    static final String NAME = "sluice.pipeline.run";
+    /**
+     * Not {@code sluice.pipeline.run}, the timer {@link PipelineMeters} records: an observation handler that records
+     * meters (Micrometer's {@code DefaultMeterObservationHandler}) registers a timer named after the observation, with
+     * an {@code error} tag of its own, which under the same name would count each run twice and clash with the
+     * timer's tag keys.
+     */
+    static final String NAME = "sluice.pipeline";
 
     static final RunObservation NONE = new RunObservation(null);
 
@@ -57,26 +63,42 @@ final class RunObservation {
         if (observation != null) {
             try {
                 observation.start();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // an Error too: a handler must never hang or break a run
                 log.warn("starting the observation of a pipeline run failed", e);
             }
         }
     }
 
+    /** The observation made current on one thread, until closed there. Closing never throws. */
+    interface Opened extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private static final Opened NOTHING_OPENED = () -> {};
+
     /**
-     * Makes the observation current on the calling thread until the scope is closed, on the same thread. Never throws:
-     * a failing handler is logged and the thread runs without it.
+     * Makes the observation current on the calling thread until the returned scope is closed, on the same thread.
+     * Never throws, and neither does closing: a failing handler is logged, and the thread runs, or ends, without it.
      */
-    Observation.Scope open() {
+    Opened open() {
         if (observation == null) {
-            return Observation.Scope.NOOP;
+            return NOTHING_OPENED;
         }
+        Observation.Scope scope;
         try {
-            return observation.openScope();
-        } catch (RuntimeException e) {
+            scope = observation.openScope();
+        } catch (Throwable e) { // an Error too: a handler must never hang or break a run
             log.warn("opening the observation of a pipeline run on thread '{}' failed", Thread.currentThread(), e);
-            return Observation.Scope.NOOP;
+            return NOTHING_OPENED;
         }
+        return () -> {
+            try {
+                scope.close();
+            } catch (Throwable e) { // an Error too: the thread's own end (counting it ended) must follow
+                log.warn("closing the observation of a pipeline run on thread '{}' failed", Thread.currentThread(), e);
+            }
+        };
     }
 
     /** Records how the run ended and stops the observation; on the coordinating thread, once. */

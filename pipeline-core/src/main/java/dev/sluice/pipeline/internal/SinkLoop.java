@@ -66,6 +66,7 @@ final class SinkLoop extends StageLoop {
                 stage.run.finishUpstreamOf(stage.index);
             }
             Object value = sink.finish();
+            stage.run.sinkCompleted();
             confirm(0);
             return value;
         } catch (Throwable t) {

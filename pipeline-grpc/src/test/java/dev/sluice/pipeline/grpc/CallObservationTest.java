@@ -67,7 +67,7 @@ class CallObservationTest {
 
         // then the run is one observation, and every call (the stream's and the three unary ones) its child
         Observation.Context run = stopped.stream()
-                .filter(c -> c.getName().equals("sluice.pipeline.run"))
+                .filter(c -> c.getName().equals("sluice.pipeline"))
                 .findFirst()
                 .orElseThrow();
         List<Observation.Context> calls =
@@ -115,7 +115,7 @@ class CallObservationTest {
 
         // then both calls are observations whose parent is the run's
         Observation.Context run = stopped.stream()
-                .filter(c -> c.getName().equals("sluice.pipeline.run"))
+                .filter(c -> c.getName().equals("sluice.pipeline"))
                 .findFirst()
                 .orElseThrow();
         List<Observation.Context> calls =
