@@ -205,14 +205,15 @@ public interface Source<T> {
      *
      * @param <T> the type of the items
      * @param publisher subscribed to anew by each run
-     * @param prefetch the most items requested and not yet passed downstream
+     * @param prefetch the most items requested and not yet passed downstream, from 1 to 2^30: each run buffers that
+     *     many, so a value meant as "unbounded" ({@code Integer.MAX_VALUE}, {@code Long.MAX_VALUE}'s habit) is refused
      * @return a source that can run as many times as the publisher accepts subscribers
      * @throws NullPointerException if {@code publisher} is {@code null}
-     * @throws IllegalArgumentException if {@code prefetch < 1}
+     * @throws IllegalArgumentException if {@code prefetch} is not between 1 and 2^30
      */
     static <T> Source<T> fromPublisher(Flow.Publisher<? extends T> publisher, int prefetch) {
         Require.nonNull(publisher, "publisher");
-        Require.atLeast(prefetch, 1, "prefetch");
+        Require.between(prefetch, 1, 1 << 30, "prefetch");
         return new PublisherSource<>(publisher, prefetch);
     }
 

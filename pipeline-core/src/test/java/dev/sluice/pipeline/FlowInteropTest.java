@@ -238,4 +238,64 @@ class FlowInteropTest {
         assertThat(probe.signals).containsExactly("onError:IllegalArgumentException");
         run.await(Duration.ofSeconds(5));
     }
+
+    @Test
+    void aPublisherThatEndsTheStreamWithoutSubscribingFailsOrEndsTheRunAtOnce() throws Exception {
+        // given publishers that break rule 1.9: an error, or a completion, with no onSubscribe first
+        Flow.Publisher<Long> refuses = subscriber -> subscriber.onError(new java.io.IOException("refused"));
+        Flow.Publisher<Long> completes = Flow.Subscriber::onComplete;
+
+        // when each is a pipeline's source, then the run fails with the error, or completes empty, without waiting
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pipeline.from(Source.fromPublisher(refuses))
+                        .to(Sink.count())
+                        .run(Duration.ofSeconds(30)))
+                .isInstanceOf(PipelineFailedException.class)
+                .hasRootCauseInstanceOf(java.io.IOException.class)
+                .hasRootCauseMessage("refused");
+        assertThat(Pipeline.from(Source.fromPublisher(completes))
+                        .to(Sink.count())
+                        .run(Duration.ofSeconds(30))
+                        .value())
+                .isZero();
+    }
+
+    @Test
+    void aNullSignalIsThrownBackToThePublisherAndFailsTheRun() throws Exception {
+        // given publishers that signal null after subscribing: an item, and an error (rule 2.13)
+        List<Throwable> thrownBack = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.function.Function<java.util.function.Consumer<Flow.Subscriber<? super Long>>, Flow.Publisher<Long>>
+                signalling = signal -> subscriber -> {
+            subscriber.onSubscribe(new Flow.Subscription() {
+                private boolean sent;
+
+                @Override
+                public void request(long n) {
+                    if (!sent) {
+                        sent = true;
+                        try {
+                            signal.accept(subscriber);
+                        } catch (NullPointerException e) {
+                            thrownBack.add(e);
+                        }
+                    }
+                }
+
+                @Override
+                public void cancel() {}
+            });
+        };
+
+        // when each is a pipeline's source
+        for (Flow.Publisher<Long> publisher :
+                List.of(signalling.apply(s -> s.onNext(null)), signalling.apply(s -> s.onError(null)))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pipeline.from(Source.fromPublisher(publisher))
+                            .to(Sink.count())
+                            .run(Duration.ofSeconds(30)))
+                    .isInstanceOf(PipelineFailedException.class)
+                    .hasRootCauseInstanceOf(NullPointerException.class);
+        }
+
+        // then each null was also thrown to the publisher that signalled it
+        assertThat(thrownBack).hasSize(2).allMatch(e -> e.getMessage().contains("rule 2.13"));
+    }
 }

@@ -90,7 +90,10 @@ class PipelineBadInputTest {
                 .hasMessage("maxBatch must be at least 1, got 0");
         assertThatThrownBy(() -> Source.fromPublisher(s -> {}, 0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("prefetch must be at least 1, got 0");
+                .hasMessage("prefetch must be between 1 and 1073741824, got 0");
+        assertThatThrownBy(() -> Source.fromPublisher(s -> {}, Integer.MAX_VALUE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("prefetch must be between 1 and 1073741824, got 2147483647");
         assertThatThrownBy(() -> Source.range(5, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("[5, 1)");

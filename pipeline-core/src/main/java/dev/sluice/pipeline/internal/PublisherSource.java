@@ -54,14 +54,17 @@ public final class PublisherSource<T> implements Source<T> {
                 new BufferingSubscriber<>(prefetch, emitter.context().pipelineName());
         publisher.subscribe(subscriber);
         int replenishAt = Math.max(1, prefetch / 2);
-        List<T> group = new ArrayList<>(prefetch);
+        List<T> group = new ArrayList<>(Math.min(prefetch, 1024)); // grows to what one receive takes
         boolean settled = false; // the subscription needs no cancel: completed, or cancelled already
         long requested = 0; // items asked of the publisher so far
         long received = 0; // items taken out of the buffer so far
         try {
             // Every Subscription call comes from this thread, so they never overlap (rule 2.7).
-            subscriber.awaitSubscription().request(prefetch);
-            requested = prefetch;
+            Flow.Subscription subscription = subscriber.awaitSubscription();
+            if (subscription != null) {
+                subscription.request(prefetch);
+                requested = prefetch;
+            } // else the publisher ended the stream without subscribing (rule 1.9 broken): the buffer says how
             int taken = 0;
             for (; ; ) {
                 try {
@@ -163,6 +166,10 @@ public final class PublisherSource<T> implements Source<T> {
             this.buffer = BoundedChannel.create(prefetch, Overflow.FAIL, null, ChannelShape.MPSC);
         }
 
+        /**
+         * Waits for onSubscribe, or for the publisher to end the stream without one (an onError, an onComplete or
+         * a broken rule before onSubscribe): then returns null, and the buffer is closed or failed.
+         */
         Flow.Subscription awaitSubscription() throws InterruptedException {
             subscribed.await();
             return subscription;
@@ -189,7 +196,12 @@ public final class PublisherSource<T> implements Source<T> {
         @Override
         public void onNext(T item) {
             if (item == null) {
-                brokenRule(new NullPointerException("the publisher signalled a null item (rule 2.13)"));
+                NullPointerException why = new NullPointerException("the publisher signalled a null item (rule 2.13)");
+                brokenRule(why);
+                throw why; // rule 2.13: to the caller too
+            }
+            if (subscription == null) {
+                brokenRule(new IllegalStateException("the publisher signalled an item before onSubscribe (rule 1.9)"));
                 return;
             }
             boolean admitted;
@@ -213,10 +225,16 @@ public final class PublisherSource<T> implements Source<T> {
 
         @Override
         public void onError(Throwable t) {
-            error = t != null ? t : new NullPointerException("onError called with null (rule 2.13)");
+            NullPointerException nullError =
+                    t == null ? new NullPointerException("onError called with null (rule 2.13)") : null;
+            error = t != null ? t : nullError;
             // The items signalled before the error go first; the source throws the error once they are through.
             if (state.compareAndSet(OPEN, ENDED_BY_PUBLISHER)) {
                 buffer.close();
+            }
+            subscribed.countDown(); // a source still waiting for onSubscribe reads the end from the buffer
+            if (nullError != null) {
+                throw nullError; // rule 2.13: to the caller too
             }
         }
 
@@ -225,6 +243,7 @@ public final class PublisherSource<T> implements Source<T> {
             if (state.compareAndSet(OPEN, ENDED_BY_PUBLISHER)) {
                 buffer.close();
             }
+            subscribed.countDown();
         }
 
         /** A publisher that broke the protocol: the run fails at once, abandoning what is buffered. */
@@ -232,6 +251,7 @@ public final class PublisherSource<T> implements Source<T> {
             if (state.compareAndSet(OPEN, ENDED_BY_PUBLISHER)) {
                 buffer.fail(why);
             }
+            subscribed.countDown();
         }
 
         /** The graceful stop's line: from here on no item is taken. */
