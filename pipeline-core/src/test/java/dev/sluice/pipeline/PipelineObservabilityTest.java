@@ -323,6 +323,33 @@ class PipelineObservabilityTest {
     }
 
     @Test
+    void aRegistryClearedBetweenRunsHasEveryMeterBackAfterTheNextRun() throws Exception {
+        // given a pipeline that has run once in a registry, which is then cleared (as tests sharing one do)
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RunnablePipeline<Long> p = Pipeline.from(Source.range(0, 10))
+                .pipelineName("cleared")
+                .meterRegistry(registry)
+                .to(Sink.count());
+        p.run();
+        List<String> before = registry.getMeters().stream()
+                .map(m -> m.getId().getName() + m.getId().getTags())
+                .sorted()
+                .toList();
+        registry.clear();
+
+        // when it runs again
+        p.run();
+
+        // then the same meters are there, the counters with the totals of both runs
+        assertThat(registry.getMeters().stream()
+                        .map(m -> m.getId().getName() + m.getId().getTags())
+                        .sorted()
+                        .toList())
+                .isEqualTo(before);
+        assertThat(counter(registry, "cleared", "count", "processed")).isEqualTo(20);
+    }
+
+    @Test
     void theMetersLiveUnderSluiceAndTheirPrometheusNamesDoubleNoSuffix() throws Exception {
         // given
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

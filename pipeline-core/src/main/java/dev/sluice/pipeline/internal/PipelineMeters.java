@@ -46,7 +46,11 @@ final class PipelineMeters {
         this.stages = stages;
     }
 
-    /** Registers (or finds) the meters of each stage and adds this run's counters to them. */
+    /**
+     * Registers (or finds) the meters of each stage and adds this run's counters to them. A stage's meters are
+     * registered again at each run, which finds them where they are and brings them back where they were removed
+     * (a registry cleared between runs), reading the same totals.
+     */
     static PipelineMeters bind(MeterRegistry registry, String pipelineName, RunningStage[] running) {
         StageMeters[] meters = new StageMeters[running.length];
         REGISTRIES_LOCK.lock();
@@ -54,8 +58,8 @@ final class PipelineMeters {
             Map<String, StageMeters> byStage = REGISTRIES.computeIfAbsent(registry, r -> new HashMap<>());
             for (int i = 0; i < running.length; i++) {
                 String stage = running[i].name();
-                meters[i] = byStage.computeIfAbsent(
-                        pipelineName + '\u0000' + stage, k -> StageMeters.register(registry, pipelineName, stage));
+                meters[i] = byStage.computeIfAbsent(pipelineName + '\u0000' + stage, k -> new StageMeters());
+                meters[i].registerIn(registry, pipelineName, stage);
             }
         } finally {
             REGISTRIES_LOCK.unlock();
@@ -98,8 +102,9 @@ final class PipelineMeters {
         private long failed;
         private double processedReported;
 
-        static StageMeters register(MeterRegistry registry, String pipeline, String stage) {
-            StageMeters m = new StageMeters();
+        /** Registers this stage's meters in {@code registry}, or finds them there (registering is idempotent). */
+        void registerIn(MeterRegistry registry, String pipeline, String stage) {
+            StageMeters m = this;
             Tags tags = Tags.of("pipeline", pipeline, "stage", stage);
             counter(registry, m, tags, "processed", StageMeters::processed);
             counter(registry, m, tags, "skipped", StageMeters::skipped);
@@ -113,7 +118,6 @@ final class PipelineMeters {
                     .description("Capacity of the stage's input link, summed over the runs in progress")
                     .tags(tags)
                     .register(registry);
-            return m;
         }
 
         private static void counter(

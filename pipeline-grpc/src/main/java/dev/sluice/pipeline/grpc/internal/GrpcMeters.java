@@ -42,7 +42,7 @@ public final class GrpcMeters {
 
     private GrpcMeters() {}
 
-    /** The meters of the stage {@code context} belongs to, registered on first use; {@link #NONE} without a registry. */
+    /** The meters of the stage {@code context} belongs to, registered (again) at each use; {@link #NONE} without a registry. */
     public static GrpcMeters of(StageContext context, String method) {
         if (context == null) {
             return NONE;
@@ -52,21 +52,23 @@ public final class GrpcMeters {
                 .orElse(NONE);
     }
 
-    /** The meters for that pipeline, stage and method in {@code registry}, registered on first use. */
+    /**
+     * The meters for that pipeline, stage and method in {@code registry}: registered at each call, which finds them
+     * where they are and brings them back, reading the same totals, where they were removed (a cleared registry).
+     */
     public static GrpcMeters of(MeterRegistry registry, String pipeline, String stage, String method) {
         LOCK.lock();
         try {
-            return HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
-                    .computeIfAbsent(
-                            pipeline + '\u0000' + stage + '\u0000' + method,
-                            k -> register(registry, Tags.of("pipeline", pipeline, "stage", stage, "method", method)));
+            GrpcMeters m = HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
+                    .computeIfAbsent(pipeline + '\u0000' + stage + '\u0000' + method, k -> new GrpcMeters());
+            register(registry, Tags.of("pipeline", pipeline, "stage", stage, "method", method), m);
+            return m;
         } finally {
             LOCK.unlock();
         }
     }
 
-    private static GrpcMeters register(MeterRegistry registry, Tags tags) {
-        GrpcMeters m = new GrpcMeters();
+    private static void register(MeterRegistry registry, Tags tags, GrpcMeters m) {
         counter(registry, "sluice.grpc.requested", "Messages requested from gRPC servers", tags, m.requested);
         counter(registry, "sluice.grpc.received", "Messages received from gRPC servers", tags, m.received);
         counter(registry, "sluice.grpc.retries", "gRPC calls retried with their original request", tags, m.retries);
@@ -76,7 +78,6 @@ public final class GrpcMeters {
                 "gRPC streams resumed after their last delivered item",
                 tags,
                 m.resumes);
-        return m;
     }
 
     private static void counter(MeterRegistry registry, String name, String description, Tags tags, LongAdder adder) {

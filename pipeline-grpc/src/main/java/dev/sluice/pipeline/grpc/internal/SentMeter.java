@@ -28,7 +28,7 @@ public final class SentMeter {
 
     private SentMeter() {}
 
-    /** The meter of the stage {@code context} belongs to, registered on first use; {@link #NONE} without a registry. */
+    /** The meter of the stage {@code context} belongs to, registered (again) at each use; {@link #NONE} without a registry. */
     public static SentMeter of(StageContext context, String method) {
         if (context == null) {
             return NONE;
@@ -41,16 +41,14 @@ public final class SentMeter {
         String stage = context.stageName();
         LOCK.lock();
         try {
-            return HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
-                    .computeIfAbsent(pipeline + '\u0000' + stage + '\u0000' + method, k -> {
-                        SentMeter m = new SentMeter();
-                        FunctionCounter.builder("sluice.grpc.sent", m.sent, LongAdder::sum)
-                                .description(
-                                        "Messages sent to gRPC servers by client-streaming and bidirectional calls")
-                                .tags(Tags.of("pipeline", pipeline, "stage", stage, "method", method))
-                                .register(registry);
-                        return m;
-                    });
+            SentMeter m = HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
+                    .computeIfAbsent(pipeline + '\u0000' + stage + '\u0000' + method, k -> new SentMeter());
+            // Registered at each use: found where it is, brought back with the same total where it was removed.
+            FunctionCounter.builder("sluice.grpc.sent", m.sent, LongAdder::sum)
+                    .description("Messages sent to gRPC servers by client-streaming and bidirectional calls")
+                    .tags(Tags.of("pipeline", pipeline, "stage", stage, "method", method))
+                    .register(registry);
+            return m;
         } finally {
             LOCK.unlock();
         }

@@ -48,15 +48,17 @@ public final class ServerMeters {
         String pipeline = context.pipelineName();
         LOCK.lock();
         try {
-            return HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
-                    .computeIfAbsent(pipeline, k -> register(registry, Tags.of("pipeline", pipeline)));
+            ServerMeters m = HOLDERS.computeIfAbsent(registry, r -> new HashMap<>())
+                    .computeIfAbsent(pipeline, k -> new ServerMeters());
+            // Registered at each use: found where they are, brought back with the same totals where removed.
+            register(registry, Tags.of("pipeline", pipeline), m);
+            return m;
         } finally {
             LOCK.unlock();
         }
     }
 
-    private static ServerMeters register(MeterRegistry registry, Tags tags) {
-        ServerMeters m = new ServerMeters();
+    private static void register(MeterRegistry registry, Tags tags, ServerMeters m) {
         counter(registry, "sluice.grpc.server.calls", "gRPC calls served by a pipeline", tags, m.calls);
         counter(
                 registry,
@@ -76,7 +78,6 @@ public final class ServerMeters {
                 "Responses sent by the pipelines serving gRPC calls",
                 tags,
                 m.sent);
-        return m;
     }
 
     private static void counter(MeterRegistry registry, String name, String description, Tags tags, LongAdder adder) {
