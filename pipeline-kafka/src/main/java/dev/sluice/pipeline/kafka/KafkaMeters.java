@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Tags;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The meters of a {@link KafkaSource}'s runs, in the run's registry if it has one (else nothing is registered and
@@ -32,6 +34,12 @@ final class KafkaMeters {
     static final String PAUSES = "sluice.kafka.pauses";
     static final String REBALANCES = "sluice.kafka.rebalances";
 
+    /**
+     * Held while a lag gauge is replaced or removed: runs of one pipeline in one JVM share a partition's gauge (its
+     * id), and one run's removal must not take away the gauge another run has registered since.
+     */
+    private static final Lock LAG_GAUGES = new ReentrantLock();
+
     private final MeterRegistry registry;
     private final Tags tags;
     private final Map<PartitionState, Gauge> lags = new ConcurrentHashMap<>();
@@ -54,21 +62,35 @@ final class KafkaMeters {
                 state.topicPartition().topic(),
                 "partition",
                 Integer.toString(state.topicPartition().partition()));
-        // A partition assigned again (to this JVM) replaces its former gauge, which read the former state.
-        registry.find(LAG).tags(partitionTags).meters().forEach(registry::remove);
-        lags.put(
-                state,
-                Gauge.builder(LAG, state, PartitionState::lag)
-                        .tags(partitionTags)
-                        .description("records between the consumer's position and the partition's end")
-                        .strongReference(true)
-                        .register(registry));
+        LAG_GAUGES.lock();
+        try {
+            // A partition assigned again (to this JVM) replaces its former gauge, which read the former state.
+            registry.find(LAG).tags(partitionTags).meters().forEach(registry::remove);
+            lags.put(
+                    state,
+                    Gauge.builder(LAG, state, PartitionState::lag)
+                            .tags(partitionTags)
+                            .description("records between the consumer's position and the partition's end")
+                            .strongReference(true)
+                            .register(registry));
+        } finally {
+            LAG_GAUGES.unlock();
+        }
     }
 
     void unassigned(PartitionState state) {
         Gauge gauge = lags.remove(state);
-        if (gauge != null) {
-            registry.remove(gauge);
+        if (gauge == null) {
+            return;
+        }
+        LAG_GAUGES.lock();
+        try {
+            // Only this run's own: the partition may have been assigned to another run of this pipeline since.
+            if (registry.find(LAG).tags(gauge.getId().getTags()).gauge() == gauge) {
+                registry.remove(gauge);
+            }
+        } finally {
+            LAG_GAUGES.unlock();
         }
     }
 

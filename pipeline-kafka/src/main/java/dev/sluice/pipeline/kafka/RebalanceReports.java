@@ -56,7 +56,7 @@ final class RebalanceReports {
                     dropped,
                     unfinished,
                     Instant.now()));
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too: Kafka's consumer would throw it out of poll(), failing the run
             LOG.warn("pipeline '{}': the rebalance listener failed on {} {}", pipelineName, kind, partitions, e);
         }
     }

@@ -1,6 +1,8 @@
 package dev.sluice.pipeline.kafka;
 
 import dev.sluice.pipeline.internal.check.Nanos;
+import io.micrometer.context.ContextSnapshot;
+import io.micrometer.context.ContextSnapshotFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -24,6 +26,7 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /*
  * One run of a KafkaSource: a consumer owned by a poll thread of its own, and the hand-over (Intake) from which the
@@ -108,10 +111,14 @@ final class SourceRun {
         if (transactions != null) {
             transactions.attach(committer, options.commitInterval());
         }
+        // The poll thread logs for the run and calls the rebalance listener: it carries the context of the source's
+        // thread (the run's MDC keys, and whatever of its caller's context the run carries), as the run's own do.
+        Map<String, String> mdc = MDC.getCopyOfContextMap();
+        ContextSnapshot context = ContextSnapshotFactory.builder().build().captureAll();
         pollThread = Thread.ofPlatform()
                 .daemon()
                 .name("sluice-kafka-poll-" + pipelineName)
-                .start(this::pollLoop);
+                .start(() -> pollInContext(mdc, context));
     }
 
     /**
@@ -212,6 +219,30 @@ final class SourceRun {
     }
 
     // ------------------------------------------------------------------------------------------ poll thread
+
+    private void pollInContext(Map<String, String> mdc, ContextSnapshot context) {
+        if (mdc != null) {
+            MDC.setContextMap(mdc);
+        }
+        ContextSnapshot.Scope restored = null;
+        try {
+            restored = context.setThreadLocals();
+        } catch (Throwable e) { // an Error too: the consumer must poll with or without the context
+            LOG.warn("pipeline '{}': the run's context could not be set on the poll thread", pipelineName, e);
+        }
+        try {
+            pollLoop();
+        } finally {
+            if (restored != null) {
+                try {
+                    restored.close();
+                } catch (Throwable e) { // the thread ends here; nothing else of it runs
+                    LOG.debug("pipeline '{}': resetting the poll thread's context failed", pipelineName, e);
+                }
+            }
+            MDC.clear();
+        }
+    }
 
     private void pollLoop() {
         KafkaConsumer<byte[], byte[]> c = null;

@@ -7,12 +7,15 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.pipeline.Pipeline;
 import dev.sluice.pipeline.PipelineHandle;
 import dev.sluice.pipeline.Sink;
+import dev.sluice.pipeline.StageContext;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.MDC;
 
 /** {@link KafkaSource.Builder#onRebalance}: what each member of a group is told when another joins. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -209,30 +213,63 @@ class KafkaRebalanceTest {
     }
 
     @Test
-    void aListenerThatThrowsDoesNotFailTheRun() throws Exception {
-        // given
+    void aListenerThatThrowsEvenAnErrorDoesNotFailTheRunAndRunsInTheRunsContext() throws Exception {
+        // given a listener that records the MDC it is called with, then throws an Error (an assertion of its own)
         String topic = Topics.unique("rebalance-throws");
         broker.createTopic(topic, 1);
         Topics.write(broker, topic, Topics.numbers(10), 1);
         AtomicLong processed = new AtomicLong();
+        Queue<String> seen = new ConcurrentLinkedQueue<>();
         KafkaSource<String, String> source = KafkaSource.builder(new StringDeserializer(), new StringDeserializer())
                 .bootstrapServers(broker.bootstrapServers())
                 .groupId(topic + "-group")
                 .topics(topic)
                 .onRebalance(r -> {
-                    throw new IllegalStateException("listener broke");
+                    seen.add(MDC.get(StageContext.MDC_CORRELATION_ID) + "/" + MDC.get(StageContext.MDC_PIPELINE) + "/"
+                            + MDC.get("tenant"));
+                    throw new AssertionError("listener broke");
                 })
                 .build();
 
-        // when
-        PipelineHandle<Long> run = Pipeline.from(source)
-                .to(Sink.forEach(r -> processed.incrementAndGet()))
-                .start();
+        // when a run of it starts from a caller with a context of its own
+        MDC.put("tenant", "acme");
+        PipelineHandle<Long> run;
+        try {
+            run = Pipeline.from(source)
+                    .pipelineName(topic)
+                    .correlationId("rebalance-run")
+                    .to(Sink.forEach(r -> processed.incrementAndGet()))
+                    .start();
+        } finally {
+            MDC.remove("tenant");
+        }
         await().atMost(PATIENCE).until(() -> processed.get() == 10);
         run.stop(Duration.ofSeconds(10));
 
-        // then
+        // then the run read everything and ended as stopped runs do, and the listener ran in the run's context
         assertThat(run.await(PATIENCE).itemCount()).isEqualTo(10);
+        assertThat(seen).isNotEmpty().allMatch(s -> s.equals("rebalance-run/" + topic + "/acme"));
+    }
+
+    @Test
+    void oneRunsLagGaugeOutlivesTheRemovalOfAnEarlierRunsForTheSamePartition() {
+        // given two runs of one pipeline in one JVM that own the same partition, one after the other
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        KafkaMeters first = KafkaMeters.of(Optional.of(registry), "jobs");
+        KafkaMeters second = KafkaMeters.of(Optional.of(registry), "jobs");
+        TopicPartition partition = new TopicPartition("orders", 0);
+        PartitionState before = new PartitionState(partition, 0);
+        PartitionState after = new PartitionState(partition, 0);
+        first.assigned(before);
+        second.assigned(after);
+
+        // when the first run lets go of the partition after the second has it
+        first.unassigned(before);
+
+        // then the second run's gauge is still registered, and goes when the second lets go
+        assertThat(registry.find(KafkaMeters.LAG).tag("partition", "0").gauge()).isNotNull();
+        second.unassigned(after);
+        assertThat(registry.find(KafkaMeters.LAG).gauge()).isNull();
     }
 
     @Test
