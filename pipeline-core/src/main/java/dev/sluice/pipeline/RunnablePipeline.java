@@ -78,6 +78,22 @@ public final class RunnablePipeline<R> {
         return new PipelineHandle<>(PipelineRun.start(stages, config, timeout));
     }
 
+    /**
+     * Uses {@code correlationId} for every run, instead of a fresh random UUID per run (or the ID the pipeline fixed),
+     * as {@link Pipeline#correlationId(String)} does for a pipeline that has no sink yet: for code that is handed a
+     * whole pipeline, a server answering a call with the caller's ID for one.
+     *
+     * @param correlationId the ID of every run, in its MDC, its summary and its audit record
+     * @return a new runnable pipeline with that ID; this one is unchanged
+     * @throws NullPointerException if {@code correlationId} is {@code null}
+     * @throws IllegalArgumentException if {@code correlationId} is blank
+     * @since 0.1
+     */
+    public RunnablePipeline<R> correlationId(String correlationId) {
+        return new RunnablePipeline<>(
+                stages, config.withCorrelationId(Require.notBlank(correlationId, "correlationId")));
+    }
+
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("RunnablePipeline[")

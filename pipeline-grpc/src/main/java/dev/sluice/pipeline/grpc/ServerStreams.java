@@ -255,6 +255,10 @@ public final class ServerStreams {
         ServerMeters.Call meters = new ServerMeters.Call();
         IncomingStream<Req> incoming = new IncomingStream<>(call, prefetch, meters);
         RunnablePipeline<Resp> runnable = Require.nonNull(handler.apply(incoming.source()), "the handler's pipeline");
+        String correlationId = CorrelationIds.current().orElse(null);
+        if (correlationId != null) {
+            runnable = runnable.correlationId(correlationId); // the caller's, as serve() gives its pipeline
+        }
         ClientStreamAnswer.start(call, runnable, meters);
         return incoming.observer();
     }

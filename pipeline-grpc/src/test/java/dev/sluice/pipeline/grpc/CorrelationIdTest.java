@@ -7,7 +7,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.pipeline.Pipeline;
+import dev.sluice.pipeline.PipelineListener;
 import dev.sluice.pipeline.PipelineResult;
+import dev.sluice.pipeline.PipelineSummary;
 import dev.sluice.pipeline.Sink;
 import dev.sluice.pipeline.Source;
 import dev.sluice.pipeline.StageContext;
@@ -16,6 +18,8 @@ import dev.sluice.pipeline.proto.items.GetItemRequest;
 import dev.sluice.pipeline.proto.items.Item;
 import dev.sluice.pipeline.proto.items.ItemServiceGrpc;
 import dev.sluice.pipeline.proto.items.StreamItemsRequest;
+import dev.sluice.pipeline.proto.shapes.ShapeServiceGrpc;
+import dev.sluice.pipeline.proto.shapes.UploadSummary;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -27,12 +31,15 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,6 +116,66 @@ class CorrelationIdTest {
             assertThat(contextIds).containsExactly("order-run:42");
             assertThat(handlerMdc).containsExactly("order-run:42");
             assertThat(producerMdc).containsExactly("order-run:42");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aServedClientStreamRunsUnderTheCallersId(Transport transport) throws Exception {
+        // given a client-streaming call served by a pipeline that records the ID in its stage's MDC and its summary
+        List<String> stageMdc = new CopyOnWriteArrayList<>();
+        List<String> summaryIds = new CopyOnWriteArrayList<>();
+        CountDownLatch finished = new CountDownLatch(1);
+        PipelineListener onFinish = new PipelineListener() {
+            @Override
+            public void onFinish(PipelineSummary summary) {
+                summaryIds.add(summary.correlationId());
+                finished.countDown();
+            }
+        };
+        ShapeServiceGrpc.ShapeServiceImplBase uploads = new ShapeServiceGrpc.ShapeServiceImplBase() {
+            @Override
+            public StreamObserver<Item> upload(StreamObserver<UploadSummary> responses) {
+                return ServerStreams.clientStreaming(
+                        responses,
+                        items -> Pipeline.from(items)
+                                .listener(onFinish)
+                                .peek(item -> stageMdc.add(MDC.get(StageContext.MDC_CORRELATION_ID)))
+                                .to(Sink.reduce(UploadSummary.getDefaultInstance(), (summary, item) -> summary)));
+            }
+        };
+        try (TestServer server = TestServer.start(
+                transport, ServerInterceptors.intercept(uploads, CorrelationIds.serverInterceptor()))) {
+            Metadata headers = new Metadata();
+            headers.put(CorrelationIds.HEADER, "upload-run:7");
+            Channel channel =
+                    ClientInterceptors.intercept(server.channel(), MetadataUtils.newAttachHeadersInterceptor(headers));
+
+            // when the caller sends two messages under its ID and half-closes
+            CompletableFuture<UploadSummary> answer = new CompletableFuture<>();
+            StreamObserver<Item> requests = ShapeServiceGrpc.newStub(channel).upload(new StreamObserver<>() {
+                @Override
+                public void onNext(UploadSummary value) {
+                    answer.complete(value);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    answer.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {}
+            });
+            requests.onNext(Items.item(1, Items.payload(0)));
+            requests.onNext(Items.item(2, Items.payload(0)));
+            requests.onCompleted();
+            answer.get(30, TimeUnit.SECONDS);
+
+            // then the served run took the caller's ID: in its stage's MDC and its summary
+            assertThat(finished.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(stageMdc).containsExactly("upload-run:7", "upload-run:7");
+            assertThat(summaryIds).containsExactly("upload-run:7");
         }
     }
 
