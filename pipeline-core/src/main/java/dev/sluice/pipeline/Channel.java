@@ -110,7 +110,7 @@ public interface Channel<T> extends Iterable<T> {
      * @param overflow what a send does when the channel is full
      * @param onDrop called with each discarded item, or {@code null} to only count them
      * @return a new, open, empty channel
-     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws IllegalArgumentException if {@code capacity} is not between 1 and 2^30
      * @throws NullPointerException if {@code overflow} is null
      */
     static <T> Channel<T> backedByBlockingQueue(int capacity, Overflow overflow, @Nullable Consumer<? super T> onDrop) {
@@ -340,8 +340,7 @@ public interface Channel<T> extends Iterable<T> {
                     next = receive();
                     return true;
                 } catch (ChannelFailedException e) {
-                    done = true;
-                    throw e;
+                    throw e; // and again at every later call: a failed channel never reads as drained
                 } catch (ChannelClosedException e) {
                     done = true;
                     return false;

@@ -25,6 +25,9 @@ import java.util.stream.Collectors;
  */
 public final class Sink<T, R> {
 
+    /** The longest wait of a timed send: about 73 years, a wait without end that still says what became of the item. */
+    private static final java.time.Duration FOREVER = java.time.Duration.ofNanos(Long.MAX_VALUE);
+
     final SinkLogic<T, R> logic;
     final String name;
     final ErrorPolicy errorPolicy;
@@ -200,7 +203,9 @@ public final class Sink<T, R> {
     }
 
     /**
-     * Sends the items into a channel, waiting while it is full; the value is the number sent. When the run
+     * Sends the items into a channel, waiting while it is full; the value is the number sent (the channel took them:
+     * under {@link Overflow#DROP_NEWEST} the items it discarded are not counted, under {@link Overflow#DROP_OLDEST}
+     * the ones it discarded later are). When the run
      * completes the channel is closed; when it fails or is cancelled, the channel is failed with the cause, so its
      * receivers learn how the stream ended. If the channel is closed by someone else, the run finishes early.
      *
@@ -221,13 +226,15 @@ public final class Sink<T, R> {
                             @Override
                             public boolean accept(T item) throws InterruptedException {
                                 try {
-                                    channel.send(item);
+                                    // Timed only to learn whether a DROP_NEWEST channel discarded it (not counted).
+                                    if (channel.send(item, FOREVER)) {
+                                        count++;
+                                    }
                                 } catch (ChannelFailedException e) {
                                     throw e;
                                 } catch (ChannelClosedException closedByReceiver) {
                                     return false;
                                 }
-                                count++;
                                 return true;
                             }
 

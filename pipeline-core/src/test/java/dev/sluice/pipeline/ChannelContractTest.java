@@ -268,7 +268,14 @@ class ChannelContractTest {
         IllegalStateException cause = new IllegalStateException("boom");
         // when
         assertThat(ch.fail(cause)).isTrue();
-        // then
+        // then no batch puts an abandoned item into the caller's collection, and iteration never reads as drained
+        List<Integer> target = new ArrayList<>();
+        assertThatThrownBy(() -> ch.drainTo(target, capacity)).isInstanceOf(ChannelFailedException.class);
+        assertThatThrownBy(() -> ch.receiveMany(target, capacity)).isInstanceOf(ChannelFailedException.class);
+        assertThat(target).isEmpty();
+        java.util.Iterator<Integer> iterator = ch.iterator();
+        assertThatThrownBy(iterator::hasNext).isInstanceOf(ChannelFailedException.class);
+        assertThatThrownBy(iterator::hasNext).isInstanceOf(ChannelFailedException.class);
         assertThatThrownBy(ch::receive)
                 .isInstanceOf(ChannelFailedException.class)
                 .hasCause(cause);

@@ -91,13 +91,74 @@ class ChannelEdgeCaseTest {
         // 2^30 is JCTools' largest array queue; past it a channel cannot keep its exact capacity
         for (Overflow overflow : Overflow.values()) {
             for (int capacity : new int[] {(1 << 30) + 1, Integer.MAX_VALUE, 0, -1}) {
-                assertThatThrownBy(() -> Channel.bounded(capacity, overflow))
-                        .as("%s, capacity %d", overflow, capacity)
-                        .isInstanceOf(IllegalArgumentException.class)
-                        .hasMessage("capacity must be between 1 and 1073741824 (2^30, the largest ring a channel's "
-                                + "queue can hold), got " + capacity);
+                for (Impl impl : List.of(ChannelFixtures.bounded(ChannelShape.MPMC), ChannelFixtures.blockingQueue())) {
+                    assertThatThrownBy(() -> impl.make(capacity, overflow))
+                            .as("%s, %s, capacity %d", impl, overflow, capacity)
+                            .isInstanceOf(IllegalArgumentException.class)
+                            .hasMessage("capacity must be between 1 and 1073741824 (2^30, the largest ring a channel's "
+                                    + "queue can hold), got " + capacity);
+                }
             }
         }
+    }
+
+    @Test
+    void aDropCallbackRunsOutsideTheChannelSoTheMethodsThatNeverWaitDoNotWaitForIt() throws Exception {
+        // given a DROP_OLDEST channel whose drop callback holds the sender that dropped until the test releases it
+        CountDownLatch inCallback = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Channel<Integer> quotes = Channel.bounded(1, Overflow.DROP_OLDEST, oldest -> {
+            dropped.add(oldest);
+            inCallback.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        quotes.send(1);
+        Thread sender = Thread.ofVirtual().start(() -> {
+            try {
+                quotes.send(2); // drops 1
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            assertThat(inCallback.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .isTrue();
+
+            // when, while the callback runs, the channel is read, written and closed, then
+            // none of it waits for the callback (each would hang while the callback held the channel's lock)
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                assertThat(quotes.tryReceive()).isEqualTo(2);
+                assertThat(quotes.trySend(3)).isTrue();
+                List<Integer> rest = new ArrayList<>();
+                assertThat(quotes.drainTo(rest, 1)).isEqualTo(1);
+                assertThat(rest).containsExactly(3);
+                assertThat(quotes.close()).isTrue();
+            });
+            assertThat(dropped).containsExactly(1);
+            assertThat(quotes.droppedCount()).isEqualTo(1);
+        } finally {
+            release.countDown();
+            sender.join();
+        }
+    }
+
+    @Test
+    void aChannelSinksValueCountsOnlyWhatTheChannelTook() throws Exception {
+        // given a DROP_NEWEST channel of one that nobody reads
+        Channel<Long> out = Channel.bounded(1, Overflow.DROP_NEWEST);
+
+        // when a pipeline sends ten items into it
+        long sent =
+                Pipeline.from(Source.range(0, 10)).to(Sink.toChannel(out)).run().value();
+
+        // then its value counts the one the channel took, not the nine it discarded
+        assertThat(out.droppedCount()).isEqualTo(9);
+        assertThat(sent).isEqualTo(1);
     }
 
     @Test

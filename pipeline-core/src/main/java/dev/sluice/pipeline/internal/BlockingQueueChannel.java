@@ -37,11 +37,16 @@ public final class BlockingQueueChannel<T> implements Link<T> {
     // Guarded by lock; volatile only so that the read-only queries need not take it.
     private volatile boolean closed;
     private volatile Throwable failure;
+    /** What {@link #sendLocked} returns for an item enqueued with nothing discarded. */
+    private static final Object ENQUEUED = new Object();
+    /** What {@link #sendLocked} returns when a timed wait ran out. */
+    private static final Object NOT_SENT = new Object();
+
     private volatile long dropped;
     private volatile int waitingReceivers;
 
     public BlockingQueueChannel(int capacity, Overflow overflow, Consumer<? super T> onDrop) {
-        Require.atLeast(capacity, 1, "capacity");
+        Link.requireCapacity(capacity); // the same limits as the channels it is the reference for
         this.capacity = capacity;
         this.overflow = Require.nonNull(overflow, "overflow");
         this.onDrop = onDrop;
@@ -51,29 +56,34 @@ public final class BlockingQueueChannel<T> implements Link<T> {
     @Override
     public void send(T item) throws InterruptedException {
         requireItem(item);
+        Object outcome;
         lock.lockInterruptibly();
         try {
-            sendLocked(item, 0L, false);
+            outcome = sendLocked(item, 0L, false);
         } finally {
             lock.unlock();
         }
+        settle(outcome);
     }
 
     @Override
     public boolean send(T item, Duration timeout) throws InterruptedException {
         requireItem(item);
         long nanos = timeoutNanos(timeout);
+        Object outcome;
         lock.lockInterruptibly();
         try {
-            return sendLocked(item, nanos, true);
+            outcome = sendLocked(item, nanos, true);
         } finally {
             lock.unlock();
         }
+        return settle(outcome);
     }
 
     @Override
     public boolean trySend(T item) {
         requireItem(item);
+        Object outcome;
         lock.lock();
         try {
             ensureOpenForSend();
@@ -81,21 +91,19 @@ public final class BlockingQueueChannel<T> implements Link<T> {
                 enqueue(item);
                 return true;
             }
-            return switch (overflow) {
-                case BLOCK, FAIL -> false;
-                case DROP_NEWEST -> {
-                    drop(item);
-                    yield false;
-                }
+            outcome = switch (overflow) {
+                case BLOCK, FAIL -> NOT_SENT;
+                case DROP_NEWEST -> drop(item);
                 case DROP_OLDEST -> {
-                    drop(items.poll());
+                    Object oldest = drop(items.poll());
                     enqueue(item);
-                    yield true;
+                    yield oldest;
                 }
             };
         } finally {
             lock.unlock();
         }
+        return settle(outcome);
     }
 
     @Override
@@ -111,12 +119,14 @@ public final class BlockingQueueChannel<T> implements Link<T> {
         for (Object item : snapshot) {
             @SuppressWarnings("unchecked")
             T t = (T) item;
+            Object outcome;
             lock.lock();
             try {
-                sendLocked(t, 0L, false);
+                outcome = sendLocked(t, 0L, false);
             } finally {
                 lock.unlock();
             }
+            settle(outcome);
         }
     }
 
@@ -133,23 +143,28 @@ public final class BlockingQueueChannel<T> implements Link<T> {
         return group.size();
     }
 
-    private boolean sendLocked(T item, long nanos, boolean timed) throws InterruptedException {
+    /**
+     * Sends under the lock. Returns {@link #ENQUEUED}, {@link #NOT_SENT} (a timed wait ran out), or the item a drop
+     * policy discarded (under DROP_NEWEST {@code item} itself; under DROP_OLDEST the oldest, and {@code item} was
+     * enqueued in its place), whose callback {@link #settle} runs once the lock is released.
+     */
+    private Object sendLocked(T item, long nanos, boolean timed) throws InterruptedException {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
         ensureOpenForSend();
+        Object droppedOldest = null;
         while (items.size() >= capacity) {
             switch (overflow) {
                 case FAIL -> throw new ChannelFullException(capacity);
                 case DROP_NEWEST -> {
-                    drop(item);
-                    return false;
+                    return drop(item);
                 }
-                case DROP_OLDEST -> drop(items.poll());
+                case DROP_OLDEST -> droppedOldest = drop(items.poll());
                 case BLOCK -> {
                     if (timed) {
                         if (nanos <= 0L) {
-                            return false;
+                            return NOT_SENT;
                         }
                         nanos = notFull.awaitNanos(nanos);
                     } else {
@@ -160,7 +175,26 @@ public final class BlockingQueueChannel<T> implements Link<T> {
             }
         }
         enqueue(item);
-        return true;
+        return droppedOldest != null ? droppedOldest : ENQUEUED;
+    }
+
+    /**
+     * After the lock is released: runs the drop callback for what a send discarded, so that no user code runs under
+     * the lock (which every other operation of the channel takes); an exception it throws reaches the sender, the
+     * item's fate decided already. Returns whether the sender's item was enqueued.
+     */
+    @SuppressWarnings("unchecked")
+    private boolean settle(Object outcome) {
+        if (outcome == ENQUEUED) {
+            return true;
+        }
+        if (outcome == NOT_SENT) {
+            return false;
+        }
+        if (onDrop != null) {
+            onDrop.accept((T) outcome);
+        }
+        return overflow == Overflow.DROP_OLDEST; // the oldest made room for it; under DROP_NEWEST it was the one
     }
 
     private void enqueue(T item) {
@@ -168,11 +202,10 @@ public final class BlockingQueueChannel<T> implements Link<T> {
         notEmpty.signal();
     }
 
-    private void drop(T item) {
+    /** Counts a discarded item, under the lock; its callback runs later, in {@link #settle}. */
+    private Object drop(T item) {
         dropped++;
-        if (onDrop != null) {
-            onDrop.accept(item);
-        }
+        return item;
     }
 
     private void ensureOpenForSend() {

@@ -64,9 +64,10 @@ import java.util.function.Consumer;
  * receiver's half of each handshake (with a fail's claim, with waiting senders, and under
  * {@link Overflow#DROP_NEWEST} with the drop barrier below). With several receivers the poll claims its item with
  * a compare-and-set of the consumer index, a volatile write that already orders the volatile reads after it; with
- * one receiver the index advances by a release store, and one full fence follows the take. A receive reads nothing
- * before its poll: on a failed channel it may take an item and then throw, which abandons nothing the failure had
- * not abandoned already.
+ * one receiver the index advances by a release store, and one full fence follows the take. A single receive reads
+ * nothing before its poll: on a failed channel it may take an item and then throw, which abandons nothing the
+ * failure had not abandoned already. A batch ({@code receiveMany}, {@code drainTo}) reads {@code ending} first, so
+ * that a channel failed already puts none of its abandoned items into the caller's collection.
  * Batches ({@link #receiveMany}, {@link #sendAll}) pay these costs once per batch.
  *
  * <h2>Counting drops ({@link Overflow#DROP_NEWEST})</h2>
@@ -661,6 +662,7 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
+        refuseIfFailed(); // its buffered items are abandoned: none may reach the target
         T first = ring.poll(true);
         if (first == null) {
             first = awaitItem(0L, false, true);
@@ -672,11 +674,8 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
     public int drainTo(Collection<? super T> target, int maxItems) {
         Require.nonNull(target, "target");
         Require.notNegative(maxItems, "maxItems");
+        refuseIfFailed(); // its buffered items are abandoned: none may reach the target
         if (maxItems == 0) {
-            Throwable f = failureNow();
-            if (f != null) {
-                throw failedNow(f);
-            }
             return 0;
         }
         T first = pollLanded();
@@ -691,6 +690,16 @@ public final class BoundedChannel<T> extends BoundedChannelPadAfter implements L
             return 0;
         }
         return moveInto(target, first, maxItems);
+    }
+
+    /** Throws the failure of a channel failed already; one read of the ending while it is open. */
+    private void refuseIfFailed() {
+        if (ending != null) {
+            Throwable f = failureNow();
+            if (f != null) {
+                throw failedNow(f);
+            }
+        }
     }
 
     /**
