@@ -10,8 +10,10 @@ import dev.sluice.pipeline.internal.check.Require;
  *   <li>{@link #fail()}, the default: the run fails; the failure names the stage and carries the exception.</li>
  *   <li>{@link #skip()}: the item is counted as skipped and logged (WARN for the first few of each stage, DEBUG
  *       after that), and the stage goes on with the next.</li>
- *   <li>{@link #deadLetter(CheckedConsumer)}: the item and the exception go to a handler, on the stage's thread,
- *       and the stage goes on; the item is counted as failed. If the handler itself throws, the run fails.</li>
+ *   <li>{@link #deadLetter(CheckedConsumer)}: the item and the exception go to a handler, on the thread of the stage
+ *       that ran the function (one of {@code mapConcurrent}'s workers), one call at a time per stage, and the stage
+ *       goes on; the item is counted as failed. If the handler itself throws, the run fails with the handler's
+ *       exception, the item's own error added to it as suppressed.</li>
  * </ul>
  * {@link InterruptedException} is never handled by a policy: it means the run is being cancelled. Nor is anything a
  * function throws once its stage is no longer wanted: after the run began to abort (cancel, failure elsewhere,
@@ -45,7 +47,8 @@ public sealed interface ErrorPolicy permits ErrorPolicy.Fail, ErrorPolicy.Skip, 
     /**
      * The item and its error go to {@code handler}; the item is counted as failed.
      *
-     * @param handler called on the stage's thread with each failed item; if it throws, the run fails
+     * @param handler called with each failed item, on the stage's thread (a worker's, for {@code mapConcurrent}), one
+     *     call at a time per stage; if it throws, the run fails
      * @return a policy that hands failed items to {@code handler}
      * @throws NullPointerException if {@code handler} is {@code null}
      */

@@ -583,6 +583,32 @@ class PipelineCancellationTest {
     }
 
     @Test
+    void aCancelledStageCallsItsFunctionOnNoMoreOfTheItemsItHolds() throws Exception {
+        // given a peek whose action on the second item cancels the run (so the cancel's interrupt has reached the
+        // stage's thread when the action returns, with the rest of its group still to go)
+        List<Long> called = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<PipelineHandle<Long>> handle =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 64))
+                .peek(x -> {
+                    called.add(x);
+                    if (x == 1) {
+                        started.await();
+                        handle.get().cancel();
+                    }
+                })
+                .to(Sink.count())
+                .start();
+        handle.set(run);
+        started.countDown();
+
+        // then the run ended cancelled, and the peek called its action on no item after the cancel
+        assertThatThrownBy(run::await).isInstanceOf(PipelineCancelledException.class);
+        assertThat(called).containsExactly(0L, 1L);
+    }
+
+    @Test
     void aTimeoutBeyondAnyClockIsAccepted() throws Exception {
         PipelineResult<Long> result = Pipeline.from(Source.range(0, 10))
                 .to(Sink.count())

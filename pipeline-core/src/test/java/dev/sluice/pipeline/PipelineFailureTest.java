@@ -157,18 +157,119 @@ class PipelineFailureTest {
     }
 
     @Test
-    void aDeadLetterHandlerThatThrowsFailsTheRun() {
+    void aDeadLetterHandlerThatThrowsFailsTheRunKeepingTheItemsErrorAndCount() {
+        IllegalStateException handlerFailed = new IllegalStateException("the dead-letter queue is down");
         assertThatThrownBy(() -> Pipeline.from(Source.range(0, 10))
                         .map(x -> {
                             throw new IllegalArgumentException("always");
                         })
                         .onError(ErrorPolicy.deadLetter(d -> {
-                            throw BOOM;
+                            throw handlerFailed;
                         }))
                         .to(Sink.count())
                         .run())
                 .isInstanceOf(PipelineFailedException.class)
-                .hasCause(BOOM);
+                .hasCause(handlerFailed)
+                .satisfies(e -> assertThat(((PipelineFailedException) e)
+                                .summary()
+                                .stage("map")
+                                .orElseThrow()
+                                .failed())
+                        .as("the item the run failed on")
+                        .isEqualTo(1));
+        assertThat(handlerFailed.getSuppressed())
+                .singleElement()
+                .satisfies(e -> assertThat(e)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("always"));
+    }
+
+    @Test
+    void aDeadLetterHandlerIsCalledOneAtATimeByTheWorkersOfAConcurrentStage() throws Exception {
+        // given a mapConcurrent whose every call fails, and a handler that, on its first call, waits a while for a
+        // second call to come in beside it
+        java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch secondCall = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        List<DeadLetter> dead = new java.util.ArrayList<>(); // not thread-safe: the handler's calls must not overlap
+
+        // when it runs
+        PipelineResult<Long> result = Pipeline.from(Source.range(0, 8))
+                .mapConcurrent(4, x -> {
+                    throw new IOException("lookup failed for " + x);
+                })
+                .onError(ErrorPolicy.deadLetter(d -> {
+                    mostAtOnce.accumulateAndGet(inside.incrementAndGet(), Math::max);
+                    if (calls.incrementAndGet() == 1) {
+                        secondCall.await(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } else {
+                        secondCall.countDown();
+                    }
+                    dead.add(d);
+                    inside.decrementAndGet();
+                }))
+                .to(Sink.count())
+                .run();
+
+        // then every item reached the handler, never two at once
+        assertThat(result.value()).isZero();
+        assertThat(mostAtOnce.get()).isEqualTo(1);
+        assertThat(dead).hasSize(8);
+    }
+
+    @Test
+    void aNullResultIsTheItemsFailureUnderTheStagesErrorPolicy() throws Exception {
+        // given stages whose function returns null for one item, each skipping failed items
+        for (java.util.function.UnaryOperator<Pipeline<Long>> stage :
+                List.<java.util.function.UnaryOperator<Pipeline<Long>>>of(
+                        p -> p.map(x -> x == 3 ? null : x),
+                        p -> p.mapConcurrent(2, x -> x == 3 ? null : x),
+                        p -> p.mapConcurrentUnordered(2, x -> x == 3 ? null : x),
+                        p -> p.mapConcurrentByKey(2, x -> x % 2, x -> x == 3 ? null : x))) {
+            // when it runs
+            PipelineResult<Long> result = stage.apply(Pipeline.from(Source.range(0, 10)))
+                    .onError(ErrorPolicy.skip())
+                    .to(Sink.count())
+                    .run();
+
+            // then that item was skipped, as if the function had thrown, and the rest went on
+            assertThat(result.value()).isEqualTo(9);
+            assertThat(result.summary().stages().get(1).skipped()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theFirstFewSkipsOfAStageAreLoggedAtWarnWhateverThreadSkipsThem() throws Exception {
+        // given the stages' log
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.sluice.pipeline.Stage");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            // when eight workers skip a hundred items, each worker one of the first eight (they meet at a barrier)
+            java.util.concurrent.CyclicBarrier allWorkers = new java.util.concurrent.CyclicBarrier(8);
+            PipelineResult<Long> result = Pipeline.from(Source.range(0, 100))
+                    .mapConcurrentUnordered(8, x -> {
+                        if (x < 8) {
+                            allWorkers.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        }
+                        throw new IOException("bad " + x);
+                    })
+                    .onError(ErrorPolicy.skip())
+                    .to(Sink.count())
+                    .run();
+
+            // then the stage logged three skips at WARN, not three per worker
+            assertThat(result.summary().stages().get(1).skipped()).isEqualTo(100);
+            assertThat(logged.list)
+                    .filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .hasSize(3);
+        } finally {
+            logger.detachAppender(logged);
+        }
     }
 
     @Test

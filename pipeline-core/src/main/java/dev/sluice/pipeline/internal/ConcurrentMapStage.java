@@ -154,7 +154,7 @@ final class ConcurrentMapStage {
                 }
                 Object result;
                 try {
-                    result = fn.apply(Tracked.valueOf(cell.input));
+                    result = result(fn.apply(Tracked.valueOf(cell.input)));
                 } catch (Exception e) {
                     onItemError(cell.input, e);
                     cell.complete(null, Cell.SKIPPED);
@@ -227,7 +227,7 @@ final class ConcurrentMapStage {
                 counters.addIn(weight(item));
                 Object result;
                 try {
-                    result = fn.apply(Tracked.valueOf(item));
+                    result = result(fn.apply(Tracked.valueOf(item)));
                 } catch (Exception e) {
                     onItemError(item, e);
                     continue;

@@ -317,7 +317,7 @@ final class KeyedMapStage {
         private void process(Object element) throws Exception {
             Object result;
             try {
-                result = fn.apply(Tracked.valueOf(element));
+                result = result(fn.apply(Tracked.valueOf(element)));
             } catch (Exception e) {
                 onItemError(element, e);
                 return;

@@ -28,6 +28,10 @@ final class RunningStage {
     final boolean inputCarriesBatches;
     /** Set when a stage downstream finished early: this stage ends quietly, whatever it was doing. */
     volatile boolean finishedEarly;
+    /** Skips logged so far by any thread of the stage: the first few at WARN. */
+    final java.util.concurrent.atomic.AtomicInteger skipsLogged = new java.util.concurrent.atomic.AtomicInteger();
+    /** Held while the dead-letter handler runs: the stage's threads (mapConcurrent's workers) call it one at a time. */
+    final java.util.concurrent.locks.ReentrantLock deadLetters = new java.util.concurrent.locks.ReentrantLock();
     /** When the stage's last thread ended ({@link System#nanoTime()}), or 0 while one runs. */
     private final java.util.concurrent.atomic.AtomicLong endNanos = new java.util.concurrent.atomic.AtomicLong();
 

@@ -31,7 +31,6 @@ abstract class StageLoop implements Callable<Object> {
     private final Link<Object> out;
     private final List<Object> outGroup;
     private final int outBatch;
-    private int skipsLogged;
 
     StageLoop(RunningStage stage) {
         this.stage = stage;
@@ -69,6 +68,17 @@ abstract class StageLoop implements Callable<Object> {
     /** How many items an element of the input stands for: a list from {@code batch} counts as its size. */
     final long weight(Object element) {
         return stage.inputCarriesBatches && Tracked.valueOf(element) instanceof List<?> list ? list.size() : 1;
+    }
+
+    /**
+     * A function's result, checked inside the call's error handling: a null result is that item's failure, handled
+     * by the stage's error policy like anything the function throws.
+     */
+    final Object result(Object result) {
+        if (result == null) {
+            throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
+        }
+        return result;
     }
 
     /**
@@ -170,13 +180,13 @@ abstract class StageLoop implements Callable<Object> {
                 if (ack != null) {
                     ack.release(Disposition.SKIPPED);
                 }
-                if (skipsLogged < SKIPS_LOGGED_AS_WARN) {
-                    skipsLogged++;
+                int logged = stage.skipsLogged.get() < SKIPS_LOGGED_AS_WARN ? stage.skipsLogged.incrementAndGet() : 0;
+                if (logged > 0 && logged <= SKIPS_LOGGED_AS_WARN) {
                     log.warn(
                             "pipeline '{}' stage '{}' skipped an item after an error{}: {}",
                             stage.context.pipelineName(),
                             stage.name(),
-                            skipsLogged == SKIPS_LOGGED_AS_WARN ? " (further skips at DEBUG)" : "",
+                            logged == SKIPS_LOGGED_AS_WARN ? " (further skips at DEBUG)" : "",
                             error.toString(),
                             error);
                 } else if (log.isDebugEnabled()) {
@@ -188,8 +198,19 @@ abstract class StageLoop implements Callable<Object> {
                 }
             }
             case ErrorPolicy.ToDeadLetter deadLetter -> {
-                deadLetter.handler().accept(new DeadLetter(stage.name(), value, error));
-                counters.addFailed(items);
+                counters.addFailed(items); // handed to the handler, or the item the run fails on if it throws
+                stage.deadLetters.lock();
+                try {
+                    deadLetter.handler().accept(new DeadLetter(stage.name(), value, error));
+                } catch (Exception | Error handlerFailed) {
+                    handlerFailed.addSuppressed(error); // the item's own error, which the handler could not take
+                    if (ack != null) {
+                        ack.release(Disposition.FAILED);
+                    }
+                    throw handlerFailed;
+                } finally {
+                    stage.deadLetters.unlock();
+                }
                 if (ack != null) {
                     ack.release(Disposition.DEAD_LETTERED);
                 }
