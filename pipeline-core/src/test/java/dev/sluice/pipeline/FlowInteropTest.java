@@ -172,7 +172,7 @@ class FlowInteropTest {
     }
 
     /** A subscriber that requests a number, then records what it is told. */
-    private static final class Probe implements Flow.Subscriber<Long> {
+    static final class Probe implements Flow.Subscriber<Long> {
         final List<String> signals = new java.util.concurrent.CopyOnWriteArrayList<>();
         final CountDownLatch subscribed = new CountDownLatch(1);
         final CountDownLatch terminated = new CountDownLatch(1);

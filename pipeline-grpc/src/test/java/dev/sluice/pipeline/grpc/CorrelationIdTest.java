@@ -152,24 +152,7 @@ class CorrelationIdTest {
                     ClientInterceptors.intercept(server.channel(), MetadataUtils.newAttachHeadersInterceptor(headers));
 
             // when the caller sends two messages under its ID and half-closes
-            CompletableFuture<UploadSummary> answer = new CompletableFuture<>();
-            StreamObserver<Item> requests = ShapeServiceGrpc.newStub(channel).upload(new StreamObserver<>() {
-                @Override
-                public void onNext(UploadSummary value) {
-                    answer.complete(value);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    answer.completeExceptionally(t);
-                }
-
-                @Override
-                public void onCompleted() {}
-            });
-            requests.onNext(Items.item(1, Items.payload(0)));
-            requests.onNext(Items.item(2, Items.payload(0)));
-            requests.onCompleted();
+            CompletableFuture<UploadSummary> answer = ShapeServers.plainUpload(channel, 2);
             answer.get(30, TimeUnit.SECONDS);
 
             // then the served run took the caller's ID: in its stage's MDC and its summary

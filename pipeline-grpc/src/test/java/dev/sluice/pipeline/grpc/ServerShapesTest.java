@@ -42,37 +42,13 @@ class ServerShapesTest {
 
     private static final int CLIENT_LINK = 16;
 
-    /** A plain async upload: sends the items (ignoring readiness, as a naive client does) and returns the answer. */
-    private static CompletableFuture<UploadSummary> plainUpload(ShapeServers servers, long count) {
-        CompletableFuture<UploadSummary> answer = new CompletableFuture<>();
-        StreamObserver<Item> requests = ShapeServiceGrpc.newStub(servers.channel)
-                .upload(new StreamObserver<>() {
-                    @Override
-                    public void onNext(UploadSummary value) {
-                        answer.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        answer.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {}
-                });
-        for (long i = 1; i <= count; i++) {
-            requests.onNext(Item.newBuilder().setSequence(i).build());
-        }
-        requests.onCompleted();
-        return answer;
-    }
-
     @ParameterizedTest
     @EnumSource(Transport.class)
     void aPlainClientsUploadIsAnsweredWithThePipelinesValue(Transport transport) throws Exception {
         SluiceShapeService service = new SluiceShapeService();
         try (ShapeServers servers = ShapeServers.start(transport, service.bindService())) {
-            UploadSummary summary = plainUpload(servers, 10_000).get(60, TimeUnit.SECONDS);
+            UploadSummary summary =
+                    ShapeServers.plainUpload(servers.channel, 10_000).get(60, TimeUnit.SECONDS);
             assertThat(summary.getCount()).isEqualTo(10_000);
             assertThat(summary.getSequenceSum()).isEqualTo(10_000L * 10_001 / 2);
             await().atMost(Duration.ofSeconds(10)).until(() -> service.lastOutcome.get() == Outcome.COMPLETED);

@@ -1,6 +1,10 @@
 package dev.sluice.pipeline.grpc;
 
 import dev.sluice.pipeline.grpc.TestServer.Transport;
+import dev.sluice.pipeline.proto.items.Item;
+import dev.sluice.pipeline.proto.shapes.ShapeServiceGrpc;
+import dev.sluice.pipeline.proto.shapes.UploadSummary;
+import io.grpc.Channel;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -9,9 +13,11 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
@@ -82,5 +88,32 @@ final class ShapeServers implements AutoCloseable {
         server.shutdownNow();
         channel.awaitTermination(10, TimeUnit.SECONDS);
         server.awaitTermination(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A plain async upload on {@code channel}: sends items 1 to {@code count} (ignoring readiness, as a naive client
+     * does), half-closes, and returns the answer.
+     */
+    static CompletableFuture<UploadSummary> plainUpload(Channel channel, long count) {
+        CompletableFuture<UploadSummary> answer = new CompletableFuture<>();
+        StreamObserver<Item> requests = ShapeServiceGrpc.newStub(channel).upload(new StreamObserver<>() {
+            @Override
+            public void onNext(UploadSummary value) {
+                answer.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                answer.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        for (long i = 1; i <= count; i++) {
+            requests.onNext(Item.newBuilder().setSequence(i).build());
+        }
+        requests.onCompleted();
+        return answer;
     }
 }
