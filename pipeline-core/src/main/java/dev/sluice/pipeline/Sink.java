@@ -2,6 +2,7 @@ package dev.sluice.pipeline;
 
 import dev.sluice.pipeline.internal.SinkLogic;
 import dev.sluice.pipeline.internal.SubscriberSink;
+import dev.sluice.pipeline.internal.check.Nanos;
 import dev.sluice.pipeline.internal.check.Require;
 import java.util.List;
 import java.util.concurrent.Flow;
@@ -25,8 +26,8 @@ import java.util.stream.Collectors;
  */
 public final class Sink<T, R> {
 
-    /** The longest wait of a timed send: about 73 years, a wait without end that still says what became of the item. */
-    private static final java.time.Duration FOREVER = java.time.Duration.ofNanos(Long.MAX_VALUE);
+    /** The longest wait of a timed send: a wait without end that still says what became of the item. */
+    private static final java.time.Duration FOREVER = java.time.Duration.ofNanos(Nanos.FOREVER);
 
     final SinkLogic<T, R> logic;
     final String name;

@@ -583,29 +583,32 @@ class PipelineCancellationTest {
     }
 
     @Test
-    void aCancelledStageCallsItsFunctionOnNoMoreOfTheItemsItHolds() throws Exception {
-        // given a peek whose action on the second item cancels the run (so the cancel's interrupt has reached the
-        // stage's thread when the action returns, with the rest of its group still to go)
-        List<Long> called = new CopyOnWriteArrayList<>();
-        java.util.concurrent.atomic.AtomicReference<PipelineHandle<Long>> handle =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        CountDownLatch started = new CountDownLatch(1);
-        PipelineHandle<Long> run = Pipeline.from(Source.range(0, 64))
-                .peek(x -> {
-                    called.add(x);
-                    if (x == 1) {
-                        started.await();
-                        handle.get().cancel();
-                    }
-                })
-                .to(Sink.count())
-                .start();
-        handle.set(run);
-        started.countDown();
+    void aCancelledStageOrSinkCallsItsFunctionOnNoMoreOfTheItemsItHolds() throws Exception {
+        for (boolean inTheSink : new boolean[] {false, true}) {
+            // given a peek, or a sink, whose action on the second item cancels the run (so the run is aborting when
+            // the action returns, with the rest of the group the stage holds still to go)
+            List<Long> called = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicReference<PipelineHandle<Long>> handle =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            CountDownLatch started = new CountDownLatch(1);
+            CheckedConsumer<Long> action = x -> {
+                called.add(x);
+                if (x == 1) {
+                    started.await();
+                    handle.get().cancel();
+                }
+            };
+            Pipeline<Long> source = Pipeline.from(Source.range(0, 64));
+            PipelineHandle<Long> run = inTheSink
+                    ? source.to(Sink.forEach(action)).start()
+                    : source.peek(action).to(Sink.count()).start();
+            handle.set(run);
+            started.countDown();
 
-        // then the run ended cancelled, and the peek called its action on no item after the cancel
-        assertThatThrownBy(run::await).isInstanceOf(PipelineCancelledException.class);
-        assertThat(called).containsExactly(0L, 1L);
+            // then the run ended cancelled, and the action was called on no item after the cancel
+            assertThatThrownBy(run::await).isInstanceOf(PipelineCancelledException.class);
+            assertThat(called).as(inTheSink ? "sink" : "peek").containsExactly(0L, 1L);
+        }
     }
 
     @Test

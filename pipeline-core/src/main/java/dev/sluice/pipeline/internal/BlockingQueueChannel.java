@@ -27,6 +27,11 @@ import java.util.function.Consumer;
  */
 public final class BlockingQueueChannel<T> implements Link<T> {
 
+    /** What {@link #sendLocked} returns for an item enqueued with nothing discarded. */
+    private static final Object ENQUEUED = new Object();
+    /** What {@link #sendLocked} returns when a timed wait ran out. */
+    private static final Object NOT_SENT = new Object();
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
@@ -37,11 +42,6 @@ public final class BlockingQueueChannel<T> implements Link<T> {
     // Guarded by lock; volatile only so that the read-only queries need not take it.
     private volatile boolean closed;
     private volatile Throwable failure;
-    /** What {@link #sendLocked} returns for an item enqueued with nothing discarded. */
-    private static final Object ENQUEUED = new Object();
-    /** What {@link #sendLocked} returns when a timed wait ran out. */
-    private static final Object NOT_SENT = new Object();
-
     private volatile long dropped;
     private volatile int waitingReceivers;
 

@@ -87,6 +87,9 @@ final class SinkLoop extends StageLoop {
      */
     private boolean acceptEach(SinkLogic.State<Object, ?> sink, List<Object> group) throws Exception {
         for (int i = 0, n = group.size(); i < n; i++) {
+            if (abandoned()) {
+                throw new InterruptedException();
+            }
             Object element = group.get(i);
             try {
                 if (!sink.accept(Tracked.valueOf(element))) {

@@ -71,6 +71,15 @@ abstract class StageLoop implements Callable<Object> {
     }
 
     /**
+     * Whether the items this stage holds are no longer wanted: the run aborts (a cancel, from a function of this very
+     * stage too) or a stage after it finished early ({@code take}). Read before each call of a user function on a
+     * group the stage has taken, so that the rest of the group is abandoned, to be released by the run's end.
+     */
+    final boolean abandoned() {
+        return stage.finishedEarly || stage.run.isAborting();
+    }
+
+    /**
      * A function's result, checked inside the call's error handling: a null result is that item's failure, handled
      * by the stage's error policy like anything the function throws.
      */
@@ -88,9 +97,7 @@ abstract class StageLoop implements Callable<Object> {
      * @throws NullPointerException if {@code result} is null
      */
     final Object carry(Object in, Object result) {
-        if (result == null) {
-            throw new NullPointerException("stage '" + stage.name() + "' produced null; items must not be null");
-        }
+        result(result);
         if (in instanceof Tracked t) {
             t.value = result;
             return t;
@@ -180,8 +187,10 @@ abstract class StageLoop implements Callable<Object> {
                 if (ack != null) {
                     ack.release(Disposition.SKIPPED);
                 }
-                int logged = stage.skipsLogged.get() < SKIPS_LOGGED_AS_WARN ? stage.skipsLogged.incrementAndGet() : 0;
-                if (logged > 0 && logged <= SKIPS_LOGGED_AS_WARN) {
+                int logged = stage.skipsLogged.get() < SKIPS_LOGGED_AS_WARN
+                        ? stage.skipsLogged.incrementAndGet()
+                        : SKIPS_LOGGED_AS_WARN + 1; // past the few: no further write to the shared count
+                if (logged <= SKIPS_LOGGED_AS_WARN) {
                     log.warn(
                             "pipeline '{}' stage '{}' skipped an item after an error{}: {}",
                             stage.context.pipelineName(),

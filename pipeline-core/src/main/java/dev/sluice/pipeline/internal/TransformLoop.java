@@ -20,9 +20,7 @@ final class TransformLoop extends StageLoop {
         List<Object> group = new ArrayList<>(max);
         while (receiveGroup(group, max) >= 0) {
             for (int i = 0, n = group.size(); i < n; i++) {
-                if (stage.finishedEarly || stage.run.isAborting()) {
-                    // No longer wanted (a take after it), or the run aborts (a cancel, from this very function
-                    // too): the rest of the group is abandoned, its functions not called; the run releases it.
+                if (abandoned()) {
                     throw new InterruptedException();
                 }
                 process(group.get(i));
